@@ -1,0 +1,3 @@
+from peppol_dpi.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The ``peppol-dpi`` command line (contract: docs/cli.md)."""

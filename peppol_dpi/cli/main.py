@@ -1,0 +1,62 @@
+"""Entry point of the ``peppol-dpi`` command.
+
+Exit status (docs/cli.md): 0 success; 1 the input is invalid or does not verify, with one line
+on stderr naming the rule or EBMS code; 2 usage error. Bad input never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ..errors import InputError, PeppolDpiError, TransportError, UsageError
+
+# Each module registers one command group: ``register(subparsers)`` adds its parsers and sets
+# ``handler`` (a callable taking the parsed namespace and returning an exit status).
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="peppol-dpi",
+        description="Digital post to citizens (DPI) over Peppol: envelopes, AS4, packages, lookups.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except InputError as exc:
+        print(f"peppol-dpi: {exc}", file=sys.stderr)
+        return 1
+    except (UsageError, TransportError) as exc:
+        print(f"peppol-dpi: error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UsageError) else 1
+    except PeppolDpiError as exc:
+        print(f"peppol-dpi: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(
+            f"peppol-dpi: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return status

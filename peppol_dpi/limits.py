@@ -1,0 +1,53 @@
+"""Size, count and depth limits: one documented place, safe defaults.
+
+Every parser in the package takes a :class:`Limits` (defaulting to :data:`DEFAULT_LIMITS`) and
+refuses input beyond it with an :class:`~peppol_dpi.errors.InputError` naming the limit, before
+doing the expensive work. Raise a limit deliberately with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import UsageError
+
+__all__ = ["DEFAULT_LIMITS", "Limits"]
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    #: Largest XML document accepted by the hardened parser (an SBD may carry a large base64
+    #: attachment, hence generous).
+    max_xml_bytes: int = 512 * MiB
+    #: Deepest element nesting accepted (Peppol documents are far shallower; UBL is ~10).
+    max_xml_depth: int = 100
+    #: Most elements in one XML document.
+    max_xml_elements: int = 1_000_000
+    #: Largest HTTP/MIME message accepted.
+    max_message_bytes: int = 1024 * MiB
+    #: Most MIME parts in one message (Peppol needs 2: the SOAP part and one payload).
+    max_mime_parts: int = 16
+    #: Largest MIME header block of one part.
+    max_mime_header_bytes: int = 16 * 1024
+    #: Largest payload after gzip decompression (bomb guard).
+    max_decompressed_bytes: int = 1024 * MiB
+    #: Largest ratio of decompressed to compressed size accepted (bomb guard).
+    max_compression_ratio: int = 1000
+    #: Most entries in an ASiC-E zip (DPI: main document + up to 200 attachments + metadata).
+    max_zip_entries: int = 210
+    #: Largest total uncompressed size of an ASiC-E package.
+    max_package_bytes: int = 1024 * MiB
+    #: Largest JWS (compact) accepted.
+    max_jws_bytes: int = 16 * MiB
+    #: Largest HTTP response body read from SMP, KRR or Maskinporten.
+    max_http_response_bytes: int = 8 * MiB
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not isinstance(value, int) or value <= 0:
+                raise UsageError(f"limit {name} must be a positive integer, got {value!r}")
+
+
+DEFAULT_LIMITS = Limits()

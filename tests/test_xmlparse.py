@@ -1,0 +1,80 @@
+"""The hardened XML entry point refuses hostile documents quickly and with a named rule."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from peppol_dpi.errors import XmlSecurityError
+from peppol_dpi.limits import Limits
+from peppol_dpi.xmlparse import c14n, parse_xml
+
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode()
+        for i in range(1, 10)
+    )
+    + b"]><lolz>&lol9;</lolz>"
+)
+
+HOSTILE = {
+    "xxe-file": (
+        b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+        "xml:dtd-forbidden",
+    ),
+    "xxe-network": (
+        b'<!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]><r>&x;</r>',
+        "xml:dtd-forbidden",
+    ),
+    "external-dtd": (b'<!DOCTYPE r SYSTEM "http://127.0.0.1:9/x.dtd"><r/>', "xml:dtd-forbidden"),
+    "billion-laughs": (LAUGHS, "xml:dtd-forbidden"),
+    "quadratic": (
+        b'<!DOCTYPE r [<!ENTITY a "' + b"x" * 100_000 + b'">]><r>' + b"&a;" * 10_000 + b"</r>",
+        "xml:dtd-forbidden",
+    ),
+    "deep": (b"<a>" * 5000 + b"</a>" * 5000, "xml:too-deep"),
+    "moderately-deep": (b"<a>" * 150 + b"</a>" * 150, "xml:too-deep"),
+    "undeclared-entity": (b"<a>&foo;</a>", "xml:not-well-formed"),
+    "truncated": (b"<a><b>", "xml:not-well-formed"),
+    "empty": (b"  ", "xml:not-well-formed"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_xml_is_refused_fast(name: str) -> None:
+    data, rule = HOSTILE[name]
+    started = time.monotonic()
+    with pytest.raises(XmlSecurityError) as info:
+        parse_xml(data)
+    assert info.value.rule == rule
+    assert time.monotonic() - started < 5  # a guard against hangs, not a performance test
+
+
+def test_size_limit() -> None:
+    with pytest.raises(XmlSecurityError) as info:
+        parse_xml(b"<a>" + b"x" * 2000 + b"</a>", limits=Limits(max_xml_bytes=1000))
+    assert info.value.rule == "xml:too-large"
+
+
+def test_element_count_limit() -> None:
+    with pytest.raises(XmlSecurityError) as info:
+        parse_xml(b"<a>" + b"<b/>" * 20 + b"</a>", limits=Limits(max_xml_elements=10))
+    assert info.value.rule == "xml:too-many-elements"
+
+
+def test_large_text_node_is_accepted() -> None:
+    # lxml's default parser refuses text nodes over 10 MB; a real SBD with a 20 MB base64 PDF
+    # must still parse.
+    root = parse_xml(b"<a>" + b"QUFB" * 6_000_000 + b"</a>")
+    assert len(root.text or "") == 24_000_000
+
+
+def test_c14n_exclusive() -> None:
+    root = parse_xml(b'<r xmlns:u="urn:u" xmlns:x="urn:x"><x:c a="1"  >t</x:c></r>')
+    assert c14n(root[0]) == b'<x:c xmlns:x="urn:x" a="1">t</x:c>'
+    assert (
+        c14n(root[0], inclusive_prefixes=("u",))
+        == b'<x:c xmlns:u="urn:u" xmlns:x="urn:x" a="1">t</x:c>'
+    )
