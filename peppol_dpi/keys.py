@@ -1,0 +1,179 @@
+"""Keys and certificates: loading them, and the private-key protocol the package signs with.
+
+Everything that signs or decrypts takes a :class:`PrivateKey`, not a key object, so that a key
+in an HSM or a cloud KMS can stand behind it: implement ``sign`` and ``decrypt`` and the
+``certificate`` attribute. :class:`LocalPrivateKey` wraps a key held in memory.
+
+Loading (``load_*``) is separate from use: a file path never goes into a constructor. Load keys
+once per process; ``cryptography`` validates an RSA key on load, which costs tens of
+milliseconds.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from .errors import DecryptionError, InputError, UsageError
+
+__all__ = [
+    "CertificateChain",
+    "KeyFileError",
+    "LocalPrivateKey",
+    "PrivateKey",
+    "RsaPadding",
+    "SignatureHash",
+    "load_certificate",
+    "load_certificates",
+    "load_pkcs12",
+    "load_private_key",
+]
+
+
+class KeyFileError(InputError):
+    """A key or certificate file cannot be read (wrong format, wrong password, corrupt)."""
+
+
+class SignatureHash(enum.Enum):
+    SHA256 = "sha256"
+    SHA384 = "sha384"
+    SHA512 = "sha512"
+    SHA1 = "sha1"  # only ever used where a caller explicitly allowed legacy SHA-1
+
+    def algorithm(self) -> hashes.HashAlgorithm:
+        return {
+            SignatureHash.SHA256: hashes.SHA256(),
+            SignatureHash.SHA384: hashes.SHA384(),
+            SignatureHash.SHA512: hashes.SHA512(),
+            SignatureHash.SHA1: hashes.SHA1(),  # noqa: S303 - explicit legacy opt-in only
+        }[self]
+
+
+class RsaPadding(enum.Enum):
+    """RSA decryption paddings used for key transport (XML Encryption, CMS)."""
+
+    OAEP_SHA256_MGF1_SHA256 = "oaep-sha256"
+    OAEP_SHA1_MGF1_SHA1 = "oaep-sha1"  # xmlenc#rsa-oaep-mgf1p default parameters
+    OAEP_SHA256_MGF1_SHA1 = "oaep-sha256-mgf1-sha1"
+
+    def padding(self) -> padding.OAEP:
+        digest, mgf = {
+            RsaPadding.OAEP_SHA256_MGF1_SHA256: (hashes.SHA256(), hashes.SHA256()),
+            RsaPadding.OAEP_SHA1_MGF1_SHA1: (hashes.SHA1(), hashes.SHA1()),  # noqa: S303
+            RsaPadding.OAEP_SHA256_MGF1_SHA1: (hashes.SHA256(), hashes.SHA1()),  # noqa: S303
+        }[self]
+        return padding.OAEP(mgf=padding.MGF1(mgf), algorithm=digest, label=None)
+
+
+@runtime_checkable
+class PrivateKey(Protocol):
+    """A signing and decryption key with its certificate (and chain, leaf first excluded)."""
+
+    @property
+    def certificate(self) -> x509.Certificate: ...
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]: ...
+
+    def sign(self, data: bytes, hash_: SignatureHash) -> bytes:
+        """RSASSA-PKCS1-v1_5 signature of ``data`` with the given hash."""
+        ...
+
+    def decrypt(self, ciphertext: bytes, padding_: RsaPadding) -> bytes:
+        """RSA key-transport decryption. Raise ``DecryptionError`` on any failure."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalPrivateKey:
+    """A :class:`PrivateKey` held in memory (an RSA key from ``cryptography``)."""
+
+    key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, rsa.RSAPrivateKey):
+            raise UsageError("only RSA keys are supported by the Peppol and DPI profiles")
+        if self.certificate.public_key().public_numbers() != self.key.public_key().public_numbers():  # type: ignore[union-attr]
+            raise UsageError("the certificate does not belong to the private key")
+        object.__setattr__(self, "chain", tuple(self.chain))
+
+    def sign(self, data: bytes, hash_: SignatureHash) -> bytes:
+        return self.key.sign(data, padding.PKCS1v15(), hash_.algorithm())
+
+    def decrypt(self, ciphertext: bytes, padding_: RsaPadding) -> bytes:
+        try:
+            return self.key.decrypt(ciphertext, padding_.padding())
+        except ValueError:
+            raise DecryptionError() from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificateChain:
+    """A leaf certificate and the intermediates that came with it."""
+
+    leaf: x509.Certificate
+    intermediates: tuple[x509.Certificate, ...] = ()
+
+
+def load_certificates(data: bytes) -> list[x509.Certificate]:
+    """Every certificate in PEM data (several allowed) or one DER certificate."""
+    try:
+        if b"-----BEGIN" in data:
+            certs = x509.load_pem_x509_certificates(data)
+        else:
+            certs = [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise KeyFileError(
+            f"not a PEM or DER certificate: {exc}", rule="keys:certificate"
+        ) from None
+    return certs
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """Exactly one certificate, PEM or DER."""
+    certs = load_certificates(data)
+    if len(certs) != 1:
+        raise KeyFileError(f"expected one certificate, found {len(certs)}", rule="keys:certificate")
+    return certs[0]
+
+
+def load_private_key(data: bytes, password: bytes | None = None) -> rsa.RSAPrivateKey:
+    """An RSA private key from PEM (PKCS#1 or PKCS#8, optionally encrypted) or DER."""
+    try:
+        if b"-----BEGIN" in data:
+            key = serialization.load_pem_private_key(data, password)
+        else:
+            key = serialization.load_der_private_key(data, password)
+    except (ValueError, TypeError) as exc:
+        raise KeyFileError(f"cannot read the private key: {exc}", rule="keys:private-key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise KeyFileError("only RSA private keys are supported", rule="keys:private-key")
+    return key
+
+
+def load_pkcs12(data: bytes, password: bytes | None) -> LocalPrivateKey:
+    """The key, certificate and chain of a PKCS#12 file."""
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password)
+    except (ValueError, TypeError) as exc:
+        raise KeyFileError(f"cannot read the PKCS#12 file: {exc}", rule="keys:pkcs12") from None
+    if key is None or cert is None:
+        raise KeyFileError("the PKCS#12 file holds no key with a certificate", rule="keys:pkcs12")
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise KeyFileError("only RSA private keys are supported", rule="keys:pkcs12")
+    return LocalPrivateKey(key=key, certificate=cert, chain=_chain_without(cert, extra or []))
+
+
+def _chain_without(
+    leaf: x509.Certificate, certs: Sequence[x509.Certificate]
+) -> tuple[x509.Certificate, ...]:
+    return tuple(c for c in certs if c != leaf)

@@ -1,0 +1,303 @@
+"""The one certificate validator of peppol-dpi.
+
+A :class:`TrustPolicy` says which certificates are trusted; :meth:`TrustPolicy.validate`
+builds a path from a leaf to one of its anchors (RFC 5280 6.1, simplified to what the Peppol
+and Norwegian business PKIs need) and checks, for every certificate on it, the signature,
+the validity period at the given instant, CA basic constraints and key usage, and revocation
+through the injected :class:`RevocationChecker`.
+
+There is no default trust: a policy without anchors trusts nothing. An anchor need not be
+self-signed (Peppol trust stores hold the access-point CA itself), and a leaf certificate given
+as an anchor pins exactly that certificate.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import ExtensionOID
+
+from .errors import CertificateError, UsageError
+
+__all__ = [
+    "KeyUsage",
+    "RevocationChecker",
+    "RevocationMode",
+    "RevocationStatus",
+    "TrustPolicy",
+    "ValidatedCertificate",
+    "subject_of",
+]
+
+_MAX_PATH = 8
+
+
+class RevocationMode(enum.StrEnum):
+    """What to do about revocation (docs/cli.md ``--revocation``)."""
+
+    REQUIRE = "require"  # check where the certificate names a CRL/OCSP location; unreachable = fail
+    SOFT = "soft"  # as REQUIRE, but an unreachable responder passes (with a warning)
+    OFF = "off"  # do not check (validation at a past instant, offline tools)
+
+
+class RevocationStatus(enum.Enum):
+    GOOD = "good"
+    REVOKED = "revoked"
+    UNREACHABLE = "unreachable"  # no answer, or no usable answer, from the CRL/OCSP location
+    NOT_CHECKABLE = "not-checkable"  # the certificate names no CRL or OCSP location
+
+
+class RevocationChecker(Protocol):
+    """Looks up the revocation status of ``cert`` (issued by ``issuer``) at ``at``.
+
+    Implementations do the I/O (CRL download, OCSP request) with a session they were given.
+    """
+
+    def status(
+        self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime
+    ) -> RevocationStatus: ...
+
+
+class KeyUsage(enum.Enum):
+    DIGITAL_SIGNATURE = "digital_signature"
+    CONTENT_COMMITMENT = "content_commitment"  # nonRepudiation
+    KEY_ENCIPHERMENT = "key_encipherment"
+    DATA_ENCIPHERMENT = "data_encipherment"
+
+
+def subject_of(cert: x509.Certificate) -> str:
+    """The certificate subject as an RFC 4514 string (docs/cli.md JSON output)."""
+    return cert.subject.rfc4514_string()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidatedCertificate:
+    """What :meth:`TrustPolicy.validate` established: the leaf and the path to its anchor."""
+
+    certificate: x509.Certificate
+    path: tuple[x509.Certificate, ...]  # leaf first, anchor last
+    anchor: x509.Certificate
+    revocation_checked: bool
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return subject_of(self.certificate)
+
+
+def _is_self_issued(cert: x509.Certificate) -> bool:
+    return cert.issuer == cert.subject
+
+
+def verify_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """True when ``issuer``'s key made ``cert``'s signature (names checked too)."""
+    if cert.issuer != issuer.subject:
+        return False
+    key = issuer.public_key()
+    hash_algorithm = cert.signature_hash_algorithm
+    if hash_algorithm is None:
+        return False
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(
+                cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hash_algorithm
+            )
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hash_algorithm))
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrustPolicy:
+    """Which certificates to trust, and how strictly to check them.
+
+    ``anchors``: trusted certificates (roots, intermediate CAs, or pinned leaves).
+    ``intermediates``: extra CA certificates usable for path building (not trusted by themselves).
+    ``revocation``: see :class:`RevocationMode`; ``REQUIRE`` needs a ``revocation_checker``
+    for certificates that name a CRL or OCSP location, and fails without one.
+    ``required_key_usage``: key usages the leaf must allow when it has a KeyUsage extension.
+    ``allow_sha1``: accept certificates signed with SHA-1 (legacy; off by default).
+    """
+
+    anchors: tuple[x509.Certificate, ...]
+    intermediates: tuple[x509.Certificate, ...] = ()
+    revocation: RevocationMode = RevocationMode.REQUIRE
+    revocation_checker: RevocationChecker | None = None
+    required_key_usage: frozenset[KeyUsage] = field(default_factory=frozenset)
+    allow_sha1: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "anchors", tuple(self.anchors))
+        object.__setattr__(self, "intermediates", tuple(self.intermediates))
+        object.__setattr__(self, "required_key_usage", frozenset(self.required_key_usage))
+        if not isinstance(self.revocation, RevocationMode):
+            raise UsageError(f"revocation must be a RevocationMode, not {self.revocation!r}")
+
+    def with_key_usage(self, *usages: KeyUsage) -> TrustPolicy:
+        return replace(self, required_key_usage=frozenset(usages))
+
+    def validate(
+        self,
+        leaf: x509.Certificate,
+        *,
+        chain: Sequence[x509.Certificate] = (),
+        at: datetime | None = None,
+    ) -> ValidatedCertificate:
+        """Validate ``leaf`` (with the certificates that came with it) at instant ``at`` (now).
+
+        Raises :class:`~peppol_dpi.errors.CertificateError` naming the rule that failed:
+        ``cert:untrusted``, ``cert:expired``, ``cert:not-yet-valid``, ``cert:not-a-ca``,
+        ``cert:key-usage``, ``cert:sha1``, ``cert:revoked``, ``cert:revocation-unavailable``.
+        """
+        when = at if at is not None else datetime.now(UTC)
+        if when.tzinfo is None:
+            raise UsageError("the validation instant must be timezone-aware")
+        if not self.anchors:
+            raise CertificateError(
+                "no trust anchors configured: nothing is trusted", rule="cert:untrusted"
+            )
+        path = self._build_path(leaf, [*chain, *self.intermediates])
+        for depth, cert in enumerate(path):
+            self._check_validity(cert, when)
+            if (
+                not self.allow_sha1
+                and isinstance(cert.signature_hash_algorithm, hashes.SHA1)
+                and depth + 1 < len(path)
+            ):
+                raise CertificateError(
+                    f"{subject_of(cert)} is signed with SHA-1, which is not allowed",
+                    rule="cert:sha1",
+                )
+            if depth > 0:
+                _check_ca(cert)
+        _check_key_usage(leaf, self.required_key_usage)
+        checked, warnings = self._check_revocation(path, when)
+        return ValidatedCertificate(
+            certificate=leaf,
+            path=tuple(path),
+            anchor=path[-1],
+            revocation_checked=checked,
+            warnings=warnings,
+        )
+
+    # -- path building ---------------------------------------------------------------------
+
+    def _build_path(
+        self, leaf: x509.Certificate, pool: Iterable[x509.Certificate]
+    ) -> list[x509.Certificate]:
+        candidates = list(pool)
+        path = [leaf]
+        current = leaf
+        while len(path) <= _MAX_PATH:
+            if current in self.anchors:
+                return path
+            anchor = next((a for a in self.anchors if verify_issued_by(current, a)), None)
+            if anchor is not None:
+                path.append(anchor)
+                return path
+            if _is_self_issued(current):
+                break
+            issuer = next(
+                (c for c in candidates if c not in path and verify_issued_by(current, c)), None
+            )
+            if issuer is None:
+                break
+            path.append(issuer)
+            current = issuer
+        raise CertificateError(
+            f"{subject_of(leaf)} does not chain to a trusted anchor", rule="cert:untrusted"
+        )
+
+    @staticmethod
+    def _check_validity(cert: x509.Certificate, when: datetime) -> None:
+        if when < cert.not_valid_before_utc:
+            raise CertificateError(
+                f"{subject_of(cert)} is not valid before {cert.not_valid_before_utc.isoformat()}",
+                rule="cert:not-yet-valid",
+            )
+        if when > cert.not_valid_after_utc:
+            raise CertificateError(
+                f"{subject_of(cert)} expired on {cert.not_valid_after_utc.isoformat()}",
+                rule="cert:expired",
+            )
+
+    def _check_revocation(
+        self, path: list[x509.Certificate], when: datetime
+    ) -> tuple[bool, tuple[str, ...]]:
+        if self.revocation is RevocationMode.OFF:
+            return False, ()
+        warnings: list[str] = []
+        checked = False
+        # The anchor itself is trusted as configured; check every certificate below it.
+        for cert, issuer in itertools.pairwise(path):
+            if not _names_revocation_location(cert):
+                continue
+            if self.revocation_checker is None:
+                status = RevocationStatus.UNREACHABLE
+            else:
+                status = self.revocation_checker.status(cert, issuer, when)
+            if status is RevocationStatus.REVOKED:
+                raise CertificateError(f"{subject_of(cert)} is revoked", rule="cert:revoked")
+            if status is RevocationStatus.UNREACHABLE:
+                message = f"the revocation status of {subject_of(cert)} could not be obtained"
+                if self.revocation is RevocationMode.REQUIRE:
+                    raise CertificateError(message, rule="cert:revocation-unavailable")
+                warnings.append(message)
+            elif status is RevocationStatus.GOOD:
+                checked = True
+        return checked, tuple(warnings)
+
+
+def _names_revocation_location(cert: x509.Certificate) -> bool:
+    for oid in (ExtensionOID.CRL_DISTRIBUTION_POINTS, ExtensionOID.AUTHORITY_INFORMATION_ACCESS):
+        try:
+            cert.extensions.get_extension_for_oid(oid)
+        except x509.ExtensionNotFound:
+            continue
+        return True
+    return False
+
+
+def _check_ca(cert: x509.Certificate) -> None:
+    # RFC 5280 6.1.4 (k): an issuing certificate must be a CA.
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is None or not constraints.ca:
+        raise CertificateError(f"{subject_of(cert)} is not a CA certificate", rule="cert:not-a-ca")
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not usage.key_cert_sign:
+        raise CertificateError(
+            f"{subject_of(cert)} may not sign certificates (keyCertSign)", rule="cert:key-usage"
+        )
+
+
+def _check_key_usage(leaf: x509.Certificate, required: frozenset[KeyUsage]) -> None:
+    if not required:
+        return
+    try:
+        usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return  # RFC 5280 4.2.1.3: without the extension the key is not restricted
+    missing = [u.value for u in required if not getattr(usage, u.value)]
+    if missing:
+        raise CertificateError(
+            f"{subject_of(leaf)} does not allow {', '.join(sorted(missing))}", rule="cert:key-usage"
+        )
