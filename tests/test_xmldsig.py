@@ -6,9 +6,11 @@ import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import signxml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
@@ -47,8 +49,6 @@ def key() -> LocalPrivateKey:
 
 
 def _x509_key_info(cert: x509.Certificate, prefix: str | None = "ds") -> etree._Element:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     key_info = etree.Element(f"{{{ns.DS}}}KeyInfo", nsmap={prefix: ns.DS})  # type: ignore[dict-item]
     data = etree.SubElement(key_info, f"{{{ns.DS}}}X509Data")
     etree.SubElement(data, f"{{{ns.DS}}}X509Certificate").text = base64.b64encode(
@@ -111,9 +111,6 @@ def test_soap_round_trip_returns_what_was_verified(key: LocalPrivateKey) -> None
 
 
 def test_signxml_verifies_our_xml_references(key: LocalPrivateKey) -> None:
-    signxml = pytest.importorskip("signxml", reason="signxml is a test dependency")
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     signed = _sign_soap(key)
     pem = key.certificate.public_bytes(Encoding.PEM).decode()
     config = signxml.SignatureConfiguration(
@@ -204,9 +201,6 @@ def test_enveloped_whole_document_with_whitespace(key: LocalPrivateKey) -> None:
     )  # type: ignore[arg-type]
     assert result.references[0].uri == ""
     assert to_bytes(reparsed) == data  # verification leaves the document as it was
-
-    signxml = pytest.importorskip("signxml", reason="signxml is a test dependency")
-    from cryptography.hazmat.primitives.serialization import Encoding
 
     signxml.XMLVerifier().verify(
         data, x509_cert=key.certificate.public_bytes(Encoding.PEM).decode()
