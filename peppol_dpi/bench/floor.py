@@ -74,7 +74,7 @@ def floor_operations(payload: bytes, ctx: FloorContext) -> dict[str, Callable[[]
     wrapped128 = public.encrypt(cek128, _OAEP)
     wrapped256 = public.encrypt(cek256, _OAEP)
     signature = key.sign(_SIGNED_INFO, padding.PKCS1v15(), hashes.SHA256())
-    envelope = b"<r>" + payload + b"</r>" if payload.lstrip().startswith(b"<") else payload
+    envelope = payload
 
     def as4_build() -> object:
         compressed = gzip.compress(payload, ctx.gzip_level)
