@@ -25,6 +25,10 @@ class Limits:
     max_xml_depth: int = 100
     #: Most elements in one XML document.
     max_xml_elements: int = 1_000_000
+    #: Most namespace declarations in scope of one element (shadowed ones count). Real
+    #: documents have under 30 (SOAP + SBDH + UBL); inclusive C14N costs the square of this
+    #: number per element, so it bounds the CPU an attacker-chosen transform can burn.
+    max_xml_namespaces_in_scope: int = 64
     #: Largest HTTP/MIME message accepted.
     max_message_bytes: int = 1024 * MiB
     #: Most MIME parts in one message (Peppol needs 2: the SOAP part and one payload).

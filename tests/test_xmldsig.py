@@ -151,7 +151,11 @@ def test_signxml_verifies_our_xml_references(key: LocalPrivateKey) -> None:
             "dsig:algorithm-not-allowed",
         ),
         (lambda b: b.replace(b"xmlenc#sha256", b"xmldsig#sha1", 1), "dsig:algorithm-not-allowed"),
-        (lambda b: b.replace(b'URI="#m1"', b'URI="#nowhere"'), "dsig:unresolved-reference"),
+        # the signed element lost its id (SignedInfo itself is intact, so the signature value
+        # verifies first and the reference then finds nothing)
+        (lambda b: b.replace(b'wsu:Id="m1"', b'wsu:Id="m9"'), "dsig:unresolved-reference"),
+        # a changed SignedInfo fails on the signature value before any reference is resolved
+        (lambda b: b.replace(b'URI="#m1"', b'URI="#nowhere"'), "dsig:bad-signature-value"),
     ],
 )
 def test_tampering_is_detected(key: LocalPrivateKey, mutate, rule: str) -> None:  # type: ignore[no-untyped-def]
