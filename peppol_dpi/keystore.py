@@ -158,7 +158,7 @@ def parse_jks(
     for _ in range(count):
         tag = reader.u32()
         alias = reader.utf()
-        created = datetime.fromtimestamp(reader.u64() / 1000, UTC)
+        created = reader.timestamp()
         if tag == _TAG_PRIVATE_KEY:
             protected = reader.take(reader.u32())
             chain = tuple(reader.certificate(version) for _ in range(reader.count(limits)))
@@ -355,6 +355,15 @@ class _Reader:
     def u64(self) -> int:
         value: int = struct.unpack(">Q", self.take(8))[0]
         return value
+
+    def timestamp(self) -> datetime:
+        millis = self.u64()
+        try:
+            return datetime.fromtimestamp(millis / 1000, UTC)
+        except (ValueError, OverflowError, OSError):
+            raise KeyFileError(
+                f"entry creation time {millis} ms is out of range", rule="keys:jks"
+            ) from None
 
     def count(self, limits: Limits) -> int:
         count = self.u32()

@@ -35,6 +35,12 @@ from .limits import DEFAULT_LIMITS, Limits
 __all__ = ["c14n", "parse_xml", "to_bytes"]
 
 _PROLOG_SCAN = 1024 * 1024
+# "<!DOCTYPE" in every encoding an XML parser detects without a declaration (XML 1.0
+# appendix F), so a DTD written in UTF-16 is named as one too.
+_DOCTYPE_MARKERS = tuple(
+    "<!DOCTYPE".encode(codec)
+    for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+)
 
 # lxml's element type, for annotations inside the package (never in a public signature).
 Element: TypeAlias = etree._Element
@@ -77,7 +83,8 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     except etree.XMLSyntaxError as exc:
         # libxml2 may stop on an entity-amplification or depth guard before we see the
         # DOCTYPE; name the real rule rather than "not well-formed".
-        if b"<!DOCTYPE" in bytes(data[:_PROLOG_SCAN]):
+        head = bytes(data[:_PROLOG_SCAN])
+        if any(marker in head for marker in _DOCTYPE_MARKERS):
             raise XmlSecurityError(
                 f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
             ) from None
