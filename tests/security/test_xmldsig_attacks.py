@@ -18,6 +18,7 @@ import pki
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from loopback import listener
 from lxml import etree
 
 from peppol_dpi import ns
@@ -203,14 +204,12 @@ def test_an_id_in_a_foreign_namespace_does_not_shadow_the_real_one() -> None:
         "cid:not-there@example",
     ],
 )
-def test_references_outside_the_document_are_never_fetched(
-    uri: str, listener: tuple[str, list[bytes]]
-) -> None:
-    url, seen = listener
-    uri = uri.replace("http://127.0.0.1:{port}", url)
-    # a genuinely valid signature whose signer supplied the content of that URI
-    document = _signed((*SIGNED_PARTS, uri), resolver=lambda _: b"content")
-    _refused(document, "dsig:unresolved-reference")
+def test_references_outside_the_document_are_never_fetched(uri: str) -> None:
+    with listener() as (url, seen):
+        uri = uri.replace("http://127.0.0.1:{port}", url)
+        # a genuinely valid signature whose signer supplied the content of that URI
+        document = _signed((*SIGNED_PARTS, uri), resolver=lambda _: b"content")
+        _refused(document, "dsig:unresolved-reference")
     assert seen == []
 
 

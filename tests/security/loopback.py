@@ -1,15 +1,16 @@
-"""Fixtures shared by the attack tests."""
+"""A loopback TCP listener that records connections: proof that nothing was fetched."""
 
 from __future__ import annotations
 
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
-import pytest
+__all__ = ["listener"]
 
 
-@pytest.fixture
+@contextmanager
 def listener() -> Iterator[tuple[str, list[bytes]]]:
     """A TCP server on 127.0.0.1 recording every connection made to it."""
     server = socket.socket()
