@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from .errors import DecryptionError, InputError, UsageError
 
 __all__ = [
+    "CERTIFICATE_PARSE_ERRORS",
     "CertificateChain",
     "KeyFileError",
     "LocalPrivateKey",
@@ -40,6 +41,11 @@ __all__ = [
 
 class KeyFileError(InputError):
     """A key or certificate file cannot be read (wrong format, wrong password, corrupt)."""
+
+
+#: What ``cryptography`` raises for a certificate it cannot read: ValueError, and
+#: InvalidVersion (not a ValueError) for a version field other than v1/v3 (found by fuzzing).
+CERTIFICATE_PARSE_ERRORS: tuple[type[Exception], ...] = (ValueError, x509.InvalidVersion)
 
 
 class SignatureHash(enum.Enum):
@@ -132,7 +138,7 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
             certs = x509.load_pem_x509_certificates(data)
         else:
             certs = [x509.load_der_x509_certificate(data)]
-    except ValueError as exc:
+    except CERTIFICATE_PARSE_ERRORS as exc:
         raise KeyFileError(
             f"not a PEM or DER certificate: {exc}", rule="keys:certificate"
         ) from None

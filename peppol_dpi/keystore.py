@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.serialization import load_der_private_key, p
 
 from .errors import UsageError
 from .keys import (
+    CERTIFICATE_PARSE_ERRORS,
     KeyFileError,
     LocalPrivateKey,
     certificate_matches,
@@ -245,7 +246,7 @@ def load_trust_store(
         return tuple(certs)
     try:
         return (x509.load_der_x509_certificate(data),)
-    except ValueError:
+    except CERTIFICATE_PARSE_ERRORS:
         pass  # not one DER certificate: PKCS#12 is the remaining format
     try:
         bundle = pkcs12.load_pkcs12(data, password)
@@ -382,5 +383,5 @@ class _Reader:
         der = self.take(self.u32())
         try:
             return x509.load_der_x509_certificate(der)
-        except ValueError as exc:
+        except CERTIFICATE_PARSE_ERRORS as exc:
             raise KeyFileError(f"bad certificate in the keystore: {exc}", rule="keys:jks") from None

@@ -37,7 +37,7 @@ from lxml import etree
 
 from . import ns
 from .errors import SignatureError, UsageError
-from .keys import PrivateKey, SignatureHash
+from .keys import CERTIFICATE_PARSE_ERRORS, PrivateKey, SignatureHash
 from .xmlparse import Element, c14n
 
 __all__ = [
@@ -623,7 +623,7 @@ def certificates_in(signature: Element) -> list[x509.Certificate]:
         der = _unb64(text.text, "X509Certificate")
         try:
             certs.append(x509.load_der_x509_certificate(der))
-        except ValueError:
+        except CERTIFICATE_PARSE_ERRORS:
             raise SignatureError(
                 "an X509Certificate cannot be read", rule="dsig:malformed"
             ) from None

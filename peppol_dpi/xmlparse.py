@@ -163,12 +163,19 @@ def c14n(
     Exclusive C14N 1.0 (http://www.w3.org/2001/10/xml-exc-c14n#) by default, with the
     InclusiveNamespaces PrefixList given; inclusive C14N 1.0 with ``exclusive=False``.
     """
-    return etree.tostring(
-        element,
-        method="c14n",
-        exclusive=exclusive,
-        with_comments=False,
-        inclusive_ns_prefixes=list(inclusive_prefixes)
-        if inclusive_prefixes and exclusive
-        else None,
-    )
+    try:
+        return etree.tostring(
+            element,
+            method="c14n",
+            exclusive=exclusive,
+            with_comments=False,
+            inclusive_ns_prefixes=list(inclusive_prefixes)
+            if inclusive_prefixes and exclusive
+            else None,
+        )
+    except etree.C14NError:
+        # C14N 1.0 section 2.1: a document with a relative namespace URI (xmlns:b="urn1")
+        # has no canonical form; libxml2 refuses it, and so do we, as bad input.
+        raise XmlSecurityError(
+            "the XML cannot be canonicalized (a relative namespace URI?)", rule="xml:c14n-failed"
+        ) from None

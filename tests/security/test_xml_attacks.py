@@ -151,3 +151,13 @@ def test_qname_in_content_needs_the_prefix_list() -> None:
 
     assert canonical(b"urn:good", ()) == canonical(b"urn:evil", ())
     assert canonical(b"urn:good", ("eb",)) != canonical(b"urn:evil", ("eb",))
+
+
+def test_relative_namespace_uri_cannot_be_canonicalized() -> None:
+    # Regression (fuzz_xml): libxml2's C14N refuses a relative namespace URI (C14N 1.0
+    # section 2.1) with lxml's C14NError, which escaped from c14n().
+    root = parse_xml(b'<a xmlns:b="urn1"><b:c>t</b:c></a>')
+    for exclusive in (True, False):
+        with pytest.raises(XmlSecurityError) as err:
+            c14n(root, exclusive=exclusive)
+        assert err.value.rule == "xml:c14n-failed"

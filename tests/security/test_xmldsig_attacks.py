@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import pki
 import pytest
+import signed_samples
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from loopback import listener
@@ -25,26 +26,17 @@ from peppol_dpi import ns
 from peppol_dpi.errors import CertificateError, SignatureError
 from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.xmldsig import (
-    ReferenceSpec,
     SignaturePolicy,
     Transform,
     VerifiedSignature,
     certificates_in,
-    sign,
     verify,
 )
-from peppol_dpi.xmlparse import Element, c14n, parse_xml, to_bytes
+from peppol_dpi.xmlparse import Element, c14n, parse_xml
 
 S12, WSU, EB, WSSE, DS = ns.SOAP12, ns.WSU, ns.EB, ns.WSSE, ns.DS
 
-ENVELOPE = (
-    f'<S12:Envelope xmlns:S12="{S12}" xmlns:wsu="{WSU}">'
-    f'<S12:Header><eb:Messaging xmlns:eb="{EB}" wsu:Id="m1"><eb:To>POP000002</eb:To>'
-    f'</eb:Messaging><wsse:Security xmlns:wsse="{WSSE}"/></S12:Header>'
-    '<S12:Body wsu:Id="b1"><order amount="10"/></S12:Body></S12:Envelope>'
-).encode()
-
-SIGNED_PARTS = ("#m1", "#b1")
+SIGNED_PARTS = signed_samples.SIGNED_PARTS
 
 
 def _key() -> LocalPrivateKey:
@@ -63,21 +55,7 @@ def _signed(
     key: LocalPrivateKey | None = None,
     resolver: Callable[[str], bytes | None] = lambda uri: None,
 ) -> bytes:
-    root = parse_xml(ENVELOPE)
-    security = root.find(f"{{{S12}}}Header/{{{WSSE}}}Security")
-    assert security is not None
-    sign(
-        parent=security,
-        references=[
-            ReferenceSpec(uri=uri, transforms=(Transform.EXCLUSIVE_C14N,))
-            if uri in SIGNED_PARTS
-            else ReferenceSpec(uri=uri, transforms=(Transform.SWA_CONTENT_SIGNATURE,))
-            for uri in uris
-        ],
-        key=key or _key(),
-        resolver=resolver,
-    )
-    return to_bytes(root)
+    return signed_samples.signed_soap(uris, key=key, resolver=resolver)
 
 
 def _verify(document: bytes | Element, **kwargs: object) -> VerifiedSignature:
