@@ -1,0 +1,1 @@
+"""DPI (digital post to citizens): business messages, JWS, the document package, recipes."""
