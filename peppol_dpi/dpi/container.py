@@ -111,7 +111,9 @@ class ZipEntryWriter:
         self._sink.write(data)
         self._position += len(data)
 
-    def _local(self, name: bytes, flags: int, method: int, crc: int, csize: int, size: int) -> None:
+    def _local(
+        self, name: bytes, flags: int, method: int, *, crc: int, csize: int, size: int
+    ) -> None:
         version = 10 if method == zipfile.ZIP_STORED else 20
         self._write(
             _LOCAL.pack(
@@ -137,7 +139,7 @@ class ZipEntryWriter:
         """An uncompressed entry with its sizes in the local header (the ``mimetype`` entry)."""
         encoded, offset, crc = name.encode("utf-8"), self._position, zlib.crc32(data)
         flags = self._flags(name)
-        self._local(encoded, flags, zipfile.ZIP_STORED, crc, len(data), len(data))
+        self._local(encoded, flags, zipfile.ZIP_STORED, crc=crc, csize=len(data), size=len(data))
         self._write(data)
         self._entries.append(
             _Central(encoded, flags, zipfile.ZIP_STORED, crc, len(data), len(data), offset)
@@ -149,7 +151,7 @@ class ZipEntryWriter:
             raise UsageError(f"{name} is larger than 4 GiB; zip64 is not used")
         encoded, offset = name.encode("utf-8"), self._position
         flags = self._flags(name) | _FLAG_DESCRIPTOR
-        self._local(encoded, flags, zipfile.ZIP_DEFLATED, 0, 0, 0)
+        self._local(encoded, flags, zipfile.ZIP_DEFLATED, crc=0, csize=0, size=0)
         compressor = zlib.compressobj(self._level, zlib.DEFLATED, -zlib.MAX_WBITS)
         crc, compressed = 0, 0
         view = memoryview(data)
