@@ -128,7 +128,7 @@ class ZipEntryWriter:
                 size,
                 len(name),
                 0,
-            )  # fmt: skip
+            )
             + name
         )
 
@@ -196,7 +196,7 @@ class ZipEntryWriter:
                     0,
                     0,
                     e.offset,
-                )  # fmt: skip
+                )
                 + e.name
             )
         if self._position > _MAX_32 or len(self._entries) > 0xFFFF:
