@@ -19,7 +19,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import BinaryIO, Final
+from typing import Final
 
 from cryptography import x509
 from lxml import etree
@@ -31,7 +31,14 @@ from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
 from . import xades
-from .container import ASIC_E_MIME_TYPE, PackageError, ZipEntryWriter, check_entry_name, read_zip
+from .container import (
+    ASIC_E_MIME_TYPE,
+    PackageError,
+    Sink,
+    ZipEntryWriter,
+    check_entry_name,
+    read_zip,
+)
 from .manifest import (
     MAX_ATTACHMENTS,
     ManifestDocument,
@@ -185,7 +192,7 @@ class AsicBuilder:
 
     def write(
         self,
-        sink: BinaryIO,
+        sink: Sink,
         key: PrivateKey,
         *,
         signing_time: datetime,

@@ -71,6 +71,7 @@ class ContentEncryption(enum.Enum):
 _KEY_BYTES = 32
 _BLOCK = 16
 _CHUNK = 1024 * 1024
+_SEGMENT = 64 * 1024  # ciphertext OCTET STRING segment size of the streaming writer
 _MAX_RECIPIENT_INFOS = 64 * 1024
 _OID_ENVELOPED: Final = core.ObjectIdentifier("1.2.840.113549.1.7.3").dump()
 _OID_DATA: Final = core.ObjectIdentifier("1.2.840.113549.1.7.1").dump()
@@ -181,8 +182,9 @@ class EnvelopedDataWriter:
     """
 
     def __init__(self, sink: BinaryIO, recipient: x509.Certificate) -> None:
-        cek, iv, self._encryptor, self._padder = _new_cipher()
+        cek, iv, self._encryptor, _ = _new_cipher()
         self._sink = sink
+        self._buffer = bytearray()
         self._closed = False
         sink.write(
             b"\x30\x80"
@@ -195,15 +197,20 @@ class EnvelopedDataWriter:
             + b"\xa0\x80"
         )
 
-    def _segment(self, data: bytes) -> None:
-        if data:
-            self._sink.write(definite_header(_TAG_OCTETS, len(data)))
-            self._sink.write(data)
+    def _emit(self, whole_blocks: int) -> None:
+        """Encrypt the first ``whole_blocks`` bytes of the buffer as one OCTET STRING segment."""
+        if whole_blocks:
+            with memoryview(self._buffer) as view:
+                out = self._encryptor.update(view[:whole_blocks])
+            del self._buffer[:whole_blocks]
+            self._sink.write(definite_header(_TAG_OCTETS, len(out)) + out)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         if self._closed:
             raise UsageError("write to a closed EnvelopedDataWriter")
-        self._segment(self._encryptor.update(self._padder.update(bytes(data))))
+        self._buffer += data
+        if len(self._buffer) >= _SEGMENT:
+            self._emit(len(self._buffer) - len(self._buffer) % _BLOCK)
         return len(data)
 
     def flush(self) -> None:
@@ -213,7 +220,10 @@ class EnvelopedDataWriter:
         if self._closed:
             return
         self._closed = True
-        self._segment(self._encryptor.update(self._padder.finalize()) + self._encryptor.finalize())
+        pad = _BLOCK - len(self._buffer) % _BLOCK  # PKCS#7 (RFC 5652 6.3)
+        self._buffer += bytes([pad]) * pad
+        self._emit(len(self._buffer))
+        self._encryptor.finalize()
         # end of: [0] content, EncryptedContentInfo, EnvelopedData, [0] EXPLICIT, ContentInfo
         self._sink.write(b"\x00\x00" * 5)
 

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Final
+from typing import Final, Protocol
 
 from ..errors import InputError, UsageError
 from ..limits import DEFAULT_LIMITS, Limits
@@ -32,6 +32,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 __all__ = [
     "ASIC_E_MIME_TYPE",
     "PackageError",
+    "Sink",
     "ZipEntryWriter",
     "check_entry_name",
     "read_zip",
@@ -55,6 +56,12 @@ _FLAG_DESCRIPTOR, _FLAG_UTF8, _FLAG_ENCRYPTED = 0x0008, 0x0800, 0x0001
 _MAX_32 = 0xFFFFFFFF
 _CHUNK = 1024 * 1024
 _RATIO_FLOOR = 64 * 1024  # entries smaller than this are not ratio-checked
+
+
+class Sink(Protocol):
+    """Where a writer puts its bytes: a binary file, a socket, the CMS encryptor."""
+
+    def write(self, data: bytes, /) -> object: ...
 
 
 class PackageError(InputError):
@@ -99,7 +106,7 @@ class _Central:
 class ZipEntryWriter:
     """Writes an ASiC-E zip to a (possibly unseekable) binary stream, entry by entry."""
 
-    def __init__(self, sink: BinaryIO, *, modified: datetime, level: int = 6) -> None:
+    def __init__(self, sink: Sink, *, modified: datetime, level: int = 6) -> None:
         self._sink = sink
         self._time, self._date = _dos_time(modified)
         self._level = level
@@ -107,7 +114,7 @@ class ZipEntryWriter:
         self._entries: list[_Central] = []
         self._closed = False
 
-    def _write(self, data: bytes | memoryview) -> None:
+    def _write(self, data: bytes) -> None:
         self._sink.write(data)
         self._position += len(data)
 
