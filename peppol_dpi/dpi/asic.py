@@ -363,6 +363,9 @@ def read_package(
         named.append(document.href)
         if document.data is not None:
             named.append(document.data.href)
+    unsafe = [n for n in named[1:] if "/" in n or n in _RESERVED]
+    if unsafe:  # DPI packages are flat: documents are plain file names (dpi.md 3.1)
+        raise _fail(f"manifest.xml names unsafe document paths: {unsafe}", "unsafe-name")
     if len({n.casefold() for n in named}) != len(named):
         raise _fail("manifest.xml names a file more than once", "duplicate-entry")
     missing = [n for n in named if n not in entries]
