@@ -18,6 +18,8 @@ import pki
 import pytest
 import xmlsec
 from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from peppol_dpi import xmldsig
@@ -25,7 +27,13 @@ from peppol_dpi.dpi import xades
 from peppol_dpi.dpi.asic import AsicBuilder, Document, read_package
 from peppol_dpi.dpi.container import PackageError, read_zip
 from peppol_dpi.dpi.manifest import SdpManifest
-from peppol_dpi.errors import CertificateError, SignatureError, UsageError, XmlSecurityError
+from peppol_dpi.errors import (
+    CertificateError,
+    InputError,
+    SignatureError,
+    UsageError,
+    XmlSecurityError,
+)
 from peppol_dpi.ids import ParticipantId
 from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.limits import Limits
@@ -503,3 +511,25 @@ def test_a_declared_size_beyond_the_limit_is_refused_before_inflating(package: b
     second = data.index(b"PK\x01\x02", first + 4)
     struct.pack_into("<I", data, second + 24, 0xFFFFFFF0)  # claims almost 4 GiB
     _refused(bytes(data), "asic:too-large")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_damaged_zips_only_ever_raise_input_errors(data: st.DataObject) -> None:
+    package = bytearray(_FUZZ_PACKAGE)
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(package) - 1))
+        package[position] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(1, len(package)))
+    try:
+        read_package(bytes(package[:cut]))
+    except InputError:
+        return
+
+
+_FUZZ_PACKAGE = (
+    AsicBuilder()
+    .sender(SENDER)
+    .main_document(Document(name="brev.txt", content=b"Hei"))
+    .build(pki.business_key("sender"), signing_time=NOW)
+)

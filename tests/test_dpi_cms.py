@@ -17,10 +17,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from peppol_dpi.dpi import cms
 from peppol_dpi.errors import DecryptionError, UsageError
-from peppol_dpi.keys import LocalPrivateKey
+from peppol_dpi.keys import LocalPrivateKey, PrivateKey, RsaPadding, SignatureHash
 from peppol_dpi.keystore import load_jks
 from peppol_dpi.limits import Limits
 
@@ -250,3 +252,64 @@ def test_encrypting_to_a_non_rsa_certificate_is_a_usage_error() -> None:
     )
     with pytest.raises(UsageError):
         cms.encrypt(b"x", cert)
+
+
+class _HsmLikeKey:
+    """A PrivateKey that is not a LocalPrivateKey: only the protocol's methods, counted."""
+
+    def __init__(self, inner: LocalPrivateKey) -> None:
+        self._inner = inner
+        self.decryptions = 0
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self._inner.certificate
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        return self._inner.chain
+
+    def sign(self, data: bytes, hash_: SignatureHash) -> bytes:
+        return self._inner.sign(data, hash_)
+
+    def decrypt(self, ciphertext: bytes, padding_: RsaPadding) -> bytes:
+        self.decryptions += 1
+        assert padding_ is RsaPadding.OAEP_SHA256_MGF1_SHA256
+        return self._inner.decrypt(ciphertext, padding_)
+
+
+def test_the_rsa_step_goes_through_the_private_key_protocol(
+    samples: Path, eksempel: LocalPrivateKey
+) -> None:
+    key = _HsmLikeKey(eksempel)
+    assert isinstance(key, PrivateKey)
+    expected = (samples / "digital-dokumentpakke.zip").read_bytes()
+    assert cms.decrypt((samples / "digital-dokumentpakke.cms").read_bytes(), key) == expected
+    assert key.decryptions == 1
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_damaged_packages_only_ever_raise_decryption_error(data: st.DataObject) -> None:
+    key = pki.business_key("digipost")
+    package = bytearray(_FUZZ_PACKAGES[data.draw(st.integers(0, 1))])
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(package) - 1))
+        package[position] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(1, len(package)))
+    try:
+        result = cms.decrypt(bytes(package[:cut]), key)
+    except DecryptionError:
+        return
+    assert isinstance(result, bytes)  # a change in the IV or a middle block can still decrypt
+
+
+def _fuzz_packages() -> tuple[bytes, bytes]:
+    certificate = pki.business_key("digipost").certificate
+    sink = io.BytesIO()
+    with cms.EnvelopedDataWriter(sink, certificate) as writer:
+        writer.write(b"streamed content " * 10)
+    return cms.encrypt(b"content " * 40, certificate), sink.getvalue()
+
+
+_FUZZ_PACKAGES = _fuzz_packages()
