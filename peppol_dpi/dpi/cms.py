@@ -129,10 +129,10 @@ def _content_algorithm(iv: bytes) -> bytes:
     return encoded
 
 
-def _new_cipher() -> tuple[bytes, bytes, CipherContext, sym_padding.PaddingContext]:
+def _new_cipher() -> tuple[bytes, bytes, CipherContext]:
+    """A fresh AES-256 content key and IV for one package (dpi.md 3.4), and its encryptor."""
     cek, iv = os.urandom(_KEY_BYTES), os.urandom(_BLOCK)
-    encryptor = Cipher(algorithms.AES(cek), modes.CBC(iv)).encryptor()
-    return cek, iv, encryptor, sym_padding.PKCS7(128).padder()
+    return cek, iv, Cipher(algorithms.AES(cek), modes.CBC(iv)).encryptor()
 
 
 def encrypt_stream(
@@ -143,7 +143,8 @@ def encrypt_stream(
     Memory stays at one chunk: the ciphertext length of CBC with PKCS#7 padding follows from
     the plaintext length, so every DER length is known before the first byte is encrypted.
     """
-    cek, iv, encryptor, padder = _new_cipher()
+    cek, iv, encryptor = _new_cipher()
+    padder = sym_padding.PKCS7(128).padder()
     ciphertext_length = (length // _BLOCK + 1) * _BLOCK
     version = b"\x02\x01\x00"
     recipients = _recipient_infos(recipient, cek)
@@ -182,7 +183,7 @@ class EnvelopedDataWriter:
     """
 
     def __init__(self, sink: BinaryIO, recipient: x509.Certificate) -> None:
-        cek, iv, self._encryptor, _ = _new_cipher()
+        cek, iv, self._encryptor = _new_cipher()
         self._sink = sink
         self._buffer = bytearray()
         self._closed = False
