@@ -258,7 +258,7 @@ def _check_layout(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) -> 
             )
     # No two entries may share bytes (the overlapping-entry zip bomb).
     ordered = sorted(infos, key=lambda i: i.header_offset)
-    for info, following in zip(ordered, [*ordered[1:], None], strict=True):
+    for info, following in zip(ordered, [*ordered[1:], None][: len(ordered)], strict=True):
         local = data[info.header_offset : info.header_offset + _LOCAL.size]
         if len(local) != _LOCAL.size or _LOCAL.unpack(local)[0] != _SIG_LOCAL:
             raise _fail(f"entry {info.filename!r} has no local header", "not-a-zip")

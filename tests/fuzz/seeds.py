@@ -89,3 +89,20 @@ def key_files() -> Iterator[bytes]:
         yield pki.path(name).read_bytes()
     yield pki.root_ca().public_bytes(serialization.Encoding.DER)
     yield jks(jks_body())
+
+
+def asic_package() -> bytes:
+    """A signed DPI ASiC-E package (main document and one attachment)."""
+    from datetime import UTC, datetime
+
+    from peppol_dpi.dpi.asic import AsicBuilder, Document
+    from peppol_dpi.ids import ParticipantId
+
+    builder = (
+        AsicBuilder()
+        .sender(ParticipantId.norwegian("991825827"), sender_identifier="991825827:avsender")
+        .mailbox("ola.nordmann#9YDT")
+        .main_document(Document(name="vedtak.pdf", content=b"%PDF-1.4 vedtak", title="Vedtak"))
+        .add_attachment(Document(name="vedlegg.txt", content=b"Vedlegg\n"))
+    )
+    return builder.build(pki.business_key("sender"), signing_time=datetime(2026, 3, 1, tzinfo=UTC))
