@@ -281,7 +281,11 @@ def _body_of(data: bytes, root: etree._Element) -> bytes:
 def _check_mime_type(value: str, owner: str) -> None:
     if not isinstance(value, str) or not _MIME_RE.fullmatch(value):
         raise ValidationError(
-            [Problem(rule="sbdh:mime-type", message=f"{owner} mimeType {value!r} is not a media type")],
+            [
+                Problem(
+                    rule="sbdh:mime-type", message=f"{owner} mimeType {value!r} is not a media type"
+                )
+            ],
             what=owner,
         )
 

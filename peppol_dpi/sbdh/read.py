@@ -12,7 +12,8 @@ from __future__ import annotations
 import binascii
 import copy
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from typing import TypeVar
 
 from lxml import etree
 
@@ -46,6 +47,7 @@ from .schema import schema_problems
 __all__ = ["parse_created", "read_sbd", "read_sbdh"]
 
 _H = "StandardBusinessDocumentHeader"
+_S = TypeVar("_S", DocumentTypeScheme, ProcessScheme)
 # xs:dateTime (XSD 1.0 part 2 §3.2.7); the timezone is optional in XSD, required by Peppol.
 _DATETIME_RE = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", re.ASCII
@@ -65,7 +67,7 @@ def parse_created(text: str) -> datetime | None:
     micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
     tz: timezone | None = None
     if m.group(8) == "Z":
-        tz = timezone.utc
+        tz = UTC
     elif m.group(8):
         sign = -1 if m.group(8)[0] == "-" else 1
         hours, minutes = int(m.group(8)[1:3]), int(m.group(8)[4:6])
@@ -266,11 +268,11 @@ class _HeaderReader:
             if key is ScopeType.DOCUMENTID:
                 # Envelope 2.0 §2.3: Identifier is the scheme, busdox-docid-qns when absent.
                 self.values["document_type"] = DocumentTypeId(
-                    value=value, scheme=scheme or DocumentTypeScheme.BUSDOX_DOCID_QNS
+                    value=value, scheme=_scheme(DocumentTypeScheme, scheme, "busdox-docid-qns")
                 )
             elif key is ScopeType.PROCESSID:
                 self.values["process"] = ProcessId(
-                    value=value, scheme=scheme or ProcessScheme.CENBII_PROCID_UBL
+                    value=value, scheme=_scheme(ProcessScheme, scheme, "cenbii-procid-ubl")
                 )
             else:
                 # MLS 1.0 §3: MLS_TO is the SPID of the MLS receiver, scheme iso6523-actorid-upis.
@@ -281,6 +283,15 @@ class _HeaderReader:
                 self.values["mls_to"] = ParticipantId(value=value)
         except InputError as exc:
             self.out.add(_SCOPE_RULES[key], f"{key}: {exc.message} [{exc.rule}]", where, scope)
+
+
+def _scheme(kind: type[_S], text: str | None, default: str) -> _S:
+    try:
+        return kind(text or default)
+    except ValueError:
+        raise InputError(
+            f"scheme {text!r} is not one of: {', '.join(kind)}", rule="id:scheme"
+        ) from None
 
 
 _SCOPE_RULES = {
@@ -410,10 +421,14 @@ def read_sbdh(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdHeader:
     uses this to compare sender, receiver, document type and process with the ebMS headers,
     and :func:`read_sbd` for the full check.
     """
-    root, header = _start(data, limits)
+    _, header = _start(data, limits)
     if header is None:
         raise ValidationError(
-            [Problem(rule="sbdh:missing-header", message="StandardBusinessDocumentHeader is missing")],
+            [
+                Problem(
+                    rule="sbdh:missing-header", message="StandardBusinessDocumentHeader is missing"
+                )
+            ],
             what="SBD",
         )
     out = _Collector(etree.ElementTree(header))

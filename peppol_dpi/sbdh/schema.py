@@ -26,10 +26,11 @@ _local = threading.local()
 class _PackageResolver(etree.Resolver):
     """Serves the schemas' ``xs:import`` from the package, never from disk paths or the network."""
 
-    def resolve(self, system_url: str, public_id: str, context: object) -> object:
+    # lxml calls resolve(url, id, context); lxml-stubs leave out the context argument.
+    def resolve(self, system_url: str, public_id: str, context: object) -> object:  # type: ignore[override]
         name = system_url.rsplit("/", 1)[-1]
         if name in _IMPORTS:
-            return self.resolve_string(_read(name), context)
+            return self.resolve_string(_read(name), context)  # type: ignore[call-arg]
         return None
 
 
@@ -55,11 +56,16 @@ def schema_problems(node: etree._Element | etree._ElementTree) -> list[tuple[str
     if schema.validate(node):
         return []
     found: list[tuple[str, Problem]] = []
-    for entry in schema.error_log:
-        message = entry.message.replace(f"{{{ns.SBDH}}}", "sh:").replace(
-            f"{{{ns.PEPPOL_ENVELOPE}}}", ""
+    for entry in schema.error_log:  # type: ignore[attr-defined]
+        message = (
+            entry.message.strip()
+            .replace(f"{{{ns.SBDH}}}", "sh:")
+            .replace(f"{{{ns.PEPPOL_ENVELOPE}}}", "")
         )
         found.append(
-            (entry.path or "", Problem(rule="sbdh:schema", message=message, location=f"line {entry.line}"))
+            (
+                entry.path or "",
+                Problem(rule="sbdh:schema", message=message, location=f"line {entry.line}"),
+            )
         )
     return found
