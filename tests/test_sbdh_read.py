@@ -75,14 +75,14 @@ def test_sample_values_are_read_exactly(shared: Path) -> None:
     assert isinstance(doc.payload, XmlPayload)
     assert doc.payload.local_name == "Invoice"
     # The payload is a standalone document: it declares the namespace it uses itself.
-    assert doc.payload.data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<ns4:Invoice")
+    assert doc.payload.data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<ns4:Invoice')
     assert b'xmlns:ns4="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"' in doc.payload.data
 
 
 def test_prefixes_declared_on_the_envelope_move_into_the_payload(shared: Path) -> None:
     doc = read_sbd((shared / "peppol/sbdh/good/good-bis3.xml").read_bytes())
     assert doc.payload.data.startswith(
-        b"<?xml version='1.0' encoding='UTF-8'?>\n"
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
         b'<ubl:Invoice xmlns:ubl="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
     )
 
@@ -160,13 +160,41 @@ def test_every_problem_is_reported_together() -> None:
             b"> <",
             "sbdh:instance-identifier",
         ),
-        (b"<sh:Receiver>", b"<sh:Receiver><sh:Identifier Authority='iso6523-actorid-upis'>0192:974761076</sh:Identifier></sh:Receiver><sh:Receiver>", "sbdh:receiver-count"),
-        (b"</sh:BusinessScope>", b"<sh:Scope><sh:Type>COUNTRY_C1</sh:Type><sh:InstanceIdentifier>SE</sh:InstanceIdentifier></sh:Scope></sh:BusinessScope>", "sbdh:duplicate-scope"),
-        (b"</sh:BusinessScope>", b"<sh:Scope><sh:Type>MLS_TYPE</sh:Type><sh:InstanceIdentifier>SOMETIMES</sh:InstanceIdentifier></sh:Scope></sh:BusinessScope>", "sbdh:mls-type"),
-        (b"</sh:BusinessScope>", b"<sh:Scope><sh:Type>MLS_TO</sh:Type><sh:InstanceIdentifier>0242:000001</sh:InstanceIdentifier></sh:Scope></sh:BusinessScope>", "sbdh:mls-to"),
-        (b"</sh:BusinessScope>", b"<sh:Scope><sh:Type>x</sh:Type><sh:InstanceIdentifier/></sh:Scope><sh:Scope><sh:Type>x</sh:Type><sh:InstanceIdentifier/></sh:Scope></sh:BusinessScope>", "sbdh:duplicate-scope"),
-        (b"</sh:StandardBusinessDocument>", b"<Other xmlns='urn:x'/></sh:StandardBusinessDocument>", "sbdh:business-message"),
-        (b"<Invoice xmlns=", b"<sh:StandardBusinessDocument/><Invoice xmlns=", "sbdh:business-message"),
+        (
+            b"<sh:Receiver>",
+            b"<sh:Receiver><sh:Identifier Authority='iso6523-actorid-upis'>0192:974761076</sh:Identifier></sh:Receiver><sh:Receiver>",
+            "sbdh:receiver-count",
+        ),
+        (
+            b"</sh:BusinessScope>",
+            b"<sh:Scope><sh:Type>COUNTRY_C1</sh:Type><sh:InstanceIdentifier>SE</sh:InstanceIdentifier></sh:Scope></sh:BusinessScope>",
+            "sbdh:duplicate-scope",
+        ),
+        (
+            b"</sh:BusinessScope>",
+            b"<sh:Scope><sh:Type>MLS_TYPE</sh:Type><sh:InstanceIdentifier>SOMETIMES</sh:InstanceIdentifier></sh:Scope></sh:BusinessScope>",
+            "sbdh:mls-type",
+        ),
+        (
+            b"</sh:BusinessScope>",
+            b"<sh:Scope><sh:Type>MLS_TO</sh:Type><sh:InstanceIdentifier>0242:000001</sh:InstanceIdentifier></sh:Scope></sh:BusinessScope>",
+            "sbdh:mls-to",
+        ),
+        (
+            b"</sh:BusinessScope>",
+            b"<sh:Scope><sh:Type>x</sh:Type><sh:InstanceIdentifier/></sh:Scope><sh:Scope><sh:Type>x</sh:Type><sh:InstanceIdentifier/></sh:Scope></sh:BusinessScope>",
+            "sbdh:duplicate-scope",
+        ),
+        (
+            b"</sh:StandardBusinessDocument>",
+            b"<Other xmlns='urn:x'/></sh:StandardBusinessDocument>",
+            "sbdh:business-message",
+        ),
+        (
+            b"<Invoice xmlns=",
+            b"<sh:StandardBusinessDocument/><Invoice xmlns=",
+            "sbdh:business-message",
+        ),
     ],
 )
 def test_each_rule_is_named(old: bytes, new: bytes, rule: str) -> None:
@@ -212,7 +240,12 @@ def test_read_sbdh_reads_the_header_alone(shared: Path) -> None:
             "2025-05-11T00:39:44.285+02:00",
             datetime(2025, 5, 11, 0, 39, 44, 285000, tzinfo=timezone(timedelta(hours=2))),
         ),
-        ("2019-04-25T15:46:10.123456789-05:30", datetime(2019, 4, 25, 15, 46, 10, 123456, tzinfo=timezone(-timedelta(hours=5, minutes=30)))),
+        (
+            "2019-04-25T15:46:10.123456789-05:30",
+            datetime(
+                2019, 4, 25, 15, 46, 10, 123456, tzinfo=timezone(-timedelta(hours=5, minutes=30))
+            ),
+        ),
         ("2019-12-31T24:00:00Z", datetime(2020, 1, 1, tzinfo=UTC)),
         ("2019-04-25T15:46:10", datetime(2019, 4, 25, 15, 46, 10)),
         ("2019-02-30T15:46:10Z", None),

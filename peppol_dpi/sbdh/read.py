@@ -47,6 +47,7 @@ from .schema import schema_problems
 __all__ = ["parse_created", "read_sbd", "read_sbdh"]
 
 _H = "StandardBusinessDocumentHeader"
+_XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 _S = TypeVar("_S", DocumentTypeScheme, ProcessScheme)
 # xs:dateTime (XSD 1.0 part 2 §3.2.7); the timezone is optional in XSD, required by Peppol.
 _DATETIME_RE = re.compile(
@@ -353,8 +354,8 @@ def _extract(message: etree._Element) -> Payload:
     qname = etree.QName(message)
     if qname.namespace != ns.PEPPOL_ENVELOPE:
         # A standalone document: the copy declares exactly the namespaces its names use.
-        data = etree.tostring(
-            copy.deepcopy(message), encoding="UTF-8", xml_declaration=True, with_tail=False
+        data = _XML_DECLARATION + etree.tostring(
+            copy.deepcopy(message), encoding="UTF-8", with_tail=False
         )
         return XmlPayload._trusted(data, qname.namespace or "", qname.localname)
     mime = message.get("mimeType", "")
