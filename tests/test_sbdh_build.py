@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,8 @@ from peppol_dpi.ids import DocumentTypeId, ParticipantId
 from peppol_dpi.sbdh import (
     BinaryContent,
     MlsType,
-    Scope,
     SbdHeader,
+    Scope,
     TextContent,
     XmlPayload,
     build_sbd,
@@ -208,7 +208,7 @@ def test_payload_value_rules() -> None:
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        (datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "2026-01-02T03:04:05Z"),
+        (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "2026-01-02T03:04:05Z"),
         (CREATED, "2026-01-02T03:04:05.123Z"),
         (
             datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=1))),

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sbdh_support import INVOICE, header_for
+from sbdh_support import FACTUR_X, INVOICE, header_for
 
 from peppol_dpi.errors import ValidationError, XmlSecurityError
 from peppol_dpi.ids import ParticipantId
@@ -256,3 +256,22 @@ def test_read_sbdh_reads_the_header_alone(shared: Path) -> None:
 )
 def test_parse_created(text: str, expected: datetime | None) -> None:
     assert parse_created(text) == expected
+
+
+@pytest.mark.parametrize("junk", [b"QUJD*RUY=", b"QUJDRUY", b"@@@@"])
+def test_base64_is_checked_strictly(junk: bytes) -> None:
+    payload = BinaryContent(data=b"ABCEF", mime_type="application/pdf")
+    sbd = build_sbd(header_for(payload, document_type=FACTUR_X), payload)
+    assert b">QUJDRUY=<" in sbd
+    with pytest.raises(ValidationError) as info:
+        read_sbd(sbd.replace(b">QUJDRUY=<", b">" + junk + b"<"))
+    assert info.value.rule in {"sbdh:binary-content", "sbdh:schema"}
+
+
+def test_base64_may_be_broken_into_lines() -> None:
+    payload = BinaryContent(data=bytes(range(200)), mime_type="application/pdf")
+    sbd = build_sbd(header_for(payload, document_type=FACTUR_X), payload)
+    start = sbd.index(b'pdf">') + 5
+    end = sbd.index(b"</BinaryContent>")
+    lines = b"\r\n".join(sbd[i : min(i + 76, end)] for i in range(start, end, 76))
+    assert read_sbd(sbd[:start] + lines + b"\n" + sbd[end:]).payload == payload

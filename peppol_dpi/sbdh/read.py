@@ -361,12 +361,27 @@ def _extract(message: etree._Element) -> Payload:
     mime = message.get("mimeType", "")
     if qname.localname == "TextContent":
         return TextContent(text=message.text or "", mime_type=mime)
-    # The schema has checked the xs:base64Binary lexical form; whitespace is skipped here.
     return BinaryContent(
-        data=binascii.a2b_base64(message.text or ""),
-        mime_type=mime,
-        encoding=message.get("encoding"),
+        data=_base64(message.text or ""), mime_type=mime, encoding=message.get("encoding")
     )
+
+
+def _base64(text: str) -> bytes:
+    """Strict base64 (libxml2's xs:base64Binary check lets stray characters through).
+
+    Whitespace is allowed (XSD base64Binary); it is removed only when the fast path fails.
+    """
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        pass
+    try:
+        return binascii.a2b_base64("".join(text.split()), strict_mode=True)
+    except binascii.Error as exc:
+        raise ValidationError(
+            [Problem(rule="sbdh:binary-content", message=f"BinaryContent is not base64: {exc}")],
+            what="SBD",
+        ) from None
 
 
 def _header(values: dict[str, object]) -> SbdHeader:
