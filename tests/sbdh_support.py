@@ -25,6 +25,25 @@ SENDER = ParticipantId.norwegian("974761076")
 RECEIVER = ParticipantId.norwegian("987464291")
 CREATED = datetime(2026, 1, 2, 3, 4, 5, 123000, tzinfo=UTC)
 
+# peppol-commons' samples in ../shared/fixtures/peppol/sbdh: all good ones must be accepted, and
+# each bad one refused for the rule its file name gives.
+GOOD = [
+    "good-additional-scopes.xml",
+    "good-bis3-full.xml",
+    "good-bis3.xml",
+    "good-hybrid-invoice.xml",
+    "good-with-timezone.xml",
+]
+# The rule each bad sample must be refused for (its file name says why).
+BAD = {
+    "bad-invalid-creation-date-and-time.xml": "sbdh:creation-date-and-time",
+    "bad-invalid-sender-authority.xml": "sbdh:sender-authority",
+    "bad-invalid-standard.xml": "sbdh:standard",
+    "bad-no-business-message.xml": "sbdh:business-message",
+    "bad-no-country-c1.xml": "sbdh:country-c1",
+    "bad-too-few-scopes.xml": "sbdh:too-few-scopes",
+}
+
 INVOICE = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"'

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sbdh_support import FACTUR_X, INVOICE, header_for
+from sbdh_support import BAD, FACTUR_X, GOOD, INVOICE, header_for
 
 from peppol_dpi.errors import ValidationError, XmlSecurityError
 from peppol_dpi.ids import ParticipantId
+from peppol_dpi.limits import Limits
 from peppol_dpi.sbdh import (
     BinaryContent,
     MlsType,
@@ -20,23 +21,6 @@ from peppol_dpi.sbdh import (
     read_sbd,
     read_sbdh,
 )
-
-GOOD = [
-    "good-additional-scopes.xml",
-    "good-bis3-full.xml",
-    "good-bis3.xml",
-    "good-hybrid-invoice.xml",
-    "good-with-timezone.xml",
-]
-# The rule each bad sample must be refused for (its file name says why).
-BAD = {
-    "bad-invalid-creation-date-and-time.xml": "sbdh:creation-date-and-time",
-    "bad-invalid-sender-authority.xml": "sbdh:sender-authority",
-    "bad-invalid-standard.xml": "sbdh:standard",
-    "bad-no-business-message.xml": "sbdh:business-message",
-    "bad-no-country-c1.xml": "sbdh:country-c1",
-    "bad-too-few-scopes.xml": "sbdh:too-few-scopes",
-}
 
 
 def test_the_sample_folders_hold_what_we_test(shared: Path) -> None:
@@ -275,3 +259,13 @@ def test_base64_may_be_broken_into_lines() -> None:
     end = sbd.index(b"</BinaryContent>")
     lines = b"\r\n".join(sbd[i : min(i + 76, end)] for i in range(start, end, 76))
     assert read_sbd(sbd[:start] + lines + b"\n" + sbd[end:]).payload == payload
+
+
+def test_limits_apply(shared: Path) -> None:
+    data = (shared / "peppol/sbdh/good/good-hybrid-invoice.xml").read_bytes()
+    with pytest.raises(XmlSecurityError) as info:
+        read_sbd(data, limits=Limits(max_xml_bytes=len(data) - 1))
+    assert info.value.rule == "xml:too-large"
+    with pytest.raises(XmlSecurityError) as info:
+        read_sbdh(data, limits=Limits(max_xml_elements=10))
+    assert info.value.rule == "xml:too-many-elements"
