@@ -170,6 +170,11 @@ def test_every_problem_is_reported_together() -> None:
             "sbdh:duplicate-scope",
         ),
         (
+            b"</sh:BusinessScope>",
+            b"<sh:Scope><sh:Type> </sh:Type><sh:InstanceIdentifier/></sh:Scope></sh:BusinessScope>",
+            "sbdh:scope",
+        ),
+        (
             b"</sh:StandardBusinessDocument>",
             b"<Other xmlns='urn:x'/></sh:StandardBusinessDocument>",
             "sbdh:business-message",

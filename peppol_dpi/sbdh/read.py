@@ -234,6 +234,8 @@ class _HeaderReader:
             seen.add(key)
             if key in rules.DEDICATED_SCOPES:
                 self._dedicated_scope(ScopeType(key), value, scheme, location, scope)
+            elif not key:
+                self.out.add("sbdh:scope", "a Scope has an empty Type", location, scope)
             else:
                 extras.append(Scope(type=key, instance_identifier=value, identifier=scheme))
         self.out.extend(rules.check_extra_scopes((s.type for s in extras), location=where), None)
