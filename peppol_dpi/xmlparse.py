@@ -61,13 +61,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     ``xml:too-large``, ``xml:not-well-formed``, ``xml:dtd-forbidden``,
     ``xml:entity-forbidden``, ``xml:too-deep`` or ``xml:too-many-elements``.
     """
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"parse_xml takes bytes, not {type(data).__name__}")
-    if len(data) > limits.max_xml_bytes:
-        raise XmlSecurityError(
-            f"{what} is {len(data)} bytes, more than the limit of {limits.max_xml_bytes}",
-            rule="xml:too-large",
-        )
+    _check_input(data, limits, what, "parse_xml")
     if not data.strip():
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")
     try:
@@ -83,6 +77,16 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
         )
     _check_shape(root, limits, what)
     return root
+
+
+def _check_input(data: object, limits: Limits, what: str, caller: str) -> None:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"{caller} takes bytes, not {type(data).__name__}")
+    if len(data) > limits.max_xml_bytes:
+        raise XmlSecurityError(
+            f"{what} is {len(data)} bytes, more than the limit of {limits.max_xml_bytes}",
+            rule="xml:too-large",
+        )
 
 
 def _syntax_error(
@@ -110,13 +114,7 @@ def parse_xml_until(
     The same refusals as :func:`parse_xml` apply to the part read; the rest of the document
     is not looked at, so it may still be broken. None when the document has no ``tag``.
     """
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"parse_xml_until takes bytes, not {type(data).__name__}")
-    if len(data) > limits.max_xml_bytes:
-        raise XmlSecurityError(
-            f"{what} is {len(data)} bytes, more than the limit of {limits.max_xml_bytes}",
-            rule="xml:too-large",
-        )
+    _check_input(data, limits, what, "parse_xml_until")
     parser = etree.XMLPullParser(events=("start", "end"), **_OPTIONS)
     view = memoryview(data)
     counts = [0, 0]  # depth, elements
