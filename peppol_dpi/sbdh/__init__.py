@@ -17,7 +17,8 @@ from .model import (
     TextContent,
     XmlPayload,
 )
-from .read import parse_created, read_sbd, read_sbdh
+from .header_reader import parse_created
+from .read import read_sbd, read_sbdh
 from .rules import ScopeType
 
 __all__ = [

@@ -3,312 +3,46 @@
 :func:`read_sbd` checks the document against the schema and every Peppol envelope rule and
 reports all problems in one :class:`~peppol_dpi.errors.ValidationError`; a problem the Peppol
 checks name precisely is not repeated as a schema error on the same element.
-:func:`read_sbdh` reads only the header (the payload is parsed but not extracted or decoded),
-for the AS4 layer that compares it with the ebMS headers.
+:func:`read_sbdh` parses and checks only the header, for the AS4 layer that compares it with
+the ebMS headers.
 """
 
 from __future__ import annotations
 
 import binascii
 import copy
-import re
-from datetime import UTC, datetime, timedelta, timezone
-from typing import TypeVar
 
 from lxml import etree
 
 from .. import ns
-from ..errors import InputError, Problem, ValidationError
-from ..ids import (
-    DocumentTypeId,
-    DocumentTypeScheme,
-    ParticipantId,
-    ParticipantScheme,
-    ProcessId,
-    ProcessScheme,
-)
+from ..errors import Problem, ValidationError
+from ..ids import DocumentTypeId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import parse_xml, parse_xml_until
 from . import rules
+from .header_reader import Collector, HeaderReader, sh
 from .model import (
     BinaryContent,
-    MlsType,
     Payload,
     SbdDocument,
     SbdHeader,
-    Scope,
     TextContent,
     XmlPayload,
     xml_payload_problems,
 )
-from .rules import ScopeType
 from .schema import schema_problems
 
-__all__ = ["parse_created", "read_sbd", "read_sbdh"]
+__all__ = ["read_sbd", "read_sbdh"]
 
 _H = "StandardBusinessDocumentHeader"
 _BINARY_CONTENT = ns.qname(ns.PEPPOL_ENVELOPE, "BinaryContent")
 _XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-_S = TypeVar("_S", DocumentTypeScheme, ProcessScheme)
-# xs:dateTime (XSD 1.0 part 2 §3.2.7); the timezone is optional in XSD, required by Peppol.
-_DATETIME_RE = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", re.ASCII
-)
 
 
-def _sh(name: str) -> str:
-    return ns.qname(ns.SBDH, name)
-
-
-def parse_created(text: str) -> datetime | None:
-    """An xs:dateTime (timezone optional here), or None when it is not one Python can hold."""
-    m = _DATETIME_RE.fullmatch(text.strip())
-    if m is None:
-        return None
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
-    tz: timezone | None = None
-    if m.group(8) == "Z":
-        tz = UTC
-    elif m.group(8):
-        sign = -1 if m.group(8)[0] == "-" else 1
-        hours, minutes = int(m.group(8)[1:3]), int(m.group(8)[4:6])
-        if hours > 14 or minutes > 59:
-            return None
-        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
-    try:
-        if hour == 24 and minute == second == micro == 0:  # XSD: 24:00:00 is next midnight
-            return datetime(year, month, day, tzinfo=tz) + timedelta(days=1)
-        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
-    except (ValueError, OverflowError):
-        return None
-
-
-class _Collector:
-    """Problems found so far, and the elements they were found on (to drop schema duplicates)."""
-
-    def __init__(self, tree: etree._ElementTree) -> None:
-        self.tree = tree
-        self.problems: list[Problem] = []
-        self.paths: set[str] = set()
-
-    def add(self, rule: str, message: str, where: str, element: etree._Element | None) -> None:
-        self.problems.append(Problem(rule=rule, message=message, location=where))
-        if element is not None:
-            self.paths.add(self.tree.getpath(element))
-
-    def extend(self, problems: list[Problem], element: etree._Element | None) -> None:
-        for p in problems:
-            self.add(p.rule, p.message, p.location, element)
-
-
-def _children(parent: etree._Element, name: str) -> list[etree._Element]:
-    return list(parent.iterchildren(_sh(name)))
-
-
-def _text(element: etree._Element | None) -> str:
-    # peppol-commons trims every value it extracts; so do we (surrounding whitespace only).
-    return (element.text or "").strip() if element is not None else ""
-
-
-class _HeaderReader:
-    """Pulls the header values out of the element tree, reporting each problem once."""
-
-    def __init__(self, out: _Collector, header: etree._Element) -> None:
-        self.out = out
-        self.header = header
-        self.values: dict[str, object] = {}
-
-    def read(self) -> None:
-        h = self.header
-        version = _children(h, "HeaderVersion")
-        if version and _text(version[0]) != rules.HEADER_VERSION:
-            # Envelope 2.0 §2: HeaderVersion is "1.0".
-            self.out.add(
-                "sbdh:header-version",
-                f"HeaderVersion is {_text(version[0])!r}, not {rules.HEADER_VERSION!r}",
-                f"{_H}/HeaderVersion",
-                version[0],
-            )
-        self.values["sender"] = self._partner("Sender")
-        self.values["receiver"] = self._partner("Receiver")
-        self._document_identification()
-        self._business_scope()
-
-    def _partner(self, role: str) -> ParticipantId | None:
-        # Envelope 2.0 §2: exactly one Sender and one Receiver, Authority iso6523-actorid-upis.
-        rule = f"sbdh:{role.lower()}"
-        partners = _children(self.header, role)
-        if len(partners) != 1:
-            self.out.add(
-                f"{rule}-count",
-                f"{len(partners)} {role} elements, Peppol requires exactly one",
-                _H,
-                self.header if not partners else partners[1],
-            )
-            if not partners:
-                return None
-        ident = partners[0].find(_sh("Identifier"))
-        where = f"{_H}/{role}/Identifier"
-        if ident is None:
-            return None  # the schema reports the missing element
-        authority = ident.get("Authority")
-        if authority != ParticipantScheme.ISO6523_ACTORID_UPIS:
-            self.out.add(
-                f"{rule}-authority",
-                f"{role} Authority is {authority!r}, not 'iso6523-actorid-upis'",
-                where,
-                ident,
-            )
-            return None
-        try:
-            return ParticipantId(value=_text(ident))
-        except InputError as exc:
-            self.out.add(rule, f"{role}: {exc.message} [{exc.rule}]", where, ident)
-            return None
-
-    def _document_identification(self) -> None:
-        di = self.header.find(_sh("DocumentIdentification"))
-        if di is None:
-            return  # the schema reports it
-        where = f"{_H}/DocumentIdentification"
-        for key, name, rule in (
-            ("standard", "Standard", "sbdh:standard"),
-            ("type_version", "TypeVersion", "sbdh:type-version"),
-            ("instance_id", "InstanceIdentifier", "sbdh:instance-identifier"),
-            ("type", "Type", "sbdh:type"),
-        ):
-            element = di.find(_sh(name))
-            if element is None:
-                continue
-            value = _text(element)
-            self.out.extend(
-                rules.check_not_empty(value, rule=rule, what=name, location=f"{where}/{name}"),
-                element,
-            )
-            self.values[key] = value
-        element = di.find(_sh("CreationDateAndTime"))
-        if element is not None:
-            created = parse_created(_text(element))
-            location = f"{where}/CreationDateAndTime"
-            if created is None:
-                self.out.add(
-                    "sbdh:creation-date-and-time",
-                    f"CreationDateAndTime {_text(element)!r} is not an xs:dateTime",
-                    location,
-                    element,
-                )
-            else:
-                self.out.extend(rules.check_created(created, location=location), element)
-                self.values["created"] = created
-
-    def _business_scope(self) -> None:
-        bs = self.header.find(_sh("BusinessScope"))
-        where = f"{_H}/BusinessScope"
-        if bs is None:
-            self.out.add("sbdh:business-scope", "BusinessScope is missing", _H, self.header)
-            return
-        scopes = _children(bs, "Scope")
-        # Envelope 2.0 §2: DOCUMENTID, PROCESSID and COUNTRY_C1 are mandatory (the table's
-        # "4..n" is a known typo; peppol-commons requires 3).
-        if len(scopes) < 3:
-            self.out.add(
-                "sbdh:too-few-scopes",
-                f"BusinessScope has {len(scopes)} Scope elements; Peppol requires at least 3"
-                " (DOCUMENTID, PROCESSID, COUNTRY_C1)",
-                where,
-                None,
-            )
-        extras: list[Scope] = []
-        seen: set[str] = set()
-        for index, scope in enumerate(scopes, start=1):
-            key = _text(scope.find(_sh("Type")))
-            value = _text(scope.find(_sh("InstanceIdentifier")))
-            scheme_el = scope.find(_sh("Identifier"))
-            scheme = _text(scheme_el) if scheme_el is not None else None
-            location = f"{where}/Scope[{index}]"
-            if key in seen and key in rules.DEDICATED_SCOPES:
-                self.out.add(
-                    "sbdh:duplicate-scope", f"Scope {key} occurs more than once", location, scope
-                )
-                continue
-            seen.add(key)
-            if key in rules.DEDICATED_SCOPES:
-                self._dedicated_scope(ScopeType(key), value, scheme, location, scope)
-            elif not key:
-                self.out.add("sbdh:scope", "a Scope has an empty Type", location, scope)
-            else:
-                extras.append(Scope(type=key, instance_identifier=value, identifier=scheme))
-        self.out.extend(rules.check_extra_scopes((s.type for s in extras), location=where), None)
-        self.values["scopes"] = tuple(extras)
-        for key, rule in (
-            (ScopeType.DOCUMENTID, "sbdh:document-type"),
-            (ScopeType.PROCESSID, "sbdh:process"),
-            (ScopeType.COUNTRY_C1, "sbdh:country-c1"),
-        ):
-            if key not in seen:
-                self.out.add(rule, f"the mandatory Scope {key} is missing", where, None)
-
-    def _dedicated_scope(
-        self, key: ScopeType, value: str, scheme: str | None, where: str, scope: etree._Element
-    ) -> None:
-        if key is ScopeType.COUNTRY_C1:
-            self.out.extend(rules.check_country_c1(value, location=where), scope)
-            self.values["country_c1"] = value
-            return
-        if key is ScopeType.MLS_TYPE:
-            # MLS 1.0 §3: FAILURE_ONLY or ALWAYS_SEND.
-            if value not in MlsType.__members__:
-                self.out.add(
-                    "sbdh:mls-type",
-                    f"MLS_TYPE {value!r} is not FAILURE_ONLY or ALWAYS_SEND",
-                    where,
-                    scope,
-                )
-            else:
-                self.values["mls_type"] = MlsType(value)
-            return
-        try:
-            if key is ScopeType.DOCUMENTID:
-                # Envelope 2.0 §2.3: Identifier is the scheme, busdox-docid-qns when absent.
-                self.values["document_type"] = DocumentTypeId(
-                    value=value, scheme=_scheme(DocumentTypeScheme, scheme, "busdox-docid-qns")
-                )
-            elif key is ScopeType.PROCESSID:
-                self.values["process"] = ProcessId(
-                    value=value, scheme=_scheme(ProcessScheme, scheme, "cenbii-procid-ubl")
-                )
-            else:
-                # MLS 1.0 §3: MLS_TO is the SPID of the MLS receiver, scheme iso6523-actorid-upis.
-                if scheme != ParticipantScheme.ISO6523_ACTORID_UPIS:
-                    raise InputError(
-                        f"Identifier is {scheme!r}, not 'iso6523-actorid-upis'", rule="id:scheme"
-                    )
-                self.values["mls_to"] = ParticipantId(value=value)
-        except InputError as exc:
-            self.out.add(_SCOPE_RULES[key], f"{key}: {exc.message} [{exc.rule}]", where, scope)
-
-
-def _scheme(kind: type[_S], text: str | None, default: str) -> _S:
-    try:
-        return kind(text or default)
-    except ValueError:
-        raise InputError(
-            f"scheme {text!r} is not one of: {', '.join(kind)}", rule="id:scheme"
-        ) from None
-
-
-_SCOPE_RULES = {
-    ScopeType.DOCUMENTID: "sbdh:document-type",
-    ScopeType.PROCESSID: "sbdh:process",
-    ScopeType.MLS_TO: "sbdh:mls-to",
-}
-
-
-def _business_message(out: _Collector, root: etree._Element) -> etree._Element | None:
+def _business_message(out: Collector, root: etree._Element) -> etree._Element | None:
     """The one element after the header (Envelope 2.0 §2: exactly one business message)."""
     elements = [child for child in root if isinstance(child.tag, str)]
-    if elements and elements[0].tag == _sh(_H):
+    if elements and elements[0].tag == sh(_H):
         elements = elements[1:]
     if not elements:
         out.add(
@@ -333,7 +67,7 @@ def _business_message(out: _Collector, root: etree._Element) -> etree._Element |
     return message
 
 
-def _check_fit(out: _Collector, values: dict[str, object], message: etree._Element) -> None:
+def _check_fit(out: Collector, values: dict[str, object], message: etree._Element) -> None:
     """Standard, Type and TypeVersion against an XML business message (Envelope 2.0 §2)."""
     qname = etree.QName(message)
     document_type = values.get("document_type")
@@ -384,7 +118,7 @@ def _header(values: dict[str, object]) -> SbdHeader:
 
 
 def _check_root(root: etree._Element) -> None:
-    if root.tag != _sh("StandardBusinessDocument"):
+    if root.tag != sh("StandardBusinessDocument"):
         raise ValidationError(
             [
                 Problem(
@@ -400,7 +134,7 @@ def _start(data: bytes, limits: Limits) -> tuple[etree._Element, etree._Element 
     root = parse_xml(data, limits=limits, what="SBD")
     _check_root(root)
     first = next((child for child in root if isinstance(child.tag, str)), None)
-    return root, first if first is not None and first.tag == _sh(_H) else None
+    return root, first if first is not None and first.tag == sh(_H) else None
 
 
 def read_sbd(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdDocument:
@@ -410,12 +144,12 @@ def read_sbd(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdDocument:
     :class:`~peppol_dpi.errors.ValidationError` listing every schema and envelope problem.
     """
     root, header = _start(data, limits)
-    out = _Collector(root.getroottree())
+    out = Collector(root.getroottree())
     values: dict[str, object] = {}
     if header is None:
         out.add("sbdh:missing-header", "StandardBusinessDocumentHeader is missing", "", root)
     else:
-        reader = _HeaderReader(out, header)
+        reader = HeaderReader(out, header)
         reader.read()
         values = reader.values
     message = _business_message(out, root)
@@ -447,7 +181,7 @@ def read_sbdh(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdHeader:
     50 MB payload as for a small one. The AS4 layer uses it to compare sender, receiver,
     document type and process with the ebMS headers; :func:`read_sbd` makes the full check.
     """
-    header = parse_xml_until(data, _sh(_H), limits=limits, what="SBD")
+    header = parse_xml_until(data, sh(_H), limits=limits, what="SBD")
     root = header.getparent() if header is not None else None
     if header is None or root is None or root.getparent() is not None:
         raise ValidationError(
@@ -465,8 +199,8 @@ def read_sbdh(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdHeader:
             [Problem(rule="sbdh:schema", message="the header is not the first element")],
             what="SBD",
         )
-    out = _Collector(etree.ElementTree(header))
-    reader = _HeaderReader(out, header)
+    out = Collector(etree.ElementTree(header))
+    reader = HeaderReader(out, header)
     reader.read()
     for path, problem in schema_problems(header):
         if path not in out.paths:
