@@ -7,6 +7,7 @@ See docs/sbdh.md for the envelope, its rules and their sources.
 """
 
 from .build import build_sbd, format_created
+from .header_reader import parse_created
 from .model import (
     BinaryContent,
     MlsType,
@@ -17,7 +18,6 @@ from .model import (
     TextContent,
     XmlPayload,
 )
-from .header_reader import parse_created
 from .read import read_sbd, read_sbdh
 from .rules import ScopeType
 
