@@ -74,7 +74,7 @@ def register(commands: Any) -> None:
 
 def _payload(data: bytes, mime_type: str | None, encoding: str | None) -> Payload:
     if mime_type is None:
-        if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        if data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
             # Looks like XML: it must be XML (a broken or hostile document is refused, not
             # silently wrapped as binary). Pass --mime-type to send it as BinaryContent.
             return XmlPayload(data=data)
