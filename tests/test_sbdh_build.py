@@ -235,3 +235,12 @@ def test_sbdheader_is_frozen() -> None:
         header.country_c1 = "SE"  # type: ignore[misc]
     assert isinstance(header, SbdHeader)
     assert etree is not None
+
+
+def test_values_xml_cannot_carry_are_refused() -> None:
+    with pytest.raises(ValidationError) as info:
+        header_for(XmlPayload(data=INVOICE), instance_id="id\x01")
+    assert info.value.rule == "sbdh:instance-identifier"
+    with pytest.raises(ValidationError) as info:
+        Scope(type="key", instance_identifier="value\x0b")
+    assert info.value.rule == "sbdh:scope"

@@ -36,8 +36,6 @@ __all__ = [
 _HEADER = "StandardBusinessDocumentHeader"
 # A media type as RFC 6838 §4.2 names it, parameters allowed; xs:token in the envelope XSD.
 _MIME_RE = re.compile(r"[A-Za-z0-9][\w!#$&^.+-]*/[A-Za-z0-9][\w!#$&^.+-]*(\s*;\s*\S.*)?")
-# Characters XML 1.0 cannot carry (§2.2), which TextContent therefore cannot either.
-_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 class MlsType(enum.StrEnum):
@@ -61,8 +59,18 @@ class Scope:
                 raise UsageError(f"Scope.{name} must be a str")
         if self.identifier is not None and not isinstance(self.identifier, str):
             raise UsageError("Scope.identifier must be a str or None")
+        where = "BusinessScope/Scope"
         ValidationError.raise_if_any(
-            rules.check_extra_scopes([self.type], location="BusinessScope/Scope"),
+            [
+                *rules.check_extra_scopes([self.type], location=where),
+                *rules.check_xml_text(self.type, rule="sbdh:scope", what="Type", location=where),
+                *rules.check_xml_text(
+                    self.instance_identifier + (self.identifier or ""),
+                    rule="sbdh:scope",
+                    what="InstanceIdentifier/Identifier",
+                    location=where,
+                ),
+            ],
             what="SBDH scope",
         )
 
@@ -110,7 +118,7 @@ class SbdHeader:
                 ) from None
         if not isinstance(self.scopes, tuple) or not all(isinstance(s, Scope) for s in self.scopes):
             raise UsageError("SbdHeader.scopes must be a tuple of Scope")
-        ValidationError.raise_if_any(header_problems(self), what="SBDH header")
+        ValidationError.raise_if_any(_header_problems(self), what="SBDH header")
 
     @classmethod
     def for_payload(
@@ -159,7 +167,7 @@ class SbdHeader:
         )
 
 
-def header_problems(header: SbdHeader) -> list[Problem]:
+def _header_problems(header: SbdHeader) -> list[Problem]:
     """The rules a header obeys on its own, whatever the payload."""
     di = f"{_HEADER}/DocumentIdentification"
     problems = [
@@ -328,7 +336,7 @@ class TextContent:
         if not isinstance(self.text, str):
             raise UsageError("TextContent.text must be a str")
         _check_mime_type(self.mime_type, "TextContent")
-        bad = _NOT_XML_CHAR.search(self.text)
+        bad = rules.NOT_XML_CHAR.search(self.text)
         if bad:
             # Envelope spec, non-XML payloads: text that XML cannot carry goes in BinaryContent.
             raise ValidationError(

@@ -22,6 +22,7 @@ from ..ids import DocumentTypeId
 __all__ = [
     "DEDICATED_SCOPES",
     "HEADER_VERSION",
+    "NOT_XML_CHAR",
     "RESERVED_SCOPES",
     "ScopeType",
     "check_country_c1",
@@ -29,6 +30,7 @@ __all__ = [
     "check_extra_scopes",
     "check_not_empty",
     "check_xml_payload",
+    "check_xml_text",
 ]
 
 #: Envelope 2.0 §2: HeaderVersion is fixed to "1.0".
@@ -37,6 +39,10 @@ HEADER_VERSION = "1.0"
 # Envelope 2.0 §2.5: the country of C1, ISO 3166-1 alpha-2; peppol-commons accepts
 # [A-Z0-9][A-Z0-9] so that the user-assigned codes (XK for Kosovo, 1A) pass.
 _COUNTRY_RE = re.compile(r"[A-Z0-9][A-Z0-9]")
+
+
+# Characters XML 1.0 cannot carry (§2.2).
+NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 class ScopeType(enum.StrEnum):
@@ -77,6 +83,20 @@ def check_not_empty(value: str, *, rule: str, what: str, location: str) -> list[
     """Envelope 2.0 §2 element table: every header element Peppol uses has a value."""
     if not value.strip():
         return [Problem(rule=rule, message=f"{what} is empty", location=location)]
+    return check_xml_text(value, rule=rule, what=what, location=location)
+
+
+def check_xml_text(value: str, *, rule: str, what: str, location: str) -> list[Problem]:
+    """XML 1.0 §2.2: only these characters can be written at all."""
+    bad = NOT_XML_CHAR.search(value)
+    if bad:
+        return [
+            Problem(
+                rule=rule,
+                message=f"{what} has character U+{ord(bad.group()):04X}, which XML cannot carry",
+                location=location,
+            )
+        ]
     return []
 
 
