@@ -108,17 +108,17 @@ class SbdHeader:
             _require(self, name, str)
         if self.mls_to is not None:
             _require(self, "mls_to", ParticipantId)
-        if self.mls_type is not None and not isinstance(self.mls_type, MlsType):
-            try:
-                object.__setattr__(self, "mls_type", MlsType(self.mls_type))
-            except ValueError:
-                raise ValidationError(
-                    [Problem(rule="sbdh:mls-type", message=f"MLS_TYPE {self.mls_type!r} unknown")],
-                    what="SBDH header",
-                ) from None
         if not isinstance(self.scopes, tuple) or not all(isinstance(s, Scope) for s in self.scopes):
             raise UsageError("SbdHeader.scopes must be a tuple of Scope")
-        ValidationError.raise_if_any(_header_problems(self), what="SBDH header")
+        problems = _header_problems(self)
+        if self.mls_type is not None and not isinstance(self.mls_type, MlsType):
+            if self.mls_type in MlsType.__members__:
+                object.__setattr__(self, "mls_type", MlsType(self.mls_type))
+            else:  # MLS 1.0: FAILURE_ONLY or ALWAYS_SEND
+                problems.append(
+                    Problem(rule="sbdh:mls-type", message=f"MLS_TYPE {self.mls_type!r} is unknown")
+                )
+        ValidationError.raise_if_any(problems, what="SBDH header")
 
     @classmethod
     def for_payload(
