@@ -82,6 +82,7 @@ __all__ = [
     "root_ca",
     "smp_ca",
     "smp_key",
+    "spare_key",
     "tls_files",
     "tls_key",
     "wrong_ca_key",
