@@ -36,6 +36,8 @@ __all__ = [
     "TrustPolicy",
     "ValidatedCertificate",
     "subject_of",
+    "verify_issued_by",
+    "verify_signature",
 ]
 
 _MAX_PATH = 8
@@ -98,26 +100,38 @@ def _is_self_issued(cert: x509.Certificate) -> bool:
     return cert.issuer == cert.subject
 
 
-def verify_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """True when ``issuer``'s key made ``cert``'s signature (names checked too)."""
-    if cert.issuer != issuer.subject:
-        return False
-    key = issuer.public_key()
-    hash_algorithm = cert.signature_hash_algorithm
+def verify_signature(
+    signer: x509.Certificate,
+    signature: bytes,
+    data: bytes,
+    hash_algorithm: hashes.HashAlgorithm | None,
+) -> bool:
+    """True when ``signer``'s key made ``signature`` over ``data`` (RSA PKCS#1 v1.5 or ECDSA).
+
+    For signatures made with a certificate's key: certificates, CRLs, OCSP responses.
+    """
     if hash_algorithm is None:
         return False
+    key = signer.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            key.verify(
-                cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hash_algorithm
-            )
+            key.verify(signature, data, padding.PKCS1v15(), hash_algorithm)
         elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hash_algorithm))
+            key.verify(signature, data, ec.ECDSA(hash_algorithm))
         else:
             return False
     except InvalidSignature:
         return False
     return True
+
+
+def verify_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """True when ``issuer``'s key made ``cert``'s signature (names checked too)."""
+    if cert.issuer != issuer.subject:
+        return False
+    return verify_signature(
+        issuer, cert.signature, cert.tbs_certificate_bytes, cert.signature_hash_algorithm
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
