@@ -26,7 +26,8 @@ Trust: ``peppol_trust(**kw)`` (anchor root_ca, intermediates AP and SMP CA) and
 
 Revocation: ``ap_crl()`` is the AP CA's committed CRL (revokes ``revoked_key()``).
 ``ca_issued(name)`` gives a CA's key and certificate, and ``issue_leaf(...)`` makes a new
-certificate at test time (for example one naming the CRL/OCSP URL of a test server).
+certificate at test time (for example one naming the CRL/OCSP URL of a test server);
+``resign_sha1(cert, issuer)`` re-signs one with SHA-1 (for the legacy-algorithm tests).
 
 Any file stem: ``key(stem)`` and ``certificate(stem)``.
 
@@ -43,8 +44,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from peppol_dpi.keys import LocalPrivateKey, load_certificate, load_certificates, load_private_key
 from peppol_dpi.trust import TrustPolicy
@@ -78,6 +81,7 @@ __all__ = [
     "other_root_ca",
     "path",
     "peppol_trust",
+    "resign_sha1",
     "revoked_key",
     "root_ca",
     "smp_ca",
@@ -266,3 +270,20 @@ def issue_leaf(
             next(certificate(n) for n in CA_NAMES if certificate(n).subject == chain[-1].issuer)
         )
     return LocalPrivateKey(key=issued.key, certificate=issued.cert, chain=tuple(chain))
+
+
+def resign_sha1(cert: x509.Certificate, issuer: str) -> x509.Certificate:
+    """``cert`` re-signed with SHA-1 by the CA ``issuer`` (cryptography refuses to sign so)."""
+    parsed = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    tbs = parsed["tbs_certificate"]
+    tbs["signature"] = asn1_x509.SignedDigestAlgorithm({"algorithm": "sha1_rsa"})
+    key: rsa.RSAPrivateKey = ca_issued(issuer).key
+    signature = key.sign(tbs.dump(force=True), padding.PKCS1v15(), hashes.SHA1())
+    resigned = asn1_x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": {"algorithm": "sha1_rsa"},
+            "signature_value": signature,
+        }
+    )
+    return x509.load_der_x509_certificate(resigned.dump())

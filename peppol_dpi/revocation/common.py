@@ -7,9 +7,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from asn1crypto import keys as asn1_keys
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
@@ -25,6 +27,7 @@ __all__ = [
     "logger",
     "ocsp_urls",
     "public_key_bits",
+    "signature_hash",
     "signature_hash_allowed",
     "utc_now",
 ]
@@ -105,6 +108,19 @@ def public_key_bits(cert: x509.Certificate) -> bytes:
 
 def hash_of(algorithm: hashes.HashAlgorithm, data: bytes) -> bytes:
     return hashlib.new(algorithm.name, data).digest()
+
+
+class _Signed(Protocol):
+    @property
+    def signature_hash_algorithm(self) -> hashes.HashAlgorithm | None: ...
+
+
+def signature_hash(signed: _Signed) -> hashes.HashAlgorithm | None:
+    """The hash of a certificate's, CRL's or OCSP answer's signature; None when unknown."""
+    try:
+        return signed.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return None
 
 
 def signature_hash_allowed(algorithm: hashes.HashAlgorithm | None, allow_sha1: bool) -> bool:

@@ -19,7 +19,14 @@ from cryptography import x509
 from ..errors import PeppolDpiError
 from ..httpclient import bounded_request
 from ..trust import RevocationStatus, verify_signature
-from .common import RevocationSettings, crl_urls, is_ca, logger, signature_hash_allowed
+from .common import (
+    RevocationSettings,
+    crl_urls,
+    is_ca,
+    logger,
+    signature_hash,
+    signature_hash_allowed,
+)
 
 __all__ = ["CrlChecker"]
 
@@ -124,11 +131,10 @@ class CrlChecker:
                 return "the issuer may not sign CRLs (cRLSign)"
         except x509.ExtensionNotFound:
             pass
-        if not signature_hash_allowed(crl.signature_hash_algorithm, self._settings.allow_sha1):
+        algorithm = signature_hash(crl)
+        if not signature_hash_allowed(algorithm, self._settings.allow_sha1):
             return "signed with SHA-1 (not allowed) or an unknown algorithm"
-        if not verify_signature(
-            issuer, crl.signature, crl.tbs_certlist_bytes, crl.signature_hash_algorithm
-        ):
+        if not verify_signature(issuer, crl.signature, crl.tbs_certlist_bytes, algorithm):
             return "the signature does not verify with the issuer's key"
         scope = _scope_problem(crl, cert)
         if scope is not None:

@@ -31,6 +31,7 @@ from .common import (
     logger,
     ocsp_urls,
     public_key_bits,
+    signature_hash,
     signature_hash_allowed,
 )
 
@@ -166,14 +167,10 @@ class OcspChecker:
         signer = self._signer(response, issuer)
         if signer is None:
             return "signed by neither the issuer nor a responder it authorised", None
-        if not signature_hash_allowed(response.signature_hash_algorithm, self._settings.allow_sha1):
+        algorithm = signature_hash(response)
+        if not signature_hash_allowed(algorithm, self._settings.allow_sha1):
             return "signed with SHA-1 (not allowed) or an unknown algorithm", None
-        if not verify_signature(
-            signer,
-            response.signature,
-            response.tbs_response_bytes,
-            response.signature_hash_algorithm,
-        ):
+        if not verify_signature(signer, response.signature, response.tbs_response_bytes, algorithm):
             return "the signature does not verify", None
         # RFC 8954 / RFC 6960 4.4.1: a nonce in the answer must be the one we sent (many
         # responders answer from a cache without one, which is allowed).
@@ -213,9 +210,7 @@ class OcspChecker:
         for candidate in response.certificates:
             if not _is_responder(response, candidate) or not verify_issued_by(candidate, issuer):
                 continue
-            if not signature_hash_allowed(
-                candidate.signature_hash_algorithm, self._settings.allow_sha1
-            ):
+            if not signature_hash_allowed(signature_hash(candidate), self._settings.allow_sha1):
                 continue
             try:
                 usages = candidate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
