@@ -177,7 +177,7 @@ class TrustPolicy:
         Raises :class:`~peppol_dpi.errors.CertificateError` naming the rule that failed:
         ``cert:untrusted``, ``cert:expired``, ``cert:not-yet-valid``, ``cert:not-a-ca``,
         ``cert:path-length``, ``cert:critical-extension``, ``cert:key-usage``, ``cert:sha1``,
-        ``cert:revoked``, ``cert:revocation-unavailable``.
+        ``cert:malformed``, ``cert:revoked``, ``cert:revocation-unavailable``.
         """
         when = at if at is not None else datetime.now(UTC)
         if when.tzinfo is None:
@@ -187,6 +187,23 @@ class TrustPolicy:
                 "no trust anchors configured: nothing is trusted", rule="cert:untrusted"
             )
         path = self._build_path(leaf, [*chain, *self.intermediates])
+        try:
+            self._check_path(path, when)
+        except (ValueError, x509.DuplicateExtension) as exc:
+            # cryptography parses extensions lazily: a malformed one surfaces here.
+            raise CertificateError(
+                f"malformed certificate extension: {exc}", rule="cert:malformed"
+            ) from None
+        checked, warnings = self._check_revocation(path, when)
+        return ValidatedCertificate(
+            certificate=leaf,
+            path=tuple(path),
+            anchor=path[-1],
+            revocation_checked=checked,
+            warnings=warnings,
+        )
+
+    def _check_path(self, path: list[x509.Certificate], when: datetime) -> None:
         for depth, cert in enumerate(path):
             self._check_validity(cert, when)
             # Only signatures on the path matter (verified, hence a known algorithm): not the
@@ -203,15 +220,7 @@ class TrustPolicy:
             _check_critical_extensions(cert)
             if depth > 0:
                 _check_ca(cert, depth - 1)
-        _check_key_usage(leaf, self.required_key_usage)
-        checked, warnings = self._check_revocation(path, when)
-        return ValidatedCertificate(
-            certificate=leaf,
-            path=tuple(path),
-            anchor=path[-1],
-            revocation_checked=checked,
-            warnings=warnings,
-        )
+        _check_key_usage(path[0], self.required_key_usage)
 
     # -- path building ---------------------------------------------------------------------
 

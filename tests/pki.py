@@ -27,7 +27,8 @@ Trust: ``peppol_trust(**kw)`` (anchor root_ca, intermediates AP and SMP CA) and
 Revocation: ``ap_crl()`` is the AP CA's committed CRL (revokes ``revoked_key()``).
 ``ca_issued(name)`` gives a CA's key and certificate, and ``issue_leaf(...)`` makes a new
 certificate at test time (for example one naming the CRL/OCSP URL of a test server);
-``resign_sha1(cert, issuer)`` re-signs one with SHA-1 (for the legacy-algorithm tests).
+``resign(cert, issuer, sha1=..., edit=...)`` re-signs one after editing it (SHA-1,
+duplicate extensions: what cryptography's builder refuses to make).
 
 Any file stem: ``key(stem)`` and ``certificate(stem)``.
 
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -81,7 +83,7 @@ __all__ = [
     "other_root_ca",
     "path",
     "peppol_trust",
-    "resign_sha1",
+    "resign",
     "revoked_key",
     "root_ca",
     "smp_ca",
@@ -272,17 +274,31 @@ def issue_leaf(
     return LocalPrivateKey(key=issued.key, certificate=issued.cert, chain=tuple(chain))
 
 
-def resign_sha1(cert: x509.Certificate, issuer: str) -> x509.Certificate:
-    """``cert`` re-signed with SHA-1 by the CA ``issuer`` (cryptography refuses to sign so)."""
+def resign(
+    cert: x509.Certificate,
+    issuer: str,
+    *,
+    sha1: bool = False,
+    edit: Callable[[Any], None] | None = None,
+) -> x509.Certificate:
+    """``cert`` re-signed by the CA ``issuer``, after ``edit`` (given the asn1crypto TBS).
+
+    Makes what cryptography's builder refuses to: SHA-1 signatures (``sha1=True``), duplicate
+    or malformed extensions (``edit``).
+    """
     parsed = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
     tbs = parsed["tbs_certificate"]
-    tbs["signature"] = asn1_x509.SignedDigestAlgorithm({"algorithm": "sha1_rsa"})
+    algorithm = "sha1_rsa" if sha1 else "sha256_rsa"
+    tbs["signature"] = asn1_x509.SignedDigestAlgorithm({"algorithm": algorithm})
+    if edit is not None:
+        edit(tbs)
     key: rsa.RSAPrivateKey = ca_issued(issuer).key
-    signature = key.sign(tbs.dump(force=True), padding.PKCS1v15(), hashes.SHA1())
+    digest = hashes.SHA1() if sha1 else hashes.SHA256()
+    signature = key.sign(tbs.dump(force=True), padding.PKCS1v15(), digest)
     resigned = asn1_x509.Certificate(
         {
             "tbs_certificate": tbs,
-            "signature_algorithm": {"algorithm": "sha1_rsa"},
+            "signature_algorithm": {"algorithm": algorithm},
             "signature_value": signature,
         }
     )

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pki
 import pytest
@@ -173,6 +174,21 @@ def test_unknown_critical_extension_is_refused() -> None:
     assert err.value.rule == "cert:critical-extension"
 
 
+def test_malformed_extensions_give_a_certificate_error() -> None:
+    def duplicate_basic_constraints(tbs: Any) -> None:
+        extensions = tbs["extensions"]
+        extensions.append(extensions[0])
+
+    cert = pki.resign(
+        pki.issue_leaf("POP009012", serial=0x9012).certificate,
+        "ap-ca",
+        edit=duplicate_basic_constraints,
+    )
+    with pytest.raises(CertificateError) as err:
+        pki.peppol_trust().validate(cert, at=NOW)
+    assert err.value.rule == "cert:malformed"
+
+
 def test_required_key_usage() -> None:
     signer = pki.maskinporten_key()  # digitalSignature only
     policy = pki.business_trust()
@@ -183,7 +199,7 @@ def test_required_key_usage() -> None:
 
 
 def test_sha1_signed_certificates_only_when_allowed() -> None:
-    cert = pki.resign_sha1(pki.issue_leaf("POP009010", serial=0x9010).certificate, "ap-ca")
+    cert = pki.resign(pki.issue_leaf("POP009010", serial=0x9010).certificate, "ap-ca", sha1=True)
     assert isinstance(cert.signature_hash_algorithm, hashes.SHA1)
     with pytest.raises(CertificateError) as err:
         pki.peppol_trust().validate(cert, at=NOW)
