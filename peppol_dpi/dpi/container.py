@@ -300,7 +300,14 @@ def read_zip(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Mapping[str, by
             try:
                 with archive.open(info) as stream:
                     content = stream.read(info.file_size + 1)
-            except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError) as exc:
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                ValueError,
+                OSError,
+                EOFError,
+                NotImplementedError,  # entry flags zipfile refuses: patched data, strong encryption
+            ) as exc:
                 raise _fail(f"entry {info.filename!r} is corrupt: {exc}", "corrupt-entry") from None
             if len(content) != info.file_size:
                 raise _fail(

@@ -29,16 +29,19 @@ RECIPIENT = pki.business_key("digipost")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@cache
-def _sealed() -> bytes:
-    builder = (
+def _builder() -> AsicBuilder:
+    return (
         AsicBuilder()
         .sender(ParticipantId.norwegian("991825827"), sender_identifier="991825827:avsender")
         .mailbox("ola.nordmann#9YDT")
         .main_document(Document(name="vedtak.pdf", content=b"%PDF-1.4 " + b"v" * 3000))
     )
+
+
+@cache
+def _sealed() -> bytes:
     return seal(
-        builder, pki.business_key("sender"), recipient=RECIPIENT.certificate, signing_time=NOW
+        _builder(), pki.business_key("sender"), recipient=RECIPIENT.certificate, signing_time=NOW
     )
 
 
@@ -153,3 +156,15 @@ def test_empty_zip_is_a_package_error() -> None:
     with pytest.raises(PackageError) as err:
         read_zip(buffer.getvalue())
     assert err.value.rule == "asic:mimetype-first"
+
+
+@pytest.mark.parametrize("flag", [0x20, 0x40], ids=["patched-data", "strong-encryption"])
+def test_entry_flags_zipfile_cannot_read_are_package_errors(flag: int) -> None:
+    # Regression (fuzz_asic): zipfile raises NotImplementedError for these general purpose
+    # flags of a central directory entry.
+    package = bytearray(_builder().build(pki.business_key("sender"), signing_time=NOW))
+    second = package.index(b"PK\x01\x02", package.index(b"PK\x01\x02") + 4)
+    package[second + 8] |= flag
+    with pytest.raises(PackageError) as err:
+        read_zip(bytes(package))
+    assert err.value.rule == "asic:corrupt-entry"
