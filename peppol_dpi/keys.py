@@ -36,10 +36,12 @@ __all__ = [
     "certificate_matches",
     "check_entry_count",
     "check_key_file_size",
+    "der_certificate",
     "load_certificate",
     "load_certificates",
     "load_pkcs12",
     "load_private_key",
+    "readable_certificate",
 ]
 
 
@@ -50,6 +52,33 @@ class KeyFileError(InputError):
 #: What ``cryptography`` raises for a certificate it cannot read: ValueError, and
 #: InvalidVersion (not a ValueError) for a version field other than v1/v3 (found by fuzzing).
 CERTIFICATE_PARSE_ERRORS: tuple[type[Exception], ...] = (ValueError, x509.InvalidVersion)
+
+
+def readable_certificate(cert: x509.Certificate) -> x509.Certificate:
+    """``cert`` after reading every field the package uses, or a ValueError.
+
+    ``cryptography`` parses names, extensions and the key lazily: a certificate that loads
+    can still raise ValueError, DuplicateExtension or UnsupportedAlgorithm on first use, deep
+    inside a validator or a log line (found by fuzzing). Certificates from outside are read
+    whole once, at the boundary, so later uses cannot fail.
+    """
+    try:
+        _ = (cert.subject, cert.issuer, cert.serial_number, cert.not_valid_after_utc)
+        _ = (list(cert.extensions), cert.public_key(), cert.signature_hash_algorithm)
+    except (
+        ValueError,
+        TypeError,  # a name attribute of a type cryptography refuses (BIT STRING)
+        x509.DuplicateExtension,
+        x509.UnsupportedGeneralNameType,
+        UnsupportedAlgorithm,
+    ) as exc:
+        raise ValueError(f"unreadable certificate: {exc}") from None
+    return cert
+
+
+def der_certificate(der: bytes) -> x509.Certificate:
+    """One DER certificate from outside, read whole (raises one of CERTIFICATE_PARSE_ERRORS)."""
+    return readable_certificate(x509.load_der_x509_certificate(der))
 
 
 class SignatureHash(enum.Enum):
@@ -140,9 +169,9 @@ def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x
     check_key_file_size(data, limits)
     try:
         if b"-----BEGIN" in data:
-            certs = x509.load_pem_x509_certificates(data)
+            certs = [readable_certificate(c) for c in x509.load_pem_x509_certificates(data)]
         else:
-            certs = [x509.load_der_x509_certificate(data)]
+            certs = [der_certificate(data)]
     except CERTIFICATE_PARSE_ERRORS as exc:
         raise KeyFileError(
             f"not a PEM or DER certificate: {exc}", rule="keys:certificate"

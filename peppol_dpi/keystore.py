@@ -45,6 +45,7 @@ from .keys import (
     certificate_matches,
     check_entry_count,
     check_key_file_size,
+    der_certificate,
     load_certificates,
     load_pkcs12,
     load_private_key,
@@ -245,7 +246,7 @@ def load_trust_store(
     if b"-----BEGIN" in data:
         return tuple(load_certificates(data, limits=limits))
     try:
-        return (x509.load_der_x509_certificate(data),)
+        return (der_certificate(data),)
     except CERTIFICATE_PARSE_ERRORS:
         pass  # not one DER certificate: PKCS#12 is the remaining format
     try:
@@ -366,6 +367,6 @@ class _Reader:
                 raise KeyFileError(f"unsupported certificate type {kind!r}", rule="keys:jks")
         der = self.take(self.u32())
         try:
-            return x509.load_der_x509_certificate(der)
+            return der_certificate(der)
         except CERTIFICATE_PARSE_ERRORS as exc:
             raise KeyFileError(f"bad certificate in the keystore: {exc}", rule="keys:jks") from None

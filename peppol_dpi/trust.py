@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
 from .errors import CertificateError, UsageError
+from .keys import CERTIFICATE_PARSE_ERRORS, readable_certificate
 
 __all__ = [
     "KeyUsage",
@@ -186,6 +187,11 @@ class TrustPolicy:
             raise CertificateError(
                 "no trust anchors configured: nothing is trusted", rule="cert:untrusted"
             )
+        for cert in (leaf, *chain):
+            try:
+                readable_certificate(cert)  # a lazily parsed field must not fail mid-validation
+            except CERTIFICATE_PARSE_ERRORS as exc:
+                raise CertificateError(str(exc), rule="cert:malformed") from None
         path = self._build_path(leaf, [*chain, *self.intermediates])
         try:
             self._check_path(path, when)

@@ -37,7 +37,7 @@ from lxml import etree
 
 from . import ns
 from .errors import SignatureError, UsageError
-from .keys import CERTIFICATE_PARSE_ERRORS, PrivateKey, SignatureHash
+from .keys import CERTIFICATE_PARSE_ERRORS, PrivateKey, SignatureHash, der_certificate
 from .xmlparse import Element, c14n
 
 __all__ = [
@@ -633,7 +633,7 @@ def certificates_in(signature: Element) -> list[x509.Certificate]:
     for text in signature.findall(f"{_q('KeyInfo')}/{_q('X509Data')}/{_q('X509Certificate')}"):
         der = _unb64(text.text, "X509Certificate")
         try:
-            certs.append(x509.load_der_x509_certificate(der))
+            certs.append(der_certificate(der))
         except CERTIFICATE_PARSE_ERRORS:
             raise SignatureError(
                 "an X509Certificate cannot be read", rule="dsig:malformed"

@@ -7,22 +7,16 @@ really walks the damaged structure instead of stopping at the digest.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import struct
 from pathlib import Path
 
-import pki
 import pytest
-from cryptography.hazmat.primitives import serialization
 
-from peppol_dpi import ns
-from peppol_dpi.errors import InputError, SignatureError
-from peppol_dpi.keys import KeyFileError, load_certificates
+from peppol_dpi.errors import InputError
+from peppol_dpi.keys import KeyFileError
 from peppol_dpi.keystore import load_key_file, load_trust_store, parse_jks
 from peppol_dpi.limits import Limits
-from peppol_dpi.xmldsig import certificates_in
-from peppol_dpi.xmlparse import parse_xml
 
 SAMPLE = "peppol/keys/phase4-dummy-pw-test.jks"
 PASSWORD = b"test"
@@ -142,33 +136,3 @@ def test_creation_time_out_of_range_is_a_key_file_error(body: bytes) -> None:
     with pytest.raises(KeyFileError) as err:
         parse_jks(_redigest(damaged), PASSWORD)
     assert err.value.rule == "keys:jks"
-
-
-def _bad_version_certificate() -> bytes:
-    der = pki.root_ca().public_bytes(serialization.Encoding.DER)
-    assert der.count(b"\xa0\x03\x02\x01\x02") == 1  # [0] EXPLICIT Version v3
-    return der.replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x03")
-
-
-def test_certificate_with_an_unknown_version_is_an_input_error() -> None:
-    # Regression (fuzz_jks): cryptography raises x509.InvalidVersion, which is no ValueError.
-    der = _bad_version_certificate()
-    for call in (
-        lambda: load_certificates(der),
-        lambda: load_trust_store(der),
-        lambda: load_certificates(
-            b"-----BEGIN CERTIFICATE-----\n"
-            + base64.encodebytes(der)
-            + b"-----END CERTIFICATE-----\n"
-        ),
-    ):
-        with pytest.raises(InputError):
-            call()
-    signature = parse_xml(
-        f'<ds:Signature xmlns:ds="{ns.DS}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
-        f"{base64.b64encode(der).decode()}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
-        "</ds:Signature>".encode()
-    )
-    with pytest.raises(SignatureError) as err:
-        certificates_in(signature)
-    assert err.value.rule == "dsig:malformed"
