@@ -152,6 +152,11 @@ class SignaturePolicy:
     max_references: int = 30
     #: Refuse a Reference without a URI attribute (ambiguous in XMLDSig).
     require_uri: bool = True
+    #: Accept references to external content the resolver cannot supply (for example
+    #: encrypted attachments when inspecting without the decryption key): the SignatureValue
+    #: and every other reference are verified, and such a reference is returned with
+    #: ``digest_checked=False``. Off by default: a verifier must see every signed octet.
+    allow_unresolved_external: bool = False
 
     def allowing_sha1(self) -> SignaturePolicy:
         """The same policy, also accepting RSA-SHA1 and SHA-1 digests (legacy SMPs)."""
@@ -162,6 +167,7 @@ class SignaturePolicy:
             transforms=self.transforms,
             max_references=self.max_references,
             require_uri=self.require_uri,
+            allow_unresolved_external=self.allow_unresolved_external,
         )
 
 
@@ -176,6 +182,9 @@ class VerifiedReference:
     element: Element | None = field(default=None, compare=False)
     #: The ds:Reference element itself (receipts copy it into NonRepudiationInformation).
     reference_element: Element | None = field(default=None, compare=False, repr=False)
+    #: False only for external content left unresolved under
+    #: ``SignaturePolicy.allow_unresolved_external``: its digest was not recomputed.
+    digest_checked: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -576,9 +585,27 @@ def _verify_reference(
             f"digest method {digest_method.value} is not allowed", rule="dsig:algorithm-not-allowed"
         )
     expected = _unb64(ref.findtext(_q("DigestValue")), "DigestValue")
-    data, element = _reference_input(
-        uri, transforms, prefixes, signature=signature, ids=ids, resolver=resolver
-    )
+    try:
+        data, element = _reference_input(
+            uri, transforms, prefixes, signature=signature, ids=ids, resolver=resolver
+        )
+    except SignatureError as exc:
+        external = uri != "" and not uri.startswith("#")
+        if not (
+            external
+            and policy.allow_unresolved_external
+            and exc.rule == "dsig:unresolved-reference"
+        ):
+            raise
+        return VerifiedReference(
+            uri=uri,
+            transforms=tuple(transforms),
+            digest_method=digest_method,
+            digest_value=expected,
+            type=ref.get("Type"),
+            reference_element=ref,
+            digest_checked=False,
+        )
     if digest_method.digest(data) != expected:
         raise SignatureError(f"the digest of {uri!r} does not match", rule="dsig:digest-mismatch")
     return VerifiedReference(

@@ -269,3 +269,26 @@ def test_digest_method_values() -> None:
     assert DigestMethod.SHA256.digest(b"") == bytes.fromhex(
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )
+
+
+def test_unresolved_external_reference_only_on_opt_in(key: LocalPrivateKey) -> None:
+    signed = parse_xml(_sign_soap(key))
+    public_key = key.certificate.public_key()
+    with pytest.raises(SignatureError) as info:
+        verify(_signature(signed), public_key=public_key)  # type: ignore[arg-type]
+    assert info.value.rule == "dsig:unresolved-reference"
+    lenient = SignaturePolicy(allow_unresolved_external=True)
+    result = verify(_signature(signed), public_key=public_key, policy=lenient)  # type: ignore[arg-type]
+    assert [(r.uri, r.digest_checked) for r in result.references] == [
+        ("#m1", True),
+        ("#b1", True),
+        ("cid:a@x", False),
+    ]
+    # Same-document references are still checked, and the signature value too.
+    tampered = parse_xml(_sign_soap(key).replace(b"<eb:X>1</eb:X>", b"<eb:X>2</eb:X>"))
+    with pytest.raises(SignatureError):
+        verify(_signature(tampered), public_key=public_key, policy=lenient)  # type: ignore[arg-type]
+    broken = parse_xml(_sign_soap(key).replace(b'URI="#m1"', b'URI="#nowhere"'))
+    with pytest.raises(SignatureError) as info:
+        verify(_signature(broken), public_key=public_key, policy=lenient)  # type: ignore[arg-type]
+    assert info.value.rule == "dsig:unresolved-reference"
