@@ -38,7 +38,7 @@ from lxml import etree
 from . import ns
 from .errors import SignatureError, UsageError
 from .keys import PrivateKey, SignatureHash
-from .xmlparse import Element, c14n
+from .xmlparse import Element, c14n, parse_xml, to_bytes
 
 __all__ = [
     "C14nMethod",
@@ -417,7 +417,7 @@ def sign(
         container = etree.SubElement(signature, _q("Object"))
         container.append(obj)
 
-    ids = id_index(signature.getroottree().getroot())
+    pending: list[tuple[ReferenceSpec, Element]] = []
     for spec in references:
         ref = etree.SubElement(signed_info, _q("Reference"), URI=spec.uri)
         if spec.id:
@@ -436,23 +436,43 @@ def sign(
                         PrefixList=" ".join(spec.inclusive_prefixes),
                     )
         etree.SubElement(ref, _q("DigestMethod"), Algorithm=spec.digest_method.value)
+        pending.append((spec, etree.SubElement(ref, _q("DigestValue"))))
+
+    # Canonical forms are computed in a freshly parsed copy of the document, i.e. exactly as a
+    # verifier will see it: lxml's exclusive C14N ignores InclusiveNamespaces prefixes that are
+    # declared on ancestors of a subtree built with the element API (not on parsed trees).
+    copy_signature = _parsed_copy(signature)
+    ids = id_index(copy_signature.getroottree().getroot())
+    for spec, digest_element in pending:
         data, _ = _reference_input(
             spec.uri,
             spec.transforms,
             spec.inclusive_prefixes,
-            signature=signature,
+            signature=copy_signature,
             ids=ids,
             resolver=resolver,
         )
-        etree.SubElement(ref, _q("DigestValue")).text = _b64(spec.digest_method.digest(data))
+        digest_element.text = _b64(spec.digest_method.digest(data))
 
+    copy_signed_info = _parsed_copy(signature).find(_q("SignedInfo"))
+    assert copy_signed_info is not None
     canonical = c14n(
-        signed_info,
+        copy_signed_info,
         exclusive=c14n_method is C14nMethod.EXCLUSIVE,
         inclusive_prefixes=tuple(c14n_prefixes),
     )
     value_element.text = _b64(key.sign(canonical, signature_method.hash))
     return signature
+
+
+def _parsed_copy(signature: Element) -> Element:
+    """The ``signature`` element in a serialized and re-parsed copy of its whole document."""
+    tree = signature.getroottree()
+    path = tree.getelementpath(signature)  # Clark notation with positions: unambiguous
+    copy = parse_xml(to_bytes(tree.getroot(), xml_declaration=False), what="the signed document")
+    found = copy if path == "." else copy.find(path)
+    assert found is not None and found.tag == signature.tag
+    return found
 
 
 # -- verification -------------------------------------------------------------------------
