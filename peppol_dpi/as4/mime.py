@@ -130,14 +130,15 @@ def _header_block(headers: Sequence[tuple[str, str]]) -> bytes:
 
 def build_multipart(
     root: bytes,
-    attachments: Sequence[tuple[str, str, bytes | memoryview]],
+    attachments: Sequence[tuple[str, str, bytes | memoryview | Sequence[bytes | memoryview]]],
     *,
     boundary: str,
 ) -> tuple[dict[str, str], list[bytes | memoryview]]:
     """The HTTP headers and body chunks of a SOAP 1.2 message with attachments.
 
-    ``attachments`` are ``(content_id, content_type, content)``; contents go into the body
-    unchanged (binary transfer encoding). Join the chunks (or write them) to get the body.
+    ``attachments`` are ``(content_id, content_type, content)``; a content is bytes or a
+    sequence of chunks (IV and ciphertext, say) and goes into the body unchanged (binary
+    transfer encoding). Join the chunks (or write them out) to get the body.
     """
     delimiter = f"--{boundary}\r\n".encode("ascii")
     chunks: list[bytes | memoryview] = [
@@ -161,7 +162,7 @@ def build_multipart(
                     ("Content-ID", f"<{content_id}>"),
                 ]
             ),
-            content,
+            *([content] if isinstance(content, bytes | memoryview) else content),
             b"\r\n",
         ]
     chunks.append(f"--{boundary}--\r\n".encode("ascii"))

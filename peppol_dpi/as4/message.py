@@ -1,0 +1,372 @@
+"""Peppol AS4 recipes: build a message to send, open a message received, answer it.
+
+Sender (peppol.md 1.9, Peppol AS4 2.0.3): gzip the SBD, build ``eb:Messaging`` from the SBDH
+and the two access-point certificates, sign Messaging, Body and the gzip attachment, encrypt
+the attachment for the receiver, serialize once, package as MIME.
+
+Receiver: parse MIME and the envelope, match PartInfo to attachments, decrypt, verify the
+signature over the decrypted attachment and the signer's certificate, check the Peppol
+profile, decompress within the limits, compare the SBDH with the ebMS headers.
+:func:`open_message` raises the first failure (an InputError carrying its EBMS code);
+:func:`receive` never raises for a peer's fault and always lets the caller build the answer
+(a signed receipt or an error signal), as the ``as4`` package's ``parse_error`` + ``build_signal``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from ..errors import EbmsError, InputError, UsageError, ValidationError
+from ..keys import PrivateKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..trust import TrustPolicy, ValidatedCertificate
+from ..xmlparse import to_bytes
+from .compression import GZIP, gunzip, gzip_compress
+from .ebms_xml import messaging_element, parse_messaging, read_signed_reference
+from .mime import Headers, MimeMessage, build_multipart, new_boundary, parse_message
+from .model import (
+    Ebms3HeaderError,
+    MessageInfo,
+    PartInfo,
+    Party,
+    Property,
+    Role,
+    SignalMessage,
+    SignedReference,
+    UserMessage,
+)
+from .profile import (
+    PEPPOL_PROFILE,
+    PeppolProfile,
+    SbdRouting,
+    check_user_message,
+    routing_problems,
+)
+from .receipt import receipt_signal
+from .sbd_routing import read_routing
+from .signals import error_signal, write_signal
+from .soap import new_envelope, parse_envelope
+from .wss_encrypt import decrypt_attachments, encrypt_attachments
+from .wss_sign import sign_envelope
+from .wss_tokens import SecurityPolicyError
+from .wss_verify import verify_envelope
+
+__all__ = [
+    "ReceivedMessage",
+    "Reception",
+    "SentMessage",
+    "build_message",
+    "open_message",
+    "receive",
+    "seat_id",
+]
+
+_OCTET_STREAM = "application/octet-stream"
+
+
+def seat_id(cert: x509.Certificate) -> str:
+    """The Peppol seat id of an access point: the CN of its certificate (Peppol AS4 5)."""
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if len(names) != 1 or not str(names[0].value).strip():
+        raise UsageError(f"{cert.subject.rfc4514_string()} has no single CN to use as seat id")
+    return str(names[0].value).strip()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentMessage:
+    """What a sender keeps to check the receipt: the header and the digests it signed."""
+
+    user_message: UserMessage
+    signed_references: tuple[SignedReference, ...]
+    payload_sha256: bytes
+
+    @property
+    def message_id(self) -> str:
+        return self.user_message.message_id
+
+
+def build_message(
+    sbd: bytes,
+    *,
+    key: PrivateKey,
+    receiver_cert: x509.Certificate,
+    now: datetime,
+    message_id: str,
+    conversation_id: str | None = None,
+    routing: SbdRouting | None = None,
+    from_party: str | None = None,
+    to_party: str | None = None,
+    payload_mime_type: str = "application/xml",
+    compression_level: int = 6,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    random_bytes: Callable[[int], bytes] = os.urandom,
+    boundary: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[dict[str, str], bytes, SentMessage]:
+    """A signed, compressed and encrypted Peppol AS4 message carrying ``sbd``.
+
+    Service, action, originalSender and finalRecipient come from the SBDH (or ``routing``);
+    From/To default to the CN of the sender's and the receiver's certificate. Returns the HTTP
+    headers, the HTTP body and what the sender must keep to verify the receipt.
+    """
+    route = routing if routing is not None else read_routing(sbd, limits=limits)
+    compressed = gzip_compress(sbd, level=compression_level)
+    content_id = f"att-{new_id()}@peppol-dpi"
+    user_message = UserMessage(
+        message_info=MessageInfo(timestamp=now, message_id=message_id),
+        sender=Party.peppol(from_party or seat_id(key.certificate), Role.INITIATOR),
+        receiver=Party.peppol(to_party or seat_id(receiver_cert), Role.RESPONDER),
+        service=route.process.value,
+        service_type=route.process.scheme.value,
+        action=str(route.document_type),
+        conversation_id=conversation_id or message_id,
+        properties=(
+            Property(
+                name="originalSender", value=route.sender.value, type=route.sender.scheme.value
+            ),
+            Property(
+                name="finalRecipient", value=route.receiver.value, type=route.receiver.scheme.value
+            ),
+        ),
+        parts=(
+            PartInfo(
+                href=f"cid:{content_id}",
+                properties=(
+                    Property(name="MimeType", value=payload_mime_type),
+                    Property(name="CompressionType", value=GZIP),
+                ),
+            ),
+        ),
+    )
+    envelope = new_envelope(
+        messaging_element(user_message, wsu_id=f"phase4-msg-{new_id()}"), body_id=f"id-{new_id()}"
+    )
+    signature = sign_envelope(
+        envelope,
+        key=key,
+        attachments=[(content_id, GZIP, compressed)],
+        new_id=new_id,
+        limits=limits,
+    )
+    encrypted = encrypt_attachments(
+        [(content_id, GZIP, compressed)], receiver_cert, new_id=new_id, random_bytes=random_bytes
+    )
+    assert envelope.security is not None
+    for position, element in enumerate(encrypted.header_elements):
+        envelope.security.insert(position, element)  # phase4 order: BST, EK, ED, BST, Signature
+    headers, chunks = build_multipart(
+        to_bytes(envelope.root),
+        [(content_id, _OCTET_STREAM, encrypted.bodies[content_id])],
+        boundary=boundary or new_boundary(),
+    )
+    references = tuple(
+        read_signed_reference(ref)
+        for ref in signature.iter(f"{{{signature.nsmap['ds']}}}Reference")
+    )
+    sent = SentMessage(
+        user_message=user_message,
+        signed_references=references,
+        payload_sha256=hashlib.sha256(sbd).digest(),
+    )
+    return headers, b"".join(chunks), sent
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceivedMessage:
+    """A message that was decrypted, verified, checked against the profile and decompressed."""
+
+    user_message: UserMessage
+    payload: bytes
+    payload_mime_type: str | None
+    signer: x509.Certificate
+    validated: ValidatedCertificate
+    signed_references: tuple[SignedReference, ...]
+    routing: SbdRouting
+
+    @property
+    def message_id(self) -> str:
+        return self.user_message.message_id
+
+    @property
+    def payload_sha256(self) -> bytes:
+        return hashlib.sha256(self.payload).digest()
+
+
+class _Opening:
+    """One attempt to open a message; remembers the message id once it is known."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.message_id: str | None = None
+
+    def run(
+        self,
+        headers: Headers | Mapping[str, str],
+        body: bytes | memoryview,
+        *,
+        key: PrivateKey,
+        trust: TrustPolicy,
+        at: datetime | None,
+        profile: PeppolProfile,
+    ) -> ReceivedMessage:
+        limits = self.limits
+        mime = parse_message(headers, body, limits=limits)
+        envelope = parse_envelope(mime.root.body, limits=limits)
+        if envelope.messaging is None:
+            raise Ebms3HeaderError(
+                "the message has no eb:Messaging header", rule="as4:header-missing"
+            )
+        parsed = parse_messaging(envelope.messaging)
+        self.message_id = parsed.message_id
+        if isinstance(parsed, SignalMessage):
+            raise Ebms3HeaderError(
+                "a signal message was sent where a user message was expected",
+                rule="as4:not-user-message",
+                ebms_code=EbmsError.VALUE_INCONSISTENT,
+            )
+        _match_parts(parsed, mime)
+        if envelope.security is None:
+            raise SecurityPolicyError(
+                "the message is neither signed nor encrypted", rule="wss:unsigned"
+            )
+        decrypted = decrypt_attachments(envelope.security, mime, key)
+        for part in parsed.parts:
+            if part.content_id not in decrypted:
+                # Peppol AS4 5: the payload must be encrypted (phase4 refuses plain payloads).
+                raise SecurityPolicyError(
+                    f"the attachment <{part.content_id}> is not encrypted", rule="wss:not-encrypted"
+                )
+        signed = {cid: (p.mime_type, p.content) for cid, p in decrypted.items()}
+        verification = verify_envelope(
+            envelope, attachments=signed, trust=trust, at=at, limits=limits
+        )
+        assert verification.validated is not None
+        check_user_message(parsed, attachment_count=len(mime.attachments), profile=profile)
+        part = parsed.parts[0]
+        content = decrypted[part.content_id or ""].content
+        payload = gunzip(content, limits=limits) if part.compression_type == GZIP else content
+        routing = read_routing(payload, limits=limits)
+        # Peppol AS4 5: originalSender/finalRecipient, Service and Action agree with the SBDH.
+        ValidationError.raise_if_any(
+            routing_problems(parsed, routing),
+            what="Peppol AS4 user message",
+            ebms_code=EbmsError.VALUE_INCONSISTENT,
+        )
+        return ReceivedMessage(
+            user_message=parsed,
+            payload=payload,
+            payload_mime_type=part.mime_type,
+            signer=verification.signer,
+            validated=verification.validated,
+            signed_references=verification.references,
+            routing=routing,
+        )
+
+
+def _match_parts(um: UserMessage, mime: MimeMessage) -> None:
+    # ebMS3 core 5.2.2.13 / phase4: every PartInfo names an attachment and every attachment is
+    # named; a count mismatch is EBMS:0011 ExternalPayloadError, a wrong id EBMS:0003.
+    for part in um.parts:
+        if part.content_id is None:
+            raise Ebms3HeaderError(
+                f"PartInfo href {part.href!r} is not a cid: reference", rule="as4:part-href"
+            )
+    if len(um.parts) != len(mime.attachments):
+        raise Ebms3HeaderError(
+            f"{len(um.parts)} PartInfo for {len(mime.attachments)} attachments",
+            rule="as4:part-count",
+            ebms_code=EbmsError.EXTERNAL_PAYLOAD_ERROR,
+        )
+    for part in um.parts:
+        if mime.attachment(part.content_id or "") is None:
+            raise Ebms3HeaderError(
+                f"no attachment with Content-ID <{part.content_id}>",
+                rule="as4:part-missing",
+                ebms_code=EbmsError.VALUE_INCONSISTENT,
+            )
+
+
+def open_message(
+    headers: Headers | Mapping[str, str],
+    body: bytes | memoryview,
+    *,
+    key: PrivateKey,
+    trust: TrustPolicy,
+    at: datetime | None = None,
+    profile: PeppolProfile = PEPPOL_PROFILE,
+    limits: Limits = DEFAULT_LIMITS,
+) -> ReceivedMessage:
+    """Open a received Peppol AS4 message or raise an InputError carrying its EBMS code."""
+    if not isinstance(trust, TrustPolicy):
+        raise UsageError("open_message needs a TrustPolicy: nothing is trusted by default")
+    return _Opening(limits).run(headers, body, key=key, trust=trust, at=at, profile=profile)
+
+
+@dataclass(frozen=True)
+class Reception:
+    """The outcome of :func:`receive`: the message, or the error to report, never both."""
+
+    message: ReceivedMessage | None
+    error: InputError | None
+    ref_to_message_id: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.message is not None
+
+    def signal(self, *, now: datetime, message_id: str) -> SignalMessage:
+        """The answer: a receipt for a good message, an error signal otherwise."""
+        if self.message is not None:
+            return receipt_signal(
+                ref_to_message_id=self.message.message_id,
+                references=self.message.signed_references,
+                now=now,
+                message_id=message_id,
+            )
+        assert self.error is not None
+        return error_signal(
+            self.error, ref_to_message_id=self.ref_to_message_id, now=now, message_id=message_id
+        )
+
+    def answer(
+        self,
+        *,
+        key: PrivateKey,
+        now: datetime,
+        message_id: str,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> tuple[int, dict[str, str], bytes]:
+        """HTTP status, headers and body of the signed answer (errors with 200, as phase4)."""
+        headers, body = write_signal(
+            self.signal(now=now, message_id=message_id), key=key, new_id=new_id
+        )
+        return 200, headers, body
+
+
+def receive(
+    headers: Headers | Mapping[str, str],
+    body: bytes | memoryview,
+    *,
+    key: PrivateKey,
+    trust: TrustPolicy,
+    at: datetime | None = None,
+    profile: PeppolProfile = PEPPOL_PROFILE,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Reception:
+    """Like :func:`open_message`, but a peer's fault becomes ``Reception.error``, not an exception."""
+    if not isinstance(trust, TrustPolicy):
+        raise UsageError("receive needs a TrustPolicy: nothing is trusted by default")
+    opening = _Opening(limits)
+    try:
+        message = opening.run(headers, body, key=key, trust=trust, at=at, profile=profile)
+    except InputError as exc:
+        return Reception(message=None, error=exc, ref_to_message_id=opening.message_id)
+    return Reception(message=message, error=None, ref_to_message_id=message.message_id)
