@@ -36,7 +36,10 @@ def _text(parent: Element, path: str, what: str) -> Element:
 
 def read_routing(sbd: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdRouting:
     """Sender, receiver, document type and process of an SBD (Peppol Envelope 2.0 section 2)."""
-    root = parse_xml(sbd, limits=limits, what="the SBD payload")
+    try:
+        root = parse_xml(sbd, limits=limits, what="the SBD payload")
+    except InputError as exc:  # a payload problem, not an ebMS header problem
+        raise SbdhError(exc.message, rule=exc.rule) from None
     header = root.find(_q("StandardBusinessDocumentHeader"))
     if root.tag != _q("StandardBusinessDocument") or header is None:
         raise SbdhError("the payload is not a Standard Business Document", rule="sbdh:not-sbd")
