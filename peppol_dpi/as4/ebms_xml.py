@@ -267,21 +267,21 @@ def _read_user_message(el: Element) -> UserMessage:
     collab = _req(el, "CollaborationInfo")
     agreement = _one(collab, "AgreementRef", optional=True)
     service = _req(collab, "Service")
+    info = _read_message_info(el)
+    sender, receiver = _read_party(party_info, "From"), _read_party(party_info, "To")
     parts: list[PartInfo] = []
     payload_info = _one(el, "PayloadInfo", optional=True)
     for pi in _children(payload_info, "PartInfo") if payload_info is not None else []:
-        href = pi.get("href")
-        if not href:
-            raise _bad("eb:PartInfo without href (payload in the SOAP Body)", "as4:part-href")
         parts.append(
             PartInfo(
-                href=href, properties=_read_properties(_one(pi, "PartProperties", optional=True))
+                href=pi.get("href") or None,  # none: the payload is the SOAP Body (ebMS3 5.2.2.13)
+                properties=_read_properties(_one(pi, "PartProperties", optional=True)),
             )
         )
     return UserMessage(
-        message_info=_read_message_info(el),
-        sender=_read_party(party_info, "From"),
-        receiver=_read_party(party_info, "To"),
+        message_info=info,
+        sender=sender,
+        receiver=receiver,
         agreement=_text(agreement, "AgreementRef", required=False),
         agreement_type=agreement.get("type") if agreement is not None else None,
         agreement_pmode=agreement.get("pmode") if agreement is not None else None,
@@ -366,5 +366,6 @@ def parse_messaging(messaging: Element) -> UserMessage | SignalMessage:
             f"eb:Messaging must hold exactly one UserMessage or SignalMessage, "
             f"found {len(users)} and {len(signals)}",
             "as4:one-message",
+            EbmsError.VALUE_INCONSISTENT,  # phase4 answers EBMS:0003 (UserMessageFailureForgeryTest)
         )
     return _read_user_message(users[0]) if users else _read_signal(signals[0])

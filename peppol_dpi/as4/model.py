@@ -132,9 +132,12 @@ class Property:
 
 @dataclass(frozen=True, kw_only=True)
 class PartInfo:
-    """eb:PartInfo: the reference to one payload and its part properties (ebMS3 5.2.2.13)."""
+    """eb:PartInfo: the reference to one payload and its part properties (ebMS3 5.2.2.13).
 
-    href: str
+    Without ``href`` the payload is the SOAP Body (ebMS3 allows it, Peppol does not).
+    """
+
+    href: str | None
     properties: tuple[Property, ...] = ()
 
     def __post_init__(self) -> None:
@@ -154,7 +157,7 @@ class PartInfo:
     @property
     def content_id(self) -> str | None:
         """The Content-ID the href points at (``cid:`` removed); None for other hrefs."""
-        return self.href[4:] if self.href.startswith("cid:") else None
+        return self.href[4:] if self.href and self.href.startswith("cid:") else None
 
 
 @dataclass(frozen=True, kw_only=True)
