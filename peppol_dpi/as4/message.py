@@ -86,7 +86,6 @@ class SentMessage:
 
     user_message: UserMessage
     signed_references: tuple[SignedReference, ...]
-    payload_sha256: bytes
 
     @property
     def message_id(self) -> str:
@@ -171,11 +170,7 @@ def build_message(
         read_signed_reference(ref)
         for ref in signature.iter(f"{{{signature.nsmap['ds']}}}Reference")
     )
-    sent = SentMessage(
-        user_message=user_message,
-        signed_references=references,
-        payload_sha256=hashlib.sha256(sbd).digest(),
-    )
+    sent = SentMessage(user_message=user_message, signed_references=references)
     return headers, b"".join(chunks), sent
 
 
