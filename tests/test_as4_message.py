@@ -13,12 +13,18 @@ from lxml import etree
 
 from peppol_dpi import ns
 from peppol_dpi.as4.compression import gzip_compress
-from peppol_dpi.as4.message import build_message, open_message, receive
+from peppol_dpi.as4.message import (
+    ReceivedMessage,
+    build_message,
+    build_message_chunks,
+    open_message,
+    receive,
+)
 from peppol_dpi.as4.mime import parse_message
 from peppol_dpi.as4.profile import SbdRouting
 from peppol_dpi.as4.receipt import InvalidReceiptError, check_receipt
 from peppol_dpi.as4.sbd_routing import read_routing
-from peppol_dpi.as4.signals import read_answer
+from peppol_dpi.as4.signals import NotServicedError, read_answer
 from peppol_dpi.errors import DecryptionError, EbmsError, InputError, RemoteError
 from peppol_dpi.ids import ParticipantId
 from peppol_dpi.limits import Limits
@@ -339,3 +345,64 @@ def test_uncompressed_payload_is_accepted() -> None:
     assert gzip.decompress(gzip_compress(b"abc")) == b"abc"
     received = open_message(headers, body, key=C3, trust=trust())
     assert received.user_message.parts[0].compression_type == "application/gzip"
+
+
+def test_not_serviced_is_answered_as_peppol_requires() -> None:
+    headers, body, _ = _build()
+
+    def refuse(message: ReceivedMessage) -> None:
+        assert message.routing.receiver == ParticipantId.parse("0192:810969342")
+        raise NotServicedError()
+
+    reception = receive(headers, body, key=C3, trust=trust(), accept=refuse)
+    assert reception.error is not None and reception.error.ebms_code is EbmsError.OTHER
+    status, answer_headers, answer_body = reception.answer(key=C3, now=NOW, message_id="n1@c3.test")
+    answer = read_answer(status, answer_headers, answer_body, trust=trust())
+    (error,) = answer.errors
+    assert (error.code, error.severity, error.detail) == (
+        "EBMS:0004",
+        "failure",
+        "PEPPOL:NOT_SERVICED",
+    )
+    assert answer.not_serviced
+    assert error.ref_to_message_in_error == "m1@c2.test"
+
+
+def test_streaming_chunks_are_the_same_message() -> None:
+    options = {
+        "new_id": counter_ids(),
+        "random_bytes": lambda n: b"\x02" * n,
+        "boundary": "----=_Part_s",
+    }
+    headers, chunks, _ = build_message_chunks(
+        make_sbd(),
+        key=C2,
+        receiver_cert=C3.certificate,
+        now=NOW,
+        message_id="m1@c2.test",
+        **options,  # type: ignore[arg-type]
+    )
+    body = b"".join(chunks)
+    assert any(
+        isinstance(c, bytes) and len(c) == 12 for c in chunks
+    )  # the IV, not copied into the ciphertext
+    assert open_message(headers, body, key=C3, trust=trust()).payload == make_sbd()
+
+
+def test_a_bare_soap_fault_is_read_and_raised() -> None:
+    fault = (
+        b'<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body><env:Fault>'
+        b"<env:Code><env:Value>env:Receiver</env:Value></env:Code>"
+        b'<env:Reason><env:Text xml:lang="en">Internal error</env:Text></env:Reason>'
+        b"</env:Fault></env:Body></env:Envelope>"
+    )
+    answer = read_answer(
+        500, {"Content-Type": "application/soap+xml; charset=utf-8"}, fault, trust=None
+    )
+    assert answer.signal is None and answer.fault is not None
+    assert (answer.fault.code, answer.fault.reason) == ("env:Receiver", "Internal error")
+    with pytest.raises(RemoteError) as info:
+        answer.raise_for_errors()
+    assert info.value.rule == "as4:soap-fault"
+    empty = read_answer(204, {}, b"", trust=None)
+    assert empty.signal is None and empty.fault is None and empty.errors == ()

@@ -11,10 +11,12 @@ from __future__ import annotations
 from .compression import DecompressionError
 from .inspection import Inspection, MessageKind, SignatureStatus, inspect_message
 from .message import (
+    Acceptor,
     ReceivedMessage,
     Reception,
     SentMessage,
     build_message,
+    build_message_chunks,
     open_message,
     receive,
     seat_id,
@@ -40,13 +42,22 @@ from .model import (
 )
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message
 from .receipt import InvalidReceiptError, VerifiedReceipt, check_receipt, receipt_signal
-from .signals import PeerAnswer, error_signal, read_answer, write_signal
+from .signals import (
+    PEPPOL_NOT_SERVICED,
+    NotServicedError,
+    PeerAnswer,
+    error_signal,
+    read_answer,
+    write_signal,
+)
 from .wss_tokens import SecurityPolicyError
 
 __all__ = [
     "PEPPOL_AGREEMENT",
+    "PEPPOL_NOT_SERVICED",
     "PEPPOL_PARTY_TYPE",
     "PEPPOL_PROFILE",
+    "Acceptor",
     "DecompressionError",
     "Ebms3Error",
     "Ebms3HeaderError",
@@ -56,6 +67,7 @@ __all__ = [
     "MessageInfo",
     "MessageKind",
     "MimeError",
+    "NotServicedError",
     "PartInfo",
     "Party",
     "PartyId",
@@ -75,6 +87,7 @@ __all__ = [
     "UserMessage",
     "VerifiedReceipt",
     "build_message",
+    "build_message_chunks",
     "check_message_id",
     "check_receipt",
     "check_user_message",

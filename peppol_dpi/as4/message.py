@@ -60,10 +60,12 @@ from .wss_tokens import SecurityPolicyError
 from .wss_verify import verify_envelope
 
 __all__ = [
+    "Acceptor",
     "ReceivedMessage",
     "Reception",
     "SentMessage",
     "build_message",
+    "build_message_chunks",
     "open_message",
     "receive",
     "seat_id",
@@ -92,7 +94,7 @@ class SentMessage:
         return self.user_message.message_id
 
 
-def build_message(
+def build_message_chunks(
     sbd: bytes,
     *,
     key: PrivateKey,
@@ -109,13 +111,9 @@ def build_message(
     random_bytes: Callable[[int], bytes] = os.urandom,
     boundary: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
-) -> tuple[dict[str, str], bytes, SentMessage]:
-    """A signed, compressed and encrypted Peppol AS4 message carrying ``sbd``.
-
-    Service, action, originalSender and finalRecipient come from the SBDH (or ``routing``);
-    From/To default to the CN of the sender's and the receiver's certificate. Returns the HTTP
-    headers, the HTTP body and what the sender must keep to verify the receipt.
-    """
+) -> tuple[dict[str, str], list[bytes | memoryview], SentMessage]:
+    """:func:`build_message`, with the HTTP body as chunks to write out one after the other
+    (the payload is not copied into one buffer; send them with a chunked or sized request)."""
     route = routing if routing is not None else read_routing(sbd, limits=limits)
     compressed = gzip_compress(sbd, level=compression_level)
     content_id = f"att-{new_id()}@peppol-dpi"
@@ -171,6 +169,51 @@ def build_message(
         for ref in signature.iter(f"{{{signature.nsmap['ds']}}}Reference")
     )
     sent = SentMessage(user_message=user_message, signed_references=references)
+    return headers, chunks, sent
+
+
+def build_message(
+    sbd: bytes,
+    *,
+    key: PrivateKey,
+    receiver_cert: x509.Certificate,
+    now: datetime,
+    message_id: str,
+    conversation_id: str | None = None,
+    routing: SbdRouting | None = None,
+    from_party: str | None = None,
+    to_party: str | None = None,
+    payload_mime_type: str = "application/xml",
+    compression_level: int = 6,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    random_bytes: Callable[[int], bytes] = os.urandom,
+    boundary: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[dict[str, str], bytes, SentMessage]:
+    """A signed, compressed and encrypted Peppol AS4 message carrying ``sbd``.
+
+    Service, action, originalSender and finalRecipient come from the SBDH (or ``routing``);
+    From/To default to the CN of the sender's and the receiver's certificate (the seat ids).
+    Returns the HTTP headers, the HTTP body and what the sender must keep to verify the
+    receipt. Clock, ids, randomness and boundary are injectable for reproducible builds.
+    """
+    headers, chunks, sent = build_message_chunks(
+        sbd,
+        key=key,
+        receiver_cert=receiver_cert,
+        now=now,
+        message_id=message_id,
+        conversation_id=conversation_id,
+        routing=routing,
+        from_party=from_party,
+        to_party=to_party,
+        payload_mime_type=payload_mime_type,
+        compression_level=compression_level,
+        new_id=new_id,
+        random_bytes=random_bytes,
+        boundary=boundary,
+        limits=limits,
+    )
     return headers, b"".join(chunks), sent
 
 
@@ -195,6 +238,11 @@ class ReceivedMessage:
         return hashlib.sha256(self.payload).digest()
 
 
+#: Called with a message that passed every check; raise an InputError (NotServicedError, say)
+#: to refuse it. The error is answered like any other.
+Acceptor = Callable[["ReceivedMessage"], None]
+
+
 class _Opening:
     """One attempt to open a message; remembers the message id once it is known."""
 
@@ -211,6 +259,7 @@ class _Opening:
         trust: TrustPolicy,
         at: datetime | None,
         profile: PeppolProfile,
+        accept: Acceptor | None,
     ) -> ReceivedMessage:
         limits = self.limits
         mime = parse_message(headers, body, limits=limits)
@@ -255,7 +304,7 @@ class _Opening:
             what="Peppol AS4 user message",
             ebms_code=EbmsError.VALUE_INCONSISTENT,
         )
-        return ReceivedMessage(
+        received = ReceivedMessage(
             user_message=parsed,
             payload=payload,
             payload_mime_type=part.mime_type,
@@ -264,6 +313,9 @@ class _Opening:
             signed_references=verification.references,
             routing=routing,
         )
+        if accept is not None:  # e.g. raise NotServicedError (Peppol AS4 2.0.3 section 4)
+            accept(received)
+        return received
 
 
 def _match_parts(um: UserMessage, mime: MimeMessage) -> None:
@@ -298,11 +350,14 @@ def open_message(
     at: datetime | None = None,
     profile: PeppolProfile = PEPPOL_PROFILE,
     limits: Limits = DEFAULT_LIMITS,
+    accept: Acceptor | None = None,
 ) -> ReceivedMessage:
     """Open a received Peppol AS4 message or raise an InputError carrying its EBMS code."""
     if not isinstance(trust, TrustPolicy):
         raise UsageError("open_message needs a TrustPolicy: nothing is trusted by default")
-    return _Opening(limits).run(headers, body, key=key, trust=trust, at=at, profile=profile)
+    return _Opening(limits).run(
+        headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
+    )
 
 
 @dataclass(frozen=True)
@@ -355,13 +410,16 @@ def receive(
     at: datetime | None = None,
     profile: PeppolProfile = PEPPOL_PROFILE,
     limits: Limits = DEFAULT_LIMITS,
+    accept: Acceptor | None = None,
 ) -> Reception:
     """Like :func:`open_message`, but a peer's fault becomes ``Reception.error``, not an exception."""
     if not isinstance(trust, TrustPolicy):
         raise UsageError("receive needs a TrustPolicy: nothing is trusted by default")
     opening = _Opening(limits)
     try:
-        message = opening.run(headers, body, key=key, trust=trust, at=at, profile=profile)
+        message = opening.run(
+            headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
+        )
     except InputError as exc:
         return Reception(message=None, error=exc, ref_to_message_id=opening.message_id)
     return Reception(message=message, error=None, ref_to_message_id=message.message_id)

@@ -34,7 +34,9 @@ from .wss_sign import sign_envelope
 from .wss_verify import WssVerification, verify_envelope
 
 __all__ = [
+    "PEPPOL_NOT_SERVICED",
     "SIGNAL_CONTENT_TYPE",
+    "NotServicedError",
     "PeerAnswer",
     "error_signal",
     "read_answer",
@@ -42,6 +44,21 @@ __all__ = [
 ]
 
 SIGNAL_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+#: ErrorDetail of the Peppol "not serviced" error (Peppol AS4 2.0.3 section 4).
+PEPPOL_NOT_SERVICED = "PEPPOL:NOT_SERVICED"
+
+
+class NotServicedError(InputError):
+    """This access point does not serve the addressed participant, document type or process.
+
+    Peppol AS4 2.0.3 section 4: answered with EBMS:0004, severity failure, and the ErrorDetail
+    ``PEPPOL:NOT_SERVICED`` (the rule of this error, which :func:`error_signal` puts there).
+    """
+
+    default_ebms_code = EbmsError.OTHER
+
+    def __init__(self, message: str = "the receiver is not serviced by this access point") -> None:
+        super().__init__(message, rule=PEPPOL_NOT_SERVICED)
 
 
 def write_signal(
@@ -102,6 +119,11 @@ class PeerAnswer:
     @property
     def errors(self) -> tuple[Ebms3Error, ...]:
         return self.signal.errors if self.signal is not None else ()
+
+    @property
+    def not_serviced(self) -> bool:
+        """The peer said it does not serve the receiver (EBMS:0004 with PEPPOL:NOT_SERVICED)."""
+        return any((e.detail or "").strip() == PEPPOL_NOT_SERVICED for e in self.errors)
 
     def raise_for_errors(self) -> None:
         """Raise :class:`~peppol_dpi.errors.RemoteError` for a failure the peer reported."""
