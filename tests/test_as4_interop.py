@@ -227,6 +227,22 @@ def _ca_files() -> dict[str, Any]:
     }
 
 
+def _as4_receives(python: Path, tmp: Path, headers: dict[str, str]) -> dict[str, Any]:
+    """The as4 package, as corner 3 (POP000002), receives ``tmp/body`` and writes its signal."""
+    cert, key = _pem(tmp, "ap-c3", C3)
+    request = {
+        "headers": headers,
+        "body": str(tmp / "body"),
+        "key": key,
+        "cert": cert,
+        "party": "POP000002",
+        "signal_out": str(tmp / "signal"),
+        "payload_out": str(tmp / "payload"),
+        **_ca_files(),
+    }
+    return _drive(python, "receive", request)
+
+
 def test_as4_package_accepts_our_message_and_its_receipt_verifies_here(
     as4_python: Path, tmp_path: Path
 ) -> None:
@@ -235,21 +251,7 @@ def test_as4_package_accepts_our_message_and_its_receipt_verifies_here(
         sbd, key=C2, receiver_cert=C3.certificate, now=NOW, message_id="i1@c2.test"
     )
     (tmp_path / "body").write_bytes(body)
-    cert, key = _pem(tmp_path, "ap-c3", C3)
-    result = _drive(
-        as4_python,
-        "receive",
-        {
-            "headers": headers,
-            "body": str(tmp_path / "body"),
-            "key": key,
-            "cert": cert,
-            "party": "POP000002",
-            "signal_out": str(tmp_path / "signal"),
-            "payload_out": str(tmp_path / "payload"),
-            **_ca_files(),
-        },
-    )
+    result = _as4_receives(as4_python, tmp_path, headers)
     assert result["error"] is None and result["successful"] is True, result
     assert (tmp_path / "payload").read_bytes() == sbd
     # Its receipt verifies here and acknowledges exactly what we signed.
@@ -268,21 +270,7 @@ def test_as4_package_rejects_our_tampered_message(as4_python: Path, tmp_path: Pa
     )
     tampered = body.replace(b"<eb:ConversationId>i2@c2.test", b"<eb:ConversationId>i3@c2.test")
     (tmp_path / "body").write_bytes(tampered)
-    cert, key = _pem(tmp_path, "ap-c3", C3)
-    result = _drive(
-        as4_python,
-        "receive",
-        {
-            "headers": headers,
-            "body": str(tmp_path / "body"),
-            "key": key,
-            "cert": cert,
-            "party": "POP000002",
-            "signal_out": str(tmp_path / "signal"),
-            "payload_out": str(tmp_path / "payload"),
-            **_ca_files(),
-        },
-    )
+    result = _as4_receives(as4_python, tmp_path, headers)
     assert result["successful"] is False and result["error"], result
     answer = read_answer(
         200, result["signal_headers"], (tmp_path / "signal").read_bytes(), trust=None
