@@ -21,7 +21,7 @@ from peppol_dpi.as4.message import (
     receive,
 )
 from peppol_dpi.as4.mime import parse_message
-from peppol_dpi.as4.profile import SbdRouting
+from peppol_dpi.as4.profile import PeppolProfile, SbdRouting
 from peppol_dpi.as4.receipt import InvalidReceiptError, check_receipt
 from peppol_dpi.as4.sbd_routing import read_routing
 from peppol_dpi.as4.signals import NotServicedError, read_answer
@@ -406,3 +406,15 @@ def test_a_bare_soap_fault_is_read_and_raised() -> None:
     assert info.value.rule == "as4:soap-fault"
     empty = read_answer(204, {}, b"", trust=None)
     assert empty.signal is None and empty.fault is None and empty.errors == ()
+
+
+def test_from_party_must_be_the_signers_seat_id() -> None:
+    headers, body, _ = _build(from_party="POP000099")
+    with pytest.raises(InputError) as info:
+        open_message(headers, body, key=C3, trust=trust())
+    assert (info.value.ebms_code, info.value.rule) == (
+        EbmsError.FAILED_AUTHENTICATION,
+        "peppol:sender-not-signer",
+    )
+    lenient = PeppolProfile(sender_is_signer=False)
+    assert open_message(headers, body, key=C3, trust=trust(), profile=lenient).payload == make_sbd()

@@ -74,12 +74,17 @@ __all__ = [
 _OCTET_STREAM = "application/octet-stream"
 
 
+def _cn(cert: x509.Certificate) -> str | None:
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value).strip() if len(names) == 1 else None
+
+
 def seat_id(cert: x509.Certificate) -> str:
     """The Peppol seat id of an access point: the CN of its certificate (Peppol AS4 5)."""
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if len(names) != 1 or not str(names[0].value).strip():
+    cn = _cn(cert)
+    if not cn:
         raise UsageError(f"{cert.subject.rfc4514_string()} has no single CN to use as seat id")
-    return str(names[0].value).strip()
+    return cn
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -293,6 +298,13 @@ class _Opening:
             envelope, attachments=signed, trust=trust, at=at, limits=limits
         )
         assert verification.validated is not None
+        if profile.sender_is_signer and parsed.sender.id != _cn(verification.signer):
+            raise InputError(
+                f"From PartyId {parsed.sender.id!r} is not the signer's seat id "
+                f"{_cn(verification.signer)!r}",
+                rule="peppol:sender-not-signer",
+                ebms_code=EbmsError.FAILED_AUTHENTICATION,
+            )
         check_user_message(parsed, attachment_count=len(mime.attachments), profile=profile)
         part = parsed.parts[0]
         content = decrypted[part.content_id or ""].content

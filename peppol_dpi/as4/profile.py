@@ -44,6 +44,9 @@ class PeppolProfile:
     payload_count: int = 1
     #: phase4 requires seat ids like POP000306; None accepts any non-empty party id.
     party_id_pattern: re.Pattern[str] | None = None
+    #: The From PartyId must be the CN (seat id) of the signing certificate (Peppol AS4 5:
+    #: "the CN of the AP certificate"; Oxalis computes it so, the ``as4`` package enforces it).
+    sender_is_signer: bool = True
 
 
 PEPPOL_PROFILE = PeppolProfile()
