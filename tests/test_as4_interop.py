@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from peppol_dpi import ns
+from peppol_dpi.as4 import build_message, open_message
 from peppol_dpi.as4.ebms_xml import parse_messaging
-from peppol_dpi.as4.message import build_message, open_message
 from peppol_dpi.as4.mime import parse_message, read_dump
 from peppol_dpi.as4.model import MessageInfo, Receipt, SignalMessage, UserMessage
 from peppol_dpi.as4.receipt import check_receipt

@@ -12,14 +12,14 @@ from as4_support import NOW, counter_ids, make_sbd, trust
 from lxml import etree
 
 from peppol_dpi import ns
-from peppol_dpi.as4.compression import gzip_compress
-from peppol_dpi.as4.message import (
+from peppol_dpi.as4 import (
     ReceivedMessage,
     build_message,
     build_message_chunks,
     open_message,
     receive,
 )
+from peppol_dpi.as4.compression import gzip_compress
 from peppol_dpi.as4.mime import parse_message
 from peppol_dpi.as4.profile import PeppolProfile, SbdRouting
 from peppol_dpi.as4.receipt import InvalidReceiptError, check_receipt

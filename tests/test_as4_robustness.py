@@ -7,8 +7,8 @@ from as4_support import NOW, make_sbd, trust
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from peppol_dpi.as4 import build_message, receive
 from peppol_dpi.as4.inspection import inspect_message
-from peppol_dpi.as4.message import build_message, receive
 from peppol_dpi.as4.mime import read_dump
 from peppol_dpi.errors import InputError
 

@@ -10,17 +10,6 @@ from __future__ import annotations
 
 from .compression import DecompressionError
 from .inspection import Inspection, MessageKind, SignatureStatus, inspect_message
-from .message import (
-    Acceptor,
-    ReceivedMessage,
-    Reception,
-    SentMessage,
-    build_message,
-    build_message_chunks,
-    open_message,
-    receive,
-    seat_id,
-)
 from .mime import Headers, MimeError, read_dump, write_dump
 from .model import (
     PEPPOL_AGREEMENT,
@@ -42,6 +31,8 @@ from .model import (
 )
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message
 from .receipt import InvalidReceiptError, VerifiedReceipt, check_receipt, receipt_signal
+from .receiving import Acceptor, ReceivedMessage, Reception, open_message, receive
+from .sending import SentMessage, build_message, build_message_chunks, seat_id
 from .signals import (
     PEPPOL_NOT_SERVICED,
     NotServicedError,

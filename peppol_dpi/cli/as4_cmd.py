@@ -9,8 +9,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from ..as4 import build_message, receive
 from ..as4.inspection import Inspection, SignatureStatus, inspect_message
-from ..as4.message import build_message, receive
 from ..as4.mime import read_dump, write_dump
 from ..as4.model import UserMessage, check_message_id, message_id_factory
 from ..as4.receipt import check_receipt

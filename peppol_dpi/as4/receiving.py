@@ -1,225 +1,42 @@
-"""Peppol AS4 recipes: build a message to send, open a message received, answer it.
+"""Peppol AS4 receiver recipes: open a message, or receive it and always have an answer.
 
-Sender (peppol.md 1.9, Peppol AS4 2.0.3): gzip the SBD, build ``eb:Messaging`` from the SBDH
-and the two access-point certificates, sign Messaging, Body and the gzip attachment, encrypt
-the attachment for the receiver, serialize once, package as MIME.
-
-Receiver: parse MIME and the envelope, match PartInfo to attachments, decrypt, verify the
-signature over the decrypted attachment and the signer's certificate, check the Peppol
-profile, decompress within the limits, compare the SBDH with the ebMS headers.
-:func:`open_message` raises the first failure (an InputError carrying its EBMS code);
-:func:`receive` never raises for a peer's fault and always lets the caller build the answer
-(a signed receipt or an error signal), as the ``as4`` package's ``parse_error`` + ``build_signal``.
+Parse MIME and the envelope, match PartInfo to attachments, decrypt, verify the signature over
+the decrypted attachment and the signer's certificate, check the Peppol profile, decompress
+within the limits, compare the SBDH with the ebMS headers. :func:`open_message` raises the
+first failure (an InputError carrying its EBMS code); :func:`receive` never raises for a peer's
+fault and always lets the caller build the answer (a signed receipt or an error signal), as the
+``as4`` package's ``parse_error`` + ``build_signal``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.x509.oid import NameOID
 
 from ..errors import EbmsError, InputError, UsageError, ValidationError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
-from ..xmlparse import to_bytes
-from .compression import GZIP, gunzip, gzip_compress
-from .ebms_xml import messaging_element, parse_messaging, read_signed_reference
-from .mime import Headers, MimeMessage, build_multipart, new_boundary, parse_message
-from .model import (
-    Ebms3HeaderError,
-    MessageInfo,
-    PartInfo,
-    Party,
-    Property,
-    Role,
-    SignalMessage,
-    SignedReference,
-    UserMessage,
-)
-from .profile import (
-    PEPPOL_PROFILE,
-    PeppolProfile,
-    SbdRouting,
-    check_user_message,
-    routing_problems,
-)
+from .compression import GZIP, gunzip
+from .ebms_xml import parse_messaging
+from .mime import Headers, MimeMessage, parse_message
+from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
+from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message, routing_problems
 from .receipt import receipt_signal
 from .sbd_routing import read_routing
+from .sending import common_name
 from .signals import error_signal, write_signal
-from .soap import new_envelope, parse_envelope
-from .wss_encrypt import decrypt_attachments, encrypt_attachments
-from .wss_sign import sign_envelope
+from .soap import parse_envelope
+from .wss_encrypt import decrypt_attachments
 from .wss_tokens import SecurityPolicyError
 from .wss_verify import verify_envelope
 
-__all__ = [
-    "Acceptor",
-    "ReceivedMessage",
-    "Reception",
-    "SentMessage",
-    "build_message",
-    "build_message_chunks",
-    "open_message",
-    "receive",
-    "seat_id",
-]
-
-_OCTET_STREAM = "application/octet-stream"
-
-
-def _cn(cert: x509.Certificate) -> str | None:
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value).strip() if len(names) == 1 else None
-
-
-def seat_id(cert: x509.Certificate) -> str:
-    """The Peppol seat id of an access point: the CN of its certificate (Peppol AS4 5)."""
-    cn = _cn(cert)
-    if not cn:
-        raise UsageError(f"{cert.subject.rfc4514_string()} has no single CN to use as seat id")
-    return cn
-
-
-@dataclass(frozen=True, kw_only=True)
-class SentMessage:
-    """What a sender keeps to check the receipt: the header and the digests it signed."""
-
-    user_message: UserMessage
-    signed_references: tuple[SignedReference, ...]
-
-    @property
-    def message_id(self) -> str:
-        return self.user_message.message_id
-
-
-def build_message_chunks(
-    sbd: bytes,
-    *,
-    key: PrivateKey,
-    receiver_cert: x509.Certificate,
-    now: datetime,
-    message_id: str,
-    conversation_id: str | None = None,
-    routing: SbdRouting | None = None,
-    from_party: str | None = None,
-    to_party: str | None = None,
-    payload_mime_type: str = "application/xml",
-    compression_level: int = 6,
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-    random_bytes: Callable[[int], bytes] = os.urandom,
-    boundary: str | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-) -> tuple[dict[str, str], list[bytes | memoryview], SentMessage]:
-    """:func:`build_message`, with the HTTP body as chunks to write out one after the other
-    (the payload is not copied into one buffer; send them with a chunked or sized request)."""
-    route = routing if routing is not None else read_routing(sbd, limits=limits)
-    compressed = gzip_compress(sbd, level=compression_level)
-    content_id = f"att-{new_id()}@peppol-dpi"
-    user_message = UserMessage(
-        message_info=MessageInfo(timestamp=now, message_id=message_id),
-        sender=Party.peppol(from_party or seat_id(key.certificate), Role.INITIATOR),
-        receiver=Party.peppol(to_party or seat_id(receiver_cert), Role.RESPONDER),
-        service=route.process.value,
-        service_type=route.process.scheme.value,
-        action=str(route.document_type),
-        conversation_id=conversation_id or message_id,
-        properties=(
-            Property(
-                name="originalSender", value=route.sender.value, type=route.sender.scheme.value
-            ),
-            Property(
-                name="finalRecipient", value=route.receiver.value, type=route.receiver.scheme.value
-            ),
-        ),
-        parts=(
-            PartInfo(
-                href=f"cid:{content_id}",
-                properties=(
-                    Property(name="MimeType", value=payload_mime_type),
-                    Property(name="CompressionType", value=GZIP),
-                ),
-            ),
-        ),
-    )
-    envelope = new_envelope(
-        messaging_element(user_message, wsu_id=f"phase4-msg-{new_id()}"), body_id=f"id-{new_id()}"
-    )
-    signature = sign_envelope(
-        envelope,
-        key=key,
-        attachments=[(content_id, GZIP, compressed)],
-        new_id=new_id,
-        limits=limits,
-    )
-    encrypted = encrypt_attachments(
-        [(content_id, GZIP, compressed)], receiver_cert, new_id=new_id, random_bytes=random_bytes
-    )
-    assert envelope.security is not None
-    for position, element in enumerate(encrypted.header_elements):
-        envelope.security.insert(position, element)  # phase4 order: BST, EK, ED, BST, Signature
-    headers, chunks = build_multipart(
-        to_bytes(envelope.root),
-        [(content_id, _OCTET_STREAM, encrypted.bodies[content_id])],
-        boundary=boundary or new_boundary(),
-    )
-    references = tuple(
-        read_signed_reference(ref)
-        for ref in signature.iter(f"{{{signature.nsmap['ds']}}}Reference")
-    )
-    sent = SentMessage(user_message=user_message, signed_references=references)
-    return headers, chunks, sent
-
-
-def build_message(
-    sbd: bytes,
-    *,
-    key: PrivateKey,
-    receiver_cert: x509.Certificate,
-    now: datetime,
-    message_id: str,
-    conversation_id: str | None = None,
-    routing: SbdRouting | None = None,
-    from_party: str | None = None,
-    to_party: str | None = None,
-    payload_mime_type: str = "application/xml",
-    compression_level: int = 6,
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-    random_bytes: Callable[[int], bytes] = os.urandom,
-    boundary: str | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-) -> tuple[dict[str, str], bytes, SentMessage]:
-    """A signed, compressed and encrypted Peppol AS4 message carrying ``sbd``.
-
-    Service, action, originalSender and finalRecipient come from the SBDH (or ``routing``);
-    From/To default to the CN of the sender's and the receiver's certificate (the seat ids).
-    Returns the HTTP headers, the HTTP body and what the sender must keep to verify the
-    receipt. Clock, ids, randomness and boundary are injectable for reproducible builds.
-    """
-    headers, chunks, sent = build_message_chunks(
-        sbd,
-        key=key,
-        receiver_cert=receiver_cert,
-        now=now,
-        message_id=message_id,
-        conversation_id=conversation_id,
-        routing=routing,
-        from_party=from_party,
-        to_party=to_party,
-        payload_mime_type=payload_mime_type,
-        compression_level=compression_level,
-        new_id=new_id,
-        random_bytes=random_bytes,
-        boundary=boundary,
-        limits=limits,
-    )
-    return headers, b"".join(chunks), sent
+__all__ = ["Acceptor", "ReceivedMessage", "Reception", "open_message", "receive"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,10 +115,10 @@ class _Opening:
             envelope, attachments=signed, trust=trust, at=at, limits=limits
         )
         assert verification.validated is not None
-        if profile.sender_is_signer and parsed.sender.id != _cn(verification.signer):
+        if profile.sender_is_signer and parsed.sender.id != common_name(verification.signer):
             raise InputError(
                 f"From PartyId {parsed.sender.id!r} is not the signer's seat id "
-                f"{_cn(verification.signer)!r}",
+                f"{common_name(verification.signer)!r}",
                 rule="peppol:sender-not-signer",
                 ebms_code=EbmsError.FAILED_AUTHENTICATION,
             )
