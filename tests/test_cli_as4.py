@@ -133,3 +133,22 @@ def test_real_phase4_dump_and_receipt_against_the_real_test_ca(
     )  # fmt: skip
     assert (status, err) == (0, "")
     assert json.loads(out)["signer"].startswith("CN=PDE000576")
+
+
+def test_revocation_is_checked_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The revoked test certificate names a CRL on the loopback discard port: unreachable at once.
+    sbd = tmp_path / "sbd.xml"
+    sbd.write_bytes(make_sbd())
+    dump = tmp_path / "revoked.as4"
+    status, _, _ = _run(
+        capsys, "as4", "build", str(sbd), "--key", str(P / "revoked.key.pem"), "--cert",
+        str(P / "revoked.cert.pem"), "--receiver-cert", str(P / "ap-c3.cert.pem"), "-o", str(dump),
+    )  # fmt: skip
+    assert status == 0
+    base = ["as4", "open", str(dump), "--key", str(P / "ap-c3.key.pem"), "--cert", str(P / "ap-c3.cert.pem"), "--trust", str(P / "ap-ca.cert.pem")]  # fmt: skip
+    status, _, err = _run(capsys, *base)
+    assert status == 1 and "cert:revocation-unavailable" in err and "EBMS:0101" in err
+    status, out, err = _run(capsys, *base, "--revocation", "off", "--json")
+    assert status == 0 and json.loads(out)["from_party"] == "POP000010"

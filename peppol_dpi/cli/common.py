@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from ..errors import UsageError
 from ..keys import LocalPrivateKey, load_certificate, load_certificates, load_private_key
 from ..keystore import load_key_file, load_trust_store
+from ..revocation import revocation_checker
 from ..trust import RevocationMode, TrustPolicy
 
 
@@ -118,4 +121,8 @@ def trust_policy(args: argparse.Namespace) -> TrustPolicy | None:
         mode = RevocationMode(args.revocation)
     else:  # docs/cli.md: with --at, today's revocation status says nothing about that instant
         mode = RevocationMode.OFF if args.at else RevocationMode.REQUIRE
-    return TrustPolicy(anchors=anchors, revocation=mode, allow_sha1=args.allow_sha1)
+    # The command line is the edge of the program: here the network session may be made.
+    checker = None if mode is RevocationMode.OFF else revocation_checker(requests.Session())
+    return TrustPolicy(
+        anchors=anchors, revocation=mode, revocation_checker=checker, allow_sha1=args.allow_sha1
+    )
