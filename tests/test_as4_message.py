@@ -166,6 +166,24 @@ def _duplicate_messaging(root: etree._Element) -> None:
     _header(root).append(etree.fromstring(etree.tostring(_messaging(root))))
 
 
+def _body(root: etree._Element) -> etree._Element:
+    body = root.find(f"{{{ns.SOAP12}}}Body")
+    assert body is not None
+    return body
+
+
+def _move_body(root: etree._Element) -> None:
+    # Wrapping: the signed (empty) Body hides in the header, a new Body carries content.
+    original = _body(root)
+    _header(root).append(original)
+    forged = etree.SubElement(root, f"{{{ns.SOAP12}}}Body")
+    etree.SubElement(forged, "InjectedPayload").text = "forged"
+
+
+def _duplicate_body(root: etree._Element) -> None:
+    root.append(etree.fromstring(etree.tostring(_body(root))))
+
+
 def _duplicate_body_id(root: etree._Element) -> None:
     body = root.find(f"{{{ns.SOAP12}}}Body")
     assert body is not None
@@ -227,6 +245,16 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], EbmsError, str]] = {
         lambda b: _soap_edit(b, _move_messaging),
         EbmsError.FAILED_AUTHENTICATION,
         "wss:coverage",
+    ),
+    "moved Body (wrapping)": (
+        lambda b: _soap_edit(b, _move_body),
+        EbmsError.FAILED_AUTHENTICATION,
+        "wss:coverage",
+    ),
+    "duplicated Body": (
+        lambda b: _soap_edit(b, _duplicate_body),
+        EbmsError.INVALID_HEADER,
+        "soap:duplicate",
     ),
     "duplicated Messaging": (
         lambda b: _soap_edit(b, _duplicate_messaging),
@@ -418,3 +446,27 @@ def test_from_party_must_be_the_signers_seat_id() -> None:
     )
     lenient = PeppolProfile(sender_is_signer=False)
     assert open_message(headers, body, key=C3, trust=trust(), profile=lenient).payload == make_sbd()
+
+
+def test_legacy_rsa_oaep_mgf1p_key_transport_is_accepted() -> None:
+    # CEF AS4 1.14: receivers MAY accept xmlenc#rsa-oaep-mgf1p (Holodeck B2B used it).
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    headers, body, _ = _build()
+    wrapped = re.search(rb"<xenc:CipherValue>([^<]+)</xenc:CipherValue>", body)
+    assert wrapped is not None
+    oaep256 = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    oaep1 = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+    cek = C3.key.decrypt(base64.b64decode(wrapped.group(1)), oaep256)
+    rewrapped = base64.b64encode(C3.certificate.public_key().encrypt(cek, oaep1))  # type: ignore[union-attr]
+    legacy = re.sub(
+        rb'<xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#rsa-oaep">.*?</xenc:EncryptionMethod>',
+        b'<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/>',
+        body.replace(wrapped.group(1), rewrapped),
+        flags=re.S,
+    )
+    assert b"rsa-oaep-mgf1p" in legacy
+    assert open_message(headers, legacy, key=C3, trust=trust()).payload == make_sbd()
