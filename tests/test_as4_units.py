@@ -312,3 +312,13 @@ def test_every_violation_is_reported() -> None:
         check_user_message(bad, attachment_count=2)
     assert info.value.ebms_code is EbmsError.PROCESSING_MODE_MISMATCH
     assert len(info.value.problems) == len(rules)
+
+
+def test_swa_attachment_signature_input_follows_wss4j() -> None:
+    from peppol_dpi.as4.wss_sign import swa_signature_input
+
+    xml = b'<?xml version="1.0"?>\n<a   b="1" a="2"><c/></a>'
+    assert swa_signature_input("application/xml", xml) == b'<a a="2" b="1"><c></c></a>'
+    assert swa_signature_input("application/vnd.peppol+xml; charset=UTF-8", xml).startswith(b"<a a=")
+    assert swa_signature_input("text/plain", b"a\nb\r\nc\rd") == b"a\r\nb\r\nc\r\nd"
+    assert swa_signature_input("application/gzip", b"a\nb") == b"a\nb"  # binary: as is
