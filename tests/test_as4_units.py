@@ -161,7 +161,17 @@ def test_dump_forms() -> None:
 def test_gzip_round_trip_and_multi_member() -> None:
     data = b"payload " * 1000
     assert gunzip(gzip_compress(data)) == data == gzip.decompress(gzip_compress(data))
-    assert gunzip(gzip_compress(b"a") + gzip_compress(b"b")) == b"ab"
+    assert gunzip(gzip_compress(b"a") + gzip_compress(b"b") + b"\0" * 8) == b"ab"
+    big = bytes(range(256)) * 20_000  # 5 MB: several input slices per member
+    assert gunzip(gzip_compress(big) + gzip_compress(big)) == big * 2
+    with pytest.raises(DecompressionError) as info:
+        gunzip(gzip_compress(b"a") + b"trailing junk")
+    assert info.value.rule == "gzip:corrupt"
+    # Thousands of tiny members: bounded by a limit, and cheap up to it.
+    with pytest.raises(DecompressionError) as info:
+        gunzip(gzip_compress(b"a") * 5000)
+    assert info.value.rule == "gzip:too-many-members"
+    assert gunzip(gzip_compress(b"a") * 4000) == b"a" * 4000
 
 
 def test_gzip_bomb_stops_at_the_ratio_guard() -> None:
@@ -319,6 +329,8 @@ def test_swa_attachment_signature_input_follows_wss4j() -> None:
 
     xml = b'<?xml version="1.0"?>\n<a   b="1" a="2"><c/></a>'
     assert swa_signature_input("application/xml", xml) == b'<a a="2" b="1"><c></c></a>'
-    assert swa_signature_input("application/vnd.peppol+xml; charset=UTF-8", xml).startswith(b"<a a=")
+    assert swa_signature_input("application/vnd.peppol+xml; charset=UTF-8", xml).startswith(
+        b"<a a="
+    )
     assert swa_signature_input("text/plain", b"a\nb\r\nc\rd") == b"a\r\nb\r\nc\r\nd"
     assert swa_signature_input("application/gzip", b"a\nb") == b"a\nb"  # binary: as is

@@ -20,6 +20,7 @@ __all__ = ["GZIP", "DecompressionError", "gunzip", "gzip_compress"]
 GZIP = "application/gzip"
 
 _CHUNK = 1024 * 1024
+_FIRST_STEP = 1024
 _GZIP_WBITS = 31  # zlib: gzip header and trailer
 
 
@@ -43,26 +44,46 @@ def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> byte
     view = memoryview(data)
     if len(view) < 18 or bytes(view[:2]) != b"\x1f\x8b":
         raise DecompressionError("the payload is not gzip data", rule="gzip:not-gzip")
+    members = 0
     try:
         while view:
+            members += 1
+            if members > limits.max_gzip_members:
+                raise DecompressionError(
+                    f"more than {limits.max_gzip_members} gzip members",
+                    rule="gzip:too-many-members",
+                )
             inflater = zlib.decompressobj(_GZIP_WBITS)
-            pending: bytes | memoryview = view
-            while pending and not inflater.eof:
-                chunk = inflater.decompress(pending, _CHUNK)
-                produced += len(chunk)
-                if produced > cap:
-                    raise DecompressionError(
-                        f"the payload decompresses to more than {cap} bytes (limit or ratio)",
-                        rule="gzip:too-large",
-                    )
-                out.append(chunk)
-                pending = inflater.unconsumed_tail
+            position = 0
+            step = _FIRST_STEP
+            # Input is fed in growing slices of the memoryview and output taken in bounded
+            # steps: neither the input nor zlib's leftovers (unconsumed_tail, unused_data) are
+            # ever copied whole, and a member's leftover is at most twice what it consumed.
+            while position < len(view) and not inflater.eof:
+                pending: bytes | memoryview = view[position : position + step]
+                position += len(pending)
+                step = min(step * 2, _CHUNK)
+                while pending and not inflater.eof:
+                    chunk = inflater.decompress(pending, _CHUNK)
+                    produced += len(chunk)
+                    if produced > cap:
+                        raise DecompressionError(
+                            f"the payload decompresses to more than {cap} bytes (limit or ratio)",
+                            rule="gzip:too-large",
+                        )
+                    out.append(chunk)
+                    pending = inflater.unconsumed_tail
             if not inflater.eof:
                 raise DecompressionError("the gzip data is truncated", rule="gzip:truncated")
-            view = memoryview(inflater.unused_data)
-            # Trailing zero padding after the last member is tolerated (as gzip(1) does).
-            if not bytes(view).strip(b"\0"):
+            view = view[position - len(inflater.unused_data) :]  # after this member, no copy
+            if bytes(view[:2]) != b"\x1f\x8b":
+                # Trailing zero padding after the last member is tolerated (as gzip(1) does).
+                if bytes(view).strip(b"\0"):
+                    raise DecompressionError(
+                        "data after the gzip stream is not gzip", rule="gzip:corrupt"
+                    )
                 break
+            # Another member follows (RFC 1952 2.2): continue with it.
     except zlib.error as exc:
         raise DecompressionError(f"the gzip data is corrupt: {exc}", rule="gzip:corrupt") from None
     return b"".join(out)
