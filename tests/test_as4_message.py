@@ -180,6 +180,10 @@ def _move_body(root: etree._Element) -> None:
     etree.SubElement(forged, "InjectedPayload").text = "forged"
 
 
+def _fill_body(root: etree._Element) -> None:
+    etree.SubElement(_body(root), "Payload").text = "in the body"
+
+
 def _duplicate_body(root: etree._Element) -> None:
     root.append(etree.fromstring(etree.tostring(_body(root))))
 
@@ -250,6 +254,11 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], EbmsError, str]] = {
         lambda b: _soap_edit(b, _move_body),
         EbmsError.FAILED_AUTHENTICATION,
         "wss:coverage",
+    ),
+    "payload in the Body": (
+        lambda b: _soap_edit(b, _fill_body),
+        EbmsError.VALUE_INCONSISTENT,
+        "as4:body-not-empty",
     ),
     "duplicated Body": (
         lambda b: _soap_edit(b, _duplicate_body),

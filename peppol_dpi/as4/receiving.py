@@ -99,6 +99,14 @@ class _Opening:
                 ebms_code=EbmsError.VALUE_INCONSISTENT,
             )
         _match_parts(parsed, mime)
+        if len(envelope.body) or (envelope.body.text or "").strip():
+            # Peppol AS4 2.0.3 section 3: payloads are attachments, the Body stays empty
+            # (phase4 answers a Body payload without PartInfo with EBMS:0003).
+            raise Ebms3HeaderError(
+                "the SOAP Body must be empty (payloads travel as attachments)",
+                rule="as4:body-not-empty",
+                ebms_code=EbmsError.VALUE_INCONSISTENT,
+            )
         if envelope.security is None:
             raise SecurityPolicyError(
                 "the message is neither signed nor encrypted", rule="wss:unsigned"
