@@ -173,11 +173,11 @@ def _body(root: etree._Element) -> etree._Element:
 
 
 def _move_body(root: etree._Element) -> None:
-    # Wrapping: the signed (empty) Body hides in the header, a new Body carries content.
+    # Wrapping: the signed Body hides in the header, an unsigned one takes its place.
     original = _body(root)
     _header(root).append(original)
     forged = etree.SubElement(root, f"{{{ns.SOAP12}}}Body")
-    etree.SubElement(forged, "InjectedPayload").text = "forged"
+    forged.set(f"{{{ns.WSU}}}Id", "forged-body")
 
 
 def _fill_body(root: etree._Element) -> None:
