@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,38 @@ def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
 
 
+def iso_instant(text: str) -> datetime:
+    """argparse ``type=`` for ISO-8601 instants (``--created``, ``--at``): an offset is required."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date and time") from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (add Z or +01:00)")
+    return value
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """``--json``: one JSON object on stdout and nothing else there (docs/cli.md)."""
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
+    )
+
+
+def add_output_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``-o/--output FILE``: where the result goes (standard output when absent or ``-``)."""
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help=f"write {what} to FILE (default: standard output)"
+    )
+
+
+def print_fields(fields: dict[str, Any]) -> None:
+    """Human output of a reading command: one ``key  value`` line per field."""
+    width = max((len(k) for k in fields), default=0)
+    for key, value in fields.items():
+        sys.stdout.write(f"{key.ljust(width)}  {'-' if value is None else value}\n")
+
+
 # -- keys, certificates and trust (docs/cli.md "General rules") ------------------------------
 
 
@@ -69,7 +101,9 @@ def add_trust_options(parser: argparse.ArgumentParser, *, required: bool = False
         metavar="FILE",
         help="trust anchor(s): PEM (several allowed), DER, PKCS#12 or JKS",
     )
-    parser.add_argument("--at", metavar="ISO-8601", help="validate certificates at this instant")
+    parser.add_argument(
+        "--at", type=iso_instant, metavar="ISO-8601", help="validate certificates at this instant"
+    )
     parser.add_argument(
         "--revocation",
         choices=[m.value for m in RevocationMode],
@@ -102,14 +136,9 @@ def load_key(args: argparse.Namespace) -> LocalPrivateKey:
 
 
 def parse_at(args: argparse.Namespace) -> datetime | None:
-    """``--at`` as an aware datetime (UTC when no offset is given)."""
-    if not getattr(args, "at", None):
-        return None
-    try:
-        when = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--at {args.at!r} is not an ISO-8601 instant") from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    """``--at`` (parsed by :func:`iso_instant`), or None for "now"."""
+    at: datetime | None = getattr(args, "at", None)
+    return at
 
 
 def trust_policy(args: argparse.Namespace) -> TrustPolicy | None:

@@ -17,6 +17,7 @@ from ..errors import InputError, PeppolDpiError, TransportError, UsageError
 # ``handler`` (a callable taking the parsed namespace and returning an exit status).
 _COMMAND_MODULES: tuple[str, ...] = (
     "peppol_dpi.cli.as4_cmd",
+    "peppol_dpi.cli.sbdh_cmd",
     "peppol_dpi.cli.dpi_cmd",
 )
 
