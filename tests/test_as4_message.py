@@ -479,3 +479,17 @@ def test_legacy_rsa_oaep_mgf1p_key_transport_is_accepted() -> None:
     )
     assert b"rsa-oaep-mgf1p" in legacy
     assert open_message(headers, legacy, key=C3, trust=trust()).payload == make_sbd()
+
+
+def test_the_payloads_sbdh_is_validated() -> None:
+    good = make_sbd()
+    received = open_message(*_build(good)[:2], key=C3, trust=trust())
+    assert received.sbdh.country_c1 == "NO" and received.sbdh.type == "Invoice"
+    broken = good.replace(
+        b"<Scope><Type>COUNTRY_C1</Type><InstanceIdentifier>NO</InstanceIdentifier></Scope>", b""
+    )
+    headers, body, _ = _build(broken, routing=read_routing(good))
+    with pytest.raises(InputError) as info:
+        open_message(headers, body, key=C3, trust=trust())
+    assert info.value.ebms_code is EbmsError.VALUE_INCONSISTENT
+    assert info.value.rule.startswith("sbdh:")

@@ -21,6 +21,7 @@ from cryptography import x509
 from ..errors import EbmsError, InputError, UsageError, ValidationError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
+from ..sbdh import SbdHeader
 from ..trust import TrustPolicy, ValidatedCertificate
 from .compression import GZIP, gunzip
 from .ebms_xml import parse_messaging
@@ -28,7 +29,7 @@ from .mime import Headers, MimeMessage, parse_message
 from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message, routing_problems
 from .receipt import receipt_signal
-from .sbd_routing import read_routing
+from .sbd_routing import read_header, routing_of
 from .sending import common_name
 from .signals import error_signal, write_signal
 from .soap import parse_envelope
@@ -50,6 +51,8 @@ class ReceivedMessage:
     validated: ValidatedCertificate
     signed_references: tuple[SignedReference, ...]
     routing: SbdRouting
+    #: The payload's SBDH, validated with every Peppol Envelope 2.0 header rule.
+    sbdh: SbdHeader
 
     @property
     def message_id(self) -> str:
@@ -134,7 +137,8 @@ class _Opening:
         part = parsed.parts[0]
         content = decrypted[part.content_id or ""].content
         payload = gunzip(content, limits=limits) if part.compression_type == GZIP else content
-        routing = read_routing(payload, limits=limits)
+        sbdh = read_header(payload, limits=limits)
+        routing = routing_of(sbdh)
         # Peppol AS4 5: originalSender/finalRecipient, Service and Action agree with the SBDH.
         ValidationError.raise_if_any(
             routing_problems(parsed, routing),
@@ -149,6 +153,7 @@ class _Opening:
             validated=verification.validated,
             signed_references=verification.references,
             routing=routing,
+            sbdh=sbdh,
         )
         if accept is not None:  # e.g. raise NotServicedError (Peppol AS4 2.0.3 section 4)
             accept(received)
