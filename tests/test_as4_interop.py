@@ -428,3 +428,36 @@ def _xmlsec_decrypt(root: etree._Element, ciphertext: bytes) -> bytes:
     )
     plain: bytes = xmlsec.EncryptionContext(manager).decrypt(shadow)
     return plain
+
+
+def test_signxml_verifies_our_whole_signature_over_what_libxmlsec_decrypted() -> None:
+    # Two independent implementations together check everything: libxmlsec decrypts the
+    # attachment, signxml verifies the SignatureValue and all three digests (cid: included).
+    import signxml
+
+    headers, body, _ = build_message(
+        make_sbd(), key=C2, receiver_cert=C3.certificate, now=NOW, message_id="x3@c2.test"
+    )
+    mime = parse_message(headers, body)
+    soap = bytes(mime.root.body)
+    gzipped = _xmlsec_decrypt(parse_xml(soap), bytes(mime.attachments[0].body))
+    cid = f"cid:{mime.attachments[0].content_id}"
+    config = signxml.SignatureConfiguration(
+        location=f"./{{{ns.SOAP12}}}Header/{{{ns.WSSE}}}Security/", expect_references=3
+    )
+    results = signxml.XMLVerifier().verify(
+        soap,
+        x509_cert=C2.certificate.public_bytes(Encoding.PEM).decode(),
+        validate_schema=False,
+        uri_resolver=lambda uri: gzipped if uri == cid else None,
+        expect_config=config,
+    )
+    assert len(results) == 3
+    with pytest.raises(signxml.exceptions.InvalidDigest):
+        signxml.XMLVerifier().verify(
+            soap,
+            x509_cert=C2.certificate.public_bytes(Encoding.PEM).decode(),
+            validate_schema=False,
+            uri_resolver=lambda uri: gzipped + b"x" if uri == cid else None,
+            expect_config=config,
+        )
