@@ -43,11 +43,22 @@ def serve_wsgi_in_thread(app: WsgiApp, *, host: str = "127.0.0.1", port: int = 0
     """Serve ``app`` with waitress on ``host:port`` (0 = a free port) in a daemon thread."""
     server: Any = create_server(app, host=host, port=port, threads=4, ident="peppol-dpi")
     bound_port = int(server.effective_port)
-    thread = threading.Thread(target=server.run, name=f"wsgi-{bound_port}", daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        # waitress' own run() loops forever; closing its sockets from another thread races
+        # with select(). Loop here in short steps and close everything in this thread.
+        while not stopping.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        for channel in list(server._map.values()):
+            channel.close()
+        server.task_dispatcher.shutdown(timeout=1)
+
+    thread = threading.Thread(target=run, name=f"wsgi-{bound_port}", daemon=True)
     thread.start()
 
     def stop() -> None:
-        server.close()
+        stopping.set()
         thread.join(timeout=5)
 
     return RunningService(url=f"http://{host}:{bound_port}", host=host, port=bound_port, _stop=stop)
