@@ -15,6 +15,7 @@ import requests
 from peppol_dpi.errors import UsageError
 from peppol_dpi.ids import ParticipantId
 from peppol_dpi.jose import rsa_key_from_jwk
+from peppol_dpi.lookup.errors import MaskinportenError
 from peppol_dpi.lookup.maskinporten import (
     GRANT_TYPE,
     MASKINPORTEN_PRESETS,
@@ -23,7 +24,6 @@ from peppol_dpi.lookup.maskinporten import (
     MaskinportenEnvironment,
     parse_token_claims,
 )
-from peppol_dpi.lookup.errors import MaskinportenError
 from peppol_dpi.services.maskinporten import (
     ClientRegistration,
     MaskinportenService,
@@ -135,7 +135,7 @@ def _client(url: str, now: list[datetime], **kw: Any) -> MaskinportenClient:
 def test_token_for_itself_and_cached(
     service: tuple[MaskinportenService, str, list[datetime]],
 ) -> None:
-    svc, url, now = service
+    _, url, now = service
     client = _client(url, now)
     token = client.token([SCOPE])
     assert token.scopes == (SCOPE,)
