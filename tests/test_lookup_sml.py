@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import dns.resolver
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peppol_dpi.errors import UsageError
 from peppol_dpi.ids import ParticipantId
@@ -294,3 +296,18 @@ def test_malformed_or_missing_dns_answers(reply: bytes | None) -> None:
         thread.stop.set()  # type: ignore[attr-defined]
         thread.join()
         sock.close()
+
+
+# -- property: any regexp field is either refused cleanly or applied, quickly ----------------
+
+_REGEX_ALPHABET = st.sampled_from(list("!/ab.*+?()[]{},^$|\\\\1i:-x0"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_REGEX_ALPHABET, max_size=40), st.text(st.sampled_from(list("ab.x-")), max_size=60))
+def test_any_regexp_is_refused_or_applied(regexp: str, subject: str) -> None:
+    try:
+        result = parse_substitution(regexp).apply(subject)
+    except SmlError:
+        return
+    assert result is None or isinstance(result, str)

@@ -44,7 +44,7 @@ from peppol_dpi.lookup.smp_xml import read_service_metadata
 from peppol_dpi.services.base import RunningService, serve_wsgi_in_thread
 from peppol_dpi.services.dns import DnsZone, serve_dns
 from peppol_dpi.services.smp import SmpService, serve_smp, sign_service_metadata
-from peppol_dpi.trust import RevocationMode, TrustPolicy
+from peppol_dpi.trust import RevocationMode, RevocationStatus, TrustPolicy
 from peppol_dpi.xmlparse import parse_xml
 
 INVOICE = DocumentTypeId.parse(
@@ -486,3 +486,85 @@ def test_unreachable_smp_is_a_transport_error() -> None:
         client = SmpClient(session=session, trust=pki.peppol_trust())
         with pytest.raises(TransportError):
             client.service_metadata("http://127.0.0.1:9", RECEIVER, DIGITAL)
+
+
+# -- revocation goes through the caller's TrustPolicy -----------------------------------------
+
+
+class _Revoked:
+    """A RevocationChecker reporting one serial number revoked (the real CRL/OCSP checker is
+    peppol_dpi's revocation module; here only the pass-through is under test)."""
+
+    def __init__(self, serial: int) -> None:
+        self.serial = serial
+        self.asked: list[int] = []
+
+    def status(self, cert: Any, issuer: Any, at: datetime) -> RevocationStatus:
+        self.asked.append(cert.serial_number)
+        return (
+            RevocationStatus.REVOKED if cert.serial_number == self.serial else RevocationStatus.GOOD
+        )
+
+
+def test_revocation_checker_applies_to_the_smp_signer(network: dict[str, Any]) -> None:
+    signer = pki.issue_leaf(
+        "PSM000777", issuer="smp-ca", serial=777, crl_url="http://127.0.0.1:9/smp-ca.crl"
+    )
+    target = SmpService(key=signer)
+    target.register(_metadata(), smp_url="unused")
+    checker = _Revoked(777)
+    with serve_smp(target) as server:
+        client = SmpClient(
+            session=network["session"], trust=pki.peppol_trust(revocation_checker=checker)
+        )
+        with pytest.raises(CertificateError) as info:
+            client.service_metadata(server.url, RECEIVER, DIGITAL)
+        assert info.value.rule == "cert:revoked"
+        assert 777 in checker.asked
+        # Without a checker, REQUIRE cannot be met: refused too (fail closed).
+        blind = SmpClient(session=network["session"], trust=pki.peppol_trust())
+        with pytest.raises(CertificateError) as blind_info:
+            blind.service_metadata(server.url, RECEIVER, DIGITAL)
+        assert blind_info.value.rule == "cert:revocation-unavailable"
+
+
+# -- interop: signxml verifies what our SMP signs ---------------------------------------------
+
+
+def test_signxml_verifies_our_signed_metadata() -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from signxml import XMLVerifier
+
+    data = sign_service_metadata(_metadata(), pki.smp_key())
+    pem = pki.smp_key().certificate.public_bytes(Encoding.PEM).decode()
+    result = XMLVerifier().verify(data, x509_cert=pem)
+    assert result.signed_xml is not None
+    assert (
+        result.signed_xml.tag
+        == "{http://busdox.org/serviceMetadata/publishing/1.0/}SignedServiceMetadata"
+    )
+
+
+# -- the SMP server refuses hostile requests ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        (
+            "/iso6523-actorid-upis%3A%3A0192%3A984661185",
+            b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+            400,
+        ),
+        ("/iso6523-actorid-upis%3A%3A0192%3A984661185", b"not xml", 400),
+        ("/not-a-participant", b"<x/>", 400),
+        ("/a/b", b"", 404),
+    ],
+)
+def test_smp_server_refuses_bad_writes(
+    network: dict[str, Any], path: str, body: bytes, status: int
+) -> None:
+    answer = network["session"].put(
+        network["smp"].url + path, data=body, auth=("c2", "secret-c2"), timeout=5
+    )
+    assert answer.status_code == status
