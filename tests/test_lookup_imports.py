@@ -25,8 +25,9 @@ _PROBE = """
 import socket, sys
 def refuse(*args, **kwargs):
     raise SystemExit("socket opened at import time")
+# (binding is allowed: urllib3 probes IPv6 support by binding ::1 at import)
 socket.socket.connect = refuse
-socket.socket.bind = refuse
+socket.socket.connect_ex = refuse
 socket.socket.sendto = refuse
 socket.getaddrinfo = refuse
 import importlib
