@@ -375,22 +375,33 @@ def test_smp_redirect_followed_once(network: dict[str, Any]) -> None:
     target.register(_metadata(url="https://redirected.example/as4"), smp_url="unused")
     with serve_smp(target) as target_server:
         network["service"].register(_metadata(), smp_url=smp_url)
-        network["service"]._metadata[(RECEIVER, DIGITAL)] = Redirect(
-            url=target_server.url, certificate_uid="PSM000001"
+        network["service"].register_content(
+            RECEIVER,
+            DIGITAL,
+            smp_url=smp_url,
+            content=Redirect(url=target_server.url, certificate_uid="PSM000001"),
         )
         _, endpoint = _client(network).endpoint(
             smp_url, RECEIVER, DIGITAL, process=DIGITAL_PROCESS, at=NOW
         )
         assert endpoint.url == "https://redirected.example/as4"
         # The redirect names another signer: refused.
-        network["service"]._metadata[(RECEIVER, DIGITAL)] = Redirect(
-            url=target_server.url, certificate_uid="PSM999999"
+        network["service"].register_content(
+            RECEIVER,
+            DIGITAL,
+            smp_url=smp_url,
+            content=Redirect(url=target_server.url, certificate_uid="PSM999999"),
         )
         with pytest.raises(SmpError) as info:
             _client(network).endpoint(smp_url, RECEIVER, DIGITAL, process=DIGITAL_PROCESS, at=NOW)
         assert info.value.rule == "smp:redirect-signer"
         # A redirect to a redirect: refused.
-        target._metadata[(RECEIVER, DIGITAL)] = Redirect(url=smp_url, certificate_uid="PSM000001")
+        target.register_content(
+            RECEIVER,
+            DIGITAL,
+            smp_url="unused",
+            content=Redirect(url=smp_url, certificate_uid="PSM000001"),
+        )
         with pytest.raises(SmpError) as loop:
             _client(network).endpoint(smp_url, RECEIVER, DIGITAL, process=DIGITAL_PROCESS, at=NOW)
         assert loop.value.rule == "smp:redirect-loop"

@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..ids import is_valid_norwegian_org_number
 from ..jose import JwsAlgorithm, decode_compact, encode_compact, rsa_jwk
 from ..keys import PrivateKey
@@ -63,7 +63,7 @@ class ClientRegistration:
         object.__setattr__(self, "scopes", frozenset(self.scopes))
         object.__setattr__(self, "certificates", tuple(self.certificates))
         if not is_valid_norwegian_org_number(self.organisation):
-            raise ValueError(f"{self.organisation!r} is not an organisation number")
+            raise UsageError(f"{self.organisation!r} is not an organisation number")
 
 
 class _OAuthProblem(HttpProblem):

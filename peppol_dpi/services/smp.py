@@ -102,10 +102,25 @@ class SmpService:
     # -- direct registration (the demo's set-up, no HTTP) -----------------------------------
 
     def register(self, metadata: ServiceMetadata, *, owner: str = "admin", smp_url: str) -> None:
+        """Publish ``metadata`` (and its participant in the SML) without the write API."""
+        self.register_content(
+            metadata.participant, metadata.document_type, metadata, owner=owner, smp_url=smp_url
+        )
+
+    def register_content(
+        self,
+        participant: ParticipantId,
+        document_type: DocumentTypeId,
+        content: ServiceMetadata | Redirect,
+        *,
+        owner: str = "admin",
+        smp_url: str,
+    ) -> None:
+        """Publish metadata or a :class:`Redirect` for one document type."""
         with self._lock:
-            self._owners.setdefault(metadata.participant, owner)
-            self._metadata[(metadata.participant, metadata.document_type)] = metadata
-        self._publish(metadata.participant, smp_url)
+            self._owners.setdefault(participant, owner)
+            self._metadata[(participant, document_type)] = content
+        self._publish(participant, smp_url)
 
     def _publish(self, participant: ParticipantId, smp_url: str) -> None:
         if self.sml is not None:
