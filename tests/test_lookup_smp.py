@@ -579,3 +579,39 @@ def test_smp_server_refuses_bad_writes(
         network["smp"].url + path, data=body, auth=("c2", "secret-c2"), timeout=5
     )
     assert answer.status_code == status
+
+
+def test_wildcard_lookup_through_the_service_group(network: dict[str, Any]) -> None:
+    smp_url = network["smp"].url
+    participant = ParticipantId.parse("0192:974760673")
+    registered = DocumentTypeId.parse(
+        "peppol-doctype-wildcard::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+        "##urn:peppol:pint:billing-1*::2.1"
+    )
+    wanted = DocumentTypeId.parse(
+        "peppol-doctype-wildcard::urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice"
+        "##urn:peppol:pint:billing-1@jp-1::2.1"
+    )
+    metadata = ServiceMetadata(
+        participant=participant, document_type=registered, processes=_metadata().processes
+    )
+    network["service"].register(metadata, smp_url=smp_url)
+    verified, endpoint = _client(network).endpoint(
+        smp_url, participant, wanted, process=DIGITAL_PROCESS, at=NOW
+    )
+    assert endpoint.url == "https://ap.example/as4"
+    assert isinstance(verified.content, ServiceMetadata)
+    assert verified.content.document_type == registered
+
+
+def test_one_http_redirect_is_followed(network: dict[str, Any]) -> None:
+    smp_url = network["smp"].url
+    network["service"].register(_metadata(url="https://moved.example/as4"), smp_url=smp_url)
+
+    def moved(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("301 Moved Permanently", [("Location", smp_url + environ["REQUEST_URI"])])
+        return [b""]
+
+    with _serve(moved) as server:
+        _, endpoint = _client(network).endpoint(server.url, RECEIVER, DIGITAL, process=None, at=NOW)
+    assert endpoint.url == "https://moved.example/as4"
