@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pki
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from peppol_dpi.cli.main import main
 from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
 from peppol_dpi.lookup.sml import naptr_name, sml_zone
 from peppol_dpi.lookup.smp import Endpoint, ProcessMetadata, ServiceMetadata
+from peppol_dpi.services.base import serve_wsgi_in_thread
 from peppol_dpi.services.dns import DnsZone, serve_dns
 from peppol_dpi.services.smp import SmpService, serve_smp
 
@@ -26,28 +29,25 @@ PROCESS = ProcessId.parse("urn:fdc:digdir.no:2020:profile:egovernment:innbyggerp
 ZONE = "sml.cli.test"
 
 
+def _metadata() -> ServiceMetadata:
+    endpoint = Endpoint(
+        transport_profile="peppol-transport-as4-v2_0",
+        url="https://c3.example/as4",
+        certificate=pki.ap_key("c3").certificate,
+    )
+    return ServiceMetadata(
+        participant=RECEIVER,
+        document_type=DOC,
+        processes=(ProcessMetadata(process=PROCESS, endpoints=(endpoint,)),),
+    )
+
+
 @pytest.fixture(scope="module")
 def network() -> Iterator[dict[str, Any]]:
     zone = DnsZone()
     service = SmpService(key=pki.smp_key(), sml=(zone, ZONE))
     with serve_dns(zone) as dns_server, serve_smp(service) as smp_server:
-        metadata = ServiceMetadata(
-            participant=RECEIVER,
-            document_type=DOC,
-            processes=(
-                ProcessMetadata(
-                    process=PROCESS,
-                    endpoints=(
-                        Endpoint(
-                            transport_profile="peppol-transport-as4-v2_0",
-                            url="https://c3.example/as4",
-                            certificate=pki.ap_key("c3").certificate,
-                        ),
-                    ),
-                ),
-            ),
-        )
-        service.register(metadata, smp_url=smp_server.url)
+        service.register(_metadata(), smp_url=smp_server.url)
         yield {"dns": f"{dns_server.host}:{dns_server.port}", "smp": smp_server.url, "zone": zone}
 
 
@@ -138,3 +138,39 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["lookup", "0192:984661185"])
     assert info.value.code == 2
+
+
+def test_lookup_refuses_a_revoked_smp_signer_through_a_served_crl(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The CLI's TrustPolicy checks revocation: an SMP signer revoked in a CRL served on
+    loopback is refused (and accepted with --revocation off)."""
+    crl_holder: dict[str, bytes] = {}
+
+    def crl_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/pkix-crl")])
+        return [crl_holder["crl"]]
+
+    with serve_wsgi_in_thread(crl_app) as crl_server:
+        signer = pki.issue_leaf(
+            "PSM000555", issuer="smp-ca", serial=555, crl_url=f"{crl_server.url}/smp-ca.crl"
+        )
+        make = pki.factory()
+        crl = make.make_crl(pki.ca_issued("smp-ca"), [(555, datetime(2025, 1, 1, tzinfo=UTC))])
+        crl_holder["crl"] = crl.public_bytes(Encoding.DER)
+        service = SmpService(key=signer)
+        with serve_smp(service) as smp_server:
+            service.register(_metadata(), smp_url=smp_server.url)
+            argv = [
+                "lookup",
+                "0192:984661185",
+                "--document-type",
+                str(DOC),
+                "--smp-url",
+                smp_server.url,
+                "--trust",
+                str(pki.path("smp-ca.cert.pem")),
+            ]
+            assert main(argv) == 1
+            assert "cert:revoked" in capsys.readouterr().err
+            assert main([*argv, "--revocation", "off"]) == 0

@@ -20,6 +20,7 @@ from ..lookup.sml import sml_zone
 from ..lookup.smp import Endpoint, Redirect, ServiceMetadata, TransportProfile
 from ..lookup.smp_client import SmpClient
 from ..lookup.smp_verify import VerifiedServiceMetadata, verify_service_metadata
+from ..revocation import RevocationSettings, revocation_checker
 from ..trust import RevocationMode, TrustPolicy, subject_of
 from .common import print_json, read_input
 
@@ -73,6 +74,7 @@ def register(commands: Any) -> None:
     smp_commands.required = True
     verify = smp_commands.add_parser("verify", help="verify a saved signed SMP answer")
     verify.add_argument("file", metavar="FILE")
+    verify.add_argument("--timeout", type=float, default=10.0, help="seconds per revocation check")
     _add_trust_options(verify)
     verify.set_defaults(handler=_verify)
 
@@ -89,7 +91,9 @@ def _instant(text: str | None) -> datetime | None:
     return value
 
 
-def _trust(args: argparse.Namespace) -> TrustPolicy | None:
+def _trust(args: argparse.Namespace, session: requests.Session) -> TrustPolicy | None:
+    """The TrustPolicy of ``--trust``/``--revocation``/``--at``, checking revocation (OCSP,
+    then CRL) over ``session`` unless it is off (docs/cli.md: off by default with ``--at``)."""
     if not args.trust:
         return None
     anchors: list[x509.Certificate] = []
@@ -97,7 +101,16 @@ def _trust(args: argparse.Namespace) -> TrustPolicy | None:
         anchors.extend(load_certificates(read_input(path)))
     default = RevocationMode.OFF if args.at else RevocationMode.REQUIRE
     mode = RevocationMode(args.revocation) if args.revocation else default
-    return TrustPolicy(anchors=tuple(anchors), revocation=mode, allow_sha1=args.allow_sha1)
+    checker = None
+    if mode is not RevocationMode.OFF:
+        settings = RevocationSettings(timeout=args.timeout, allow_sha1=args.allow_sha1)
+        checker = revocation_checker(session, settings=settings)
+    return TrustPolicy(
+        anchors=tuple(anchors),
+        revocation=mode,
+        revocation_checker=checker,
+        allow_sha1=args.allow_sha1,
+    )
 
 
 def _resolver(dns_server: str | None, timeout: float) -> dns.resolver.Resolver:
@@ -160,7 +173,7 @@ def _lookup(args: argparse.Namespace) -> int:
     with requests.Session() as session:
         client = SmpClient(
             session=session,
-            trust=_trust(args),
+            trust=_trust(args, session),
             allow_sha1=args.allow_sha1,
             timeout=(min(5.0, args.timeout), args.timeout),
         )
@@ -192,9 +205,13 @@ def _lookup(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    verified = verify_service_metadata(
-        read_input(args.file), trust=_trust(args), at=_instant(args.at), allow_sha1=args.allow_sha1
-    )
+    with requests.Session() as session:
+        verified = verify_service_metadata(
+            read_input(args.file),
+            trust=_trust(args, session),
+            at=_instant(args.at),
+            allow_sha1=args.allow_sha1,
+        )
     content = verified.content
     result: dict[str, Any] = _signature_json(verified)
     if isinstance(content, Redirect):
