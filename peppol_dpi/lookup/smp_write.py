@@ -32,7 +32,7 @@ class SmpWriteClient:
         *,
         session: requests.Session,
         smp_url: str,
-        auth: requests.auth.AuthBase | tuple[str, str],
+        auth: tuple[str, str],
         timeout: Timeout = DEFAULT_TIMEOUT,
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
