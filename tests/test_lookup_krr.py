@@ -154,7 +154,7 @@ def _app(status: str, body: bytes, content_type: str) -> Callable[..., list[byte
             "application/json",
             "krr:answer",
         ),
-        ("502 Bad Gateway", b"", "text/plain", "krr:http-status"),
+        ("409 Conflict", b"", "text/plain", "krr:http-status"),
     ],
 )
 def test_bad_answers(status: str, body: bytes, content_type: str, rule: str) -> None:

@@ -20,8 +20,8 @@ from peppol_dpi.errors import CertificateError, SignatureError, TransportError, 
 from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
 from peppol_dpi.keys import load_certificate
 from peppol_dpi.limits import Limits
-from peppol_dpi.lookup.discovery import discover_endpoint
-from peppol_dpi.lookup.errors import NotRegisteredError, SmpError
+from peppol_dpi.lookup.discovery import EndpointFinder, discover_endpoint
+from peppol_dpi.lookup.errors import NotRegisteredError, RegistryUnavailableError, SmpError
 from peppol_dpi.lookup.sml import sml_zone
 from peppol_dpi.lookup.smp import (
     Endpoint,
@@ -319,6 +319,11 @@ def test_register_and_full_lookup(network: dict[str, Any]) -> None:
     assert found.metadata.signer == pki.smp_key().certificate
     assert found.endpoint_certificate is not None
 
+    finder = EndpointFinder(
+        smp=_client(network), zone=sml_zone(SML_ZONE), resolver=network["resolver"]
+    )
+    assert finder.find(RECEIVER, DIGITAL, DIGITAL_PROCESS, at=NOW).endpoint == found.endpoint
+
     group = _client(network).service_group(smp_url, RECEIVER)
     assert group.document_types == (DIGITAL,)
 
@@ -451,7 +456,7 @@ def _answer(
         (_answer("200 OK", b"<!DOCTYPE html><html><body>Login</body></html>"), "smp:not-xml"),
         (_answer("200 OK", b"<html><body>proxy</body></html>", "application/xml"), "smp:not-xml"),
         (_answer("302 Found", b"", Location="/loop"), "smp:redirect-loop"),
-        (_answer("500 Internal Server Error", b"oops"), "smp:http-status"),
+        (_answer("418 I'm a teapot", b"oops"), "smp:http-status"),
         (_answer("200 OK", b"<a>" + b"x" * 5000 + b"</a>", "application/xml"), "smp:too-large"),
     ],
 )
@@ -463,6 +468,16 @@ def test_bad_servers_give_clear_errors(app: Callable[..., list[bytes]], rule: st
         with pytest.raises(SmpError) as info:
             client.service_metadata(server.url, RECEIVER, DIGITAL)
         assert info.value.rule == rule
+
+
+def test_server_error_is_retryable() -> None:
+    with (
+        _serve(_answer("503 Service Unavailable", b"maintenance")) as server,
+        requests.Session() as session,
+    ):
+        client = SmpClient(session=session, trust=pki.peppol_trust())
+        with pytest.raises(RegistryUnavailableError):
+            client.service_metadata(server.url, RECEIVER, DIGITAL)
 
 
 def test_slow_server_times_out() -> None:

@@ -5,12 +5,13 @@ return typed values; the clients do I/O only through the ``requests.Session`` or
 caller hands them. Nothing here does I/O at import time. See docs/lookup.md.
 """
 
-from .discovery import DiscoveredEndpoint, discover_endpoint
+from .discovery import DiscoveredEndpoint, EndpointFinder, discover_endpoint
 from .errors import (
     KrrError,
     LookupTimeoutError,
     MaskinportenError,
     NotRegisteredError,
+    RegistryUnavailableError,
     SmlError,
     SmpError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "AccessToken",
     "DiscoveredEndpoint",
     "Endpoint",
+    "EndpointFinder",
     "JwtGrant",
     "KrrClient",
     "KrrError",
@@ -55,6 +57,7 @@ __all__ = [
     "Person",
     "PrintCertificate",
     "Redirect",
+    "RegistryUnavailableError",
     "ServiceGroup",
     "ServiceMetadata",
     "SmlError",

@@ -17,7 +17,7 @@ from .smp import Endpoint, TransportProfile
 from .smp_client import SmpClient
 from .smp_verify import VerifiedServiceMetadata
 
-__all__ = ["DiscoveredEndpoint", "discover_endpoint"]
+__all__ = ["DiscoveredEndpoint", "EndpointFinder", "discover_endpoint"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,3 +74,47 @@ def discover_endpoint(
         metadata=metadata,
         endpoint_certificate=validated,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointFinder:
+    """:func:`discover_endpoint` with its configuration bound: what a sending access point
+    keeps for its lifetime (the SMP client caches verified metadata).
+
+    Errors: :class:`~.errors.NotRegisteredError` and other InputErrors mean the participant
+    cannot be reached this way (give up); TransportError (timeouts, HTTP 5xx) means try again.
+    """
+
+    smp: SmpClient
+    zone: SmlZone | None = None
+    resolver: dns.resolver.Resolver | None = None
+    smp_url: str | None = None  # a fixed SMP instead of the SML
+    endpoint_trust: TrustPolicy | None = None
+    transport_profile: TransportProfile | str = TransportProfile.PEPPOL_AS4_V2
+    dns_timeout: float = DEFAULT_DNS_TIMEOUT
+
+    def __post_init__(self) -> None:
+        if self.smp_url is None and (self.zone is None or self.resolver is None):
+            raise UsageError("give either smp_url, or an SML zone and a DNS resolver")
+
+    def find(
+        self,
+        participant: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId | None,
+        *,
+        at: datetime | None = None,
+    ) -> DiscoveredEndpoint:
+        return discover_endpoint(
+            participant,
+            document_type,
+            process=process,
+            smp=self.smp,
+            zone=self.zone,
+            resolver=self.resolver,
+            smp_url=self.smp_url,
+            endpoint_trust=self.endpoint_trust,
+            transport_profile=self.transport_profile,
+            at=at,
+            dns_timeout=self.dns_timeout,
+        )

@@ -14,6 +14,7 @@ __all__ = [
     "LookupTimeoutError",
     "MaskinportenError",
     "NotRegisteredError",
+    "RegistryUnavailableError",
     "SmlError",
     "SmpError",
 ]
@@ -41,3 +42,7 @@ class KrrError(RemoteError):
 
 class LookupTimeoutError(TransportError):
     """A registry (DNS server, SMP, Maskinporten, KRR) did not answer in time or at all."""
+
+
+class RegistryUnavailableError(TransportError):
+    """A registry answered with a server error (HTTP 5xx): worth trying again later."""

@@ -17,7 +17,7 @@ import requests
 from ..errors import InputError, RemoteError
 from ..httpclient import bounded_request
 from ..limits import DEFAULT_LIMITS, Limits
-from .errors import LookupTimeoutError
+from .errors import LookupTimeoutError, RegistryUnavailableError
 
 __all__ = ["DEFAULT_TIMEOUT", "HttpAnswer", "Timeout", "exchange"]
 
@@ -56,7 +56,8 @@ def exchange(
     auth: tuple[str, str] | None = None,
 ) -> HttpAnswer:
     """One request, following HTTP redirects; raises ``error`` with ``<area>:`` rules, or a
-    TransportError when the peer cannot be reached or does not answer within ``timeout[1]``."""
+    TransportError when the peer cannot be reached, does not answer within ``timeout[1]`` or
+    answers with a server error (:class:`RegistryUnavailableError`)."""
     request_headers = dict(headers or {})
     body: bytes | None
     if isinstance(data, Mapping):
@@ -86,6 +87,9 @@ def exchange(
             )
         except RemoteError as exc:
             raise error(exc.message, rule=f"{area}:too-large") from None
+        if answer.status >= 500:
+            # A server error says nothing about the request: the caller may retry later.
+            raise RegistryUnavailableError(f"{method} {current}: HTTP {answer.status}")
         if answer.status not in _REDIRECTS:
             return HttpAnswer(
                 status=answer.status,
