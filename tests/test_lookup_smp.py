@@ -45,6 +45,7 @@ from peppol_dpi.services.base import RunningService, serve_wsgi_in_thread
 from peppol_dpi.services.dns import DnsZone, serve_dns
 from peppol_dpi.services.smp import SmpService, serve_smp, sign_service_metadata
 from peppol_dpi.trust import RevocationMode, RevocationStatus, TrustPolicy
+from peppol_dpi.xmldsig import C14nMethod, ReferenceSpec, Transform, sign
 from peppol_dpi.xmlparse import parse_xml
 
 INVOICE = DocumentTypeId.parse(
@@ -230,6 +231,27 @@ def test_oasis_smp2_metadata_is_read() -> None:
     assert endpoint.url == "https://ap.example/as4"
     assert endpoint.activation == datetime(2026, 1, 1, tzinfo=UTC)
     assert endpoint.expiration == datetime(2026, 12, 31, 22, 59, 59, 999999, tzinfo=UTC)
+
+    # Signed as an OASIS SMP 2.0 server would (enveloped, C14N 1.1), it verifies the same way.
+    root = parse_xml(document)
+    key_info = etree.Element("{http://www.w3.org/2000/09/xmldsig#}KeyInfo")
+    x509_data = etree.SubElement(key_info, "{http://www.w3.org/2000/09/xmldsig#}X509Data")
+    etree.SubElement(
+        x509_data, "{http://www.w3.org/2000/09/xmldsig#}X509Certificate"
+    ).text = cert_b64.decode()
+    sign(
+        parent=root,
+        references=[
+            ReferenceSpec(
+                uri="", transforms=(Transform.ENVELOPED_SIGNATURE, Transform.INCLUSIVE_C14N_11)
+            )
+        ],
+        key=pki.smp_key(),
+        c14n_method=C14nMethod.INCLUSIVE_11,
+        key_info=key_info,
+    )
+    verified = verify_service_metadata(etree.tostring(root), trust=pki.peppol_trust())
+    assert verified.content == content and verified.signer == pki.smp_key().certificate
 
 
 def test_endpoint_selection_honours_dates_and_profile() -> None:
