@@ -3,9 +3,10 @@
 A U-NAPTR record (RFC 4848) carries a ``regexp`` of the form ``<d>ERE<d>REPL<d>[i]``; applied to
 the domain name that was queried (the Application Unique String), it yields the URI. The ERE is
 POSIX Extended syntax, which differs from Python's ``re``: this module translates it token by
-token, refusing Python-only constructs (``(?...)``, ``\\d``, backreferences inside the pattern)
-and nested quantifiers (star height above one, the shape of catastrophic backtracking), so a
-hostile DNS answer can neither change the meaning of the pattern nor make matching hang.
+token, refusing Python-only constructs (``(?...)``, ``\\d``, backreferences inside the pattern),
+quantified groups that hold a quantifier or an alternation (the shapes of catastrophic
+backtracking) and more than two quantifiers, so a hostile DNS answer can neither change the
+meaning of the pattern nor make matching hang.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ __all__ = ["NaptrRecord", "SubstitutionExpression", "parse_substitution"]
 # A DNS <character-string> holds at most 255 octets (RFC 1035 3.3); the regexp field is one.
 _MAX_REGEXP = 255
 _MAX_BOUND = 255
+# Real records use one (".*", "^.*$") or two; with a name of at most 253 characters, two
+# quantifiers cost at most ~64 000 matching steps however the pattern is built.
+_MAX_QUANTIFIERS = 2
 _POSIX_CLASSES = {
     "alpha": "a-zA-Z",
     "digit": "0-9",
@@ -167,10 +171,12 @@ def _parse_replacement(repl: str, delim: str, regexp: str) -> tuple[str | int, .
 def _translate_ere(ere: str, regexp: str) -> str:
     """POSIX ERE to an equivalent Python pattern, refusing what could be abused."""
     out: list[str] = []
-    # For each open group: does it (or anything inside it) contain a quantifier?
-    group_has_quantifier: list[bool] = [False]
-    last_atom_quantified = False  # the previous atom was a group containing a quantifier
+    # For each open group: does it (or a group inside it) hold a quantifier or an alternation?
+    # Quantifying such a group - (a+)*, (a|aa)* - backtracks exponentially.
+    group_complex: list[bool] = [False]
+    last_atom_complex = False  # the previous atom was such a group
     last_was_atom = False
+    quantifiers = 0
     i = 0
     while i < len(ere):
         char = ere[i]
@@ -182,33 +188,36 @@ def _translate_ere(ere: str, regexp: str) -> str:
                 raise _unsafe("backreferences in the pattern are not allowed", regexp)
             out.append(re.escape(nxt))  # POSIX: "\c" is the literal c
             i += 2
-            last_atom_quantified, last_was_atom = False, True
+            last_atom_complex, last_was_atom = False, True
             continue
         if char == "[":
             end, text = _translate_bracket(ere, i, regexp)
             out.append(text)
             i = end
-            last_atom_quantified, last_was_atom = False, True
+            last_atom_complex, last_was_atom = False, True
             continue
         if char == "(":
             if ere[i + 1 : i + 2] == "?":
                 raise _unsafe("'(?' extensions are not POSIX and not allowed", regexp)
-            group_has_quantifier.append(False)
+            group_complex.append(False)
             out.append("(")
             last_was_atom = False
         elif char == ")":
-            if len(group_has_quantifier) == 1:
+            if len(group_complex) == 1:
                 raise _malformed("unbalanced ')'", regexp)
-            inner = group_has_quantifier.pop()
-            group_has_quantifier[-1] = group_has_quantifier[-1] or inner
+            inner = group_complex.pop()
+            group_complex[-1] = group_complex[-1] or inner
             out.append(")")
-            last_atom_quantified, last_was_atom = inner, True
+            last_atom_complex, last_was_atom = inner, True
         elif char in "*+?{":
             if not last_was_atom:
                 raise _malformed(f"quantifier {char!r} follows nothing", regexp)
-            if last_atom_quantified:
-                # Star height above one: (a+)* and friends backtrack exponentially.
-                raise _unsafe("nested quantifiers are not allowed", regexp)
+            if last_atom_complex:
+                raise _unsafe("a quantified group may hold no quantifier or '|'", regexp)
+            quantifiers += 1
+            if quantifiers > _MAX_QUANTIFIERS:
+                # k quantifiers over one character class cost up to n^k steps on a miss.
+                raise _unsafe(f"more than {_MAX_QUANTIFIERS} quantifiers", regexp)
             if char == "{":
                 close = ere.find("}", i)
                 bound = ere[i + 1 : close] if close > i else ""
@@ -223,17 +232,19 @@ def _translate_ere(ere: str, regexp: str) -> str:
                 i += 1
             if ere[i : i + 1] in ("?", "+"):
                 raise _unsafe("lazy or possessive quantifiers are not POSIX", regexp)
-            group_has_quantifier[-1] = True
+            group_complex[-1] = True
             last_was_atom = False
             continue
         elif char in ".^$|":
+            if char == "|":
+                group_complex[-1] = True
             out.append(char)
-            last_atom_quantified, last_was_atom = False, char == "."
+            last_atom_complex, last_was_atom = False, char == "."
         else:
             out.append(re.escape(char))
-            last_atom_quantified, last_was_atom = False, True
+            last_atom_complex, last_was_atom = False, True
         i += 1
-    if len(group_has_quantifier) != 1:
+    if len(group_complex) != 1:
         raise _malformed("unbalanced '('", regexp)
     return "".join(out)
 
