@@ -26,6 +26,7 @@ return bytes and the package's own types.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any, TypeAlias
 
 from lxml import etree
@@ -36,12 +37,11 @@ from .limits import DEFAULT_LIMITS, Limits
 __all__ = ["c14n", "parse_xml", "parse_xml_until", "to_bytes"]
 
 _PROLOG_SCAN = 1024 * 1024
-# "<!DOCTYPE" in every encoding an XML parser detects without a declaration (XML 1.0
-# appendix F), so a DTD written in UTF-16 is named as one too.
-_DOCTYPE_MARKERS = tuple(
-    "<!DOCTYPE".encode(codec)
-    for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
-)
+# Encodings an XML parser detects without a declaration (XML 1.0 appendix F): markers are
+# searched in each, so a DTD or namespace flood written in UTF-16 is found too.
+_ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_DOCTYPE_MARKERS = tuple("<!DOCTYPE".encode(codec) for codec in _ENCODINGS)
+_XMLNS_MARKERS = tuple("xmlns".encode(codec) for codec in _ENCODINGS)
 
 # lxml's element type, for annotations inside the package (never in a public signature).
 Element: TypeAlias = etree._Element
@@ -73,8 +73,8 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
 
     Raises :class:`~peppol_dpi.errors.XmlSecurityError` (an InputError) with a rule name:
     ``xml:too-large``, ``xml:not-well-formed``, ``xml:dtd-forbidden``,
-    ``xml:entity-forbidden``, ``xml:too-deep``, ``xml:too-many-elements`` or
-    ``xml:too-many-namespaces``.
+    ``xml:entity-forbidden``, ``xml:too-deep``, ``xml:too-many-elements``,
+    ``xml:too-many-namespaces`` or ``xml:c14n`` (from :func:`c14n`).
     """
     _check_input(data, limits, what, "parse_xml")
     if not data.strip():
@@ -91,6 +91,9 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
         )
     _check_shape(root, limits, what)
+    if sum(bytes(data).count(m) for m in _XMLNS_MARKERS) > limits.max_xml_namespaces_in_scope:
+        # Only a document with that many "xmlns" anywhere can break the limit: walk it then.
+        _check_namespace_scopes(root, limits, what)
     return root
 
 
@@ -138,12 +141,9 @@ def parse_xml_until(
     def found() -> Element | None:
         # The events parsed so far, up to the end of the element wanted.
         for event, node in parser.read_events():
-            if event == "start-ns":
-                counts[2] += 1
+            if event in ("start-ns", "end-ns"):
+                counts[2] += 1 if event == "start-ns" else -1
                 _check_namespaces(counts[2], limits, what)
-                continue
-            if event == "end-ns":
-                counts[2] -= 1
                 continue
             if not isinstance(node, etree._Element):
                 continue  # only element events were asked for
@@ -192,6 +192,8 @@ def _check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
 
 
 def _check_namespaces(in_scope: int, limits: Limits, what: str) -> None:
+    # libxml2's inclusive C14N walks every declaration in scope (shadowed ones too) for every
+    # element it renders: the cost is their number squared, per element.
     if in_scope > limits.max_xml_namespaces_in_scope:
         raise XmlSecurityError(
             f"{what} has more than {limits.max_xml_namespaces_in_scope} namespace "
@@ -200,40 +202,53 @@ def _check_namespaces(in_scope: int, limits: Limits, what: str) -> None:
         )
 
 
+def _check_namespace_scopes(root: Element, limits: Limits, what: str) -> None:
+    in_scope = 0
+    for event, _ in etree.iterwalk(root, events=("start-ns", "end-ns")):
+        in_scope += 1 if event == "start-ns" else -1
+        _check_namespaces(in_scope, limits, what)
+
+
+@functools.lru_cache(maxsize=8)
+def _deeper_than(depth: int) -> etree.XPath:
+    # True when an element sits ``depth + 1`` levels down: one XPath step per level,
+    # evaluated inside libxml2 (a Python walk over every element costs far more).
+    return etree.XPath("boolean(/" + "/".join(["*"] * (depth + 1)) + ")")
+
+
+_COUNT_ELEMENTS = etree.XPath("count(//*)")
+
+
 def _check_shape(root: Element, limits: Limits, what: str) -> None:
-    depth = 0
-    count = 0
-    namespaces = 0  # declarations in scope of the current element, shadowed ones included
-    for event, node in etree.iterwalk(root, events=("start", "end", "start-ns", "end-ns")):
-        if event == "end":
-            depth -= 1
-            continue
-        if event == "end-ns":
-            namespaces -= 1
-            continue
-        if event == "start-ns":
-            namespaces += 1
-            _check_namespaces(namespaces, limits, what)
-            continue
-        depth += 1
-        count += 1
-        if isinstance(node, etree._Entity):
-            raise XmlSecurityError(
-                f"{what} contains an entity reference", rule="xml:entity-forbidden"
-            )
-        _check_counts(depth, count, limits, what)
-    # iterwalk does not visit entity-reference nodes as "start" events in every lxml
-    # version; look for them directly as well (cheap: an XPath over node types).
-    if root.xpath(
-        "boolean(//node()[not(self::*) and not(self::text()) and not(self::comment())"
-        " and not(self::processing-instruction())])"
-    ):
-        raise XmlSecurityError(f"{what} contains an entity reference", rule="xml:entity-forbidden")
+    # No entity-reference nodes can exist here: a document with a DOCTYPE was refused above,
+    # and without one libxml2 rejects any reference to an undeclared entity as not well-formed.
+    count = _COUNT_ELEMENTS(root)
+    assert isinstance(count, float)
+    if count > limits.max_xml_elements:
+        raise XmlSecurityError(
+            f"{what} has more than {limits.max_xml_elements} elements",
+            rule="xml:too-many-elements",
+        )
+    if _deeper_than(limits.max_xml_depth)(root):
+        raise XmlSecurityError(
+            f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
+        )
 
 
 def to_bytes(element: Element, *, xml_declaration: bool = True) -> bytes:
     """Serialize as UTF-8 (no pretty printing: signed XML is never re-indented)."""
     return etree.tostring(element, encoding="UTF-8", xml_declaration=xml_declaration)
+
+
+def _standalone_copy(element: Element) -> Element:
+    """``element`` as the root of a new document, declaring all namespaces in scope there."""
+    nsmap: Any = element.nsmap  # lxml-stubs: the default namespace's key is None
+    attributes: dict[str, str] = {str(k): str(v) for k, v in element.attrib.items()}
+    root = etree.Element(element.tag, attrib=attributes, nsmap=nsmap)
+    root.text = element.text
+    for child in element:
+        root.append(copy.deepcopy(child))
+    return root
 
 
 def c14n(
@@ -247,9 +262,11 @@ def c14n(
     if not exclusive and element.getparent() is not None:
         # lxml/libxml2 (seen with libxml2 2.12 and 2.14) writes spurious ``xmlns=""`` on
         # descendants two or more levels below a subtree whose default namespace is inherited
-        # (dpi.md 9.4): XAdES SignedProperties then digest wrongly. A deep copy carries the
-        # in-scope namespaces to its own root, and canonicalizing that whole document is right.
-        element = copy.deepcopy(element)
+        # (dpi.md 9.4): XAdES SignedProperties then digest wrongly. Canonicalize a standalone
+        # copy instead, whose root declares *every* namespace in scope: inclusive C14N 1.0
+        # (section 2.4) renders all of them on the apex, used or not, and a plain deep copy
+        # keeps only the used ones (an SMP SignedInfo would lose xmlns, ids and wsa).
+        element = _standalone_copy(element)
     try:
         return etree.tostring(
             element,
@@ -261,8 +278,8 @@ def c14n(
             else None,
         )
     except etree.C14NError:
-        # C14N 1.0 section 2.1: a document with a relative namespace URI (xmlns:b="urn1")
-        # has no canonical form; libxml2 refuses it, and so do we, as bad input.
+        # libxml2 refuses to canonicalize some documents, for example ones with a relative
+        # namespace URI (C14N 1.0 section 2: such documents cannot be canonicalized).
         raise XmlSecurityError(
-            "the XML cannot be canonicalized (a relative namespace URI?)", rule="xml:c14n-failed"
+            "the XML cannot be canonicalized (e.g. a relative namespace URI)", rule="xml:c14n"
         ) from None

@@ -160,4 +160,4 @@ def test_relative_namespace_uri_cannot_be_canonicalized() -> None:
     for exclusive in (True, False):
         with pytest.raises(XmlSecurityError) as err:
             c14n(root, exclusive=exclusive)
-        assert err.value.rule == "xml:c14n-failed"
+        assert err.value.rule == "xml:c14n"
