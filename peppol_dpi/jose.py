@@ -19,6 +19,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from . import jsonparse
 from .errors import InputError, SignatureError, UsageError
 from .keys import PrivateKey, SignatureHash
 from .limits import DEFAULT_LIMITS, Limits
@@ -103,7 +104,7 @@ class ParsedJws:
     def claims(self) -> dict[str, Any]:
         """The payload as a JSON object (a JWT claims set)."""
         try:
-            claims = json.loads(self.payload)
+            claims = jsonparse.loads(self.payload)
         except ValueError:
             raise JwsError("the JWS payload is not JSON", rule="jws:payload") from None
         if not isinstance(claims, dict):
@@ -137,7 +138,7 @@ def decode_compact(token: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Pa
     if len(parts) != 3:
         raise JwsError("a compact JWS has three parts", rule="jws:format")
     try:
-        header = json.loads(b64url_decode(parts[0], what="JWS header"))
+        header = jsonparse.loads(b64url_decode(parts[0], what="JWS header"))
     except ValueError:
         raise JwsError("the JWS header is not JSON", rule="jws:header") from None
     if not isinstance(header, dict):

@@ -1,6 +1,6 @@
 """A short, bounded run of every fuzz target (tests/fuzz/fuzz_*.py) inside the test suite.
 
-Each target runs as its own process for ``PEPPOL_DPI_FUZZ_SECONDS`` seconds (default 3),
+Each target runs as its own process for ``PEPPOL_DPI_FUZZ_SECONDS`` seconds (default 2),
 starting from its seed corpus (the project's fixtures and every past finding in
 ``regressions/<name>/``). A finding fails the test with the input that caused it; add that
 input under ``regressions/<name>/`` and fix the parser. Longer runs: see README.md here.
@@ -18,7 +18,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 TARGETS = sorted(p.stem.removeprefix("fuzz_") for p in HERE.glob("fuzz_*.py"))
-SECONDS = int(os.environ.get("PEPPOL_DPI_FUZZ_SECONDS", "3"))
+SECONDS = int(os.environ.get("PEPPOL_DPI_FUZZ_SECONDS", "2"))
 
 
 @pytest.mark.parametrize("name", TARGETS)
