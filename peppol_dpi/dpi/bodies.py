@@ -272,6 +272,7 @@ class Varsler(JsonObject):
     smsvarsel: Smsvarsel | None = None
     extensions: Mapping[str, Json] = field(default_factory=no_extensions)
     _closed: ClassVar = False
+    _untyped: ClassVar = True
     _what: ClassVar = "varsler"
     _fields: ClassVar = (
         Field("epostvarsel", "epostvarsel", Nested(Epostvarsel)),

@@ -428,6 +428,9 @@ class JsonObject:
     _closed: ClassVar[bool] = True
     _one_of: ClassVar[OneOf | None] = None
     _what: ClassVar[str] = "object"
+    #: The schema gives no ``"type": "object"`` (commons#/definitions/varsler): a non-object
+    #: then breaks a DPI profile rule, not a schema rule.
+    _untyped: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
@@ -438,7 +441,11 @@ class JsonObject:
     def check(cls, raw: Json, path: str, out: list[Problem]) -> dict[str, Any] | None:
         """Check ``raw`` against this object's rules; the constructor arguments, or None."""
         if not isinstance(raw, dict):
-            out.append(schema_problem("type", f"must be an object, not {_type_name(raw)}", path))
+            message = f"must be an object, not {_type_name(raw)}"
+            if cls._untyped:
+                out.append(Problem(rule="dpi:type", message=message, location=path))
+            else:
+                out.append(schema_problem("type", message, path))
             return None
         start = len(out)
         values: dict[str, Any] = {}
