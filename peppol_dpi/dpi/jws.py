@@ -59,6 +59,8 @@ MAX_X5C = 10
 class JwsError(SignatureError):
     """A JWS is malformed, uses a refused feature, or its signature does not verify."""
 
+    default_ebms_code = None  # type: ignore[assignment]  # DPI is not AS4: the rule says it
+
 
 class JwsAlgorithm(enum.StrEnum):
     """RFC 7518 3.3: RSASSA-PKCS1-v1_5 with SHA-2."""

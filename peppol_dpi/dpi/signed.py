@@ -21,11 +21,18 @@ from .jws import JwsAlgorithm, VerifiedJws, sign_jws, verify_jws
 from .message import BusinessMessage, parse_business_message
 
 __all__ = [
+    "MessageSignatureError",
     "SignedBusinessMessage",
     "check_fingerprint",
     "sign_business_message",
     "verify_business_message",
 ]
+
+
+class MessageSignatureError(SignatureError):
+    """The signed message is not what it must be: wrong signer, wrong package fingerprint."""
+
+    default_ebms_code = None  # type: ignore[assignment]  # not AS4: the rule says it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,7 +69,7 @@ def check_fingerprint(message: BusinessMessage, package: bytes) -> None:
     if fingerprint is None:
         raise UsageError(f"a {message.type} message refers to no document package")
     if not fingerprint.matches(package):
-        raise SignatureError(
+        raise MessageSignatureError(
             "the document package does not match the message's dokumentpakkefingeravtrykk",
             rule="dpi:fingerprint",
         )
@@ -86,7 +93,7 @@ def verify_business_message(
     jws = verify_jws(token, trust=trust, at=at, limits=limits)
     message = parse_business_message(jws.payload, limits=limits)
     if require_signer_is_sender and jws.signer_org_number != message.sender.org_number:
-        raise SignatureError(
+        raise MessageSignatureError(
             f"the message is signed by {subject_of(jws.signer)} (organisation number "
             f"{jws.signer_org_number}), not by its SBDH sender {message.sender.value}",
             rule="dpi:signer",
