@@ -227,7 +227,7 @@ def test_sign_refuses_an_address_breaking_the_schema(
             "t",
             "--key",
             str(pki.path("processor.p12")),
-        ],  # fmt: skip
+        ],
         [
             "--type",
             "utskrift",
@@ -237,7 +237,7 @@ def test_sign_refuses_an_address_breaking_the_schema(
             "0192:974761076",
             "--mailbox",
             "x",
-        ],  # fmt: skip
+        ],
     ],
 )
 def test_sign_usage_errors(
@@ -254,7 +254,7 @@ def test_verify_refuses_another_algorithm(
 ) -> None:
     key = pki.business_key("sender")
     leaf = base64.b64encode(key.certificate.public_bytes(Encoding.DER)).decode()
-    token = jwt.encode({"a": 1}, "secret", algorithm="HS256", headers={"x5c": [leaf]})
+    token = jwt.encode({"a": 1}, "s" * 32, algorithm="HS256", headers={"x5c": [leaf]})
     path = tmp_path / "hs.jwt"
     path.write_text(token)
     code, _, err = run(capsys, "dpi", "verify", str(path))
