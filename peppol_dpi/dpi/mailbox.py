@@ -1,0 +1,128 @@
+"""Mailbox side (corner 4): everything a mailbox or print provider checks on arrival.
+
+Digdir ``nyinfrastruktur.md`` section 3 lists what corner 4 validates; :func:`receive` does all
+of it and reports the first failure by its rule:
+
+1. the JWS of the business message, its signer certificate against ``trust`` (``cert:*``,
+   ``jws:*``), every rule of the message (``dpi-schema:*``, ``dpi:*``), and that the signer's
+   organisation number is the SBDH sender's (``dpi:signer``);
+2. the fingerprint: SHA-256 of the exact CMS bytes (``dpi:fingerprint``);
+3. the Maskinporten token in the message, verified with Maskinporten's key (``token:*``):
+   scope, ``consumer`` = the message's ``avsender`` (``dpi:token-consumer``), and the signer
+   = the token's ``supplier`` when present, else its ``consumer`` (``dpi:token-signer``);
+4. the document package: decrypted and its XAdES signature and file digests verified by the
+   package reader (dpipkg's ``open_package``), signed by the same certificate as the message
+   (``dpi:package-signer``), naming the same ``avsender`` (``dpi:package-sender``) and, for
+   digital post, the same mailbox (``dpi:package-mailbox``).
+
+The package reader is passed in as ``open_package`` (any callable returning an object with
+``signer``, ``sender`` and ``mailbox``), so this module does not depend on how packages are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ..errors import SignatureError, UsageError
+from ..ids import ParticipantId
+from ..limits import DEFAULT_LIMITS, Limits
+from ..trust import TrustPolicy, subject_of
+from .bodies import Digital, Flyttet, Utskrift
+from .signed import MessageSignatureError, SignedBusinessMessage, verify_business_message
+from .token import MaskinportenToken, verify_maskinporten_token
+
+__all__ = ["OpenedPackage", "ReceivedMessage", "receive"]
+
+
+class OpenedPackage(Protocol):
+    """What the package reader established (dpipkg's ``VerifiedPackage`` is one)."""
+
+    @property
+    def signer(self) -> x509.Certificate: ...
+
+    @property
+    def sender(self) -> ParticipantId: ...
+
+    @property
+    def mailbox(self) -> str | None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceivedMessage:
+    """A business message and its package that passed every corner 4 check."""
+
+    message: SignedBusinessMessage
+    package: OpenedPackage
+    token: MaskinportenToken
+
+
+def _fail(message: str, rule: str) -> SignatureError:
+    return MessageSignatureError(message, rule=rule)
+
+
+def receive(
+    forretningsmelding: bytes,
+    dokumentpakke: bytes,
+    *,
+    trust: TrustPolicy,
+    open_package: Callable[[bytes], OpenedPackage],
+    maskinporten_keys: dict[str, rsa.RSAPublicKey] | rsa.RSAPublicKey | x509.Certificate,
+    maskinporten_issuer: str | None = None,
+    at: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> ReceivedMessage:
+    """Check an arriving DPI message end to end (see the module docstring)."""
+    if trust is None:
+        raise UsageError("corner 4 must check the signer: pass a TrustPolicy")
+    when = at if at is not None else datetime.now(UTC)
+    signed = verify_business_message(
+        forretningsmelding, trust=trust, at=at, package=dokumentpakke, limits=limits
+    )
+    body = signed.message.body
+    if not isinstance(body, Digital | Utskrift | Flyttet):
+        raise _fail(f"a {signed.message.type} carries no document package", "dpi:message-type")
+    token = verify_maskinporten_token(
+        body.maskinportentoken,
+        keys=maskinporten_keys,
+        at=when,
+        issuer=maskinporten_issuer,
+        limits=limits,
+    )
+    avsender = body.avsender.virksomhetsidentifikator
+    if token.consumer != avsender:
+        raise _fail(
+            f"the token's consumer {token.consumer.value} is not the avsender {avsender.value}",
+            "dpi:token-consumer",
+        )
+    if token.acting_party != signed.message.sender:
+        role = "supplier" if token.supplier is not None else "consumer"
+        raise _fail(
+            f"the message is signed for {signed.message.sender.value}, but the token's {role} "
+            f"is {token.acting_party.value}",
+            "dpi:token-signer",
+        )
+    package = open_package(dokumentpakke)
+    if package.signer != signed.signer:
+        raise _fail(
+            f"the package is signed by {subject_of(package.signer)}, the message by "
+            f"{subject_of(signed.signer)}: they must be signed with the same certificate",
+            "dpi:package-signer",
+        )
+    if package.sender != avsender:
+        raise _fail(
+            f"the package names the sender {package.sender.value}, the message {avsender.value}",
+            "dpi:package-sender",
+        )
+    if isinstance(body, Digital) and package.mailbox not in (None, body.mottaker.postkasseadresse):
+        raise _fail(
+            f"the package is for mailbox {package.mailbox!r}, the message for "
+            f"{body.mottaker.postkasseadresse!r}",
+            "dpi:package-mailbox",
+        )
+    return ReceivedMessage(message=signed, package=package, token=token)
