@@ -2,5 +2,5 @@
 
 Submodules: ``message`` (the JSON business messages), ``jws`` (their signature),
 ``innbyggerpost`` (the corner 2 to corner 3 payload), ``asic``/``cms`` (the document package),
-``recipes`` (sender and mailbox sides).
+``sender`` and ``mailbox`` (the two ends of the flow).
 """
