@@ -19,6 +19,7 @@ from ..dpi.bodies import (
 )
 from ..dpi.message import BusinessMessage
 from ..dpi.sender import (
+    DigitalOptions,
     DigitalRecipient,
     Ids,
     PrintRecipient,
@@ -155,8 +156,9 @@ def _sign(args: argparse.Namespace) -> int:
             title=args.title,
             created=now,
             ids=ids,
-            spraak=args.language,
-            sikkerhetsnivaa=Sikkerhetsnivaa(args.security_level),
+            options=DigitalOptions(
+                spraak=args.language, sikkerhetsnivaa=Sikkerhetsnivaa(args.security_level)
+            ),
         )
     else:
         _refuse(args, ["mailbox", "title"], "utskrift (the title goes in the package)")

@@ -34,7 +34,12 @@ from ..ids import ParticipantId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, subject_of
 from .bodies import Digital, Flyttet, Utskrift
-from .signed import MessageSignatureError, SignedBusinessMessage, verify_business_message
+from .signed import (
+    MessageSignatureError,
+    SignedBusinessMessage,
+    check_fingerprint,
+    verify_business_message,
+)
 from .token import MaskinportenToken, verify_maskinporten_token
 
 __all__ = ["OpenedPackage", "ReceivedMessage", "receive"]
@@ -81,12 +86,11 @@ def receive(
     if trust is None:
         raise UsageError("corner 4 must check the signer: pass a TrustPolicy")
     when = at if at is not None else datetime.now(UTC)
-    signed = verify_business_message(
-        forretningsmelding, trust=trust, at=at, package=dokumentpakke, limits=limits
-    )
+    signed = verify_business_message(forretningsmelding, trust=trust, at=at, limits=limits)
     body = signed.message.body
     if not isinstance(body, Digital | Utskrift | Flyttet):
         raise _fail(f"a {signed.message.type} carries no document package", "dpi:message-type")
+    check_fingerprint(signed.message, dokumentpakke)
     token = verify_maskinporten_token(
         body.maskinportentoken,
         keys=maskinporten_keys,

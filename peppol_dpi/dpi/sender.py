@@ -3,8 +3,12 @@
 ``POST /messages/out`` takes two parts (docs/dpi.md, "Corner 2 API"): ``forretningsmelding``,
 the signed business message (JWS), and ``dokumentpakke``, the encrypted package (CMS). The
 message carries the package's fingerprint and the Maskinporten token that also authenticates
-the request. :func:`digital_message` and :func:`print_message` build the message for a package;
-:func:`outgoing` signs it.
+the request.
+
+* :func:`send_digital` / :func:`send_print`: from the documents to both parts in one call
+  (package built, signed and encrypted by :mod:`.package`; message built and signed);
+* :func:`digital_message` / :func:`print_message` build the message for a package made
+  elsewhere, and :func:`outgoing` signs it.
 
 Who is who (Digdir ``struktur_forretningsmelding.md``, sample ``digital-pa-vegne-av``):
 
@@ -27,6 +31,7 @@ from ..certinfo import norwegian_org_number
 from ..errors import UsageError
 from ..ids import ParticipantId
 from ..keys import PrivateKey
+from .asic import AsicBuilder, Document
 from .bodies import (
     Adresse,
     Avsender,
@@ -42,9 +47,11 @@ from .bodies import (
 )
 from .identifiers import MessageType
 from .message import BusinessMessage, Sbdh
+from .package import seal
 from .signed import sign_business_message
 
 __all__ = [
+    "DigitalOptions",
     "DigitalRecipient",
     "Ids",
     "OutgoingMessage",
@@ -53,6 +60,8 @@ __all__ = [
     "digital_message",
     "outgoing",
     "print_message",
+    "send_digital",
+    "send_print",
 ]
 
 
@@ -113,6 +122,18 @@ class PrintRecipient:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DigitalOptions:
+    """The optional parts of a ``digital`` message (defaults as Digdir's client sends them)."""
+
+    spraak: str = "no"
+    sikkerhetsnivaa: Sikkerhetsnivaa = Sikkerhetsnivaa.NIVAA_3
+    virkningsdato: date | None = None
+    virkningstidspunkt: datetime | None = None
+    aapningskvittering: bool | None = None
+    varsler: Varsler | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Ids:
     """Injected identifiers and clock for one message."""
 
@@ -149,27 +170,23 @@ def digital_message(
     title: str,
     created: datetime,
     ids: Ids | None = None,
-    spraak: str = "no",
-    sikkerhetsnivaa: Sikkerhetsnivaa = Sikkerhetsnivaa.NIVAA_3,
-    virkningsdato: date | None = None,
-    virkningstidspunkt: datetime | None = None,
-    aapningskvittering: bool | None = None,
-    varsler: Varsler | None = None,
+    options: DigitalOptions | None = None,
     expected_response: datetime | None = None,
 ) -> BusinessMessage:
     """The ``digital`` business message for an encrypted package (its exact CMS bytes)."""
+    options = options or DigitalOptions()
     body = Digital(
         avsender=sender.avsender,
         mottaker=Personmottaker(postkasseadresse=recipient.postkasseadresse),
         dokumentpakkefingeravtrykk=Fingeravtrykk.of(package),
         maskinportentoken=token,
-        sikkerhetsnivaa=sikkerhetsnivaa,
-        virkningsdato=virkningsdato,
-        virkningstidspunkt=virkningstidspunkt,
-        aapningskvittering=aapningskvittering,
+        sikkerhetsnivaa=options.sikkerhetsnivaa,
+        virkningsdato=options.virkningsdato,
+        virkningstidspunkt=options.virkningstidspunkt,
+        aapningskvittering=options.aapningskvittering,
         ikkesensitivtittel=title,
-        spraak=spraak,
-        varsler=varsler,
+        spraak=options.spraak,
+        varsler=options.varsler,
     )
     header = _header(
         message_type=MessageType.DIGITAL,
@@ -243,3 +260,73 @@ def outgoing(message: BusinessMessage, package: bytes, sender: Sender) -> Outgoi
         dokumentpakke=package,
         message=message,
     )
+
+
+def _package(
+    sender: Sender,
+    documents: tuple[Document, ...],
+    certificate: x509.Certificate | None,
+    mailbox: str | None,
+    created: datetime,
+) -> bytes:
+    if not documents:
+        raise UsageError("a package needs a main document")
+    if certificate is None:
+        raise UsageError("the recipient's certificate is needed to encrypt the package")
+    builder = AsicBuilder().sender(
+        sender.organisation,
+        sender_identifier=sender.avsenderidentifikator,
+        invoice_reference=sender.faktura_referanse,
+    )
+    if mailbox is not None:
+        builder = builder.mailbox(mailbox)
+    builder = builder.main_document(documents[0])
+    for attachment in documents[1:]:
+        builder = builder.add_attachment(attachment)
+    # The package and the message are signed with the same key (Digdir nyinfrastruktur).
+    return seal(builder, sender.key, recipient=certificate, signing_time=created)
+
+
+def send_digital(
+    *,
+    sender: Sender,
+    recipient: DigitalRecipient,
+    documents: tuple[Document, ...],
+    token: str,
+    title: str,
+    created: datetime,
+    ids: Ids | None = None,
+    options: DigitalOptions | None = None,
+) -> OutgoingMessage:
+    """Digital post from documents (the first is the main document) to both request parts."""
+    package = _package(
+        sender, documents, recipient.certificate, recipient.postkasseadresse, created
+    )
+    message = digital_message(
+        sender=sender,
+        recipient=recipient,
+        package=package,
+        token=token,
+        title=title,
+        created=created,
+        ids=ids,
+        options=options,
+    )
+    return outgoing(message, package, sender)
+
+
+def send_print(
+    *,
+    sender: Sender,
+    recipient: PrintRecipient,
+    documents: tuple[Document, ...],
+    token: str,
+    created: datetime,
+    ids: Ids | None = None,
+) -> OutgoingMessage:
+    """A letter to print from documents to both request parts (no mailbox in the manifest)."""
+    package = _package(sender, documents, recipient.certificate, None, created)
+    message = print_message(
+        sender=sender, recipient=recipient, package=package, token=token, created=created, ids=ids
+    )
+    return outgoing(message, package, sender)
