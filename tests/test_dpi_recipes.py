@@ -225,3 +225,42 @@ def test_sender_refuses_a_key_of_another_organisation() -> None:
         Sender(key=pki.business_key("processor"), organisation=LEGAL)
     with pytest.raises(UsageError):
         send(recipient=DigitalRecipient(postkasseadresse=MAILBOX, provider=DIGIPOST))
+
+
+@pytest.mark.parametrize("message_type", sorted(t for t in DpiProcess.DIGITAL.message_types if t.is_receipt))  # fmt: skip
+def test_receipts_go_back_to_the_technical_sender(message_type: MessageType) -> None:
+    from peppol_dpi.dpi.bodies import Feiltype, Varslingskanal
+    from peppol_dpi.dpi.mailbox import receipt
+
+    parts = send(sender=Sender(key=pki.business_key("processor"), organisation=LEGAL, processor=PROCESSOR, avsenderidentifikator="barnehage"))  # fmt: skip
+    original = arrive(parts).message.message
+    made = receipt(
+        original,
+        message_type=message_type,
+        provider=DIGIPOST,
+        created=NOW,
+        message_id=uuid.UUID(int=99),
+        varslingskanal=Varslingskanal.EPOST,
+        feiltype=Feiltype.KLIENT,
+    )
+    signed = verify_business_message(
+        sign_business_message(made, pki.business_key("digipost")), trust=trust()
+    )
+    message = signed.message
+    assert message.type is message_type
+    assert message.sender == DIGIPOST and message.receiver == PROCESSOR
+    assert (
+        message.conversation_id == parts.conversation_id and message.process is DpiProcess.DIGITAL
+    )
+    assert message.body.mottaker.virksomhetsidentifikator == LEGAL  # type: ignore[union-attr]
+    assert message.body.mottaker.motakeridentifikator == "barnehage"  # type: ignore[union-attr]
+
+
+def test_print_receipts_do_not_answer_digital_post() -> None:
+    from peppol_dpi.dpi.mailbox import receipt
+    from peppol_dpi.errors import ValidationError
+
+    original = send().message
+    with pytest.raises(ValidationError) as caught:
+        receipt(original, message_type=MessageType.MOTTAKSKVITTERING, provider=DIGIPOST, created=NOW, message_id=uuid.uuid4())  # fmt: skip
+    assert caught.value.rule == "dpi:process"

@@ -15,16 +15,19 @@ of it and reports the first failure by its rule:
    (``dpi:package-signer``), naming the same ``avsender`` (``dpi:package-sender``) and, for
    digital post, the same mailbox (``dpi:package-mailbox``).
 
+:func:`receipt` builds the receipts corner 4 sends back.
+
 The package reader is passed in as ``open_package`` (any callable returning an object with
 ``signer``, ``sender`` and ``mailbox``), so this module does not depend on how packages are read.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -33,7 +36,20 @@ from ..errors import SignatureError, UsageError
 from ..ids import ParticipantId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, subject_of
-from .bodies import Digital, Flyttet, Utskrift
+from .bodies import (
+    Avsender,
+    Digital,
+    Feil,
+    Feiltype,
+    Flyttet,
+    Kvittering,
+    Utskrift,
+    VarslingfeiletKvittering,
+    Varslingskanal,
+    Virksomhetmottaker,
+)
+from .identifiers import MessageType
+from .message import BusinessMessage, Sbdh
 from .signed import (
     MessageSignatureError,
     SignedBusinessMessage,
@@ -42,7 +58,7 @@ from .signed import (
 )
 from .token import MaskinportenToken, verify_maskinporten_token
 
-__all__ = ["OpenedPackage", "ReceivedMessage", "receive"]
+__all__ = ["OpenedPackage", "ReceivedMessage", "receipt", "receive"]
 
 
 class OpenedPackage(Protocol):
@@ -130,3 +146,61 @@ def receive(
             "dpi:package-mailbox",
         )
     return ReceivedMessage(message=signed, package=package, token=token)
+
+
+def receipt(
+    original: BusinessMessage,
+    *,
+    message_type: MessageType,
+    provider: ParticipantId,
+    created: datetime,
+    message_id: uuid.UUID,
+    varslingskanal: Varslingskanal | None = None,
+    beskrivelse: str | None = None,
+    feiltype: Feiltype | None = None,
+    detaljer: str | None = None,
+) -> BusinessMessage:
+    """The receipt a provider sends back for ``original`` (sign it with
+    :func:`~.signed.sign_business_message` and the provider's key).
+
+    Digdir ``dpi_forretningsmeldinger.md`` and Digipost's receipts: SBDH sender = the provider,
+    receiver = the original SBDH sender (the data processor, if one sent it); the same
+    ConversationId and process; ``avsender`` = the provider, ``mottaker`` = the original legal
+    sender with its ``avsenderidentifikator`` as ``motakeridentifikator``.
+    """
+    if not message_type.is_receipt:
+        raise UsageError(f"{message_type} is not a receipt")
+    if original.type.is_receipt:
+        raise UsageError("receipts answer digital, utskrift or flyttet messages")
+    avsender = original.body.avsender
+    parts: dict[str, Any] = {
+        "avsender": Avsender(virksomhetsidentifikator=provider),
+        "mottaker": Virksomhetmottaker(
+            virksomhetsidentifikator=avsender.virksomhetsidentifikator,
+            motakeridentifikator=avsender.avsenderidentifikator,
+        ),
+        "tidspunkt": created,
+    }
+    body: Kvittering | VarslingfeiletKvittering | Feil
+    if message_type is MessageType.VARSLINGFEILETKVITTERING:
+        if varslingskanal is None:
+            raise UsageError("a varslingfeiletkvittering names its varslingskanal")
+        body = VarslingfeiletKvittering(
+            **parts, varslingskanal=varslingskanal, beskrivelse=beskrivelse
+        )
+    elif message_type is MessageType.FEIL:
+        if feiltype is None:
+            raise UsageError("a feil names its feiltype")
+        body = Feil(**parts, feiltype=feiltype, detaljer=detaljer)
+    else:
+        body = Kvittering(**parts)
+    header = Sbdh.create(
+        message_type=message_type,
+        sender=provider,
+        receiver=original.sender,
+        message_id=message_id,
+        conversation_id=original.conversation_id,
+        created=created,
+        process=original.process,
+    )
+    return BusinessMessage(header=header, body=body)
