@@ -22,7 +22,10 @@ _NTR_PREFIX = "NTRNO-"  # EN 319 412-1 5.1.4: "NTR" + ISO 3166 country code + "-
 
 
 def _attributes(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> list[str]:
-    return [str(a.value) for a in cert.subject.get_attributes_for_oid(oid)]
+    try:
+        return [str(a.value) for a in cert.subject.get_attributes_for_oid(oid)]
+    except ValueError:  # a subject cryptography cannot decode names no organisation
+        return []
 
 
 def norwegian_org_number(cert: x509.Certificate) -> str | None:

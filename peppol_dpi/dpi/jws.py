@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -247,9 +247,11 @@ def verify_jws(
     compact = _split(token, limits, algorithms)
     certificates = _certificates(compact.header)
     signer = certificates[0]
-    _check_signature(
-        signer.public_key(), compact.algorithm, compact.signing_input, compact.signature
-    )
+    try:
+        public_key: object = signer.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise JwsError("the x5c certificate's key cannot be read", rule="jws:key") from None
+    _check_signature(public_key, compact.algorithm, compact.signing_input, compact.signature)
     validated = None
     if trust is not None:
         validated = trust.validate(signer, chain=certificates[1:], at=at)
