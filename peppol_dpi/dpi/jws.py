@@ -176,11 +176,22 @@ def _certificates(header: dict[str, Any]) -> list[x509.Certificate]:
         try:
             if not isinstance(item, str):
                 raise ValueError("not a string")
-            certificates.append(
-                x509.load_der_x509_certificate(base64.b64decode(item, validate=True))
-            )
-        except (ValueError, binascii.Error):
-            raise JwsError("an x5c entry is not a base64 DER certificate", rule="jws:x5c") from None
+            cert = x509.load_der_x509_certificate(base64.b64decode(item, validate=True))
+            # cryptography decodes names and extensions lazily: decode them here, so that
+            # nothing later (trust, organisation number) meets a malformed one.
+            _ = (cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), cert.extensions)
+        except (
+            ValueError,
+            TypeError,
+            binascii.Error,
+            x509.DuplicateExtension,
+            x509.UnsupportedGeneralNameType,
+            x509.InvalidVersion,
+        ):
+            raise JwsError(
+                "an x5c entry is not a readable DER certificate", rule="jws:x5c"
+            ) from None
+        certificates.append(cert)
     signer_der = base64.b64decode(x5c[0])
     for name, digest in (("x5t", hashlib.sha1), ("x5t#S256", hashlib.sha256)):  # RFC 7515 4.1.7/8
         if name in header:
