@@ -19,10 +19,18 @@ from ..dpi import cms
 from ..dpi.asic import AsicBuilder, Document, PackageDocument, read_package
 from ..errors import UsageError
 from ..ids import ParticipantId
-from ..keys import load_certificate, load_certificates
+from ..keys import load_certificate
 from ..trust import subject_of
-from .common import print_json, read_input, write_output
-from .options import add_key_options, add_trust_options, instant, load_key, trust_policy
+from .common import (
+    add_key_options,
+    add_trust_options,
+    load_key,
+    parse_at,
+    print_json,
+    read_input,
+    trust_policy,
+    write_output,
+)
 
 __all__ = ["register", "register_pack", "register_unpack"]
 
@@ -42,9 +50,6 @@ def register_pack(group: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--sender", required=True, help="the legal sender, e.g. 0192:991825827")
     parser.add_argument("--mailbox", help="the citizen's mailbox address (omit for print)")
     add_key_options(parser)
-    parser.add_argument(
-        "--chain", action="append", default=[], help="certificates to embed after --cert"
-    )
     parser.add_argument("--recipient-cert", required=True, help="certificate to encrypt to")
     parser.add_argument("--title", help="title of the main document")
     parser.add_argument(
@@ -90,9 +95,6 @@ def _document(path: str, mime: dict[str, str], title: str | None = None) -> Docu
 
 def _pack(args: argparse.Namespace) -> int:
     key = load_key(args)
-    chain: list[Any] = []
-    for path in args.chain:
-        chain.extend(load_certificates(read_input(path)))
     recipient = load_certificate(read_input(args.recipient_cert))
     mime = _mime_overrides(args.mime)
     builder = AsicBuilder().sender(ParticipantId.parse(args.sender))
@@ -103,8 +105,6 @@ def _pack(args: argparse.Namespace) -> int:
         builder = builder.add_attachment(_document(path, mime))
     if mime:
         raise UsageError(f"--mime names files that are not in the package: {sorted(mime)}")
-    if chain:
-        builder = builder.certificate_chain(tuple(chain))
     asic = builder.build(key, signing_time=datetime.now(UTC))
     if args.asic_out is not None:
         write_output(args.asic_out, asic)
@@ -128,8 +128,8 @@ def _describe(document: PackageDocument) -> dict[str, Any]:
 
 def _unpack(args: argparse.Namespace) -> int:
     key = load_key(args)
-    at = instant(args.at)
-    trust = trust_policy(args, at)
+    at = parse_at(args)
+    trust = trust_policy(args)
     asic = cms.decrypt(read_input(args.package), key)
     package = read_package(asic, trust=trust, at=at)
     out_dir = Path(args.out_dir)

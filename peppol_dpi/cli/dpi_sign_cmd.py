@@ -32,8 +32,16 @@ from ..dpi.signed import verify_business_message
 from ..errors import UsageError
 from ..ids import ParticipantId
 from ..trust import subject_of
-from .common import print_json, read_input, write_output
-from .options import add_key_options, add_trust_options, instant, load_key, trust_policy
+from .common import (
+    add_key_options,
+    add_trust_options,
+    load_key,
+    parse_at,
+    print_json,
+    read_input,
+    trust_policy,
+    write_output,
+)
 
 __all__ = ["register"]
 
@@ -197,8 +205,8 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    at = instant(args.at)
-    trust = trust_policy(args, at)
+    at = parse_at(args)
+    trust = trust_policy(args)
     package = read_input(args.package) if args.package else None
     signed = verify_business_message(read_input(args.message), trust=trust, at=at, package=package)
     message = signed.message
