@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import hashlib
 import hmac
 import re
@@ -37,7 +36,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..certinfo import norwegian_org_number
 from ..errors import SignatureError
-from ..keys import PrivateKey, SignatureHash
+from ..jose import JwsAlgorithm
+from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
 from .jsonmodel import JsonError, dump_json, load_json
@@ -60,20 +60,6 @@ class JwsError(SignatureError):
     """A JWS is malformed, uses a refused feature, or its signature does not verify."""
 
     default_ebms_code = None  # type: ignore[assignment]  # DPI is not AS4: the rule says it
-
-
-class JwsAlgorithm(enum.StrEnum):
-    """RFC 7518 3.3: RSASSA-PKCS1-v1_5 with SHA-2."""
-
-    RS256 = "RS256"
-    RS384 = "RS384"
-    RS512 = "RS512"
-
-    @property
-    def hash(self) -> SignatureHash:
-        return {"RS256": SignatureHash.SHA256, "RS384": SignatureHash.SHA384}.get(
-            self.value, SignatureHash.SHA512
-        )
 
 
 # RFC 7515 4.1.2-4.1.5: keys named by URL or given inline. Refused: DPI names its signer in

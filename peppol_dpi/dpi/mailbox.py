@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ..errors import SignatureError, UsageError
 from ..ids import ParticipantId
 from ..limits import DEFAULT_LIMITS, Limits
+from ..lookup.maskinporten import TokenClaims
 from ..trust import TrustPolicy, subject_of
 from .bodies import (
     Avsender,
@@ -56,7 +57,7 @@ from .signed import (
     check_fingerprint,
     verify_business_message,
 )
-from .token import MaskinportenToken, verify_maskinporten_token
+from .token import acting_party, verify_maskinporten_token
 
 __all__ = ["OpenedPackage", "ReceivedMessage", "receipt", "receive"]
 
@@ -80,7 +81,7 @@ class ReceivedMessage:
 
     message: SignedBusinessMessage
     package: OpenedPackage
-    token: MaskinportenToken
+    token: TokenClaims
 
 
 def _fail(message: str, rule: str) -> SignatureError:
@@ -115,16 +116,18 @@ def receive(
         limits=limits,
     )
     avsender = body.avsender.virksomhetsidentifikator
-    if token.consumer != avsender:
+    consumer = token.consumer
+    if consumer != avsender:
+        found = consumer.value if consumer is not None else None
         raise _fail(
-            f"the token's consumer {token.consumer.value} is not the avsender {avsender.value}",
+            f"the token's consumer {found} is not the avsender {avsender.value}",
             "dpi:token-consumer",
         )
-    if token.acting_party != signed.message.sender:
+    if acting_party(token) != signed.message.sender:
         role = "supplier" if token.supplier is not None else "consumer"
         raise _fail(
             f"the message is signed for {signed.message.sender.value}, but the token's {role} "
-            f"is {token.acting_party.value}",
+            f"is {acting_party(token).value}",
             "dpi:token-signer",
         )
     package = open_package(dokumentpakke)
