@@ -224,12 +224,19 @@ def c14n(
         # (section 2.4) renders all of them on the apex, used or not, and a plain deep copy
         # keeps only the used ones (an SMP SignedInfo would lose xmlns, ids and wsa).
         element = _standalone_copy(element)
-    return etree.tostring(
-        element,
-        method="c14n",
-        exclusive=exclusive,
-        with_comments=False,
-        inclusive_ns_prefixes=list(inclusive_prefixes)
-        if inclusive_prefixes and exclusive
-        else None,
-    )
+    try:
+        return etree.tostring(
+            element,
+            method="c14n",
+            exclusive=exclusive,
+            with_comments=False,
+            inclusive_ns_prefixes=list(inclusive_prefixes)
+            if inclusive_prefixes and exclusive
+            else None,
+        )
+    except etree.C14NError:
+        # libxml2 refuses to canonicalize some documents, for example ones with a relative
+        # namespace URI (C14N 1.0 section 2: such documents cannot be canonicalized).
+        raise XmlSecurityError(
+            "the XML cannot be canonicalized (e.g. a relative namespace URI)", rule="xml:c14n"
+        ) from None

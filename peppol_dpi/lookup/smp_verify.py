@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from .. import ns
 from ..errors import SignatureError
+from ..keys import rsa_public_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
 from ..xmldsig import SignaturePolicy, Transform, VerifiedSignature, certificates_in, verify
@@ -91,9 +91,7 @@ def _verify_one(
             "the SMP signature carries no X509Certificate", rule="smp:no-signer-certificate"
         )
     signer = certificates[0]
-    key = signer.public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise SignatureError("the SMP signer key is not RSA", rule="dsig:algorithm-not-allowed")
+    key = rsa_public_key(signer, what="the SMP signer certificate")
     verified = verify(signature, public_key=key, policy=policy)
     # SMP 1.x 3.3 / OASIS SMP 2.0 5.4: the signature covers the whole document.
     whole = [
