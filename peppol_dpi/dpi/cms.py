@@ -31,7 +31,7 @@ from typing import BinaryIO, Final
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
@@ -262,12 +262,14 @@ def _malformed(what: str) -> DecryptionError:
 
 def _matches(rid: cms.RecipientIdentifier, cert: x509.Certificate) -> bool:
     if rid.name == "issuer_and_serial_number":
-        wanted = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
         issuer_serial = rid.chosen
-        return bool(
-            issuer_serial["serial_number"].native == cert.serial_number
-            and issuer_serial["issuer"] == wanted.issuer
-        )
+        if issuer_serial["serial_number"].native != cert.serial_number:
+            return False
+        issuer_der = cert.issuer.public_bytes()
+        if issuer_serial["issuer"].dump() == issuer_der:
+            return True  # the usual case: the same encoding as in the certificate
+        # RFC 5280 7.1: names match after normalisation even when encoded differently.
+        return bool(issuer_serial["issuer"] == asn1_x509.Name.load(issuer_der))
     try:
         ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
