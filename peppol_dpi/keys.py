@@ -22,26 +22,25 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from .errors import DecryptionError, InputError, SignatureError, UsageError
+from .errors import CertificateError, DecryptionError, InputError, SignatureError, UsageError
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
-    "CERTIFICATE_PARSE_ERRORS",
     "CertificateChain",
     "KeyFileError",
     "LocalPrivateKey",
     "PrivateKey",
     "RsaPadding",
     "SignatureHash",
+    "certificate_from_der",
     "certificate_matches",
     "check_entry_count",
     "check_key_file_size",
-    "der_certificate",
+    "fully_decoded",
     "load_certificate",
     "load_certificates",
     "load_pkcs12",
     "load_private_key",
-    "readable_certificate",
     "rsa_public_key",
 ]
 
@@ -50,36 +49,18 @@ class KeyFileError(InputError):
     """A key or certificate file cannot be read (wrong format, wrong password, corrupt)."""
 
 
-#: What ``cryptography`` raises for a certificate it cannot read: ValueError, and
-#: InvalidVersion (not a ValueError) for a version field other than v1/v3 (found by fuzzing).
-CERTIFICATE_PARSE_ERRORS: tuple[type[Exception], ...] = (ValueError, x509.InvalidVersion)
+def fully_decoded(cert: x509.Certificate) -> x509.Certificate:
+    """``cert`` after decoding every field the package reads, or one of
+    :data:`MALFORMED_CERTIFICATE_ERRORS`.
 
-
-def readable_certificate(cert: x509.Certificate) -> x509.Certificate:
-    """``cert`` after reading every field the package uses, or a ValueError.
-
-    ``cryptography`` parses names, extensions and the key lazily: a certificate that loads
-    can still raise ValueError, DuplicateExtension or UnsupportedAlgorithm on first use, deep
-    inside a validator or a log line (found by fuzzing). Certificates from outside are read
-    whole once, at the boundary, so later uses cannot fail.
+    ``cryptography`` decodes names, extensions and the key lazily: a certificate that loads
+    can still raise on first use, deep inside a validator or a log line (found by fuzzing).
+    Certificates from outside are decoded whole once, where they enter.
     """
-    try:
-        _ = (cert.subject, cert.issuer, cert.serial_number, cert.not_valid_after_utc)
-        _ = (list(cert.extensions), cert.public_key(), cert.signature_hash_algorithm)
-    except (
-        ValueError,
-        TypeError,  # a name attribute of a type cryptography refuses (BIT STRING)
-        x509.DuplicateExtension,
-        x509.UnsupportedGeneralNameType,
-        UnsupportedAlgorithm,
-    ) as exc:
-        raise ValueError(f"unreadable certificate: {exc}") from None
+    _ = (cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), len(cert.extensions))
+    _ = (cert.serial_number, cert.not_valid_after_utc, cert.signature_hash_algorithm)
+    cert.public_key()
     return cert
-
-
-def der_certificate(der: bytes) -> x509.Certificate:
-    """One DER certificate from outside, read whole (raises one of CERTIFICATE_PARSE_ERRORS)."""
-    return readable_certificate(x509.load_der_x509_certificate(der))
 
 
 class SignatureHash(enum.Enum):
@@ -165,15 +146,43 @@ class CertificateChain:
     intermediates: tuple[x509.Certificate, ...] = ()
 
 
+#: What cryptography raises for a certificate whose parts cannot be decoded (it decodes
+#: names and extensions lazily, on first use).
+MALFORMED_CERTIFICATE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    UnsupportedAlgorithm,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    x509.InvalidVersion,
+)
+
+
+def certificate_from_der(der: bytes, *, what: str = "the certificate") -> x509.Certificate:
+    """A certificate received from a peer, fully decoded now.
+
+    cryptography decodes names and extensions lazily; decoding them here means nothing later
+    (trust, organisation numbers, logging) meets a malformed one. Raises
+    :class:`~peppol_dpi.errors.CertificateError` (``cert:malformed``).
+    """
+    try:
+        cert = fully_decoded(x509.load_der_x509_certificate(der))
+    except MALFORMED_CERTIFICATE_ERRORS:
+        raise CertificateError(
+            f"{what} is not a readable DER certificate", rule="cert:malformed"
+        ) from None
+    return cert
+
+
 def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x509.Certificate]:
     """Every certificate in PEM data (several allowed) or one DER certificate."""
     check_key_file_size(data, limits)
     try:
         if b"-----BEGIN" in data:
-            certs = [readable_certificate(c) for c in x509.load_pem_x509_certificates(data)]
+            certs = [fully_decoded(c) for c in x509.load_pem_x509_certificates(data)]
         else:
-            certs = [der_certificate(data)]
-    except CERTIFICATE_PARSE_ERRORS as exc:
+            certs = [fully_decoded(x509.load_der_x509_certificate(data))]
+    except MALFORMED_CERTIFICATE_ERRORS as exc:
         raise KeyFileError(
             f"not a PEM or DER certificate: {exc}", rule="keys:certificate"
         ) from None

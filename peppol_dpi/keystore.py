@@ -39,13 +39,13 @@ from cryptography.hazmat.primitives.serialization import load_der_private_key, p
 
 from .errors import UsageError
 from .keys import (
-    CERTIFICATE_PARSE_ERRORS,
+    MALFORMED_CERTIFICATE_ERRORS,
     KeyFileError,
     LocalPrivateKey,
     certificate_matches,
     check_entry_count,
     check_key_file_size,
-    der_certificate,
+    fully_decoded,
     load_certificates,
     load_pkcs12,
     load_private_key,
@@ -246,8 +246,8 @@ def load_trust_store(
     if b"-----BEGIN" in data:
         return tuple(load_certificates(data, limits=limits))
     try:
-        return (der_certificate(data),)
-    except CERTIFICATE_PARSE_ERRORS:
+        return (fully_decoded(x509.load_der_x509_certificate(data)),)
+    except MALFORMED_CERTIFICATE_ERRORS:
         pass  # not one DER certificate: PKCS#12 is the remaining format
     try:
         bundle = pkcs12.load_pkcs12(data, password)
@@ -367,6 +367,6 @@ class _Reader:
                 raise KeyFileError(f"unsupported certificate type {kind!r}", rule="keys:jks")
         der = self.take(self.u32())
         try:
-            return der_certificate(der)
-        except CERTIFICATE_PARSE_ERRORS as exc:
+            return fully_decoded(x509.load_der_x509_certificate(der))
+        except MALFORMED_CERTIFICATE_ERRORS as exc:
             raise KeyFileError(f"bad certificate in the keystore: {exc}", rule="keys:jks") from None

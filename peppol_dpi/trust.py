@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
 from .errors import CertificateError, UsageError
-from .keys import CERTIFICATE_PARSE_ERRORS, readable_certificate
+from .keys import MALFORMED_CERTIFICATE_ERRORS, fully_decoded
 
 __all__ = [
     "KeyUsage",
@@ -190,19 +190,14 @@ class TrustPolicy:
             raise CertificateError(
                 "no trust anchors configured: nothing is trusted", rule="cert:untrusted"
             )
-        for cert in (leaf, *chain):
-            try:
-                readable_certificate(cert)  # a lazily parsed field must not fail mid-validation
-            except CERTIFICATE_PARSE_ERRORS as exc:
-                raise CertificateError(str(exc), rule="cert:malformed") from None
-        path = self._build_path(leaf, [*chain, *self.intermediates])
         try:
+            for cert in (leaf, *chain):
+                fully_decoded(cert)  # a lazily decoded field must not fail mid-validation
+            path = self._build_path(leaf, [*chain, *self.intermediates])
             self._check_path(path, when)
-        except (ValueError, x509.DuplicateExtension) as exc:
-            # cryptography parses extensions lazily: a malformed one surfaces here.
-            raise CertificateError(
-                f"malformed certificate extension: {exc}", rule="cert:malformed"
-            ) from None
+        except MALFORMED_CERTIFICATE_ERRORS as exc:
+            # cryptography decodes names and extensions lazily: a malformed one surfaces here.
+            raise CertificateError(f"malformed certificate: {exc}", rule="cert:malformed") from None
         checked, warnings = self._check_revocation(path, when)
         return ValidatedCertificate(
             certificate=leaf,
