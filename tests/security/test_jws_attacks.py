@@ -11,12 +11,16 @@ import hashlib
 import hmac
 import json
 
+import dpi_samples
 import pki
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from peppol_dpi import jsonparse
-from peppol_dpi.errors import InputError, SignatureError
+from peppol_dpi.dpi.jws import sign_jws
+from peppol_dpi.dpi.message import MessageType
+from peppol_dpi.dpi.signed import sign_business_message, verify_business_message
+from peppol_dpi.errors import CertificateError, InputError, SignatureError
 from peppol_dpi.jose import b64url_encode, decode_compact, encode_compact
 from peppol_dpi.lookup.maskinporten import parse_token_claims
 from peppol_dpi.services.wsgi import HttpProblem, Request
@@ -128,3 +132,46 @@ def test_the_reference_services_refuse_such_json_as_bad_requests() -> None:
     )
     with pytest.raises(HttpProblem):
         request.json()
+
+
+# -- DPI business messages (peppol_dpi.dpi: JWS with x5c) -------------------------------------
+
+
+def test_dpi_x5c_chain_that_does_not_verify_is_refused() -> None:
+    # Signed by a certificate of an unrelated CA, with that CA's chain in x5c: the signature
+    # itself verifies, the chain does not lead to the business trust anchor.
+    stranger = pki.wrong_ca_key()
+    token = sign_business_message(dpi_samples.message(MessageType.DIGITAL), stranger)
+    with pytest.raises(CertificateError) as err:
+        verify_business_message(token, trust=pki.business_trust(), require_signer_is_sender=False)
+    assert err.value.rule == "cert:untrusted"
+
+
+def test_dpi_x5c_with_a_forged_chain_entry_is_refused() -> None:
+    # The real sender certificate in x5c, but the message signed by another key.
+    token = sign_business_message(
+        dpi_samples.message(MessageType.DIGITAL), pki.business_key("sender")
+    )
+    header, payload, _ = token.split(b".")
+    forged = sign_jws(b"x", pki.business_key("eboks")).split(b".")[2]
+    with pytest.raises(SignatureError) as err:
+        verify_business_message(header + b"." + payload + b"." + forged, trust=None)
+    assert err.value.rule == "jws:signature"
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        (b"{}", "dpi-schema:required"),
+        (b'{"standardBusinessDocumentHeader":{}}', "dpi-schema:additionalProperties"),
+        (b"[]", "dpi-schema:type"),
+        (b"<StandardBusinessDocument/>", "json:syntax"),
+    ],
+    ids=["empty-object", "header-only", "array", "xml"],
+)
+def test_dpi_signed_payload_that_is_not_an_sbd_is_refused(payload: bytes, rule: str) -> None:
+    # A genuine signature by a trusted sender over something that is not a business message.
+    token = sign_jws(payload, pki.business_key("sender"))
+    with pytest.raises(InputError) as err:
+        verify_business_message(token, trust=pki.business_trust())
+    assert err.value.rule == rule
