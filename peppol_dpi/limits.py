@@ -57,6 +57,16 @@ class Limits:
     max_key_file_bytes: int = 4 * MiB
     #: Most entries in one keystore (JKS) or certificates in one PEM bundle.
     max_keystore_entries: int = 1000
+    # -- time: every network exchange has a wall-clock budget, not only a per-read timeout
+    #: Seconds to open a TCP/TLS connection to an SMP, KRR, Maskinporten (phase4 uses 5).
+    max_connect_seconds: int = 5
+    #: Seconds for one whole HTTP exchange of a lookup client, body included (a server
+    #: dripping one byte at a time never trips a per-read timeout).
+    max_http_seconds: int = 30
+    #: Seconds for one whole CRL download or OCSP exchange.
+    max_revocation_seconds: int = 10
+    #: Seconds for one DNS query (SML/BDXL NAPTR, legacy CNAME).
+    max_dns_seconds: int = 5
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
