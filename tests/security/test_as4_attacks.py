@@ -10,12 +10,14 @@ floods, and gzip member floods.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import re
 
 import as4_support
 import pki
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from peppol_dpi.as4 import build_message, open_message, receive
 from peppol_dpi.as4.compression import gunzip
@@ -133,3 +135,28 @@ def test_gzip_bomb_is_stopped_by_the_absolute_limit() -> None:
     with pytest.raises(InputError) as err:
         gunzip(bomb, limits=Limits(max_decompressed_bytes=1_000_000, max_compression_ratio=10**6))
     assert err.value.ebms_code is EbmsError.DECOMPRESSION_FAILURE
+
+
+def _token_values() -> list[bytes]:
+    return re.findall(rb"<wsse:BinarySecurityToken [^>]*>([^<]+)</wsse:BinarySecurityToken>", BODY)
+
+
+@pytest.mark.parametrize(
+    "substitute",
+    [
+        lambda: pki.ap_key("c3").certificate,  # another trusted access point
+        lambda: pki.wrong_ca_key().certificate,  # an untrusted one
+        lambda: pki.expired_key().certificate,
+    ],
+    ids=["other-trusted-ap", "untrusted", "expired"],
+)
+def test_a_signing_token_that_names_another_certificate_is_refused(substitute: object) -> None:
+    # KeyInfo pointing elsewhere: the BinarySecurityToken the signature refers to now holds
+    # another certificate. Either the signature does not verify with its key, or the
+    # certificate is not trusted; both are EBMS:0101 answers, never a processed message.
+    der = substitute().public_bytes(Encoding.DER)  # type: ignore[operator]
+    body = BODY
+    for value in _token_values():
+        body = body.replace(value, base64.b64encode(der))
+    error = _refused(body)
+    assert error.ebms_code is EbmsError.FAILED_AUTHENTICATION
