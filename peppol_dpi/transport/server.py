@@ -64,10 +64,22 @@ class WsgiServer:
         self._server.run()
 
     def stop(self) -> None:
+        """Close the listening socket and every open connection, then end the loop."""
+        if self._thread is None:
+            self._server.close()
+            return
+        # Closing sockets from another thread makes the running select() fail; the trigger
+        # runs the close inside the server's own loop, which then ends as its map empties.
+        self._server.trigger.pull_trigger(self._close_all)
+        self._thread.join(10)
+        self._thread = None
+        self._server.task_dispatcher.shutdown(timeout=5)
+
+    def _close_all(self) -> None:
+        for channel in list(self._server._map.values()):
+            if channel is not self._server.trigger:
+                channel.close()
         self._server.close()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
 
 
 class Service:

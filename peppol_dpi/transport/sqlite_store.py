@@ -142,8 +142,7 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        with self._write() as db:
-            db.executescript(_SCHEMA)
+        self._db().executescript(_SCHEMA)  # its own transaction (executescript commits)
 
     # -- connections and transactions --------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
