@@ -7,6 +7,7 @@ signatures are real RS256.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from transport_doubles import (
 )
 from transport_harness import Keys, Sender, corner2, corner3, wait_for
 
-from peppol_dpi.transport.delivery import encode_form_data
+from peppol_dpi.transport.wire import WireMessage
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_letter_reaches_corner4_once_and_receipt_comes_back(keys, tmp_path, corn
 
 
 def test_corner3_down_messages_wait_and_arrive_once(keys, tmp_path, corner4):
-    c2, c3, to_c3 = _network(keys, tmp_path, corner4)
+    c2, c3, _ = _network(keys, tmp_path, corner4)
     try:
         port = c3.server.port
         c3.stop()
@@ -154,10 +155,8 @@ def test_duplicate_as4_message_answered_with_stored_receipt_and_not_delivered_tw
             .execute("SELECT wire FROM outbound WHERE message_id = ?", (message_id,))
             .fetchone()[0]
         )
-        from peppol_dpi.transport.wire import WireMessage
-
         sent = WireMessage.from_dump(bytes(wire))
-        first = c3.store.inbound_receipt(sent.body and __import__("json").loads(sent.body)["id"])
+        first = c3.store.inbound_receipt(json.loads(sent.body)["id"])
         replay = requests.post(c3.as4_url, data=sent.body, headers=dict(sent.headers), timeout=10)
         assert replay.status_code == 200
         assert replay.content == WireMessage.from_dump(first).body  # the very same receipt
@@ -200,6 +199,3 @@ def test_unknown_receiver_fails_with_reason(keys, tmp_path, corner4):
     finally:
         c2.stop()
         c3.stop()
-
-
-__all__ = ["encode_form_data"]

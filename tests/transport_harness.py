@@ -20,22 +20,22 @@ from cryptography.hazmat.primitives import serialization
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from peppol_dpi.transport.auth import MaskinportenTokenVerifier, StaticJwks  # noqa: E402
-from peppol_dpi.transport.config import RetryConfig, ServerConfig, WorkerConfig  # noqa: E402
-from peppol_dpi.transport.delivery import HttpCorner4, encode_form_data  # noqa: E402
-from peppol_dpi.transport.server import Service, corner2_service, corner3_service  # noqa: E402
-from peppol_dpi.transport.sqlite_store import SqliteStore  # noqa: E402
+from peppol_dpi.transport.auth import MaskinportenTokenVerifier, StaticJwks
+from peppol_dpi.transport.config import RetryConfig, ServerConfig, WorkerConfig
+from peppol_dpi.transport.delivery import HttpCorner4, encode_form_data
+from peppol_dpi.transport.server import Service, corner2_service, corner3_service
+from peppol_dpi.transport.sqlite_store import SqliteStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transport_doubles import (  # noqa: E402
+from transport_doubles import (
     MAILBOX_ORG,
+    PROCESSOR_ORG,
     SENDER_ORG,
     JsonAs4,
     JsonPayloads,
     JwsReader,
     KeyPair,
     Maskinporten,
-    RecordingCorner4,
     StaticLocator,
     business_message,
     make_key,
@@ -54,6 +54,7 @@ class Keys:
     sender: KeyPair  # business certificate of the sender (signs the JWS)
     mailbox: KeyPair  # business certificate of corner 4 (signs receipts)
     ap: KeyPair  # access point certificate (given by the locator)
+    processor: KeyPair  # business certificate of a data processor sending for the sender
 
     @classmethod
     def make(cls) -> Keys:
@@ -62,10 +63,13 @@ class Keys:
             sender=make_key("sender", SENDER_ORG),
             mailbox=make_key("mailbox", MAILBOX_ORG),
             ap=make_key("POP000001"),
+            processor=make_key("processor", PROCESSOR_ORG),
         )
 
     def reader(self) -> JwsReader:
-        return JwsReader([self.sender.certificate, self.mailbox.certificate])
+        return JwsReader(
+            [self.sender.certificate, self.mailbox.certificate, self.processor.certificate]
+        )
 
 
 def corner2(

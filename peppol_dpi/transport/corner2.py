@@ -125,6 +125,15 @@ class Corner2Api:
                 f"SBDH sender {message.sender.value} is not the authenticated {claims.caller.value}",
                 rule="c2:sbdh-sender",
             )
+        # dpi.md 1.2/4: the business message is signed with the technical sender's business
+        # certificate (the one corner 4 matches against supplier, else consumer).
+        if message.signer_org is not None and message.signer_org != claims.caller.org_number:
+            raise HttpError(
+                403,
+                f"forretningsmelding signed by organisation {message.signer_org}, "
+                f"not by the authenticated {claims.caller.value}",
+                rule="c2:signer",
+            )
         # dpi.md 3.4: dokumentpakkefingeravtrykk = SHA-256 of the exact CMS bytes.
         digest = hashlib.sha256(package).digest()
         if not hmac.compare_digest(digest, message.fingerprint):
