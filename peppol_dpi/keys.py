@@ -30,6 +30,7 @@ __all__ = [
     "PrivateKey",
     "RsaPadding",
     "SignatureHash",
+    "certificate_matches",
     "load_certificate",
     "load_certificates",
     "load_pkcs12",
@@ -102,7 +103,7 @@ class LocalPrivateKey:
     def __post_init__(self) -> None:
         if not isinstance(self.key, rsa.RSAPrivateKey):
             raise UsageError("only RSA keys are supported by the Peppol and DPI profiles")
-        if self.certificate.public_key().public_numbers() != self.key.public_key().public_numbers():  # type: ignore[union-attr]
+        if not certificate_matches(self.certificate, self.key):
             raise UsageError("the certificate does not belong to the private key")
         object.__setattr__(self, "chain", tuple(self.chain))
 
@@ -170,7 +171,18 @@ def load_pkcs12(data: bytes, password: bytes | None) -> LocalPrivateKey:
         raise KeyFileError("the PKCS#12 file holds no key with a certificate", rule="keys:pkcs12")
     if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyFileError("only RSA private keys are supported", rule="keys:pkcs12")
+    if not certificate_matches(cert, key):
+        raise KeyFileError("the certificate does not belong to the key", rule="keys:pkcs12")
     return LocalPrivateKey(key=key, certificate=cert, chain=_chain_without(cert, extra or []))
+
+
+def certificate_matches(cert: x509.Certificate, key: rsa.RSAPrivateKey) -> bool:
+    """True when ``cert`` certifies the public half of ``key``."""
+    public = cert.public_key()
+    return (
+        isinstance(public, rsa.RSAPublicKey)
+        and public.public_numbers() == key.public_key().public_numbers()
+    )
 
 
 def _chain_without(

@@ -43,6 +43,10 @@ class Limits:
     max_jws_bytes: int = 16 * MiB
     #: Largest HTTP response body read from SMP, KRR or Maskinporten.
     max_http_response_bytes: int = 8 * MiB
+    #: Largest key or certificate file read (PEM, DER, PKCS#12, JKS; real ones are a few KiB).
+    max_key_file_bytes: int = 4 * MiB
+    #: Most entries in one keystore (JKS) or certificates in one PEM bundle.
+    max_keystore_entries: int = 1000
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

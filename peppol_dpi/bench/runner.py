@@ -1,0 +1,143 @@
+"""Timing, peak memory and the report of ``peppol-dpi bench``.
+
+Times are medians over several runs in this process (the first run is a warm-up); peak memory
+is measured in a fresh child interpreter per operation and size, so that one measurement does
+not inherit another's high-water mark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+__all__ = ["Measurement", "machine_info", "median_seconds", "parse_size", "peak_rss_in_child"]
+
+_UNITS = {
+    "B": 1,
+    "KB": 1000,
+    "MB": 1000**2,
+    "GB": 1000**3,
+    "KIB": 1024,
+    "MIB": 1024**2,
+    "GIB": 1024**3,
+}
+
+
+def parse_size(text: str) -> int:
+    """``10KB`` -> 10000, ``1MB`` -> 1000000, ``64KiB`` -> 65536, ``123`` -> 123."""
+    cleaned = text.strip().upper()
+    for unit in sorted(_UNITS, key=len, reverse=True):
+        if cleaned.endswith(unit):
+            number = cleaned[: -len(unit)].strip()
+            break
+    else:
+        unit, number = "B", cleaned
+    try:
+        value = float(number)
+    except ValueError:
+        raise UsageError(f"not a size: {text!r} (use e.g. 10KB, 1MB, 50MB)") from None
+    if value <= 0:
+        raise UsageError(f"a size must be positive: {text!r}")
+    return int(value * _UNITS[unit])
+
+
+def repeats_for(size: int) -> int:
+    """Enough runs for a stable median without taking minutes on large payloads."""
+    if size <= 100_000:
+        return 101
+    if size <= 5_000_000:
+        return 15
+    if size <= 100_000_000:
+        return 5
+    return 3
+
+
+def median_seconds(fn: Callable[[], object], repeat: int) -> float:
+    fn()  # warm-up: caches, lazy imports, schema loads
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Measurement:
+    op: str
+    size_bytes: int
+    median_s: float
+    floor_s: float | None
+    ratio_to_floor: float | None
+    peak_rss_bytes: int | None
+    peak_rss_above_baseline_bytes: int | None
+    as4_median_s: float | None = None
+    ratio_as4: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def peak_rss_in_child(
+    module: str, args: Sequence[str], timeout: float = 1800
+) -> tuple[int, int] | None:
+    """Run ``python -m module args...`` which prints ``{"baseline": n, "peak": n}`` (bytes)."""
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    try:
+        data = json.loads(result.stdout.strip().splitlines()[-1])
+        return int(data["peak"]), int(data["baseline"])
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+def payload_file(payload: bytes) -> Path:
+    with tempfile.NamedTemporaryFile(
+        prefix="peppol-dpi-bench-", suffix=".xml", delete=False
+    ) as handle:
+        handle.write(payload)
+    return Path(handle.name)
+
+
+def machine_info() -> dict[str, Any]:
+    import cryptography
+    import lxml.etree
+
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+        "cryptography": cryptography.__version__,
+        "openssl": _openssl_version(),
+        "lxml": ".".join(map(str, lxml.etree.LXML_VERSION)),
+        "libxml2": ".".join(map(str, lxml.etree.LIBXML_VERSION)),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _openssl_version() -> str:
+    from cryptography.hazmat.backends.openssl import backend
+
+    return str(backend.openssl_version_text())

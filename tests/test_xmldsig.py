@@ -1,0 +1,271 @@
+"""The XML signature core: round trips, strictness, and independent oracles (signxml, real SMP samples)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import signxml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from peppol_dpi import ns
+from peppol_dpi.errors import SignatureError
+from peppol_dpi.keys import LocalPrivateKey
+from peppol_dpi.xmldsig import (
+    C14nMethod,
+    DigestMethod,
+    ReferenceSpec,
+    SignaturePolicy,
+    Transform,
+    certificates_in,
+    sign,
+    verify,
+)
+from peppol_dpi.xmlparse import parse_xml, to_bytes
+
+
+@pytest.fixture(scope="module")
+def key() -> LocalPrivateKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xmldsig test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(private, hashes.SHA256())
+    )
+    return LocalPrivateKey(key=private, certificate=cert)
+
+
+def _x509_key_info(cert: x509.Certificate, prefix: str | None = "ds") -> etree._Element:
+    key_info = etree.Element(f"{{{ns.DS}}}KeyInfo", nsmap={prefix: ns.DS})  # type: ignore[dict-item]
+    data = etree.SubElement(key_info, f"{{{ns.DS}}}X509Data")
+    etree.SubElement(data, f"{{{ns.DS}}}X509Certificate").text = base64.b64encode(
+        cert.public_bytes(Encoding.DER)
+    ).decode()
+    return key_info
+
+
+SOAP = (
+    b'<S12:Envelope xmlns:S12="http://www.w3.org/2003/05/soap-envelope" '
+    b'xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd">'
+    b'<S12:Header><eb:Messaging xmlns:eb="http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/" '
+    b'wsu:Id="m1"><eb:X>1</eb:X></eb:Messaging>'
+    b'<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"/>'
+    b'</S12:Header><S12:Body wsu:Id="b1"/></S12:Envelope>'
+)
+
+
+def _sign_soap(key: LocalPrivateKey, attachment: bytes = b"gzip-bytes") -> bytes:
+    root = parse_xml(SOAP)
+    security = root.find(f"{{{ns.SOAP12}}}Header/{{{ns.WSSE}}}Security")
+    assert security is not None
+    sign(
+        parent=security,
+        references=[
+            ReferenceSpec(
+                uri="#m1", transforms=(Transform.EXCLUSIVE_C14N,), inclusive_prefixes=("S12",)
+            ),
+            ReferenceSpec(
+                uri="#b1", transforms=(Transform.EXCLUSIVE_C14N,), inclusive_prefixes=("S12",)
+            ),
+            ReferenceSpec(uri="cid:a@x", transforms=(Transform.SWA_CONTENT_SIGNATURE,)),
+        ],
+        key=key,
+        c14n_prefixes=("S12",),
+        key_info=_x509_key_info(key.certificate),
+        resolver=lambda uri: attachment if uri == "cid:a@x" else None,
+    )
+    return to_bytes(root)
+
+
+def _signature(root: etree._Element) -> etree._Element:
+    found = root.find(f".//{{{ns.DS}}}Signature")
+    assert found is not None
+    return found
+
+
+def test_soap_round_trip_returns_what_was_verified(key: LocalPrivateKey) -> None:
+    signed = parse_xml(_sign_soap(key))
+    result = verify(
+        _signature(signed),
+        public_key=key.certificate.public_key(),  # type: ignore[arg-type]
+        resolver=lambda uri: b"gzip-bytes" if uri == "cid:a@x" else None,
+    )
+    assert [r.uri for r in result.references] == ["#m1", "#b1", "cid:a@x"]
+    messaging = result.reference("#m1")
+    assert messaging is not None and messaging.element is not None
+    assert messaging.element.tag == f"{{{ns.EB}}}Messaging"
+    assert result.c14n_method is C14nMethod.EXCLUSIVE
+
+
+def test_signxml_verifies_our_xml_references(key: LocalPrivateKey) -> None:
+    signed = _sign_soap(key)
+    pem = key.certificate.public_bytes(Encoding.PEM).decode()
+    config = signxml.SignatureConfiguration(
+        location=f"./{{{ns.SOAP12}}}Header/{{{ns.WSSE}}}Security/", expect_references=3
+    )
+    results = signxml.XMLVerifier().verify(
+        signed,
+        x509_cert=pem,
+        validate_schema=False,
+        uri_resolver=lambda uri: b"gzip-bytes",
+        expect_config=config,
+    )
+    assert len(results) == 3
+
+
+@pytest.mark.parametrize(
+    ("mutate", "rule"),
+    [
+        (lambda b: b.replace(b"<eb:X>1</eb:X>", b"<eb:X>2</eb:X>"), "dsig:digest-mismatch"),
+        (
+            lambda b: b.replace(b'wsu:Id="b1"/>', b'wsu:Id="b1"><x/></S12:Body>').replace(
+                b"</S12:Body></S12:Body>", b"</S12:Body>"
+            ),
+            "dsig:digest-mismatch",
+        ),
+        (
+            lambda b: b.replace(
+                b"</S12:Header>", b'<eb:Messaging xmlns:eb="urn:x" wsu:Id="m1"/></S12:Header>'
+            ),
+            "dsig:duplicate-id",
+        ),
+        (
+            lambda b: b.replace(b"xmldsig-more#rsa-sha256", b"xmldsig-more#rsa-sha512"),
+            "dsig:bad-signature-value",
+        ),
+        (
+            lambda b: b.replace(b"xmldsig-more#rsa-sha256", b"xmldsig#hmac-sha1"),
+            "dsig:algorithm-not-allowed",
+        ),
+        (lambda b: b.replace(b"xmlenc#sha256", b"xmldsig#sha1", 1), "dsig:algorithm-not-allowed"),
+        (lambda b: b.replace(b'URI="#m1"', b'URI="#nowhere"'), "dsig:unresolved-reference"),
+    ],
+)
+def test_tampering_is_detected(key: LocalPrivateKey, mutate, rule: str) -> None:  # type: ignore[no-untyped-def]
+    tampered = parse_xml(mutate(_sign_soap(key)))
+    with pytest.raises(SignatureError) as info:
+        verify(
+            _signature(tampered),
+            public_key=key.certificate.public_key(),  # type: ignore[arg-type]
+            resolver=lambda uri: b"gzip-bytes" if uri == "cid:a@x" else None,
+        )
+    assert info.value.rule == rule
+
+
+def test_tampered_attachment(key: LocalPrivateKey) -> None:
+    signed = parse_xml(_sign_soap(key))
+    with pytest.raises(SignatureError) as info:
+        verify(
+            _signature(signed),
+            public_key=key.certificate.public_key(),
+            resolver=lambda uri: b"other",
+        )  # type: ignore[arg-type]
+    assert info.value.rule == "dsig:digest-mismatch"
+
+
+def test_enveloped_whole_document_with_whitespace(key: LocalPrivateKey) -> None:
+    root = parse_xml(b"<doc>\n  <a>1</a>\n  <b>2</b>\n</doc>")
+    sign(
+        parent=root,
+        insert_before=root[1],
+        references=[
+            ReferenceSpec(
+                uri="", transforms=(Transform.ENVELOPED_SIGNATURE, Transform.INCLUSIVE_C14N)
+            )
+        ],
+        key=key,
+        c14n_method=C14nMethod.INCLUSIVE,
+        key_info=_x509_key_info(key.certificate),
+    )
+    # The whitespace before <b> now moves from after <a> to after the Signature: the enveloped
+    # transform leaves that text in place, so the document still verifies only if the text
+    # after the Signature (lxml's tail) is kept when the Signature is cut out.
+    root[0].tail, root[1].tail = None, "\n  "
+    data = to_bytes(root)
+    reparsed = parse_xml(data)
+    result = verify(
+        _signature(reparsed), public_key=certificates_in(_signature(reparsed))[0].public_key()
+    )  # type: ignore[arg-type]
+    assert result.references[0].uri == ""
+    assert to_bytes(reparsed) == data  # verification leaves the document as it was
+
+    signxml.XMLVerifier().verify(
+        data, x509_cert=key.certificate.public_bytes(Encoding.PEM).decode()
+    )
+
+
+def test_default_namespace_signature_xades_style(key: LocalPrivateKey) -> None:
+    root = parse_xml(b'<XAdESSignatures xmlns="http://uri.etsi.org/02918/v1.2.1#"/>')
+    props = etree.Element(f"{{{ns.XADES}}}SignedProperties", nsmap={None: ns.XADES}, Id="SP")  # type: ignore[dict-item]
+    etree.SubElement(props, f"{{{ns.XADES}}}SigningTime").text = "2026-01-01T00:00:00Z"
+    sign(
+        parent=root,
+        prefix=None,
+        signature_id="Signature",
+        references=[
+            ReferenceSpec(uri="doc.txt", id="ID_0"),
+            ReferenceSpec(
+                uri="#SP",
+                transforms=(Transform.INCLUSIVE_C14N,),
+                type="http://uri.etsi.org/01903#SignedProperties",
+            ),
+        ],
+        c14n_method=C14nMethod.INCLUSIVE,
+        key=key,
+        key_info=_x509_key_info(key.certificate, prefix=None),
+        objects=[props],
+        resolver=lambda uri: b"hello" if uri == "doc.txt" else None,
+    )
+    data = to_bytes(root)
+    assert b"<Signature " in data and b"<ds:" not in data
+    reparsed = parse_xml(data)
+    result = verify(
+        _signature(reparsed),
+        public_key=key.certificate.public_key(),  # type: ignore[arg-type]
+        resolver=lambda uri: b"hello" if uri == "doc.txt" else None,
+    )
+    assert [r.uri for r in result.references] == ["doc.txt", "#SP"]
+
+
+def test_sha1_only_on_opt_in(shared) -> None:  # type: ignore[no-untyped-def]
+    # The real SMP sample from peppol-commons (signed by a 2019-era SMP certificate).
+    data = (shared / "peppol/smp/signed-service-metadata2.xml").read_bytes()
+    root = parse_xml(data)
+    signature = _signature(root)
+    cert = certificates_in(signature)[0]
+    declared = signature.find(f"{{{ns.DS}}}SignedInfo/{{{ns.DS}}}SignatureMethod")
+    assert declared is not None
+    result_policy = SignaturePolicy()
+    if declared.get("Algorithm", "").endswith("rsa-sha1"):
+        with pytest.raises(SignatureError):
+            verify(signature, public_key=cert.public_key(), policy=result_policy)  # type: ignore[arg-type]
+        result_policy = result_policy.allowing_sha1()
+    result = verify(signature, public_key=cert.public_key(), policy=result_policy)  # type: ignore[arg-type]
+    assert result.references[0].uri == ""
+
+
+def test_real_smp_sample_reindented_is_refused(shared) -> None:  # type: ignore[no-untyped-def]
+    data = (shared / "peppol/smp/signed-service-metadata1-BAD.xml").read_bytes()
+    signature = _signature(parse_xml(data))
+    cert = certificates_in(signature)[0]
+    with pytest.raises(SignatureError):
+        verify(signature, public_key=cert.public_key(), policy=SignaturePolicy().allowing_sha1())  # type: ignore[arg-type]
+
+
+def test_digest_method_values() -> None:
+    assert DigestMethod.SHA256.digest(b"") == bytes.fromhex(
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
