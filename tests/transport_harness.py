@@ -45,7 +45,9 @@ from transport_doubles import (
 FAST_RETRY = RetryConfig(
     first_delay_seconds=0.2, factor=1.5, max_delay_seconds=1.0, deadline_seconds=120
 )
-FAST_WORKER = WorkerConfig(lease_seconds=4.0, timeout_seconds=3.0, poll_seconds=0.5, batch=16)
+FAST_WORKER = WorkerConfig(
+    lease_seconds=4.0, timeout_seconds=3.0, poll_seconds=0.5, batch=4, concurrency=4
+)
 
 
 @dataclass
@@ -191,7 +193,9 @@ def _run_corner2(config_file: str) -> None:
         clock=utcnow,
         server=ServerConfig(port=config["port"], threads=4),
         retry=FAST_RETRY,
-        worker=WorkerConfig(lease_seconds=3.0, timeout_seconds=2.0, poll_seconds=0.2, batch=1),
+        worker=WorkerConfig(
+            lease_seconds=3.0, timeout_seconds=2.0, poll_seconds=0.2, batch=1, concurrency=1
+        ),
     )
     service.start()
     print(f"READY {service.server.port}", flush=True)

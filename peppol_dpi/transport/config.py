@@ -93,6 +93,14 @@ class WorkerConfig:
     timeout_seconds: float = 120.0  # phase4's Peppol response timeout (peppol.md 1.4)
     poll_seconds: float = 5.0
     batch: int = 16
+    #: Sending threads per service (each leases its own jobs; AS4 sends overlap).
+    concurrency: int = 4
+
+    def __post_init__(self) -> None:
+        if self.timeout_seconds >= self.lease_seconds:
+            raise UsageError("worker: lease_seconds must outlast timeout_seconds")
+        if self.batch < 1 or self.concurrency < 1 or self.poll_seconds <= 0:
+            raise UsageError("worker: batch >= 1, concurrency >= 1, poll_seconds > 0")
 
 
 @dataclass(frozen=True, kw_only=True)

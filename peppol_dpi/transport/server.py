@@ -125,7 +125,7 @@ class Service:
         self.stop()
 
 
-def _outbound_worker(
+def _outbound_workers(
     *,
     store: Store,
     as4: As4Codec,
@@ -136,21 +136,34 @@ def _outbound_worker(
     retry: RetryConfig,
     worker: WorkerConfig,
     dump: WireDump | None,
-) -> OutboundWorker:
-    return OutboundWorker(
-        store=store,
-        as4=as4,
-        payloads=payloads,
-        locator=locator,
-        session=session,
-        clock=clock,
-        retry=retry.policy(),
-        lease_seconds=worker.lease_seconds,
-        timeout_seconds=worker.timeout_seconds,
-        poll_seconds=worker.poll_seconds,
-        batch=worker.batch,
-        dump=dump,
-    )
+) -> list[OutboundWorker]:
+    return [
+        OutboundWorker(
+            store=store,
+            as4=as4,
+            payloads=payloads,
+            locator=locator,
+            session=session,
+            clock=clock,
+            retry=retry.policy(),
+            lease_seconds=worker.lease_seconds,
+            timeout_seconds=worker.timeout_seconds,
+            poll_seconds=worker.poll_seconds,
+            batch=worker.batch,
+            dump=dump,
+        )
+        for _ in range(worker.concurrency)
+    ]
+
+
+def _wake_all(workers: Iterable[OutboundWorker | DeliveryWorker]) -> Callable[[], None]:
+    targets = tuple(workers)
+
+    def wake() -> None:
+        for target in targets:
+            target.wake()
+
+    return wake
 
 
 def corner2_service(
@@ -170,13 +183,13 @@ def corner2_service(
     dump: WireDump | None = None,
 ) -> Service:
     """Corner 2: the DPI API on ``/messages``, AS4 receipts in on ``as4_path``, the sender."""
-    sender = _outbound_worker(
+    senders = _outbound_workers(
         store=store, as4=as4, payloads=payloads, locator=locator, session=session,
         clock=clock, retry=retry, worker=worker, dump=dump,
     )  # fmt: skip
     api = Corner2Api(
         store=store, tokens=tokens, reader=reader, clock=clock,
-        send_deadline=retry.deadline, on_accepted=sender.wake,
+        send_deadline=retry.deadline, on_accepted=_wake_all(senders),
     )  # fmt: skip
     inbox = As4Inbox(
         store=store,
@@ -190,7 +203,7 @@ def corner2_service(
         Router(routes={"/messages": api, as4_path: inbox}), max_body=server.max_request_bytes
     )
     http = WsgiServer(app, host=server.host, port=server.port, threads=server.threads)
-    return Service(server=http, workers=[sender], store=store, as4_path=as4_path)
+    return Service(server=http, workers=senders, store=store, as4_path=as4_path)
 
 
 def corner3_service(
@@ -211,33 +224,36 @@ def corner3_service(
     dump: WireDump | None = None,
 ) -> Service:
     """Corner 3: AS4 in on ``as4_path`` to corner 4; receipts from corner 4 on ``/receipts``."""
-    sender = _outbound_worker(
+    senders = _outbound_workers(
         store=store, as4=as4, payloads=payloads, locator=locator, session=session,
         clock=clock, retry=retry, worker=worker, dump=dump,
     )  # fmt: skip
-    delivery = DeliveryWorker(
-        store=store,
-        corner4=corner4,
-        clock=clock,
-        retry=retry.policy(),
-        lease_seconds=worker.lease_seconds,
-        poll_seconds=worker.poll_seconds,
-        batch=worker.batch,
-    )
+    deliveries = [
+        DeliveryWorker(
+            store=store,
+            corner4=corner4,
+            clock=clock,
+            retry=retry.policy(),
+            lease_seconds=worker.lease_seconds,
+            poll_seconds=worker.poll_seconds,
+            batch=worker.batch,
+        )
+        for _ in range(worker.concurrency)
+    ]
     inbox = As4Inbox(
         store=store, as4=as4, payloads=payloads, sink=delivery_sink(reader), clock=clock, dump=dump
     )
     receipts = Corner3Receipts(
         store=store, reader=reader, clock=clock, send_deadline=retry.deadline,
-        api_key=corner4_api_key, on_accepted=sender.wake,
+        api_key=corner4_api_key, on_accepted=_wake_all(senders),
     )  # fmt: skip
-    wake_delivery = _after(inbox, delivery.wake)
+    wake_delivery = _after(inbox, _wake_all(deliveries))
     app = wsgi_app(
         Router(routes={as4_path: wake_delivery, "/receipts": receipts}),
         max_body=server.max_request_bytes,
     )
     http = WsgiServer(app, host=server.host, port=server.port, threads=server.threads)
-    return Service(server=http, workers=[sender, delivery], store=store, as4_path=as4_path)
+    return Service(server=http, workers=[*senders, *deliveries], store=store, as4_path=as4_path)
 
 
 def _after(
