@@ -128,3 +128,86 @@ def test_jwks_fetched_over_http_and_cached():
         server.stop()
     with pytest.raises(TransportError):
         HttpJwks("http://127.0.0.1:9/jwks", session=requests.Session(), timeout=2).keys()
+
+
+def test_services_built_from_configuration_dump_wire_and_log_ids(tmp_path, capsys):
+    from transport_doubles import (
+        MAILBOX_ORG,
+        SENDER_ORG,
+        JsonAs4,
+        JsonPayloads,
+        RecordingCorner4,
+        StaticLocator,
+    )
+    from transport_harness import Keys, Sender, wait_for
+
+    from peppol_dpi.transport.build import Formats, build_corner2, build_corner3
+
+    keys, corner4 = Keys.make(), RecordingCorner4()
+    (tmp_path / "jwks.json").write_text(json.dumps(keys.maskinporten.jwks))
+    to_c3, to_c2 = StaticLocator(keys.ap.certificate), StaticLocator(keys.ap.certificate)
+    common = {
+        "retry": {"first_delay_seconds": 0.2},
+        "worker": {"lease_seconds": 5, "timeout_seconds": 3, "poll_seconds": 0.5},
+    }
+    c2_file, c3_file = tmp_path / "c2.json", tmp_path / "c3.json"
+    c2_file.write_text(
+        json.dumps(
+            {
+                **common,
+                "store": {"path": str(tmp_path / "c2.sqlite3")},
+                "maskinporten_issuer": keys.maskinporten.issuer,
+                "maskinporten_jwks_file": str(tmp_path / "jwks.json"),
+                "wire_dump_dir": str(tmp_path / "dumps2"),
+            }
+        )
+    )
+    c3_file.write_text(
+        json.dumps(
+            {
+                **common,
+                "store": {"path": str(tmp_path / "c3.sqlite3")},
+                "corner4_default_url": corner4.url,
+                "corner4_api_key_env": "C4_KEY",
+            }
+        )
+    )
+    c2 = build_corner2(
+        load_config(Corner2Config, c2_file),
+        Formats(as4=JsonAs4("c2"), payloads=JsonPayloads(), reader=keys.reader(), locator=to_c3),
+    )
+    with pytest.raises(UsageError, match="C4_KEY"):
+        build_corner3(
+            load_config(Corner3Config, c3_file),
+            Formats(
+                as4=JsonAs4("c3"), payloads=JsonPayloads(), reader=keys.reader(), locator=to_c2
+            ),
+            env={},
+        )
+    c3 = build_corner3(
+        load_config(Corner3Config, c3_file),
+        Formats(as4=JsonAs4("c3"), payloads=JsonPayloads(), reader=keys.reader(), locator=to_c2),
+        env={"C4_KEY": "s3cret"},
+    )
+    to_c3.urls[f"0192:{MAILBOX_ORG}"] = c3.start().as4_url
+    to_c2.urls[f"0192:{SENDER_ORG}"] = c2.start().as4_url
+    try:
+        sender = Sender(keys, c2.url)
+        _, message_id = sender.post()
+        wait_for(lambda: message_id in corner4.delivered, what="delivery")
+        assert requests.post(f"{c3.url}/receipts", data=b"x", timeout=10).status_code == 401
+        dumps = sorted(p.suffix for p in (tmp_path / "dumps2").iterdir())
+        assert dumps == [".as4in", ".as4out"]
+    finally:
+        c2.stop()
+        c3.stop()
+        corner4.stop()
+        logging.getLogger("peppol_dpi").handlers.clear()
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    accepted = [e for e in lines if e["event"] == "accepted"]
+    assert (
+        accepted and accepted[0]["message_id"] == message_id and accepted[0]["service"] == "corner2"
+    )
+    assert any(e["event"] == "sent" and e["message_id"] == message_id for e in lines)

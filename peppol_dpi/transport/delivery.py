@@ -69,7 +69,7 @@ class HttpCorner4:
         business_message: str,
         package: bytes | None,
     ) -> None:
-        url = self.urls.get(receiver.value.lower(), self.urls.get(receiver.value, self.default_url))
+        url = self.urls.get(receiver.value, self.default_url)
         if url is None:
             raise RemoteError(f"no corner 4 configured for {receiver.value}", rule="c3:no-corner4")
         parts = [

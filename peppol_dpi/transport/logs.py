@@ -48,14 +48,20 @@ def configure_logging(
     level: int = logging.INFO,
     stream: TextIO | None = None,
 ) -> logging.Handler:
-    """Send the ``peppol_dpi`` loggers to ``stream`` (stderr), as JSON lines or plain text."""
+    """Send the ``peppol_dpi`` loggers to ``stream`` (stderr), as JSON lines or plain text.
+
+    Replaces the handler an earlier call installed, so calling it again does not double lines.
+    """
+    logger = logging.getLogger("peppol_dpi")
+    for old in [h for h in logger.handlers if getattr(h, "_peppol_dpi", False)]:
+        logger.removeHandler(old)
     handler = logging.StreamHandler(stream or sys.stderr)
+    handler._peppol_dpi = True  # type: ignore[attr-defined]
     handler.setFormatter(
         JsonFormatter(service=service)
         if json_lines
         else logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s")
     )
-    logger = logging.getLogger("peppol_dpi")
     logger.addHandler(handler)
     logger.setLevel(level)
     return handler
