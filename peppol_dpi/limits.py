@@ -39,6 +39,10 @@ class Limits:
     max_zip_entries: int = 210
     #: Largest total uncompressed size of an ASiC-E package.
     max_package_bytes: int = 1024 * MiB
+    #: Largest DPI document package a sender may build: the documents together (DOCS
+    #: dokumentpakke_index and integrasjonspunkt's upload-size-limit say 50 MB; another DOCS
+    #: page says 30 MB, dpi.md 3.1).
+    max_dpi_package_bytes: int = 50 * MiB
     #: Largest JWS (compact) accepted.
     max_jws_bytes: int = 16 * MiB
     #: Largest HTTP response body read from SMP, KRR or Maskinporten.

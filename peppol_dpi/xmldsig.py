@@ -43,6 +43,7 @@ from .xmlparse import Element, c14n
 __all__ = [
     "C14nMethod",
     "DigestMethod",
+    "ObjectBuilder",
     "ReferenceSpec",
     "Resolver",
     "SignatureMethod",
@@ -114,6 +115,10 @@ _C14N_TRANSFORMS = frozenset(
 #: Supplies the content of a reference URI that is not a same-document ``#id``: raw bytes for
 #: ``cid:`` attachments and zip entries, or an element. None means "unknown URI".
 Resolver = Callable[[str], "bytes | Element | None"]
+
+
+#: Fills a freshly created, empty ``ds:Object`` element in place (see :func:`sign`).
+ObjectBuilder = Callable[[Element], None]
 
 
 def _no_external(uri: str) -> bytes | Element | None:
@@ -364,7 +369,7 @@ def sign(
     c14n_prefixes: Sequence[str] = (),
     key_info: Element | None = None,
     resolver: Resolver = _no_external,
-    objects: Sequence[Element] = (),
+    objects: Sequence[Element | ObjectBuilder] = (),
     insert_before: Element | None = None,
     signature_id: str | None = None,
     prefix: str | None = "ds",
@@ -375,7 +380,10 @@ def sign(
     every canonical form is computed in the document context a verifier will see (with
     ``prefix=None`` the XMLDSig namespace becomes the default namespace, as XAdES in ASiC-E
     writes it). ``objects`` become ``ds:Object`` children (e.g. XAdES QualifyingProperties) and
-    may be referenced by id.
+    may be referenced by id. An object given as an :data:`ObjectBuilder` is built in place
+    inside its new ``ds:Object``: lxml reconciles the namespaces of an element moved into
+    another tree and may then drop a prefix declaration that a nested default namespace
+    shadows (XAdES ``xmlns:ns2`` for XMLDSig under ``xmlns`` = XAdES), changing the XML.
     """
     if not references:
         raise UsageError("a signature needs at least one reference")
@@ -406,7 +414,10 @@ def sign(
         signature.append(key_info)
     for obj in objects:
         container = etree.SubElement(signature, _q("Object"))
-        container.append(obj)
+        if callable(obj):
+            obj(container)
+        else:
+            container.append(obj)
 
     ids = id_index(signature.getroottree().getroot())
     for spec in references:

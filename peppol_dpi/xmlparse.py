@@ -18,6 +18,7 @@ return bytes and the package's own types.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, TypeAlias
 
 from lxml import etree
@@ -135,6 +136,12 @@ def c14n(
     Exclusive C14N 1.0 (http://www.w3.org/2001/10/xml-exc-c14n#) by default, with the
     InclusiveNamespaces PrefixList given; inclusive C14N 1.0 with ``exclusive=False``.
     """
+    if not exclusive and element.getparent() is not None:
+        # lxml/libxml2 (seen with libxml2 2.12 and 2.14) writes spurious ``xmlns=""`` on
+        # descendants two or more levels below a subtree whose default namespace is inherited
+        # (dpi.md 9.4): XAdES SignedProperties then digest wrongly. A deep copy carries the
+        # in-scope namespaces to its own root, and canonicalizing that whole document is right.
+        element = copy.deepcopy(element)
     return etree.tostring(
         element,
         method="c14n",

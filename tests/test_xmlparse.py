@@ -78,3 +78,11 @@ def test_c14n_exclusive() -> None:
         c14n(root[0], inclusive_prefixes=("u",))
         == b'<x:c xmlns:u="urn:u" xmlns:x="urn:x" a="1">t</x:c>'
     )
+
+
+def test_c14n_inclusive_subtree_with_inherited_default_namespace() -> None:
+    # dpi.md 9.4: lxml alone writes xmlns="" on grandchildren of such a subtree.
+    root = parse_xml(b'<a xmlns="urn:a" xmlns:p="urn:p"><b Id="x"><c><d><p:e/></d></c></b></a>')
+    assert c14n(root[0], exclusive=False) == (
+        b'<b xmlns="urn:a" xmlns:p="urn:p" Id="x"><c><d><p:e></p:e></d></c></b>'
+    )

@@ -1,0 +1,398 @@
+"""The DPI document package (dokumentpakke) as an ASiC-E container: builder and reader.
+
+:class:`AsicBuilder` is immutable, as ``cryptography``'s builders are: every setter returns a
+new builder, setting a thing twice is refused, and everything is validated again when the
+package is signed. Entry order is integrasjonspunkt's (dpi.md 3.1): ``mimetype``,
+``manifest.xml``, the main document, the attachments (each followed by its ``data`` file, if
+any), ``META-INF/signatures.xml``, ``META-INF/manifest.xml``.
+
+:func:`read_package` checks the zip (see :mod:`.container`), reads the SDP manifest, verifies
+the XAdES signature and every file digest, requires that exactly the files the manifest names
+are present and signed, and optionally validates the signer with a
+:class:`~peppol_dpi.trust.TrustPolicy`. It returns what it verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Final
+
+from cryptography import x509
+from lxml import etree
+
+from .. import ns
+from ..errors import UsageError
+from ..ids import ParticipantId
+from ..keys import PrivateKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..trust import TrustPolicy, ValidatedCertificate
+from . import xades
+from .container import (
+    ASIC_E_MIME_TYPE,
+    PackageError,
+    Sink,
+    ZipEntryWriter,
+    check_entry_name,
+    read_zip,
+)
+from .manifest import (
+    MAX_ATTACHMENTS,
+    ManifestDocument,
+    ManifestRecipient,
+    ManifestSender,
+    MetadataFile,
+    SdpManifest,
+)
+from .mime import DOCUMENT_MIME_TYPES, METADATA_MIME_TYPES, mime_type_for
+
+__all__ = [
+    "AsicBuilder",
+    "Document",
+    "PackageDocument",
+    "VerifiedPackage",
+    "read_package",
+]
+
+_MANIFEST: Final = "manifest.xml"
+_META_MANIFEST: Final = "META-INF/manifest.xml"
+_RESERVED: Final = frozenset({"mimetype", _MANIFEST})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document:
+    """A file to send: its name in the package, content, MIME type and title.
+
+    ``mime`` defaults to the DPI type for the name's extension (:mod:`.mime`). ``metadata`` is
+    an optional extension file (``application/vnd.difi.dpi.*+xml``) describing this document.
+    """
+
+    name: str
+    content: bytes = field(repr=False)
+    mime: str = ""
+    title: str | None = None
+    title_lang: str = "no"
+    metadata: Document | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.content, bytes):
+            raise UsageError("document content must be bytes")
+        if not self.mime:
+            guessed = mime_type_for(self.name)
+            if guessed is None:
+                raise UsageError(
+                    f"no DPI MIME type for {self.name!r}: name one (allowed: dpi.md 3.1)"
+                )
+            object.__setattr__(self, "mime", guessed)
+        problem = check_entry_name(self.name)
+        # A package name is a plain file name, never a path (dpi.md 3.1; sdp href 4..100).
+        if problem is None and ("/" in self.name or self.name in _RESERVED):
+            problem = "is a path or a reserved name"
+        if problem is not None:
+            raise UsageError(f"document name {self.name!r} {problem}")
+        if not 4 <= len(self.name) <= 100:
+            raise UsageError(f"document name {self.name!r} must have 4 to 100 characters")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsicBuilder:
+    """Builds and signs a DPI ASiC-E package. Start from ``AsicBuilder()``."""
+
+    _sender: ManifestSender | None = None
+    _recipient: ManifestRecipient | None = None
+    _main: Document | None = None
+    _attachments: tuple[Document, ...] = ()
+    _chain: tuple[x509.Certificate, ...] | None = None
+
+    def sender(
+        self,
+        organisation: ParticipantId,
+        *,
+        sender_identifier: str | None = None,
+        invoice_reference: str | None = None,
+    ) -> AsicBuilder:
+        """The legal sender (behandlingsansvarlig), as in the business message's ``avsender``."""
+        if self._sender is not None:
+            raise UsageError("the sender is already set")
+        return replace(
+            self,
+            _sender=ManifestSender(
+                organisation=organisation,
+                sender_identifier=sender_identifier,
+                invoice_reference=invoice_reference,
+            ),
+        )
+
+    def mailbox(self, address: str, *, person_identifier: str | None = None) -> AsicBuilder:
+        """The citizen's mailbox address (digital post; leave unset for print)."""
+        if self._recipient is not None:
+            raise UsageError("the mailbox is already set")
+        return replace(
+            self,
+            _recipient=ManifestRecipient(
+                mailbox_address=address, person_identifier=person_identifier
+            ),
+        )
+
+    def main_document(self, document: Document) -> AsicBuilder:
+        if self._main is not None:
+            raise UsageError("the main document is already set (a package has exactly one)")
+        return replace(self, _main=document)
+
+    def add_attachment(self, document: Document) -> AsicBuilder:
+        if len(self._attachments) >= MAX_ATTACHMENTS:
+            raise UsageError(f"a package has at most {MAX_ATTACHMENTS} attachments")
+        return replace(self, _attachments=(*self._attachments, document))
+
+    def certificate_chain(self, chain: tuple[x509.Certificate, ...]) -> AsicBuilder:
+        """Certificates to embed after the signer's (default: the key's own chain)."""
+        if self._chain is not None:
+            raise UsageError("the certificate chain is already set")
+        return replace(self, _chain=tuple(chain))
+
+    # -- building --------------------------------------------------------------------------
+
+    def _validated(self, limits: Limits) -> tuple[SdpManifest, list[Document]]:
+        if self._sender is None:
+            raise UsageError("the package needs a sender")
+        if self._main is None:
+            raise UsageError("the package needs a main document")
+        documents = [self._main, *self._attachments]
+        files: list[Document] = []
+        for document in documents:
+            if document.mime not in DOCUMENT_MIME_TYPES:
+                raise UsageError(f"{document.name}: MIME type {document.mime!r} is not allowed")
+            files.append(document)
+            if document.metadata is not None:
+                if document.metadata.mime not in METADATA_MIME_TYPES:
+                    raise UsageError(
+                        f"{document.metadata.name}: {document.metadata.mime!r} is not a DPI "
+                        "extension type"
+                    )
+                files.append(document.metadata)
+        names = [f.name.casefold() for f in files]
+        # e-Boks refuses duplicate names (dpi.md 9.10); case-insensitive, as on Windows.
+        if len(set(names)) != len(names):
+            raise UsageError("document names must be unique (also ignoring case)")
+        total = sum(len(f.content) for f in files)
+        if total > limits.max_dpi_package_bytes:
+            raise UsageError(
+                f"the documents are {total} bytes, more than {limits.max_dpi_package_bytes}"
+            )
+        manifest = SdpManifest(
+            sender=self._sender,
+            recipient=self._recipient,
+            main=_manifest_entry(self._main),
+            attachments=tuple(_manifest_entry(d) for d in self._attachments),
+        )
+        return manifest, files
+
+    def write(
+        self,
+        sink: Sink,
+        key: PrivateKey,
+        *,
+        signing_time: datetime,
+        limits: Limits = DEFAULT_LIMITS,
+        compression_level: int = 6,
+    ) -> None:
+        """Sign the package with ``key`` and stream the zip to ``sink`` (need not seek)."""
+        manifest, files = self._validated(limits)
+        manifest_xml = manifest.to_xml()
+        signed = [
+            xades.SignedFile(name=_MANIFEST, mime="application/xml", content=manifest_xml),
+            *(xades.SignedFile(name=f.name, mime=f.mime, content=f.content) for f in files),
+        ]
+        signatures = xades.sign_files(
+            signed,
+            key,
+            signing_time=signing_time,
+            chain=self._chain if self._chain is not None else key.chain,
+        )
+        writer = ZipEntryWriter(sink, modified=signing_time, level=compression_level)
+        writer.add_stored("mimetype", ASIC_E_MIME_TYPE.encode("ascii"))
+        for file in signed:
+            writer.add_deflated(file.name, file.content)
+        writer.add_deflated(xades.SIGNATURES_ENTRY, signatures)
+        writer.add_deflated(_META_MANIFEST, _oasis_manifest(signed))
+        writer.close()
+
+    def build(
+        self, key: PrivateKey, *, signing_time: datetime, limits: Limits = DEFAULT_LIMITS
+    ) -> bytes:
+        """The signed package as bytes (see :meth:`write`)."""
+        sink = io.BytesIO()
+        self.write(sink, key, signing_time=signing_time, limits=limits)
+        return sink.getvalue()
+
+
+def _manifest_entry(document: Document) -> ManifestDocument:
+    metadata = document.metadata
+    return ManifestDocument(
+        href=document.name,
+        mime=document.mime,
+        title=document.title,
+        title_lang=document.title_lang,
+        data=MetadataFile(href=metadata.name, mime=metadata.mime) if metadata else None,
+    )
+
+
+def _oasis_manifest(files: list[xades.SignedFile]) -> bytes:
+    """META-INF/manifest.xml (OpenDocument manifest), as integrasjonspunkt writes it (dpi.md 3.1)."""
+    m = ns.ODF_MANIFEST
+    root = etree.Element(f"{{{m}}}manifest", nsmap={"ns1": m})
+    etree.SubElement(
+        root,
+        f"{{{m}}}file-entry",
+        {f"{{{m}}}full-path": "/", f"{{{m}}}media-type": ASIC_E_MIME_TYPE},
+    )
+    for file in files:
+        etree.SubElement(
+            root,
+            f"{{{m}}}file-entry",
+            {f"{{{m}}}full-path": file.name, f"{{{m}}}media-type": file.mime},
+        )
+    etree.indent(root, space="    ")
+    return (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        + etree.tostring(root, encoding="UTF-8")
+        + b"\n"
+    )
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackageDocument:
+    """A verified file of the package: name, MIME type (from the manifest), size and digest."""
+
+    name: str
+    mime: str
+    title: str | None
+    content: bytes = field(repr=False)
+    metadata: PackageDocument | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    @property
+    def sha256(self) -> str:
+        """Lowercase hex SHA-256 of the content."""
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifiedPackage:
+    """What :func:`read_package` verified."""
+
+    manifest: SdpManifest
+    main: PackageDocument
+    attachments: tuple[PackageDocument, ...]
+    signer: x509.Certificate
+    #: The other certificates the signature carried (intermediates, root).
+    chain: tuple[x509.Certificate, ...]
+    #: The signing time the signer claims (XAdES SigningTime).
+    signing_time: datetime
+    #: The trust decision: the validated path, or None when no trust policy was given.
+    validated: ValidatedCertificate | None
+
+    @property
+    def sender(self) -> ParticipantId:
+        return self.manifest.sender.organisation
+
+    @property
+    def mailbox(self) -> str | None:
+        return self.manifest.recipient.mailbox_address if self.manifest.recipient else None
+
+
+def _fail(message: str, rule: str) -> PackageError:
+    return PackageError(message, rule=f"asic:{rule}")
+
+
+def _document(
+    entry: ManifestDocument, entries: Mapping[str, bytes], signed: Mapping[str, str]
+) -> PackageDocument:
+    metadata = None
+    if entry.data is not None:
+        metadata = PackageDocument(
+            name=entry.data.href, mime=entry.data.mime, title=None, content=entries[entry.data.href]
+        )
+    declared = signed.get(entry.href, "")
+    if declared and declared != entry.mime:
+        raise _fail(
+            f"{entry.href}: manifest.xml says {entry.mime}, the signature says {declared}",
+            "mime-mismatch",
+        )
+    return PackageDocument(
+        name=entry.href,
+        mime=entry.mime,
+        title=entry.title,
+        content=entries[entry.href],
+        metadata=metadata,
+    )
+
+
+def read_package(
+    data: bytes,
+    *,
+    trust: TrustPolicy | None = None,
+    at: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> VerifiedPackage:
+    """Check and verify a decrypted document package (the ASiC-E zip).
+
+    ``trust``: validate the signer's certificate (with the chain the signature carries) at
+    ``at`` (default now); without it only the cryptography is checked. Raises
+    :class:`~.container.PackageError` (zip, manifest, entry rules),
+    :class:`~peppol_dpi.errors.SignatureError` (signature, digests) or
+    :class:`~peppol_dpi.errors.CertificateError` (trust).
+    """
+    entries = read_zip(data, limits=limits)
+    if _MANIFEST not in entries:
+        raise _fail("the package has no manifest.xml", "missing-entry")
+    if xades.SIGNATURES_ENTRY not in entries:
+        raise _fail(f"the package has no {xades.SIGNATURES_ENTRY}", "missing-entry")
+    manifest = SdpManifest.parse(entries[_MANIFEST], limits=limits)
+    named = [_MANIFEST]
+    for document in manifest.documents:
+        named.append(document.href)
+        if document.data is not None:
+            named.append(document.data.href)
+    unsafe = [n for n in named[1:] if "/" in n or n in _RESERVED]
+    if unsafe:  # DPI packages are flat: documents are plain file names (dpi.md 3.1)
+        raise _fail(f"manifest.xml names unsafe document paths: {unsafe}", "unsafe-name")
+    if len({n.casefold() for n in named}) != len(named):
+        raise _fail("manifest.xml names a file more than once", "duplicate-entry")
+    missing = [n for n in named if n not in entries]
+    if missing:
+        raise _fail(f"files named in manifest.xml are missing: {missing}", "missing-entry")
+    # ETSI TS 102 918: only mimetype, the data files and META-INF content; DOCS: one signature file.
+    allowed = {"mimetype", xades.SIGNATURES_ENTRY, _META_MANIFEST, *named}
+    extra = [n for n in entries if n not in allowed]
+    if extra:
+        raise _fail(f"the package holds files manifest.xml does not name: {extra}", "extra-entry")
+
+    verified = xades.verify_signatures(entries[xades.SIGNATURES_ENTRY], entries, limits=limits)
+    unsigned = sorted(set(named) - set(verified.files))
+    if unsigned or set(verified.files) - set(named):
+        raise _fail(
+            f"the signature must cover exactly the package's files; not signed: {unsigned}",
+            "unsigned-entry",
+        )
+    validated = (
+        trust.validate(verified.signer, chain=verified.chain, at=at) if trust is not None else None
+    )
+    return VerifiedPackage(
+        manifest=manifest,
+        main=_document(manifest.main, entries, verified.files),
+        attachments=tuple(_document(a, entries, verified.files) for a in manifest.attachments),
+        signer=verified.signer,
+        chain=verified.chain,
+        signing_time=verified.signing_time,
+        validated=validated,
+    )

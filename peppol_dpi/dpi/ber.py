@@ -1,0 +1,152 @@
+"""Just enough ASN.1 BER to stream a CMS EnvelopedData (X.690 8.1, 8.7, 10.1).
+
+BouncyCastle's streaming generator, which Digdir's integrasjonspunkt uses, writes CMS with
+indefinite lengths and the encrypted content cut into 1000-byte OCTET STRING segments
+(dpi.md 3.4). asn1crypto loads whole structures into memory; for a 50 MB package the outer
+layers are walked here instead, one header at a time, and only the small inner structures
+(recipient infos, algorithm identifiers) are handed to asn1crypto.
+
+Every malformation raises :class:`BerError`; callers translate it into their own error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+__all__ = [
+    "END_OF_CONTENTS",
+    "BerError",
+    "Header",
+    "StreamReader",
+    "definite_header",
+]
+
+#: The end-of-contents octets closing an indefinite-length value (X.690 8.1.5).
+END_OF_CONTENTS = b"\x00\x00"
+
+_CONSTRUCTED = 0x20
+_MAX_LENGTH_OCTETS = 8
+_MAX_DEPTH = 16
+
+
+class BerError(Exception):
+    """The bytes are not the BER the caller expected."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Header:
+    """One identifier + length: ``tag`` is the whole first identifier octet (low-tag form)."""
+
+    tag: int
+    length: int | None  # None = indefinite
+    raw: bytes
+
+    @property
+    def constructed(self) -> bool:
+        return bool(self.tag & _CONSTRUCTED)
+
+
+def definite_header(tag: int, length: int) -> bytes:
+    """The DER identifier and length octets for a value of ``length`` bytes (X.690 10.1)."""
+    if length < 0x80:
+        return bytes((tag, length))
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(octets))) + octets
+
+
+class StreamReader:
+    """Reads BER headers and values from a binary stream, counting the bytes consumed."""
+
+    def __init__(self, stream: BinaryIO, *, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self.position = 0
+
+    def read(self, n: int) -> bytes:
+        if self.position + n > self._limit:
+            raise BerError("value runs past the size limit")
+        data = self._stream.read(n)
+        if len(data) != n:
+            raise BerError("truncated")
+        self.position += n
+        return data
+
+    def at_end(self) -> bool:
+        """True when the stream has nothing left (no trailing bytes after the value)."""
+        return self._stream.read(1) == b""
+
+    def header(self) -> Header:
+        first = self.read(1)
+        tag = first[0]
+        if tag & 0x1F == 0x1F:
+            raise BerError("high-tag-number form is not used in CMS")
+        length_octet = self.read(1)
+        n = length_octet[0]
+        if n < 0x80:
+            return Header(tag=tag, length=n, raw=first + length_octet)
+        if n == 0x80:
+            if not tag & _CONSTRUCTED:
+                raise BerError("indefinite length on a primitive value")
+            return Header(tag=tag, length=None, raw=first + length_octet)
+        count = n & 0x7F
+        if count > _MAX_LENGTH_OCTETS:
+            raise BerError("length too large")
+        octets = self.read(count)
+        return Header(
+            tag=tag, length=int.from_bytes(octets, "big"), raw=first + length_octet + octets
+        )
+
+    def expect(self, tag: int) -> Header:
+        header = self.header()
+        if header.tag != tag:
+            raise BerError(f"expected tag 0x{tag:02x}, found 0x{header.tag:02x}")
+        return header
+
+    def element(self, header: Header, *, max_bytes: int, depth: int = 0) -> bytes:
+        """The whole encoding of the value whose header was just read (for asn1crypto)."""
+        if header.length is not None:
+            if header.length > max_bytes:
+                raise BerError("structure too large")
+            return header.raw + self.read(header.length)
+        if depth > _MAX_DEPTH:
+            raise BerError("nested too deeply")
+        parts = [header.raw]
+        size = 0
+        while True:
+            inner = self.header()
+            if inner.tag == 0 and inner.length == 0:
+                parts.append(END_OF_CONTENTS)
+                return b"".join(parts)
+            encoded = self.element(inner, max_bytes=max_bytes - size, depth=depth + 1)
+            size += len(encoded)
+            parts.append(encoded)
+
+    def end_of_contents(self) -> None:
+        if self.read(2) != END_OF_CONTENTS:
+            raise BerError("expected end-of-contents octets")
+
+    def octet_segments(self, header: Header, *, chunk: int, depth: int = 0) -> Iterator[bytes]:
+        """The content bytes of an OCTET STRING (primitive or constructed, X.690 8.7), in pieces."""
+        if not header.constructed:
+            remaining = header.length or 0
+            while remaining:
+                piece = self.read(min(chunk, remaining))
+                remaining -= len(piece)
+                yield piece
+            return
+        if depth > _MAX_DEPTH:
+            raise BerError("nested too deeply")
+        end = None if header.length is None else self.position + header.length
+        while True:
+            if end is not None and self.position == end:
+                return
+            inner = self.header()
+            if end is None and inner.tag == 0 and inner.length == 0:
+                return
+            if inner.tag & ~_CONSTRUCTED != 0x04:
+                raise BerError("a constructed OCTET STRING may hold only OCTET STRING segments")
+            yield from self.octet_segments(inner, chunk=chunk, depth=depth + 1)
+            if end is not None and self.position > end:
+                raise BerError("segment runs past its enclosing value")

@@ -1,0 +1,535 @@
+"""The ASiC-E document package: Digdir's samples, what we write, independent verifiers, bad input."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import shutil
+import struct
+import zipfile
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pki
+import pytest
+import xmlsec
+from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from peppol_dpi import xmldsig
+from peppol_dpi.dpi import xades
+from peppol_dpi.dpi.asic import AsicBuilder, Document, read_package
+from peppol_dpi.dpi.container import PackageError, read_zip
+from peppol_dpi.dpi.manifest import SdpManifest
+from peppol_dpi.errors import (
+    CertificateError,
+    InputError,
+    SignatureError,
+    UsageError,
+    XmlSecurityError,
+)
+from peppol_dpi.ids import ParticipantId
+from peppol_dpi.keys import LocalPrivateKey
+from peppol_dpi.limits import Limits
+from peppol_dpi.trust import RevocationMode, TrustPolicy
+from peppol_dpi.xmlparse import parse_xml
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+SENDER = ParticipantId.norwegian("991825827")
+
+
+@pytest.fixture(scope="module")
+def samples(shared: Path) -> Path:
+    return shared / "dpi" / "digdir-samples"
+
+
+@pytest.fixture(scope="module")
+def signer() -> LocalPrivateKey:
+    return pki.business_key("sender")
+
+
+def _builder(*attachments: Document) -> AsicBuilder:
+    builder = (
+        AsicBuilder()
+        .sender(SENDER, sender_identifier="991825827:avsenderid")
+        .mailbox("ola.nordmann#9YDT")
+        .main_document(Document(name="vedtak.pdf", content=b"%PDF-1.4 vedtak", title="Vedtak"))
+    )
+    for attachment in attachments:
+        builder = builder.add_attachment(attachment)
+    return builder
+
+
+@pytest.fixture(scope="module")
+def package(signer: LocalPrivateKey) -> bytes:
+    return _builder(
+        Document(name="vedlegg.txt", content=b"Vedlegg\n"),
+        Document(name="Bilde av kvittering.png", content=os.urandom(70_000)),
+    ).build(signer, signing_time=NOW)
+
+
+def _rezip(
+    entries: list[tuple[str, bytes]],
+    *,
+    stored: frozenset[str] = frozenset({"mimetype"}),
+    extra: dict[str, bytes] | None = None,
+) -> bytes:
+    """Our entries zipped again by Python's zipfile, with what a test wants changed."""
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w") as archive:
+        for name, content in entries:
+            info = zipfile.ZipInfo(name, date_time=(2026, 3, 1, 12, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
+            info.extra = (extra or {}).get(name, b"")
+            archive.writestr(info, content)
+    return sink.getvalue()
+
+
+def _entries(package: bytes) -> list[tuple[str, bytes]]:
+    return list(read_zip(package).items())
+
+
+def _replace_entry(package: bytes, name: str, content: bytes) -> bytes:
+    return _rezip([(n, content if n == name else c) for n, c in _entries(package)])
+
+
+# -- Digdir's samples ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["digital", "utskrift"])
+def test_every_sample_verifies_and_chains_to_its_root_when_it_was_signed(
+    samples: Path, name: str
+) -> None:
+    data = (samples / f"{name}-dokumentpakke.zip").read_bytes()
+    unchecked = read_package(data)
+    root = unchecked.chain[-1]
+    trust = TrustPolicy(anchors=(root,), revocation=RevocationMode.OFF)
+    verified = read_package(data, trust=trust, at=unchecked.signing_time)
+    assert verified.validated is not None and verified.validated.anchor == root
+    assert verified.sender == SENDER
+    assert verified.signer.not_valid_before_utc < verified.signing_time
+    main = verified.main
+    assert main.name == {"digital": "Test.txt", "utskrift": "my.pdf"}[name]
+    assert main.mime == {"digital": "text/plain", "utskrift": "application/pdf"}[name]
+    assert verified.mailbox == {"digital": "0000487204", "utskrift": None}[name]
+    assert main.size == len(read_zip(data)[main.name])
+    with pytest.raises(CertificateError) as caught:  # the signer's certificate has expired by now
+        read_package(data, trust=trust)
+    assert caught.value.rule == "cert:expired"
+
+
+def test_sample_manifests_round_trip_byte_for_byte(samples: Path) -> None:
+    for path in samples.glob("*-dokumentpakke.zip"):
+        manifest = read_zip(path.read_bytes())["manifest.xml"]
+        assert SdpManifest.parse(manifest).to_xml() == manifest
+
+
+def test_we_write_the_digital_sample_s_manifests_byte_for_byte(
+    samples: Path, signer: LocalPrivateKey
+) -> None:
+    built = (
+        AsicBuilder()
+        .sender(SENDER)
+        .mailbox("0000487204")
+        .main_document(Document(name="Test.txt", content=b"Test", title="Test.txt"))
+        .build(signer, signing_time=NOW)
+    )
+    ours, theirs = read_zip(built), read_zip((samples / "digital-dokumentpakke.zip").read_bytes())
+    assert list(ours) == list(theirs)  # entry order as integrasjonspunkt writes it
+    for name in ("mimetype", "manifest.xml", "Test.txt", "META-INF/manifest.xml"):
+        assert ours[name] == theirs[name], name
+
+
+# -- what we write ---------------------------------------------------------------------------------
+
+
+def test_round_trip_reports_what_was_verified(package: bytes) -> None:
+    verified = read_package(package, trust=pki.business_trust(), at=NOW)
+    assert verified.validated is not None
+    assert verified.signer == pki.business_key("sender").certificate
+    assert verified.signing_time == NOW.replace(microsecond=250_000)
+    assert verified.sender == SENDER and verified.mailbox == "ola.nordmann#9YDT"
+    assert verified.manifest.sender.sender_identifier == "991825827:avsenderid"
+    assert [(d.name, d.mime, d.title) for d in (verified.main, *verified.attachments)] == [
+        ("vedtak.pdf", "application/pdf", "Vedtak"),
+        ("vedlegg.txt", "text/plain", None),
+        ("Bilde av kvittering.png", "image/png", None),
+    ]
+    assert verified.attachments[0].size == 8
+    assert verified.attachments[0].sha256 == hashlib.sha256(b"Vedlegg\n").hexdigest()
+
+
+def test_zip_layout(package: bytes) -> None:
+    # mimetype first, stored, sizes in the local header, no extra field (ETSI TS 102 918 A.1)
+    signature, _, flags, method = struct.unpack("<IHHH", package[:10])
+    name_length, extra_length = struct.unpack("<HH", package[26:30])
+    assert (signature, method, flags & 0x08, extra_length) == (0x04034B50, 0, 0, 0)
+    assert package[30 : 30 + name_length + 31] == b"mimetypeapplication/vnd.etsi.asic-e+zip"
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        infos = archive.infolist()
+        assert archive.comment == b"mimetype=application/vnd.etsi.asic-e+zip"
+    assert [i.filename for i in infos] == [
+        "mimetype",
+        "manifest.xml",
+        "vedtak.pdf",
+        "vedlegg.txt",
+        "Bilde av kvittering.png",
+        "META-INF/signatures.xml",
+        "META-INF/manifest.xml",
+    ]
+    assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in infos[1:])
+    assert all(i.flag_bits & 0x08 for i in infos[1:])  # data descriptors: written as a stream
+    assert infos[0].date_time == (2026, 3, 1, 12, 0, 0)
+
+
+def test_signature_layout(package: bytes) -> None:
+    root = parse_xml(read_zip(package)["META-INF/signatures.xml"])
+    ds, xa = f"{{{xmldsig.ns.DS}}}", f"{{{xmldsig.ns.XADES}}}"
+    assert root.tag == "{http://uri.etsi.org/02918/v1.2.1#}XAdESSignatures"
+    signature = root[0]
+    assert signature.prefix is None and signature.get("Id") == "Signature"
+    signed_info = signature.find(f"{ds}SignedInfo")
+    assert signed_info is not None
+    assert signed_info[0].get("Algorithm") == "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    references = signed_info.findall(f"{ds}Reference")
+    assert [(r.get("Id"), r.get("URI")) for r in references] == [
+        ("ID_0", "manifest.xml"),
+        ("ID_1", "vedtak.pdf"),
+        ("ID_2", "vedlegg.txt"),
+        ("ID_3", "Bilde+av+kvittering.png"),  # java.net.URLEncoder, as commons-asic
+        (None, "#SignedProperties"),
+    ]
+    assert all(r.find(f"{ds}Transforms") is None for r in references[:-1])
+    assert references[-1].get("Type") == "http://uri.etsi.org/01903#SignedProperties"
+    assert len(xmldsig.certificates_in(signature)) == 3  # leaf, business CA, root
+    properties = signature.find(f"{ds}Object/{xa}QualifyingProperties/{xa}SignedProperties")
+    assert properties is not None
+    cert = properties.find(f".//{xa}SigningCertificate/{xa}Cert")
+    assert cert is not None and cert.find(f"{xa}CertDigest/{ds}DigestMethod") is not None
+    formats = properties.findall(f".//{xa}DataObjectFormat")
+    assert [(f.get("ObjectReference"), f.findtext(f"{xa}MimeType")) for f in formats][:2] == [
+        ("#ID_0", "application/xml"),
+        ("#ID_1", "application/pdf"),
+    ]
+
+
+def test_java_url_encoding() -> None:
+    assert xades.java_url_encode("Vedtak om støtte (1).pdf") == "Vedtak+om+st%C3%B8tte+%281%29.pdf"
+    assert xades.java_url_encode("a-b_c.d*e~f") == "a-b_c.d*e%7Ef"
+
+
+def _libxmlsec_verifies(
+    entries: dict[str, bytes], directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libxmlsec1 (python-xmlsec) verifies signatures.xml, reading the files from disk."""
+    directory.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(directory)  # libxmlsec1 opens file references relative to the cwd
+    for name, content in entries.items():
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    root = etree.fromstring(entries["META-INF/signatures.xml"])
+    xmlsec.tree.add_ids(root, ["Id"])
+    context = xmlsec.SignatureContext()
+    leaf = xmldsig.certificates_in(root[0])[0]
+    context.key = xmlsec.Key.from_memory(
+        leaf.public_bytes(Encoding.PEM), xmlsec.constants.KeyDataFormatCertPem
+    )
+    context.verify(root[0])
+
+
+def test_libxmlsec1_verifies_our_signature_and_the_samples(
+    signer: LocalPrivateKey, samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # signxml's XAdESVerifier cannot be the oracle here: it canonicalizes SignedInfo with lxml's
+    # subtree C14N (dpi.md 9.4) and so rejects Digdir's own samples as well.
+    built = _builder(Document(name="vedlegg.txt", content=b"hei")).build(signer, signing_time=NOW)
+    entries = dict(read_zip(built))
+    _libxmlsec_verifies(entries, tmp_path / "ours", monkeypatch)
+    for path in samples.glob("*-dokumentpakke.zip"):
+        _libxmlsec_verifies(dict(read_zip(path.read_bytes())), tmp_path / path.stem, monkeypatch)
+    entries["vedlegg.txt"] = b"hallo"
+    with pytest.raises(xmlsec.Error):
+        _libxmlsec_verifies(entries, tmp_path / "tampered", monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def manifest_schema(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
+    # sdp-felles.xsd imports w3/xmldsig-core-schema.xsd relative to itself: lay the official
+    # files out that way in a temporary folder (never copied into the project).
+    folder = tmp_path_factory.mktemp("xsd")
+    for name in ("sdp-manifest.xsd", "sdp-felles.xsd"):
+        shutil.copy(shared / "xsd" / "dpi" / name, folder / name)
+    shutil.copytree(shared / "xsd" / "w3", folder / "w3")
+    return etree.XMLSchema(etree.parse(str(folder / "sdp-manifest.xsd")))
+
+
+def test_our_manifest_validates_against_the_official_xsd(
+    package: bytes, manifest_schema: etree.XMLSchema, signer: LocalPrivateKey
+) -> None:
+    manifest = read_zip(package)["manifest.xml"]
+    assert manifest_schema.validate(etree.fromstring(manifest)), manifest_schema.error_log
+    printed = (
+        AsicBuilder()
+        .sender(SENDER, invoice_reference="faktura-1")
+        .main_document(Document(name="brev.pdf", content=b"%PDF", title="Brev", title_lang="NO"))
+        .build(signer, signing_time=NOW)
+    )
+    assert manifest_schema.validate(etree.fromstring(read_zip(printed)["manifest.xml"]))
+    broken = manifest.replace(b"<avsender>", b"<avsender><x/>")
+    assert not manifest_schema.validate(etree.fromstring(broken))
+
+
+# -- the builder ---------------------------------------------------------------------------------
+
+
+def test_builder_is_immutable_and_refuses_setting_twice() -> None:
+    empty = AsicBuilder()
+    with_sender = empty.sender(SENDER)
+    assert empty != with_sender and empty == AsicBuilder()
+    with pytest.raises(UsageError):
+        with_sender.sender(SENDER)
+    with pytest.raises(UsageError):
+        empty.mailbox("a").mailbox("b")
+    document = Document(name="brev.pdf", content=b"x")
+    with pytest.raises(UsageError):
+        empty.main_document(document).main_document(document)
+    with pytest.raises(UsageError):
+        empty.certificate_chain(()).certificate_chain(())
+
+
+def test_at_most_200_attachments() -> None:
+    builder = AsicBuilder()
+    for n in range(200):
+        builder = builder.add_attachment(Document(name=f"v{n:03}.txt", content=b""))
+    with pytest.raises(UsageError):
+        builder.add_attachment(Document(name="v200.txt", content=b""))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: replace(b, _sender=None),  # no sender
+        lambda b: replace(b, _main=None),  # no main document
+        lambda b: b.add_attachment(Document(name="VEDTAK.PDF", content=b"x")),  # duplicate name
+        lambda b: b.add_attachment(Document(name="run.exe", content=b"x", mime="x-exe/x")),
+    ],
+)
+def test_build_validates(
+    change: Callable[[AsicBuilder], AsicBuilder], signer: LocalPrivateKey
+) -> None:
+    with pytest.raises(UsageError):
+        change(_builder()).build(signer, signing_time=NOW)
+
+
+@pytest.mark.parametrize(
+    "name", ["../vedtak.pdf", "/etc/passwd", "a\\b.pdf", "dir/file.pdf", "manifest.xml", "a.x"]
+)
+def test_unsafe_or_reserved_document_names(name: str) -> None:
+    with pytest.raises(UsageError):
+        Document(name=name, content=b"x", mime="application/pdf")
+
+
+def test_unknown_extension_needs_a_mime_type() -> None:
+    with pytest.raises(UsageError):
+        Document(name="program.exe", content=b"x")
+    assert Document(name="BREV.PDF", content=b"x").mime == "application/pdf"
+
+
+def test_size_limit_and_naive_time(signer: LocalPrivateKey) -> None:
+    with pytest.raises(UsageError):
+        _builder().build(signer, signing_time=NOW, limits=Limits(max_dpi_package_bytes=10))
+    with pytest.raises(UsageError):
+        _builder().build(signer, signing_time=datetime(2026, 1, 1))
+
+
+# -- the reader: bad input -------------------------------------------------------------------------
+
+
+def _refused(data: bytes, rule: str, error: type[Exception] = PackageError, **kwargs: object):  # type: ignore[no-untyped-def]
+    with pytest.raises(error) as caught:
+        read_package(data, **kwargs)  # type: ignore[arg-type]
+    assert caught.value.rule == rule, str(caught.value)  # type: ignore[attr-defined]
+    return caught.value
+
+
+def test_tampered_document_and_manifest(package: bytes) -> None:
+    _refused(
+        _replace_entry(package, "vedlegg.txt", b"Vedlegg!\n"),
+        "dsig:digest-mismatch",
+        SignatureError,
+    )
+    manifest = read_zip(package)["manifest.xml"]
+    _refused(
+        _replace_entry(package, "manifest.xml", manifest.replace(b"9YDT", b"9YDX")),
+        "dsig:digest-mismatch",
+        SignatureError,
+    )
+
+
+def test_missing_and_extra_entries(package: bytes) -> None:
+    entries = _entries(package)
+    _refused(_rezip([e for e in entries if e[0] != "vedlegg.txt"]), "asic:missing-entry")
+    _refused(_rezip([e for e in entries if e[0] != "manifest.xml"]), "asic:missing-entry")
+    _refused(
+        _rezip([e for e in entries if e[0] != "META-INF/signatures.xml"]), "asic:missing-entry"
+    )
+    _refused(_rezip([*entries, ("extra.txt", b"x")]), "asic:extra-entry")
+    _refused(_rezip([*entries, ("META-INF/signatures2.xml", b"<x/>")]), "asic:extra-entry")
+    # Without META-INF/manifest.xml (the old SDP client and NAV omit it): still valid.
+    assert read_package(_rezip([e for e in entries if e[0] != "META-INF/manifest.xml"]))
+
+
+def test_duplicate_entries(package: bytes) -> None:
+    entries = _entries(package)
+    with pytest.warns(UserWarning):
+        twice = _rezip([*entries, ("vedlegg.txt", b"other")])
+    _refused(twice, "asic:duplicate-entry")
+    _refused(_rezip([*entries, ("VEDLEGG.TXT", b"other")]), "asic:duplicate-entry")
+
+
+@pytest.mark.parametrize("name", ["../evil.txt", "/etc/evil", "a\\..\\evil", "C:evil", "a//b"])
+def test_unsafe_entry_names(package: bytes, name: str) -> None:
+    _refused(_rezip([*_entries(package), (name, b"x")]), "asic:unsafe-name")
+
+
+def test_mimetype_rules(package: bytes) -> None:
+    entries = _entries(package)
+    _refused(_rezip(entries[1:] + entries[:1]), "asic:mimetype-first")
+    _refused(_rezip(entries, stored=frozenset()), "asic:mimetype-compressed")
+    _refused(_rezip(entries, extra={"mimetype": b"\xfe\xca\x00\x00"}), "asic:mimetype-extra-field")
+    _refused(_replace_entry(package, "mimetype", b"application/zip"), "asic:mimetype")
+
+
+def test_zip_bombs(signer: LocalPrivateKey) -> None:
+    lines = b"".join(b"linje %d\n" % n for n in range(200_000))  # 2 MB, compresses ~4:1
+    package = _builder(Document(name="linjer.txt", content=lines)).build(signer, signing_time=NOW)
+    assert read_package(package).attachments[0].size == len(lines)
+    _refused(package, "asic:compression-ratio", limits=Limits(max_compression_ratio=2))
+    _refused(package, "asic:too-large", limits=Limits(max_package_bytes=1_000_000))
+    _refused(package, "asic:too-many-entries", limits=Limits(max_zip_entries=4))
+
+
+def test_declared_size_smaller_than_actual(package: bytes) -> None:
+    data = bytearray(_rezip(_entries(package)))
+    first = data.index(b"PK\x01\x02")  # central directory: mimetype
+    second = data.index(b"PK\x01\x02", first + 4)  # manifest.xml, deflated
+    struct.pack_into("<I", data, second + 24, 5)  # its uncompressed size says 5 bytes
+    _refused(bytes(data), "asic:corrupt-entry")
+
+
+def test_overlapping_entries(package: bytes) -> None:
+    data = bytearray(_rezip(_entries(package)))
+    first = data.index(b"PK\x01\x02")
+    second = data.index(b"PK\x01\x02", first + 4)
+    third = data.index(b"PK\x01\x02", second + 4)
+    # The third entry's local header offset is made to point at the second entry.
+    struct.pack_into("<I", data, third + 42, struct.unpack_from("<I", data, second + 42)[0])
+    _refused(bytes(data), "asic:overlapping-entries")
+
+
+def test_not_a_zip() -> None:
+    _refused(b"PK\x03\x04 this is no zip", "asic:not-a-zip")
+    _refused(b"", "asic:not-a-zip")
+
+
+def test_signer_certificate_swapped(package: bytes) -> None:
+    signatures = read_zip(package)["META-INF/signatures.xml"]
+    ours = pki.business_key("sender").certificate.public_bytes(Encoding.DER)
+    other = pki.business_key("eboks").certificate.public_bytes(Encoding.DER)
+    swapped = signatures.replace(base64.b64encode(ours), base64.b64encode(other))
+    _refused(
+        _replace_entry(package, "META-INF/signatures.xml", swapped),
+        "xades:signing-certificate",
+        SignatureError,
+    )
+
+
+def test_a_file_the_signature_does_not_cover(package: bytes, signer: LocalPrivateKey) -> None:
+    entries = dict(read_zip(package))
+    partial = xades.sign_files(
+        [
+            xades.SignedFile(name=n, mime="x/y", content=entries[n])
+            for n in ("manifest.xml", "vedtak.pdf", "vedlegg.txt")
+        ],
+        signer,
+        signing_time=NOW,
+    )
+    _refused(_replace_entry(package, "META-INF/signatures.xml", partial), "asic:unsigned-entry")
+
+
+def test_mime_type_mismatch(package: bytes, signer: LocalPrivateKey) -> None:
+    entries = dict(read_zip(package))
+    names = ["manifest.xml", "vedtak.pdf", "vedlegg.txt", "Bilde av kvittering.png"]
+    relabelled = xades.sign_files(
+        [xades.SignedFile(name=n, mime="text/html", content=entries[n]) for n in names],
+        signer,
+        signing_time=NOW,
+    )
+    _refused(_replace_entry(package, "META-INF/signatures.xml", relabelled), "asic:mime-mismatch")
+
+
+def test_untrusted_expired_and_not_yet_valid(package: bytes) -> None:
+    _refused(package, "cert:untrusted", CertificateError, trust=pki.peppol_trust(), at=NOW)
+    _refused(
+        package,
+        "cert:not-yet-valid",
+        CertificateError,
+        trust=pki.business_trust(),
+        at=datetime(2023, 1, 1, tzinfo=UTC),
+    )
+    expired = pki.expired_key()
+    signed = _builder().build(expired, signing_time=expired.certificate.not_valid_before_utc)
+    _refused(signed, "cert:expired", CertificateError, trust=pki.peppol_trust(), at=NOW)
+    assert read_package(signed).validated is None  # cryptography alone is fine
+
+
+def test_manifest_that_is_not_sdp(package: bytes, signer: LocalPrivateKey) -> None:
+    bad = b'<?xml version="1.0"?><manifest xmlns="urn:other"/>'
+    entries = dict(read_zip(package))
+    entries["manifest.xml"] = bad
+    _refused(_rezip(list(entries.items())), "asic:manifest")
+    doctype = b'<!DOCTYPE x [<!ENTITY a "b">]><manifest/>'
+    entries["manifest.xml"] = doctype
+    _refused(_rezip(list(entries.items())), "xml:dtd-forbidden", XmlSecurityError)
+
+
+def test_signing_time_is_recent(package: bytes) -> None:
+    verified = read_package(package)
+    assert abs(verified.signing_time - NOW) < timedelta(seconds=1)
+
+
+def test_a_declared_size_beyond_the_limit_is_refused_before_inflating(package: bytes) -> None:
+    data = bytearray(_rezip(_entries(package)))
+    first = data.index(b"PK\x01\x02")
+    second = data.index(b"PK\x01\x02", first + 4)
+    struct.pack_into("<I", data, second + 24, 0xFFFFFFF0)  # claims almost 4 GiB
+    _refused(bytes(data), "asic:too-large")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_damaged_zips_only_ever_raise_input_errors(data: st.DataObject) -> None:
+    package = bytearray(_FUZZ_PACKAGE)
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(package) - 1))
+        package[position] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(1, len(package)))
+    try:
+        read_package(bytes(package[:cut]))
+    except InputError:
+        return
+
+
+_FUZZ_PACKAGE = (
+    AsicBuilder()
+    .sender(SENDER)
+    .main_document(Document(name="brev.txt", content=b"Hei"))
+    .build(pki.business_key("sender"), signing_time=NOW)
+)
