@@ -8,6 +8,7 @@ signatures are real RS256.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,11 @@ from transport_doubles import (
 )
 from transport_harness import Keys, Sender, corner2, corner3, wait_for
 
+from peppol_dpi.errors import EbmsError, InputError, RemoteError, TransportError
+from peppol_dpi.transport.http import Response, wsgi_app
+from peppol_dpi.transport.server import WsgiServer
 from peppol_dpi.transport.wire import WireMessage
+from peppol_dpi.transport.worker import RetryPolicy, is_retryable
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +204,60 @@ def test_unknown_receiver_fails_with_reason(keys, tmp_path, corner4):
     finally:
         c2.stop()
         c3.stop()
+
+
+def test_garbage_answer_is_retried_and_error_signals_by_category(keys, tmp_path, corner4):
+    c2, c3, to_c3 = _network(keys, tmp_path, corner4)
+    answers = ["garbage", "error:EBMS:0202", "forward"]
+
+    def flaky(request):
+        kind = answers.pop(0) if answers else "forward"
+        if kind == "garbage":
+            return Response(
+                status=200, headers=(("Content-Type", "text/html"),), body=b"<html>proxy</html>"
+            )
+        if kind.startswith("error:"):
+            body = json.dumps({"error": kind[6:], "detail": "try later"}).encode()
+            return Response(status=200, headers=(("Content-Type", "application/json"),), body=body)
+        answer = requests.post(
+            c3.as4_url, data=request.body, headers={"Content-Type": "application/json"}, timeout=10
+        )
+        return Response(
+            status=answer.status_code,
+            headers=(("Content-Type", "application/json"),),
+            body=answer.content,
+        )
+
+    proxy = WsgiServer(wsgi_app(flaky, max_body=1 << 20))
+    proxy.start()
+    to_c3.urls[f"0192:{MAILBOX_ORG}"] = proxy.url + "/as4"
+    try:
+        sender = Sender(keys, c2.url)
+        _, message_id = sender.post()
+        wait_for(
+            lambda: sender.statuses(message_id)[-1] == "SENDT", what="SENDT after garbage and 0202"
+        )
+        assert not answers
+        wait_for(lambda: message_id in corner4.delivered, what="delivery")
+        assert corner4.posts[message_id] == 1
+        # a Content-category error is final
+        answers.append("error:EBMS:0004")
+        _, failing = sender.post()
+        wait_for(lambda: sender.statuses(failing)[-1] == "FEILET", what="FEILET on EBMS:0004")
+    finally:
+        proxy.stop()
+        c2.stop()
+        c3.stop()
+
+
+def test_retry_classification():
+    assert is_retryable(TransportError("refused"))
+    assert is_retryable(RemoteError("x", rule="r", ebms_code=EbmsError.CONNECTION_FAILURE))
+    assert is_retryable(RemoteError("x", rule="r", ebms_code=EbmsError.DELIVERY_FAILURE))
+    assert not is_retryable(RemoteError("x", rule="r", ebms_code=EbmsError.DECOMPRESSION_FAILURE))
+    assert not is_retryable(RemoteError("x", rule="r", ebms_code=EbmsError.FAILED_AUTHENTICATION))
+    assert not is_retryable(RemoteError("x", rule="r", ebms_code=EbmsError.OTHER))
+    assert is_retryable(InputError("x", rule="r", ebms_code=EbmsError.INVALID_RECEIPT))
+    assert not is_retryable(InputError("x", rule="r"))
+    policy = RetryPolicy(first_delay=timedelta(seconds=1), factor=2, max_delay=timedelta(seconds=5))
+    assert [policy.delay(n).total_seconds() for n in (1, 2, 3, 4, 10)] == [1, 2, 4, 5, 5]
