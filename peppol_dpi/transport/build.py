@@ -45,12 +45,17 @@ def _utc_now() -> datetime:
 
 
 def http_session(tls: TlsConfig) -> requests.Session:
-    """A session verifying servers with ``tls.ca_file`` (or the system CAs)."""
+    """A session verifying servers with ``tls.ca_file`` (or the system CAs).
+
+    With a CA file, the environment is not consulted: requests would otherwise let
+    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override the session's ``verify``.
+    """
     session = requests.Session()
     if not tls.verify:
         session.verify = False
     elif tls.ca_file is not None:
         session.verify = str(tls.ca_file)
+        session.trust_env = False
     return session
 
 

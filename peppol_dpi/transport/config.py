@@ -31,6 +31,7 @@ __all__ = [
     "LookupConfig",
     "RetryConfig",
     "ServerConfig",
+    "ServerTls",
     "StoreConfig",
     "TlsConfig",
     "WorkerConfig",
@@ -49,11 +50,21 @@ class TlsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServerTls:
+    """Serve HTTPS: PEM files of the server certificate, its key and (optional) CA chain."""
+
+    certificate: Path
+    key: Path
+    chain: Path | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port (tests)
     threads: int = 8
     max_request_bytes: int = 64 * MiB  # dpi.md 3.1: packages up to 50 MB, plus the JWS
+    tls: ServerTls | None = None  # None: plain HTTP (behind a TLS-terminating proxy)
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535 or self.threads < 1 or self.max_request_bytes < 1:

@@ -7,6 +7,7 @@ store and the protocol implementations of :mod:`.ports`) and return a :class:`Se
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any
 import requests
 import waitress
 
-from .config import RetryConfig, ServerConfig, WorkerConfig
+from .config import RetryConfig, ServerConfig, ServerTls, WorkerConfig
 from .corner2 import Corner2Api, TokenVerifier
 from .corner3 import Corner3Receipts, delivery_sink, receipt_sink
 from .http import Request, Response, Router, wsgi_app
@@ -33,38 +34,62 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class WsgiServer:
-    """A waitress server on ``host:port`` (port 0: a free one), run in a daemon thread."""
+    """A WSGI server on ``host:port`` (port 0: a free one), run in a daemon thread.
+
+    Plain HTTP is served by waitress. With ``tls`` (certificate, key and optional chain files)
+    the same application is served over HTTPS by cheroot (CherryPy's production server; waitress
+    does not speak TLS), TLS 1.2 or newer.
+    """
 
     def __init__(
-        self, app: WsgiApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8
+        self,
+        app: WsgiApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+        tls: ServerTls | None = None,
     ) -> None:
-        self._server: Any = waitress.create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="peppol-dpi",
-            clear_untrusted_proxy_headers=True,
-        )
         self.host = host
-        self.port: int = int(self._server.effective_port)
+        self.tls = tls
         self._thread: threading.Thread | None = None
+        if tls is None:
+            self._server: Any = waitress.create_server(
+                app,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="peppol-dpi",
+                clear_untrusted_proxy_headers=True,
+            )
+            self.port: int = int(self._server.effective_port)
+        else:
+            self._server = _tls_server(app, host, port, threads, tls)
+            self.port = int(self._server.bind_addr[1])
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.run, name=f"waitress-{self.port}", daemon=True
-        )
+        target = self._server.run if self.tls is None else self._server.serve
+        self._thread = threading.Thread(target=target, name=f"http-{self.port}", daemon=True)
         self._thread.start()
 
     def serve_forever(self) -> None:
-        self._server.run()
+        if self.tls is None:
+            self._server.run()
+        else:
+            self._server.serve()
 
     def stop(self) -> None:
         """Close the listening socket and every open connection, then end the loop."""
+        if self.tls is not None:
+            self._server.stop()
+            if self._thread is not None:
+                self._thread.join(10)
+                self._thread = None
+            return
         if self._thread is None:
             self._server.close()
             return
@@ -80,6 +105,20 @@ class WsgiServer:
             if channel is not self._server.trigger:
                 channel.close()
         self._server.close()
+
+
+def _tls_server(app: WsgiApp, host: str, port: int, threads: int, tls: ServerTls) -> Any:
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    server = wsgi.Server((host, port), app, numthreads=threads, server_name="peppol-dpi")
+    adapter = BuiltinSSLAdapter(
+        str(tls.certificate), str(tls.key), str(tls.chain) if tls.chain else None
+    )
+    adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2  # Peppol AS4: TLS 1.2+ (peppol.md 1.2)
+    server.ssl_adapter = adapter
+    server.prepare()  # binds now, so the port is known
+    return server
 
 
 class Service:
@@ -202,7 +241,9 @@ def corner2_service(
     app = wsgi_app(
         Router(routes={"/messages": api, as4_path: inbox}), max_body=server.max_request_bytes
     )
-    http = WsgiServer(app, host=server.host, port=server.port, threads=server.threads)
+    http = WsgiServer(
+        app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
+    )
     return Service(server=http, workers=senders, store=store, as4_path=as4_path)
 
 
@@ -252,7 +293,9 @@ def corner3_service(
         Router(routes={as4_path: wake_delivery, "/receipts": receipts}),
         max_body=server.max_request_bytes,
     )
-    http = WsgiServer(app, host=server.host, port=server.port, threads=server.threads)
+    http = WsgiServer(
+        app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
+    )
     return Service(server=http, workers=[*senders, *deliveries], store=store, as4_path=as4_path)
 
 
