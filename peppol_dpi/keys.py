@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from .errors import DecryptionError, InputError, UsageError
+from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
     "CertificateChain",
@@ -31,6 +33,8 @@ __all__ = [
     "RsaPadding",
     "SignatureHash",
     "certificate_matches",
+    "check_entry_count",
+    "check_key_file_size",
     "load_certificate",
     "load_certificates",
     "load_pkcs12",
@@ -125,8 +129,9 @@ class CertificateChain:
     intermediates: tuple[x509.Certificate, ...] = ()
 
 
-def load_certificates(data: bytes) -> list[x509.Certificate]:
+def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x509.Certificate]:
     """Every certificate in PEM data (several allowed) or one DER certificate."""
+    check_key_file_size(data, limits)
     try:
         if b"-----BEGIN" in data:
             certs = x509.load_pem_x509_certificates(data)
@@ -136,36 +141,43 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
         raise KeyFileError(
             f"not a PEM or DER certificate: {exc}", rule="keys:certificate"
         ) from None
+    check_entry_count(len(certs), limits)
     return certs
 
 
-def load_certificate(data: bytes) -> x509.Certificate:
+def load_certificate(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> x509.Certificate:
     """Exactly one certificate, PEM or DER."""
-    certs = load_certificates(data)
+    certs = load_certificates(data, limits=limits)
     if len(certs) != 1:
         raise KeyFileError(f"expected one certificate, found {len(certs)}", rule="keys:certificate")
     return certs[0]
 
 
-def load_private_key(data: bytes, password: bytes | None = None) -> rsa.RSAPrivateKey:
+def load_private_key(
+    data: bytes, password: bytes | None = None, *, limits: Limits = DEFAULT_LIMITS
+) -> rsa.RSAPrivateKey:
     """An RSA private key from PEM (PKCS#1 or PKCS#8, optionally encrypted) or DER."""
+    check_key_file_size(data, limits)
     try:
         if b"-----BEGIN" in data:
             key = serialization.load_pem_private_key(data, password)
         else:
             key = serialization.load_der_private_key(data, password)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyFileError(f"cannot read the private key: {exc}", rule="keys:private-key") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyFileError("only RSA private keys are supported", rule="keys:private-key")
     return key
 
 
-def load_pkcs12(data: bytes, password: bytes | None) -> LocalPrivateKey:
+def load_pkcs12(
+    data: bytes, password: bytes | None, *, limits: Limits = DEFAULT_LIMITS
+) -> LocalPrivateKey:
     """The key, certificate and chain of a PKCS#12 file."""
+    check_key_file_size(data, limits)
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyFileError(f"cannot read the PKCS#12 file: {exc}", rule="keys:pkcs12") from None
     if key is None or cert is None:
         raise KeyFileError("the PKCS#12 file holds no key with a certificate", rule="keys:pkcs12")
@@ -173,12 +185,35 @@ def load_pkcs12(data: bytes, password: bytes | None) -> LocalPrivateKey:
         raise KeyFileError("only RSA private keys are supported", rule="keys:pkcs12")
     if not certificate_matches(cert, key):
         raise KeyFileError("the certificate does not belong to the key", rule="keys:pkcs12")
+    check_entry_count(len(extra or []), limits)
     return LocalPrivateKey(key=key, certificate=cert, chain=_chain_without(cert, extra or []))
+
+
+def check_key_file_size(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse a key or certificate file beyond ``limits.max_key_file_bytes``, before parsing."""
+    if len(data) > limits.max_key_file_bytes:
+        raise KeyFileError(
+            f"key file of {len(data)} bytes exceeds max_key_file_bytes "
+            f"({limits.max_key_file_bytes})",
+            rule="keys:too-large",
+        )
+
+
+def check_entry_count(count: int, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse more keystore entries or bundled certificates than ``max_keystore_entries``."""
+    if count > limits.max_keystore_entries:
+        raise KeyFileError(
+            f"{count} entries exceed max_keystore_entries ({limits.max_keystore_entries})",
+            rule="keys:too-many-entries",
+        )
 
 
 def certificate_matches(cert: x509.Certificate, key: rsa.RSAPrivateKey) -> bool:
     """True when ``cert`` certifies the public half of ``key``."""
-    public = cert.public_key()
+    try:
+        public = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return False
     return (
         isinstance(public, rsa.RSAPublicKey)
         and public.public_numbers() == key.public_key().public_numbers()

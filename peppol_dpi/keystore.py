@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 
 from asn1crypto import keys as asn1_keys
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_private_key, pkcs12
 
@@ -41,6 +42,8 @@ from .keys import (
     KeyFileError,
     LocalPrivateKey,
     certificate_matches,
+    check_entry_count,
+    check_key_file_size,
     load_certificates,
     load_pkcs12,
     load_private_key,
@@ -64,7 +67,7 @@ _KEY_PROTECTOR_OID = "1.3.6.1.4.1.42.2.17.1.1"
 _SHA1_LEN = 20
 _TAG_PRIVATE_KEY = 1
 _TAG_TRUSTED_CERT = 2
-_PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN (?:RSA |ENCRYPTED )?PRIVATE KEY-----")
+_PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,7 +133,7 @@ def parse_jks(
     data: bytes, store_password: bytes, *, limits: Limits = DEFAULT_LIMITS
 ) -> JavaKeyStore:
     """Read a JKS file after checking its integrity digest with ``store_password``."""
-    _check_size(data, limits)
+    check_key_file_size(data, limits)
     if data[:4] == JCEKS_MAGIC:
         raise KeyFileError(
             "JCEKS keystores are not supported: convert with "
@@ -209,7 +212,7 @@ def load_key_file(
 
     ``password`` opens the store and the key; ``alias`` picks a JKS entry.
     """
-    _check_size(data, limits)
+    check_key_file_size(data, limits)
     if data[:4] in (JKS_MAGIC, JCEKS_MAGIC):
         if password is None:
             raise UsageError("a JKS keystore needs its password")
@@ -217,40 +220,38 @@ def load_key_file(
     if b"-----BEGIN" in data:
         if not _PEM_PRIVATE_KEY.search(data):
             raise KeyFileError("the PEM file holds no private key", rule="keys:private-key")
-        key = load_private_key(data, password)
+        key = load_private_key(data, password, limits=limits)
         try:
-            certs = load_certificates(data)
+            certs = load_certificates(data, limits=limits)
         except KeyFileError:
             raise KeyFileError(
                 "the PEM file holds a private key but no certificate", rule="keys:certificate"
             ) from None
-        _check_count(len(certs), limits)
         return _local_key(key, certs)
-    return load_pkcs12(data, password)
+    return load_pkcs12(data, password, limits=limits)
 
 
 def load_trust_store(
     data: bytes, password: bytes | None = None, *, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[x509.Certificate, ...]:
     """The certificates of a trust store: JKS trusted entries, PKCS#12, PEM bundle or DER."""
-    _check_size(data, limits)
+    check_key_file_size(data, limits)
     if data[:4] in (JKS_MAGIC, JCEKS_MAGIC):
         if password is None:
             raise UsageError("a JKS trust store needs its password (for the integrity check)")
         store = parse_jks(data, password, limits=limits)
         return tuple(e.certificate for e in store.trusted_certificates)
     if b"-----BEGIN" in data:
-        certs = load_certificates(data)
-        _check_count(len(certs), limits)
-        return tuple(certs)
+        return tuple(load_certificates(data, limits=limits))
     try:
         return (x509.load_der_x509_certificate(data),)
     except ValueError:
         pass  # not one DER certificate: PKCS#12 is the remaining format
     try:
         bundle = pkcs12.load_pkcs12(data, password)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyFileError(f"cannot read the PKCS#12 file: {exc}", rule="keys:pkcs12") from None
+    check_entry_count(len(bundle.additional_certs), limits)
     found = [c.certificate for c in bundle.additional_certs]
     if bundle.cert is not None:
         found.insert(0, bundle.cert.certificate)
@@ -312,23 +313,6 @@ def _unprotect(protected: bytes, password: bytes) -> bytes:
     return plaintext
 
 
-def _check_size(data: bytes, limits: Limits) -> None:
-    if len(data) > limits.max_key_file_bytes:
-        raise KeyFileError(
-            f"key file of {len(data)} bytes exceeds max_key_file_bytes "
-            f"({limits.max_key_file_bytes})",
-            rule="keys:too-large",
-        )
-
-
-def _check_count(count: int, limits: Limits) -> None:
-    if count > limits.max_keystore_entries:
-        raise KeyFileError(
-            f"{count} entries exceed max_keystore_entries ({limits.max_keystore_entries})",
-            rule="keys:too-many-entries",
-        )
-
-
 class _Reader:
     """Bounds-checked big-endian reads from the JKS body."""
 
@@ -358,7 +342,7 @@ class _Reader:
 
     def count(self, limits: Limits) -> int:
         count = self.u32()
-        _check_count(count, limits)
+        check_entry_count(count, limits)
         return count
 
     def utf(self) -> str:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
@@ -36,6 +36,8 @@ __all__ = [
     "TrustPolicy",
     "ValidatedCertificate",
     "subject_of",
+    "verify_issued_by",
+    "verify_signature",
 ]
 
 _MAX_PATH = 8
@@ -98,26 +100,40 @@ def _is_self_issued(cert: x509.Certificate) -> bool:
     return cert.issuer == cert.subject
 
 
-def verify_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """True when ``issuer``'s key made ``cert``'s signature (names checked too)."""
-    if cert.issuer != issuer.subject:
-        return False
-    key = issuer.public_key()
-    hash_algorithm = cert.signature_hash_algorithm
+def verify_signature(
+    signer: x509.Certificate,
+    signature: bytes,
+    data: bytes,
+    hash_algorithm: hashes.HashAlgorithm | None,
+) -> bool:
+    """True when ``signer``'s key made ``signature`` over ``data`` (RSA PKCS#1 v1.5 or ECDSA).
+
+    For signatures made with a certificate's key: certificates, CRLs, OCSP responses.
+    """
     if hash_algorithm is None:
         return False
+    key = signer.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            key.verify(
-                cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hash_algorithm
-            )
+            key.verify(signature, data, padding.PKCS1v15(), hash_algorithm)
         elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hash_algorithm))
+            key.verify(signature, data, ec.ECDSA(hash_algorithm))
         else:
             return False
     except InvalidSignature:
         return False
     return True
+
+
+def verify_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """True when ``issuer``'s key made ``cert``'s signature (names checked too)."""
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return False
+    return verify_signature(issuer, cert.signature, cert.tbs_certificate_bytes, algorithm)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,7 +176,8 @@ class TrustPolicy:
 
         Raises :class:`~peppol_dpi.errors.CertificateError` naming the rule that failed:
         ``cert:untrusted``, ``cert:expired``, ``cert:not-yet-valid``, ``cert:not-a-ca``,
-        ``cert:key-usage``, ``cert:sha1``, ``cert:revoked``, ``cert:revocation-unavailable``.
+        ``cert:path-length``, ``cert:critical-extension``, ``cert:key-usage``, ``cert:sha1``,
+        ``cert:malformed``, ``cert:revoked``, ``cert:revocation-unavailable``.
         """
         when = at if at is not None else datetime.now(UTC)
         if when.tzinfo is None:
@@ -170,20 +187,13 @@ class TrustPolicy:
                 "no trust anchors configured: nothing is trusted", rule="cert:untrusted"
             )
         path = self._build_path(leaf, [*chain, *self.intermediates])
-        for depth, cert in enumerate(path):
-            self._check_validity(cert, when)
-            if (
-                not self.allow_sha1
-                and isinstance(cert.signature_hash_algorithm, hashes.SHA1)
-                and depth + 1 < len(path)
-            ):
-                raise CertificateError(
-                    f"{subject_of(cert)} is signed with SHA-1, which is not allowed",
-                    rule="cert:sha1",
-                )
-            if depth > 0:
-                _check_ca(cert)
-        _check_key_usage(leaf, self.required_key_usage)
+        try:
+            self._check_path(path, when)
+        except (ValueError, x509.DuplicateExtension) as exc:
+            # cryptography parses extensions lazily: a malformed one surfaces here.
+            raise CertificateError(
+                f"malformed certificate extension: {exc}", rule="cert:malformed"
+            ) from None
         checked, warnings = self._check_revocation(path, when)
         return ValidatedCertificate(
             certificate=leaf,
@@ -192,6 +202,25 @@ class TrustPolicy:
             revocation_checked=checked,
             warnings=warnings,
         )
+
+    def _check_path(self, path: list[x509.Certificate], when: datetime) -> None:
+        for depth, cert in enumerate(path):
+            self._check_validity(cert, when)
+            # Only signatures on the path matter (verified, hence a known algorithm): not the
+            # anchor's own.
+            if (
+                depth + 1 < len(path)
+                and not self.allow_sha1
+                and isinstance(cert.signature_hash_algorithm, hashes.SHA1)
+            ):
+                raise CertificateError(
+                    f"{subject_of(cert)} is signed with SHA-1, which is not allowed",
+                    rule="cert:sha1",
+                )
+            _check_critical_extensions(cert)
+            if depth > 0:
+                _check_ca(cert, depth - 1)
+        _check_key_usage(path[0], self.required_key_usage)
 
     # -- path building ---------------------------------------------------------------------
 
@@ -271,7 +300,18 @@ def _names_revocation_location(cert: x509.Certificate) -> bool:
     return False
 
 
-def _check_ca(cert: x509.Certificate) -> None:
+def _check_critical_extensions(cert: x509.Certificate) -> None:
+    # RFC 5280 4.2: a certificate with a critical extension we do not understand is refused.
+    for extension in cert.extensions:
+        if extension.critical and isinstance(extension.value, x509.UnrecognizedExtension):
+            raise CertificateError(
+                f"{subject_of(cert)} has an unknown critical extension "
+                f"{extension.oid.dotted_string}",
+                rule="cert:critical-extension",
+            )
+
+
+def _check_ca(cert: x509.Certificate, cas_below: int) -> None:
     # RFC 5280 6.1.4 (k): an issuing certificate must be a CA.
     try:
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
@@ -279,6 +319,13 @@ def _check_ca(cert: x509.Certificate) -> None:
         constraints = None
     if constraints is None or not constraints.ca:
         raise CertificateError(f"{subject_of(cert)} is not a CA certificate", rule="cert:not-a-ca")
+    # RFC 5280 4.2.1.9 / 6.1.4 (l)-(m): pathLenConstraint bounds the CAs below this one.
+    if constraints.path_length is not None and cas_below > constraints.path_length:
+        raise CertificateError(
+            f"{subject_of(cert)} allows {constraints.path_length} CA(s) below it, "
+            f"the path has {cas_below}",
+            rule="cert:path-length",
+        )
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:

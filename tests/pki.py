@@ -26,7 +26,9 @@ Trust: ``peppol_trust(**kw)`` (anchor root_ca, intermediates AP and SMP CA) and
 
 Revocation: ``ap_crl()`` is the AP CA's committed CRL (revokes ``revoked_key()``).
 ``ca_issued(name)`` gives a CA's key and certificate, and ``issue_leaf(...)`` makes a new
-certificate at test time (for example one naming the CRL/OCSP URL of a test server).
+certificate at test time (for example one naming the CRL/OCSP URL of a test server);
+``resign(cert, issuer, sha1=..., edit=...)`` re-signs one after editing it (SHA-1,
+duplicate extensions: what cryptography's builder refuses to make).
 
 Any file stem: ``key(stem)`` and ``certificate(stem)``.
 
@@ -37,14 +39,17 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from peppol_dpi.keys import LocalPrivateKey, load_certificate, load_certificates, load_private_key
 from peppol_dpi.trust import TrustPolicy
@@ -78,10 +83,12 @@ __all__ = [
     "other_root_ca",
     "path",
     "peppol_trust",
+    "resign",
     "revoked_key",
     "root_ca",
     "smp_ca",
     "smp_key",
+    "spare_key",
     "tls_files",
     "tls_key",
     "wrong_ca_key",
@@ -265,3 +272,34 @@ def issue_leaf(
             next(certificate(n) for n in CA_NAMES if certificate(n).subject == chain[-1].issuer)
         )
     return LocalPrivateKey(key=issued.key, certificate=issued.cert, chain=tuple(chain))
+
+
+def resign(
+    cert: x509.Certificate,
+    issuer: str,
+    *,
+    sha1: bool = False,
+    edit: Callable[[Any], None] | None = None,
+) -> x509.Certificate:
+    """``cert`` re-signed by the CA ``issuer``, after ``edit`` (given the asn1crypto TBS).
+
+    Makes what cryptography's builder refuses to: SHA-1 signatures (``sha1=True``), duplicate
+    or malformed extensions (``edit``).
+    """
+    parsed = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    tbs = parsed["tbs_certificate"]
+    algorithm = "sha1_rsa" if sha1 else "sha256_rsa"
+    tbs["signature"] = asn1_x509.SignedDigestAlgorithm({"algorithm": algorithm})
+    if edit is not None:
+        edit(tbs)
+    key: rsa.RSAPrivateKey = ca_issued(issuer).key
+    digest = hashes.SHA1() if sha1 else hashes.SHA256()
+    signature = key.sign(tbs.dump(force=True), padding.PKCS1v15(), digest)
+    resigned = asn1_x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": {"algorithm": algorithm},
+            "signature_value": signature,
+        }
+    )
+    return x509.load_der_x509_certificate(resigned.dump())

@@ -12,7 +12,7 @@ import pki
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from peppol_dpi.errors import InputError
@@ -34,7 +34,9 @@ SAMPLES = {  # file under ../shared/fixtures: (store password, alias, subject CN
 
 def _keytool(*args: str) -> str:
     assert KEYTOOL is not None
-    done = subprocess.run([KEYTOOL, *args], capture_output=True, text=True, timeout=120)
+    # A small, quick-starting JVM: these are one-shot conversions.
+    fast = ["-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-J-Xshare:auto"]
+    done = subprocess.run([KEYTOOL, *fast, *args], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -272,3 +274,33 @@ def test_size_limits_apply_before_parsing() -> None:
     assert "JCEKS" in str(err.value)
     with pytest.raises(KeyFileError):
         parse_jks(b"\xfe\xed\xfe\xed", b"pw")
+
+
+def test_every_truncation_of_a_real_keystore_gives_a_key_file_error(shared: Path) -> None:
+    data = (shared / "peppol/keys/phase4-dummy-pw-test.jks").read_bytes()
+    body = data[4:-20]  # between the magic and the digest
+    for end in range(0, len(body), 7):
+        with pytest.raises(KeyFileError):  # re-digested: the parser itself must cope
+            load_jks(_jks(body[:end], b"test"), b"test")
+
+
+def test_other_inputs_give_key_file_errors() -> None:
+    ec_key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(KeyFileError) as err:
+        load_key_file(ec_key + pki.path("ap-c2.cert.pem").read_bytes())
+    assert "RSA" in str(err.value)
+    p12 = bytearray(pki.path("ap-c2.p12").read_bytes())
+    p12[len(p12) // 2] ^= 0xFF
+    for data in (b"", b"\x30\x80", bytes(p12), b"-----BEGIN CERTIFICATE-----\nnot base64\n"):
+        with pytest.raises(KeyFileError):
+            load_key_file(data, pki.PASSWORD)
+        with pytest.raises(KeyFileError):
+            load_trust_store(data, pki.PASSWORD)
+    bundle = pki.path("ap-c2.chain.pem").read_bytes()
+    with pytest.raises(KeyFileError) as err:
+        load_trust_store(bundle, limits=Limits(max_keystore_entries=2))
+    assert err.value.rule == "keys:too-many-entries"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
 import shutil
+import ssl
 import subprocess
+import threading
 from datetime import UTC, datetime
 
 import pki
 import pytest
+import requests
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -129,3 +133,40 @@ def test_openssl_agrees_on_chains_and_the_crl() -> None:
     assert verify("ap-c2", "root-ca", *crl).returncode == 0
     revoked = verify("revoked", "root-ca", *crl)
     assert revoked.returncode != 0 and "revoked" in revoked.stdout + revoked.stderr
+
+
+def test_tls_certificate_serves_https_on_loopback() -> None:
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*pki.tls_files())
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        with requests.Session() as session:
+            session.trust_env = False
+            for host in ("localhost", "127.0.0.1"):
+                answer = session.get(
+                    f"https://{host}:{port}/", verify=str(pki.path("root-ca.cert.pem")), timeout=10
+                )
+                assert answer.content == b"hello"
+            with pytest.raises(requests.exceptions.SSLError):  # not trusted without the root
+                session.get(
+                    f"https://localhost:{port}/",
+                    verify=str(pki.path("business-root-ca.cert.pem")),
+                    timeout=10,
+                )
+    finally:
+        server.shutdown()
+        server.server_close()
