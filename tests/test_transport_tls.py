@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
+from pathlib import Path
 
+import pki
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from transport_doubles import MAILBOX_ORG, RecordingCorner4, StaticLocator, utcnow
 from transport_harness import FAST_RETRY, FAST_WORKER, Keys, Sender, corner2, wait_for
 
@@ -20,43 +16,17 @@ from peppol_dpi.transport.server import corner3_service
 from peppol_dpi.transport.sqlite_store import SqliteStore
 
 
-def _tls_files(tmp_path):
-    def key():
-        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-    now = utcnow()
-    ca_key, leaf_key = key(), key()
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TLS CA")])
-    ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=9))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "corner3.test")]))
-        .issuer_name(ca_name).public_key(leaf_key.public_key()).serial_number(2)
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=9))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
-    pem = serialization.Encoding.PEM
-    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (tmp_path / "tls.pem").write_bytes(leaf.public_bytes(pem))
-    (tmp_path / "tls.key").write_bytes(
-        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return ServerTls(
-        certificate=tmp_path / "tls.pem", key=tmp_path / "tls.key"
-    ), tmp_path / "ca.pem"
+def _tls_files() -> tuple[ServerTls, Path]:
+    """The fixtures PKI's localhost server certificate, and the root CA that issued it."""
+    chain, key = pki.tls_files()
+    return ServerTls(certificate=chain, key=key), pki.path("root-ca.cert.pem")
 
 
 def test_as4_over_tls_with_the_configured_ca(tmp_path):
     from transport_doubles import JsonAs4, JsonPayloads
 
     keys, corner4 = Keys.make(), RecordingCorner4()
-    tls, ca_file = _tls_files(tmp_path)
+    tls, ca_file = _tls_files()
     c3 = corner3_service(
         store=SqliteStore(tmp_path / "c3.sqlite3"),
         reader=keys.reader(),

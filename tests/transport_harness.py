@@ -27,10 +27,9 @@ from peppol_dpi.transport.server import Service, corner2_service, corner3_servic
 from peppol_dpi.transport.sqlite_store import SqliteStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pki
 from transport_doubles import (
     MAILBOX_ORG,
-    PROCESSOR_ORG,
-    SENDER_ORG,
     JsonAs4,
     JsonPayloads,
     JwsReader,
@@ -38,7 +37,6 @@ from transport_doubles import (
     Maskinporten,
     StaticLocator,
     business_message,
-    make_key,
     utcnow,
 )
 
@@ -60,12 +58,18 @@ class Keys:
 
     @classmethod
     def make(cls) -> Keys:
+        """The parties' keys from the fixtures PKI (tests/pki.py)."""
+
+        def pair(stem: str) -> KeyPair:
+            loaded = pki.key(stem)
+            return KeyPair(loaded.key, loaded.certificate)
+
         return cls(
-            maskinporten=Maskinporten(make_key("maskinporten")),
-            sender=make_key("sender", SENDER_ORG),
-            mailbox=make_key("mailbox", MAILBOX_ORG),
-            ap=make_key("POP000001"),
-            processor=make_key("processor", PROCESSOR_ORG),
+            maskinporten=Maskinporten(pair("maskinporten")),
+            sender=pair("sender"),
+            mailbox=pair("digipost"),
+            ap=pair("ap-c3"),
+            processor=pair("processor"),
         )
 
     def reader(self) -> JwsReader:
