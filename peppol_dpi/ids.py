@@ -325,15 +325,22 @@ class DocumentTypeId:
                     f"document type scheme {self.scheme!r} is not supported", rule="id:scheme"
                 ) from None
         _check_value(self.value, self.kind, _MAX_DOCUMENT_TYPE)
-        # busdox-docid-qns syntax (PFUOI 4.2): <root namespace>::<local name>##<customization>::<version>
+        # PFUOI 4.2: <syntax specific id>##<customization>::<version>; for XML syntaxes the
+        # syntax specific id is <root namespace>::<local name>. Non-XML document types (e.g.
+        # urn:peppol:doctype:pdf+xml, Peppol code list 9.x) have a syntax id without "::".
         head, sep, tail = self.value.partition("##")
         namespace, sep1, local = head.rpartition("::")
         customization, sep2, version = tail.rpartition("::")
-        if not (sep and sep1 and sep2 and namespace and local and customization and version):
+        if not (sep and head and sep2 and customization and version) or (
+            sep1 and not (namespace and local)
+        ):
             raise IdentifierError(
-                f"document type {self.value!r} is not '<root ns>::<local name>##<customization>::<version>'",
+                f"document type {self.value!r} is not '<syntax id>##<customization>::<version>'"
+                " (for XML: '<root ns>::<local name>##<customization>::<version>')",
                 rule="id:document-type-format",
             )
+        if not sep1:
+            namespace, local = head, ""
         object.__setattr__(self, "_parts", (namespace, local, customization, version))
 
     @classmethod
@@ -346,11 +353,23 @@ class DocumentTypeId:
         return cls(value=text)
 
     @property
+    def syntax_id(self) -> str:
+        """The part before ``##``: ``<root ns>::<local name>`` for XML, else e.g. ``urn:peppol:doctype:pdf+xml``."""
+        return self.value.partition("##")[0]
+
+    @property
+    def is_xml(self) -> bool:
+        """True when the syntax id names an XML root element (``<root ns>::<local name>``)."""
+        return bool(self._parts[1])
+
+    @property
     def root_namespace(self) -> str:
+        """The payload root namespace (XML syntaxes); the whole syntax id otherwise."""
         return self._parts[0]
 
     @property
     def local_name(self) -> str:
+        """The payload root element name (XML syntaxes); empty for non-XML syntaxes."""
         return self._parts[1]
 
     @property

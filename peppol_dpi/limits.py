@@ -35,6 +35,8 @@ class Limits:
     max_decompressed_bytes: int = 1024 * MiB
     #: Largest ratio of decompressed to compressed size accepted (bomb guard).
     max_compression_ratio: int = 1000
+    #: Most members in one gzip stream (RFC 1952 2.2; parallel compressors write one per block).
+    max_gzip_members: int = 4096
     #: Most entries in an ASiC-E zip (DPI: main document + up to 200 attachments + metadata).
     max_zip_entries: int = 210
     #: Largest total uncompressed size of an ASiC-E package.

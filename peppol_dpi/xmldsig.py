@@ -38,7 +38,7 @@ from lxml import etree
 from . import ns
 from .errors import SignatureError, UsageError
 from .keys import PrivateKey, SignatureHash
-from .xmlparse import Element, c14n
+from .xmlparse import Element, c14n, parse_xml, to_bytes
 
 __all__ = [
     "C14nMethod",
@@ -157,6 +157,11 @@ class SignaturePolicy:
     max_references: int = 30
     #: Refuse a Reference without a URI attribute (ambiguous in XMLDSig).
     require_uri: bool = True
+    #: Accept references to external content the resolver cannot supply (for example
+    #: encrypted attachments when inspecting without the decryption key): the SignatureValue
+    #: and every other reference are verified, and such a reference is returned with
+    #: ``digest_checked=False``. Off by default: a verifier must see every signed octet.
+    allow_unresolved_external: bool = False
 
     def allowing_sha1(self) -> SignaturePolicy:
         """The same policy, also accepting RSA-SHA1 and SHA-1 digests (legacy SMPs)."""
@@ -167,6 +172,7 @@ class SignaturePolicy:
             transforms=self.transforms,
             max_references=self.max_references,
             require_uri=self.require_uri,
+            allow_unresolved_external=self.allow_unresolved_external,
         )
 
 
@@ -181,6 +187,9 @@ class VerifiedReference:
     element: Element | None = field(default=None, compare=False)
     #: The ds:Reference element itself (receipts copy it into NonRepudiationInformation).
     reference_element: Element | None = field(default=None, compare=False, repr=False)
+    #: False only for external content left unresolved under
+    #: ``SignaturePolicy.allow_unresolved_external``: its digest was not recomputed.
+    digest_checked: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -419,7 +428,7 @@ def sign(
         else:
             container.append(obj)
 
-    ids = id_index(signature.getroottree().getroot())
+    pending: list[tuple[ReferenceSpec, Element]] = []
     for spec in references:
         ref = etree.SubElement(signed_info, _q("Reference"), URI=spec.uri)
         if spec.id:
@@ -438,23 +447,43 @@ def sign(
                         PrefixList=" ".join(spec.inclusive_prefixes),
                     )
         etree.SubElement(ref, _q("DigestMethod"), Algorithm=spec.digest_method.value)
+        pending.append((spec, etree.SubElement(ref, _q("DigestValue"))))
+
+    # Canonical forms are computed in a freshly parsed copy of the document, i.e. exactly as a
+    # verifier will see it: lxml's exclusive C14N ignores InclusiveNamespaces prefixes that are
+    # declared on ancestors of a subtree built with the element API (not on parsed trees).
+    copy_signature = _parsed_copy(signature)
+    ids = id_index(copy_signature.getroottree().getroot())
+    for spec, digest_element in pending:
         data, _ = _reference_input(
             spec.uri,
             spec.transforms,
             spec.inclusive_prefixes,
-            signature=signature,
+            signature=copy_signature,
             ids=ids,
             resolver=resolver,
         )
-        etree.SubElement(ref, _q("DigestValue")).text = _b64(spec.digest_method.digest(data))
+        digest_element.text = _b64(spec.digest_method.digest(data))
 
+    copy_signed_info = _parsed_copy(signature).find(_q("SignedInfo"))
+    assert copy_signed_info is not None
     canonical = c14n(
-        signed_info,
+        copy_signed_info,
         exclusive=c14n_method is C14nMethod.EXCLUSIVE,
         inclusive_prefixes=tuple(c14n_prefixes),
     )
     value_element.text = _b64(key.sign(canonical, signature_method.hash))
     return signature
+
+
+def _parsed_copy(signature: Element) -> Element:
+    """The ``signature`` element in a serialized and re-parsed copy of its whole document."""
+    tree = signature.getroottree()
+    path = tree.getelementpath(signature)  # Clark notation with positions: unambiguous
+    copy = parse_xml(to_bytes(tree.getroot(), xml_declaration=False), what="the signed document")
+    found = copy if path == "." else copy.find(path)
+    assert found is not None and found.tag == signature.tag
+    return found
 
 
 # -- verification -------------------------------------------------------------------------
@@ -587,9 +616,27 @@ def _verify_reference(
             f"digest method {digest_method.value} is not allowed", rule="dsig:algorithm-not-allowed"
         )
     expected = _unb64(ref.findtext(_q("DigestValue")), "DigestValue")
-    data, element = _reference_input(
-        uri, transforms, prefixes, signature=signature, ids=ids, resolver=resolver
-    )
+    try:
+        data, element = _reference_input(
+            uri, transforms, prefixes, signature=signature, ids=ids, resolver=resolver
+        )
+    except SignatureError as exc:
+        external = uri != "" and not uri.startswith("#")
+        if not (
+            external
+            and policy.allow_unresolved_external
+            and exc.rule == "dsig:unresolved-reference"
+        ):
+            raise
+        return VerifiedReference(
+            uri=uri,
+            transforms=tuple(transforms),
+            digest_method=digest_method,
+            digest_value=expected,
+            type=ref.get("Type"),
+            reference_element=ref,
+            digest_checked=False,
+        )
     if digest_method.digest(data) != expected:
         raise SignatureError(f"the digest of {uri!r} does not match", rule="dsig:digest-mismatch")
     return VerifiedReference(

@@ -26,7 +26,7 @@ from lxml import etree
 from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["c14n", "parse_xml", "to_bytes"]
+__all__ = ["c14n", "parse_xml", "parse_xml_until", "to_bytes"]
 
 _PROLOG_SCAN = 1024 * 1024
 
@@ -34,19 +34,25 @@ _PROLOG_SCAN = 1024 * 1024
 Element: TypeAlias = etree._Element
 
 
+# The hardened parser settings, shared by the tree and the streaming parsers.
+_OPTIONS: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": True,  # our own limits below replace libxml2's 10 MB text-node cap
+    "remove_comments": False,
+    "remove_pis": False,
+    "collect_ids": False,  # ids are resolved by the signature code, with duplicates refused
+    "strip_cdata": False,
+}
+# Bytes fed at a time to the streaming parser of parse_xml_until.
+_CHUNK = 64 * 1024
+
+
 def _parser() -> etree.XMLParser:
     # A fresh parser per call: lxml parsers are not thread-safe to share.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=True,  # our own limits below replace libxml2's 10 MB text-node cap
-        remove_comments=False,
-        remove_pis=False,
-        collect_ids=False,  # ids are resolved by the signature code, with duplicates refused
-        strip_cdata=False,
-    )
+    return etree.XMLParser(**_OPTIONS)
 
 
 def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML") -> Element:
@@ -56,31 +62,13 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     ``xml:too-large``, ``xml:not-well-formed``, ``xml:dtd-forbidden``,
     ``xml:entity-forbidden``, ``xml:too-deep`` or ``xml:too-many-elements``.
     """
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"parse_xml takes bytes, not {type(data).__name__}")
-    if len(data) > limits.max_xml_bytes:
-        raise XmlSecurityError(
-            f"{what} is {len(data)} bytes, more than the limit of {limits.max_xml_bytes}",
-            rule="xml:too-large",
-        )
+    _check_input(data, limits, what, "parse_xml")
     if not data.strip():
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")
     try:
         root = etree.fromstring(bytes(data), _parser())
     except etree.XMLSyntaxError as exc:
-        # libxml2 may stop on an entity-amplification or depth guard before we see the
-        # DOCTYPE; name the real rule rather than "not well-formed".
-        if b"<!DOCTYPE" in bytes(data[:_PROLOG_SCAN]):
-            raise XmlSecurityError(
-                f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
-            ) from None
-        if "Excessive depth" in str(exc):
-            raise XmlSecurityError(
-                f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
-            ) from None
-        raise XmlSecurityError(
-            f"{what} is not well-formed XML: {exc}", rule="xml:not-well-formed"
-        ) from None
+        raise _syntax_error(exc, data, limits, what) from None
     if root is None:
         raise XmlSecurityError(f"{what} has no root element", rule="xml:not-well-formed")
     docinfo: Any = root.getroottree().docinfo  # lxml-stubs lacks DocInfo.doctype
@@ -90,6 +78,95 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
         )
     _check_shape(root, limits, what)
     return root
+
+
+def _check_input(data: object, limits: Limits, what: str, caller: str) -> None:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"{caller} takes bytes, not {type(data).__name__}")
+    if len(data) > limits.max_xml_bytes:
+        raise XmlSecurityError(
+            f"{what} is {len(data)} bytes, more than the limit of {limits.max_xml_bytes}",
+            rule="xml:too-large",
+        )
+
+
+def _syntax_error(
+    exc: etree.XMLSyntaxError, data: bytes | bytearray | memoryview, limits: Limits, what: str
+) -> XmlSecurityError:
+    # libxml2 may stop on an entity-amplification or depth guard before we see the
+    # DOCTYPE; name the real rule rather than "not well-formed".
+    if b"<!DOCTYPE" in bytes(data[:_PROLOG_SCAN]):
+        return XmlSecurityError(
+            f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
+        )
+    if "Excessive depth" in str(exc):
+        return XmlSecurityError(
+            f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
+        )
+    return XmlSecurityError(f"{what} is not well-formed XML: {exc}", rule="xml:not-well-formed")
+
+
+def parse_xml_until(
+    data: bytes, tag: str, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
+) -> Element | None:
+    """Parse ``data`` only as far as the end of the first ``tag`` element; return that element.
+
+    For reading a header without parsing what follows it (an SBDH before a 50 MB payload).
+    The same refusals as :func:`parse_xml` apply to the part read; the rest of the document
+    is not looked at, so it may still be broken. None when the document has no ``tag``.
+    """
+    _check_input(data, limits, what, "parse_xml_until")
+    parser = etree.XMLPullParser(events=("start", "end"), **_OPTIONS)
+    view = memoryview(data)
+    counts = [0, 0]  # depth, elements
+
+    def found() -> Element | None:
+        # The events parsed so far, up to the end of the element wanted.
+        for event, node in parser.read_events():
+            if not isinstance(node, etree._Element):
+                continue  # only element events were asked for
+            if event == "end":
+                counts[0] -= 1
+                if node.tag == tag:
+                    return node
+                continue
+            if counts[1] == 0:
+                docinfo: Any = node.getroottree().docinfo
+                if docinfo.doctype or docinfo.internalDTD is not None:
+                    raise XmlSecurityError(
+                        f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
+                    )
+            counts[0] += 1
+            counts[1] += 1
+            _check_counts(counts[0], counts[1], limits, what)
+        return None
+
+    try:
+        for offset in range(0, len(view), _CHUNK):
+            parser.feed(bytes(view[offset : offset + _CHUNK]))
+            element = found()
+            if element is not None:
+                return element
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        # The error may lie after the element, in the same chunk: what came before counts.
+        element = found()
+        if element is not None:
+            return element
+        raise _syntax_error(exc, data, limits, what) from None
+    return found()
+
+
+def _check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
+    if depth > limits.max_xml_depth:
+        raise XmlSecurityError(
+            f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
+        )
+    if count > limits.max_xml_elements:
+        raise XmlSecurityError(
+            f"{what} has more than {limits.max_xml_elements} elements",
+            rule="xml:too-many-elements",
+        )
 
 
 def _check_shape(root: Element, limits: Limits, what: str) -> None:
@@ -105,15 +182,7 @@ def _check_shape(root: Element, limits: Limits, what: str) -> None:
             raise XmlSecurityError(
                 f"{what} contains an entity reference", rule="xml:entity-forbidden"
             )
-        if depth > limits.max_xml_depth:
-            raise XmlSecurityError(
-                f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
-            )
-        if count > limits.max_xml_elements:
-            raise XmlSecurityError(
-                f"{what} has more than {limits.max_xml_elements} elements",
-                rule="xml:too-many-elements",
-            )
+        _check_counts(depth, count, limits, what)
     # iterwalk does not visit entity-reference nodes as "start" events in every lxml
     # version; look for them directly as well (cheap: an XPath over node types).
     if root.xpath(

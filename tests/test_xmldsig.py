@@ -269,3 +269,53 @@ def test_digest_method_values() -> None:
     assert DigestMethod.SHA256.digest(b"") == bytes.fromhex(
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )
+
+
+def test_unresolved_external_reference_only_on_opt_in(key: LocalPrivateKey) -> None:
+    signed = parse_xml(_sign_soap(key))
+    public_key = key.certificate.public_key()
+    with pytest.raises(SignatureError) as info:
+        verify(_signature(signed), public_key=public_key)  # type: ignore[arg-type]
+    assert info.value.rule == "dsig:unresolved-reference"
+    lenient = SignaturePolicy(allow_unresolved_external=True)
+    result = verify(_signature(signed), public_key=public_key, policy=lenient)  # type: ignore[arg-type]
+    assert [(r.uri, r.digest_checked) for r in result.references] == [
+        ("#m1", True),
+        ("#b1", True),
+        ("cid:a@x", False),
+    ]
+    # Same-document references are still checked, and the signature value too.
+    tampered = parse_xml(_sign_soap(key).replace(b"<eb:X>1</eb:X>", b"<eb:X>2</eb:X>"))
+    with pytest.raises(SignatureError):
+        verify(_signature(tampered), public_key=public_key, policy=lenient)  # type: ignore[arg-type]
+    broken = parse_xml(_sign_soap(key).replace(b'URI="#m1"', b'URI="#nowhere"'))
+    with pytest.raises(SignatureError) as info:
+        verify(_signature(broken), public_key=public_key, policy=lenient)  # type: ignore[arg-type]
+    assert info.value.rule == "dsig:unresolved-reference"
+
+
+def test_signing_a_tree_built_with_the_element_api(key: LocalPrivateKey) -> None:
+    # lxml's exclusive C14N drops InclusiveNamespaces prefixes declared on ancestors of a
+    # subtree built with the element API; sign() must still produce what a verifier computes.
+    s12 = "http://www.w3.org/2003/05/soap-envelope"
+    envelope = etree.Element(f"{{{s12}}}Envelope", nsmap={"S12": s12})
+    header = etree.SubElement(envelope, f"{{{s12}}}Header")
+    security = etree.SubElement(header, f"{{{ns.WSSE}}}Security", nsmap={"wsse": ns.WSSE})
+    messaging = etree.SubElement(
+        header, f"{{{ns.EB}}}Messaging", nsmap={"eb": ns.EB, "wsu": ns.WSU}
+    )
+    messaging.set(f"{{{ns.WSU}}}Id", "m1")
+    sign(
+        parent=security,
+        references=[
+            ReferenceSpec(
+                uri="#m1", transforms=(Transform.EXCLUSIVE_C14N,), inclusive_prefixes=("S12",)
+            )
+        ],
+        key=key,
+        c14n_prefixes=("S12",),
+        key_info=_x509_key_info(key.certificate),
+    )
+    parsed = parse_xml(to_bytes(envelope))
+    result = verify(_signature(parsed), public_key=key.certificate.public_key())  # type: ignore[arg-type]
+    assert [r.uri for r in result.references] == ["#m1"]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from ..errors import UsageError
+from ..keys import LocalPrivateKey, load_certificate, load_certificates, load_private_key
+from ..keystore import load_key_file, load_trust_store
+from ..revocation import revocation_checker
+from ..trust import RevocationMode, TrustPolicy
 
 
 def read_input(path: str) -> bytes:
@@ -34,3 +42,116 @@ def write_output(path: str | None, data: bytes) -> None:
 def print_json(obj: Any) -> None:
     """One JSON object on stdout and nothing else there (docs/cli.md, --json)."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+def iso_instant(text: str) -> datetime:
+    """argparse ``type=`` for ISO-8601 instants (``--created``, ``--at``): an offset is required."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date and time") from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (add Z or +01:00)")
+    return value
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """``--json``: one JSON object on stdout and nothing else there (docs/cli.md)."""
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout and nothing else"
+    )
+
+
+def add_output_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``-o/--output FILE``: where the result goes (standard output when absent or ``-``)."""
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help=f"write {what} to FILE (default: standard output)"
+    )
+
+
+def print_fields(fields: dict[str, Any]) -> None:
+    """Human output of a reading command: one ``key  value`` line per field."""
+    width = max((len(k) for k in fields), default=0)
+    for key, value in fields.items():
+        sys.stdout.write(f"{key.ljust(width)}  {'-' if value is None else value}\n")
+
+
+# -- keys, certificates and trust (docs/cli.md "General rules") ------------------------------
+
+
+def add_key_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """``--key``, ``--password``, ``--cert``, ``--chain``."""
+    parser.add_argument(
+        "--key", required=required, metavar="FILE", help="PEM private key or PKCS#12"
+    )
+    parser.add_argument("--password", help="password of the key file (PKCS#12, JKS, encrypted PEM)")
+    parser.add_argument("--cert", metavar="FILE", help="PEM or DER certificate of the key")
+    parser.add_argument(
+        "--chain", action="append", default=[], metavar="FILE", help="extra certificates to embed"
+    )
+
+
+def add_trust_options(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    """``--trust`` (repeatable), ``--at``, ``--revocation``, ``--allow-sha1``."""
+    parser.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        required=required,
+        metavar="FILE",
+        help="trust anchor(s): PEM (several allowed), DER, PKCS#12 or JKS",
+    )
+    parser.add_argument(
+        "--at", type=iso_instant, metavar="ISO-8601", help="validate certificates at this instant"
+    )
+    parser.add_argument(
+        "--revocation",
+        choices=[m.value for m in RevocationMode],
+        help="revocation checking (default require; off with --at)",
+    )
+    parser.add_argument("--allow-sha1", action="store_true", help="accept SHA-1 signatures")
+
+
+def load_key(args: argparse.Namespace) -> LocalPrivateKey:
+    """The key of ``--key`` with the certificate of ``--cert`` (or the one in the key file)."""
+    data = read_input(args.key)
+    password = args.password.encode() if args.password else None
+    chain = tuple(c for path in args.chain for c in load_certificates(read_input(path)))
+    cert = load_certificate(read_input(args.cert)) if args.cert else None
+    if b"-----BEGIN" in data and b"CERTIFICATE-----" not in data:
+        if cert is None:
+            raise UsageError(f"{args.key} holds only a key: give its certificate with --cert")
+        try:
+            return LocalPrivateKey(
+                key=load_private_key(data, password), certificate=cert, chain=chain
+            )
+        except UsageError as exc:
+            raise UsageError(f"--cert does not belong to --key: {exc}") from None
+    loaded = load_key_file(data, password)
+    if cert is not None and cert != loaded.certificate:
+        raise UsageError("--cert is not the certificate stored with --key")
+    return LocalPrivateKey(
+        key=loaded.key, certificate=loaded.certificate, chain=loaded.chain + chain
+    )
+
+
+def parse_at(args: argparse.Namespace) -> datetime | None:
+    """``--at`` (parsed by :func:`iso_instant`), or None for "now"."""
+    at: datetime | None = getattr(args, "at", None)
+    return at
+
+
+def trust_policy(args: argparse.Namespace) -> TrustPolicy | None:
+    """The TrustPolicy of ``--trust``/``--revocation``/``--allow-sha1``; None without ``--trust``."""
+    if not args.trust:
+        return None
+    anchors = tuple(c for path in args.trust for c in load_trust_store(read_input(path)))
+    if args.revocation:
+        mode = RevocationMode(args.revocation)
+    else:  # docs/cli.md: with --at, today's revocation status says nothing about that instant
+        mode = RevocationMode.OFF if args.at else RevocationMode.REQUIRE
+    # The command line is the edge of the program: here the network session may be made.
+    checker = None if mode is RevocationMode.OFF else revocation_checker(requests.Session())
+    return TrustPolicy(
+        anchors=anchors, revocation=mode, revocation_checker=checker, allow_sha1=args.allow_sha1
+    )

@@ -15,7 +15,11 @@ from ..errors import InputError, PeppolDpiError, TransportError, UsageError
 
 # Each module registers one command group: ``register(subparsers)`` adds its parsers and sets
 # ``handler`` (a callable taking the parsed namespace and returning an exit status).
-_COMMAND_MODULES: tuple[str, ...] = ("peppol_dpi.cli.dpi_cmd",)
+_COMMAND_MODULES: tuple[str, ...] = (
+    "peppol_dpi.cli.as4_cmd",
+    "peppol_dpi.cli.sbdh_cmd",
+    "peppol_dpi.cli.dpi_cmd",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,96 @@
+"""Peppol AS4 (ebMS 3.0 / AS4 profile / Peppol AS4 2.0.3): build, open, sign, encrypt, receipts.
+
+The recipes are :func:`build_message`, :func:`open_message` and :func:`receive` (which never
+raises for a peer's fault and always lets the caller answer with a receipt or an error signal);
+:func:`read_answer` + :func:`check_receipt` for the sender's side of the answer;
+:func:`inspect_message` to check a message without its decryption key. See docs/as4.md.
+"""
+
+from __future__ import annotations
+
+from .compression import DecompressionError
+from .inspection import Inspection, MessageKind, SignatureStatus, inspect_message
+from .mime import Headers, MimeError, read_dump, write_dump
+from .model import (
+    PEPPOL_AGREEMENT,
+    PEPPOL_PARTY_TYPE,
+    Ebms3Error,
+    Ebms3HeaderError,
+    MessageInfo,
+    PartInfo,
+    Party,
+    PartyId,
+    Property,
+    Receipt,
+    Role,
+    SignalMessage,
+    SignedReference,
+    UserMessage,
+    check_message_id,
+    message_id_factory,
+)
+from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message
+from .receipt import InvalidReceiptError, VerifiedReceipt, check_receipt, receipt_signal
+from .receiving import Acceptor, ReceivedMessage, Reception, open_message, receive
+from .sending import SentMessage, build_message, build_message_chunks, seat_id
+from .signals import (
+    PEPPOL_NOT_SERVICED,
+    NotServicedError,
+    PeerAnswer,
+    error_signal,
+    read_answer,
+    write_signal,
+)
+from .wss_tokens import SecurityPolicyError
+
+__all__ = [
+    "PEPPOL_AGREEMENT",
+    "PEPPOL_NOT_SERVICED",
+    "PEPPOL_PARTY_TYPE",
+    "PEPPOL_PROFILE",
+    "Acceptor",
+    "DecompressionError",
+    "Ebms3Error",
+    "Ebms3HeaderError",
+    "Headers",
+    "Inspection",
+    "InvalidReceiptError",
+    "MessageInfo",
+    "MessageKind",
+    "MimeError",
+    "NotServicedError",
+    "PartInfo",
+    "Party",
+    "PartyId",
+    "PeerAnswer",
+    "PeppolProfile",
+    "Property",
+    "Receipt",
+    "ReceivedMessage",
+    "Reception",
+    "Role",
+    "SbdRouting",
+    "SecurityPolicyError",
+    "SentMessage",
+    "SignalMessage",
+    "SignatureStatus",
+    "SignedReference",
+    "UserMessage",
+    "VerifiedReceipt",
+    "build_message",
+    "build_message_chunks",
+    "check_message_id",
+    "check_receipt",
+    "check_user_message",
+    "error_signal",
+    "inspect_message",
+    "message_id_factory",
+    "open_message",
+    "read_answer",
+    "read_dump",
+    "receipt_signal",
+    "receive",
+    "seat_id",
+    "write_dump",
+    "write_signal",
+]

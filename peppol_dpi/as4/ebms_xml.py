@@ -1,0 +1,371 @@
+"""eb:Messaging to and from XML (ebMS3 core 5.2, with the OASIS errata ``Property/@type``).
+
+Writing follows phase4's layout (element order per the ebMS3 XSD, no ``mpc`` attribute for the
+default MPC). Reading is strict about what ebMS3 requires and tolerant about what products add
+(unknown properties, extra namespace declarations, missing ``mustUnderstand``); every problem is
+an :class:`~peppol_dpi.as4.model.Ebms3HeaderError` (EBMS:0009) naming the rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from .. import ns
+from ..errors import EbmsError
+from ..xmlparse import Element
+from .model import (
+    Ebms3Error,
+    Ebms3HeaderError,
+    MessageInfo,
+    PartInfo,
+    Party,
+    PartyId,
+    Property,
+    Receipt,
+    SignalMessage,
+    SignedReference,
+    UserMessage,
+)
+
+__all__ = [
+    "format_timestamp",
+    "messaging_element",
+    "parse_messaging",
+    "parse_timestamp",
+]
+
+_EB = ns.EB
+
+
+def _q(local: str, namespace: str = _EB) -> str:
+    return f"{{{namespace}}}{local}"
+
+
+def format_timestamp(when: datetime) -> str:
+    """UTC with milliseconds and ``Z``, as phase4 writes it (ebMS3 core 5.2.2.1)."""
+    utc = when.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An xs:dateTime; without a zone it is taken as UTC (ebMS3 says UTC; Oxalis adds offsets)."""
+    value = text.strip()
+    head, dot, rest = value.partition(".")
+    if dot:  # Oxalis writes nanoseconds: keep at most microseconds
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        rest = rest[: min(digits, 6)] + rest[digits:]
+        value = f"{head}.{rest}"
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Ebms3HeaderError(
+            f"Timestamp {text[:60]!r} is not an xs:dateTime", rule="as4:timestamp"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def _sub(parent: Element, local: str, text: str | None = None, **attrs: str | None) -> Element:
+    child = etree.SubElement(parent, _q(local), {k: v for k, v in attrs.items() if v is not None})
+    if text is not None:
+        child.text = text
+    return child
+
+
+def _message_info(parent: Element, info: MessageInfo) -> None:
+    mi = _sub(parent, "MessageInfo")
+    _sub(mi, "Timestamp", format_timestamp(info.timestamp))
+    _sub(mi, "MessageId", info.message_id)
+    if info.ref_to_message_id is not None:
+        _sub(mi, "RefToMessageId", info.ref_to_message_id)
+
+
+def _party(parent: Element, local: str, party: Party) -> None:
+    el = _sub(parent, local)
+    for pid in party.ids:
+        _sub(el, "PartyId", pid.value, type=pid.type)
+    _sub(el, "Role", party.role)
+
+
+def _properties(parent: Element, local: str, props: tuple[Property, ...]) -> None:
+    if not props:
+        return
+    container = _sub(parent, local)
+    for prop in props:
+        _sub(container, "Property", prop.value, name=prop.name, type=prop.type)
+
+
+def _user_message(parent: Element, um: UserMessage) -> None:
+    el = _sub(parent, "UserMessage", mpc=um.mpc)
+    _message_info(el, um.message_info)
+    party_info = _sub(el, "PartyInfo")
+    _party(party_info, "From", um.sender)
+    _party(party_info, "To", um.receiver)
+    collab = _sub(el, "CollaborationInfo")
+    if um.agreement is not None:
+        _sub(collab, "AgreementRef", um.agreement, type=um.agreement_type, pmode=um.agreement_pmode)
+    _sub(collab, "Service", um.service, type=um.service_type)
+    _sub(collab, "Action", um.action)
+    _sub(collab, "ConversationId", um.conversation_id)
+    _properties(el, "MessageProperties", um.properties)
+    if um.parts:
+        payload_info = _sub(el, "PayloadInfo")
+        for part in um.parts:
+            pi = _sub(payload_info, "PartInfo", href=part.href)
+            _properties(pi, "PartProperties", part.properties)
+
+
+def _signed_reference(parent: Element, ref: SignedReference) -> None:
+    el = etree.SubElement(parent, _q("Reference", ns.DS), URI=ref.uri, nsmap={"ds": ns.DS})
+    if ref.transforms:
+        transforms = etree.SubElement(el, _q("Transforms", ns.DS))
+        for algorithm, prefixes in ref.transforms:
+            tr = etree.SubElement(transforms, _q("Transform", ns.DS), Algorithm=algorithm)
+            if prefixes:
+                etree.SubElement(
+                    tr,
+                    _q("InclusiveNamespaces", ns.EXC_C14N),
+                    PrefixList=" ".join(prefixes),
+                    nsmap={"ec": ns.EXC_C14N},
+                )
+    etree.SubElement(el, _q("DigestMethod", ns.DS), Algorithm=ref.digest_method)
+    etree.SubElement(el, _q("DigestValue", ns.DS)).text = base64.b64encode(ref.digest_value).decode(
+        "ascii"
+    )
+
+
+def _signal_message(parent: Element, sm: SignalMessage) -> None:
+    el = _sub(parent, "SignalMessage")
+    _message_info(el, sm.message_info)
+    if sm.receipt is not None:
+        receipt = _sub(el, "Receipt")
+        nri = etree.SubElement(
+            receipt, _q("NonRepudiationInformation", ns.EBBP), nsmap={"ebbp": ns.EBBP}
+        )
+        for ref in sm.receipt.references:
+            _signed_reference(etree.SubElement(nri, _q("MessagePartNRInformation", ns.EBBP)), ref)
+    for err in sm.errors:
+        e = _sub(
+            el,
+            "Error",
+            category=err.category,
+            errorCode=err.code,
+            origin=err.origin,
+            refToMessageInError=err.ref_to_message_in_error,
+            severity=err.severity,
+            shortDescription=err.short_description,
+        )
+        if err.description is not None:
+            d = _sub(e, "Description", err.description)
+            d.set(_q("lang", ns.XML), "en")
+        if err.detail is not None:
+            _sub(e, "ErrorDetail", err.detail)
+
+
+def messaging_element(
+    message: UserMessage | SignalMessage, *, wsu_id: str, soap_prefix_ns: str = ns.SOAP12
+) -> Element:
+    """A detached ``eb:Messaging`` element (``S12:mustUnderstand="true"``, ``wsu:Id``)."""
+    messaging = etree.Element(
+        _q("Messaging"),
+        nsmap={"eb": _EB, "wsu": ns.WSU, "S12": soap_prefix_ns},
+    )
+    messaging.set(_q("mustUnderstand", soap_prefix_ns), "true")
+    messaging.set(_q("Id", ns.WSU), wsu_id)
+    if isinstance(message, UserMessage):
+        _user_message(messaging, message)
+    else:
+        _signal_message(messaging, message)
+    return messaging
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _bad(message: str, rule: str, code: EbmsError = EbmsError.INVALID_HEADER) -> Ebms3HeaderError:
+    return Ebms3HeaderError(message, rule=rule, ebms_code=code)
+
+
+def _children(el: Element, local: str, namespace: str = _EB) -> list[Element]:
+    return [c for c in el if c.tag == _q(local, namespace)]
+
+
+def _one(el: Element, local: str, *, optional: bool = False) -> Element | None:
+    found = _children(el, local)
+    if len(found) > 1:
+        raise _bad(
+            f"eb:{local} occurs {len(found)} times in eb:{etree.QName(el).localname}",
+            "as4:header-cardinality",
+        )
+    if not found:
+        if optional:
+            return None
+        raise _bad(f"eb:{local} is missing in eb:{etree.QName(el).localname}", "as4:header-missing")
+    return found[0]
+
+
+def _req(el: Element, local: str) -> Element:
+    child = _one(el, local)
+    assert child is not None
+    return child
+
+
+def _text(el: Element | None, what: str, *, required: bool = True) -> str | None:
+    value = (el.text or "").strip() if el is not None else ""
+    if not value and required:
+        raise _bad(f"eb:{what} is empty", "as4:header-missing")
+    return value or None
+
+
+def _req_text(el: Element, local: str) -> str:
+    value = _text(_req(el, local), local)
+    assert value is not None
+    return value
+
+
+def _read_message_info(el: Element) -> MessageInfo:
+    mi = _req(el, "MessageInfo")
+    ref = _text(_one(mi, "RefToMessageId", optional=True), "RefToMessageId", required=False)
+    return MessageInfo(
+        timestamp=parse_timestamp(_req_text(mi, "Timestamp")),
+        message_id=_req_text(mi, "MessageId"),
+        ref_to_message_id=ref,
+    )
+
+
+def _read_party(el: Element, local: str) -> Party:
+    party = _req(el, local)
+    ids = tuple(
+        PartyId(value=_text(p, "PartyId") or "", type=p.get("type"))
+        for p in _children(party, "PartyId")
+    )
+    if not ids:
+        raise _bad(f"eb:{local} has no eb:PartyId", "as4:party-id")
+    return Party(ids=ids, role=_req_text(party, "Role"))
+
+
+def _read_properties(el: Element | None) -> tuple[Property, ...]:
+    if el is None:
+        return ()
+    props = []
+    for p in _children(el, "Property"):
+        name = p.get("name")
+        if not name:
+            raise _bad("eb:Property without a name", "as4:property-name")
+        props.append(Property(name=name, value=(p.text or "").strip(), type=p.get("type")))
+    return tuple(props)
+
+
+def _read_user_message(el: Element) -> UserMessage:
+    party_info = _req(el, "PartyInfo")
+    collab = _req(el, "CollaborationInfo")
+    agreement = _one(collab, "AgreementRef", optional=True)
+    service = _req(collab, "Service")
+    info = _read_message_info(el)
+    sender, receiver = _read_party(party_info, "From"), _read_party(party_info, "To")
+    parts: list[PartInfo] = []
+    payload_info = _one(el, "PayloadInfo", optional=True)
+    for pi in _children(payload_info, "PartInfo") if payload_info is not None else []:
+        parts.append(
+            PartInfo(
+                href=pi.get("href") or None,  # none: the payload is the SOAP Body (ebMS3 5.2.2.13)
+                properties=_read_properties(_one(pi, "PartProperties", optional=True)),
+            )
+        )
+    return UserMessage(
+        message_info=info,
+        sender=sender,
+        receiver=receiver,
+        agreement=_text(agreement, "AgreementRef", required=False),
+        agreement_type=agreement.get("type") if agreement is not None else None,
+        agreement_pmode=agreement.get("pmode") if agreement is not None else None,
+        service=_text(service, "Service") or "",
+        service_type=service.get("type"),
+        action=_req_text(collab, "Action"),
+        conversation_id=_req_text(collab, "ConversationId"),
+        properties=_read_properties(_one(el, "MessageProperties", optional=True)),
+        parts=tuple(parts),
+        mpc=el.get("mpc"),
+    )
+
+
+def read_signed_reference(ref: Element) -> SignedReference:
+    """A ds:Reference as a :class:`SignedReference` (no checking of its algorithms)."""
+    transforms: list[tuple[str, tuple[str, ...]]] = []
+    for tr in ref.iterfind(f"{_q('Transforms', ns.DS)}/{_q('Transform', ns.DS)}"):
+        incl = tr.find(_q("InclusiveNamespaces", ns.EXC_C14N))
+        prefixes = tuple((incl.get("PrefixList") or "").split()) if incl is not None else ()
+        transforms.append((tr.get("Algorithm") or "", prefixes))
+    method = ref.find(_q("DigestMethod", ns.DS))
+    value = ref.find(_q("DigestValue", ns.DS))
+    try:
+        digest = base64.b64decode(
+            "".join((value.text or "").split()) if value is not None else "", validate=True
+        )
+    except (binascii.Error, ValueError):
+        raise _bad(
+            "ds:DigestValue is not base64", "as4:receipt-reference", EbmsError.INVALID_RECEIPT
+        ) from None
+    return SignedReference(
+        uri=ref.get("URI") or "",
+        transforms=tuple(transforms),
+        digest_method=(method.get("Algorithm") or "") if method is not None else "",
+        digest_value=digest,
+    )
+
+
+def _read_signal(el: Element) -> SignalMessage:
+    info = _read_message_info(el)
+    receipt_el = _one(el, "Receipt", optional=True)
+    receipt = None
+    if receipt_el is not None:
+        refs = [read_signed_reference(r) for r in receipt_el.iter(_q("Reference", ns.DS))]
+        receipt = Receipt(references=tuple(refs))
+    errors = []
+    for e in _children(el, "Error"):
+        code = e.get("errorCode")
+        severity = e.get("severity")
+        if not code or not severity:
+            raise _bad("eb:Error needs errorCode and severity", "as4:error-signal")
+        desc = _one(e, "Description", optional=True)
+        detail = _one(e, "ErrorDetail", optional=True)
+        errors.append(
+            Ebms3Error(
+                code=code,
+                severity=severity,
+                category=e.get("category"),
+                short_description=e.get("shortDescription"),
+                ref_to_message_in_error=e.get("refToMessageInError") or None,
+                origin=e.get("origin"),
+                description=_text(desc, "Description", required=False),
+                detail=_text(detail, "ErrorDetail", required=False),
+            )
+        )
+    if (receipt is None) == (not errors):
+        raise _bad(
+            "eb:SignalMessage must carry an eb:Receipt or eb:Error (and not both)",
+            "as4:signal-content",
+        )
+    return SignalMessage(message_info=info, receipt=receipt, errors=tuple(errors))
+
+
+def parse_messaging(messaging: Element) -> UserMessage | SignalMessage:
+    """The one UserMessage or SignalMessage in ``eb:Messaging`` (phase4 rejects more than one)."""
+    if messaging.tag != _q("Messaging"):
+        raise _bad("the header is not eb:Messaging", "as4:header-missing")
+    users = _children(messaging, "UserMessage")
+    signals = _children(messaging, "SignalMessage")
+    if len(users) + len(signals) != 1:
+        raise _bad(
+            f"eb:Messaging must hold exactly one UserMessage or SignalMessage, "
+            f"found {len(users)} and {len(signals)}",
+            "as4:one-message",
+            EbmsError.VALUE_INCONSISTENT,  # phase4 answers EBMS:0003 (UserMessageFailureForgeryTest)
+        )
+    return _read_user_message(users[0]) if users else _read_signal(signals[0])

@@ -1,0 +1,267 @@
+"""Peppol AS4 receiver recipes: open a message, or receive it and always have an answer.
+
+Parse MIME and the envelope, match PartInfo to attachments, decrypt, verify the signature over
+the decrypted attachment and the signer's certificate, check the Peppol profile, decompress
+within the limits, compare the SBDH with the ebMS headers. :func:`open_message` raises the
+first failure (an InputError carrying its EBMS code); :func:`receive` never raises for a peer's
+fault and always lets the caller build the answer (a signed receipt or an error signal), as the
+``as4`` package's ``parse_error`` + ``build_signal``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+
+from ..errors import EbmsError, InputError, UsageError, ValidationError
+from ..keys import PrivateKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..sbdh import SbdHeader
+from ..trust import TrustPolicy, ValidatedCertificate
+from .compression import GZIP, gunzip
+from .ebms_xml import parse_messaging
+from .mime import Headers, MimeMessage, parse_message
+from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
+from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message, routing_problems
+from .receipt import receipt_signal
+from .sbd_routing import read_header, routing_of
+from .sending import common_name
+from .signals import error_signal, write_signal
+from .soap import parse_envelope
+from .wss_encrypt import decrypt_attachments
+from .wss_tokens import SecurityPolicyError
+from .wss_verify import verify_envelope
+
+__all__ = ["Acceptor", "ReceivedMessage", "Reception", "open_message", "receive"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceivedMessage:
+    """A message that was decrypted, verified, checked against the profile and decompressed."""
+
+    user_message: UserMessage
+    payload: bytes
+    payload_mime_type: str | None
+    signer: x509.Certificate
+    validated: ValidatedCertificate
+    signed_references: tuple[SignedReference, ...]
+    routing: SbdRouting
+    #: The payload's SBDH, validated with every Peppol Envelope 2.0 header rule.
+    sbdh: SbdHeader
+
+    @property
+    def message_id(self) -> str:
+        return self.user_message.message_id
+
+    @property
+    def payload_sha256(self) -> bytes:
+        return hashlib.sha256(self.payload).digest()
+
+
+#: Called with a message that passed every check; raise an InputError (NotServicedError, say)
+#: to refuse it. The error is answered like any other.
+Acceptor = Callable[["ReceivedMessage"], None]
+
+
+class _Opening:
+    """One attempt to open a message; remembers the message id once it is known."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.message_id: str | None = None
+
+    def run(
+        self,
+        headers: Headers | Mapping[str, str],
+        body: bytes | memoryview,
+        *,
+        key: PrivateKey,
+        trust: TrustPolicy,
+        at: datetime | None,
+        profile: PeppolProfile,
+        accept: Acceptor | None,
+    ) -> ReceivedMessage:
+        limits = self.limits
+        mime = parse_message(headers, body, limits=limits)
+        envelope = parse_envelope(mime.root.body, limits=limits)
+        if envelope.messaging is None:
+            raise Ebms3HeaderError(
+                "the message has no eb:Messaging header", rule="as4:header-missing"
+            )
+        parsed = parse_messaging(envelope.messaging)
+        self.message_id = parsed.message_id
+        if isinstance(parsed, SignalMessage):
+            raise Ebms3HeaderError(
+                "a signal message was sent where a user message was expected",
+                rule="as4:not-user-message",
+                ebms_code=EbmsError.VALUE_INCONSISTENT,
+            )
+        _match_parts(parsed, mime)
+        if len(envelope.body) or (envelope.body.text or "").strip():
+            # Peppol AS4 2.0.3 section 3: payloads are attachments, the Body stays empty
+            # (phase4 answers a Body payload without PartInfo with EBMS:0003).
+            raise Ebms3HeaderError(
+                "the SOAP Body must be empty (payloads travel as attachments)",
+                rule="as4:body-not-empty",
+                ebms_code=EbmsError.VALUE_INCONSISTENT,
+            )
+        if envelope.security is None:
+            raise SecurityPolicyError(
+                "the message is neither signed nor encrypted", rule="wss:unsigned"
+            )
+        decrypted = decrypt_attachments(envelope.security, mime, key)
+        for part in parsed.parts:
+            if part.content_id not in decrypted:
+                # Peppol AS4 5: the payload must be encrypted (phase4 refuses plain payloads).
+                raise SecurityPolicyError(
+                    f"the attachment <{part.content_id}> is not encrypted", rule="wss:not-encrypted"
+                )
+        signed = {cid: (p.mime_type, p.content) for cid, p in decrypted.items()}
+        verification = verify_envelope(
+            envelope, attachments=signed, trust=trust, at=at, limits=limits
+        )
+        assert verification.validated is not None
+        if profile.sender_is_signer and parsed.sender.id != common_name(verification.signer):
+            raise InputError(
+                f"From PartyId {parsed.sender.id!r} is not the signer's seat id "
+                f"{common_name(verification.signer)!r}",
+                rule="peppol:sender-not-signer",
+                ebms_code=EbmsError.FAILED_AUTHENTICATION,
+            )
+        check_user_message(parsed, attachment_count=len(mime.attachments), profile=profile)
+        part = parsed.parts[0]
+        content = decrypted[part.content_id or ""].content
+        payload = gunzip(content, limits=limits) if part.compression_type == GZIP else content
+        sbdh = read_header(payload, limits=limits)
+        routing = routing_of(sbdh)
+        # Peppol AS4 5: originalSender/finalRecipient, Service and Action agree with the SBDH.
+        ValidationError.raise_if_any(
+            routing_problems(parsed, routing),
+            what="Peppol AS4 user message",
+            ebms_code=EbmsError.VALUE_INCONSISTENT,
+        )
+        received = ReceivedMessage(
+            user_message=parsed,
+            payload=payload,
+            payload_mime_type=part.mime_type,
+            signer=verification.signer,
+            validated=verification.validated,
+            signed_references=verification.references,
+            routing=routing,
+            sbdh=sbdh,
+        )
+        if accept is not None:  # e.g. raise NotServicedError (Peppol AS4 2.0.3 section 4)
+            accept(received)
+        return received
+
+
+def _match_parts(um: UserMessage, mime: MimeMessage) -> None:
+    # ebMS3 core 5.2.2.13 / phase4: every PartInfo names an attachment and every attachment is
+    # named; a count mismatch is EBMS:0011 ExternalPayloadError, a wrong id EBMS:0003.
+    for part in um.parts:
+        if part.content_id is None:
+            raise Ebms3HeaderError(
+                f"PartInfo href {part.href!r} is not a cid: reference", rule="as4:part-href"
+            )
+    if len(um.parts) != len(mime.attachments):
+        raise Ebms3HeaderError(
+            f"{len(um.parts)} PartInfo for {len(mime.attachments)} attachments",
+            rule="as4:part-count",
+            ebms_code=EbmsError.EXTERNAL_PAYLOAD_ERROR,
+        )
+    for part in um.parts:
+        if mime.attachment(part.content_id or "") is None:
+            raise Ebms3HeaderError(
+                f"no attachment with Content-ID <{part.content_id}>",
+                rule="as4:part-missing",
+                ebms_code=EbmsError.VALUE_INCONSISTENT,
+            )
+
+
+def open_message(
+    headers: Headers | Mapping[str, str],
+    body: bytes | memoryview,
+    *,
+    key: PrivateKey,
+    trust: TrustPolicy,
+    at: datetime | None = None,
+    profile: PeppolProfile = PEPPOL_PROFILE,
+    limits: Limits = DEFAULT_LIMITS,
+    accept: Acceptor | None = None,
+) -> ReceivedMessage:
+    """Open a received Peppol AS4 message or raise an InputError carrying its EBMS code."""
+    if not isinstance(trust, TrustPolicy):
+        raise UsageError("open_message needs a TrustPolicy: nothing is trusted by default")
+    return _Opening(limits).run(
+        headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
+    )
+
+
+@dataclass(frozen=True)
+class Reception:
+    """The outcome of :func:`receive`: the message, or the error to report, never both."""
+
+    message: ReceivedMessage | None
+    error: InputError | None
+    ref_to_message_id: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.message is not None
+
+    def signal(self, *, now: datetime, message_id: str) -> SignalMessage:
+        """The answer: a receipt for a good message, an error signal otherwise."""
+        if self.message is not None:
+            return receipt_signal(
+                ref_to_message_id=self.message.message_id,
+                references=self.message.signed_references,
+                now=now,
+                message_id=message_id,
+            )
+        assert self.error is not None
+        return error_signal(
+            self.error, ref_to_message_id=self.ref_to_message_id, now=now, message_id=message_id
+        )
+
+    def answer(
+        self,
+        *,
+        key: PrivateKey,
+        now: datetime,
+        message_id: str,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> tuple[int, dict[str, str], bytes]:
+        """HTTP status, headers and body of the signed answer (errors with 200, as phase4)."""
+        headers, body = write_signal(
+            self.signal(now=now, message_id=message_id), key=key, new_id=new_id
+        )
+        return 200, headers, body
+
+
+def receive(
+    headers: Headers | Mapping[str, str],
+    body: bytes | memoryview,
+    *,
+    key: PrivateKey,
+    trust: TrustPolicy,
+    at: datetime | None = None,
+    profile: PeppolProfile = PEPPOL_PROFILE,
+    limits: Limits = DEFAULT_LIMITS,
+    accept: Acceptor | None = None,
+) -> Reception:
+    """Like :func:`open_message`, but a peer's fault becomes ``Reception.error``, not an exception."""
+    if not isinstance(trust, TrustPolicy):
+        raise UsageError("receive needs a TrustPolicy: nothing is trusted by default")
+    opening = _Opening(limits)
+    try:
+        message = opening.run(
+            headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
+        )
+    except InputError as exc:
+        return Reception(message=None, error=exc, ref_to_message_id=opening.message_id)
+    return Reception(message=message, error=None, ref_to_message_id=message.message_id)

@@ -1,0 +1,185 @@
+"""Peppol AS4 sender recipe: one SBD in, one signed, compressed, encrypted message out.
+
+peppol.md 1.9 and Peppol AS4 2.0.3: gzip the SBD, build ``eb:Messaging`` from the SBDH and the
+two access-point certificates, sign Messaging, Body and the gzip attachment, encrypt the
+attachment for the receiver, serialize once, package as MIME. The payload is copied once (into
+the HTTP body), or not at all with :func:`build_message_chunks`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from ..errors import UsageError
+from ..keys import PrivateKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..xmlparse import to_bytes
+from .compression import GZIP, gzip_compress
+from .ebms_xml import messaging_element, read_signed_reference
+from .mime import build_multipart, new_boundary
+from .model import MessageInfo, PartInfo, Party, Property, Role, SignedReference, UserMessage
+from .profile import SbdRouting
+from .sbd_routing import read_routing
+from .soap import new_envelope
+from .wss_encrypt import encrypt_attachments
+from .wss_sign import sign_envelope
+
+__all__ = ["SentMessage", "build_message", "build_message_chunks", "common_name", "seat_id"]
+
+_OCTET_STREAM = "application/octet-stream"
+
+
+def common_name(cert: x509.Certificate) -> str | None:
+    """The single CN of ``cert`` (the Peppol seat id of an AP certificate), None without one."""
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value).strip() if len(names) == 1 else None
+
+
+def seat_id(cert: x509.Certificate) -> str:
+    """The Peppol seat id of an access point: the CN of its certificate (Peppol AS4 5)."""
+    cn = common_name(cert)
+    if not cn:
+        raise UsageError(f"{cert.subject.rfc4514_string()} has no single CN to use as seat id")
+    return cn
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentMessage:
+    """What a sender keeps to check the receipt: the header and the digests it signed."""
+
+    user_message: UserMessage
+    signed_references: tuple[SignedReference, ...]
+
+    @property
+    def message_id(self) -> str:
+        return self.user_message.message_id
+
+
+def build_message_chunks(
+    sbd: bytes,
+    *,
+    key: PrivateKey,
+    receiver_cert: x509.Certificate,
+    now: datetime,
+    message_id: str,
+    conversation_id: str | None = None,
+    routing: SbdRouting | None = None,
+    from_party: str | None = None,
+    to_party: str | None = None,
+    payload_mime_type: str = "application/xml",
+    compression_level: int = 6,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    random_bytes: Callable[[int], bytes] = os.urandom,
+    boundary: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[dict[str, str], list[bytes | memoryview], SentMessage]:
+    """:func:`build_message`, with the HTTP body as chunks to write out one after the other
+    (the payload is not copied into one buffer; send them with a chunked or sized request)."""
+    route = routing if routing is not None else read_routing(sbd, limits=limits)
+    compressed = gzip_compress(sbd, level=compression_level)
+    content_id = f"att-{new_id()}@peppol-dpi"
+    user_message = UserMessage(
+        message_info=MessageInfo(timestamp=now, message_id=message_id),
+        sender=Party.peppol(from_party or seat_id(key.certificate), Role.INITIATOR),
+        receiver=Party.peppol(to_party or seat_id(receiver_cert), Role.RESPONDER),
+        service=route.process.value,
+        service_type=route.process.scheme.value,
+        action=str(route.document_type),
+        conversation_id=conversation_id or message_id,
+        properties=(
+            Property(
+                name="originalSender", value=route.sender.value, type=route.sender.scheme.value
+            ),
+            Property(
+                name="finalRecipient", value=route.receiver.value, type=route.receiver.scheme.value
+            ),
+        ),
+        parts=(
+            PartInfo(
+                href=f"cid:{content_id}",
+                properties=(
+                    Property(name="MimeType", value=payload_mime_type),
+                    Property(name="CompressionType", value=GZIP),
+                ),
+            ),
+        ),
+    )
+    envelope = new_envelope(
+        messaging_element(user_message, wsu_id=f"phase4-msg-{new_id()}"), body_id=f"id-{new_id()}"
+    )
+    signature = sign_envelope(
+        envelope,
+        key=key,
+        attachments=[(content_id, GZIP, compressed)],
+        new_id=new_id,
+        limits=limits,
+    )
+    encrypted = encrypt_attachments(
+        [(content_id, GZIP, compressed)], receiver_cert, new_id=new_id, random_bytes=random_bytes
+    )
+    assert envelope.security is not None
+    for position, element in enumerate(encrypted.header_elements):
+        envelope.security.insert(position, element)  # phase4 order: BST, EK, ED, BST, Signature
+    headers, chunks = build_multipart(
+        to_bytes(envelope.root),
+        [(content_id, _OCTET_STREAM, encrypted.bodies[content_id])],
+        boundary=boundary or new_boundary(),
+    )
+    references = tuple(
+        read_signed_reference(ref)
+        for ref in signature.iter(f"{{{signature.nsmap['ds']}}}Reference")
+    )
+    sent = SentMessage(user_message=user_message, signed_references=references)
+    return headers, chunks, sent
+
+
+def build_message(
+    sbd: bytes,
+    *,
+    key: PrivateKey,
+    receiver_cert: x509.Certificate,
+    now: datetime,
+    message_id: str,
+    conversation_id: str | None = None,
+    routing: SbdRouting | None = None,
+    from_party: str | None = None,
+    to_party: str | None = None,
+    payload_mime_type: str = "application/xml",
+    compression_level: int = 6,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    random_bytes: Callable[[int], bytes] = os.urandom,
+    boundary: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[dict[str, str], bytes, SentMessage]:
+    """A signed, compressed and encrypted Peppol AS4 message carrying ``sbd``.
+
+    Service, action, originalSender and finalRecipient come from the SBDH (or ``routing``);
+    From/To default to the CN of the sender's and the receiver's certificate (the seat ids).
+    Returns the HTTP headers, the HTTP body and what the sender must keep to verify the
+    receipt. Clock, ids, randomness and boundary are injectable for reproducible builds.
+    """
+    headers, chunks, sent = build_message_chunks(
+        sbd,
+        key=key,
+        receiver_cert=receiver_cert,
+        now=now,
+        message_id=message_id,
+        conversation_id=conversation_id,
+        routing=routing,
+        from_party=from_party,
+        to_party=to_party,
+        payload_mime_type=payload_mime_type,
+        compression_level=compression_level,
+        new_id=new_id,
+        random_bytes=random_bytes,
+        boundary=boundary,
+        limits=limits,
+    )
+    return headers, b"".join(chunks), sent

@@ -1,0 +1,179 @@
+"""Signal messages on the wire: writing receipts and errors, reading whatever a peer answers.
+
+Writing (AS4 profile 5.1.8; ebMS3 core 6): a signal is a SOAP 1.2 envelope with ``eb:Messaging``
+and an empty Body, signed like a user message (Messaging and Body, BinarySecurityToken) and
+never encrypted, sent as a single ``application/soap+xml`` part in the synchronous HTTP response.
+
+Reading what a peer answers to a user message (Peppol AS4 2.0.3; peppol.md 1.4):
+
+* phase4 answers errors with HTTP 200 and an ``eb:Error`` signal, and 204 when there is
+  nothing to say; receipts with 200;
+* Oxalis answers with HTTP 500 and a SOAP Fault, usually with the ``eb:Error`` signal in the
+  header (``PEPPOL:NOT_SERVICED`` with 200);
+* error signals are sometimes unsigned (phase4 issue 188): they are read, and reported as
+  unsigned. A receipt is only a receipt when its signature verifies (:mod:`.receipt`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..errors import DecryptionError, EbmsError, InputError, RemoteError
+from ..keys import PrivateKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..trust import TrustPolicy
+from ..xmlparse import to_bytes
+from .ebms_xml import messaging_element, parse_messaging
+from .mime import Headers, parse_message
+from .model import Ebms3Error, Ebms3HeaderError, MessageInfo, SignalMessage, UserMessage
+from .soap import SoapFault, new_envelope, parse_envelope
+from .wss_sign import sign_envelope
+from .wss_verify import WssVerification, verify_envelope
+
+__all__ = [
+    "PEPPOL_NOT_SERVICED",
+    "SIGNAL_CONTENT_TYPE",
+    "NotServicedError",
+    "PeerAnswer",
+    "error_signal",
+    "read_answer",
+    "write_signal",
+]
+
+SIGNAL_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
+#: ErrorDetail of the Peppol "not serviced" error (Peppol AS4 2.0.3 section 4).
+PEPPOL_NOT_SERVICED = "PEPPOL:NOT_SERVICED"
+
+
+class NotServicedError(InputError):
+    """This access point does not serve the addressed participant, document type or process.
+
+    Peppol AS4 2.0.3 section 4: answered with EBMS:0004, severity failure, and the ErrorDetail
+    ``PEPPOL:NOT_SERVICED`` (the rule of this error, which :func:`error_signal` puts there).
+    """
+
+    default_ebms_code = EbmsError.OTHER
+
+    def __init__(self, message: str = "the receiver is not serviced by this access point") -> None:
+        super().__init__(message, rule=PEPPOL_NOT_SERVICED)
+
+
+def write_signal(
+    signal: SignalMessage,
+    *,
+    key: PrivateKey,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> tuple[dict[str, str], bytes]:
+    """The signed signal as HTTP headers and body, ready to send back."""
+    messaging = messaging_element(signal, wsu_id=f"phase4-msg-{new_id()}")
+    envelope = new_envelope(messaging, body_id=f"id-{new_id()}")
+    sign_envelope(envelope, key=key, new_id=new_id)
+    return {"Content-Type": SIGNAL_CONTENT_TYPE}, to_bytes(envelope.root)
+
+
+def error_signal(
+    error: InputError,
+    *,
+    ref_to_message_id: str | None,
+    now: datetime,
+    message_id: str,
+) -> SignalMessage:
+    """The ``eb:Error`` signal that tells a peer about ``error`` (EBMS:0004 Other without a code).
+
+    A decryption failure is described with the same words whatever its cause (no oracle).
+    """
+    code = error.ebms_code or EbmsError.OTHER
+    description = "decryption failed" if isinstance(error, DecryptionError) else error.message
+    return SignalMessage(
+        message_info=MessageInfo(
+            timestamp=now, message_id=message_id, ref_to_message_id=ref_to_message_id
+        ),
+        errors=(
+            Ebms3Error.of(
+                code,
+                ref_to_message_in_error=ref_to_message_id,
+                description=description[:2000],
+                detail=error.rule,
+            ),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class PeerAnswer:
+    """What came back for a user message.
+
+    ``signal`` is the receipt or error signal (None for an empty 204 answer or a bare fault);
+    ``verification`` the signature check, None when the signal was unsigned; ``fault`` a SOAP
+    fault when there was one.
+    """
+
+    status: int
+    signal: SignalMessage | None
+    verification: WssVerification | None
+    fault: SoapFault | None
+
+    @property
+    def errors(self) -> tuple[Ebms3Error, ...]:
+        return self.signal.errors if self.signal is not None else ()
+
+    @property
+    def not_serviced(self) -> bool:
+        """The peer said it does not serve the receiver (EBMS:0004 with PEPPOL:NOT_SERVICED)."""
+        return any((e.detail or "").strip() == PEPPOL_NOT_SERVICED for e in self.errors)
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`~peppol_dpi.errors.RemoteError` for a failure the peer reported."""
+        failures = [e for e in self.errors if e.is_failure]
+        if failures:
+            first = failures[0]
+            raise RemoteError(
+                "the peer reported: " + "; ".join(str(e) for e in failures),
+                rule="as4:peer-error",
+                ebms_code=first.known or EbmsError.OTHER,
+            )
+        if self.fault is not None:
+            raise RemoteError(
+                f"the peer answered with a SOAP fault {self.fault.code}: {self.fault.reason}",
+                rule="as4:soap-fault",
+                ebms_code=EbmsError.OTHER,
+            )
+
+
+def read_answer(
+    status: int,
+    headers: Headers | Mapping[str, str],
+    body: bytes | memoryview,
+    *,
+    trust: TrustPolicy | None,
+    at: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> PeerAnswer:
+    """Read the HTTP answer to a user message (never raises for a well-formed error answer).
+
+    A signed signal is verified (signature and, with ``trust``, its certificate); a signature
+    that fails raises, since a forged answer must not be believed.
+    """
+    if status == 204 or not bytes(body[:1024]).strip():
+        return PeerAnswer(status=status, signal=None, verification=None, fault=None)
+    message = parse_message(headers, body, limits=limits)
+    envelope = parse_envelope(message.root.body, limits=limits)
+    signal: SignalMessage | None = None
+    if envelope.messaging is not None:
+        parsed = parse_messaging(envelope.messaging)
+        if isinstance(parsed, UserMessage):
+            raise Ebms3HeaderError(
+                "the answer is a user message, not a signal", rule="as4:answer-not-signal"
+            )
+        signal = parsed
+    verification = None
+    if envelope.security is not None and signal is not None:
+        verification = verify_envelope(envelope, attachments={}, trust=trust, at=at, limits=limits)
+    if signal is None and envelope.fault is None:
+        raise Ebms3HeaderError(
+            f"HTTP {status} answer holds neither a signal nor a SOAP fault", rule="as4:answer-empty"
+        )
+    return PeerAnswer(status=status, signal=signal, verification=verification, fault=envelope.fault)

@@ -1,0 +1,301 @@
+"""WS-Security encryption of SOAP attachments (WSS SwA profile 1.1, XML Encryption 1.1).
+
+What Peppol AS4 requires (CEF eDelivery AS4 1.14 "Message Protection", Peppol AS4 2.0.3):
+
+* every payload part is encrypted with AES-128-GCM under one fresh content key; the part body
+  becomes ``IV (12 bytes) || ciphertext || tag (16 bytes)``, no AAD (XML Enc 1.1 5.2.4);
+* ``xenc:EncryptedData`` per part, Type ``Attachment-Content-Only`` (SwA 1.1 5.4.2; never
+  ``Attachment-Complete``: Oxalis-AS4 issue 76), ``CipherReference URI="cid:..."`` with the
+  ``Attachment-Ciphertext-Transform``, ``MimeType`` = the part's type before encryption;
+* the key transported in one ``xenc:EncryptedKey`` with xmlenc11 ``rsa-oaep``, digest SHA-256
+  and ``mgf1sha256`` to the receiver certificate, referenced as a BinarySecurityToken.
+
+Decryption also accepts ``xmlenc#rsa-oaep-mgf1p`` (older Holodeck) and SHA-1 OAEP parameters
+(CEF AS4 1.14: MAY for backwards compatibility). Every cryptographic failure raises the same
+:class:`~peppol_dpi.errors.DecryptionError` (EBMS:0102): the sender learns nothing about why.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from lxml import etree
+
+from .. import ns
+from ..errors import DecryptionError, UsageError
+from ..keys import PrivateKey, RsaPadding
+from ..xmlparse import Element
+from .mime import MimeMessage
+from .wss_tokens import SecurityPolicyError, bst_element, resolve_str, str_element
+
+__all__ = [
+    "AES128_GCM",
+    "ATTACHMENT_CIPHERTEXT_TRANSFORM",
+    "ATTACHMENT_CONTENT_ONLY",
+    "RSA_OAEP",
+    "RSA_OAEP_MGF1P",
+    "DecryptedPart",
+    "EncryptedParts",
+    "decrypt_attachments",
+    "encrypt_attachments",
+]
+
+AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+_AES_GCM = {AES128_GCM: 16, "http://www.w3.org/2009/xmlenc11#aes256-gcm": 32}
+RSA_OAEP = "http://www.w3.org/2009/xmlenc11#rsa-oaep"
+RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+_SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+_SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
+_MGF1_SHA256 = "http://www.w3.org/2009/xmlenc11#mgf1sha256"
+_MGF1_SHA1 = "http://www.w3.org/2009/xmlenc11#mgf1sha1"
+ATTACHMENT_CONTENT_ONLY = (
+    "http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Content-Only"
+)
+ATTACHMENT_CIPHERTEXT_TRANSFORM = (
+    "http://docs.oasis-open.org/wss/oasis-wss-SwAProfile-1.1#Attachment-Ciphertext-Transform"
+)
+_ENCRYPTED_KEY_TOKEN = (
+    "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey"  # noqa: S105
+)
+_IV = 12
+_TAG = 16
+
+_OAEP_SHA256 = padding.OAEP(
+    mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None
+)
+
+
+def _q(namespace: str, local: str) -> str:
+    return f"{{{namespace}}}{local}"
+
+
+@dataclass(frozen=True)
+class EncryptedParts:
+    """The result of encryption: header elements in phase4's order and the new part bodies.
+
+    ``header_elements`` = receiver BinarySecurityToken, EncryptedKey, EncryptedData...; each
+    ``bodies[cid]`` is ``(iv, ciphertext_and_tag)`` so the MIME writer need not join them.
+    """
+
+    header_elements: tuple[Element, ...]
+    bodies: Mapping[str, tuple[bytes, bytes]]
+
+
+def encrypt_attachments(
+    parts: Sequence[tuple[str, str, bytes | memoryview]],
+    receiver_cert: x509.Certificate,
+    *,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    random_bytes: Callable[[int], bytes] = os.urandom,
+) -> EncryptedParts:
+    """Encrypt ``(content_id, mime_type_before_encryption, content)`` parts for the receiver."""
+    public_key = receiver_cert.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise UsageError("the receiver certificate must hold an RSA key (Peppol AS4)")
+    if not parts:
+        raise UsageError("nothing to encrypt")
+    cek = random_bytes(16)
+    aead = AESGCM(cek)
+    bst_id = f"X509-{new_id()}"
+    ek_id = f"EK-{new_id()}"
+    data_ids = [f"ED-{new_id()}" for _ in parts]
+
+    encrypted_key = etree.Element(_q(ns.XENC, "EncryptedKey"), Id=ek_id, nsmap={"xenc": ns.XENC})
+    method = etree.SubElement(encrypted_key, _q(ns.XENC, "EncryptionMethod"), Algorithm=RSA_OAEP)
+    etree.SubElement(method, _q(ns.DS, "DigestMethod"), Algorithm=_SHA256, nsmap={"ds": ns.DS})
+    etree.SubElement(
+        method, _q(ns.XENC11, "MGF"), Algorithm=_MGF1_SHA256, nsmap={"xenc11": ns.XENC11}
+    )
+    key_info = etree.SubElement(encrypted_key, _q(ns.DS, "KeyInfo"), nsmap={"ds": ns.DS})
+    key_info.append(str_element(bst_id))
+    cipher_data = etree.SubElement(encrypted_key, _q(ns.XENC, "CipherData"))
+    etree.SubElement(cipher_data, _q(ns.XENC, "CipherValue")).text = base64.b64encode(
+        public_key.encrypt(cek, _OAEP_SHA256)
+    ).decode("ascii")
+    ref_list = etree.SubElement(encrypted_key, _q(ns.XENC, "ReferenceList"))
+
+    elements: list[Element] = [bst_element(receiver_cert, bst_id), encrypted_key]
+    bodies: dict[str, tuple[bytes, bytes]] = {}
+    for (content_id, mime_type, content), data_id in zip(parts, data_ids, strict=True):
+        etree.SubElement(ref_list, _q(ns.XENC, "DataReference"), URI=f"#{data_id}")
+        iv = random_bytes(_IV)
+        bodies[content_id] = (iv, aead.encrypt(iv, content, None))
+        elements.append(_encrypted_data(data_id, ek_id, content_id, mime_type))
+    return EncryptedParts(header_elements=tuple(elements), bodies=bodies)
+
+
+def _encrypted_data(data_id: str, ek_id: str, content_id: str, mime_type: str) -> Element:
+    ed = etree.Element(
+        _q(ns.XENC, "EncryptedData"),
+        Id=data_id,
+        MimeType=mime_type,
+        Type=ATTACHMENT_CONTENT_ONLY,
+        nsmap={"xenc": ns.XENC},
+    )
+    etree.SubElement(ed, _q(ns.XENC, "EncryptionMethod"), Algorithm=AES128_GCM)
+    key_info = etree.SubElement(ed, _q(ns.DS, "KeyInfo"), nsmap={"ds": ns.DS})
+    key_info.append(str_element(ek_id, value_type=None, token_type=_ENCRYPTED_KEY_TOKEN))
+    cipher_data = etree.SubElement(ed, _q(ns.XENC, "CipherData"))
+    ref = etree.SubElement(cipher_data, _q(ns.XENC, "CipherReference"), URI=f"cid:{content_id}")
+    transforms = etree.SubElement(ref, _q(ns.XENC, "Transforms"))
+    etree.SubElement(
+        transforms,
+        _q(ns.DS, "Transform"),
+        Algorithm=ATTACHMENT_CIPHERTEXT_TRANSFORM,
+        nsmap={"ds": ns.DS},
+    )
+    return ed
+
+
+# -- decryption ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecryptedPart:
+    """A decrypted attachment: its content and the MIME type it had before encryption."""
+
+    content_id: str
+    mime_type: str | None
+    content: bytes
+
+
+def _oaep_padding(method: Element) -> RsaPadding:
+    algorithm = method.get("Algorithm")
+    digest_el = method.find(_q(ns.DS, "DigestMethod"))
+    digest = digest_el.get("Algorithm") if digest_el is not None else _SHA1
+    if algorithm == RSA_OAEP:  # XML Enc 1.1 5.5.2: defaults SHA-1 digest, MGF1 with SHA-1
+        mgf_el = method.find(_q(ns.XENC11, "MGF"))
+        mgf = mgf_el.get("Algorithm") if mgf_el is not None else _MGF1_SHA1
+    elif algorithm == RSA_OAEP_MGF1P:  # XML Enc 1.0 5.4.2: MGF1 is always SHA-1
+        mgf = _MGF1_SHA1
+    else:
+        raise SecurityPolicyError(
+            f"key transport {algorithm!r} is not RSA-OAEP (Peppol AS4)", rule="xenc:key-transport"
+        )
+    choice = {
+        (_SHA256, _MGF1_SHA256): RsaPadding.OAEP_SHA256_MGF1_SHA256,
+        (_SHA1, _MGF1_SHA1): RsaPadding.OAEP_SHA1_MGF1_SHA1,
+        (_SHA256, _MGF1_SHA1): RsaPadding.OAEP_SHA256_MGF1_SHA1,
+    }.get((digest or "", mgf or ""))
+    if choice is None:
+        raise SecurityPolicyError(
+            f"RSA-OAEP with digest {digest} and {mgf} is not supported", rule="xenc:key-transport"
+        )
+    return choice
+
+
+def _cipher_value(encrypted_key: Element) -> bytes:
+    value = encrypted_key.find(f"{_q(ns.XENC, 'CipherData')}/{_q(ns.XENC, 'CipherValue')}")
+    try:
+        return base64.b64decode(
+            "".join((value.text or "").split()) if value is not None else "", validate=True
+        )
+    except (binascii.Error, ValueError):
+        raise DecryptionError() from None
+
+
+def _content_key(encrypted_key: Element, security: Element, key: PrivateKey) -> bytes:
+    method = encrypted_key.find(_q(ns.XENC, "EncryptionMethod"))
+    if method is None:
+        raise SecurityPolicyError(
+            "xenc:EncryptedKey has no EncryptionMethod", rule="xenc:key-transport"
+        )
+    rsa_padding = _oaep_padding(method)
+    # Peppol AS4: the decryption certificate must be a BST direct reference (phase4 EBMS:0103).
+    resolve_str(encrypted_key.find(_q(ns.DS, "KeyInfo")), security, what="EncryptedKey")
+    return key.decrypt(_cipher_value(encrypted_key), rsa_padding)
+
+
+def decrypt_attachments(
+    security: Element, message: MimeMessage, key: PrivateKey
+) -> dict[str, DecryptedPart]:
+    """Decrypt every attachment the ``wsse:Security`` header encrypted, keyed by Content-ID."""
+    encrypted_data = security.findall(_q(ns.XENC, "EncryptedData"))
+    keys_found = security.findall(_q(ns.XENC, "EncryptedKey"))
+    if not encrypted_data:
+        return {}
+    content_keys: dict[int, bytes] = {}
+    result: dict[str, DecryptedPart] = {}
+    failure = False
+    for ed in encrypted_data:
+        content_id, algorithm = _check_encrypted_data(ed)
+        ek = _encrypted_key_for(ed, security, keys_found)
+        part = message.attachment(content_id)
+        if part is None:
+            raise SecurityPolicyError(
+                f"the encrypted attachment <{content_id}> is missing", rule="xenc:missing-part"
+            )
+        try:
+            if id(ek) not in content_keys:
+                content_keys[id(ek)] = _content_key(ek, security, key)
+            cek = content_keys[id(ek)]
+            if len(cek) != _AES_GCM[algorithm] or len(part.body) < _IV + _TAG:
+                raise DecryptionError()
+            body = part.body
+            plain = AESGCM(cek).decrypt(body[:_IV], body[_IV:], None)
+        except (DecryptionError, InvalidTag, ValueError):
+            failure = True  # keep going: every part costs the same, the error says nothing
+            continue
+        result[content_id] = DecryptedPart(
+            content_id=content_id, mime_type=ed.get("MimeType"), content=plain
+        )
+    if failure:
+        raise DecryptionError()
+    return result
+
+
+def _check_encrypted_data(ed: Element) -> tuple[str, str]:
+    if ed.get("Type") != ATTACHMENT_CONTENT_ONLY:
+        raise SecurityPolicyError(
+            f"EncryptedData Type {ed.get('Type')!r} is not Attachment-Content-Only",
+            rule="xenc:type",
+        )
+    method = ed.find(_q(ns.XENC, "EncryptionMethod"))
+    algorithm = method.get("Algorithm") if method is not None else None
+    if algorithm not in _AES_GCM:
+        raise SecurityPolicyError(
+            f"content encryption {algorithm!r} is not AES-GCM", rule="xenc:algorithm"
+        )
+    ref = ed.find(f"{_q(ns.XENC, 'CipherData')}/{_q(ns.XENC, 'CipherReference')}")
+    uri = ref.get("URI") if ref is not None else None
+    if ref is None or not uri or not uri.startswith("cid:"):
+        raise SecurityPolicyError(
+            "EncryptedData must reference an attachment (cid:)", rule="xenc:cipher-reference"
+        )
+    transforms = [t.get("Algorithm") for t in ref.iter(_q(ns.DS, "Transform"))]
+    if transforms not in ([ATTACHMENT_CIPHERTEXT_TRANSFORM], []):
+        raise SecurityPolicyError(
+            f"unexpected cipher transforms {transforms}", rule="xenc:transform"
+        )
+    return uri[4:], algorithm
+
+
+def _encrypted_key_for(ed: Element, security: Element, keys_found: list[Element]) -> Element:
+    key_info = ed.find(_q(ns.DS, "KeyInfo"))
+    if key_info is not None:
+        target = resolve_str(key_info, security, what="EncryptedData")
+        if target.tag != _q(ns.XENC, "EncryptedKey"):
+            raise SecurityPolicyError(
+                "EncryptedData does not reference an EncryptedKey", rule="xenc:key"
+            )
+        return target
+    # Without KeyInfo: the EncryptedKey whose ReferenceList names this EncryptedData.
+    wanted = f"#{ed.get('Id')}"
+    owners = [
+        k
+        for k in keys_found
+        if any(r.get("URI") == wanted for r in k.iter(_q(ns.XENC, "DataReference")))
+    ]
+    if len(owners) != 1:
+        raise SecurityPolicyError("no unique EncryptedKey for an EncryptedData", rule="xenc:key")
+    return owners[0]

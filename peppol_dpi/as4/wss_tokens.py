@@ -1,0 +1,130 @@
+"""WS-Security tokens: X.509 BinarySecurityToken and the direct SecurityTokenReference.
+
+Peppol AS4 2.0.3 section 5 (and CEF eDelivery AS4 1.14 "Security"): the signing and the
+encryption certificates travel as ``wsse:BinarySecurityToken`` (ValueType ``#X509v3``, leaf
+only) and are referenced by a ``wsse:SecurityTokenReference`` holding a direct
+``wsse:Reference URI="#id"``. IssuerSerial, SKI, thumbprint and ``#X509PKIPathv1`` references
+are refused with EBMS:0103 (phase4 >= 4.2.6 does the same).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
+
+from .. import ns
+from ..errors import EbmsError, InputError
+from ..xmlparse import Element
+
+__all__ = [
+    "BASE64_BINARY",
+    "X509V3",
+    "SecurityPolicyError",
+    "bst_element",
+    "resolve_str",
+    "str_element",
+]
+
+X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
+BASE64_BINARY = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
+)
+
+_WSSE = ns.WSSE
+
+
+class SecurityPolicyError(InputError):
+    """The WS-Security header does not follow the Peppol AS4 policy (EBMS:0103)."""
+
+    default_ebms_code = EbmsError.POLICY_NONCOMPLIANCE
+
+
+def _q(namespace: str, local: str) -> str:
+    return f"{{{namespace}}}{local}"
+
+
+def bst_element(cert: x509.Certificate, wsu_id: str) -> Element:
+    """``wsse:BinarySecurityToken`` with the DER certificate, base64, no line breaks."""
+    bst = etree.Element(_q(_WSSE, "BinarySecurityToken"), nsmap={"wsse": _WSSE, "wsu": ns.WSU})
+    bst.set("EncodingType", BASE64_BINARY)
+    bst.set("ValueType", X509V3)
+    bst.set(_q(ns.WSU, "Id"), wsu_id)
+    bst.text = base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii")
+    return bst
+
+
+def str_element(
+    target_id: str, *, value_type: str | None = X509V3, token_type: str | None = None
+) -> Element:
+    """``wsse:SecurityTokenReference`` with a direct reference to ``#target_id``."""
+    nsmap = {"wsse": _WSSE}
+    if token_type is not None:
+        nsmap["wsse11"] = ns.WSSE11
+    ref_container = etree.Element(_q(_WSSE, "SecurityTokenReference"), nsmap=nsmap)
+    if token_type is not None:
+        ref_container.set(_q(ns.WSSE11, "TokenType"), token_type)
+    reference = etree.SubElement(ref_container, _q(_WSSE, "Reference"), URI=f"#{target_id}")
+    if value_type is not None:
+        reference.set("ValueType", value_type)
+    return ref_container
+
+
+def _by_wsu_id(security: Element, wanted: str) -> list[Element]:
+    return [
+        el for el in security.iter() if el.get(_q(ns.WSU, "Id")) == wanted or el.get("Id") == wanted
+    ]
+
+
+def resolve_str(key_info: Element | None, security: Element, *, what: str) -> Element:
+    """The element a KeyInfo's direct STR reference points at, inside ``security``.
+
+    Refuses anything but one direct ``wsse:Reference`` to exactly one element (EBMS:0103).
+    """
+    if key_info is None:
+        raise SecurityPolicyError(f"the {what} has no KeyInfo", rule="wss:key-info")
+    strs = key_info.findall(_q(_WSSE, "SecurityTokenReference"))
+    refs = strs[0].findall(_q(_WSSE, "Reference")) if len(strs) == 1 else []
+    if len(strs) != 1 or len(refs) != 1 or len(strs[0]) != 1:
+        raise SecurityPolicyError(
+            f"the {what} must reference its token with one direct wsse:Reference "
+            "(Peppol AS4: BinarySecurityToken direct reference)",
+            rule="wss:token-reference",
+        )
+    uri = refs[0].get("URI") or ""
+    if not uri.startswith("#") or len(uri) < 2:
+        raise SecurityPolicyError(
+            f"the {what} token reference {uri!r} is not local", rule="wss:token-reference"
+        )
+    found = _by_wsu_id(security, uri[1:])
+    if len(found) != 1:
+        raise SecurityPolicyError(
+            f"the {what} token reference {uri} matches {len(found)} elements",
+            rule="wss:token-reference",
+        )
+    return found[0]
+
+
+def certificate_of(bst: Element, *, what: str) -> x509.Certificate:
+    """The X.509 certificate in a BinarySecurityToken (ValueType X509v3 only)."""
+    if bst.tag != _q(_WSSE, "BinarySecurityToken") or bst.get("ValueType") != X509V3:
+        raise SecurityPolicyError(
+            f"the {what} token is not an X509v3 BinarySecurityToken", rule="wss:token-type"
+        )
+    encoding = bst.get("EncodingType")
+    if encoding not in (None, BASE64_BINARY):
+        raise SecurityPolicyError(
+            f"the {what} token encoding {encoding!r} is not Base64Binary", rule="wss:token-type"
+        )
+    try:
+        der = base64.b64decode("".join((bst.text or "").split()), validate=True)
+        return x509.load_der_x509_certificate(der)
+    except (binascii.Error, ValueError):
+        raise InputError(
+            f"the {what} token does not hold a DER certificate",
+            rule="wss:token-certificate",
+            ebms_code=EbmsError.FAILED_AUTHENTICATION,
+        ) from None

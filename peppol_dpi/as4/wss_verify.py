@@ -1,0 +1,164 @@
+"""Strict verification of the WS-Security signature of an AS4 message or signal.
+
+What is checked (CEF eDelivery AS4 1.14 "Message Signing", Peppol AS4 2.0.3 section 5, and
+the WSS4J secure-validation rules phase4 and Oxalis run with):
+
+* exactly one ``ds:Signature`` in ``wsse:Security``; its KeyInfo a direct reference to an X509v3
+  BinarySecurityToken (EBMS:0103 otherwise);
+* only RSA-SHA256/384/512, SHA-256/384/512 digests, exclusive C14N, and the transforms AS4 uses:
+  exclusive C14N for XML references, the SwA content transform for attachments (EBMS:0101);
+* every digest and the SignatureValue (EBMS:0101), ids unique in the whole envelope;
+* coverage: the very ``eb:Messaging`` and ``S12:Body`` elements found at their places in the
+  envelope, and every attachment given, are signed (EBMS:0101): a signature over a moved or
+  copied header does not count;
+* the signing certificate, through the caller's :class:`~peppol_dpi.trust.TrustPolicy`
+  (EBMS:0101). Without a policy the certificate is reported, not trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .. import ns
+from ..errors import EbmsError, SignatureError
+from ..limits import DEFAULT_LIMITS, Limits
+from ..trust import TrustPolicy, ValidatedCertificate
+from ..xmldsig import (
+    C14nMethod,
+    DigestMethod,
+    SignatureMethod,
+    SignaturePolicy,
+    Transform,
+    VerifiedReference,
+    verify,
+)
+from .ebms_xml import read_signed_reference
+from .model import SignedReference
+from .soap import SoapEnvelope
+from .wss_sign import swa_signature_input
+from .wss_tokens import SecurityPolicyError, certificate_of, resolve_str
+
+__all__ = ["AS4_SIGNATURE_POLICY", "WssVerification", "verify_envelope"]
+
+#: The algorithms an AS4 signature may use (CEF eDelivery AS4 1.14; WSS4J's AS4 algorithm suite).
+AS4_SIGNATURE_POLICY = SignaturePolicy(
+    signature_methods=frozenset(
+        {SignatureMethod.RSA_SHA256, SignatureMethod.RSA_SHA384, SignatureMethod.RSA_SHA512}
+    ),
+    digest_methods=frozenset({DigestMethod.SHA256, DigestMethod.SHA384, DigestMethod.SHA512}),
+    c14n_methods=frozenset({C14nMethod.EXCLUSIVE}),
+    transforms=frozenset({Transform.EXCLUSIVE_C14N, Transform.SWA_CONTENT_SIGNATURE}),
+)
+
+
+@dataclass(frozen=True)
+class WssVerification:
+    """What the signature established.
+
+    ``references`` are the signed ds:References (what a receipt repeats); ``attachments_checked``
+    is False only when attachment digests could not be recomputed (inspection without key);
+    ``validated`` is the trust-policy result, None when no policy was given.
+    """
+
+    signer: x509.Certificate
+    references: tuple[SignedReference, ...]
+    attachments_checked: bool
+    validated: ValidatedCertificate | None
+
+
+def _fail(message: str, rule: str) -> SignatureError:
+    return SignatureError(message, rule=rule, ebms_code=EbmsError.FAILED_AUTHENTICATION)
+
+
+def verify_envelope(
+    envelope: SoapEnvelope,
+    *,
+    attachments: Mapping[str, tuple[str | None, bytes]] | None,
+    trust: TrustPolicy | None,
+    at: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> WssVerification:
+    """Verify the signature; ``attachments`` maps Content-ID to (MIME type, signed content).
+
+    ``attachments=None`` checks everything but the attachment digests (inspection without the
+    decryption key); the result says so.
+    """
+    if envelope.security is None:
+        raise SecurityPolicyError(
+            "the message has no wsse:Security header: it must be signed", rule="wss:unsigned"
+        )
+    signatures = envelope.security.findall(f"{{{ns.DS}}}Signature")
+    if len(signatures) != 1:
+        raise SecurityPolicyError(
+            f"wsse:Security must hold exactly one ds:Signature, found {len(signatures)}",
+            rule="wss:unsigned" if not signatures else "wss:signatures",
+        )
+    signature = signatures[0]
+    token = resolve_str(signature.find(f"{{{ns.DS}}}KeyInfo"), envelope.security, what="signature")
+    cert = certificate_of(token, what="signing")
+    public_key = cert.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise _fail("the signing certificate does not hold an RSA key", "wss:key-type")
+
+    def resolver(uri: str) -> bytes | None:
+        if attachments is None or not uri.startswith("cid:"):
+            return None
+        found = attachments.get(uri[4:])
+        return swa_signature_input(found[0], found[1], limits=limits) if found else None
+
+    policy = AS4_SIGNATURE_POLICY
+    if attachments is None:
+        policy = SignaturePolicy(
+            signature_methods=policy.signature_methods,
+            digest_methods=policy.digest_methods,
+            c14n_methods=policy.c14n_methods,
+            transforms=policy.transforms,
+            allow_unresolved_external=True,
+        )
+    result = verify(signature, public_key=public_key, resolver=resolver, policy=policy)
+    _check_coverage(envelope, result.references, attachments)
+    validated = trust.validate(cert, at=at) if trust is not None else None
+    signed = tuple(
+        read_signed_reference(r.reference_element)
+        for r in result.references
+        if r.reference_element is not None
+    )
+    return WssVerification(
+        signer=cert,
+        references=signed,
+        attachments_checked=all(r.digest_checked for r in result.references),
+        validated=validated,
+    )
+
+
+def _check_coverage(
+    envelope: SoapEnvelope,
+    references: tuple[VerifiedReference, ...],
+    attachments: Mapping[str, tuple[str | None, bytes]] | None,
+) -> None:
+    # AS4 profile 5.1.4 / Peppol: Messaging, Body and every attachment are signed, and XML
+    # references use exactly exclusive C14N, attachments exactly the SwA content transform.
+    xml_only = (Transform.EXCLUSIVE_C14N,)
+    swa_only = (Transform.SWA_CONTENT_SIGNATURE,)
+    for ref in references:
+        expected = swa_only if ref.uri.startswith("cid:") else xml_only
+        if ref.transforms != expected:
+            raise _fail(
+                f"the reference {ref.uri!r} uses transforms {[t.value for t in ref.transforms]}",
+                "wss:transforms",
+            )
+    covered = {id(r.element) for r in references if r.element is not None}
+    if envelope.messaging is None or id(envelope.messaging) not in covered:
+        raise _fail("the signature does not cover the eb:Messaging header", "wss:coverage")
+    if id(envelope.body) not in covered:
+        raise _fail("the signature does not cover the SOAP Body", "wss:coverage")
+    if attachments is not None:
+        signed = {r.uri[4:] for r in references if r.uri.startswith("cid:")}
+        missing = sorted(set(attachments) - signed)
+        if missing:
+            raise _fail(f"the attachments {missing} are not signed", "wss:coverage")

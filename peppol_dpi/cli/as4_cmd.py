@@ -1,0 +1,234 @@
+"""``peppol-dpi as4 ...``: build, open, inspect AS4 messages and verify receipts (docs/cli.md)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from ..as4 import build_message, receive
+from ..as4.inspection import Inspection, SignatureStatus, inspect_message
+from ..as4.mime import read_dump, write_dump
+from ..as4.model import UserMessage, check_message_id, message_id_factory
+from ..as4.receipt import check_receipt
+from ..as4.signals import read_answer
+from ..errors import InputError, UsageError
+from ..keys import load_certificate
+from ..trust import subject_of
+from .common import (
+    add_key_options,
+    add_trust_options,
+    load_key,
+    parse_at,
+    print_json,
+    read_input,
+    trust_policy,
+    write_output,
+)
+
+__all__ = ["register"]
+
+_HOST = "peppol-dpi"
+
+
+def register(subparsers: Any) -> None:
+    group = subparsers.add_parser("as4", help="Peppol AS4 messages: build, open, inspect, receipts")
+    commands = group.add_subparsers(dest="as4_command", metavar="COMMAND")
+    commands.required = True
+
+    build = commands.add_parser(
+        "build", help="sign, compress and encrypt an SBD into an AS4 message"
+    )
+    build.add_argument("sbd", metavar="SBD_FILE")
+    add_key_options(build)
+    build.add_argument("--receiver-cert", required=True, metavar="FILE")
+    build.add_argument("--message-id")
+    build.add_argument("--conversation-id")
+    build.add_argument("-o", "--output", metavar="DUMP")
+    build.set_defaults(handler=_build)
+
+    open_ = commands.add_parser("open", help="verify, decrypt and decompress an AS4 message")
+    open_.add_argument("dump", metavar="DUMP")
+    add_key_options(open_)
+    add_trust_options(open_, required=True)
+    open_.add_argument("--payload-out", metavar="FILE")
+    open_.add_argument("--receipt-out", metavar="DUMP")
+    open_.add_argument("--json", action="store_true")
+    open_.set_defaults(handler=_open)
+
+    inspect = commands.add_parser("inspect", help="show an AS4 message and check it without a key")
+    inspect.add_argument("dump", metavar="DUMP")
+    add_trust_options(inspect)
+    inspect.add_argument("--json", action="store_true")
+    inspect.set_defaults(handler=_inspect)
+
+    receipt = commands.add_parser(
+        "verify-receipt", help="check a receipt (against the sent message)"
+    )
+    receipt.add_argument("receipt", metavar="RECEIPT_DUMP")
+    add_trust_options(receipt, required=True)
+    receipt.add_argument("--message", metavar="SENT_DUMP")
+    receipt.add_argument("--json", action="store_true")
+    receipt.set_defaults(handler=_verify_receipt)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _build(args: argparse.Namespace) -> int:
+    key = load_key(args)
+    receiver_cert = load_certificate(read_input(args.receiver_cert))
+    message_id = args.message_id or message_id_factory(_HOST)()
+    try:
+        check_message_id(message_id)
+    except InputError as exc:
+        raise UsageError(f"--message-id: {exc.message}") from None
+    headers, body, _ = build_message(
+        read_input(args.sbd),
+        key=key,
+        receiver_cert=receiver_cert,
+        now=_now(),
+        message_id=message_id,
+        conversation_id=args.conversation_id,
+    )
+    write_output(args.output, write_dump(headers, body))
+    return 0
+
+
+def _typed(value: str, type_: str | None) -> str:
+    return f"{type_}::{value}" if type_ else value
+
+
+def _user_message_json(um: UserMessage) -> dict[str, Any]:
+    original = um.find_property("originalSender")
+    final = um.find_property("finalRecipient")
+    return {
+        "message_id": um.message_id,
+        "conversation_id": um.conversation_id,
+        "from_party": um.sender.id,
+        "to_party": um.receiver.id,
+        "service": _typed(um.service, um.service_type),
+        "action": um.action,
+        "original_sender": _typed(original.value, original.type) if original else None,
+        "final_recipient": _typed(final.value, final.type) if final else None,
+    }
+
+
+def _open(args: argparse.Namespace) -> int:
+    key = load_key(args)
+    trust = trust_policy(args)
+    if trust is None:  # pragma: no cover - argparse requires --trust
+        raise UsageError("as4 open needs --trust")
+    headers, body = read_dump(read_input(args.dump))
+    reception = receive(headers, body, key=key, trust=trust, at=parse_at(args))
+    if args.receipt_out:
+        _, answer_headers, answer_body = reception.answer(
+            key=key,
+            now=_now(),
+            message_id=message_id_factory(_HOST)(),
+            new_id=lambda: str(uuid.uuid4()),
+        )
+        write_output(args.receipt_out, write_dump(answer_headers, answer_body))
+    if reception.message is None:
+        assert reception.error is not None
+        raise reception.error
+    received = reception.message
+    if args.payload_out:
+        write_output(args.payload_out, received.payload)
+    summary = _user_message_json(received.user_message) | {
+        "signer": subject_of(received.signer),
+        "payload_sha256": hashlib.sha256(received.payload).hexdigest(),
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        for name, value in summary.items():
+            print(f"{name}: {value}")
+    return 0
+
+
+def _inspection_json(result: Inspection) -> dict[str, Any]:
+    message = result.message
+    data: dict[str, Any] = {
+        "kind": result.kind.value,
+        "message_id": message.message_id,
+        "ref_to_message_id": message.message_info.ref_to_message_id,
+        "signature": result.signature.value,
+        "trusted": result.trusted,
+        "signer": subject_of(result.signer) if result.signer is not None else None,
+        "timestamp": message.message_info.timestamp.isoformat(),
+        "encrypted": result.encrypted,
+        "attachments": result.attachment_count,
+        "attachment_digests_checked": result.attachments_checked,
+        "references": [r.uri for r in result.references],
+    }
+    if isinstance(message, UserMessage):
+        data |= _user_message_json(message)
+    else:
+        data["errors"] = [
+            {
+                "code": e.code,
+                "severity": e.severity,
+                "short_description": e.short_description,
+                "description": e.description,
+                "detail": e.detail,
+            }
+            for e in message.errors
+        ]
+    if result.signature_error is not None:
+        data["signature_error"] = str(result.signature_error)
+    if result.trust_error is not None:
+        data["trust_error"] = str(result.trust_error)
+    if result.fault is not None:
+        data["fault"] = {"code": result.fault.code, "reason": result.fault.reason}
+    return data
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    headers, body = read_dump(read_input(args.dump))
+    result = inspect_message(headers, body, trust=trust_policy(args), at=parse_at(args))
+    data = _inspection_json(result)
+    if args.json:
+        print_json(data)
+    else:
+        for name, value in data.items():
+            print(f"{name}: {value}")
+    failure = result.signature_error or result.trust_error
+    if result.signature is SignatureStatus.INVALID or result.trusted is False:
+        reason = str(failure) if failure else "the signer is not trusted"
+        print(f"peppol-dpi: {reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _verify_receipt(args: argparse.Namespace) -> int:
+    trust = trust_policy(args)
+    headers, body = read_dump(read_input(args.receipt))
+    answer = read_answer(200, headers, body, trust=trust, at=parse_at(args))
+    message_id = references = None
+    if args.message:
+        sent_headers, sent_body = read_dump(read_input(args.message))
+        sent = inspect_message(sent_headers, sent_body)
+        if sent.signature is not SignatureStatus.VALID:
+            raise UsageError(
+                f"{args.message} is not a validly signed message: {sent.signature_error}"
+            )
+        message_id, references = sent.message.message_id, sent.references
+    receipt = check_receipt(answer, message_id=message_id, signed_references=references)
+    summary = {
+        "message_id": receipt.message_id,
+        "ref_to_message_id": receipt.signal.message_info.ref_to_message_id,
+        "signer": receipt.signer_subject,
+        "trusted": receipt.validated is not None,
+        "acknowledges_message": bool(args.message),
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        for name, value in summary.items():
+            print(f"{name}: {value}")
+    return 0
