@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from .errors import DecryptionError, InputError, UsageError
+from .errors import DecryptionError, InputError, SignatureError, UsageError
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "load_certificates",
     "load_pkcs12",
     "load_private_key",
+    "rsa_public_key",
 ]
 
 
@@ -206,6 +207,23 @@ def check_entry_count(count: int, limits: Limits = DEFAULT_LIMITS) -> None:
             f"{count} entries exceed max_keystore_entries ({limits.max_keystore_entries})",
             rule="keys:too-many-entries",
         )
+
+
+def rsa_public_key(cert: x509.Certificate, *, what: str = "the certificate") -> rsa.RSAPublicKey:
+    """The RSA public key of ``cert``, for verifying a signature made with it.
+
+    A key that cannot be read (malformed or unknown algorithm) or is not RSA - the only key type
+    of the Peppol and DPI profiles - raises :class:`~peppol_dpi.errors.SignatureError`.
+    """
+    try:
+        public = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise SignatureError(
+            f"{what} holds a public key that cannot be read", rule="keys:public-key"
+        ) from None
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise SignatureError(f"{what} does not hold an RSA key", rule="keys:not-rsa")
+    return public
 
 
 def certificate_matches(cert: x509.Certificate, key: rsa.RSAPrivateKey) -> bool:

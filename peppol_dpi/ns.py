@@ -39,6 +39,11 @@ SDP: Final = "http://begrep.difi.no/sdp/schema_v10"
 SMP: Final = "http://busdox.org/serviceMetadata/publishing/1.0/"
 BUSDOX_IDS: Final = "http://busdox.org/transport/identifiers/1.0/"
 WSA: Final = "http://www.w3.org/2005/08/addressing"
+# OASIS SMP 2.0 (bdx-smp-v2.0 section 5): document namespaces and UBL-style components
+BDXR2_SERVICE_GROUP: Final = "http://docs.oasis-open.org/bdxr/ns/SMP/2/ServiceGroup"
+BDXR2_SERVICE_METADATA: Final = "http://docs.oasis-open.org/bdxr/ns/SMP/2/ServiceMetadata"
+BDXR2_CAC: Final = "http://docs.oasis-open.org/bdxr/ns/SMP/2/AggregateComponents"
+BDXR2_CBC: Final = "http://docs.oasis-open.org/bdxr/ns/SMP/2/BasicComponents"
 # W3C XML namespace (xml:lang)
 XML: Final = "http://www.w3.org/XML/1998/namespace"
 
@@ -62,6 +67,8 @@ PREFIXES: Final[dict[str, str]] = {
     "smp": SMP,
     "ids": BUSDOX_IDS,
     "wsa": WSA,
+    "cac": BDXR2_CAC,
+    "cbc": BDXR2_CBC,
 }
 
 

@@ -112,7 +112,10 @@ def verify_signature(
     """
     if hash_algorithm is None:
         return False
-    key = signer.public_key()
+    try:
+        key = signer.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return False
     try:
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, data, padding.PKCS1v15(), hash_algorithm)

@@ -197,6 +197,17 @@ def to_bytes(element: Element, *, xml_declaration: bool = True) -> bytes:
     return etree.tostring(element, encoding="UTF-8", xml_declaration=xml_declaration)
 
 
+def _standalone_copy(element: Element) -> Element:
+    """``element`` as the root of a new document, declaring all namespaces in scope there."""
+    nsmap: Any = element.nsmap  # lxml-stubs: the default namespace's key is None
+    attributes: dict[str, str] = {str(k): str(v) for k, v in element.attrib.items()}
+    root = etree.Element(element.tag, attrib=attributes, nsmap=nsmap)
+    root.text = element.text
+    for child in element:
+        root.append(copy.deepcopy(child))
+    return root
+
+
 def c14n(
     element: Element, *, exclusive: bool = True, inclusive_prefixes: tuple[str, ...] = ()
 ) -> bytes:
@@ -208,15 +219,24 @@ def c14n(
     if not exclusive and element.getparent() is not None:
         # lxml/libxml2 (seen with libxml2 2.12 and 2.14) writes spurious ``xmlns=""`` on
         # descendants two or more levels below a subtree whose default namespace is inherited
-        # (dpi.md 9.4): XAdES SignedProperties then digest wrongly. A deep copy carries the
-        # in-scope namespaces to its own root, and canonicalizing that whole document is right.
-        element = copy.deepcopy(element)
-    return etree.tostring(
-        element,
-        method="c14n",
-        exclusive=exclusive,
-        with_comments=False,
-        inclusive_ns_prefixes=list(inclusive_prefixes)
-        if inclusive_prefixes and exclusive
-        else None,
-    )
+        # (dpi.md 9.4): XAdES SignedProperties then digest wrongly. Canonicalize a standalone
+        # copy instead, whose root declares *every* namespace in scope: inclusive C14N 1.0
+        # (section 2.4) renders all of them on the apex, used or not, and a plain deep copy
+        # keeps only the used ones (an SMP SignedInfo would lose xmlns, ids and wsa).
+        element = _standalone_copy(element)
+    try:
+        return etree.tostring(
+            element,
+            method="c14n",
+            exclusive=exclusive,
+            with_comments=False,
+            inclusive_ns_prefixes=list(inclusive_prefixes)
+            if inclusive_prefixes and exclusive
+            else None,
+        )
+    except etree.C14NError:
+        # libxml2 refuses to canonicalize some documents, for example ones with a relative
+        # namespace URI (C14N 1.0 section 2: such documents cannot be canonicalized).
+        raise XmlSecurityError(
+            "the XML cannot be canonicalized (e.g. a relative namespace URI)", rule="xml:c14n"
+        ) from None

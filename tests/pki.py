@@ -37,8 +37,6 @@ Files: ``path(name)`` is ``fixtures/pki/<name>``; ``PASSWORD`` is the PKCS#12 pa
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
@@ -52,6 +50,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from peppol_dpi.keys import LocalPrivateKey, load_certificate, load_certificates, load_private_key
+from peppol_dpi.testing import pki as testing_pki
 from peppol_dpi.trust import TrustPolicy
 
 PKI_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "pki"
@@ -209,16 +208,9 @@ def ap_crl() -> x509.CertificateRevocationList:
 # -- certificates made at test time ----------------------------------------------------------
 
 
-@cache
 def factory() -> ModuleType:
-    """``fixtures/pki/make_pki.py`` as a module (``issue``, ``make_name``, ``make_crl``...)."""
-    spec = importlib.util.spec_from_file_location("make_pki", PKI_DIR / "make_pki.py")
-    if spec is None or spec.loader is None:
-        raise ImportError("cannot load fixtures/pki/make_pki.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("make_pki", module)
-    spec.loader.exec_module(module)
-    return module
+    """The certificate factory :mod:`peppol_dpi.testing.pki` (``issue``, ``make_name``, ``make_crl``...)."""
+    return testing_pki
 
 
 @cache

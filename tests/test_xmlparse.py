@@ -86,3 +86,14 @@ def test_c14n_inclusive_subtree_with_inherited_default_namespace() -> None:
     assert c14n(root[0], exclusive=False) == (
         b'<b xmlns="urn:a" xmlns:p="urn:p" Id="x"><c><d><p:e></p:e></d></c></b>'
     )
+
+
+def test_c14n_inclusive_subtree_renders_unused_namespaces_in_scope() -> None:
+    # C14N 1.0 section 2.4: every namespace in scope appears on the apex, used or not (an SMP
+    # SignedInfo inside SignedServiceMetadata carries xmlns, xmlns:ids and xmlns:wsa).
+    root = parse_xml(
+        b'<r xmlns="urn:a" xmlns:i="urn:i" xmlns:w="urn:w"><s:x xmlns:s="urn:s"><s:y/></s:x></r>'
+    )
+    assert c14n(root[0], exclusive=False) == (
+        b'<s:x xmlns="urn:a" xmlns:i="urn:i" xmlns:s="urn:s" xmlns:w="urn:w"><s:y></s:y></s:x>'
+    )

@@ -9,8 +9,7 @@ costs at most that much memory and never more time than reading it.
 
 from __future__ import annotations
 
-import zlib
-
+from .. import deflate
 from ..errors import EbmsError, InputError
 from ..limits import DEFAULT_LIMITS, Limits
 
@@ -30,10 +29,11 @@ class DecompressionError(InputError):
     default_ebms_code = EbmsError.DECOMPRESSION_FAILURE
 
 
-def gzip_compress(data: bytes | memoryview, *, level: int = 6) -> bytes:
+def gzip_compress(data: bytes | memoryview, *, level: int | None = None) -> bytes:
     """One gzip member of ``data`` (no file name, mtime 0: the output is reproducible)."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, _GZIP_WBITS)
-    return compressor.compress(data) + compressor.flush()
+    compressor = deflate.compressobj(level, _GZIP_WBITS)
+    compressed: bytes = compressor.compress(data) + compressor.flush()
+    return compressed
 
 
 def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -53,7 +53,7 @@ def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> byte
                     f"more than {limits.max_gzip_members} gzip members",
                     rule="gzip:too-many-members",
                 )
-            inflater = zlib.decompressobj(_GZIP_WBITS)
+            inflater = deflate.decompressobj(_GZIP_WBITS)
             position = 0
             step = _FIRST_STEP
             # Input is fed in growing slices of the memoryview and output taken in bounded
@@ -84,6 +84,6 @@ def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> byte
                     )
                 break
             # Another member follows (RFC 1952 2.2): continue with it.
-    except zlib.error as exc:
+    except deflate.errors as exc:
         raise DecompressionError(f"the gzip data is corrupt: {exc}", rule="gzip:corrupt") from None
     return b"".join(out)

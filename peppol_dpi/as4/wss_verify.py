@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .. import ns
 from ..errors import EbmsError, SignatureError
+from ..keys import rsa_public_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
 from ..xmldsig import (
@@ -101,9 +101,7 @@ def verify_envelope(
     signature = signatures[0]
     token = resolve_str(signature.find(f"{{{ns.DS}}}KeyInfo"), envelope.security, what="signature")
     cert = certificate_of(token, what="signing")
-    public_key = cert.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
-        raise _fail("the signing certificate does not hold an RSA key", "wss:key-type")
+    public_key = rsa_public_key(cert, what="the signing certificate")
 
     def resolver(uri: str) -> bytes | None:
         if attachments is None or not uri.startswith("cid:"):

@@ -19,6 +19,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "peppol_dpi.cli.as4_cmd",
     "peppol_dpi.cli.sbdh_cmd",
     "peppol_dpi.cli.dpi_cmd",
+    "peppol_dpi.cli.lookup_cmd",
 )
 
 

@@ -197,7 +197,7 @@ class AsicBuilder:
         *,
         signing_time: datetime,
         limits: Limits = DEFAULT_LIMITS,
-        compression_level: int = 6,
+        compression_level: int | None = None,
     ) -> None:
         """Sign the package with ``key`` and stream the zip to ``sink`` (need not seek)."""
         manifest, files = self._validated(limits)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol
 
+from .. import deflate
 from ..errors import InputError, UsageError
 from ..limits import DEFAULT_LIMITS, Limits
 
@@ -106,7 +107,7 @@ class _Central:
 class ZipEntryWriter:
     """Writes an ASiC-E zip to a (possibly unseekable) binary stream, entry by entry."""
 
-    def __init__(self, sink: Sink, *, modified: datetime, level: int = 6) -> None:
+    def __init__(self, sink: Sink, *, modified: datetime, level: int | None = None) -> None:
         self._sink = sink
         self._time, self._date = _dos_time(modified)
         self._level = level
@@ -144,7 +145,7 @@ class ZipEntryWriter:
 
     def add_stored(self, name: str, data: bytes) -> None:
         """An uncompressed entry with its sizes in the local header (the ``mimetype`` entry)."""
-        encoded, offset, crc = name.encode("utf-8"), self._position, zlib.crc32(data)
+        encoded, offset, crc = name.encode("utf-8"), self._position, deflate.crc32(data)
         flags = self._flags(name)
         self._local(encoded, flags, zipfile.ZIP_STORED, crc=crc, csize=len(data), size=len(data))
         self._write(data)
@@ -159,12 +160,12 @@ class ZipEntryWriter:
         encoded, offset = name.encode("utf-8"), self._position
         flags = self._flags(name) | _FLAG_DESCRIPTOR
         self._local(encoded, flags, zipfile.ZIP_DEFLATED, crc=0, csize=0, size=0)
-        compressor = zlib.compressobj(self._level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        compressor = deflate.compressobj(self._level, -15)
         crc, compressed = 0, 0
         view = memoryview(data)
         for start in range(0, len(data), _CHUNK):
             piece = view[start : start + _CHUNK]
-            crc = zlib.crc32(piece, crc)
+            crc = deflate.crc32(piece, crc)
             out = compressor.compress(piece)
             compressed += len(out)
             self._write(out)

@@ -35,7 +35,7 @@ from lxml import etree
 
 from .. import ns, xmldsig
 from ..errors import SignatureError, UsageError
-from ..keys import PrivateKey
+from ..keys import PrivateKey, rsa_public_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml
 
@@ -321,7 +321,7 @@ def verify_signatures(
 
 
 def _rsa(cert: x509.Certificate) -> rsa.RSAPublicKey:
-    key = cert.public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise _bad("the signing certificate does not hold an RSA key", "algorithm")
-    return key
+    try:
+        return rsa_public_key(cert, what="the signing certificate")
+    except SignatureError as exc:
+        raise _bad(exc.message, "algorithm") from None

@@ -1,0 +1,140 @@
+"""The little WSGI plumbing the services share: a parsed request, a response, errors as HTTP."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote_plus
+
+__all__ = ["HttpProblem", "Request", "Response", "basic_auth_user", "wsgi_app"]
+
+_MAX_BODY = 8 * 1024 * 1024
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    500: "Internal Server Error",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    method: str
+    segments: tuple[str, ...]  # the path split on "/" and then percent-decoded
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, list[str]]
+    body: bytes
+    base_url: str  # scheme://host:port of this server
+
+    def form(self) -> dict[str, str]:
+        """An ``application/x-www-form-urlencoded`` body (last value wins)."""
+        parsed = parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+        return {k: v[-1] for k, v in parsed.items()}
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise HttpProblem(400, "the body is not JSON") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/xml"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, obj: Any, status: int = 200) -> Response:
+        return cls(status=status, body=json.dumps(obj).encode(), content_type="application/json")
+
+
+class HttpProblem(Exception):  # noqa: N818 - a control-flow signal, not a package error
+    """Raised inside a handler to answer with an HTTP error status."""
+
+    def __init__(self, status: int, message: str, *, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def basic_auth_user(request: Request, users: Mapping[str, str], realm: str) -> str:
+    """The authenticated user of HTTP Basic auth (RFC 7617), or a 401."""
+    challenge = {"WWW-Authenticate": f'Basic realm="{realm}"'}
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        raise HttpProblem(401, "authentication required", headers=challenge)
+    try:
+        user, sep, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise HttpProblem(401, "malformed credentials", headers=challenge) from None
+    expected = users.get(user)
+    if not sep or expected is None or not hmac.compare_digest(expected.encode(), password.encode()):
+        raise HttpProblem(401, "wrong user or password", headers=challenge)
+    return user
+
+
+def _read_request(environ: Mapping[str, Any]) -> Request:
+    # REQUEST_URI keeps %2F inside identifiers; PATH_INFO has already decoded it.
+    raw = str(environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "")))
+    raw_path = raw.split("?", 1)[0]
+    if "://" in raw_path:  # absolute-form request target
+        raw_path = "/" + raw_path.split("://", 1)[1].partition("/")[2]
+    segments = tuple(unquote_plus(s) for s in raw_path.split("/") if s)
+    length_text = str(environ.get("CONTENT_LENGTH") or "0")
+    length = int(length_text) if length_text.isdigit() else 0
+    if length > _MAX_BODY:
+        raise HttpProblem(413, "the request body is too large")
+    body = environ["wsgi.input"].read(length) if length else b""
+    headers = {
+        k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    host = headers.get("host") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    return Request(
+        method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+        segments=segments,
+        headers=headers,
+        query=parse_qs(str(environ.get("QUERY_STRING", ""))),
+        body=body,
+        base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}",
+    )
+
+
+def wsgi_app(handler: Callable[[Request], Response]) -> Callable[..., Iterable[bytes]]:
+    """A WSGI application around ``handler``; HttpProblem becomes an HTTP error answer."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            response = handler(_read_request(environ))
+        except HttpProblem as problem:
+            response = Response(
+                status=problem.status,
+                body=json.dumps({"error": problem.message}).encode(),
+                content_type="application/json",
+                headers=problem.headers,
+            )
+        headers = [
+            ("Content-Type", response.content_type),
+            ("Content-Length", str(len(response.body))),
+        ]
+        headers += list(response.headers.items())
+        start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", headers)
+        return [response.body]
+
+    return app

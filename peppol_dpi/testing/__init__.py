@@ -1,0 +1,1 @@
+"""Helpers for tests, demos and benchmarks (a test PKI). Never for production use."""
