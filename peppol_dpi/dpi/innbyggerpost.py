@@ -45,7 +45,11 @@ def _q(local: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class Innbyggerpost:
-    """The signed business message (compact JWS, ASCII) and the package (CMS bytes)."""
+    """The signed business message (compact JWS, ASCII) and the package (CMS bytes).
+
+    A receipt travelling back from corner 3 to corner 2 has no package: ``dokumentpakke`` is
+    then empty (``xs:base64Binary`` allows the empty string, so the XSD accepts it).
+    """
 
     forretningsmelding: bytes = field(repr=False)
     dokumentpakke: bytes = field(repr=False)
@@ -98,8 +102,6 @@ class Innbyggerpost:
             raise InnbyggerpostError(
                 f"{_PACKAGE} is not base64", rule="innbyggerpost:base64"
             ) from None
-        if not package:
-            raise InnbyggerpostError(f"{_PACKAGE} is empty", rule="innbyggerpost:base64")
         return cls(forretningsmelding=jws.encode("ascii"), dokumentpakke=package)
 
     @classmethod

@@ -1,0 +1,502 @@
+"""A reference mailbox and print provider (corner 4): receives letters from corner 3, checks
+everything corner 4 checks, keeps them, and sends signed receipts back through corner 3.
+
+Routes (``app``, a WSGI application):
+
+* ``POST /deliveries`` - corner 3's delivery interface (docs/transport.md): multipart
+  ``forretningsmelding`` + ``dokumentpakke``, ``Idempotency-Key`` = the DPI message id. Every
+  corner 4 check runs (:func:`peppol_dpi.dpi.mailbox.receive`: JWS and signer, fingerprint,
+  Maskinporten token consumer/supplier against avsender and signer, package decrypted and its
+  XAdES signature and digests verified, same signer, same sender, same mailbox). A letter that
+  passes is kept and answered ``201``; a digital letter gets a ``leveringskvittering``, a print
+  letter a ``mottakskvittering``. A letter that fails is answered ``400`` with the rule and,
+  when its header can be read, a ``feil`` receipt (feiltype KLIENT) goes back to the sender.
+  A repeated ``Idempotency-Key`` answers ``200`` and changes nothing (corner 3 delivers at
+  least once).
+* ``GET /letters[?mailbox=]`` - the letters kept (JSON), ``GET /letters/{id}``.
+* ``POST /letters/{id}/open`` - the citizen opens a digital letter: ``aapningskvittering``
+  when the sender asked for one (``digital.aapningskvittering``).
+* ``POST /letters/{id}/notification-failed?kanal=sms|epost`` - ``varslingfeiletkvittering``.
+* ``POST /letters/{id}/returned`` - a printed letter came back: ``returpostkvittering``.
+* ``PUT /senders/{orgnr}`` - the provider's register of senders (the name the citizen sees).
+
+Receipts (Digdir ``dpi_forretningsmeldinger.md``) are built by
+:func:`peppol_dpi.dpi.mailbox.receipt`, signed with the provider's business certificate, and
+posted (``application/jwt``) to corner 3's ``POST /receipts`` by one sending thread that
+retries until corner 3 takes them. The store is :class:`MemoryMailboxStore` behind the
+:class:`MailboxStore` protocol; a persistent one implements the same methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import requests
+
+from ..dpi.bodies import Digital, Feiltype, Utskrift, Varslingskanal
+from ..dpi.identifiers import MessageType
+from ..dpi.jws import decode_unverified
+from ..dpi.mailbox import ReceivedMessage, receipt, receive
+from ..dpi.message import BusinessMessage, parse_business_message
+from ..dpi.package import open_package
+from ..dpi.signed import sign_business_message
+from ..errors import InputError, PeppolDpiError
+from ..ids import ParticipantId
+from ..keys import PrivateKey
+from ..transport.auth import JwksSource
+from ..transport.http import HttpError, parse_form_data
+from ..trust import TrustPolicy
+from .base import RunningService, serve_wsgi_in_thread
+from .wsgi import HttpProblem, Request, Response, wsgi_app
+
+__all__ = [
+    "Letter",
+    "MailboxService",
+    "MailboxStore",
+    "MemoryMailboxStore",
+    "SentReceipt",
+    "serve_mailbox",
+]
+
+log = logging.getLogger("peppol_dpi.services.mailbox")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Letter:
+    """A letter in a citizen's mailbox (or at the print service)."""
+
+    id: str  # the DPI message id
+    conversation_id: str
+    kind: str  # digital | utskrift
+    mailbox: str  # postkasseadresse, or the addressee's name for print
+    sender: str  # the legal sender (avsender), 0192:<orgnr>
+    sender_name: str | None
+    signed_by: str  # the SBDH sender (a data processor, or the sender itself)
+    title: str | None
+    documents: tuple[tuple[str, str, int], ...]  # (name, MIME type, size)
+    received_at: datetime
+    message: BusinessMessage = field(repr=False)
+    opened: bool = False
+    receipts: tuple[str, ...] = ()  # types of the receipts sent for it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "type": self.kind,
+            "mailbox": self.mailbox,
+            "sender": self.sender,
+            "sender_name": self.sender_name,
+            "signed_by": self.signed_by,
+            "title": self.title,
+            "documents": [{"name": n, "mime": m, "size": s} for n, m, s in self.documents],
+            "received_at": self.received_at.isoformat(),
+            "opened": self.opened,
+            "receipts": list(self.receipts),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentReceipt:
+    """A signed receipt waiting for (or taken by) corner 3."""
+
+    id: str
+    type: MessageType
+    conversation_id: str
+    jws: bytes = field(repr=False)
+    delivered: bool = False
+    attempts: int = 0
+
+
+class MailboxStore(Protocol):
+    def add_letter(self, letter: Letter) -> bool:
+        """Keep ``letter``; False if its id is already kept (a repeated delivery)."""
+        ...
+
+    def letter(self, letter_id: str) -> Letter | None: ...
+
+    def letters(self, mailbox: str | None = None) -> list[Letter]: ...
+
+    def update_letter(self, letter: Letter) -> None: ...
+
+    def refuse(self, message_id: str, rule: str) -> bool:
+        """Remember a refused message id; False if it was refused before."""
+        ...
+
+    def refused(self) -> dict[str, str]: ...
+
+    def queue_receipt(self, sent: SentReceipt) -> None: ...
+
+    def pending_receipts(self) -> list[SentReceipt]: ...
+
+    def receipts(self) -> list[SentReceipt]: ...
+
+    def update_receipt(self, sent: SentReceipt) -> None: ...
+
+
+@dataclass
+class MemoryMailboxStore:
+    """:class:`MailboxStore` in memory, guarded by one lock."""
+
+    _letters: dict[str, Letter] = field(default_factory=dict)
+    _refused: dict[str, str] = field(default_factory=dict)
+    _receipts: dict[str, SentReceipt] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_letter(self, letter: Letter) -> bool:
+        with self._lock:
+            if letter.id in self._letters:
+                return False
+            self._letters[letter.id] = letter
+            return True
+
+    def letter(self, letter_id: str) -> Letter | None:
+        with self._lock:
+            return self._letters.get(letter_id)
+
+    def letters(self, mailbox: str | None = None) -> list[Letter]:
+        with self._lock:
+            return [x for x in self._letters.values() if mailbox in (None, x.mailbox)]
+
+    def update_letter(self, letter: Letter) -> None:
+        with self._lock:
+            self._letters[letter.id] = letter
+
+    def refuse(self, message_id: str, rule: str) -> bool:
+        with self._lock:
+            if message_id in self._refused:
+                return False
+            self._refused[message_id] = rule
+            return True
+
+    def refused(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._refused)
+
+    def queue_receipt(self, sent: SentReceipt) -> None:
+        with self._lock:
+            self._receipts[sent.id] = sent
+
+    def pending_receipts(self) -> list[SentReceipt]:
+        with self._lock:
+            return [r for r in self._receipts.values() if not r.delivered]
+
+    def receipts(self) -> list[SentReceipt]:
+        with self._lock:
+            return list(self._receipts.values())
+
+    def update_receipt(self, sent: SentReceipt) -> None:
+        with self._lock:
+            self._receipts[sent.id] = sent
+
+
+#: Called with (event, details) for each step the provider takes (the demo's transcript).
+Observer = Callable[[str, Mapping[str, Any]], None]
+
+
+def _ignore(event: str, details: Mapping[str, Any]) -> None:
+    return None
+
+
+@dataclass
+class MailboxService:
+    """One mailbox or print provider: its organisation, business key, trust and corner 3.
+
+    ``key`` decrypts the packages (it is the certificate KRR publishes for the provider's
+    citizens) and signs the receipts. ``trust`` validates the senders' business certificates;
+    ``maskinporten`` gives Maskinporten's signing keys (its JWKS).
+    """
+
+    organisation: ParticipantId
+    key: PrivateKey
+    trust: TrustPolicy
+    maskinporten: JwksSource
+    receipts_url: str  # corner 3's POST /receipts
+    session: requests.Session = field(default_factory=requests.Session)
+    maskinporten_issuer: str | None = None
+    corner3_api_key: str | None = None
+    name: str = "mailbox"
+    store: MailboxStore = field(default_factory=MemoryMailboxStore)
+    senders: dict[str, str] = field(default_factory=dict)  # orgnr -> name
+    clock: Callable[[], datetime] = _utc_now
+    observer: Observer = _ignore
+    retry_seconds: float = 0.5
+    _wake: threading.Event = field(default_factory=threading.Event, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.app = wsgi_app(self._handle)
+
+    # -- the receipt sender --------------------------------------------------------------------
+    def start(self) -> MailboxService:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"{self.name}-receipts", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.retry_seconds)
+            self._wake.clear()
+            for pending in self.store.pending_receipts():
+                if self._stop.is_set():
+                    return
+                self._post(pending)
+
+    def _post(self, pending: SentReceipt) -> None:
+        headers = {"Content-Type": "application/jwt"}
+        if self.corner3_api_key:
+            headers["Authorization"] = f"Bearer {self.corner3_api_key}"
+        try:
+            answer = self.session.post(
+                self.receipts_url, data=pending.jws, headers=headers, timeout=30
+            )
+            ok = answer.status_code in (200, 201)
+            detail = f"HTTP {answer.status_code}"
+        except requests.RequestException as exc:
+            ok, detail = False, str(exc)
+        self.store.update_receipt(replace(pending, delivered=ok, attempts=pending.attempts + 1))
+        if ok:
+            self.observer(
+                "receipt-sent",
+                {"type": pending.type.value, "id": pending.id, "to": self.receipts_url},
+            )
+        else:
+            log.warning("corner 3 did not take receipt %s: %s", pending.id, detail)
+
+    # -- receipts ------------------------------------------------------------------------------
+    def send_receipt(
+        self,
+        original: BusinessMessage,
+        message_type: MessageType,
+        *,
+        varslingskanal: Varslingskanal | None = None,
+        beskrivelse: str | None = None,
+        feiltype: Feiltype | None = None,
+        detaljer: str | None = None,
+    ) -> SentReceipt:
+        """Build, sign and queue a receipt for ``original``; the sending thread posts it."""
+        message = receipt(
+            original,
+            message_type=message_type,
+            provider=self.organisation,
+            created=self.clock(),
+            message_id=uuid.uuid4(),
+            varslingskanal=varslingskanal,
+            beskrivelse=beskrivelse,
+            feiltype=feiltype,
+            detaljer=detaljer,
+        )
+        sent = SentReceipt(
+            id=str(message.message_id),
+            type=message_type,
+            conversation_id=str(original.conversation_id),
+            jws=sign_business_message(message, self.key),
+        )
+        self.store.queue_receipt(sent)
+        self.observer("receipt-signed", {"type": message_type.value, "id": sent.id})
+        self._wake.set()
+        return sent
+
+    def _letter_receipt(self, letter: Letter, message_type: MessageType, **kw: Any) -> SentReceipt:
+        sent = self.send_receipt(letter.message, message_type, **kw)
+        self.store.update_letter(replace(letter, receipts=(*letter.receipts, message_type.value)))
+        return sent
+
+    # -- what the citizen (or the print service) does ----------------------------------------
+    def open_letter(self, letter_id: str) -> SentReceipt | None:
+        """The citizen opens a digital letter: an aapningskvittering if the sender asked."""
+        letter = self._require(letter_id, MessageType.DIGITAL)
+        letter = replace(letter, opened=True)
+        self.store.update_letter(letter)
+        body = letter.message.body
+        if isinstance(body, Digital) and body.aapningskvittering:
+            return self._letter_receipt(letter, MessageType.AAPNINGSKVITTERING)
+        return None
+
+    def notification_failed(self, letter_id: str, kanal: Varslingskanal) -> SentReceipt:
+        """The SMS or e-mail notice about a digital letter could not be delivered."""
+        letter = self._require(letter_id, MessageType.DIGITAL)
+        return self._letter_receipt(
+            letter,
+            MessageType.VARSLINGFEILETKVITTERING,
+            varslingskanal=kanal,
+            beskrivelse=f"the {kanal.value} notice could not be delivered",
+        )
+
+    def returned(self, letter_id: str) -> SentReceipt:
+        """A printed letter came back to the print service."""
+        return self._letter_receipt(
+            self._require(letter_id, MessageType.UTSKRIFT), MessageType.RETURPOSTKVITTERING
+        )
+
+    def _require(self, letter_id: str, kind: MessageType) -> Letter:
+        letter = self.store.letter(letter_id)
+        if letter is None:
+            raise HttpProblem(404, f"no letter {letter_id}")
+        if letter.kind != kind.value:
+            raise HttpProblem(409, f"letter {letter_id} is a {letter.kind}, not a {kind.value}")
+        return letter
+
+    # -- receiving -----------------------------------------------------------------------------
+    def deliver(self, forretningsmelding: bytes, dokumentpakke: bytes) -> Letter:
+        """Check a letter as corner 4 must and keep it (raises the failed check's InputError)."""
+        now = self.clock()
+        received = receive(
+            forretningsmelding,
+            dokumentpakke,
+            trust=self.trust,
+            open_package=lambda cms: open_package(cms, self.key, trust=self.trust, at=now),
+            maskinporten_keys={k: v for k, v in self.maskinporten.keys().items() if k},
+            maskinporten_issuer=self.maskinporten_issuer,
+            at=now,
+        )
+        letter = self._letter(received, now)
+        if received.message.message.receiver != self.organisation:
+            raise InputError(
+                f"the letter is for {received.message.message.receiver.value}, "
+                f"not for this provider {self.organisation.value}",
+                rule="c4:receiver",
+            )
+        self.observer("checked", {"letter": letter, "token": received.token})
+        return letter
+
+    def _letter(self, received: ReceivedMessage, now: datetime) -> Letter:
+        message = received.message.message
+        body = message.body
+        package = received.package
+        documents = [getattr(package, "main", None), *getattr(package, "attachments", ())]
+        if isinstance(body, Digital):
+            mailbox, title = body.mottaker.postkasseadresse, body.ikkesensitivtittel
+        elif isinstance(body, Utskrift):
+            mailbox, title = body.mottaker.navn or "", None
+        else:
+            raise InputError(f"a {message.type} is not kept in a mailbox", rule="c4:type")
+        avsender = body.avsender.virksomhetsidentifikator
+        return Letter(
+            id=str(message.message_id),
+            conversation_id=str(message.conversation_id),
+            kind=message.type.value,
+            mailbox=mailbox,
+            sender=avsender.value,
+            sender_name=self.senders.get(avsender.org_number or ""),
+            signed_by=message.sender.value,
+            title=title,
+            documents=tuple((d.name, d.mime, d.size) for d in documents if d is not None),
+            received_at=now,
+            message=message,
+        )
+
+    def _deliveries(self, request: Request) -> Response:
+        if request.method != "POST":
+            raise HttpProblem(405, "POST a delivery")
+        message_id = request.headers.get("idempotency-key", "")
+        if message_id and self.store.letter(message_id) is not None:
+            return Response.json({"id": message_id, "status": "already delivered"})
+        try:
+            parts = parse_form_data(request.headers.get("content-type"), request.body)
+        except HttpError as exc:
+            raise HttpProblem(400, exc.message) from None
+        jws, package = parts.get("forretningsmelding"), parts.get("dokumentpakke")
+        if jws is None or package is None:
+            raise HttpProblem(400, "parts forretningsmelding and dokumentpakke are required")
+        try:
+            letter = self.deliver(jws, package)
+        except PeppolDpiError as exc:
+            return self._refuse(message_id, jws, exc)
+        if self.store.add_letter(letter):
+            kind = MessageType.MOTTAKSKVITTERING if letter.kind == "utskrift" else None
+            self._letter_receipt(letter, kind or MessageType.LEVERINGSKVITTERING)
+        return Response.json({"id": letter.id, "status": "delivered"}, status=201)
+
+    def _refuse(self, message_id: str, jws: bytes, exc: PeppolDpiError) -> Response:
+        rule = getattr(exc, "rule", None) or "c4:refused"
+        self.observer("refused", {"id": message_id, "rule": rule, "detail": str(exc)})
+        original = _readable(jws)
+        if original is not None and self.store.refuse(str(original.message_id), rule):
+            # Digdir: corner 4 answers a message it cannot accept with a signed feil receipt.
+            self.send_receipt(
+                original, MessageType.FEIL, feiltype=Feiltype.KLIENT, detaljer=f"[{rule}] {exc}"
+            )
+        raise HttpProblem(400, f"[{rule}] {exc}")
+
+    # -- HTTP ----------------------------------------------------------------------------------
+    def _handle(self, request: Request) -> Response:
+        path = request.segments
+        if path == ("deliveries",):
+            return self._deliveries(request)
+        if path == ("letters",) and request.method == "GET":
+            mailbox = (request.query.get("mailbox") or [None])[-1]
+            return Response.json([x.to_json() for x in self.store.letters(mailbox)])
+        if len(path) == 2 and path[0] == "letters" and request.method == "GET":
+            letter = self.store.letter(path[1])
+            if letter is None:
+                raise HttpProblem(404, f"no letter {path[1]}")
+            return Response.json(letter.to_json())
+        if len(path) == 3 and path[0] == "letters" and request.method == "POST":
+            return self._action(path[1], path[2], request)
+        if len(path) == 2 and path[0] == "senders" and request.method == "PUT":
+            body = request.json()
+            name = body.get("name") if isinstance(body, dict) else None
+            if not isinstance(name, str) or not name:
+                raise HttpProblem(400, 'the body is {"name": "..."}')
+            self.senders[path[1]] = name
+            return Response.json({"organisation": path[1], "name": name})
+        raise HttpProblem(404, "no such resource")
+
+    def _action(self, letter_id: str, action: str, request: Request) -> Response:
+        sent: SentReceipt | None
+        if action == "open":
+            sent = self.open_letter(letter_id)
+        elif action == "notification-failed":
+            kanal = (request.query.get("kanal") or ["sms"])[-1]
+            try:
+                sent = self.notification_failed(letter_id, Varslingskanal(kanal))
+            except ValueError:
+                raise HttpProblem(400, "kanal is sms or epost") from None
+        elif action == "returned":
+            sent = self.returned(letter_id)
+        else:
+            raise HttpProblem(404, f"no action {action}")
+        return Response.json({"receipt": sent.type.value if sent else None})
+
+
+def _readable(jws: bytes) -> BusinessMessage | None:
+    """The business message of a JWS, unverified: only to address a feil receipt."""
+    try:
+        message = parse_business_message(decode_unverified(jws))
+    except InputError:
+        return None
+    return None if message.type.is_receipt else message
+
+
+def serve_mailbox(
+    service: MailboxService, *, host: str = "127.0.0.1", port: int = 0
+) -> RunningService:
+    """Serve ``service`` and start its receipt sender; stopping stops both."""
+    service.start()
+    running = serve_wsgi_in_thread(service.app, host=host, port=port)
+
+    def stop() -> None:
+        running.stop()
+        service.stop()
+
+    return RunningService(url=running.url, host=running.host, port=running.port, _stop=stop)
