@@ -147,7 +147,7 @@ class SenderSystem:
         now = datetime.now(UTC)
         name = CITIZENS[letter.citizen][0]
         with self.transcript.timed("C1", "C1", f"{letter.label}: package and message") as notes:
-            outgoing = self._build(letter, person, token.value, now, name)
+            outgoing = self.build(letter, person, token.value, now, name)
             notes.append(
                 f"=ASiC-E signed (XAdES) and encrypted (CMS) to {letter.provider}, "
                 f"{len(outgoing.dokumentpakke)} bytes; {letter.kind.value} message signed (JWS)"
@@ -156,7 +156,7 @@ class SenderSystem:
         letter.conversation_id = str(outgoing.conversation_id)
         self.post(outgoing, token.value)
 
-    def _build(
+    def build(
         self, letter: Letter, person: Person, token: str, now: datetime, name: str
     ) -> OutgoingMessage:
         sender = self._sender()

@@ -1,0 +1,62 @@
+"""``peppol-dpi demo``: the whole DPI flow on this machine, every step for real."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..demo.run import run_demo, summary
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="run the whole DPI flow on 127.0.0.1 and show each step",
+        description=(
+            "Starts DNS (SML), SMP (ELMA), Maskinporten, Altinn delegations, KRR, corner 2, "
+            "corner 3 and two mailbox providers on free 127.0.0.1 ports with the test PKI, "
+            "registers everyone, sends a digital letter with an attachment, one sent by a data "
+            "processor on the sender's behalf and one print letter, and waits for every "
+            "receipt. Exit 0 when all three letters arrived and every receipt reached its "
+            "sender."
+        ),
+    )
+    parser.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the services running afterwards (until Ctrl-C) and print their URLs",
+    )
+    parser.add_argument("--transcript", type=Path, metavar="FILE", help="write the steps to FILE")
+    parser.add_argument(
+        "--diagram", type=Path, metavar="FILE", help="write a Mermaid sequence diagram to FILE"
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    def echo(text: str) -> None:
+        if not args.quiet:
+            print(text, flush=True)
+
+    result = run_demo(echo=echo, keep_running=args.keep_running)
+    print(summary(result), end="", flush=True)
+    if args.transcript is not None:
+        args.transcript.write_text(result.transcript.text() + summary(result))
+    if args.diagram is not None:
+        args.diagram.write_text(result.transcript.mermaid())
+    if args.keep_running:
+        print("\nservices (Ctrl-C stops them):")
+        for name in result.network.names():
+            print(f"  {name:<12} {result.network.url(name)}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopping", file=sys.stderr)
+        finally:
+            result.network.stop()
+    return 0 if result.outcome.ok else 1

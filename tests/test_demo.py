@@ -1,0 +1,163 @@
+"""The whole DPI flow on loopback (``peppol-dpi demo``), asserted; and its refusals.
+
+* ``run_demo`` is the command's code path: three letters in their mailboxes, every receipt at
+  the sender that sent the letter, statuses OPPRETTET -> SENDT.
+* A data processor that the organisation never delegated to is refused by the token service
+  (which asked the delegation register).
+* A package swapped between corner 3 and corner 4 is refused by the mailbox
+  (``dpi:fingerprint``); its ``feil`` receipt travels back through corner 3 and corner 2 to the
+  sender.
+* ``peppol-dpi demo`` as a real subprocess exits 0 and prints the flow, transcript and diagram.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from peppol_dpi.dpi.bodies import Feil
+from peppol_dpi.dpi.identifiers import MessageType
+from peppol_dpi.dpi.signed import verify_business_message
+from peppol_dpi.lookup.maskinporten import MaskinportenError
+from peppol_dpi.transport.auth import DPI_SEND_SCOPE
+from peppol_dpi.transport.worker import DeliveryWorker
+from peppol_dpi.demo.flow import Letter, SenderSystem
+from peppol_dpi.demo.network import CITIZENS, PARTIES, Network
+from peppol_dpi.demo.run import run_demo, summary
+from peppol_dpi.demo.transcript import Transcript
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_demo_flow() -> None:
+    result = run_demo()
+    outcome = result.outcome
+    assert outcome.ok, outcome.problems
+    digital, processor, printed = outcome.letters
+    expected = {
+        digital.message_id: ("digipost", "ola.nordmann#9YDT", {"leveringskvittering", "aapningskvittering"}),
+        processor.message_id: ("eboks", "kari.nordmann#4KX2", {"leveringskvittering", "varslingfeiletkvittering"}),
+        printed.message_id: ("digipost", "Per Papir", {"mottakskvittering", "returpostkvittering"}),
+    }  # fmt: skip
+    for letter in outcome.letters:
+        provider, mailbox, receipts = expected[letter.message_id]
+        kept = result.network.mailboxes[provider].store.letter(letter.message_id)
+        assert kept is not None and kept.mailbox == mailbox
+        assert letter.statuses == ["OPPRETTET", "SENDT"]
+        assert sorted(letter.receipts) == sorted(receipts)  # each once, at its sender
+    kept = result.network.mailboxes["digipost"].store.letter(digital.message_id)
+    assert kept is not None and [d[0] for d in kept.documents] == ["vedtak.txt", "vedlegg.txt"]
+    assert kept.opened and kept.sender == PARTIES["sender"].participant.value
+    on_behalf = result.network.mailboxes["eboks"].store.letter(processor.message_id)
+    assert on_behalf is not None
+    assert on_behalf.sender == PARTIES["sender"].participant.value
+    assert on_behalf.signed_by == PARTIES["processor"].participant.value
+    # the delegation register was asked, and said yes
+    assert any(s.actor == "MP" and s.target == "ALTINN" and s.what.endswith("yes")
+               for s in result.transcript.steps)  # fmt: skip
+    assert result.transcript.mermaid().startswith("sequenceDiagram")
+    assert "all letters delivered and all receipts at the sender" in summary(result)
+    assert not result.network.running and not result.network.corners  # stopped
+
+
+@pytest.fixture(scope="module")
+def network() -> Iterator[tuple[Network, dict[str, str]]]:
+    net = Network(transcript=Transcript()).start()
+    try:
+        yield net, net.setup()
+    finally:
+        net.stop()
+
+
+def test_an_undelegated_processor_gets_no_token(network: tuple[Network, dict[str, str]]) -> None:
+    net, _ = network
+    # e-Boks' organisation has its own Maskinporten client but no delegation from the sender.
+    client_id = net.register_client("eboks", frozenset({DPI_SEND_SCOPE}))
+    impostor = SenderSystem(network=net, key="eboks", client_id=client_id)
+    with pytest.raises(MaskinportenError) as refused:
+        impostor.token(DPI_SEND_SCOPE, consumer_org=PARTIES["sender"].orgnr)
+    assert refused.value.rule == "maskinporten:invalid_grant"
+    assert "may not act for 991825827" in str(refused.value)
+    asked = [s for s in net.transcript.steps if s.target == "ALTINN" and s.actor == "MP"]
+    assert asked and asked[-1].what.startswith(f"may {PARTIES['eboks'].orgnr} ") and asked[-1].what.endswith("NO")
+    # the delegated processor is still served
+    processor = SenderSystem(network=net, key="processor", client_id=network[1]["processor"])
+    token = processor.token(DPI_SEND_SCOPE, consumer_org=PARTIES["sender"].orgnr)
+    assert token.claims.supplier == PARTIES["processor"].participant
+
+
+class _SwapPackage:
+    """A corner 3 that hands corner 4 another (valid, same sender and mailbox) package."""
+
+    def __init__(self, inner: object, package: bytes) -> None:
+        self.inner, self.package = inner, package
+
+    def deliver(self, **kwargs: object) -> None:
+        self.inner.deliver(**{**kwargs, "package": self.package})  # type: ignore[attr-defined]
+
+
+def test_a_swapped_package_is_refused_with_a_feil_receipt(
+    network: tuple[Network, dict[str, str]],
+) -> None:
+    net, clients = network
+    sender = SenderSystem(network=net, key="sender", client_id=clients["sender"])
+    ola = next(iter(CITIZENS))
+    person = sender.lookup(ola)
+    token = sender.token(DPI_SEND_SCOPE, consumer_org=PARTIES["sender"].orgnr).value
+    now = datetime.now(UTC)
+    other = sender.build(Letter(label="other", citizen=ola, sent_by="sender", kind=MessageType.DIGITAL),
+                         person, token, now, "Ola")  # fmt: skip
+    letter = Letter(label="swapped", citizen=ola, sent_by="sender", kind=MessageType.DIGITAL)
+    outgoing = sender.build(letter, person, token, now, "Ola")
+    workers = [w for w in net.corners["corner3"].workers if isinstance(w, DeliveryWorker)]
+    originals = [w.corner4 for w in workers]
+    for worker in workers:
+        worker.corner4 = _SwapPackage(worker.corner4, other.dokumentpakke)  # type: ignore[assignment]
+    try:
+        sender.post(outgoing, token)
+        message_id = str(outgoing.message_id)
+        feil = None
+        deadline = time.monotonic() + 20
+        while feil is None and time.monotonic() < deadline:
+            for kind, conversation, receipt_id in sender.poll():
+                if conversation == str(outgoing.conversation_id) and kind == "feil":
+                    feil = receipt_id
+            time.sleep(0.05)
+    finally:
+        for worker, original in zip(workers, originals, strict=True):
+            worker.corner4 = original
+    assert feil is not None, "the feil receipt did not reach the sender"
+    digipost = net.mailboxes["digipost"]
+    assert digipost.store.letter(message_id) is None
+    assert digipost.store.refused()[message_id] == "dpi:fingerprint"
+    sent = next(r for r in digipost.store.receipts() if r.id == feil)
+    body = verify_business_message(sent.jws, trust=net.business_trust).message.body
+    assert isinstance(body, Feil) and body.detaljer is not None and "dpi:fingerprint" in body.detaljer
+    assert sender.statuses(message_id) == ["OPPRETTET", "SENDT"]  # corner 3 had it: SENDT
+
+
+def test_peppol_dpi_demo_command(tmp_path: Path) -> None:
+    transcript, diagram = tmp_path / "flow.txt", tmp_path / "flow.mmd"
+    done = subprocess.run(
+        [sys.executable, "-m", "peppol_dpi", "demo", "--transcript", str(transcript),
+         "--diagram", str(diagram)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for text in ("POST /messages/out", "SML + SMP lookup", "AS4 user message with the digital",
+                 "leveringskvittering", "mottakskvittering", "aapningskvittering",
+                 "varslingfeiletkvittering", "returpostkvittering", "== summary",
+                 "all letters delivered and all receipts at the sender"):  # fmt: skip
+        assert text in out
+    assert "Traceback" not in done.stderr
+    assert "== summary" in transcript.read_text()
+    mermaid = diagram.read_text()
+    assert mermaid.startswith("sequenceDiagram") and "C1->>C2: POST /messages/out" in mermaid
+
