@@ -21,16 +21,16 @@ from pathlib import Path
 
 import pytest
 
+from peppol_dpi.demo.flow import Letter, SenderSystem
+from peppol_dpi.demo.network import CITIZENS, PARTIES, Network
+from peppol_dpi.demo.run import run_demo, summary
+from peppol_dpi.demo.transcript import Transcript
 from peppol_dpi.dpi.bodies import Feil
 from peppol_dpi.dpi.identifiers import MessageType
 from peppol_dpi.dpi.signed import verify_business_message
 from peppol_dpi.lookup.maskinporten import MaskinportenError
 from peppol_dpi.transport.auth import DPI_SEND_SCOPE
 from peppol_dpi.transport.worker import DeliveryWorker
-from peppol_dpi.demo.flow import Letter, SenderSystem
-from peppol_dpi.demo.network import CITIZENS, PARTIES, Network
-from peppol_dpi.demo.run import run_demo, summary
-from peppol_dpi.demo.transcript import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,7 +85,11 @@ def test_an_undelegated_processor_gets_no_token(network: tuple[Network, dict[str
     assert refused.value.rule == "maskinporten:invalid_grant"
     assert "may not act for 991825827" in str(refused.value)
     asked = [s for s in net.transcript.steps if s.target == "ALTINN" and s.actor == "MP"]
-    assert asked and asked[-1].what.startswith(f"may {PARTIES['eboks'].orgnr} ") and asked[-1].what.endswith("NO")
+    assert (
+        asked
+        and asked[-1].what.startswith(f"may {PARTIES['eboks'].orgnr} ")
+        and asked[-1].what.endswith("NO")
+    )
     # the delegated processor is still served
     processor = SenderSystem(network=net, key="processor", client_id=network[1]["processor"])
     token = processor.token(DPI_SEND_SCOPE, consumer_org=PARTIES["sender"].orgnr)
@@ -138,7 +142,9 @@ def test_a_swapped_package_is_refused_with_a_feil_receipt(
     assert digipost.store.refused()[message_id] == "dpi:fingerprint"
     sent = next(r for r in digipost.store.receipts() if r.id == feil)
     body = verify_business_message(sent.jws, trust=net.business_trust).message.body
-    assert isinstance(body, Feil) and body.detaljer is not None and "dpi:fingerprint" in body.detaljer
+    assert (
+        isinstance(body, Feil) and body.detaljer is not None and "dpi:fingerprint" in body.detaljer
+    )
     assert sender.statuses(message_id) == ["OPPRETTET", "SENDT"]  # corner 3 had it: SENDT
 
 
@@ -160,4 +166,3 @@ def test_peppol_dpi_demo_command(tmp_path: Path) -> None:
     assert "== summary" in transcript.read_text()
     mermaid = diagram.read_text()
     assert mermaid.startswith("sequenceDiagram") and "C1->>C2: POST /messages/out" in mermaid
-

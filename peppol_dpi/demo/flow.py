@@ -164,7 +164,9 @@ class SenderSystem:
             assert person.mailbox is not None
             letter.provider = person.mailbox.provider.value
             documents = (
-                Document(name="vedtak.txt", content=f"Vedtak for {name}\n".encode(), title="Vedtak"),
+                Document(
+                    name="vedtak.txt", content=f"Vedtak for {name}\n".encode(), title="Vedtak"
+                ),
                 Document(name="vedlegg.txt", content=b"Klagerett: 3 uker.\n", title="Vedlegg"),
             )
             varsler = Varsler(
@@ -362,4 +364,3 @@ def run_scenario(network: Network, clients: dict[str, str]) -> Outcome:
         if network.mailboxes[mailbox].store.letter(letter.message_id) is None:
             outcome.problems.append(f"{letter.label}: not in the {mailbox} mailbox")
     return outcome
-

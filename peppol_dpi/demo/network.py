@@ -17,7 +17,7 @@ the sender's name; KRR holds three citizens (two digital mailboxes, one for prin
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,9 +141,7 @@ class Network:
             self.workdir = Path(self._tmp.name)
         self.zone = DnsZone()
         self.running["dns"] = serve_dns(self.zone)
-        self.smp = SmpService(
-            key=self.keys["smp"], users=self.smp_users, sml=(self.zone, SML_ZONE)
-        )
+        self.smp = SmpService(key=self.keys["smp"], users=self.smp_users, sml=(self.zone, SML_ZONE))
         self.running["smp"] = serve_smp(self.smp)
         self.delegation = DelegationService(persons=self.persons, clock=self.clock)
         self.running["delegation"] = serve_delegation(self.delegation)
@@ -239,7 +237,7 @@ class Network:
 
         class _Urls(dict[str, str]):
             def get(self, key: str, default: object = None) -> str | None:  # type: ignore[override]
-                for name, service in network.mailboxes.items():
+                for name in network.mailboxes:
                     if PARTIES[name].participant.value == key:
                         return network.running[name].url + "/deliveries"
                 return None
@@ -283,7 +281,7 @@ class Network:
             f"may {supplier} use {scope} for {consumer}? {'yes' if allowed else 'NO'}",
         )
 
-    def _mailbox_event(self, key: str, event: str, details: dict[str, object]) -> None:
+    def _mailbox_event(self, key: str, event: str, details: Mapping[str, object]) -> None:
         if event == "checked":
             letter = details["letter"]
             token = details["token"]
@@ -313,7 +311,9 @@ class Network:
             )
         elif event == "receipt-signed":
             self.transcript.add(
-                "C4", "C4", f"{key}: {details['type']} signed with {PARTIES[key].name}'s certificate"
+                "C4",
+                "C4",
+                f"{key}: {details['type']} signed with {PARTIES[key].name}'s certificate",
             )
         elif event == "receipt-sent":
             self.transcript.add("C4", "C3", f"POST /receipts: {details['type']}")
@@ -332,7 +332,9 @@ class Network:
         )
         self.maskinporten.clients = clients
         self.transcript.add(
-            "C1", "MP", f"client {client_id} registered for {party.name}: {' '.join(sorted(scopes))}"
+            "C1",
+            "MP",
+            f"client {client_id} registered for {party.name}: {' '.join(sorted(scopes))}",
         )
         return client_id
 
@@ -415,7 +417,10 @@ class Network:
         self._publish(
             "C3",
             "digipost",
-            {MessageType.DIGITAL: [DpiProcess.DIGITAL], MessageType.UTSKRIFT: [DpiProcess.UTSKRIFT]},
+            {
+                MessageType.DIGITAL: [DpiProcess.DIGITAL],
+                MessageType.UTSKRIFT: [DpiProcess.UTSKRIFT],
+            },
         )
         self._publish("C3", "eboks", {MessageType.DIGITAL: [DpiProcess.DIGITAL]})
 

@@ -7,6 +7,7 @@ corner 2's ``TokenVerifier``), calls it unchanged, and records a step in the
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -133,10 +134,8 @@ class ObservedAs4:
             self.transcript.add(self.peer, self.name, f"AS4 message refused [{exc.rule}]")
             raise
         kind = "message"
-        try:
+        with contextlib.suppress(InputError):
             kind = unwrap(opened.payload).message.type.value
-        except InputError:
-            pass
         self.transcript.add(
             self.peer,
             self.name,

@@ -42,7 +42,11 @@ def summary(result: DemoResult) -> str:
     )
     for problem in result.outcome.problems:
         lines.append(f"  PROBLEM: {problem}")
-    lines.append("  all letters delivered and all receipts at the sender" if result.outcome.ok else "  FAILED")
+    lines.append(
+        "  all letters delivered and all receipts at the sender"
+        if result.outcome.ok
+        else "  FAILED"
+    )
     return "\n".join(lines) + "\n"
 
 

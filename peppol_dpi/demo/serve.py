@@ -93,7 +93,7 @@ def _trust(paths: tuple[Path, ...]) -> TrustPolicy:
 
 @dataclass(frozen=True, kw_only=True)
 class DnsConfig:
-    server: ServerConfig = ServerConfig()
+    server: ServerConfig = field(default_factory=ServerConfig)
     zone: str = "sml.peppol-dpi.local"
     #: participant (0192:<orgnr>) -> SMP URL, published as U-NAPTR Meta:SMP records.
     participants: dict[str, str] = field(default_factory=dict)
@@ -101,7 +101,7 @@ class DnsConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class SmpConfig:
-    server: ServerConfig = ServerConfig()
+    server: ServerConfig = field(default_factory=ServerConfig)
     key_file: Path | None = None
     key_password_env: str | None = None
     #: write-API user -> name of the environment variable holding the password.
@@ -121,7 +121,7 @@ class TokenClient:
 
 @dataclass(frozen=True, kw_only=True)
 class TokenConfig:
-    server: ServerConfig = ServerConfig()
+    server: ServerConfig = field(default_factory=ServerConfig)
     key_file: Path | None = None
     key_password_env: str | None = None
     issuer: str | None = None  # default: the URL the service is reached at
@@ -137,13 +137,13 @@ class DelegationPerson:
 
 @dataclass(frozen=True, kw_only=True)
 class DelegationConfig:
-    server: ServerConfig = ServerConfig()
+    server: ServerConfig = field(default_factory=ServerConfig)
     persons: dict[str, DelegationPerson] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
 class KrrConfig:
-    server: ServerConfig = ServerConfig()
+    server: ServerConfig = field(default_factory=ServerConfig)
     persons_file: Path | None = None  # JSON list of KRR person entries (dpi.md 6)
     print_provider: str = ""
     print_certificate: Path | None = None
@@ -153,7 +153,7 @@ class KrrConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class MailboxConfig:
-    server: ServerConfig = ServerConfig()
+    server: ServerConfig = field(default_factory=ServerConfig)
     organisation: str = ""
     key_file: Path | None = None
     key_password_env: str | None = None
@@ -164,7 +164,9 @@ class MailboxConfig:
     corner3_api_key_env: str | None = None
 
 
-def _locator(lookup: LookupConfig, trust: TrustPolicy, session: requests.Session) -> EndpointLocator:
+def _locator(
+    lookup: LookupConfig, trust: TrustPolicy, session: requests.Session
+) -> EndpointLocator:
     if lookup.static_endpoints:
         if lookup.static_certificate is None:
             raise UsageError("lookup.static_endpoints needs lookup.static_certificate")
@@ -296,7 +298,9 @@ def _krr(path: Path | None) -> tuple[str, Started]:
 def _mailbox(path: Path | None) -> tuple[str, Started]:
     config = load_config(MailboxConfig, path, env=os.environ, prefix="PEPPOL_DPI_MAILBOX")
     if not config.organisation or not config.receipts_url or not config.maskinporten_jwks_uri:
-        raise UsageError("mailbox: organisation, receipts_url and maskinporten_jwks_uri are required")
+        raise UsageError(
+            "mailbox: organisation, receipts_url and maskinporten_jwks_uri are required"
+        )
     session = requests.Session()
     service = MailboxService(
         organisation=ParticipantId.norwegian(config.organisation),

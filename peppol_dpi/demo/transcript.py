@@ -40,7 +40,11 @@ class Step:
     phase: str = ""
 
     def line(self) -> str:
-        arrow = f"{self.actor:>6} -> {self.target:<6}" if self.target != self.actor else f"{self.actor:>6}    {'':6}"
+        arrow = (
+            f"{self.actor:>6} -> {self.target:<6}"
+            if self.target != self.actor
+            else f"{self.actor:>6}    {'':6}"
+        )
         took = f" ({self.ms:.0f} ms)" if self.ms is not None else ""
         text = f"{self.number:3}. {arrow} {self.what}{took}"
         for check in self.checks:
@@ -111,7 +115,9 @@ class Transcript:
         """The run as a Mermaid ``sequenceDiagram``."""
         used = {s.actor for s in self.steps} | {s.target for s in self.steps}
         lines = ["sequenceDiagram", "    autonumber"]
-        lines += [f"    participant {key} as {label}" for key, label in ACTORS.items() if key in used]
+        lines += [
+            f"    participant {key} as {label}" for key, label in ACTORS.items() if key in used
+        ]
         phase = None
         for step in self.steps:
             if step.phase != phase:

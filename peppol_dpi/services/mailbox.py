@@ -444,7 +444,8 @@ class MailboxService:
         if path == ("deliveries",):
             return self._deliveries(request)
         if path == ("letters",) and request.method == "GET":
-            mailbox = (request.query.get("mailbox") or [None])[-1]
+            wanted = request.query.get("mailbox")
+            mailbox = wanted[-1] if wanted else None
             return Response.json([x.to_json() for x in self.store.letters(mailbox)])
         if len(path) == 2 and path[0] == "letters" and request.method == "GET":
             letter = self.store.letter(path[1])
