@@ -1,0 +1,110 @@
+"""``peppol-dpi serve ROLE``: each role starts from a small configuration and answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from peppol_dpi.demo.serve import ROLES, start_role
+from peppol_dpi.errors import UsageError
+
+PKI = Path(__file__).resolve().parents[1] / "fixtures" / "pki"
+BUSINESS = [str(PKI / "business-root-ca.cert.pem"), str(PKI / "business-ca.cert.pem")]
+PEPPOL = [str(PKI / n) for n in ("root-ca.cert.pem", "ap-ca.cert.pem", "smp-ca.cert.pem")]
+
+
+def _config(tmp_path: Path, data: dict[str, object]) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+CONFIGS: dict[str, dict[str, object]] = {
+    "dns": {"zone": "sml.test", "participants": {"0192:984661185": "http://127.0.0.1:9"}},
+    "delegation": {"persons": {"kari": {"organisation": "991825827", "password_env": "PW"}}},
+    "token": {
+        "key_file": str(PKI / "maskinporten.p12"),
+        "key_password_env": "PW",
+        "clients": {
+            "c": {
+                "organisation": "991825827",
+                "scopes": ["digitalpostinnbygger:send"],
+                "certificate_files": [str(PKI / "sender.cert.pem")],
+            }
+        },
+    },  # fmt: skip
+    "krr": {
+        "print_provider": "984661185",
+        "print_certificate": str(PKI / "digipost.cert.pem"),
+        "token_certificate": str(PKI / "maskinporten.cert.pem"),
+    },
+    "smp": {
+        "key_file": str(PKI / "smp.p12"),
+        "key_password_env": "PW",
+        "users": {"c2": "PW"},
+        "sml_zone": "sml.test",
+    },  # fmt: skip
+    "mailbox": {
+        "organisation": "984661185",
+        "key_file": str(PKI / "digipost.p12"),
+        "key_password_env": "PW",
+        "business_trust_anchors": BUSINESS,
+        "maskinporten_jwks_uri": "http://127.0.0.1:9/jwks",
+        "receipts_url": "http://127.0.0.1:9/receipts",
+    },
+    "corner2": {
+        "maskinporten_jwks_uri": "http://127.0.0.1:9/jwks",
+        "business_trust_anchors": BUSINESS,
+        "log_json": False,
+        "as4": {
+            "key_file": str(PKI / "ap-c2.p12"),
+            "key_password_env": "PW",
+            "trust_anchors": PEPPOL,
+        },
+        "lookup": {"sml_zone": "sml.test", "dns_server": "127.0.0.1:9"},
+    },  # fmt: skip
+    "corner3": {
+        "business_trust_anchors": BUSINESS,
+        "corner4_default_url": "http://127.0.0.1:9/deliveries",
+        "log_json": False,
+        "as4": {
+            "key_file": str(PKI / "ap-c3.p12"),
+            "key_password_env": "PW",
+            "trust_anchors": PEPPOL,
+        },
+        "lookup": {
+            "static_endpoints": {"0192:991825827": "http://127.0.0.1:9/as4"},
+            "static_certificate": str(PKI / "ap-c2.cert.pem"),
+        },
+    },  # fmt: skip
+}
+PROBES = {"delegation": "/maskinporten/delegations?supplierOrg=1&consumerOrg=2&scope=x",
+          "token": "/jwks", "krr": "/rest/v2/printSertifikat", "mailbox": "/letters",
+          "corner2": "/messages/in", "corner3": "/receipts", "smp": "/0192:991825827"}  # fmt: skip
+EXPECTED = {"delegation": 200, "token": 200, "krr": 200, "mailbox": 200, "corner2": 401,
+            "corner3": 405, "smp": 404}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_each_role_serves(role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PW", "changeit")
+    data = dict(CONFIGS[role])
+    if role in ("corner2", "corner3"):
+        data["store"] = {"path": str(tmp_path / "store.sqlite3")}
+    url, stop = start_role(role, _config(tmp_path, data))
+    try:
+        if role in PROBES:
+            answer = requests.get(url.split(" ")[0] + PROBES[role], timeout=10)
+            assert answer.status_code == EXPECTED[role], answer.text
+    finally:
+        stop()
+
+
+def test_unknown_keys_and_roles_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        start_role("dns", _config(tmp_path, {"zone": "x", "typo": 1}))
+    with pytest.raises(UsageError):
+        start_role("mailman", None)
