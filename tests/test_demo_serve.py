@@ -35,7 +35,7 @@ CONFIGS: dict[str, dict[str, object]] = {
                 "certificate_files": [str(PKI / "sender.cert.pem")],
             }
         },
-    },  # fmt: skip
+    },
     "krr": {
         "print_provider": "984661185",
         "print_certificate": str(PKI / "digipost.cert.pem"),
@@ -46,7 +46,7 @@ CONFIGS: dict[str, dict[str, object]] = {
         "key_password_env": "PW",
         "users": {"c2": "PW"},
         "sml_zone": "sml.test",
-    },  # fmt: skip
+    },
     "mailbox": {
         "organisation": "984661185",
         "key_file": str(PKI / "digipost.p12"),
@@ -65,7 +65,7 @@ CONFIGS: dict[str, dict[str, object]] = {
             "trust_anchors": PEPPOL,
         },
         "lookup": {"sml_zone": "sml.test", "dns_server": "127.0.0.1:9"},
-    },  # fmt: skip
+    },
     "corner3": {
         "business_trust_anchors": BUSINESS,
         "corner4_default_url": "http://127.0.0.1:9/deliveries",
@@ -79,7 +79,7 @@ CONFIGS: dict[str, dict[str, object]] = {
             "static_endpoints": {"0192:991825827": "http://127.0.0.1:9/as4"},
             "static_certificate": str(PKI / "ap-c2.cert.pem"),
         },
-    },  # fmt: skip
+    },
 }
 PROBES = {"delegation": "/maskinporten/delegations?supplierOrg=1&consumerOrg=2&scope=x",
           "token": "/jwks", "krr": "/rest/v2/printSertifikat", "mailbox": "/letters",
