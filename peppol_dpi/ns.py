@@ -35,6 +35,8 @@ ASIC: Final = "http://uri.etsi.org/02918/v1.2.1#"
 ODF_MANIFEST: Final = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
 # Digdir SDP manifest (DPI document package manifest.xml)
 SDP: Final = "http://begrep.difi.no/sdp/schema_v10"
+# Digdir Innbyggerpost: the DPI payload between corners 2 and 3 (nyinf/xsd/innbyggerpost.xsd)
+INNBYGGERPOST: Final = "http://digdir.no/dpi/innbyggerpost"
 # Peppol SMP 1.x (BusDox) and identifiers
 SMP: Final = "http://busdox.org/serviceMetadata/publishing/1.0/"
 BUSDOX_IDS: Final = "http://busdox.org/transport/identifiers/1.0/"

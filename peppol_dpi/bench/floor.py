@@ -4,12 +4,13 @@ For every benchmarked operation the floor is the sum of the unavoidable work, do
 same libraries at the same settings the package uses:
 
 =============  ==============================================================================
-as4_build      gzip (the package's level) + SHA-256 of the gzip bytes + AES-128-GCM encryption
+as4_build      gzip (the package's engine and level) + SHA-256 of the gzip bytes + AES-128-GCM encryption
                + one RSA-2048 signature + one RSA-OAEP key wrap
 as4_open       RSA-OAEP unwrap + AES-128-GCM decryption + SHA-256 + gunzip + one RSA verify
 dpi_pack       deflate of the document (zip) + SHA-256 of it + one RSA signature +
                AES-256-CBC encryption + one RSA-OAEP key wrap + SHA-256 of the CMS (fingerprint)
-dpi_unpack     RSA-OAEP unwrap + AES-256-CBC decryption + inflate + SHA-256 + one RSA verify
+dpi_unpack     RSA-OAEP unwrap + AES-256-CBC decryption + inflate (zlib, as zipfile) + SHA-256
+               + one RSA verify
 jws_sign       one RSA-2048 signature over the business message
 jws_verify     one RSA verify
 sbdh_wrap      libxml2 parse and serialization of the payload
@@ -19,7 +20,6 @@ sbdh_read      libxml2 parse of the envelope
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import zlib
@@ -33,6 +33,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from lxml import etree
 
+from .. import deflate
+
 __all__ = ["FloorContext", "floor_operations"]
 
 _OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
@@ -41,9 +43,21 @@ _SIGNED_INFO = b"<ds:SignedInfo>" + b"x" * 900 + b"</ds:SignedInfo>"
 
 @dataclass(frozen=True)
 class FloorContext:
+    """The key and the compression levels the package itself uses (its deflate engine)."""
+
     key: rsa.RSAPrivateKey
-    gzip_level: int = 6
-    deflate_level: int = 6
+    level: int | None = None  # None: the engine's default, as in the package
+
+
+def _gzip(data: bytes, level: int | None) -> bytes:
+    compressor = deflate.compressobj(level, 31)
+    compressed: bytes = compressor.compress(data) + compressor.flush()
+    return compressed
+
+
+def _gunzip(data: bytes) -> bytes:
+    inflated: bytes = deflate.decompressobj(31).decompress(data)
+    return inflated
 
 
 def _aes_cbc(key: bytes, iv: bytes, data: bytes) -> bytes:
@@ -58,18 +72,19 @@ def _aes_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
     return unpadder.update(decryptor.update(data) + decryptor.finalize()) + unpadder.finalize()
 
 
-def _deflate(data: bytes, level: int) -> bytes:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return compressor.compress(data) + compressor.flush()
+def _deflate(data: bytes, level: int | None) -> bytes:
+    compressor = deflate.compressobj(level, -15)
+    compressed: bytes = compressor.compress(data) + compressor.flush()
+    return compressed
 
 
 def floor_operations(payload: bytes, ctx: FloorContext) -> dict[str, Callable[[], object]]:
     """A zero-argument callable per operation doing exactly the floor's primitives."""
     key, public = ctx.key, ctx.key.public_key()
     cek128, cek256, nonce, iv = os.urandom(16), os.urandom(32), os.urandom(12), os.urandom(16)
-    gz = gzip.compress(payload, ctx.gzip_level)
+    gz = _gzip(payload, ctx.level)
     gcm_ct = AESGCM(cek128).encrypt(nonce, gz, None)
-    zipped = _deflate(payload, ctx.deflate_level)
+    zipped = _deflate(payload, ctx.level)
     cbc_ct = _aes_cbc(cek256, iv, zipped)
     wrapped128 = public.encrypt(cek128, _OAEP)
     wrapped256 = public.encrypt(cek256, _OAEP)
@@ -77,7 +92,7 @@ def floor_operations(payload: bytes, ctx: FloorContext) -> dict[str, Callable[[]
     envelope = payload
 
     def as4_build() -> object:
-        compressed = gzip.compress(payload, ctx.gzip_level)
+        compressed = _gzip(payload, ctx.level)
         hashlib.sha256(compressed).digest()
         key.sign(_SIGNED_INFO, padding.PKCS1v15(), hashes.SHA256())
         AESGCM(cek128).encrypt(nonce, compressed, None)
@@ -88,11 +103,11 @@ def floor_operations(payload: bytes, ctx: FloorContext) -> dict[str, Callable[[]
         compressed = AESGCM(cek).decrypt(nonce, gcm_ct, None)
         hashlib.sha256(compressed).digest()
         public.verify(signature, _SIGNED_INFO, padding.PKCS1v15(), hashes.SHA256())
-        return gzip.decompress(compressed)
+        return _gunzip(compressed)
 
     def dpi_pack() -> object:
         hashlib.sha256(payload).digest()
-        deflated = _deflate(payload, ctx.deflate_level)
+        deflated = _deflate(payload, ctx.level)
         key.sign(_SIGNED_INFO, padding.PKCS1v15(), hashes.SHA256())
         ciphertext = _aes_cbc(cek256, iv, deflated)
         public.encrypt(cek256, _OAEP)

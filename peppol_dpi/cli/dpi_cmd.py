@@ -14,7 +14,10 @@ from typing import Any
 __all__ = ["register"]
 
 # One module per pair of subcommands; each adds its parsers to the ``dpi`` group.
-_SUBCOMMAND_MODULES: tuple[str, ...] = ("peppol_dpi.cli.dpi_pack_cmd",)
+_SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "peppol_dpi.cli.dpi_pack_cmd",
+    "peppol_dpi.cli.dpi_sign_cmd",
+)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:

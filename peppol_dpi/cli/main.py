@@ -20,6 +20,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "peppol_dpi.cli.sbdh_cmd",
     "peppol_dpi.cli.dpi_cmd",
     "peppol_dpi.cli.lookup_cmd",
+    "peppol_dpi.cli.bench_cmd",
 )
 
 

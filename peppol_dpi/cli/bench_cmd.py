@@ -1,0 +1,88 @@
+"""``peppol-dpi bench``: what building and opening messages costs on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..bench.ops import OPERATIONS
+from ..bench.runner import parse_size
+from ..bench.suite import run_suite
+from .common import print_json
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "bench",
+        help="benchmark AS4, DPI, JWS and SBDH operations against the raw floor",
+        description=(
+            "Times the package's operations on generated invoices, beside the raw cost of the "
+            "cryptography and compression they need (the floor), with peak memory measured in "
+            "a child process, and optionally beside the PyPI as4 package."
+        ),
+    )
+    parser.add_argument(
+        "--sizes",
+        default="10KB,1MB,50MB",
+        help="payload sizes, comma-separated (default 10KB,1MB,50MB; add 500MB for the big run)",
+    )
+    parser.add_argument(
+        "--ops",
+        default=",".join(OPERATIONS),
+        help=f"operations, comma-separated (default all: {','.join(OPERATIONS)})",
+    )
+    parser.add_argument(
+        "--as4-python",
+        type=Path,
+        help="the python of a virtual environment with the PyPI as4 package, to compare with",
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    operations = [o.strip() for o in args.ops.split(",") if o.strip()]
+    report = run_suite(
+        sizes,
+        operations=operations,
+        as4_python=args.as4_python,
+        memory=not args.no_memory,
+        progress=lambda text: print(f"  measuring {text}", file=sys.stderr),
+    )
+    if args.json:
+        print_json(report)
+    else:
+        _print_table(report)
+    return 0
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:,.2f}"
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    machine = report["machine"]
+    print(
+        f"{machine['platform']}, {machine['cpu_count']} CPUs, Python {machine['python']}, "
+        f"{machine['openssl']}, deflate: {machine['deflate_engine']}"
+    )
+    header = (
+        f"{'operation':<11} {'size':>12} {'median ms':>11} {'floor ms':>10} {'x floor':>8} "
+        f"{'+peak MB':>9} {'as4 ms':>10} {'as4/ours':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in report["results"]:
+        extra = row["peak_rss_above_baseline_bytes"]
+        print(
+            f"{row['op']:<11} {row['size_bytes']:>12,} {_ms(row['median_s']):>11} "
+            f"{_ms(row['floor_s']):>10} "
+            f"{'-' if row['ratio_to_floor'] is None else format(row['ratio_to_floor'], '.2f'):>8} "
+            f"{'-' if extra is None else format(extra / 1e6, '.1f'):>9} "
+            f"{_ms(row['as4_median_s']):>10} "
+            f"{'-' if row['ratio_as4'] is None else format(row['ratio_as4'], '.1f'):>9}"
+        )

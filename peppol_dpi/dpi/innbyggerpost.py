@@ -1,0 +1,108 @@
+"""The Innbyggerpost XML: the DPI payload between corner 2 and corner 3.
+
+Digdir ``nyinf/xsd/innbyggerpost.xsd`` (namespace ``http://digdir.no/dpi/innbyggerpost``)::
+
+    <Innbyggerpost xmlns="http://digdir.no/dpi/innbyggerpost">
+      <SignertForretningsmelding>header.payload.signature</SignertForretningsmelding>
+      <Dokumentpakke>base64 of the CMS bytes</Dokumentpakke>
+    </Innbyggerpost>
+
+Corner 2 puts the signed business message and the encrypted package it received from corner 1
+into it, unchanged (corner 4 checks the JWS and the package fingerprint over exactly these
+bytes), and sends it as the business message of a Peppol SBDH (:mod:`.peppol_payload`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .. import ns
+from ..errors import InputError, UsageError
+from ..limits import DEFAULT_LIMITS, Limits
+from ..xmlparse import parse_xml, to_bytes
+
+__all__ = ["Innbyggerpost", "InnbyggerpostError"]
+
+ROOT = "Innbyggerpost"
+_JWS = "SignertForretningsmelding"
+_PACKAGE = "Dokumentpakke"
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+class InnbyggerpostError(InputError):
+    """The Innbyggerpost XML breaks its schema."""
+
+
+def _q(local: str) -> str:
+    return ns.qname(ns.INNBYGGERPOST, local)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Innbyggerpost:
+    """The signed business message (compact JWS, ASCII) and the package (CMS bytes)."""
+
+    forretningsmelding: bytes = field(repr=False)
+    dokumentpakke: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.forretningsmelding, bytes) or not isinstance(
+            self.dokumentpakke, bytes
+        ):
+            raise UsageError("Innbyggerpost takes the JWS and the package as bytes")
+        if _COMPACT_JWS.fullmatch(self.forretningsmelding.decode("ascii", "replace")) is None:
+            raise UsageError("forretningsmelding must be a compact JWS")
+
+    def to_element(self) -> etree._Element:
+        root = etree.Element(_q(ROOT), nsmap={None: ns.INNBYGGERPOST})  # type: ignore[dict-item]
+        etree.SubElement(root, _q(_JWS)).text = self.forretningsmelding.decode("ascii")
+        etree.SubElement(root, _q(_PACKAGE)).text = base64.b64encode(self.dokumentpakke).decode()
+        return root
+
+    def to_bytes(self) -> bytes:
+        """A standalone UTF-8 XML document."""
+        return to_bytes(self.to_element())
+
+    @classmethod
+    def from_element(
+        cls, root: etree._Element, *, limits: Limits = DEFAULT_LIMITS
+    ) -> Innbyggerpost:
+        """Read an already parsed ``Innbyggerpost`` element (e.g. the SBDH business message)."""
+        if root.tag != _q(ROOT):
+            raise InnbyggerpostError(
+                f"expected {{{ns.INNBYGGERPOST}}}{ROOT}, found {root.tag}",
+                rule="innbyggerpost:root",
+            )
+        children = [child for child in root if isinstance(child.tag, str)]
+        if [child.tag for child in children] != [_q(_JWS), _q(_PACKAGE)]:
+            raise InnbyggerpostError(
+                f"{ROOT} must hold exactly {_JWS} then {_PACKAGE}", rule="innbyggerpost:content"
+            )
+        if (root.text or "").strip() or any((c.tail or "").strip() for c in children):
+            raise InnbyggerpostError(f"{ROOT} has text outside its elements", rule="innbyggerpost:content")  # fmt: skip
+        jws = (children[0].text or "").strip(" \t\r\n")
+        if len(children[0]) or _COMPACT_JWS.fullmatch(jws) is None:
+            raise InnbyggerpostError(f"{_JWS} is not a compact JWS", rule="innbyggerpost:jws")
+        text = children[1].text or ""
+        # xs:base64Binary: the package must fit the limit before it is decoded.
+        if len(children[1]) or len(text) // 4 * 3 > limits.max_package_bytes + 3:
+            raise InnbyggerpostError(f"{_PACKAGE} is too large", rule="innbyggerpost:size")
+        try:
+            package = base64.b64decode(_XML_SPACE.sub("", text), validate=True)
+        except (binascii.Error, ValueError):
+            raise InnbyggerpostError(
+                f"{_PACKAGE} is not base64", rule="innbyggerpost:base64"
+            ) from None
+        if not package:
+            raise InnbyggerpostError(f"{_PACKAGE} is empty", rule="innbyggerpost:base64")
+        return cls(forretningsmelding=jws.encode("ascii"), dokumentpakke=package)
+
+    @classmethod
+    def parse(cls, data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Innbyggerpost:
+        """Read an Innbyggerpost XML document (through the hardened parser)."""
+        return cls.from_element(parse_xml(data, limits=limits, what=ROOT), limits=limits)

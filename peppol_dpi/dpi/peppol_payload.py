@@ -1,0 +1,125 @@
+"""The DPI message as a Peppol payload: Innbyggerpost XML in a Peppol SBDH (corner 2 to 3).
+
+:func:`wrap` is what corner 2 does with the two parts it received on ``POST /messages/out``;
+:func:`unwrap` what corner 3 does before handing them to the mailbox. The SBDH names:
+
+* sender / receiver: the business message's SBDH sender (the legal sender or its data
+  processor) and receiver (the mailbox or print provider), the parties the SMP lookup and the
+  AS4 originalSender/finalRecipient use;
+* DOCUMENTID: the DPI document type of the message's type (``MessageType.document_type``),
+  PROCESSID: its process (``DpiProcess.process_id``), COUNTRY_C1: ``NO``;
+* Standard and Type: the payload's root, ``http://digdir.no/dpi/innbyggerpost`` and
+  ``Innbyggerpost`` (Envelope 2.0 section 2), TypeVersion ``1.0``.
+
+DPI cannot meet one check peppol-commons adds to the envelope rules: that the document type
+starts with Standard. Digdir's document type root namespace
+(``urn:fdc:digdir.no:2020:innbyggerpost:xsd``) is not the namespace of its own XSD's element,
+so this module writes and reads the envelope with every other rule of the SBDH module
+(:func:`~peppol_dpi.sbdh.read_sbdh` for the header) and checks the payload fit itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+
+from .. import ns
+from ..errors import InputError, Problem, ValidationError
+from ..limits import DEFAULT_LIMITS, Limits
+from ..sbdh import SbdHeader, read_sbdh
+from ..sbdh.build import header_element
+from ..xmlparse import parse_xml
+from .innbyggerpost import ROOT, Innbyggerpost
+from .jws import decode_unverified
+from .message import BusinessMessage, parse_business_message
+
+__all__ = ["PeppolDpiPayload", "unwrap", "wrap"]
+
+TYPE_VERSION = "1.0"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeppolDpiPayload:
+    """A read DPI envelope: its header, the Innbyggerpost and the business message in it.
+
+    The business message is read, not verified: corner 4 verifies it (``dpi.mailbox``).
+    """
+
+    header: SbdHeader
+    innbyggerpost: Innbyggerpost
+    message: BusinessMessage
+
+
+def wrap(
+    innbyggerpost: Innbyggerpost,
+    *,
+    instance_id: str,
+    created: datetime,
+    country_c1: str = "NO",
+    limits: Limits = DEFAULT_LIMITS,
+) -> bytes:
+    """The SBD (UTF-8 XML) carrying ``innbyggerpost``; identifiers from its business message."""
+    message = parse_business_message(
+        decode_unverified(innbyggerpost.forretningsmelding, limits=limits), limits=limits
+    )
+    header = SbdHeader(
+        sender=message.sender,
+        receiver=message.receiver,
+        document_type=message.type.document_type,
+        process=message.process.process_id,
+        country_c1=country_c1,
+        instance_id=instance_id,
+        created=created,
+        standard=ns.INNBYGGERPOST,
+        type=ROOT,
+        type_version=TYPE_VERSION,
+    )
+    root = etree.Element(ns.qname(ns.SBDH, "StandardBusinessDocument"), nsmap={"sh": ns.SBDH})
+    root.append(header_element(header))
+    root.append(innbyggerpost.to_element())
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+
+def _fit_problems(header: SbdHeader, message: BusinessMessage) -> list[Problem]:
+    where = "StandardBusinessDocumentHeader"
+    expected = {
+        # Envelope 2.0 section 2: Standard/Type = the payload root, TypeVersion its version.
+        "DocumentIdentification/Standard": (header.standard, ns.INNBYGGERPOST),
+        "DocumentIdentification/Type": (header.type, ROOT),
+        "DocumentIdentification/TypeVersion": (header.type_version, TYPE_VERSION),
+        # The envelope must route what the business message says.
+        "BusinessScope/DOCUMENTID": (header.document_type, message.type.document_type),
+        "BusinessScope/PROCESSID": (header.process, message.process.process_id),
+        "Sender": (header.sender, message.sender),
+        "Receiver": (header.receiver, message.receiver),
+    }
+    return [
+        Problem(
+            rule="dpi:envelope",
+            message=f"{path} is {found}, the DPI message needs {wanted}",
+            location=f"{where}/{path}",
+        )
+        for path, (found, wanted) in expected.items()
+        if found != wanted
+    ]
+
+
+def unwrap(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> PeppolDpiPayload:
+    """Read a DPI SBD: the header (every SBDH rule), the Innbyggerpost, the business message.
+
+    Raises :class:`~peppol_dpi.errors.ValidationError` (envelope, message),
+    :class:`~.innbyggerpost.InnbyggerpostError` or :class:`~peppol_dpi.errors.XmlSecurityError`.
+    """
+    header = read_sbdh(data, limits=limits)
+    root = parse_xml(data, limits=limits, what="SBD")
+    elements = [child for child in root if isinstance(child.tag, str)]
+    if len(elements) != 2:
+        raise InputError("a DPI SBD holds the header and one Innbyggerpost", rule="dpi:envelope")
+    innbyggerpost = Innbyggerpost.from_element(elements[1], limits=limits)
+    message = parse_business_message(
+        decode_unverified(innbyggerpost.forretningsmelding, limits=limits), limits=limits
+    )
+    ValidationError.raise_if_any(_fit_problems(header, message), what="DPI SBD")
+    return PeppolDpiPayload(header=header, innbyggerpost=innbyggerpost, message=message)

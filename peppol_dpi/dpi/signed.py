@@ -1,0 +1,104 @@
+"""Signed DPI business messages: the JWS whose payload is the JSON business message.
+
+:func:`sign_business_message` gives the compact JWS that goes into ``POST /messages/out`` as
+the ``forretningsmelding`` part. :func:`verify_business_message` is what a receiver (a mailbox,
+or a sender reading its receipts) runs: the JWS, the message rules, that the signer is the
+SBDH sender, and given the package, its fingerprint (docs/dpi.md, "What corner 4 checks").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+
+from ..errors import SignatureError, UsageError
+from ..keys import PrivateKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..trust import TrustPolicy, subject_of
+from .jws import JwsAlgorithm, VerifiedJws, sign_jws, verify_jws
+from .message import BusinessMessage, parse_business_message
+
+__all__ = [
+    "MessageSignatureError",
+    "SignedBusinessMessage",
+    "check_fingerprint",
+    "sign_business_message",
+    "verify_business_message",
+]
+
+
+class MessageSignatureError(SignatureError):
+    """The signed message is not what it must be: wrong signer, wrong package fingerprint."""
+
+    default_ebms_code = None  # type: ignore[assignment]  # not AS4: the rule says it
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignedBusinessMessage:
+    """A verified business message. Keep ``token``: Digdir recommends archiving the whole
+    signed receipt as proof."""
+
+    token: bytes
+    message: BusinessMessage
+    jws: VerifiedJws
+
+    @property
+    def signer(self) -> x509.Certificate:
+        return self.jws.signer
+
+    @property
+    def trusted(self) -> bool | None:
+        return self.jws.trusted
+
+
+def sign_business_message(
+    message: BusinessMessage, key: PrivateKey, *, algorithm: JwsAlgorithm = JwsAlgorithm.RS256
+) -> bytes:
+    """The compact JWS of the message's JSON bytes, signed by ``key`` (its certificate goes in
+    ``x5c``). The key must be the SBDH sender's: the legal sender's or its data processor's
+    business certificate, the same that signs the document package."""
+    return sign_jws(message.to_bytes(), key, algorithm=algorithm)
+
+
+def check_fingerprint(message: BusinessMessage, package: bytes) -> None:
+    """Raise :class:`~peppol_dpi.errors.SignatureError` unless the message's
+    ``dokumentpakkefingeravtrykk`` is the SHA-256 of exactly these package (CMS) bytes."""
+    fingerprint = getattr(message.body, "dokumentpakkefingeravtrykk", None)
+    if fingerprint is None:
+        raise UsageError(f"a {message.type} message refers to no document package")
+    if not fingerprint.matches(package):
+        raise MessageSignatureError(
+            "the document package does not match the message's dokumentpakkefingeravtrykk",
+            rule="dpi:fingerprint",
+        )
+
+
+def verify_business_message(
+    token: bytes | str,
+    *,
+    trust: TrustPolicy | None,
+    at: datetime | None = None,
+    package: bytes | None = None,
+    require_signer_is_sender: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
+) -> SignedBusinessMessage:
+    """Verify a signed business message of any type, receipts included.
+
+    Checks the JWS (and, with ``trust``, its signer certificate at ``at``), every rule of the
+    message, that the signer certificate's organisation number is the SBDH sender's (unless
+    ``require_signer_is_sender`` is False), and given ``package``, its fingerprint.
+    """
+    jws = verify_jws(token, trust=trust, at=at, limits=limits)
+    message = parse_business_message(jws.payload, limits=limits)
+    if require_signer_is_sender and jws.signer_org_number != message.sender.org_number:
+        raise MessageSignatureError(
+            f"the message is signed by {subject_of(jws.signer)} (organisation number "
+            f"{jws.signer_org_number}), not by its SBDH sender {message.sender.value}",
+            rule="dpi:signer",
+        )
+    if package is not None:
+        check_fingerprint(message, package)
+    data = token if isinstance(token, bytes) else token.encode("ascii", "replace")
+    return SignedBusinessMessage(token=data.strip(), message=message, jws=jws)
