@@ -105,12 +105,12 @@ def _none_token(keys) -> str:
     [
         ("no-header", "c2:token-missing"),
         ("basic-auth", "c2:token-missing"),
-        ("garbage", "c2:token-format"),
-        ("other-key", "c2:token-signature"),
-        ("expired", "c2:token-expired"),
-        ("other-issuer", "c2:token-issuer"),
-        ("hs256", "c2:token-alg"),
-        ("alg-none", "c2:token-alg"),
+        ("garbage", "jws:format"),
+        ("other-key", "jws:signature"),
+        ("expired", "token:expired"),
+        ("other-issuer", "token:issuer"),
+        ("hs256", "jws:alg"),
+        ("alg-none", "jws:alg"),
     ],
 )
 def test_401_without_a_valid_maskinporten_token(keys, c2, case, rule):
@@ -132,7 +132,7 @@ def test_401_without_a_valid_maskinporten_token(keys, c2, case, rule):
 
 def test_403_without_the_scope(keys, c2):
     token = keys.maskinporten.token(scope="krr:global/digitalpost.read")
-    _assert_problem(_post(c2, token=token, jws=_letter(keys, token)), 403, "c2:token-scope")
+    _assert_problem(_post(c2, token=token, jws=_letter(keys, token)), 403, "token:scope")
 
 
 def test_400_not_multipart_or_missing_parts(keys, c2):

@@ -20,13 +20,17 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import pki
 import pytest
 import requests
-from transport_doubles import RecordingCorner4, StaticLocator
+from transport_doubles import MAILBOX_ORG, RecordingCorner4, utcnow
 from transport_harness import Keys, Sender, corner3, process_config, wait_for
+from transport_network import LETTERS, Network
 
 from peppol_dpi.transport.http import Request, Response, wsgi_app
+from peppol_dpi.transport.peppol_as4 import sent_references
 from peppol_dpi.transport.server import WsgiServer
+from peppol_dpi.transport.wire import WireMessage
 
 HARNESS = Path(__file__).with_name("transport_harness.py")
 
@@ -43,9 +47,10 @@ class HoldingProxy:
         self.server.start()
 
     def _handle(self, request: Request) -> Response:
-        headers = {k: v for k, v in request.headers.items() if k in ("content-type",)}
+        headers = {"Content-Type": request.header("Content-Type") or ""}
         answer = requests.post(self.target, data=request.body, headers=headers, timeout=10)
-        self.forwarded[json.loads(request.body)["id"]] += 1
+        sent = WireMessage(headers=tuple(request.headers.items()), body=request.body)
+        self.forwarded[sent_references(sent)[0]] += 1
         if not self.first_forwarded.is_set():
             self.first_forwarded.set()
             self.release.wait(30)
@@ -77,18 +82,18 @@ def _start_corner2(config: Path) -> tuple[subprocess.Popen[str], int]:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_corner2_killed_between_storing_and_sending_loses_and_duplicates_nothing(tmp_path):
-    keys = Keys.make()
-    corner4 = RecordingCorner4()
-    c3 = corner3(
-        keys, tmp_path / "c3.sqlite3", StaticLocator(keys.ap.certificate), corner4.url
-    ).start()
+    keys, network, corner4 = Keys.make(), Network(), RecordingCorner4()
+    c3 = corner3(keys, tmp_path / "c3.sqlite3", network.locator(utcnow), corner4.url).start()
     proxy = HoldingProxy(c3.as4_url)
-    config = tmp_path / "c2.json"
-    config.write_text(
-        json.dumps(
-            process_config(keys, tmp_path / "c2.sqlite3", proxy.server.url + "/as4", _free_port())
-        )
+    network.register(
+        f"0192:{MAILBOX_ORG}",
+        url=proxy.server.url + "/as4",
+        certificate=pki.ap_key("c3").certificate,
+        types=LETTERS,
     )
+    config = tmp_path / "c2.json"
+    port = _free_port()
+    config.write_text(json.dumps(process_config(keys, tmp_path / "c2.sqlite3", network, port)))
     process, port = _start_corner2(config)
     restarted = None
     try:
@@ -117,7 +122,7 @@ def test_corner2_killed_between_storing_and_sending_loses_and_duplicates_nothing
         # the message in flight at the kill was sent again with the same AS4 id ...
         assert sorted(proxy.forwarded.values()) == [1, 1, 1, 1, 2]
         # ... and corner 3 kept it once
-        assert c3.store._db().execute("SELECT COUNT(*) FROM inbound").fetchone()[0] == 5
+        assert c3.store._db().execute("SELECT COUNT(*) FROM inbound").fetchone()[0] == 5  # type: ignore[attr-defined]
     finally:
         for p in (process, restarted):
             if p is not None and p.poll() is None:
@@ -127,3 +132,4 @@ def test_corner2_killed_between_storing_and_sending_loses_and_duplicates_nothing
         proxy.server.stop()
         c3.stop()
         corner4.stop()
+        network.stop()

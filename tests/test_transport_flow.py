@@ -1,214 +1,214 @@
-"""Corner 1 -> corner 2 -> corner 3 -> corner 4 and the receipts back, on loopback.
+"""Corner 1 -> corner 2 -> corner 3 -> corner 4 and the receipts back, on loopback, for real.
 
-The AS4 and payload formats are the JSON stand-ins of transport_doubles (the durability,
-retry and duplicate mechanics are what these tests are about); tokens and business message
-signatures are real RS256.
+Real business messages and receipts (peppol_dpi.dpi), real Peppol AS4 (signed, encrypted,
+receipts verified), corner 3 found through a DNS server (SML) and a signing SMP, the fixtures
+PKI for every key. What is asserted: exactly-once delivery, statuses, waiting while corner 3
+is down, duplicate AS4 messages, retries, ownership of receipts.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
-from pathlib import Path
 
+import pki
 import pytest
 import requests
 from transport_doubles import (
     MAILBOX_ORG,
+    OTHER_ORG,
     SENDER_ORG,
     RecordingCorner4,
-    StaticLocator,
-    receipt_message,
+    receipt_for,
+    utcnow,
 )
-from transport_harness import Keys, Sender, corner2, corner3, wait_for
+from transport_harness import Flow, Sender, wait_for
 
+from peppol_dpi.dpi.asic import Document
+from peppol_dpi.dpi.mailbox import receive
+from peppol_dpi.dpi.package import open_package
+from peppol_dpi.dpi.sender import DigitalRecipient, send_digital
+from peppol_dpi.dpi.sender import Sender as DpiSender
+from peppol_dpi.dpi.signed import verify_business_message
 from peppol_dpi.errors import EbmsError, InputError, RemoteError, TransportError
+from peppol_dpi.ids import ParticipantId
 from peppol_dpi.transport.http import Response, wsgi_app
+from peppol_dpi.transport.peppol_as4 import sent_references
 from peppol_dpi.transport.server import WsgiServer
 from peppol_dpi.transport.wire import WireMessage
 from peppol_dpi.transport.worker import RetryPolicy, is_retryable
 
 
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    return Keys.make()
-
-
 @pytest.fixture
-def corner4():
-    c4 = RecordingCorner4()
-    yield c4
-    c4.stop()
+def flow(tmp_path):
+    running = Flow(tmp_path)
+    yield running
+    running.stop()
 
 
-def _network(keys: Keys, tmp_path: Path, corner4: RecordingCorner4):
-    to_c3 = StaticLocator(keys.ap.certificate)
-    to_c2 = StaticLocator(keys.ap.certificate)
-    c2 = corner2(keys, tmp_path / "c2.sqlite3", to_c3).start()
-    c3 = corner3(keys, tmp_path / "c3.sqlite3", to_c2, corner4.url).start()
-    to_c3.urls[f"0192:{MAILBOX_ORG}"] = c3.as4_url
-    to_c2.urls[f"0192:{SENDER_ORG}"] = c2.as4_url
-    return c2, c3, to_c3
+def _incoming(flow: Flow, token: str, **params: str) -> list[str]:
+    response = requests.get(
+        f"{flow.c2.url}/messages/in",
+        params=params,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    if response.status_code == 204:
+        return []
+    response.raise_for_status()
+    return [m["forretningsmelding"] for m in response.json()]
 
 
-def test_letter_reaches_corner4_once_and_receipt_comes_back(keys, tmp_path, corner4):
-    c2, c3, _ = _network(keys, tmp_path, corner4)
+def test_letter_reaches_the_mailbox_once_and_its_receipt_comes_back(tmp_path):
+    keys_for_mailbox = pki.business_key("digipost")
+
+    def mailbox_checks(jws: bytes, package: bytes | None) -> None:
+        # everything a corner 4 checks: JWS, XAdES, fingerprint, token vs sender and signer
+        assert package is not None
+        receive(
+            jws,
+            package,
+            trust=pki.business_trust(),
+            open_package=lambda cms: open_package(
+                cms, keys_for_mailbox, trust=pki.business_trust()
+            ),
+            maskinporten_keys=pki.maskinporten_key().certificate,
+            maskinporten_issuer=flow.keys.maskinporten.issuer,
+        )
+
+    flow = Flow(tmp_path, corner4=RecordingCorner4(check=mailbox_checks))
     try:
-        sender = Sender(keys, c2.url)
-        package = b"\x30\x80 pretend CMS \x00\r\n\xff" * 100
-        response, message_id = sender.post(package=package, avsenderidentifikator="avd-1")
+        sender = Sender(flow.keys, flow.c2.url)
+        # a real letter: ASiC-E signed by the sender, CMS to the mailbox (dpi.sender.send_digital)
+        token = flow.keys.maskinporten.token()
+        parts = send_digital(
+            sender=DpiSender(
+                key=flow.keys.sender,
+                organisation=ParticipantId.norwegian(SENDER_ORG),
+                avsenderidentifikator="avd-1",
+            ),
+            recipient=DigitalRecipient(
+                postkasseadresse="ola.nordmann#9YDT",
+                provider=ParticipantId.norwegian(MAILBOX_ORG),
+                certificate=keys_for_mailbox.certificate,
+            ),
+            documents=(Document(name="vedtak.pdf", content=b"%PDF-1.4 vedtak", title="Vedtak"),),
+            token=token,
+            title="Vedtak",
+            created=utcnow(),
+        )
+        package = parts.dokumentpakke
+        message_id = str(parts.message_id)
+        response = sender.post_parts(
+            parts.forretningsmelding.decode(), package, token=token, kanal="Kanal_1"
+        )
         assert response.status_code == 201, response.text
-        wait_for(lambda: message_id in corner4.delivered, what="delivery to corner 4")
+        wait_for(lambda: message_id in flow.corner4.delivered, what="delivery to corner 4")
         wait_for(lambda: sender.statuses(message_id)[-1] == "SENDT", what="SENDT")
         assert sender.statuses(message_id) == ["OPPRETTET", "SENDT"]
-        jws, delivered_package = corner4.delivered[message_id]
-        assert delivered_package == package
-        assert corner4.posts[message_id] == 1
+        jws, delivered_package = flow.corner4.delivered[message_id]
+        assert jws == parts.forretningsmelding.decode() and delivered_package == package
+        assert flow.corner4.posts[message_id] == 1
 
-        # corner 4 answers with a leveringskvittering through corner 3, back to corner 2
-        receipt, receipt_id = receipt_message(keys.mailbox, original=jws)
-        answer = requests.post(f"{c3.url}/receipts", data=receipt, timeout=10)
-        assert answer.status_code == 201
-        again = requests.post(f"{c3.url}/receipts", data=receipt, timeout=10)
+        # corner 4 answers with a signed leveringskvittering through corner 3, back over AS4
+        receipt, receipt_id = receipt_for(jws, keys_for_mailbox)
+        assert requests.post(f"{flow.c3.url}/receipts", data=receipt, timeout=10).status_code == 201
+        again = requests.post(f"{flow.c3.url}/receipts", data=receipt, timeout=10)
         assert again.status_code == 200  # a repeated receipt is not queued twice
 
-        token = keys.maskinporten.token()
+        token = flow.keys.maskinporten.token()
+        wait_for(lambda: _incoming(flow, token) == [receipt], what="receipt on GET /messages/in")
+        checked = verify_business_message(receipt, trust=pki.business_trust())
+        assert checked.message.conversation_id == parts.conversation_id
+        assert _incoming(flow, token, kanal="kanal_1", avsenderidentifikator="avd-1") == [receipt]
+        assert _incoming(flow, token, kanal="other") == []
+        # another organisation sees nothing and cannot mark it read
+        other = {"Authorization": f"Bearer {flow.keys.maskinporten.token(OTHER_ORG)}"}
+        assert (
+            requests.get(f"{flow.c2.url}/messages/in", headers=other, timeout=10).status_code == 204
+        )
+        read_url = f"{flow.c2.url}/messages/in/{receipt_id}/read"
+        assert requests.post(read_url, headers=other, timeout=10).status_code == 404
         auth = {"Authorization": f"Bearer {token}"}
-
-        def incoming() -> list[str]:
-            r = requests.get(f"{c2.url}/messages/in", headers=auth, timeout=10)
-            return [] if r.status_code == 204 else [m["forretningsmelding"] for m in r.json()]
-
-        wait_for(lambda: incoming() == [receipt], what="receipt on GET /messages/in")
-        assert requests.get(
-            f"{c2.url}/messages/in",
-            params={"avsenderidentifikator": "avd-1"},
-            headers=auth,
-            timeout=10,
-        ).json() == [{"forretningsmelding": receipt}]
-        # another organisation does not see it
-        other = {"Authorization": f"Bearer {keys.maskinporten.token('910076787')}"}
-        assert requests.get(f"{c2.url}/messages/in", headers=other, timeout=10).status_code == 204
-        assert (
-            requests.post(
-                f"{c2.url}/messages/in/{receipt_id}/read", headers=other, timeout=10
-            ).status_code
-            == 404
-        )
-        assert (
-            requests.post(
-                f"{c2.url}/messages/in/{receipt_id}/read", headers=auth, timeout=10
-            ).status_code
-            == 200
-        )
-        assert requests.get(f"{c2.url}/messages/in", headers=auth, timeout=10).status_code == 204
+        assert requests.post(read_url, headers=auth, timeout=10).status_code == 200
+        assert _incoming(flow, token) == []
     finally:
-        c2.stop()
-        c3.stop()
+        flow.stop()
 
 
-def test_corner3_down_messages_wait_and_arrive_once(keys, tmp_path, corner4):
-    c2, c3, _ = _network(keys, tmp_path, corner4)
-    try:
-        port = c3.server.port
-        c3.stop()
-        sender = Sender(keys, c2.url)
-        ids = []
-        for _ in range(10):
-            response, message_id = sender.post()
-            assert response.status_code == 201
-            ids.append(message_id)
-        # every message is tried (and fails) while corner 3 is down, and stays OPPRETTET
-        wait_for(lambda: all(_attempted(c2, i) for i in ids), what="first attempts")
-        assert all(sender.statuses(i) == ["OPPRETTET"] for i in ids)
-        assert not corner4.delivered
-        c3 = corner3(
-            keys,
-            tmp_path / "c3.sqlite3",
-            StaticLocator(keys.ap.certificate),
-            corner4.url,
-            port=port,
-        ).start()
-        wait_for(lambda: all(sender.statuses(i)[-1] == "SENDT" for i in ids), what="all SENDT")
-        wait_for(lambda: set(corner4.delivered) == set(ids), what="all delivered")
-        assert all(sender.statuses(i) == ["OPPRETTET", "SENDT"] for i in ids)
-        assert all(corner4.posts[i] == 1 for i in ids)
-    finally:
-        c2.stop()
-        c3.stop()
+def test_corner3_down_messages_wait_and_arrive_once(flow):
+    flow.c3.stop()
+    sender = Sender(flow.keys, flow.c2.url)
+    ids = []
+    for _ in range(6):
+        response, message_id = sender.post()
+        assert response.status_code == 201, response.text
+        ids.append(message_id)
+    # every message is tried and fails while corner 3 is down, and stays OPPRETTET
+    wait_for(lambda: all(_attempted(flow, i) for i in ids), what="first attempts")
+    assert all(sender.statuses(i) == ["OPPRETTET"] for i in ids)
+    assert not flow.corner4.delivered
+    flow.restart_corner3()
+    wait_for(lambda: all(sender.statuses(i)[-1] == "SENDT" for i in ids), what="all SENDT")
+    wait_for(lambda: set(flow.corner4.delivered) == set(ids), what="all delivered")
+    assert all(sender.statuses(i) == ["OPPRETTET", "SENDT"] for i in ids)
+    assert all(flow.corner4.posts[i] == 1 for i in ids)
 
 
-def _attempted(service, message_id: str) -> bool:
+def _attempted(flow: Flow, message_id: str) -> bool:
     row = (
-        service.store._db()
+        flow.c2.store._db()  # type: ignore[attr-defined]
         .execute("SELECT attempts, last_error FROM outbound WHERE message_id = ?", (message_id,))
         .fetchone()
     )
     return row is not None and row[0] >= 1 and row[1] is not None
 
 
-def test_duplicate_as4_message_answered_with_stored_receipt_and_not_delivered_twice(
-    keys, tmp_path, corner4
-):
-    c2, c3, _ = _network(keys, tmp_path, corner4)
-    try:
-        sender = Sender(keys, c2.url)
-        _, message_id = sender.post()
-        wait_for(lambda: sender.statuses(message_id)[-1] == "SENDT", what="SENDT")
-        wire = (
-            c2.store._db()
-            .execute("SELECT wire FROM outbound WHERE message_id = ?", (message_id,))
-            .fetchone()[0]
+def test_replayed_as4_message_gets_the_stored_receipt_and_is_not_delivered_twice(flow):
+    sender = Sender(flow.keys, flow.c2.url)
+    _, message_id = sender.post()
+    wait_for(lambda: sender.statuses(message_id)[-1] == "SENDT", what="SENDT")
+    row = (
+        flow.c2.store._db()
+        .execute(  # type: ignore[attr-defined]
+            "SELECT wire FROM outbound WHERE message_id = ?", (message_id,)
         )
-        sent = WireMessage.from_dump(bytes(wire))
-        first = c3.store.inbound_receipt(json.loads(sent.body)["id"])
-        replay = requests.post(c3.as4_url, data=sent.body, headers=dict(sent.headers), timeout=10)
-        assert replay.status_code == 200
-        assert replay.content == WireMessage.from_dump(first).body  # the very same receipt
-        wait_for(lambda: message_id in corner4.delivered, what="delivery")
-        assert corner4.posts[message_id] == 1
-    finally:
-        c2.stop()
-        c3.stop()
+        .fetchone()
+    )
+    sent = WireMessage.from_dump(bytes(row[0]))
+    as4_id = sent_references(sent)[0]
+    first = flow.c3.store.inbound_receipt(as4_id)
+    assert first is not None
+    replay = requests.post(flow.c3.as4_url, data=sent.body, headers=dict(sent.headers), timeout=10)
+    assert replay.status_code == 200
+    assert replay.content == WireMessage.from_dump(first).body  # the very same signed receipt
+    wait_for(lambda: message_id in flow.corner4.delivered, what="delivery")
+    assert flow.corner4.posts[message_id] == 1
 
 
-def test_corner4_unavailable_delivery_retried(keys, tmp_path, corner4):
-    corner4.fail_next = 3
-    c2, c3, _ = _network(keys, tmp_path, corner4)
-    try:
-        sender = Sender(keys, c2.url)
-        _, message_id = sender.post()
-        wait_for(lambda: message_id in corner4.delivered, what="delivery after 503s")
-        assert corner4.posts[message_id] == 1
-        assert corner4.fail_next == 0
-    finally:
-        c2.stop()
-        c3.stop()
+def test_corner4_unavailable_delivery_retried(flow):
+    flow.corner4.fail_next = 3
+    sender = Sender(flow.keys, flow.c2.url)
+    _, message_id = sender.post()
+    wait_for(lambda: message_id in flow.corner4.delivered, what="delivery after 503s")
+    assert flow.corner4.posts[message_id] == 1 and flow.corner4.fail_next == 0
 
 
-def test_unknown_receiver_fails_with_reason(keys, tmp_path, corner4):
-    c2, c3, to_c3 = _network(keys, tmp_path, corner4)
-    try:
-        to_c3.urls.clear()
-        sender = Sender(keys, c2.url)
-        _, message_id = sender.post()
-        wait_for(lambda: sender.statuses(message_id)[-1] == "FEILET", what="FEILET")
-        token = keys.maskinporten.token()
-        statuses = requests.get(
-            f"{c2.url}/messages/out/{message_id}/statuses",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        ).json()
-        assert [s["status"] for s in statuses] == ["OPPRETTET", "FEILET"]
-        assert "not registered" in statuses[-1]["beskrivelse"]
-    finally:
-        c2.stop()
-        c3.stop()
+def test_receiver_not_in_the_smp_fails_with_the_reason(flow):
+    sender = Sender(flow.keys, flow.c2.url)
+    _, message_id = sender.post(receiver="922020175")  # e-Boks: nobody registered it
+    wait_for(lambda: sender.statuses(message_id)[-1] == "FEILET", what="FEILET")
+    token = flow.keys.maskinporten.token()
+    statuses = requests.get(
+        f"{flow.c2.url}/messages/out/{message_id}/statuses",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert [s["status"] for s in statuses] == ["OPPRETTET", "FEILET"]
+    assert "922020175" in statuses[-1]["beskrivelse"]
 
 
-def test_garbage_answer_is_retried_and_error_signals_by_category(keys, tmp_path, corner4):
-    c2, c3, to_c3 = _network(keys, tmp_path, corner4)
-    answers = ["garbage", "error:EBMS:0202", "forward"]
+def test_garbage_answer_and_retryable_error_signal_are_retried_a_content_error_is_final(flow):
+    answers = ["garbage", "EBMS:0202", "forward"]
 
     def flaky(request):
         kind = answers.pop(0) if answers else "forward"
@@ -216,38 +216,44 @@ def test_garbage_answer_is_retried_and_error_signals_by_category(keys, tmp_path,
             return Response(
                 status=200, headers=(("Content-Type", "text/html"),), body=b"<html>proxy</html>"
             )
-        if kind.startswith("error:"):
-            body = json.dumps({"error": kind[6:], "detail": "try later"}).encode()
-            return Response(status=200, headers=(("Content-Type", "application/json"),), body=body)
+        if kind.startswith("EBMS:"):
+            status, signal = flow.c3.inbox_codec.error(  # type: ignore[attr-defined]
+                InputError("try later", rule="test", ebms_code=EbmsError(kind)), None
+            )
+            return Response(status=status, headers=signal.headers, body=signal.body)
         answer = requests.post(
-            c3.as4_url, data=request.body, headers={"Content-Type": "application/json"}, timeout=10
+            flow.c3.as4_url,
+            data=request.body,
+            headers={"Content-Type": request.header("Content-Type") or ""},
+            timeout=10,
         )
         return Response(
             status=answer.status_code,
-            headers=(("Content-Type", "application/json"),),
+            headers=(("Content-Type", answer.headers["Content-Type"]),),
             body=answer.content,
         )
 
-    proxy = WsgiServer(wsgi_app(flaky, max_body=1 << 20))
+    from transport_harness import as4_codec
+
+    flow.c3.inbox_codec = as4_codec("c3")  # type: ignore[attr-defined]
+    proxy = WsgiServer(wsgi_app(flaky, max_body=1 << 24))
     proxy.start()
-    to_c3.urls[f"0192:{MAILBOX_ORG}"] = proxy.url + "/as4"
+    flow.register_corner3(proxy.url + "/as4")
     try:
-        sender = Sender(keys, c2.url)
+        sender = Sender(flow.keys, flow.c2.url)
         _, message_id = sender.post()
         wait_for(
             lambda: sender.statuses(message_id)[-1] == "SENDT", what="SENDT after garbage and 0202"
         )
         assert not answers
-        wait_for(lambda: message_id in corner4.delivered, what="delivery")
-        assert corner4.posts[message_id] == 1
-        # a Content-category error is final
-        answers.append("error:EBMS:0004")
+        wait_for(lambda: message_id in flow.corner4.delivered, what="delivery")
+        assert flow.corner4.posts[message_id] == 1
+        answers.append("EBMS:0004")  # Content category: not retried
         _, failing = sender.post()
         wait_for(lambda: sender.statuses(failing)[-1] == "FEILET", what="FEILET on EBMS:0004")
+        assert failing not in flow.corner4.delivered
     finally:
         proxy.stop()
-        c2.stop()
-        c3.stop()
 
 
 def test_retry_classification():

@@ -1,21 +1,17 @@
-"""Stand-ins for the format modules behind the transport's protocols, and a recording corner 4.
-
-They keep the transport tests about the transport: durability, retries, duplicates, ownership.
-Signatures in the business messages and Maskinporten tokens are real (RS256 with PyJWT); the
-AS4 and payload stand-ins are plain JSON so a test can see and tamper with what travels.
-The end-to-end tests with the real AS4/DPI modules live in test_transport_e2e.py.
+"""The parties around the access points in the transport tests: a Maskinporten-like token
+issuer (real RS256 tokens with the fixtures PKI's Maskinporten key), the DPI letters and receipts
+corner 1 and corner 4 make (with peppol_dpi.dpi's own recipes), and a recording corner 4.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import json
 import threading
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -24,19 +20,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from peppol_dpi.errors import EbmsError, InputError, RemoteError
-from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
+from peppol_dpi.certinfo import norwegian_org_number
+from peppol_dpi.dpi.identifiers import MessageType
+from peppol_dpi.dpi.jws import decode_unverified
+from peppol_dpi.dpi.mailbox import receipt
+from peppol_dpi.dpi.message import BusinessMessage, parse_business_message
+from peppol_dpi.dpi.sender import DigitalRecipient, Ids, Sender, digital_message, outgoing
+from peppol_dpi.dpi.signed import sign_business_message
+from peppol_dpi.errors import InputError
+from peppol_dpi.ids import ParticipantId
+from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.transport.http import Request, Response, parse_form_data, wsgi_app
-from peppol_dpi.transport.ports import (
-    Endpoint,
-    OpenedAs4,
-    ReadBusinessMessage,
-    ReadReceipt,
-    SentAs4,
-    UnwrappedPayload,
-)
 from peppol_dpi.transport.server import WsgiServer
-from peppol_dpi.transport.wire import WireMessage
 
 SENDER_ORG = "991825827"  # Digdir (dpi.md samples)
 OTHER_ORG = "910076787"
@@ -144,293 +139,81 @@ class Maskinporten:
         )
 
 
-# -- business messages -----------------------------------------------------------------------
-def business_message(
-    signer: KeyPair,
+# -- letters and receipts (peppol_dpi.dpi recipes) ------------------------------------------
+MAILBOX_ADDRESS = "ola.nordmann#9YDT"
+
+
+@dataclass(frozen=True)
+class Letter:
+    jws: str
+    package: bytes
+    message_id: str
+    conversation_id: str
+
+
+def letter(
+    signer: LocalPrivateKey,
     *,
     token: str,
     package: bytes,
-    sender: str = SENDER_ORG,
-    avsender: str | None = None,
+    organisation: str = SENDER_ORG,
+    processor: str | None = None,
     receiver: str = MAILBOX_ORG,
     message_id: str | None = None,
-    conversation_id: str | None = None,
     avsenderidentifikator: str | None = None,
-    kind: str = "digital",
+) -> Letter:
+    """A signed ``digital`` business message for ``package`` (dpi.sender recipes)."""
+    sender = Sender(
+        key=signer,
+        organisation=ParticipantId.norwegian(organisation),
+        processor=ParticipantId.norwegian(processor) if processor else None,
+        avsenderidentifikator=avsenderidentifikator,
+    )
+    ids = Ids(message_id=uuid.UUID(message_id)) if message_id else Ids()
+    message = digital_message(
+        sender=sender,
+        recipient=DigitalRecipient(
+            postkasseadresse=MAILBOX_ADDRESS, provider=ParticipantId.norwegian(receiver)
+        ),
+        package=package,
+        token=token,
+        title="Vedtak",
+        created=utcnow(),
+        ids=ids,
+    )
+    parts = outgoing(message, package, sender)
+    return Letter(
+        jws=parts.forretningsmelding.decode("ascii"),
+        package=package,
+        message_id=str(message.message_id),
+        conversation_id=str(message.conversation_id),
+    )
+
+
+def sign_as(message: BusinessMessage, key: LocalPrivateKey) -> str:
+    """The JWS of ``message`` signed by any key (to make a wrongly signed letter)."""
+    return sign_business_message(message, key).decode("ascii")
+
+
+def receipt_for(
+    jws: str, provider: LocalPrivateKey, *, kind: MessageType = MessageType.LEVERINGSKVITTERING
 ) -> tuple[str, str]:
-    """A signed ``digital`` SBD like dpi.md 1.4 (JWS, header x5c + RS256); returns (jws, id)."""
-    message_id = message_id or str(uuid.uuid4())
-    avsender_obj: dict[str, Any] = {
-        "virksomhetsidentifikator": {
-            "authority": "iso6523-actorid-upis",
-            "value": f"0192:{avsender or sender}",
-        }
-    }
-    if avsenderidentifikator:
-        avsender_obj["avsenderidentifikator"] = avsenderidentifikator
-    sbd = {
-        "standardBusinessDocument": {
-            "standardBusinessDocumentHeader": {
-                "headerVersion": "1.0",
-                "sender": [
-                    {"identifier": {"authority": "iso6523-actorid-upis", "value": f"0192:{sender}"}}
-                ],
-                "receiver": [
-                    {
-                        "identifier": {
-                            "authority": "iso6523-actorid-upis",
-                            "value": f"0192:{receiver}",
-                        }
-                    }
-                ],
-                "documentIdentification": {
-                    "standard": STANDARD.format(kind),
-                    "typeVersion": "1.0",
-                    "instanceIdentifier": message_id,
-                    "type": kind,
-                    "creationDateAndTime": utcnow().isoformat(),
-                },
-                "businessScope": {
-                    "scope": [
-                        {
-                            "type": "ConversationId",
-                            "instanceIdentifier": conversation_id or str(uuid.uuid4()),
-                            "identifier": PROCESS.format(kind),
-                        }
-                    ]
-                },
-            },
-            kind: {
-                "avsender": avsender_obj,
-                "mottaker": {"postkasseadresse": "ola.nordmann#9YDT"},
-                "dokumentpakkefingeravtrykk": {
-                    "digestMethod": "http://www.w3.org/2001/04/xmlenc#sha256",
-                    "digestValue": base64.b64encode(hashlib.sha256(package).digest()).decode(),
-                },
-                "maskinportentoken": token,
-                "sikkerhetsnivaa": 3,
-                "ikkesensitivtittel": "Test",
-                "spraak": "no",
-            },
-        }
-    }
-    return _sign(signer, sbd), message_id
-
-
-def receipt_message(
-    signer: KeyPair, *, original: str, kind: str = "leveringskvittering"
-) -> tuple[str, str]:
-    """A signed receipt answering the business message ``original`` (dpi.md 1.7)."""
-    header = _payload(original)["standardBusinessDocument"]["standardBusinessDocumentHeader"]
-    receipt_id = str(uuid.uuid4())
-    sbd = {
-        "standardBusinessDocument": {
-            "standardBusinessDocumentHeader": {
-                "headerVersion": "1.0",
-                "sender": header["receiver"],
-                "receiver": header["sender"],
-                "documentIdentification": {
-                    "standard": STANDARD.format(kind),
-                    "typeVersion": "1.0",
-                    "instanceIdentifier": receipt_id,
-                    "type": kind,
-                    "creationDateAndTime": utcnow().isoformat(),
-                },
-                "businessScope": header["businessScope"],
-            },
-            kind: {
-                "avsender": {"virksomhetsidentifikator": header["receiver"][0]["identifier"]},
-                "mottaker": {"virksomhetsidentifikator": header["sender"][0]["identifier"]},
-                "tidspunkt": utcnow().isoformat(),
-            },
-        }
-    }
-    return _sign(signer, sbd), receipt_id
-
-
-def _sign(signer: KeyPair, sbd: dict[str, Any]) -> str:
-    x5c = base64.b64encode(signer.certificate.public_bytes(serialization.Encoding.DER)).decode()
-    return jwt.encode(sbd, signer.key, algorithm="RS256", headers={"x5c": [x5c]})
-
-
-def _payload(jws: str) -> dict[str, Any]:
-    return json.loads(base64.urlsafe_b64decode(jws.split(".")[1] + "=="))
-
-
-class JwsReader:
-    """A BusinessMessageReader: RS256 JWS with x5c, signer pinned to ``trusted`` certificates."""
-
-    def __init__(self, trusted: list[x509.Certificate]) -> None:
-        self.trusted = trusted
-
-    def _verify(self, jws: str) -> tuple[dict[str, Any], x509.Certificate]:
-        try:
-            header = jwt.get_unverified_header(jws)
-            cert = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
-        except Exception:
-            raise InputError("not a JWS with x5c", rule="dpi:jws-format") from None
-        if cert not in self.trusted:
-            raise InputError("signer not trusted", rule="dpi:jws-untrusted")
-        try:
-            sbd = jwt.decode(
-                jws,
-                cert.public_key(),
-                algorithms=["RS256", "RS384", "RS512"],
-                options={"verify_aud": False},
-            )  # type: ignore[arg-type]
-        except jwt.PyJWTError as exc:
-            raise InputError(f"JWS does not verify: {exc}", rule="dpi:jws-signature") from None
-        return sbd["standardBusinessDocument"], cert
-
-    def read_message(self, jws: str, *, now: dt.datetime) -> ReadBusinessMessage:
-        sbd, cert = self._verify(jws)
-        header = sbd["standardBusinessDocumentHeader"]
-        ident = header["documentIdentification"]
-        kind = ident["type"]
-        body = sbd.get(kind)
-        if not isinstance(body, dict) or "maskinportentoken" not in body:
-            raise InputError(f"no {kind} body with maskinportentoken", rule="dpi:schema")
-        avsender = body["avsender"]
-        org_attr = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
-        return ReadBusinessMessage(
-            message_id=ident["instanceIdentifier"],
-            conversation_id=header["businessScope"]["scope"][0]["instanceIdentifier"],
-            type=kind,
-            sender=ParticipantId.parse(header["sender"][0]["identifier"]["value"]),
-            receiver=ParticipantId.parse(header["receiver"][0]["identifier"]["value"]),
-            avsender=ParticipantId.parse(avsender["virksomhetsidentifikator"]["value"]),
-            avsenderidentifikator=avsender.get("avsenderidentifikator"),
-            fingerprint=base64.b64decode(body["dokumentpakkefingeravtrykk"]["digestValue"]),
-            maskinportentoken=body["maskinportentoken"],
-            signer_org=str(org_attr[0].value) if org_attr else None,
-            document_type=DocumentTypeId(value=STANDARD.format(kind)),
-            process=ProcessId(value=PROCESS.format(kind)),
-        )
-
-    def read_receipt(self, jws: str, *, now: dt.datetime) -> ReadReceipt:
-        sbd, _ = self._verify(jws)
-        header = sbd["standardBusinessDocumentHeader"]
-        ident = header["documentIdentification"]
-        scope = header["businessScope"]["scope"][0]
-        return ReadReceipt(
-            message_id=ident["instanceIdentifier"],
-            conversation_id=scope["instanceIdentifier"],
-            type=ident["type"],
-            sender=ParticipantId.parse(header["sender"][0]["identifier"]["value"]),
-            receiver=ParticipantId.parse(header["receiver"][0]["identifier"]["value"]),
-            motakeridentifikator=None,
-            document_type=DocumentTypeId(value=STANDARD.format(ident["type"])),
-            process=ProcessId(value=scope["identifier"]),
-        )
-
-
-# -- AS4 and payload stand-ins ---------------------------------------------------------------
-class JsonPayloads:
-    """PayloadCodec stand-in: {"jws": ..., "package": base64} instead of Innbyggerpost XML."""
-
-    def wrap(self, *, business_message: str, package: bytes | None, **_: Any) -> bytes:
-        return json.dumps(
-            {
-                "jws": business_message,
-                "package": base64.b64encode(package).decode() if package is not None else None,
-            }
-        ).encode()
-
-    def unwrap(self, payload: bytes) -> UnwrappedPayload:
-        data = json.loads(payload)
-        return UnwrappedPayload(
-            business_message=data["jws"],
-            package=base64.b64decode(data["package"]) if data["package"] is not None else None,
-        )
-
-
-@dataclass
-class JsonAs4:
-    """As4Codec stand-in: a JSON envelope; the receipt names the message id it answers."""
-
-    party: str
-    built: Counter[str] = field(default_factory=Counter)
-
-    def build(self, *, payload: bytes, conversation_id: str, **_: Any) -> SentAs4:
-        message_id = f"{uuid.uuid4()}@{self.party}"
-        self.built[message_id] += 1
-        body = json.dumps(
-            {
-                "id": message_id,
-                "from": self.party,
-                "conversation": conversation_id,
-                "payload": base64.b64encode(payload).decode(),
-            }
-        ).encode()
-        return SentAs4(
-            message_id=message_id,
-            wire=WireMessage(headers=(("Content-Type", "application/json"),), body=body),
-        )
-
-    def check_response(
-        self, *, sent: WireMessage, status: int, response: WireMessage, **_: Any
-    ) -> None:
-        data = json.loads(response.body)
-        if "error" in data:
-            raise RemoteError(
-                data["detail"], rule="as4:error-signal", ebms_code=EbmsError(data["error"])
-            )
-        if data.get("receipt_for") != json.loads(sent.body)["id"]:
-            raise InputError(
-                "receipt for another message",
-                rule="as4:receipt",
-                ebms_code=EbmsError.INVALID_RECEIPT,
-            )
-
-    def open(self, request: WireMessage) -> OpenedAs4:
-        try:
-            data = json.loads(request.body)
-            return OpenedAs4(
-                message_id=data["id"],
-                from_party=data["from"],
-                payload=base64.b64decode(data["payload"]),
-                context=None,
-            )
-        except (ValueError, KeyError):
-            raise InputError(
-                "not a JSON AS4 stand-in", rule="as4:format", ebms_code=EbmsError.INVALID_HEADER
-            ) from None
-
-    def receipt(self, opened: OpenedAs4) -> WireMessage:
-        body = json.dumps(
-            {"receipt_for": opened.message_id, "receipt_id": f"{uuid.uuid4()}@{self.party}"}
-        ).encode()
-        return WireMessage(headers=(("Content-Type", "application/json"),), body=body)
-
-    def error(self, error: InputError, ref_to_message_id: str | None) -> tuple[int, WireMessage]:
-        code = (error.ebms_code or EbmsError.OTHER).code
-        body = json.dumps(
-            {"error": code, "detail": error.message, "ref": ref_to_message_id}
-        ).encode()
-        return 200, WireMessage(headers=(("Content-Type", "application/json"),), body=body)
-
-
-@dataclass
-class StaticLocator:
-    """EndpointLocator stand-in: participant value -> URL (one certificate for all)."""
-
-    certificate: x509.Certificate
-    urls: dict[str, str] = field(default_factory=dict)
-
-    def locate(
-        self, participant: ParticipantId, document_type: DocumentTypeId, process: ProcessId
-    ) -> Endpoint:
-        url = self.urls.get(participant.value)
-        if url is None:
-            raise InputError(f"{participant.value} not registered", rule="smp:not-found")
-        return Endpoint(url=url, certificate=self.certificate)
+    """The signed receipt corner 4 sends for the letter ``jws`` (dpi.mailbox.receipt)."""
+    original = parse_business_message(decode_unverified(jws))
+    provider_org = ParticipantId.norwegian(norwegian_org_number(provider.certificate) or "")
+    message_id = uuid.uuid4()
+    answer = receipt(
+        original, message_type=kind, provider=provider_org, created=utcnow(), message_id=message_id
+    )
+    return sign_business_message(answer, provider).decode("ascii"), str(message_id)
 
 
 # -- corner 4 --------------------------------------------------------------------------------
 class RecordingCorner4:
     """A corner 4 on loopback: keeps every distinct message id, counts every POST."""
 
-    def __init__(self) -> None:
+    def __init__(self, check: Callable[[bytes, bytes | None], None] | None = None) -> None:
+        self.check = check  # runs what a mailbox checks; an error answers 400 (refused)
         self.lock = threading.Lock()
         self.posts: Counter[str] = Counter()
         self.delivered: dict[str, tuple[str, bytes | None]] = {}
@@ -445,6 +228,11 @@ class RecordingCorner4:
     def _handle(self, request: Request) -> Response:
         key = request.header("Idempotency-Key") or ""
         parts = parse_form_data(request.header("Content-Type"), request.body)
+        if self.check is not None:
+            try:
+                self.check(parts["forretningsmelding"], parts.get("dokumentpakke"))
+            except InputError as exc:
+                return Response(status=400, body=str(exc).encode())
         with self.lock:
             if self.fail_next:
                 self.fail_next -= 1

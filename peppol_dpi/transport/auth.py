@@ -1,8 +1,9 @@
 """Checking the Maskinporten bearer token that every corner 2 call carries (dpi.md 4, 5).
 
-A token is accepted when it is a JWS signed with RS256/RS384/RS512 by a key in the configured
-Maskinporten's JWKS, its ``iss`` is that Maskinporten, it is inside its validity (``exp``,
-``nbf``, small leeway), and it names a ``consumer``; all else is 401. A valid token without the
+The checks are :func:`peppol_dpi.dpi.token.verify_maskinporten_token` (the one token verifier
+of the package): signed (RS256/384/512, never ``none`` or HMAC) by a key in the configured
+Maskinporten's JWKS, ``iss`` that Maskinporten, issued before now and not expired (small
+leeway), with a ``consumer``. Failing any of these is HTTP 401; a valid token without the
 scope ``digitalpostinnbygger:send`` is 403.
 
 The caller the API sees is the token's ``supplier`` when there is one (a data processor sending
@@ -12,23 +13,21 @@ for its customers), else its ``consumer``: stored messages and receipts are keye
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import requests
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ..dpi.token import DPI_SCOPE, verify_maskinporten_token
 from ..errors import InputError, TransportError, UsageError
-from ..ids import IdentifierError, ParticipantId
+from ..ids import ParticipantId
+from ..jose import JwsError, rsa_key_from_jwk
+from ..lookup.maskinporten import TokenClaims as MaskinportenClaims
 
 __all__ = [
     "DPI_SEND_SCOPE",
@@ -42,13 +41,7 @@ __all__ = [
     "jwks_keys",
 ]
 
-DPI_SEND_SCOPE = "digitalpostinnbygger:send"
-_MAX_TOKEN = 16 * 1024
-_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "RS256": hashes.SHA256,
-    "RS384": hashes.SHA384,
-    "RS512": hashes.SHA512,
-}
+DPI_SEND_SCOPE = DPI_SCOPE
 
 
 class AuthenticationError(InputError):
@@ -79,42 +72,23 @@ class TokenClaims:
         return self.caller.value
 
 
-def _b64url(part: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except (binascii.Error, ValueError):
-        raise AuthenticationError("token is not base64url", rule="c2:token-format") from None
-
-
-def _json_object(data: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise AuthenticationError(f"token {what} is not JSON", rule="c2:token-format") from None
-    if not isinstance(value, dict):
-        raise AuthenticationError(f"token {what} is not a JSON object", rule="c2:token-format")
-    return value
-
-
-def jwks_keys(jwks: Mapping[str, Any]) -> dict[str | None, rsa.RSAPublicKey]:
-    """The RSA signing keys of a JWKS document, by ``kid`` (RFC 7517, RFC 7518 6.3.1)."""
-    keys: dict[str | None, rsa.RSAPublicKey] = {}
+def jwks_keys(jwks: Mapping[str, Any]) -> dict[str, rsa.RSAPublicKey]:
+    """The RSA signing keys of a JWKS document, by ``kid`` (RFC 7517 5; others are skipped)."""
+    keys: dict[str, rsa.RSAPublicKey] = {}
     for entry in jwks.get("keys", []):
-        if not isinstance(entry, dict) or entry.get("kty") != "RSA":
+        if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str):
             continue
         if entry.get("use", "sig") != "sig":
             continue
         try:
-            n = int.from_bytes(_b64url(str(entry["n"])), "big")
-            e = int.from_bytes(_b64url(str(entry["e"])), "big")
-            keys[entry.get("kid")] = rsa.RSAPublicNumbers(e, n).public_key()
-        except (KeyError, ValueError, AuthenticationError):
+            keys[entry["kid"]] = rsa_key_from_jwk(entry)
+        except JwsError:
             continue
     return keys
 
 
 class JwksSource(Protocol):
-    def keys(self, *, refresh: bool = False) -> dict[str | None, rsa.RSAPublicKey]: ...
+    def keys(self, *, refresh: bool = False) -> dict[str, rsa.RSAPublicKey]: ...
 
 
 class StaticJwks:
@@ -123,9 +97,9 @@ class StaticJwks:
     def __init__(self, jwks: Mapping[str, Any]) -> None:
         self._keys = jwks_keys(jwks)
         if not self._keys:
-            raise UsageError("the JWKS holds no RSA signing key")
+            raise UsageError("the JWKS holds no RSA signing key with a kid")
 
-    def keys(self, *, refresh: bool = False) -> dict[str | None, rsa.RSAPublicKey]:
+    def keys(self, *, refresh: bool = False) -> dict[str, rsa.RSAPublicKey]:
         return self._keys
 
 
@@ -148,10 +122,10 @@ class HttpJwks:
         self._ttl = ttl_seconds
         self._timeout = timeout
         self._lock = threading.Lock()
-        self._keys: dict[str | None, rsa.RSAPublicKey] = {}
+        self._keys: dict[str, rsa.RSAPublicKey] = {}
         self._fetched = 0.0
 
-    def keys(self, *, refresh: bool = False) -> dict[str | None, rsa.RSAPublicKey]:
+    def keys(self, *, refresh: bool = False) -> dict[str, rsa.RSAPublicKey]:
         with self._lock:
             age = time.monotonic() - self._fetched
             if not self._keys or age > self._ttl or (refresh and age > 60):
@@ -164,16 +138,6 @@ class HttpJwks:
                         raise TransportError(f"cannot fetch the JWKS: {exc}") from None
                 self._fetched = time.monotonic()
             return self._keys
-
-
-def _participant(claim: object, name: str) -> ParticipantId:
-    # Maskinporten: {"authority": "iso6523-actorid-upis", "ID": "0192:<orgnr>"} (dpi.md 5)
-    if not isinstance(claim, dict) or not isinstance(claim.get("ID"), str):
-        raise AuthenticationError(f"token has no valid {name} claim", rule=f"c2:token-{name}")
-    try:
-        return ParticipantId.parse(claim["ID"])
-    except IdentifierError as exc:
-        raise AuthenticationError(f"token {name}: {exc.message}", rule=f"c2:token-{name}") from None
 
 
 class MaskinportenTokenVerifier:
@@ -190,65 +154,41 @@ class MaskinportenTokenVerifier:
         self.issuer = issuer
         self.jwks = jwks
         self.required_scope = required_scope
-        self.leeway = leeway_seconds
+        self.leeway = timedelta(seconds=leeway_seconds)
 
     def verify(self, token: str, *, now: datetime) -> TokenClaims:
-        if len(token) > _MAX_TOKEN:
-            raise AuthenticationError("token too large", rule="c2:token-format")
-        parts = token.split(".")
-        if len(parts) != 3:
-            raise AuthenticationError("token is not a compact JWS", rule="c2:token-format")
-        header = _json_object(_b64url(parts[0]), "header")
-        alg = header.get("alg")
-        if alg not in _HASHES:  # RFC 8725 3.1: only the algorithms we expect; never none/HMAC
-            raise AuthenticationError(f"token algorithm {alg!r} not accepted", rule="c2:token-alg")
-        kid = header.get("kid")
-        keys = self.jwks.keys()
-        key = keys.get(kid) or self.jwks.keys(refresh=True).get(kid)
-        if key is None and kid is None and len(keys) == 1:
-            key = next(iter(keys.values()))
-        if key is None:
-            raise AuthenticationError(
-                "token signed with a key not in Maskinporten's JWKS", rule="c2:token-key"
-            )
         try:
-            key.verify(
-                _b64url(parts[2]),
-                f"{parts[0]}.{parts[1]}".encode("ascii"),
-                padding.PKCS1v15(),
-                _HASHES[alg](),
-            )
-        except (InvalidSignature, UnicodeEncodeError):
-            raise AuthenticationError(
-                "token signature does not verify", rule="c2:token-signature"
-            ) from None
-        claims = _json_object(_b64url(parts[1]), "claims")
-        if claims.get("iss") != self.issuer:
-            raise AuthenticationError(
-                f"token issuer {claims.get('iss')!r} is not {self.issuer!r}", rule="c2:token-issuer"
-            )
-        moment = now.timestamp()
-        exp = claims.get("exp")
-        if not isinstance(exp, int | float) or moment > exp + self.leeway:
-            raise AuthenticationError("token expired", rule="c2:token-expired")
-        nbf = claims.get("nbf", claims.get("iat"))
-        if isinstance(nbf, int | float) and moment + self.leeway < nbf:
-            raise AuthenticationError("token not yet valid", rule="c2:token-not-yet-valid")
-        consumer = _participant(claims.get("consumer"), "consumer")
-        supplier = _participant(claims["supplier"], "supplier") if "supplier" in claims else None
-        scope = claims.get("scope", "")
-        scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
-        if self.required_scope not in scopes:
-            raise AuthorizationError(
-                f"token lacks the scope {self.required_scope}", rule="c2:token-scope"
-            )
-        client_id = claims.get("client_id")
+            try:
+                claims = self._verify(token, now, self.jwks.keys())
+            except JwsError as exc:
+                if exc.rule != "jws:kid":
+                    raise
+                claims = self._verify(token, now, self.jwks.keys(refresh=True))  # key rotation
+        except InputError as exc:
+            if exc.rule == "token:scope":
+                raise AuthorizationError(exc.message, rule=exc.rule) from None
+            raise AuthenticationError(exc.message, rule=exc.rule) from None
+        assert claims.consumer is not None and claims.issuer is not None  # checked
+        assert claims.expires_at is not None
         return TokenClaims(
             token=token,
+            issuer=claims.issuer,
+            scopes=frozenset(claims.scopes),
+            consumer=claims.consumer,
+            supplier=claims.supplier,
+            client_id=claims.client_id,
+            expires_at=claims.expires_at,
+        )
+
+    def _verify(
+        self, token: str, now: datetime, keys: dict[str, rsa.RSAPublicKey]
+    ) -> MaskinportenClaims:
+        return verify_maskinporten_token(
+            token,
+            keys=keys,
+            at=now,
             issuer=self.issuer,
-            scopes=scopes,
-            consumer=consumer,
-            supplier=supplier,
-            client_id=client_id if isinstance(client_id, str) else None,
-            expires_at=datetime.fromtimestamp(float(exp), UTC),
+            scope=self.required_scope,
+            check_expiry=True,
+            leeway=self.leeway,
         )

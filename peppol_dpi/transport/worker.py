@@ -35,7 +35,7 @@ from ..errors import (
     UsageError,
 )
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
-from .ports import As4Codec, Corner4, EndpointLocator, PayloadCodec
+from .ports import As4Codec, Corner4, Endpoint, EndpointLocator, PayloadCodec
 from .store import DeliveryClaim, OutboundClaim, Store
 from .wire import WireDump, WireMessage
 
@@ -197,7 +197,7 @@ class OutboundWorker(_Loop):
             receiver = ParticipantId.parse(message.receiver)
             document_type = DocumentTypeId.parse(message.document_type)
             process = ProcessId.parse(message.process)
-            endpoint = self.locator.locate(receiver, document_type, process)
+            endpoint = self._locate(receiver, document_type, process)
             if claim.wire is None:
                 payload = self.payloads.wrap(
                     business_message=message.business_message,
@@ -245,6 +245,22 @@ class OutboundWorker(_Loop):
         ):
             log.info("sent", extra={**ids, "as4_message_id": as4_id, "attempt": attempt})
 
+    def _locate(
+        self, receiver: ParticipantId, document_type: DocumentTypeId, process: ProcessId
+    ) -> Endpoint:
+        # The reason recorded with FEILET names whom the lookup was for.
+        try:
+            return self.locator.locate(receiver, document_type, process)
+        except InputError as exc:
+            raise InputError(
+                f"{receiver.value} is not reachable for {document_type.customization_id}: "
+                f"{exc.message}",
+                rule=exc.rule,
+                ebms_code=exc.ebms_code,
+            ) from None
+        except TransportError as exc:
+            raise TransportError(f"lookup of {receiver.value} failed: {exc}") from None
+
     def _post(
         self, url: str, wire: WireMessage, as4_id: str, certificate: x509.Certificate
     ) -> None:
@@ -263,12 +279,24 @@ class OutboundWorker(_Loop):
             and "multipart" not in content_type
         ):
             raise TransportError(f"HTTP {response.status_code} from {url}")
-        self.as4.check_response(
-            sent=wire,
-            status=response.status_code,
-            response=answer,
-            receiver_certificate=certificate,
-        )
+        try:
+            self.as4.check_response(
+                sent=wire,
+                status=response.status_code,
+                response=answer,
+                receiver_certificate=certificate,
+            )
+        except RemoteError:
+            raise
+        except InputError as exc:
+            # Neither a receipt we can believe nor an error signal (garbage, a proxy's page, a
+            # bad signature): the message may or may not have arrived. Resending the same
+            # bytes is safe (peppol.md 1.8), so it is retried like a lost answer.
+            raise InputError(
+                f"HTTP {response.status_code}: {exc.message}",
+                rule=exc.rule,
+                ebms_code=EbmsError.INVALID_RECEIPT,
+            ) from None
 
     def _failed_attempt(
         self, claim: OutboundClaim, attempt: int, error: PeppolDpiError, ids: dict[str, str]
