@@ -108,8 +108,8 @@ class SenderSystem:
         with self.transcript.timed("C1", "MP", f"{self.party.name}: token for {scope}") as notes:
             token = self._client().token([scope], consumer_org=consumer_org)
             claims = token.claims
-            notes.append(
-                "=consumer "
+            notes.result = (
+                "consumer "
                 + (claims.consumer.value if claims.consumer else "?")
                 + (f", supplier {claims.supplier.value}" if claims.supplier else "")
                 + f", expires in {int((token.expires_at - datetime.now(UTC)).total_seconds())} s"
@@ -122,12 +122,12 @@ class SenderSystem:
         with self.transcript.timed("C1", "KRR", f"POST /rest/v2/personer {identifier}") as notes:
             person = client.person(identifier, token=token)
             if person.can_receive_digital_post and person.mailbox is not None:
-                notes.append(
-                    f"=mailbox {person.mailbox.address} at {person.mailbox.provider.value}, "
+                notes.result = (
+                    f"mailbox {person.mailbox.address} at {person.mailbox.provider.value}, "
                     "encryption certificate"
                 )
             else:
-                notes.append("=no digital mailbox: the letter goes to print")
+                notes.result = "no digital mailbox: the letter goes to print"
         return person
 
     def _sender(self) -> Sender:
@@ -148,8 +148,8 @@ class SenderSystem:
         name = CITIZENS[letter.citizen][0]
         with self.transcript.timed("C1", "C1", f"{letter.label}: package and message") as notes:
             outgoing = self.build(letter, person, token.value, now, name)
-            notes.append(
-                f"=ASiC-E signed (XAdES) and encrypted (CMS) to {letter.provider}, "
+            notes.result = (
+                f"ASiC-E signed (XAdES) and encrypted (CMS) to {letter.provider}, "
                 f"{len(outgoing.dokumentpakke)} bytes; {letter.kind.value} message signed (JWS)"
             )
         letter.message_id = str(outgoing.message_id)
@@ -192,7 +192,7 @@ class SenderSystem:
         printing = KrrClient(session=self.session, base_url=self.network.url("krr"))
         with self.transcript.timed("C1", "KRR", "GET /rest/v2/printSertifikat") as notes:
             found = printing.print_certificate()
-            notes.append(f"=print provider {found.provider.value}")
+            notes.result = f"print provider {found.provider.value}"
         letter.provider = found.provider.value
         address = Adresse(navn=name, adresselinje1="Storgata 1", postnummer="0155", poststed="Oslo")
         avsender = Adresse(
@@ -231,10 +231,10 @@ class SenderSystem:
                 timeout=30,
             )
             if answer.status_code != 201:
-                notes.append(f"=HTTP {answer.status_code} {answer.text[:200]}")
+                notes.result = f"HTTP {answer.status_code} {answer.text[:200]}"
             else:
-                notes += [
-                    "=201 Created, status OPPRETTET (stored before answering)",
+                notes.result = "201 Created, status OPPRETTET (stored before answering)"
+                notes.checks += [
                     "bearer token: Maskinporten signature (JWKS), issuer, expiry, scope",
                     "forretningsmelding JWS and signer certificate (business CA), JSON schema",
                     "embedded maskinportentoken = bearer token; consumer = avsender; "

@@ -167,9 +167,12 @@ class Network:
             clock=self.clock,
         )
         self.running["krr"] = serve_krr(self.krr)
-        self._start_corners()
+        # The mailboxes first (corner 3 delivers to them), then told corner 3's receipts URL.
         for key in ("digipost", "eboks"):
             self._start_mailbox(key)
+        self._start_corners()
+        for mailbox in self.mailboxes.values():
+            mailbox.receipts_url = self.corners["corner3"].url + "/receipts"
         self.transcript.add(
             "C1",
             "C1",
@@ -231,18 +234,11 @@ class Network:
         ).start()
 
     def _corner4_client(self) -> HttpCorner4:
-        # The mailboxes start after corner 3 (they need its receipts URL): look the URL up
-        # at delivery time through a mapping that reads the running services.
-        network = self
-
-        class _Urls(dict[str, str]):
-            def get(self, key: str, default: object = None) -> str | None:  # type: ignore[override]
-                for name in network.mailboxes:
-                    if PARTIES[name].participant.value == key:
-                        return network.running[name].url + "/deliveries"
-                return None
-
-        return HttpCorner4(session=self.session, urls=_Urls())
+        urls = {
+            PARTIES[key].participant.value: self.running[key].url + "/deliveries"
+            for key in self.mailboxes
+        }
+        return HttpCorner4(session=self.session, urls=urls)
 
     def _start_mailbox(self, key: str) -> None:
         party = PARTIES[key]
@@ -252,7 +248,7 @@ class Network:
             trust=self.business_trust,
             maskinporten=HttpJwks(self.running["maskinporten"].url + "/jwks", session=self.session),
             maskinporten_issuer=self.issuer,
-            receipts_url=self.corners["corner3"].url + "/receipts",
+            receipts_url="",  # set once corner 3 runs
             session=self.session,
             name=key,
             clock=self.clock,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-__all__ = ["ACTORS", "Step", "Transcript"]
+__all__ = ["ACTORS", "Notes", "Step", "Transcript"]
 
 #: Mermaid participant id -> label, in the order the diagram shows them.
 ACTORS: dict[str, str] = {
@@ -50,6 +50,14 @@ class Step:
         for check in self.checks:
             text += f"\n{'':24}ok {check}"
         return text
+
+
+@dataclass
+class Notes:
+    """What a timed step found: its outcome and the checks that passed."""
+
+    result: str = ""
+    checks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -90,16 +98,15 @@ class Transcript:
             return step
 
     @contextmanager
-    def timed(self, actor: str, target: str, what: str) -> Iterator[list[str]]:
-        """Record a step when the block ends; the block appends checks or a result to the list
-        it is given (the first item starting with ``=`` replaces the description's tail)."""
-        notes: list[str] = []
+    def timed(self, actor: str, target: str, what: str) -> Iterator[Notes]:
+        """Record a step, with its duration, when the block ends; the block fills in the
+        :class:`Notes` it is given (the outcome, the checks that passed)."""
+        notes = Notes()
         started = time.perf_counter()
         yield notes
         ms = (time.perf_counter() - started) * 1000
-        tail = [n[1:] for n in notes if n.startswith("=")]
-        checks = tuple(n for n in notes if not n.startswith("="))
-        self.add(actor, target, what + (f": {tail[0]}" if tail else ""), checks=checks, ms=ms)
+        text = what + (f": {notes.result}" if notes.result else "")
+        self.add(actor, target, text, checks=tuple(notes.checks), ms=ms)
 
     def text(self) -> str:
         lines: list[str] = []
