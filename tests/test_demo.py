@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 
 from peppol_dpi.demo.flow import Letter, SenderSystem
 from peppol_dpi.demo.network import CITIZENS, PARTIES, Network
@@ -30,6 +31,7 @@ from peppol_dpi.dpi.identifiers import MessageType
 from peppol_dpi.dpi.signed import verify_business_message
 from peppol_dpi.lookup.maskinporten import MaskinportenError
 from peppol_dpi.transport.auth import DPI_SEND_SCOPE
+from peppol_dpi.transport.delivery import encode_form_data
 from peppol_dpi.transport.worker import DeliveryWorker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,3 +168,80 @@ def test_peppol_dpi_demo_command(tmp_path: Path) -> None:
     assert "== summary" in transcript.read_text()
     mermaid = diagram.read_text()
     assert mermaid.startswith("sequenceDiagram") and "C1->>C2: POST /messages/out" in mermaid
+
+
+def _letter_parts(net: Network, clients: dict[str, str]) -> tuple[bytes, bytes, str]:
+    sender = SenderSystem(network=net, key="sender", client_id=clients["sender"])
+    ola = next(iter(CITIZENS))
+    token = sender.token(DPI_SEND_SCOPE, consumer_org=PARTIES["sender"].orgnr).value
+    letter = Letter(label="direct", citizen=ola, sent_by="sender", kind=MessageType.DIGITAL)
+    built = sender.build(letter, sender.lookup(ola), token, datetime.now(UTC), "Ola")
+    return built.forretningsmelding, built.dokumentpakke, str(built.message_id)
+
+
+def test_the_mailbox_delivery_interface(network: tuple[Network, dict[str, str]]) -> None:
+    net, clients = network
+    jws, package, message_id = _letter_parts(net, clients)
+    content_type, body = encode_form_data(
+        [("forretningsmelding", "sbd.jwt", "application/jwt", jws),
+         ("dokumentpakke", "asic.cms", "application/cms", package)]
+    )  # fmt: skip
+    url = net.url("digipost") + "/deliveries"
+    headers = {"Content-Type": content_type, "Idempotency-Key": message_id}
+    first = requests.post(url, data=body, headers=headers, timeout=10)
+    again = requests.post(url, data=body, headers=headers, timeout=10)
+    assert (first.status_code, again.status_code) == (201, 200)  # at least once: kept once
+    digipost = net.mailboxes["digipost"]
+    letter = digipost.store.letter(message_id)
+    assert letter is not None and letter.receipts == ("leveringskvittering",)
+    # the e-Boks-like provider cannot open a package encrypted to Digipost's certificate
+    refused = requests.post(
+        net.url("eboks") + "/deliveries",
+        data=body,
+        headers={"Content-Type": content_type, "Idempotency-Key": message_id},
+        timeout=10,
+    )
+    assert refused.status_code == 400 and net.mailboxes["eboks"].store.letter(message_id) is None
+    missing = requests.post(url, files={"forretningsmelding": jws}, timeout=10)
+    assert missing.status_code == 400
+    not_multipart = requests.post(
+        url, data=b"x", headers={"Content-Type": "text/plain"}, timeout=10
+    )
+    assert not_multipart.status_code == 400
+    # opening a digital letter; a print-only action on it is a conflict
+    opened = requests.post(f"{net.url('digipost')}/letters/{message_id}/open", timeout=10)
+    assert opened.json() == {"receipt": "aapningskvittering"}
+    wrong = requests.post(f"{net.url('digipost')}/letters/{message_id}/returned", timeout=10)
+    assert wrong.status_code == 409
+    listed = requests.get(f"{net.url('digipost')}/letters?mailbox=ola.nordmann%239YDT", timeout=10)
+    assert message_id in [x["id"] for x in listed.json()]
+
+
+def test_only_an_authorised_person_delegates(network: tuple[Network, dict[str, str]]) -> None:
+    net, _ = network
+    url = net.url("delegation")
+    grant = {"offered_by": PARTIES["eboks"].orgnr, "covered_by": PARTIES["processor"].orgnr,
+             "scopes": [DPI_SEND_SCOPE]}  # fmt: skip
+    # kari.leder is authorised for the sender, not for e-Boks' organisation
+    other_org = requests.post(
+        f"{url}/delegations", json=grant, auth=("kari.leder", "altinn-secret"), timeout=10
+    )
+    assert other_org.status_code == 403
+    wrong_password = requests.post(
+        f"{url}/delegations", json={**grant, "offered_by": PARTIES["sender"].orgnr},
+        auth=("kari.leder", "guess"), timeout=10,
+    )  # fmt: skip
+    assert wrong_password.status_code == 401
+    asked = requests.get(
+        f"{url}/maskinporten/delegations",
+        params={"supplierOrg": PARTIES["processor"].orgnr, "consumerOrg": PARTIES["eboks"].orgnr,
+                "scope": DPI_SEND_SCOPE},
+        timeout=10,
+    )  # fmt: skip
+    assert asked.json() == []
+    assert net.delegation.allows(
+        PARTIES["sender"].orgnr, PARTIES["processor"].orgnr, DPI_SEND_SCOPE
+    )
+    assert not net.delegation.allows(
+        PARTIES["sender"].orgnr, PARTIES["processor"].orgnr, "other:scope"
+    )
