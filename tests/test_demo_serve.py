@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,8 @@ import requests
 from peppol_dpi.demo.serve import ROLES, start_role
 from peppol_dpi.errors import UsageError
 
-PKI = Path(__file__).resolve().parents[1] / "fixtures" / "pki"
+ROOT = Path(__file__).resolve().parents[1]
+PKI = ROOT / "fixtures" / "pki"
 BUSINESS = [str(PKI / "business-root-ca.cert.pem"), str(PKI / "business-ca.cert.pem")]
 PEPPOL = [str(PKI / n) for n in ("root-ca.cert.pem", "ap-ca.cert.pem", "smp-ca.cert.pem")]
 
@@ -108,3 +112,21 @@ def test_unknown_keys_and_roles_are_usage_errors(tmp_path: Path) -> None:
         start_role("dns", _config(tmp_path, {"zone": "x", "typo": 1}))
     with pytest.raises(UsageError):
         start_role("mailman", None)
+
+
+def test_serve_command_runs_until_sigterm(tmp_path: Path) -> None:
+    config = _config(tmp_path, CONFIGS["dns"])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "peppol_dpi", "serve", "dns", "--config", str(config)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("dns serving on 127.0.0.1:")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from ..demo.run import run_demo, summary
+from .serve_cmd import run_until_signalled
 
 
 def register(commands: Any) -> None:
@@ -27,7 +26,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--keep-running",
         action="store_true",
-        help="leave the services running afterwards (until Ctrl-C) and print their URLs",
+        help="leave the services running afterwards (until Ctrl-C or SIGTERM) and print their URLs",
     )
     parser.add_argument("--transcript", type=Path, metavar="FILE", help="write the steps to FILE")
     parser.add_argument(
@@ -52,11 +51,5 @@ def _demo(args: argparse.Namespace) -> int:
         print("\nservices (Ctrl-C stops them):")
         for name in result.network.names():
             print(f"  {name:<12} {result.network.url(name)}")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopping", file=sys.stderr)
-        finally:
-            result.network.stop()
+        run_until_signalled(result.network.stop)
     return 0 if result.outcome.ok else 1

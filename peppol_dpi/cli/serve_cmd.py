@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-import time
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..demo.serve import ROLES, start_role
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def register(commands: Any) -> None:
@@ -26,14 +30,22 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=_serve)
 
 
-def _serve(args: argparse.Namespace) -> int:
-    url, stop = start_role(args.role, args.config)
-    print(f"{args.role} serving on {url}", flush=True)
+def run_until_signalled(stop: Callable[[], None]) -> None:
+    """Block until SIGINT or SIGTERM, then call ``stop`` (services, workers, temporary files)."""
+    signalled = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: signalled.set()) for sig in _SIGNALS}
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
+        while not signalled.wait(1.0):
+            pass
         print("stopping", file=sys.stderr)
     finally:
         stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    url, stop = start_role(args.role, args.config)
+    print(f"{args.role} serving on {url}", flush=True)
+    run_until_signalled(stop)
     return 0

@@ -140,5 +140,5 @@ class Transcript:
 
 def _mermaid_text(text: str) -> str:
     # Mermaid ends a message at a newline and treats ';' and '#' specially.
-    cleaned = text.replace(";", ",").replace("#", "&#35;").replace("\n", " ")
+    cleaned = text.replace(";", ",").replace("#", "#35;").replace("\n", " ")
     return cleaned if len(cleaned) <= 110 else cleaned[:107] + "..."
