@@ -105,7 +105,11 @@ class SenderSystem:
         )
 
     def token(self, scope: str, consumer_org: str | None = None) -> AccessToken:
-        with self.transcript.timed("C1", "MP", f"{self.party.name}: token for {scope}") as notes:
+        asking = f" with consumer_org {consumer_org}" if consumer_org else ""
+        self.transcript.add(
+            "C1", "MP", f"{self.party.name}: JWT grant (x5c, RS256) for {scope}{asking}"
+        )
+        with self.transcript.timed("MP", "C1", "access token") as notes:
             token = self._client().token([scope], consumer_org=consumer_org)
             claims = token.claims
             notes.result = (
