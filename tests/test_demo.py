@@ -194,7 +194,7 @@ def test_the_mailbox_delivery_interface(network: tuple[Network, dict[str, str]])
     digipost = net.mailboxes["digipost"]
     letter = digipost.store.letter(message_id)
     assert letter is not None and letter.receipts == ("leveringskvittering",)
-    # the e-Boks-like provider cannot open a package encrypted to Digipost's certificate
+    # the e-Boks-like provider refuses a letter routed to another provider, before decrypting
     refused = requests.post(
         net.url("eboks") + "/deliveries",
         data=body,
@@ -202,6 +202,7 @@ def test_the_mailbox_delivery_interface(network: tuple[Network, dict[str, str]])
         timeout=10,
     )
     assert refused.status_code == 400 and net.mailboxes["eboks"].store.letter(message_id) is None
+    assert net.mailboxes["eboks"].store.refused()[message_id] == "c4:receiver"
     missing = requests.post(url, files={"forretningsmelding": jws}, timeout=10)
     assert missing.status_code == 400
     not_multipart = requests.post(

@@ -23,8 +23,8 @@ Routes (``app``, a WSGI application):
 Receipts (Digdir ``dpi_forretningsmeldinger.md``) are built by
 :func:`peppol_dpi.dpi.mailbox.receipt`, signed with the provider's business certificate, and
 posted (``application/jwt``) to corner 3's ``POST /receipts`` by one sending thread that
-retries until corner 3 takes them. The store is :class:`MemoryMailboxStore` behind the
-:class:`MailboxStore` protocol; a persistent one implements the same methods.
+retries until corner 3 takes them. The store is a
+:class:`~.mailbox_store.MailboxStore` (in memory by default).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
@@ -53,151 +53,16 @@ from ..transport.auth import JwksSource
 from ..transport.http import HttpError, parse_form_data
 from ..trust import TrustPolicy
 from .base import RunningService, serve_wsgi_in_thread
+from .mailbox_store import Letter, MailboxStore, MemoryMailboxStore, SentReceipt
 from .wsgi import HttpProblem, Request, Response, wsgi_app
 
-__all__ = [
-    "Letter",
-    "MailboxService",
-    "MailboxStore",
-    "MemoryMailboxStore",
-    "SentReceipt",
-    "serve_mailbox",
-]
+__all__ = ["MailboxService", "serve_mailbox"]
 
 log = logging.getLogger("peppol_dpi.services.mailbox")
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Letter:
-    """A letter in a citizen's mailbox (or at the print service)."""
-
-    id: str  # the DPI message id
-    conversation_id: str
-    kind: str  # digital | utskrift
-    mailbox: str  # postkasseadresse, or the addressee's name for print
-    sender: str  # the legal sender (avsender), 0192:<orgnr>
-    sender_name: str | None
-    signed_by: str  # the SBDH sender (a data processor, or the sender itself)
-    title: str | None
-    documents: tuple[tuple[str, str, int], ...]  # (name, MIME type, size)
-    received_at: datetime
-    message: BusinessMessage = field(repr=False)
-    opened: bool = False
-    receipts: tuple[str, ...] = ()  # types of the receipts sent for it
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "conversation_id": self.conversation_id,
-            "type": self.kind,
-            "mailbox": self.mailbox,
-            "sender": self.sender,
-            "sender_name": self.sender_name,
-            "signed_by": self.signed_by,
-            "title": self.title,
-            "documents": [{"name": n, "mime": m, "size": s} for n, m, s in self.documents],
-            "received_at": self.received_at.isoformat(),
-            "opened": self.opened,
-            "receipts": list(self.receipts),
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
-class SentReceipt:
-    """A signed receipt waiting for (or taken by) corner 3."""
-
-    id: str
-    type: MessageType
-    conversation_id: str
-    jws: bytes = field(repr=False)
-    delivered: bool = False
-    attempts: int = 0
-
-
-class MailboxStore(Protocol):
-    def add_letter(self, letter: Letter) -> bool:
-        """Keep ``letter``; False if its id is already kept (a repeated delivery)."""
-        ...
-
-    def letter(self, letter_id: str) -> Letter | None: ...
-
-    def letters(self, mailbox: str | None = None) -> list[Letter]: ...
-
-    def update_letter(self, letter: Letter) -> None: ...
-
-    def refuse(self, message_id: str, rule: str) -> bool:
-        """Remember a refused message id; False if it was refused before."""
-        ...
-
-    def refused(self) -> dict[str, str]: ...
-
-    def queue_receipt(self, sent: SentReceipt) -> None: ...
-
-    def pending_receipts(self) -> list[SentReceipt]: ...
-
-    def receipts(self) -> list[SentReceipt]: ...
-
-    def update_receipt(self, sent: SentReceipt) -> None: ...
-
-
-@dataclass
-class MemoryMailboxStore:
-    """:class:`MailboxStore` in memory, guarded by one lock."""
-
-    _letters: dict[str, Letter] = field(default_factory=dict)
-    _refused: dict[str, str] = field(default_factory=dict)
-    _receipts: dict[str, SentReceipt] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add_letter(self, letter: Letter) -> bool:
-        with self._lock:
-            if letter.id in self._letters:
-                return False
-            self._letters[letter.id] = letter
-            return True
-
-    def letter(self, letter_id: str) -> Letter | None:
-        with self._lock:
-            return self._letters.get(letter_id)
-
-    def letters(self, mailbox: str | None = None) -> list[Letter]:
-        with self._lock:
-            return [x for x in self._letters.values() if mailbox in (None, x.mailbox)]
-
-    def update_letter(self, letter: Letter) -> None:
-        with self._lock:
-            self._letters[letter.id] = letter
-
-    def refuse(self, message_id: str, rule: str) -> bool:
-        with self._lock:
-            if message_id in self._refused:
-                return False
-            self._refused[message_id] = rule
-            return True
-
-    def refused(self) -> dict[str, str]:
-        with self._lock:
-            return dict(self._refused)
-
-    def queue_receipt(self, sent: SentReceipt) -> None:
-        with self._lock:
-            self._receipts[sent.id] = sent
-
-    def pending_receipts(self) -> list[SentReceipt]:
-        with self._lock:
-            return [r for r in self._receipts.values() if not r.delivered]
-
-    def receipts(self) -> list[SentReceipt]:
-        with self._lock:
-            return list(self._receipts.values())
-
-    def update_receipt(self, sent: SentReceipt) -> None:
-        with self._lock:
-            self._receipts[sent.id] = sent
 
 
 #: Called with (event, details) for each step the provider takes (the demo's transcript).
@@ -358,7 +223,10 @@ class MailboxService:
 
     # -- receiving -----------------------------------------------------------------------------
     def deliver(self, forretningsmelding: bytes, dokumentpakke: bytes) -> Letter:
-        """Check a letter as corner 4 must and keep it (raises the failed check's InputError)."""
+        """Make every corner 4 check; the letter to keep, or the failed check's error."""
+        addressed = _readable(forretningsmelding)
+        if addressed is not None:
+            self._check_receiver(addressed)  # before decrypting what is not ours
         now = self.clock()
         received = receive(
             forretningsmelding,
@@ -369,15 +237,19 @@ class MailboxService:
             maskinporten_issuer=self.maskinporten_issuer,
             at=now,
         )
+        self._check_receiver(received.message.message)
         letter = self._letter(received, now)
-        if received.message.message.receiver != self.organisation:
+        self.observer("checked", {"letter": letter, "token": received.token})
+        return letter
+
+    def _check_receiver(self, message: BusinessMessage) -> None:
+        # The SBDH receiver is the provider the letter was routed to (dpi.md 1.3, 7).
+        if message.receiver != self.organisation:
             raise InputError(
-                f"the letter is for {received.message.message.receiver.value}, "
+                f"the letter is for {message.receiver.value}, "
                 f"not for this provider {self.organisation.value}",
                 rule="c4:receiver",
             )
-        self.observer("checked", {"letter": letter, "token": received.token})
-        return letter
 
     def _letter(self, received: ReceivedMessage, now: datetime) -> Letter:
         message = received.message.message
