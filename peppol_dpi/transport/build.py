@@ -22,6 +22,7 @@ from cryptography import x509
 
 from ..as4 import message_id_factory
 from ..errors import UsageError
+from ..ids import ParticipantId
 from ..keys import load_certificate
 from ..keystore import load_key_file, load_trust_store
 from ..lookup.discovery import EndpointFinder
@@ -242,4 +243,13 @@ def build_corner3(
         as4_path=config.as4.path,
         corner4_api_key=api_key,
         dump=WireDump(config.wire_dump_dir) if config.wire_dump_dir else None,
+        served=_served(config),
     )
+
+
+def _served(config: Corner3Config) -> Callable[[ParticipantId], bool]:
+    # The receivers with a corner 4 configured, unless a default corner 4 takes all.
+    if config.corner4_default_url is not None:
+        return lambda _: True
+    known = {ParticipantId.parse(value) for value in config.corner4_urls}
+    return lambda receiver: receiver in known
