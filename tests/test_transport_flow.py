@@ -154,6 +154,17 @@ def test_corner3_down_messages_wait_and_arrive_once(flow):
     assert all(flow.corner4.posts[i] == 1 for i in ids)
 
 
+def _statuses(flow: Flow, message_id: str) -> list[dict[str, str]]:
+    token = flow.keys.maskinporten.token()
+    response = requests.get(
+        f"{flow.c2.url}/messages/out/{message_id}/statuses",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return list(response.json())
+
+
 def _attempted(flow: Flow, message_id: str) -> bool:
     row = (
         flow.c2.store._db()  # type: ignore[attr-defined]
@@ -197,12 +208,7 @@ def test_receiver_not_in_the_smp_fails_with_the_reason(flow):
     sender = Sender(flow.keys, flow.c2.url)
     _, message_id = sender.post(receiver="922020175")  # e-Boks: nobody registered it
     wait_for(lambda: sender.statuses(message_id)[-1] == "FEILET", what="FEILET")
-    token = flow.keys.maskinporten.token()
-    statuses = requests.get(
-        f"{flow.c2.url}/messages/out/{message_id}/statuses",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    ).json()
+    statuses = _statuses(flow, message_id)
     assert [s["status"] for s in statuses] == ["OPPRETTET", "FEILET"]
     assert "922020175" in statuses[-1]["beskrivelse"]
 
@@ -275,12 +281,7 @@ def test_receiver_not_served_by_corner3_is_refused_not_serviced_and_not_retried(
     sender = Sender(flow.keys, flow.c2.url)
     _, message_id = sender.post()
     wait_for(lambda: sender.statuses(message_id)[-1] == "FEILET", what="FEILET")
-    token = flow.keys.maskinporten.token()
-    statuses = requests.get(
-        f"{flow.c2.url}/messages/out/{message_id}/statuses",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    ).json()
+    statuses = _statuses(flow, message_id)
     assert "PEPPOL:NOT_SERVICED" in statuses[-1]["beskrivelse"]
     assert "EBMS:0004" in statuses[-1]["beskrivelse"]
     assert message_id not in flow.corner4.delivered
