@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from .errors import DecryptionError, InputError, SignatureError, UsageError
+from .errors import CertificateError, DecryptionError, InputError, SignatureError, UsageError
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "PrivateKey",
     "RsaPadding",
     "SignatureHash",
+    "certificate_from_der",
     "certificate_matches",
     "check_entry_count",
     "check_key_file_size",
@@ -128,6 +129,35 @@ class CertificateChain:
 
     leaf: x509.Certificate
     intermediates: tuple[x509.Certificate, ...] = ()
+
+
+#: What cryptography raises for a certificate whose parts cannot be decoded (it decodes
+#: names and extensions lazily, on first use).
+MALFORMED_CERTIFICATE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    UnsupportedAlgorithm,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    x509.InvalidVersion,
+)
+
+
+def certificate_from_der(der: bytes, *, what: str = "the certificate") -> x509.Certificate:
+    """A certificate received from a peer, fully decoded now.
+
+    cryptography decodes names and extensions lazily; decoding them here means nothing later
+    (trust, organisation numbers, logging) meets a malformed one. Raises
+    :class:`~peppol_dpi.errors.CertificateError` (``cert:malformed``).
+    """
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        _ = (cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), len(cert.extensions))
+    except MALFORMED_CERTIFICATE_ERRORS:
+        raise CertificateError(
+            f"{what} is not a readable DER certificate", rule="cert:malformed"
+        ) from None
+    return cert
 
 
 def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x509.Certificate]:

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
 from .errors import CertificateError, UsageError
+from .keys import MALFORMED_CERTIFICATE_ERRORS
 
 __all__ = [
     "KeyUsage",
@@ -189,14 +190,12 @@ class TrustPolicy:
             raise CertificateError(
                 "no trust anchors configured: nothing is trusted", rule="cert:untrusted"
             )
-        path = self._build_path(leaf, [*chain, *self.intermediates])
         try:
+            path = self._build_path(leaf, [*chain, *self.intermediates])
             self._check_path(path, when)
-        except (ValueError, x509.DuplicateExtension) as exc:
-            # cryptography parses extensions lazily: a malformed one surfaces here.
-            raise CertificateError(
-                f"malformed certificate extension: {exc}", rule="cert:malformed"
-            ) from None
+        except MALFORMED_CERTIFICATE_ERRORS as exc:
+            # cryptography decodes names and extensions lazily: a malformed one surfaces here.
+            raise CertificateError(f"malformed certificate: {exc}", rule="cert:malformed") from None
         checked, warnings = self._check_revocation(path, when)
         return ValidatedCertificate(
             certificate=leaf,

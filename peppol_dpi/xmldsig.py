@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
 from . import ns
-from .errors import SignatureError, UsageError
-from .keys import PrivateKey, SignatureHash
+from .errors import CertificateError, SignatureError, UsageError
+from .keys import PrivateKey, SignatureHash, certificate_from_der
 from .xmlparse import Element, c14n, parse_xml, to_bytes
 
 __all__ = [
@@ -656,8 +656,8 @@ def certificates_in(signature: Element) -> list[x509.Certificate]:
     for text in signature.findall(f"{_q('KeyInfo')}/{_q('X509Data')}/{_q('X509Certificate')}"):
         der = _unb64(text.text, "X509Certificate")
         try:
-            certs.append(x509.load_der_x509_certificate(der))
-        except ValueError:
+            certs.append(certificate_from_der(der, what="an X509Certificate"))
+        except CertificateError:
             raise SignatureError(
                 "an X509Certificate cannot be read", rule="dsig:malformed"
             ) from None

@@ -49,6 +49,7 @@ _OPTIONS: dict[str, Any] = {
 }
 # Bytes fed at a time to the streaming parser of parse_xml_until.
 _CHUNK = 64 * 1024
+_FIRST_CHUNK = 4 * 1024
 
 
 def _parser() -> etree.XMLParser:
@@ -143,8 +144,13 @@ def parse_xml_until(
         return None
 
     try:
-        for offset in range(0, len(view), _CHUNK):
-            parser.feed(bytes(view[offset : offset + _CHUNK]))
+        # Small first steps: a header is usually in the first kilobytes, and everything fed
+        # is parsed (and queued as events) whether it is needed or not.
+        offset, step = 0, _FIRST_CHUNK
+        while offset < len(view):
+            parser.feed(bytes(view[offset : offset + step]))
+            offset += step
+            step = min(step * 2, _CHUNK)
             element = found()
             if element is not None:
                 return element

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FIXTURES = ROOT / "fixtures"
@@ -27,3 +28,11 @@ def shared() -> Path:
             f"third-party fixtures not present at {SHARED_FIXTURES} (only in the project's CI)"
         )
     return SHARED_FIXTURES
+
+
+# Property-based tests: under CI the examples are derived from the test itself (derandomize),
+# so a run is reproducible and a red CI always means a real, repeatable failure; on a
+# developer's machine hypothesis explores new random examples on every run.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")

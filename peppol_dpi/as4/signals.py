@@ -16,6 +16,7 @@ Reading what a peer answers to a user message (Peppol AS4 2.0.3; peppol.md 1.4):
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,7 +29,14 @@ from ..trust import TrustPolicy
 from ..xmlparse import to_bytes
 from .ebms_xml import messaging_element, parse_messaging
 from .mime import Headers, parse_message
-from .model import Ebms3Error, Ebms3HeaderError, MessageInfo, SignalMessage, UserMessage
+from .model import (
+    Ebms3Error,
+    Ebms3HeaderError,
+    MessageInfo,
+    SignalMessage,
+    UserMessage,
+    check_message_id,
+)
 from .soap import SoapFault, new_envelope, parse_envelope
 from .wss_sign import sign_envelope
 from .wss_verify import WssVerification, verify_envelope
@@ -74,6 +82,9 @@ def write_signal(
     return {"Content-Type": SIGNAL_CONTENT_TYPE}, to_bytes(envelope.root)
 
 
+_XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def error_signal(
     error: InputError,
     *,
@@ -87,6 +98,14 @@ def error_signal(
     """
     code = error.ebms_code or EbmsError.OTHER
     description = "decryption failed" if isinstance(error, DecryptionError) else error.message
+    # The words of an error may quote the bad input: keep only what XML 1.0 can carry
+    # (section 2.2 Char), and echo a RefToMessageId only when it is a well-formed message id.
+    description = _XML_UNSAFE.sub("\N{REPLACEMENT CHARACTER}", description)
+    if ref_to_message_id is not None:
+        try:
+            check_message_id(ref_to_message_id)
+        except InputError:
+            ref_to_message_id = None
     return SignalMessage(
         message_info=MessageInfo(
             timestamp=now, message_id=message_id, ref_to_message_id=ref_to_message_id

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from .. import ns
-from ..errors import EbmsError, InputError
+from ..errors import CertificateError, EbmsError, InputError
+from ..keys import certificate_from_der
 from ..xmlparse import Element
 
 __all__ = [
@@ -121,8 +122,8 @@ def certificate_of(bst: Element, *, what: str) -> x509.Certificate:
         )
     try:
         der = base64.b64decode("".join((bst.text or "").split()), validate=True)
-        return x509.load_der_x509_certificate(der)
-    except (binascii.Error, ValueError):
+        return certificate_from_der(der, what=f"the {what} token")
+    except (binascii.Error, ValueError, CertificateError):
         raise InputError(
             f"the {what} token does not hold a DER certificate",
             rule="wss:token-certificate",

@@ -60,7 +60,8 @@ def main(request_file: str) -> int:
     policy = peppol_security_policy(cert("root"), intermediates=[cert("ap_ca")])
 
     def build() -> Any:
-        return build_peppol_message(
+        # as4 signs and encrypts lazily: the wire bytes exist only after get_request_data().
+        built = build_peppol_message(
             payload,
             local_party=sender,
             remote_party=receiver_remote,
@@ -71,10 +72,10 @@ def main(request_file: str) -> int:
             document_type_identifier_value=request["document_type"],
             process_identifier=request["process"],
         )
+        body, boundary = built.get_request_data()
+        return built.get_http_headers(boundary), body
 
-    message = build()
-    body, boundary = message.get_request_data()
-    headers = message.get_http_headers(boundary)
+    headers, body = build()
 
     def open_() -> Any:
         exchange = parse_peppol_message(

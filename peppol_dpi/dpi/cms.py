@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import hashlib
 import io
 import os
@@ -30,7 +31,7 @@ from typing import BinaryIO, Final
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
@@ -90,36 +91,47 @@ def package_fingerprint(cms_bytes: bytes) -> str:
 # -- writing ---------------------------------------------------------------------------------
 
 
+@functools.cache
+def _oaep_algorithm_der() -> bytes:
+    # dpi.md 3.4: RSAES-OAEP with explicit parameters SHA-256 / MGF1-SHA-256, hash params NULL
+    # (byte for byte what BouncyCastle writes). Constant: encoded once.
+    sha256 = {"algorithm": "sha256", "parameters": core.Null()}
+    encoded: bytes = cms.KeyEncryptionAlgorithm(
+        {
+            "algorithm": "rsaes_oaep",
+            "parameters": algos.RSAESOAEPParams(
+                {
+                    "hash_algorithm": sha256,
+                    "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": sha256},
+                }
+            ),
+        }
+    ).dump()
+    return encoded
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    return definite_header(tag, len(content)) + content
+
+
 def _recipient_infos(recipient: x509.Certificate, cek: bytes) -> bytes:
+    """``RecipientInfos`` with one KeyTransRecipientInfo v0 (RFC 5652 6.2.1), written directly:
+    the issuer's DER is copied from the certificate, the rest is three small fields."""
     public_key = recipient.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise UsageError("the DPI recipient certificate must hold an RSA key (dpi.md 3.4)")
-    cert = asn1_x509.Certificate.load(recipient.public_bytes(serialization.Encoding.DER))
-    # dpi.md 3.4: rid = issuerAndSerialNumber; OAEP parameters explicit, hash params NULL.
-    sha256 = {"algorithm": "sha256", "parameters": core.Null()}
-    ktri = cms.KeyTransRecipientInfo(
-        {
-            "version": "v0",
-            "rid": cms.RecipientIdentifier(
-                name="issuer_and_serial_number",
-                value=cms.IssuerAndSerialNumber(
-                    {"issuer": cert.issuer, "serial_number": cert.serial_number}
-                ),
-            ),
-            "key_encryption_algorithm": {
-                "algorithm": "rsaes_oaep",
-                "parameters": algos.RSAESOAEPParams(
-                    {
-                        "hash_algorithm": sha256,
-                        "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": sha256},
-                    }
-                ),
-            },
-            "encrypted_key": public_key.encrypt(cek, _OAEP),
-        }
+    serial = recipient.serial_number
+    serial_der = _der(0x02, serial.to_bytes(serial.bit_length() // 8 + 1, "big", signed=True))
+    # dpi.md 3.4: rid = issuerAndSerialNumber.
+    rid = _der(0x30, recipient.issuer.public_bytes() + serial_der)
+    ktri = _der(
+        0x30,
+        _der(0x02, b"\x00")  # version v0
+        + rid
+        + _oaep_algorithm_der()
+        + _der(0x04, public_key.encrypt(cek, _OAEP)),
     )
-    encoded: bytes = cms.RecipientInfos([cms.RecipientInfo(name="ktri", value=ktri)]).dump()
-    return encoded
+    return _der(0x31, ktri)  # SET OF RecipientInfo, one element
 
 
 def _content_algorithm(iv: bytes) -> bytes:
@@ -250,12 +262,14 @@ def _malformed(what: str) -> DecryptionError:
 
 def _matches(rid: cms.RecipientIdentifier, cert: x509.Certificate) -> bool:
     if rid.name == "issuer_and_serial_number":
-        wanted = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
         issuer_serial = rid.chosen
-        return bool(
-            issuer_serial["serial_number"].native == cert.serial_number
-            and issuer_serial["issuer"] == wanted.issuer
-        )
+        if issuer_serial["serial_number"].native != cert.serial_number:
+            return False
+        issuer_der = cert.issuer.public_bytes()
+        if issuer_serial["issuer"].dump() == issuer_der:
+            return True  # the usual case: the same encoding as in the certificate
+        # RFC 5280 7.1: names match after normalisation even when encoded differently.
+        return bool(issuer_serial["issuer"] == asn1_x509.Name.load(issuer_der))
     try:
         ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
