@@ -131,66 +131,56 @@ def test_jwks_fetched_over_http_and_cached():
 
 
 def test_services_built_from_configuration_dump_wire_and_log_ids(tmp_path, capsys):
-    from transport_doubles import (
-        MAILBOX_ORG,
-        SENDER_ORG,
-        JsonAs4,
-        JsonPayloads,
-        RecordingCorner4,
-        StaticLocator,
-    )
+    """Both corners from configuration files alone: keys, trust anchors, SML zone, DNS server,
+    JWKS; the real AS4/DPI formats are made from them."""
+    import pki
+    from transport_doubles import MAILBOX_ORG, SENDER_ORG, RecordingCorner4
     from transport_harness import Keys, Sender, wait_for
+    from transport_network import LETTERS, RECEIPTS, SML_ZONE, Network
 
-    from peppol_dpi.transport.build import Formats, build_corner2, build_corner3
+    from peppol_dpi.transport.build import build_corner2, build_corner3
 
-    keys, corner4 = Keys.make(), RecordingCorner4()
+    keys, corner4, network = Keys.make(), RecordingCorner4(), Network()
     (tmp_path / "jwks.json").write_text(json.dumps(keys.maskinporten.jwks))
-    to_c3, to_c2 = StaticLocator(keys.ap.certificate), StaticLocator(keys.ap.certificate)
-    common = {
-        "retry": {"first_delay_seconds": 0.2},
-        "worker": {"lease_seconds": 5, "timeout_seconds": 3, "poll_seconds": 0.5},
-    }
+    dns_server = f"{network.resolver.nameservers[0]}:{network.resolver.port}"
+
+    def common(corner: str) -> dict[str, object]:
+        return {
+            "retry": {"first_delay_seconds": 0.2},
+            "worker": {"lease_seconds": 5, "timeout_seconds": 3, "poll_seconds": 0.5},
+            "store": {"path": str(tmp_path / f"{corner}.sqlite3")},
+            "as4": {
+                "key_file": str(pki.path(f"ap-{corner}.p12")),
+                "key_password_env": "AP_PASSWORD",
+                "trust_anchors": [str(pki.path("root-ca.cert.pem"))],
+                "intermediates": [str(pki.path("ap-ca.cert.pem")), str(pki.path("smp-ca.cert.pem"))],
+                "message_id_host": f"{corner}.config.test",
+            },
+            "lookup": {"sml_zone": SML_ZONE, "dns_server": dns_server,
+                       "smp_trust_anchors": [str(pki.path("root-ca.cert.pem"))]},
+            "business_trust_anchors": [str(pki.path("business-root-ca.cert.pem"))],
+            "business_intermediates": [str(pki.path("business-ca.cert.pem"))],
+        }  # fmt: skip
+
     c2_file, c3_file = tmp_path / "c2.json", tmp_path / "c3.json"
-    c2_file.write_text(
-        json.dumps(
-            {
-                **common,
-                "store": {"path": str(tmp_path / "c2.sqlite3")},
-                "maskinporten_issuer": keys.maskinporten.issuer,
-                "maskinporten_jwks_file": str(tmp_path / "jwks.json"),
-                "wire_dump_dir": str(tmp_path / "dumps2"),
-            }
-        )
-    )
-    c3_file.write_text(
-        json.dumps(
-            {
-                **common,
-                "store": {"path": str(tmp_path / "c3.sqlite3")},
-                "corner4_default_url": corner4.url,
-                "corner4_api_key_env": "C4_KEY",
-            }
-        )
-    )
-    c2 = build_corner2(
-        load_config(Corner2Config, c2_file),
-        Formats(as4=JsonAs4("c2"), payloads=JsonPayloads(), reader=keys.reader(), locator=to_c3),
-    )
+    c2_file.write_text(json.dumps({
+        **common("c2"), "maskinporten_issuer": keys.maskinporten.issuer,
+        "maskinporten_jwks_file": str(tmp_path / "jwks.json"),
+        "wire_dump_dir": str(tmp_path / "dumps2")}))  # fmt: skip
+    c3_file.write_text(json.dumps({
+        **common("c3"), "corner4_default_url": corner4.url,
+        "corner4_api_key_env": "C4_KEY"}))  # fmt: skip
+    env = {"AP_PASSWORD": "changeit", "C4_KEY": "s3cret"}
+    with pytest.raises(UsageError, match="AP_PASSWORD"):
+        build_corner2(load_config(Corner2Config, c2_file), env={})
     with pytest.raises(UsageError, match="C4_KEY"):
-        build_corner3(
-            load_config(Corner3Config, c3_file),
-            Formats(
-                as4=JsonAs4("c3"), payloads=JsonPayloads(), reader=keys.reader(), locator=to_c2
-            ),
-            env={},
-        )
-    c3 = build_corner3(
-        load_config(Corner3Config, c3_file),
-        Formats(as4=JsonAs4("c3"), payloads=JsonPayloads(), reader=keys.reader(), locator=to_c2),
-        env={"C4_KEY": "s3cret"},
-    )
-    to_c3.urls[f"0192:{MAILBOX_ORG}"] = c3.start().as4_url
-    to_c2.urls[f"0192:{SENDER_ORG}"] = c2.start().as4_url
+        build_corner3(load_config(Corner3Config, c3_file), env={"AP_PASSWORD": "changeit"})
+    c2 = build_corner2(load_config(Corner2Config, c2_file), env=env).start()
+    c3 = build_corner3(load_config(Corner3Config, c3_file), env=env).start()
+    network.register(f"0192:{MAILBOX_ORG}", url=c3.as4_url,
+                     certificate=pki.ap_key("c3").certificate, types=LETTERS)  # fmt: skip
+    network.register(f"0192:{SENDER_ORG}", url=c2.as4_url,
+                     certificate=pki.ap_key("c2").certificate, types=RECEIPTS)  # fmt: skip
     try:
         sender = Sender(keys, c2.url)
         _, message_id = sender.post()
@@ -202,6 +192,7 @@ def test_services_built_from_configuration_dump_wire_and_log_ids(tmp_path, capsy
         c2.stop()
         c3.stop()
         corner4.stop()
+        network.stop()
         logging.getLogger("peppol_dpi").handlers.clear()
     lines = [
         json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")

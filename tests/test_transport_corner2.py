@@ -7,20 +7,25 @@ import json
 import uuid
 
 import jwt
+import pki
 import pytest
 import requests
 from transport_doubles import (
     OTHER_ORG,
     PROCESSOR_ORG,
     SENDER_ORG,
-    StaticLocator,
-    business_message,
+    letter,
     make_key,
+    sign_as,
     utcnow,
 )
 from transport_harness import Keys, corner2
 
+from peppol_dpi.dpi.jws import decode_unverified
+from peppol_dpi.dpi.message import parse_business_message
+from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.transport.delivery import encode_form_data
+from peppol_dpi.transport.locate import FixedLocator
 from peppol_dpi.transport.store import InboundRecord, IncomingReceipt
 
 
@@ -33,7 +38,9 @@ def keys() -> Keys:
 def c2(keys, tmp_path_factory):
     # no corner 3 registered: messages stay OPPRETTET then FEILET; the API is what is tested
     service = corner2(
-        keys, tmp_path_factory.mktemp("c2") / "c2.sqlite3", StaticLocator(keys.ap.certificate)
+        keys,
+        tmp_path_factory.mktemp("c2") / "c2.sqlite3",
+        FixedLocator(urls={}, certificate=pki.ap_key("c3").certificate),
     ).start()
     yield service
     service.stop()
@@ -83,7 +90,7 @@ def _assert_problem(response, status: int, rule: str | None = None) -> dict:
 
 
 def _letter(keys, token, package=b"CMS", **kwargs):
-    return business_message(keys.sender, token=token, package=package, **kwargs)[0]
+    return letter(keys.sender, token=token, package=package, **kwargs).jws
 
 
 def _hs256_token() -> str:
@@ -165,12 +172,27 @@ def test_400_business_message_signature_and_schema(keys, c2):
     data = json.loads(base64.urlsafe_b64decode(payload + "=="))
     data["standardBusinessDocument"]["digital"]["ikkesensitivtittel"] = "Changed"
     tampered = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-    _assert_problem(
-        _post(c2, token=token, jws=f"{header}.{tampered}.{signature}"), 400, "dpi:jws-signature"
+    _assert_problem(_post(c2, token=token, jws=f"{header}.{tampered}.{signature}"), 400)
+    # signed by a certificate of no trusted business CA
+    stranger = make_key("stranger", SENDER_ORG)
+    message = parse_business_message(decode_unverified(jws))
+    untrusted = sign_as(
+        message, LocalPrivateKey(key=stranger.key, certificate=stranger.certificate)
     )
-    untrusted = business_message(make_key("stranger", SENDER_ORG), token=token, package=b"CMS")[0]
-    _assert_problem(_post(c2, token=token, jws=untrusted), 400, "dpi:jws-untrusted")
+    _assert_problem(_post(c2, token=token, jws=untrusted), 400, "cert:untrusted")
+    # breaks the schema: a required member removed (signed properly)
+    del data["standardBusinessDocument"]["digital"]["spraak"]
+    broken = jwt.encode(
+        data, keys.sender.key, algorithm="RS256", headers={"x5c": [_x5c(keys.sender)]}
+    )
+    _assert_problem(_post(c2, token=token, jws=broken), 400)
     _assert_problem(_post(c2, token=token, jws="\xe6\xf8\xe5"), 400)
+
+
+def _x5c(key) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return base64.b64encode(key.certificate.public_bytes(Encoding.DER)).decode()
 
 
 def test_400_embedded_token_is_not_the_bearer_token(keys, c2):
@@ -185,7 +207,7 @@ def test_403_token_consumer_is_not_the_avsender(keys, c2):
 
 def test_403_sbdh_sender_is_not_the_authenticated_supplier(keys, c2):
     token = keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
-    # consumer == avsender, but the SBDH sender claims to be the consumer, not the supplier
+    # consumer == avsender, but the SBDH sender is the consumer itself, not the supplier
     _assert_problem(_post(c2, token=token, jws=_letter(keys, token)), 403, "c2:sbdh-sender")
 
 
@@ -230,14 +252,12 @@ def test_400_bad_kanal_and_413_too_large(keys, c2):
 
 def test_delegated_sender_accepted_and_statuses_only_for_the_owner(keys, c2):
     token = keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
-    jws, message_id = business_message(
-        keys.processor, token=token, package=b"CMS", sender=PROCESSOR_ORG, avsender=SENDER_ORG
-    )
-    response = _post(c2, token=token, jws=jws)
+    sent = letter(keys.processor, token=token, package=b"CMS", processor=PROCESSOR_ORG)
+    response = _post(c2, token=token, jws=sent.jws)
     assert response.status_code == 201, response.text
     supplier = keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
     own = requests.get(
-        f"{c2.url}/messages/out/{message_id}/statuses",
+        f"{c2.url}/messages/out/{sent.message_id}/statuses",
         headers={"Authorization": f"Bearer {supplier}"},
         timeout=10,
     )
@@ -245,20 +265,25 @@ def test_delegated_sender_accepted_and_statuses_only_for_the_owner(keys, c2):
     assert own.json()[0]["status"] == "OPPRETTET"
     # the consumer itself (without the supplier) is another caller: it does not see the message
     other = requests.get(
-        f"{c2.url}/messages/out/{message_id}/statuses",
+        f"{c2.url}/messages/out/{sent.message_id}/statuses",
         headers={"Authorization": f"Bearer {keys.maskinporten.token(SENDER_ORG)}"},
         timeout=10,
     )
     _assert_problem(other, 404, "c2:unknown-message")
 
 
-def test_403_signed_by_another_organisation_than_the_caller(keys, c2):
-    token = keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
-    # SBDH sender and token agree, but the JWS carries the consumer's certificate
-    jws, _ = business_message(
-        keys.sender, token=token, package=b"CMS", sender=PROCESSOR_ORG, avsender=SENDER_ORG
-    )
-    _assert_problem(_post(c2, token=token, jws=jws), 403, "c2:signer")
+def test_403_token_supplier_is_not_the_signer(keys, c2):
+    # the token names another supplier than the data processor that signed the letter
+    token = keys.maskinporten.token(SENDER_ORG, supplier=OTHER_ORG)
+    sent = letter(keys.processor, token=token, package=b"CMS", processor=PROCESSOR_ORG)
+    _assert_problem(_post(c2, token=token, jws=sent.jws), 403, "c2:sbdh-sender")
+
+
+def test_409_reused_by_a_letter_to_the_mailbox_is_checked_after_everything_else(keys, c2):
+    token = keys.maskinporten.token()
+    sent = letter(keys.sender, token=token, package=b"CMS")
+    assert _post(c2, token=token, jws=sent.jws).status_code == 201
+    _assert_problem(_post(c2, token=token, jws=sent.jws), 409, "c2:message-id-reused")
 
 
 def test_messages_in_paging_kanal_and_204(keys, c2):
@@ -299,3 +324,13 @@ def test_unknown_path_and_method(keys, c2):
     auth = {"Authorization": f"Bearer {keys.maskinporten.token()}"}
     _assert_problem(requests.get(f"{c2.url}/nothing", headers=auth, timeout=10), 404)
     _assert_problem(requests.get(f"{c2.url}/messages/out", headers=auth, timeout=10), 405)
+
+
+def test_400_signed_by_another_organisation_than_the_sbdh_sender(keys, c2):
+    token = keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
+    sent = letter(keys.processor, token=token, package=b"CMS", processor=PROCESSOR_ORG)
+    message = parse_business_message(decode_unverified(sent.jws))
+    wrongly_signed = sign_as(
+        message, keys.sender
+    )  # the consumer's certificate, not the processor's
+    _assert_problem(_post(c2, token=token, jws=wrongly_signed), 400, "dpi:signer")

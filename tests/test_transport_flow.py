@@ -154,6 +154,17 @@ def test_corner3_down_messages_wait_and_arrive_once(flow):
     assert all(flow.corner4.posts[i] == 1 for i in ids)
 
 
+def _statuses(flow: Flow, message_id: str) -> list[dict[str, str]]:
+    token = flow.keys.maskinporten.token()
+    response = requests.get(
+        f"{flow.c2.url}/messages/out/{message_id}/statuses",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return list(response.json())
+
+
 def _attempted(flow: Flow, message_id: str) -> bool:
     row = (
         flow.c2.store._db()  # type: ignore[attr-defined]
@@ -197,12 +208,7 @@ def test_receiver_not_in_the_smp_fails_with_the_reason(flow):
     sender = Sender(flow.keys, flow.c2.url)
     _, message_id = sender.post(receiver="922020175")  # e-Boks: nobody registered it
     wait_for(lambda: sender.statuses(message_id)[-1] == "FEILET", what="FEILET")
-    token = flow.keys.maskinporten.token()
-    statuses = requests.get(
-        f"{flow.c2.url}/messages/out/{message_id}/statuses",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    ).json()
+    statuses = _statuses(flow, message_id)
     assert [s["status"] for s in statuses] == ["OPPRETTET", "FEILET"]
     assert "922020175" in statuses[-1]["beskrivelse"]
 
@@ -267,3 +273,23 @@ def test_retry_classification():
     assert not is_retryable(InputError("x", rule="r"))
     policy = RetryPolicy(first_delay=timedelta(seconds=1), factor=2, max_delay=timedelta(seconds=5))
     assert [policy.delay(n).total_seconds() for n in (1, 2, 3, 4, 10)] == [1, 2, 4, 5, 5]
+
+
+def test_receiver_not_served_by_corner3_is_refused_not_serviced_and_not_retried(flow):
+    flow.c3.stop()
+    flow.restart_corner3(served=lambda participant: participant.value == "0192:922020175")
+    sender = Sender(flow.keys, flow.c2.url)
+    _, message_id = sender.post()
+    wait_for(lambda: sender.statuses(message_id)[-1] == "FEILET", what="FEILET")
+    statuses = _statuses(flow, message_id)
+    assert "PEPPOL:NOT_SERVICED" in statuses[-1]["beskrivelse"]
+    assert "EBMS:0004" in statuses[-1]["beskrivelse"]
+    assert message_id not in flow.corner4.delivered
+    attempts = (
+        flow.c2.store._db()
+        .execute(  # type: ignore[attr-defined]
+            "SELECT attempts FROM outbound WHERE message_id = ?", (message_id,)
+        )
+        .fetchone()[0]
+    )
+    assert attempts == 1

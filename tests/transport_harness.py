@@ -39,6 +39,7 @@ from transport_doubles import (
 from transport_network import LETTERS, RECEIPTS, SML_ZONE, Network
 
 from peppol_dpi.as4 import message_id_factory
+from peppol_dpi.ids import ParticipantId
 from peppol_dpi.lookup.discovery import EndpointFinder
 from peppol_dpi.lookup.sml import sml_zone
 from peppol_dpi.lookup.smp_client import SmpClient
@@ -125,6 +126,7 @@ def corner3(
     *,
     port: int = 0,
     server: ServerConfig | None = None,
+    served: Callable[[ParticipantId], bool] = lambda _: True,
 ) -> Service:
     return corner3_service(
         store=SqliteStore(db),
@@ -138,6 +140,7 @@ def corner3(
         server=server or ServerConfig(port=port, threads=8),
         retry=FAST_RETRY,
         worker=FAST_WORKER,
+        served=served,
     )
 
 
@@ -167,7 +170,7 @@ class Flow:
             f"0192:{MAILBOX_ORG}", url=url, certificate=pki.ap_key("c3").certificate, types=LETTERS
         )
 
-    def restart_corner3(self) -> None:
+    def restart_corner3(self, served: Callable[[ParticipantId], bool] = lambda _: True) -> None:
         port = self.c3.server.port
         self.c3 = corner3(
             self.keys,
@@ -175,6 +178,7 @@ class Flow:
             self.network.locator(utcnow),
             self.corner4.url,
             port=port,
+            served=served,
         ).start()
 
     def stop(self) -> None:

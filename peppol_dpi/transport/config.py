@@ -121,8 +121,10 @@ class As4Config:
     key_file: Path | None = None  # PKCS#12, or PEM key (then certificate_file)
     key_password_env: str | None = None  # name of the environment variable with the password
     certificate_file: Path | None = None
-    trust_anchors: tuple[Path, ...] = ()  # Peppol AP CA certificates (PEM)
+    trust_anchors: tuple[Path, ...] = ()  # Peppol root/AP CA certificates (PEM, DER, JKS, P12)
+    intermediates: tuple[Path, ...] = ()  # CA certificates for path building only
     path: str = "/as4"  # where this access point receives AS4
+    message_id_host: str = "peppol-dpi"  # ebMS message ids are <uuid>@<this>
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +137,7 @@ class LookupConfig:
     #: participant value -> AS4 URL, used instead of SML/SMP (a fixed partner, tests).
     static_endpoints: dict[str, str] = field(default_factory=dict)
     static_certificate: Path | None = None
+    smp_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +153,9 @@ class Corner2Config:
     maskinporten_jwks_uri: str | None = None
     maskinporten_jwks_file: Path | None = None
     business_trust_anchors: tuple[Path, ...] = ()  # CAs of the senders' business certificates
+    business_intermediates: tuple[Path, ...] = ()
+    #: require | soft | off (trust.RevocationMode), for AP, SMP and business certificates.
+    revocation: str = "require"
     wire_dump_dir: Path | None = None
     log_json: bool = True
 
@@ -164,6 +170,8 @@ class Corner3Config:
     as4: As4Config = As4Config()
     lookup: LookupConfig = LookupConfig()
     business_trust_anchors: tuple[Path, ...] = ()
+    business_intermediates: tuple[Path, ...] = ()
+    revocation: str = "require"
     #: receiver participant value (0192:<orgnr>) -> corner 4 URL.
     corner4_urls: dict[str, str] = field(default_factory=dict)
     corner4_default_url: str | None = None

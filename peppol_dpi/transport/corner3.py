@@ -22,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..as4 import NotServicedError
 from ..errors import EbmsError, InputError
+from ..ids import ParticipantId
 from .http import HttpError, Request, Response
 from .inbox import Kept, Sink
 from .ports import BusinessMessageReader, OpenedAs4, UnwrappedPayload
@@ -39,8 +41,14 @@ __all__ = ["Corner3Receipts", "delivery_sink", "receipt_sink"]
 log = logging.getLogger("peppol_dpi.transport.corner3")
 
 
-def delivery_sink(reader: BusinessMessageReader) -> Sink:
-    """Corner 3: keep a received letter (digital, utskrift, flyttet) for corner 4."""
+def delivery_sink(
+    reader: BusinessMessageReader, served: Callable[[ParticipantId], bool] = lambda _: True
+) -> Sink:
+    """Corner 3: keep a received letter (digital, utskrift, flyttet) for corner 4.
+
+    ``served`` says whether this access point serves a receiver; one it does not serve is
+    refused with EBMS:0004 ``PEPPOL:NOT_SERVICED`` (Peppol AS4 2.0.3 section 4).
+    """
 
     def keep(opened: OpenedAs4, payload: UnwrappedPayload, now: datetime) -> Kept:
         if payload.package is None:
@@ -53,6 +61,8 @@ def delivery_sink(reader: BusinessMessageReader) -> Sink:
             message = reader.read_message(payload.business_message, now=now)
         except InputError as exc:
             raise InputError(exc.message, rule=exc.rule, ebms_code=EbmsError.OTHER) from None
+        if not served(message.receiver):
+            raise NotServicedError(f"{message.receiver.value} is not served by this access point")
         delivery = Delivery(
             id=message.message_id,
             as4_message_id=opened.message_id,

@@ -22,6 +22,7 @@ from cryptography import x509
 
 from .. import ns
 from ..as4 import (
+    PEPPOL_NOT_SERVICED,
     InvalidReceiptError,
     ReceivedMessage,
     Reception,
@@ -34,7 +35,7 @@ from ..as4.ebms_xml import parse_messaging, read_signed_reference
 from ..as4.mime import parse_message
 from ..as4.model import SignedReference, UserMessage
 from ..as4.soap import parse_envelope
-from ..errors import InputError, UsageError
+from ..errors import EbmsError, InputError, RemoteError, UsageError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
@@ -127,6 +128,14 @@ class PeppolAs4:
             at=self.clock(),
             limits=self.limits,
         )
+        if answer.not_serviced:
+            # Peppol AS4 2.0.3 4: the receiving AP does not serve this receiver (final).
+            raise RemoteError(
+                f"{PEPPOL_NOT_SERVICED}: the receiving access point does not serve the receiver "
+                f"({'; '.join(str(e) for e in answer.errors)})",
+                rule=PEPPOL_NOT_SERVICED,
+                ebms_code=EbmsError.OTHER,
+            )
         # An error signal raises RemoteError with its EBMS code; a receipt must name the
         # message and repeat exactly the digests we signed (AS4 5.1.8, peppol.md 1.7).
         check_receipt(answer, message_id=message_id, signed_references=references)

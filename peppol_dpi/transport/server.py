@@ -16,6 +16,7 @@ from typing import Any
 import requests
 import waitress
 
+from ..ids import ParticipantId
 from .config import RetryConfig, ServerConfig, ServerTls, WorkerConfig
 from .corner2 import Corner2Api, TokenVerifier
 from .corner3 import Corner3Receipts, delivery_sink, receipt_sink
@@ -263,8 +264,11 @@ def corner3_service(
     as4_path: str = "/as4",
     corner4_api_key: str | None = None,
     dump: WireDump | None = None,
+    served: Callable[[ParticipantId], bool] = lambda _: True,
 ) -> Service:
-    """Corner 3: AS4 in on ``as4_path`` to corner 4; receipts from corner 4 on ``/receipts``."""
+    """Corner 3: AS4 in on ``as4_path`` to corner 4; receipts from corner 4 on ``/receipts``.
+
+    ``served``: the receivers this access point serves (others: PEPPOL:NOT_SERVICED)."""
     senders = _outbound_workers(
         store=store, as4=as4, payloads=payloads, locator=locator, session=session,
         clock=clock, retry=retry, worker=worker, dump=dump,
@@ -282,7 +286,12 @@ def corner3_service(
         for _ in range(worker.concurrency)
     ]
     inbox = As4Inbox(
-        store=store, as4=as4, payloads=payloads, sink=delivery_sink(reader), clock=clock, dump=dump
+        store=store,
+        as4=as4,
+        payloads=payloads,
+        sink=delivery_sink(reader, served),
+        clock=clock,
+        dump=dump,
     )
     receipts = Corner3Receipts(
         store=store, reader=reader, clock=clock, send_deadline=retry.deadline,
