@@ -16,8 +16,11 @@ from peppol_dpi.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 PKI = ROOT / "fixtures" / "pki"
-BUSINESS = [str(PKI / "business-root-ca.cert.pem"), str(PKI / "business-ca.cert.pem")]
-PEPPOL = [str(PKI / n) for n in ("root-ca.cert.pem", "ap-ca.cert.pem", "smp-ca.cert.pem")]
+ROOT_CA, BUSINESS_ROOT = str(PKI / "root-ca.cert.pem"), str(PKI / "business-root-ca.cert.pem")
+PEPPOL_CAS = [str(PKI / "ap-ca.cert.pem"), str(PKI / "smp-ca.cert.pem")]
+BUSINESS_CA = str(PKI / "business-ca.cert.pem")
+AS4 = {"trust_anchors": [ROOT_CA], "intermediates": PEPPOL_CAS, "key_password_env": "PW"}
+BUSINESS = {"business_trust_anchors": [BUSINESS_ROOT], "business_intermediates": [BUSINESS_CA]}
 
 
 def _config(tmp_path: Path, data: dict[str, object]) -> Path:
@@ -55,30 +58,26 @@ CONFIGS: dict[str, dict[str, object]] = {
         "organisation": "984661185",
         "key_file": str(PKI / "digipost.p12"),
         "key_password_env": "PW",
-        "business_trust_anchors": BUSINESS,
+        **BUSINESS,
         "maskinporten_jwks_uri": "http://127.0.0.1:9/jwks",
         "receipts_url": "http://127.0.0.1:9/receipts",
     },
     "corner2": {
         "maskinporten_jwks_uri": "http://127.0.0.1:9/jwks",
-        "business_trust_anchors": BUSINESS,
+        **BUSINESS,
         "log_json": False,
-        "as4": {
-            "key_file": str(PKI / "ap-c2.p12"),
-            "key_password_env": "PW",
-            "trust_anchors": PEPPOL,
+        "as4": {"key_file": str(PKI / "ap-c2.p12"), **AS4},
+        "lookup": {
+            "sml_zone": "sml.test",
+            "dns_server": "127.0.0.1:9",
+            "smp_trust_anchors": [ROOT_CA],
         },
-        "lookup": {"sml_zone": "sml.test", "dns_server": "127.0.0.1:9"},
     },
     "corner3": {
-        "business_trust_anchors": BUSINESS,
+        **BUSINESS,
         "corner4_default_url": "http://127.0.0.1:9/deliveries",
         "log_json": False,
-        "as4": {
-            "key_file": str(PKI / "ap-c3.p12"),
-            "key_password_env": "PW",
-            "trust_anchors": PEPPOL,
-        },
+        "as4": {"key_file": str(PKI / "ap-c3.p12"), **AS4},
         "lookup": {
             "static_endpoints": {"0192:991825827": "http://127.0.0.1:9/as4"},
             "static_certificate": str(PKI / "ap-c2.cert.pem"),

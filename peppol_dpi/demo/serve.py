@@ -15,18 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import dns.resolver
 import requests
+from cryptography import x509
 
 from ..errors import UsageError
 from ..ids import ParticipantId
-from ..keys import LocalPrivateKey, load_certificate, load_certificates
-from ..keystore import load_key_file
-from ..lookup.discovery import EndpointFinder
-from ..lookup.sml import naptr_name, sml_zone
-from ..lookup.smp_client import SmpClient
+from ..keys import LocalPrivateKey, load_certificate
+from ..keystore import load_key_file, load_trust_store
+from ..lookup.sml import naptr_name
+from ..revocation import revocation_checker
 from ..services.base import RunningService
 from ..services.delegation import AltinnDelegationCheck, DelegationService, serve_delegation
 from ..services.dns import DnsZone, serve_dns
@@ -35,12 +33,9 @@ from ..services.mailbox import MailboxService, serve_mailbox
 from ..services.maskinporten import ClientRegistration, MaskinportenService, serve_maskinporten
 from ..services.smp import SmpService, serve_smp
 from ..transport.auth import HttpJwks
-from ..transport.build import build_corner2, build_corner3, http_session
-from ..transport.config import Corner2Config, Corner3Config, LookupConfig, ServerConfig, load_config
-from ..transport.locate import FixedLocator, SmpLocator
-from ..transport.ports import EndpointLocator
+from ..transport.build import build_corner2, build_corner3
+from ..transport.config import Corner2Config, Corner3Config, ServerConfig, load_config
 from ..trust import TrustPolicy
-from .formats import formats
 
 __all__ = [
     "ROLES",
@@ -75,20 +70,8 @@ def _key(path: Path | None, password_env: str | None) -> LocalPrivateKey:
     return load_key_file(path.read_bytes(), password.encode() if password else None)
 
 
-def _certificates(paths: tuple[Path, ...]) -> tuple[Any, ...]:
-    return tuple(c for p in paths for c in load_certificates(p.read_bytes()))
-
-
-def _trust(paths: tuple[Path, ...]) -> TrustPolicy:
-    """Anchors are the self-signed certificates of the files; the others are intermediates."""
-    certificates = _certificates(paths)
-    if not certificates:
-        raise UsageError("trust anchors are required (PEM files of the CA certificates)")
-    roots = tuple(c for c in certificates if c.issuer == c.subject)
-    return TrustPolicy(
-        anchors=roots or certificates,
-        intermediates=tuple(c for c in certificates if c not in roots),
-    )
+def _certificates(paths: tuple[Path, ...]) -> tuple[x509.Certificate, ...]:
+    return tuple(c for p in paths for c in load_trust_store(p.read_bytes()))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,52 +140,12 @@ class MailboxConfig:
     organisation: str = ""
     key_file: Path | None = None
     key_password_env: str | None = None
-    business_trust_anchors: tuple[Path, ...] = ()
+    business_trust_anchors: tuple[Path, ...] = ()  # the senders' business CAs
+    business_intermediates: tuple[Path, ...] = ()
     maskinporten_jwks_uri: str = ""
     maskinporten_issuer: str | None = None
     receipts_url: str = ""  # corner 3's POST /receipts
     corner3_api_key_env: str | None = None
-
-
-def _locator(
-    lookup: LookupConfig, trust: TrustPolicy, session: requests.Session
-) -> EndpointLocator:
-    if lookup.static_endpoints:
-        if lookup.static_certificate is None:
-            raise UsageError("lookup.static_endpoints needs lookup.static_certificate")
-        return FixedLocator(
-            urls=lookup.static_endpoints,
-            certificate=load_certificate(lookup.static_certificate.read_bytes()),
-        )
-    if lookup.sml_zone is None:
-        raise UsageError("lookup.sml_zone (or lookup.static_endpoints) is required")
-    resolver = dns.resolver.Resolver(configure=lookup.dns_server is None)
-    if lookup.dns_server is not None:
-        host, _, port = lookup.dns_server.rpartition(":")
-        resolver.nameservers, resolver.port = [host], int(port)
-    smp_trust = _trust(lookup.smp_trust_anchors) if lookup.smp_trust_anchors else trust
-    finder = EndpointFinder(
-        smp=SmpClient(session=session, trust=smp_trust),
-        zone=sml_zone(lookup.sml_zone),
-        resolver=resolver,
-        endpoint_trust=trust,
-    )
-    return SmpLocator(finder=finder, clock=_utc_now)
-
-
-def _corner(config: Corner2Config | Corner3Config) -> Any:
-    session = http_session(config.tls)
-    trust = _trust(config.as4.trust_anchors)
-    parts = formats(
-        ap_key=_key(config.as4.key_file, config.as4.key_password_env),
-        ap_trust=trust,
-        business_trust=_trust(config.business_trust_anchors),
-        locator=_locator(config.lookup, trust, session),
-        clock=_utc_now,
-    )
-    if isinstance(config, Corner2Config):
-        return build_corner2(config, parts).start()
-    return build_corner3(config, parts).start()
 
 
 Started = Callable[[], None]  # stops the role
@@ -305,7 +248,11 @@ def _mailbox(path: Path | None) -> tuple[str, Started]:
     service = MailboxService(
         organisation=ParticipantId.norwegian(config.organisation),
         key=_key(config.key_file, config.key_password_env),
-        trust=_trust(config.business_trust_anchors),
+        trust=TrustPolicy(
+            anchors=_certificates(config.business_trust_anchors),
+            intermediates=_certificates(config.business_intermediates),
+            revocation_checker=revocation_checker(session),
+        ),
         maskinporten=HttpJwks(config.maskinporten_jwks_uri, session=session),
         maskinporten_issuer=config.maskinporten_issuer,
         receipts_url=config.receipts_url,
@@ -316,13 +263,15 @@ def _mailbox(path: Path | None) -> tuple[str, Started]:
 
 
 def _corner2(path: Path | None) -> tuple[str, Started]:
-    service = _corner(load_config(Corner2Config, path, env=os.environ, prefix="PEPPOL_DPI_C2"))
-    return str(service.url), service.stop
+    config = load_config(Corner2Config, path, env=os.environ, prefix="PEPPOL_DPI_C2")
+    service = build_corner2(config).start()
+    return service.url, service.stop
 
 
 def _corner3(path: Path | None) -> tuple[str, Started]:
-    service = _corner(load_config(Corner3Config, path, env=os.environ, prefix="PEPPOL_DPI_C3"))
-    return str(service.url), service.stop
+    config = load_config(Corner3Config, path, env=os.environ, prefix="PEPPOL_DPI_C3")
+    service = build_corner3(config).start()
+    return service.url, service.stop
 
 
 #: role -> starter: returns the URL it serves and a function that stops it.
