@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography import x509
 
@@ -61,7 +61,7 @@ class ObservedLocator:
         return found
 
 
-@dataclass(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class ObservedAs4:
     """One access point's AS4 codec; ``name``/``peer`` are transcript actors (C2, C3)."""
 
@@ -69,7 +69,6 @@ class ObservedAs4:
     transcript: Transcript
     name: str
     peer: str
-    _kinds: dict[str, str] = field(default_factory=dict, repr=False)
 
     def build(
         self,
@@ -92,7 +91,6 @@ class ObservedAs4:
             conversation_id=conversation_id,
             receiver_certificate=receiver_certificate,
         )
-        self._kinds[sent.message_id] = type_of(document_type)
         self.transcript.add(
             self.name,
             self.name,

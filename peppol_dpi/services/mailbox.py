@@ -39,6 +39,7 @@ from typing import Any
 
 import requests
 
+from ..dpi.asic import VerifiedPackage
 from ..dpi.bodies import Digital, Feiltype, Utskrift, Varslingskanal
 from ..dpi.identifiers import MessageType
 from ..dpi.jws import decode_unverified
@@ -255,7 +256,9 @@ class MailboxService:
         message = received.message.message
         body = message.body
         package = received.package
-        documents = [getattr(package, "main", None), *getattr(package, "attachments", ())]
+        documents = (
+            [package.main, *package.attachments] if isinstance(package, VerifiedPackage) else []
+        )
         if isinstance(body, Digital):
             mailbox, title = body.mottaker.postkasseadresse, body.ikkesensitivtittel
         elif isinstance(body, Utskrift):
@@ -272,7 +275,7 @@ class MailboxService:
             sender_name=self.senders.get(avsender.org_number or ""),
             signed_by=message.sender.value,
             title=title,
-            documents=tuple((d.name, d.mime, d.size) for d in documents if d is not None),
+            documents=tuple((d.name, d.mime, d.size) for d in documents),
             received_at=now,
             message=message,
         )
