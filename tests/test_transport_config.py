@@ -202,3 +202,21 @@ def test_services_built_from_configuration_dump_wire_and_log_ids(tmp_path, capsy
     assert accepted and accepted[0]["message_id"] == message_id
     assert accepted[0]["service"] == "corner3" and accepted[0]["caller"] == "0192:991825827"
     assert any(e["event"] == "sent" and e["message_id"] == message_id for e in lines)
+
+
+def test_audience_restricted_tokens():
+    from transport_harness import Keys
+
+    from peppol_dpi.transport.auth import StaticJwks
+
+    mp = Keys.make().maskinporten
+    verifier = MaskinportenTokenVerifier(
+        issuer=mp.issuer, jwks=StaticJwks(mp.jwks), audience="https://c2.test/dpi"
+    )
+    now = datetime.now(UTC)
+    assert verifier.verify(mp.token(extra={"aud": "https://c2.test/dpi"}), now=now).owner
+    assert verifier.verify(mp.token(extra={"aud": ["x", "https://c2.test/dpi"]}), now=now).owner
+    for token in (mp.token(), mp.token(extra={"aud": "https://other.test/"})):
+        with pytest.raises(AuthenticationError) as info:
+            verifier.verify(token, now=now)
+        assert info.value.rule == "token:audience"

@@ -105,6 +105,9 @@ def test_corner2_killed_between_storing_and_sending_loses_and_duplicates_nothing
             ids.append(message_id)
         assert proxy.first_forwarded.wait(20), "corner 2 never sent"
         wait_for(lambda: len(corner4.delivered) == 1, what="first delivery")
+        # corner 2 now waits for the receipt the proxy holds (its HTTP timeout is 4 s): one
+        # message is in flight, the other four are stored and not yet sent
+        assert sum(proxy.forwarded.values()) == 1
         process.send_signal(signal.SIGKILL)
         assert process.wait(10) == -signal.SIGKILL
         proxy.release.set()

@@ -120,6 +120,7 @@ class Maskinporten:
         lifetime: int = 120,
         issuer: str | None = None,
         key: rsa.RSAPrivateKey | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> str:
         now = int(utcnow().timestamp())
         claims: dict[str, Any] = {
@@ -132,6 +133,7 @@ class Maskinporten:
             "jti": str(uuid.uuid4()),
             "consumer": {"authority": "iso6523-actorid-upis", "ID": f"0192:{consumer}"},
         }
+        claims.update(extra or {})
         if supplier:
             claims["supplier"] = {"authority": "iso6523-actorid-upis", "ID": f"0192:{supplier}"}
         return jwt.encode(

@@ -277,7 +277,7 @@ def _run_corner2(config_file: str) -> None:
         server=ServerConfig(port=config["port"], threads=4),
         retry=FAST_RETRY,
         worker=WorkerConfig(
-            lease_seconds=3.0, timeout_seconds=2.0, poll_seconds=0.2, batch=1, concurrency=1
+            lease_seconds=5.0, timeout_seconds=4.0, poll_seconds=0.2, batch=1, concurrency=1
         ),
     )
     service.start()

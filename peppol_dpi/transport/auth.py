@@ -150,7 +150,9 @@ class MaskinportenTokenVerifier:
         jwks: JwksSource,
         required_scope: str = DPI_SEND_SCOPE,
         leeway_seconds: float = 10.0,
+        audience: str | None = None,
     ) -> None:
+        self.audience = audience
         self.issuer = issuer
         self.jwks = jwks
         self.required_scope = required_scope
@@ -168,6 +170,11 @@ class MaskinportenTokenVerifier:
             if exc.rule == "token:scope":
                 raise AuthorizationError(exc.message, rule=exc.rule) from None
             raise AuthenticationError(exc.message, rule=exc.rule) from None
+        if self.audience is not None and not _has_audience(claims.raw.get("aud"), self.audience):
+            # dpi.md 4: with audience-restricted tokens, aud must name this corner 2.
+            raise AuthenticationError(
+                f"the token is not for {self.audience}", rule="token:audience"
+            )
         assert claims.consumer is not None and claims.issuer is not None  # checked
         assert claims.expires_at is not None
         return TokenClaims(
@@ -192,3 +199,8 @@ class MaskinportenTokenVerifier:
             check_expiry=True,
             leeway=self.leeway,
         )
+
+
+def _has_audience(aud: object, audience: str) -> bool:
+    # RFC 7519 4.1.3: a string or an array of strings.
+    return aud == audience or (isinstance(aud, list) and audience in aud)

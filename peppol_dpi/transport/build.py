@@ -193,7 +193,9 @@ def build_corner2(
     return corner2_service(
         store=open_store(config.store),
         tokens=MaskinportenTokenVerifier(
-            issuer=config.maskinporten_issuer, jwks=_jwks(config, session)
+            issuer=config.maskinporten_issuer,
+            jwks=_jwks(config, session),
+            audience=config.maskinporten_audience,
         ),
         reader=formats.reader,
         as4=formats.as4,

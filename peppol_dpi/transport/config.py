@@ -152,6 +152,8 @@ class Corner2Config:
     maskinporten_issuer: str = "https://test.maskinporten.no/"
     maskinporten_jwks_uri: str | None = None
     maskinporten_jwks_file: Path | None = None
+    #: When set, tokens must be audience-restricted to it (``aud``; dpi.md 4).
+    maskinporten_audience: str | None = None
     business_trust_anchors: tuple[Path, ...] = ()  # CAs of the senders' business certificates
     business_intermediates: tuple[Path, ...] = ()
     #: require | soft | off (trust.RevocationMode), for AP, SMP and business certificates.
