@@ -26,13 +26,12 @@ from peppol_dpi.demo.flow import Letter, SenderSystem
 from peppol_dpi.demo.network import CITIZENS, PARTIES, Network
 from peppol_dpi.demo.run import run_demo, summary
 from peppol_dpi.demo.transcript import Transcript
-from peppol_dpi.dpi.bodies import Feil
+from peppol_dpi.dpi.bodies import Feil, Feiltype
 from peppol_dpi.dpi.identifiers import MessageType
 from peppol_dpi.dpi.signed import verify_business_message
 from peppol_dpi.lookup.maskinporten import MaskinportenError
 from peppol_dpi.transport.auth import DPI_SEND_SCOPE
 from peppol_dpi.transport.delivery import encode_form_data
-from peppol_dpi.transport.worker import DeliveryWorker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,19 +40,24 @@ def test_the_demo_flow() -> None:
     result = run_demo()
     outcome = result.outcome
     assert outcome.ok, outcome.problems
-    digital, processor, printed = outcome.letters
+    digital, processor, printed, swapped = outcome.letters
     expected = {
         digital.message_id: ("digipost", "ola.nordmann#9YDT", {"leveringskvittering", "aapningskvittering"}),
         processor.message_id: ("eboks", "kari.nordmann#4KX2", {"leveringskvittering", "varslingfeiletkvittering"}),
         printed.message_id: ("digipost", "Per Papir", {"mottakskvittering", "returpostkvittering"}),
     }  # fmt: skip
-    for letter in outcome.letters:
+    for letter in outcome.letters[:3]:
         provider, mailbox, receipts = expected[letter.message_id]
         kept = result.network.mailboxes[provider].store.letter(letter.message_id)
         assert kept is not None and kept.mailbox == mailbox
         assert letter.statuses == ["OPPRETTET", "SENDT"]
         assert sorted(letter.receipts) == sorted(receipts)  # each once, at its sender
-    kept = result.network.mailboxes["digipost"].store.letter(digital.message_id)
+    # the fourth letter's package was swapped between corner 3 and corner 4: refused, feil
+    digipost = result.network.mailboxes["digipost"]
+    assert digipost.store.letter(swapped.message_id) is None
+    assert swapped.refused == "dpi:fingerprint" and swapped.receipts == ["feil"]
+    assert swapped.statuses == ["OPPRETTET", "SENDT"]
+    kept = digipost.store.letter(digital.message_id)
     assert kept is not None and [d[0] for d in kept.documents] == ["vedtak.txt", "vedlegg.txt"]
     assert kept.opened and kept.sender == PARTIES["sender"].participant.value
     on_behalf = result.network.mailboxes["eboks"].store.letter(processor.message_id)
@@ -64,7 +68,9 @@ def test_the_demo_flow() -> None:
     assert any(s.actor == "MP" and s.target == "ALTINN" and s.what.endswith("yes")
                for s in result.transcript.steps)  # fmt: skip
     assert result.transcript.mermaid().startswith("sequenceDiagram")
-    assert "all letters delivered and all receipts at the sender" in summary(result)
+    assert "all letters delivered, the swapped one refused, every receipt at its sender" in summary(
+        result
+    )
     assert not result.network.running and not result.network.corners  # stopped
 
 
@@ -98,56 +104,39 @@ def test_an_undelegated_processor_gets_no_token(network: tuple[Network, dict[str
     assert token.claims.supplier == PARTIES["processor"].participant
 
 
-class _SwapPackage:
-    """A corner 3 that hands corner 4 another (valid, same sender and mailbox) package."""
-
-    def __init__(self, inner: object, package: bytes) -> None:
-        self.inner, self.package = inner, package
-
-    def deliver(self, **kwargs: object) -> None:
-        self.inner.deliver(**{**kwargs, "package": self.package})  # type: ignore[attr-defined]
-
-
 def test_a_swapped_package_is_refused_with_a_feil_receipt(
     network: tuple[Network, dict[str, str]],
 ) -> None:
     net, clients = network
     sender = SenderSystem(network=net, key="sender", client_id=clients["sender"])
     ola = next(iter(CITIZENS))
-    person = sender.lookup(ola)
-    token = sender.token(DPI_SEND_SCOPE, consumer_org=PARTIES["sender"].orgnr).value
-    now = datetime.now(UTC)
-    other = sender.build(Letter(label="other", citizen=ola, sent_by="sender", kind=MessageType.DIGITAL),
-                         person, token, now, "Ola")  # fmt: skip
+    first = sender.send(Letter(label="first", citizen=ola, sent_by="sender",
+                               kind=MessageType.DIGITAL))  # fmt: skip
     letter = Letter(label="swapped", citizen=ola, sent_by="sender", kind=MessageType.DIGITAL)
-    outgoing = sender.build(letter, person, token, now, "Ola")
-    workers = [w for w in net.corners["corner3"].workers if isinstance(w, DeliveryWorker)]
-    originals = [w.corner4 for w in workers]
-    for worker in workers:
-        worker.corner4 = _SwapPackage(worker.corner4, other.dokumentpakke)  # type: ignore[assignment]
-    try:
-        sender.post(outgoing, token)
-        message_id = str(outgoing.message_id)
-        feil = None
-        deadline = time.monotonic() + 20
-        while feil is None and time.monotonic() < deadline:
-            for kind, conversation, receipt_id in sender.poll():
-                if conversation == str(outgoing.conversation_id) and kind == "feil":
-                    feil = receipt_id
-            time.sleep(0.05)
-    finally:
-        for worker, original in zip(workers, originals, strict=True):
-            worker.corner4 = original
+    outgoing = sender.send(
+        letter,
+        before_post=lambda out: net.corner4.swap_package(str(out.message_id), first.dokumentpakke),
+    )
+    feil = None
+    deadline = time.monotonic() + 20
+    while feil is None and time.monotonic() < deadline:
+        found = sender.poll()
+        feil = next((r for k, c, r in found if k == "feil" and c == letter.conversation_id), None)
+        time.sleep(0.05)
     assert feil is not None, "the feil receipt did not reach the sender"
     digipost = net.mailboxes["digipost"]
-    assert digipost.store.letter(message_id) is None
-    assert digipost.store.refused()[message_id] == "dpi:fingerprint"
+    assert digipost.store.letter(letter.message_id) is None
+    assert digipost.store.letter(str(first.message_id)) is not None  # the first one is kept
+    assert digipost.store.refused()[letter.message_id] == "dpi:fingerprint"
     sent = next(r for r in digipost.store.receipts() if r.id == feil)
-    body = verify_business_message(sent.jws, trust=net.business_trust).message.body
-    assert (
-        isinstance(body, Feil) and body.detaljer is not None and "dpi:fingerprint" in body.detaljer
-    )
-    assert sender.statuses(message_id) == ["OPPRETTET", "SENDT"]  # corner 3 had it: SENDT
+    verified = verify_business_message(sent.jws, trust=net.business_trust)
+    body = verified.message.body
+    assert isinstance(body, Feil) and body.feiltype is Feiltype.KLIENT
+    assert body.detaljer is not None and "dpi:fingerprint" in body.detaljer
+    assert verified.signer == net.keys["digipost"].certificate  # the provider's own certificate
+    assert verified.message.receiver == PARTIES["sender"].participant
+    assert str(verified.message.conversation_id) == str(outgoing.conversation_id)
+    assert sender.statuses(letter.message_id) == ["OPPRETTET", "SENDT"]  # corner 3 had it
 
 
 def test_peppol_dpi_demo_command(tmp_path: Path) -> None:
@@ -162,7 +151,7 @@ def test_peppol_dpi_demo_command(tmp_path: Path) -> None:
     for text in ("POST /messages/out", "SML + SMP lookup", "AS4 user message with the digital",
                  "leveringskvittering", "mottakskvittering", "aapningskvittering",
                  "varslingfeiletkvittering", "returpostkvittering", "== summary",
-                 "all letters delivered and all receipts at the sender"):  # fmt: skip
+                 "the swapped one refused", "ATTACK", "refused [dpi:fingerprint]"):  # fmt: skip
         assert text in out
     assert "Traceback" not in done.stderr
     assert "== summary" in transcript.read_text()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +38,28 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=_demo)
 
 
+class _EchoLog(logging.Handler):
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        super().__init__(logging.WARNING)
+        self.echo = echo
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.echo(f"{'':16}log {record.name.rsplit('.', 1)[-1]}: {record.getMessage()}")
+
+
 def _demo(args: argparse.Namespace) -> int:
     def echo(text: str) -> None:
         if not args.quiet:
             print(text, flush=True)
 
-    result = run_demo(echo=echo, keep_running=args.keep_running)
+    # The services' warnings (a delivery refused, a retry) are part of the story: shown in
+    # line with the steps instead of Python's last-resort stderr handler.
+    handler = _EchoLog(echo)
+    logging.getLogger("peppol_dpi").addHandler(handler)
+    try:
+        result = run_demo(echo=echo, keep_running=args.keep_running)
+    finally:
+        logging.getLogger("peppol_dpi").removeHandler(handler)
     print(summary(result), end="", flush=True)
     if args.transcript is not None:
         args.transcript.write_text(result.transcript.text() + summary(result))

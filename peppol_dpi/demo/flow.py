@@ -53,6 +53,8 @@ class Letter:
     provider: str = ""
     statuses: list[str] = field(default_factory=list)
     receipts: list[str] = field(default_factory=list)
+    expect_refusal: str | None = None  # the rule the mailbox must refuse it with
+    refused: str | None = None  # the rule the mailbox refused it with
 
 
 @dataclass
@@ -143,7 +145,9 @@ class SenderSystem:
             avsenderidentifikator="demo",
         )
 
-    def send(self, letter: Letter) -> None:
+    def send(
+        self, letter: Letter, *, before_post: Callable[[OutgoingMessage], None] | None = None
+    ) -> OutgoingMessage:
         """Look the citizen up, build and post the letter."""
         person = self.lookup(letter.citizen)
         consumer_org = PARTIES[self.acts_for].orgnr  # as Digdir's client, always (dpi.md 5)
@@ -158,7 +162,10 @@ class SenderSystem:
             )
         letter.message_id = str(outgoing.message_id)
         letter.conversation_id = str(outgoing.conversation_id)
+        if before_post is not None:
+            before_post(outgoing)
         self.post(outgoing, token.value)
+        return outgoing
 
     def build(
         self, letter: Letter, person: Person, token: str, now: datetime, name: str
@@ -311,13 +318,15 @@ def _collect(systems: list[SenderSystem], letters: list[Letter], want: dict[str,
 
 
 def run_scenario(network: Network, clients: dict[str, str]) -> Outcome:
-    """Three letters and every receipt type a sender can get without an error."""
+    """Three letters and every receipt type, then a letter whose package is swapped on the
+    way, which the mailbox refuses with a ``feil`` receipt."""
     started = time.monotonic()
     transcript = network.transcript
     sender = SenderSystem(network=network, key="sender", client_id=clients["sender"])
     processor = SenderSystem(
         network=network, key="processor", client_id=clients["processor"], acts_for="sender"
     )
+    systems = {"sender": sender, "processor": processor}
     ola, kari, per = list(CITIZENS)
     letters = [
         Letter(label="letter 1 (digital + attachment)", citizen=ola, sent_by="sender",
@@ -326,26 +335,11 @@ def run_scenario(network: Network, clients: dict[str, str]) -> Outcome:
                sent_by="processor", kind=MessageType.DIGITAL),
         Letter(label="letter 3 (print)", citizen=per, sent_by="sender", kind=MessageType.UTSKRIFT),
     ]  # fmt: skip
-    systems = {"sender": sender, "processor": processor}
     first = {
         MessageType.DIGITAL: MessageType.LEVERINGSKVITTERING,
         MessageType.UTSKRIFT: MessageType.MOTTAKSKVITTERING,
     }
-    for letter in letters:
-        transcript.section(f"{letter.label}: to {CITIZENS[letter.citizen][0]}")
-        system = systems[letter.sent_by]
-        system.send(letter)
-        _wait(
-            lambda s=system, x=letter: "SENDT" in s.statuses(x.message_id),  # type: ignore[misc]
-            20.0,
-            f"{letter.label} to be SENDT",
-        )
-        _collect([system], letters, {letter.conversation_id: {first[letter.kind].value}})
-        letter.statuses = system.statuses(letter.message_id)
-        transcript.add(
-            "C2", "C1", f"GET /messages/out/{letter.message_id[:8]}/statuses: "
-            + " -> ".join(letter.statuses),
-        )  # fmt: skip
+    sent = [_deliver(systems[x.sent_by], x, letters, first[x.kind]) for x in letters]
     transcript.section("later: the citizen opens letter 1, an SMS fails, letter 3 comes back")
     digipost, eboks = network.mailboxes["digipost"], network.mailboxes["eboks"]
     digipost.open_letter(letters[0].message_id)
@@ -360,11 +354,61 @@ def run_scenario(network: Network, clients: dict[str, str]) -> Outcome:
             letters[2].conversation_id: {MessageType.RETURPOSTKVITTERING.value},
         },
     )
-    outcome = Outcome(letters=letters, seconds=time.monotonic() - started)
+    # The mailbox, not the network, guarantees the letter: corner 3 (or anyone on the way)
+    # hands over letter 1's package, validly signed by the same sender for the same mailbox.
+    attack = Letter(label="letter 4 (its package swapped on the way)", citizen=ola,
+                    sent_by="sender", kind=MessageType.DIGITAL,
+                    expect_refusal="dpi:fingerprint")  # fmt: skip
+    letters.append(attack)
+    _deliver(
+        sender,
+        attack,
+        letters,
+        MessageType.FEIL,
+        before_post=lambda outgoing: network.corner4.swap_package(
+            str(outgoing.message_id), sent[0].dokumentpakke
+        ),
+    )
+    attack.refused = digipost.store.refused().get(attack.message_id)
+    return _outcome(network, letters, time.monotonic() - started)
+
+
+def _deliver(
+    system: SenderSystem,
+    letter: Letter,
+    letters: list[Letter],
+    receipt: MessageType,
+    *,
+    before_post: Callable[[OutgoingMessage], None] | None = None,
+) -> OutgoingMessage:
+    """Send one letter and wait until it is SENDT and its first receipt is at the sender."""
+    system.transcript.section(f"{letter.label}: to {CITIZENS[letter.citizen][0]}")
+    outgoing = system.send(letter, before_post=before_post)
+    _wait(
+        lambda: "SENDT" in system.statuses(letter.message_id), 20.0, f"{letter.label} to be SENDT"
+    )
+    _collect([system], letters, {letter.conversation_id: {receipt.value}})
+    letter.statuses = system.statuses(letter.message_id)
+    system.transcript.add(
+        "C2",
+        "C1",
+        f"GET /messages/out/{letter.message_id[:8]}/statuses: " + " -> ".join(letter.statuses),
+    )
+    return outgoing
+
+
+def _outcome(network: Network, letters: list[Letter], seconds: float) -> Outcome:
+    outcome = Outcome(letters=letters, seconds=seconds)
+    providers = {PARTIES[k].participant.value: k for k in network.mailboxes}
     for letter in letters:
         if letter.statuses[:2] != ["OPPRETTET", "SENDT"]:
             outcome.problems.append(f"{letter.label}: statuses {letter.statuses}")
-        mailbox = {PARTIES[k].participant.value: k for k in network.mailboxes}[letter.provider]
-        if network.mailboxes[mailbox].store.letter(letter.message_id) is None:
-            outcome.problems.append(f"{letter.label}: not in the {mailbox} mailbox")
+        kept = network.mailboxes[providers[letter.provider]].store.letter(letter.message_id)
+        if letter.expect_refusal is not None:
+            if kept is not None or letter.refused != letter.expect_refusal:
+                outcome.problems.append(f"{letter.label}: not refused [{letter.expect_refusal}]")
+        elif kept is None:
+            outcome.problems.append(
+                f"{letter.label}: not in the {providers[letter.provider]} mailbox"
+            )
     return outcome

@@ -221,6 +221,7 @@ class Network:
         }
 
     def _start_corners(self) -> None:
+        self.corner4 = ObservedCorner4(inner=self._corner4_client(), transcript=self.transcript)
         self.corners["corner2"] = corner2_service(
             tokens=MaskinportenTokenVerifier(
                 issuer=self.issuer,
@@ -229,7 +230,7 @@ class Network:
             **self._corner_parts("C2", "C3"),  # type: ignore[arg-type]
         ).start()
         self.corners["corner3"] = corner3_service(
-            corner4=ObservedCorner4(inner=self._corner4_client(), transcript=self.transcript),
+            corner4=self.corner4,
             **self._corner_parts("C3", "C2"),  # type: ignore[arg-type]
         ).start()
 

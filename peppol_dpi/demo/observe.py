@@ -8,8 +8,9 @@ corner 2's ``TokenVerifier``), calls it unchanged, and records a step in the
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
 
@@ -154,10 +155,20 @@ class ObservedAs4:
         return self.inner.error(error, ref_to_message_id)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class ObservedCorner4:
+    """Corner 3's delivery to corner 4, recorded. :meth:`swap_package` makes the next delivery
+    of one message carry another package: the demo's stand-in for a corner 3 (or anyone on
+    the way) that swaps the letter, which corner 4 must detect."""
+
     inner: Corner4
     transcript: Transcript
+    _swaps: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def swap_package(self, message_id: str, package: bytes) -> None:
+        with self._lock:
+            self._swaps[message_id] = package
 
     def deliver(
         self,
@@ -167,6 +178,11 @@ class ObservedCorner4:
         business_message: str,
         package: bytes | None,
     ) -> None:
+        with self._lock:
+            swapped = self._swaps.pop(message_id, None)
+        if swapped is not None:
+            package = swapped
+            self.transcript.add("C3", "C3", f"ATTACK: the package of {message_id[:8]} swapped")
         self.transcript.add(
             "C3",
             "C4",

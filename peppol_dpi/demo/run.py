@@ -30,9 +30,10 @@ def summary(result: DemoResult) -> str:
     providers = {p.participant.value: p.name for p in PARTIES.values()}
     lines = ["", "== summary"]
     for letter in result.outcome.letters:
+        where = providers.get(letter.provider, letter.provider)
+        fate = f"refused by {where} [{letter.refused}]" if letter.refused else f"at {where}"
         lines.append(
-            f"  {letter.label}: {CITIZENS[letter.citizen][0]} at "
-            f"{providers.get(letter.provider, letter.provider)}; "
+            f"  {letter.label}: {CITIZENS[letter.citizen][0]}, {fate}; "
             f"statuses {' -> '.join(letter.statuses)}; receipts {', '.join(letter.receipts)}"
         )
     steps = len(result.transcript.steps)
@@ -43,7 +44,7 @@ def summary(result: DemoResult) -> str:
     for problem in result.outcome.problems:
         lines.append(f"  PROBLEM: {problem}")
     lines.append(
-        "  all letters delivered and all receipts at the sender"
+        "  all letters delivered, the swapped one refused, every receipt at its sender"
         if result.outcome.ok
         else "  FAILED"
     )

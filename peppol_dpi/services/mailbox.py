@@ -60,6 +60,7 @@ from .wsgi import HttpProblem, Request, Response, wsgi_app
 __all__ = ["MailboxService", "serve_mailbox"]
 
 log = logging.getLogger("peppol_dpi.services.mailbox")
+_DETAIL = 1000  # characters of the refusal kept in a feil receipt's detaljer
 
 
 def _utc_now() -> datetime:
@@ -309,9 +310,9 @@ class MailboxService:
         if original is not None and self.store.refuse(str(original.message_id), rule):
             # Digdir: corner 4 answers a message it cannot accept with a signed feil receipt.
             self.send_receipt(
-                original, MessageType.FEIL, feiltype=Feiltype.KLIENT, detaljer=f"[{rule}] {exc}"
+                original, MessageType.FEIL, feiltype=Feiltype.KLIENT, detaljer=str(exc)[:_DETAIL]
             )
-        raise HttpProblem(400, f"[{rule}] {exc}")
+        raise HttpProblem(400, str(exc))
 
     # -- HTTP ----------------------------------------------------------------------------------
     def _handle(self, request: Request) -> Response:
