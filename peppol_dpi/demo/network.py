@@ -17,7 +17,7 @@ the sender's name; KRR holds three citizens (two digital mailboxes, one for prin
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +38,7 @@ from ..services.base import RunningService
 from ..services.delegation import AltinnDelegationCheck, DelegationService, serve_delegation
 from ..services.dns import DnsZone, serve_dns
 from ..services.krr import KrrService, person_entry, serve_krr
-from ..services.mailbox import MailboxService, serve_mailbox
+from ..services.mailbox import MailboxEvent, MailboxService, serve_mailbox
 from ..services.maskinporten import ClientRegistration, MaskinportenService, serve_maskinporten
 from ..services.smp import SmpService, serve_smp
 from ..testing import pki as test_pki
@@ -253,7 +253,7 @@ class Network:
             session=self.session,
             name=key,
             clock=self.clock,
-            observer=lambda event, details: self._mailbox_event(key, event, details),
+            observer=lambda event: self._mailbox_event(key, event),
             retry_seconds=0.25,
         )
         self.mailboxes[key] = service
@@ -278,42 +278,36 @@ class Network:
             f"may {supplier} use {scope} for {consumer}? {'yes' if allowed else 'NO'}",
         )
 
-    def _mailbox_event(self, key: str, event: str, details: Mapping[str, object]) -> None:
-        if event == "checked":
-            letter = details["letter"]
-            token = details["token"]
+    def _mailbox_event(self, key: str, event: MailboxEvent) -> None:
+        kind = event.receipt.value if event.receipt else ""
+        if event.kind == "checked" and event.letter is not None and event.token is not None:
+            letter, token = event.letter, event.token
+            consumer = token.consumer.value if token.consumer else "?"
+            signer = f"supplier {token.supplier.value}" if token.supplier else "consumer"
             self.transcript.add(
                 "C4",
                 "C4",
-                f"{key}: {getattr(letter, 'kind', '')} letter {str(getattr(letter, 'id', ''))[:8]} "
-                f"put in {getattr(letter, 'mailbox', '')!r}",
+                f"{key}: {letter.kind} letter {letter.id[:8]} put in {letter.mailbox!r}",
                 checks=(
                     "forretningsmelding JWS verified, signer certificate valid (business CA), "
                     "signer = SBDH sender",
                     "dokumentpakkefingeravtrykk = SHA-256 of the CMS bytes",
-                    f"Maskinporten token signature verified; consumer "
-                    f"{getattr(token, 'consumer', None) and token.consumer.value} = avsender"  # type: ignore[attr-defined]
-                    + (
-                        f", supplier {token.supplier.value} = signer"  # type: ignore[attr-defined]
-                        if getattr(token, "supplier", None)
-                        else ", consumer = signer"
-                    ),
+                    f"Maskinporten token signature verified; consumer {consumer} = avsender, "
+                    f"{signer} = signer",
                     "package decrypted (CMS), XAdES signature and file digests verified, same "
                     "signer, same avsender, same mailbox",
                 ),
             )
-        elif event == "refused":
+        elif event.kind == "refused":
             self.transcript.add(
-                "C4", "C4", f"{key}: letter {str(details['id'])[:8]} refused [{details['rule']}]"
+                "C4", "C4", f"{key}: letter {event.message_id[:8]} refused [{event.rule}]"
             )
-        elif event == "receipt-signed":
+        elif event.kind == "receipt-signed":
             self.transcript.add(
-                "C4",
-                "C4",
-                f"{key}: {details['type']} signed with {PARTIES[key].name}'s certificate",
+                "C4", "C4", f"{key}: {kind} signed with {PARTIES[key].name}'s certificate"
             )
-        elif event == "receipt-sent":
-            self.transcript.add("C4", "C3", f"POST /receipts: {details['type']}")
+        elif event.kind == "receipt-sent":
+            self.transcript.add("C4", "C3", f"POST /receipts: {kind}")
 
     # -- set-up ----------------------------------------------------------------------------------
     def register_client(self, key: str, scopes: frozenset[str]) -> str:

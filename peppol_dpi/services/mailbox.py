@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +50,7 @@ from ..dpi.signed import sign_business_message
 from ..errors import InputError, PeppolDpiError
 from ..ids import ParticipantId
 from ..keys import PrivateKey
+from ..lookup.maskinporten import TokenClaims
 from ..transport.auth import JwksSource
 from ..transport.http import HttpError, parse_form_data
 from ..trust import TrustPolicy
@@ -57,7 +58,7 @@ from .base import RunningService, serve_wsgi_in_thread
 from .mailbox_store import Letter, MailboxStore, MemoryMailboxStore, SentReceipt
 from .wsgi import HttpProblem, Request, Response, wsgi_app
 
-__all__ = ["MailboxService", "serve_mailbox"]
+__all__ = ["MailboxEvent", "MailboxService", "Observer", "serve_mailbox"]
 
 log = logging.getLogger("peppol_dpi.services.mailbox")
 _DETAIL = 1000  # characters of the refusal kept in a feil receipt's detaljer
@@ -68,10 +69,22 @@ def _utc_now() -> datetime:
 
 
 #: Called with (event, details) for each step the provider takes (the demo's transcript).
-Observer = Callable[[str, Mapping[str, Any]], None]
+@dataclass(frozen=True, kw_only=True)
+class MailboxEvent:
+    """One thing the provider did, for an observer (the demo's transcript, metrics)."""
+
+    kind: str  # checked | refused | receipt-signed | receipt-sent
+    message_id: str  # the letter's id, or the receipt's for receipt-*
+    letter: Letter | None = None  # checked
+    token: TokenClaims | None = None  # checked: the token the letter carried
+    rule: str | None = None  # refused
+    receipt: MessageType | None = None  # receipt-*
 
 
-def _ignore(event: str, details: Mapping[str, Any]) -> None:
+Observer = Callable[[MailboxEvent], None]
+
+
+def _ignore(event: MailboxEvent) -> None:
     return None
 
 
@@ -143,8 +156,7 @@ class MailboxService:
         self.store.update_receipt(replace(pending, delivered=ok, attempts=pending.attempts + 1))
         if ok:
             self.observer(
-                "receipt-sent",
-                {"type": pending.type.value, "id": pending.id, "to": self.receipts_url},
+                MailboxEvent(kind="receipt-sent", message_id=pending.id, receipt=pending.type)
             )
         else:
             log.warning("corner 3 did not take receipt %s: %s", pending.id, detail)
@@ -179,7 +191,7 @@ class MailboxService:
             jws=sign_business_message(message, self.key),
         )
         self.store.queue_receipt(sent)
-        self.observer("receipt-signed", {"type": message_type.value, "id": sent.id})
+        self.observer(MailboxEvent(kind="receipt-signed", message_id=sent.id, receipt=message_type))
         self._wake.set()
         return sent
 
@@ -241,7 +253,9 @@ class MailboxService:
         )
         self._check_receiver(received.message.message)
         letter = self._letter(received, now)
-        self.observer("checked", {"letter": letter, "token": received.token})
+        self.observer(
+            MailboxEvent(kind="checked", message_id=letter.id, letter=letter, token=received.token)
+        )
         return letter
 
     def _check_receiver(self, message: BusinessMessage) -> None:
@@ -305,7 +319,7 @@ class MailboxService:
 
     def _refuse(self, message_id: str, jws: bytes, exc: PeppolDpiError) -> Response:
         rule = getattr(exc, "rule", None) or "c4:refused"
-        self.observer("refused", {"id": message_id, "rule": rule, "detail": str(exc)})
+        self.observer(MailboxEvent(kind="refused", message_id=message_id, rule=rule))
         original = _readable(jws)
         if original is not None and self.store.refuse(str(original.message_id), rule):
             # Digdir: corner 4 answers a message it cannot accept with a signed feil receipt.
