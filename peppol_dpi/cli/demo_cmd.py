@@ -20,9 +20,10 @@ def register(commands: Any) -> None:
             "Starts DNS (SML), SMP (ELMA), Maskinporten, Altinn delegations, KRR, corner 2, "
             "corner 3 and two mailbox providers on free 127.0.0.1 ports with the test PKI, "
             "registers everyone, sends a digital letter with an attachment, one sent by a data "
-            "processor on the sender's behalf and one print letter, and waits for every "
-            "receipt. Exit 0 when all three letters arrived and every receipt reached its "
-            "sender."
+            "processor on the sender's behalf, one print letter, and a fourth letter whose "
+            "package is swapped between corner 3 and corner 4, and waits for every receipt. "
+            "Exit 0 when the three letters are in their mailboxes, the fourth was refused, and "
+            "every receipt reached its sender."
         ),
     )
     parser.add_argument(

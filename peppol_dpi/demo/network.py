@@ -259,6 +259,12 @@ class Network:
         self.mailboxes[key] = service
         self.running[key] = serve_mailbox(service)
 
+    def __enter__(self) -> Network:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         for corner in self.corners.values():
             corner.stop()
