@@ -148,7 +148,7 @@ def test_peppol_dpi_demo_command(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    for text in ("POST /messages/out", "SML + SMP lookup", "AS4 user message with the digital",
+    for text in ("POST /messages/out", "U-NAPTR Meta:SMP names the SMP", "AS4 user message with the digital",
                  "leveringskvittering", "mottakskvittering", "aapningskvittering",
                  "varslingfeiletkvittering", "returpostkvittering", "== summary",
                  "the swapped one refused", "ATTACK", "refused [dpi:fingerprint]"):  # fmt: skip

@@ -47,17 +47,21 @@ class ObservedLocator:
     ) -> Endpoint:
         started = time.perf_counter()
         found = self.inner.locate(participant, document_type, process)
+        ms = _ms(started)
+        self.transcript.add(
+            self.actor,
+            "SML",
+            f"NAPTR for {participant.value}: U-NAPTR Meta:SMP names the SMP",
+        )
         self.transcript.add(
             self.actor,
             "SMP",
-            f"SML + SMP lookup: {participant.value} receives {type_of(document_type)} "
-            f"at {found.url}",
+            f"{participant.value} receives {type_of(document_type)} at {found.url}",
             checks=(
-                "SML (DNS NAPTR, U-NAPTR Meta:SMP) named the SMP",
                 "SMP ServiceMetadata signature verified against the SMP CA",
                 "receiving AP certificate validated against the AP CA",
             ),
-            ms=_ms(started),
+            ms=ms,
         )
         return found
 
