@@ -27,7 +27,7 @@ import base64
 import binascii
 import enum
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -43,6 +43,7 @@ from .xmlparse import Element, c14n, parse_xml, to_bytes
 __all__ = [
     "C14nMethod",
     "DigestMethod",
+    "ExternalDigest",
     "ObjectBuilder",
     "ReferenceSpec",
     "Resolver",
@@ -112,16 +113,38 @@ _C14N_TRANSFORMS = frozenset(
     {Transform.EXCLUSIVE_C14N, Transform.INCLUSIVE_C14N, Transform.INCLUSIVE_C14N_11}
 )
 
+@dataclass(frozen=True)
+class ExternalDigest:
+    """External content that was digested while it streamed past (a large attachment read
+    from a file): its digest under each method the caller computed, not the content."""
+
+    digests: Mapping[DigestMethod, bytes]
+
+    def value(self, method: DigestMethod, uri: str) -> bytes:
+        found = self.digests.get(method)
+        if found is None:
+            raise SignatureError(
+                f"no {method.name} digest of the streamed content {uri!r} was computed",
+                rule="dsig:digest-unavailable",
+            )
+        return found
+
+
 #: Supplies the content of a reference URI that is not a same-document ``#id``: raw bytes for
-#: ``cid:`` attachments and zip entries, or an element. None means "unknown URI".
-Resolver = Callable[[str], "bytes | Element | None"]
+#: ``cid:`` attachments and zip entries, their :class:`ExternalDigest`, or an element. None
+#: means "unknown URI".
+Resolver = Callable[[str], "bytes | ExternalDigest | Element | None"]
+
+
+def _digest(method: DigestMethod, data: bytes | ExternalDigest, uri: str) -> bytes:
+    return data.value(method, uri) if isinstance(data, ExternalDigest) else method.digest(data)
 
 
 #: Fills a freshly created, empty ``ds:Object`` element in place (see :func:`sign`).
 ObjectBuilder = Callable[[Element], None]
 
 
-def _no_external(uri: str) -> bytes | Element | None:
+def _no_external(uri: str) -> bytes | ExternalDigest | Element | None:
     return None
 
 
@@ -299,10 +322,10 @@ def _reference_input(
     signature: Element,
     ids: dict[str, Element],
     resolver: Resolver,
-) -> tuple[bytes, Element | None]:
+) -> tuple[bytes | ExternalDigest, Element | None]:
     """The octets a reference's digest is computed over, and the element it covers."""
     root = signature.getroottree().getroot()
-    target: bytes | Element | None
+    target: bytes | ExternalDigest | Element | None
     if uri == "":
         target = root
     elif uri.startswith("#"):
@@ -316,7 +339,7 @@ def _reference_input(
             f"the reference {uri!r} cannot be resolved", rule="dsig:unresolved-reference"
         )
 
-    if isinstance(target, bytes | bytearray | memoryview):
+    if isinstance(target, bytes | bytearray | memoryview | ExternalDigest):
         # External content (an attachment or a zip entry): only the SwA content transform
         # applies, and it hands over the content exactly as the resolver produced it.
         if any(t is not Transform.SWA_CONTENT_SIGNATURE for t in transforms):
@@ -324,7 +347,7 @@ def _reference_input(
                 f"transforms {[t.value for t in transforms]} cannot apply to binary content {uri!r}",
                 rule="dsig:transform-not-allowed",
             )
-        return bytes(target), None
+        return (target if isinstance(target, ExternalDigest) else bytes(target)), None
 
     element = target
     if Transform.SWA_CONTENT_SIGNATURE in transforms:
@@ -463,7 +486,7 @@ def sign(
             ids=ids,
             resolver=resolver,
         )
-        digest_element.text = _b64(spec.digest_method.digest(data))
+        digest_element.text = _b64(_digest(spec.digest_method, data, spec.uri))
 
     copy_signed_info = _parsed_copy(signature).find(_q("SignedInfo"))
     assert copy_signed_info is not None
@@ -665,7 +688,7 @@ def _verify_reference(
             reference_element=ref.element,
             digest_checked=False,
         )
-    if ref.digest_method.digest(data) != ref.expected:
+    if _digest(ref.digest_method, data, uri) != ref.expected:
         raise SignatureError(f"the digest of {uri!r} does not match", rule="dsig:digest-mismatch")
     return VerifiedReference(
         uri=uri,

@@ -9,11 +9,21 @@ costs at most that much memory and never more time than reading it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 from .. import deflate
 from ..errors import EbmsError, InputError
 from ..limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["GZIP", "DecompressionError", "gunzip", "gzip_compress"]
+__all__ = [
+    "GZIP",
+    "DecompressionError",
+    "gunzip",
+    "gunzip_stream",
+    "gzip_compress",
+    "gzip_stream",
+]
 
 #: The only CompressionType of the AS4 profile (AS4 profile 3.1).
 GZIP = "application/gzip"
@@ -31,59 +41,132 @@ class DecompressionError(InputError):
 
 def gzip_compress(data: bytes | memoryview, *, level: int | None = None) -> bytes:
     """One gzip member of ``data`` (no file name, mtime 0: the output is reproducible)."""
+    return b"".join(gzip_stream([data], level=level))
+
+
+def gzip_stream(
+    chunks: Iterable[bytes | memoryview], *, level: int | None = None
+) -> Iterator[bytes]:
+    """One gzip member of the concatenated ``chunks``, produced as they come (empty pieces skipped)."""
     compressor = deflate.compressobj(level, _GZIP_WBITS)
-    compressed: bytes = compressor.compress(data) + compressor.flush()
-    return compressed
+    for chunk in chunks:
+        out = compressor.compress(chunk)
+        if out:
+            yield out
+    yield compressor.flush()
 
 
 def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The decompressed payload; all members of a multi-member stream are joined (RFC 1952 2.2)."""
-    cap = min(limits.max_decompressed_bytes, max(len(data), 1) * limits.max_compression_ratio)
-    out: list[bytes] = []
-    produced = 0
     view = memoryview(data)
-    if len(view) < 18 or bytes(view[:2]) != b"\x1f\x8b":
+    # Slices of the memoryview: the input is never copied whole.
+    pieces = (view[i : i + _CHUNK] for i in range(0, len(view), _CHUNK))
+    return b"".join(gunzip_stream(pieces, compressed_size=len(view), limits=limits))
+
+
+def gunzip_stream(
+    chunks: Iterable[bytes | memoryview],
+    *,
+    compressed_size: int,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Iterator[bytes]:
+    """The decompressed payload of the gzip data in ``chunks``, in pieces of at most 1 MiB.
+
+    ``compressed_size`` (the total length of ``chunks``) sets the ratio cap. Raises
+    :class:`DecompressionError` as soon as a limit is passed or the data turns out corrupt or
+    truncated; output already produced must then be discarded by the caller.
+    """
+    cap = min(limits.max_decompressed_bytes, max(compressed_size, 1) * limits.max_compression_ratio)
+    if compressed_size < 18:
         raise DecompressionError("the payload is not gzip data", rule="gzip:not-gzip")
-    members = 0
+    state = _Inflating(cap, limits)
     try:
-        while view:
-            members += 1
-            if members > limits.max_gzip_members:
-                raise DecompressionError(
-                    f"more than {limits.max_gzip_members} gzip members",
-                    rule="gzip:too-many-members",
-                )
-            inflater = deflate.decompressobj(_GZIP_WBITS)
-            position = 0
-            step = _FIRST_STEP
-            # Input is fed in growing slices of the memoryview and output taken in bounded
-            # steps: neither the input nor zlib's leftovers (unconsumed_tail, unused_data) are
-            # ever copied whole, and a member's leftover is at most twice what it consumed.
-            while position < len(view) and not inflater.eof:
-                pending: bytes | memoryview = view[position : position + step]
-                position += len(pending)
-                step = min(step * 2, _CHUNK)
-                while pending and not inflater.eof:
-                    chunk = inflater.decompress(pending, _CHUNK)
-                    produced += len(chunk)
-                    if produced > cap:
-                        raise DecompressionError(
-                            f"the payload decompresses to more than {cap} bytes (limit or ratio)",
-                            rule="gzip:too-large",
-                        )
-                    out.append(chunk)
-                    pending = inflater.unconsumed_tail
-            if not inflater.eof:
-                raise DecompressionError("the gzip data is truncated", rule="gzip:truncated")
-            view = view[position - len(inflater.unused_data) :]  # after this member, no copy
-            if bytes(view[:2]) != b"\x1f\x8b":
-                # Trailing zero padding after the last member is tolerated (as gzip(1) does).
-                if bytes(view).strip(b"\0"):
-                    raise DecompressionError(
-                        "data after the gzip stream is not gzip", rule="gzip:corrupt"
-                    )
-                break
-            # Another member follows (RFC 1952 2.2): continue with it.
+        for chunk in chunks:
+            yield from state.feed(memoryview(chunk))
+        state.finish()
     except deflate.errors as exc:
         raise DecompressionError(f"the gzip data is corrupt: {exc}", rule="gzip:corrupt") from None
-    return b"".join(out)
+
+
+class _Inflating:
+    """The state of one streamed decompression: the member being inflated, or what follows."""
+
+    def __init__(self, cap: int, limits: Limits) -> None:
+        self.cap = cap
+        self.limits = limits
+        self.produced = 0
+        self.members = 0
+        self.inflater: Any = None
+        self.between = b""  # bytes after a member (or at the start), not yet a new member
+        self.padding = False  # only zero bytes may follow
+        self.step = _FIRST_STEP
+
+    def feed(self, data: memoryview) -> Iterator[bytes]:
+        queue = [data]  # what is left of this chunk, after a member's unused input
+        while queue:
+            view = queue.pop()
+            while view:
+                if self.padding:
+                    # Trailing zero padding after the last member is tolerated (as gzip(1)).
+                    if bytes(view).strip(b"\0"):
+                        raise DecompressionError(
+                            "data after the gzip stream is not gzip", rule="gzip:corrupt"
+                        )
+                    break
+                if self.inflater is None:
+                    need = 2 - len(self.between)
+                    self.between += bytes(view[:need])
+                    view = view[need:]
+                    if len(self.between) == 2:
+                        self._start_member()
+                    continue
+                # Input is fed in growing slices and output taken in bounded steps: neither
+                # the input nor zlib's leftovers (unconsumed_tail, unused_data) are ever
+                # copied whole, and a member's leftover is at most twice what it consumed.
+                pending: bytes | memoryview = view[: self.step]
+                view = view[len(pending) :]
+                self.step = min(self.step * 2, _CHUNK)
+                while pending and not self.inflater.eof:
+                    chunk = self.inflater.decompress(pending, _CHUNK)
+                    self.produced += len(chunk)
+                    if self.produced > self.cap:
+                        raise DecompressionError(
+                            f"the payload decompresses to more than {self.cap} bytes "
+                            "(limit or ratio)",
+                            rule="gzip:too-large",
+                        )
+                    if chunk:
+                        yield chunk
+                    pending = self.inflater.unconsumed_tail
+                if self.inflater.eof:
+                    queue += [view, memoryview(self.inflater.unused_data)]
+                    self.inflater = None
+                    break
+
+    def _start_member(self) -> None:
+        magic, self.between = self.between, b""
+        if magic != b"\x1f\x8b":
+            if self.members == 0:
+                raise DecompressionError("the payload is not gzip data", rule="gzip:not-gzip")
+            if magic.strip(b"\0"):
+                raise DecompressionError(
+                    "data after the gzip stream is not gzip", rule="gzip:corrupt"
+                )
+            self.padding = True
+            return
+        # Another member follows (RFC 1952 2.2): continue with it.
+        self.members += 1
+        if self.members > self.limits.max_gzip_members:
+            raise DecompressionError(
+                f"more than {self.limits.max_gzip_members} gzip members",
+                rule="gzip:too-many-members",
+            )
+        self.inflater = deflate.decompressobj(_GZIP_WBITS)
+        self.step = _FIRST_STEP
+        self.inflater.decompress(magic)  # the two magic bytes: header only, no output
+
+    def finish(self) -> None:
+        if self.inflater is not None or (self.members == 0 and not self.padding):
+            raise DecompressionError("the gzip data is truncated", rule="gzip:truncated")
+        if self.between and self.between.strip(b"\0"):
+            raise DecompressionError("the gzip data is truncated", rule="gzip:truncated")

@@ -34,10 +34,16 @@ __all__ = [
     "MimeMessage",
     "MimePart",
     "build_multipart",
+    "multipart_frame",
+    "multipart_framing",
     "new_boundary",
     "parse_content_type",
     "parse_message",
+    "part_headers",
     "read_dump",
+    "read_part",
+    "split_root",
+    "transfer_encoding",
     "write_dump",
 ]
 
@@ -173,6 +179,16 @@ def build_multipart(
     return headers, chunks
 
 
+def multipart_frame(
+    root: bytes, content_id: str, content_type: str, *, boundary: str
+) -> tuple[dict[str, str], bytes, bytes]:
+    """:func:`build_multipart` for one attachment written by the caller: the HTTP headers, the
+    body before the attachment's content and the body after it."""
+    headers, chunks = build_multipart(root, [(content_id, content_type, ())], boundary=boundary)
+    # The body ends with the attachment's CRLF and the close delimiter (see build_multipart).
+    return headers, b"".join(chunks[:-2]), b"".join(chunks[-2:])
+
+
 def write_dump(headers: Mapping[str, str], body: bytes | Iterable[bytes | memoryview]) -> bytes:
     """The dump form: HTTP headers, an empty line, the body (as phase4 writes .as4out files)."""
     head = _header_block(list(headers.items()))
@@ -286,9 +302,20 @@ def parse_message(
         raise MimeError(
             f"the message is larger than {limits.max_message_bytes} bytes", rule="mime:too-large"
         )
-    media, params = parse_content_type(hdrs.get("Content-Type") or "")
-    if media in (SOAP_CONTENT_TYPE, "text/xml", "application/xml"):
+    framing = multipart_framing(hdrs)
+    if framing is None:
+        media = parse_content_type(hdrs.get("Content-Type") or "")[0]
         return MimeMessage(root=MimePart(Headers((("Content-Type", media),)), view))
+    boundary, start = framing
+    return split_root(_split_parts(view, boundary, limits), start)
+
+
+def multipart_framing(headers: Headers) -> tuple[bytes, str | None] | None:
+    """The boundary and ``start`` parameter of a multipart/related message, None for a bare
+    SOAP envelope; any other Content-Type is refused."""
+    media, params = parse_content_type(headers.get("Content-Type") or "")
+    if media in (SOAP_CONTENT_TYPE, "text/xml", "application/xml"):
+        return None
     if media != "multipart/related":
         raise MimeError(
             f"Content-Type {media or '(none)'!r} is neither multipart/related nor SOAP",
@@ -297,8 +324,11 @@ def parse_message(
     boundary = params.get("boundary")
     if not boundary or len(boundary) > 200:
         raise MimeError("multipart/related without a usable boundary", rule="mime:boundary")
-    parts = _split_parts(view, boundary.encode("latin-1"), limits)
-    start = params.get("start")
+    return boundary.encode("latin-1"), params.get("start")
+
+
+def split_root(parts: Sequence[MimePart], start: str | None) -> MimeMessage:
+    """The root part, named by ``start`` (CXF/Oxalis) or first (phase4), and the attachments."""
     root_index = 0
     if start:
         wanted = start.strip()
@@ -307,9 +337,9 @@ def parse_message(
         if len(matching) != 1:
             raise MimeError(f"the start part <{wanted}> is not in the message", rule="mime:start")
         root_index = matching[0]
-    root = parts[root_index]
     return MimeMessage(
-        root=root, attachments=tuple(p for i, p in enumerate(parts) if i != root_index)
+        root=parts[root_index],
+        attachments=tuple(p for i, p in enumerate(parts) if i != root_index),
     )
 
 
@@ -348,23 +378,35 @@ def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[Mime
             raise MimeError(
                 f"more than {limits.max_mime_parts} MIME parts", rule="mime:too-many-parts"
             )
-        parts.append(_part(data[content_start : max(end, content_start)], limits))
+        parts.append(read_part(data[content_start : max(end, content_start)], limits))
         pos = nxt + 1
     if not parts:
         raise MimeError("the multipart body has no parts", rule="mime:missing-part")
     return parts
 
 
-def _part(raw: memoryview, limits: Limits) -> MimePart:
-    headers, content = _headers_and_rest(raw, limits, "MIME part")
-    encoding = (headers.get("Content-Transfer-Encoding") or "binary").strip().lower()
+def read_part(raw: memoryview, limits: Limits) -> MimePart:
+    """One body part (headers, empty line, content) with its transfer encoding undone."""
+    headers, content = part_headers(raw, limits)
+    encoding = transfer_encoding(headers)
     if encoding == "base64":
         try:
             return MimePart(headers, binascii.a2b_base64(bytes(content)))
         except binascii.Error:
             raise MimeError("a base64 MIME part is not valid base64", rule="mime:base64") from None
-    if encoding not in ("binary", "8bit", "7bit"):
+    return MimePart(headers, content)
+
+
+def part_headers(raw: memoryview, limits: Limits) -> tuple[Headers, memoryview]:
+    """The headers of a body part and its content (enough of it: a prefix will do)."""
+    return _headers_and_rest(raw, limits, "MIME part")
+
+
+def transfer_encoding(headers: Headers) -> str:
+    """The part's Content-Transfer-Encoding: binary, 8bit, 7bit or base64; others refused."""
+    encoding = (headers.get("Content-Transfer-Encoding") or "binary").strip().lower()
+    if encoding not in ("binary", "8bit", "7bit", "base64"):
         raise MimeError(
             f"Content-Transfer-Encoding {encoding!r} is not supported", rule="mime:encoding"
         )
-    return MimePart(headers, content)
+    return encoding

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
 from ..trust import TrustPolicy, ValidatedCertificate
+from ..xmldsig import ExternalDigest
 from .compression import GZIP, gunzip
 from .ebms_xml import parse_messaging
 from .mime import Headers, MimeMessage, parse_message
@@ -32,10 +33,10 @@ from .receipt import receipt_signal
 from .sbd_routing import read_header, routing_of
 from .sending import common_name
 from .signals import error_signal, write_signal
-from .soap import parse_envelope
+from .soap import SoapEnvelope, parse_envelope
 from .wss_encrypt import decrypt_attachments
 from .wss_tokens import SecurityPolicyError
-from .wss_verify import verify_envelope
+from .wss_verify import WssVerification, verify_envelope
 
 __all__ = ["Acceptor", "ReceivedMessage", "Reception", "open_message", "receive"]
 
@@ -88,7 +89,42 @@ class _Opening:
     ) -> ReceivedMessage:
         limits = self.limits
         mime = parse_message(headers, body, limits=limits)
-        envelope = parse_envelope(mime.root.body, limits=limits)
+        envelope, parsed = self.envelope_of(mime)
+        assert envelope.security is not None
+        decrypted = decrypt_attachments(envelope.security, mime, key)
+        require_encrypted(parsed, decrypted)
+        signed = {cid: (p.mime_type, p.content) for cid, p in decrypted.items()}
+        verification = self.verify(
+            envelope,
+            parsed,
+            signed,
+            trust=trust,
+            at=at,
+            profile=profile,
+            attachment_count=len(mime.attachments),
+        )
+        assert verification.validated is not None
+        part = parsed.parts[0]
+        content = decrypted[part.content_id or ""].content
+        payload = gunzip(content, limits=limits) if part.compression_type == GZIP else content
+        sbdh, routing = self.check_sbdh(parsed, payload)
+        received = ReceivedMessage(
+            user_message=parsed,
+            payload=payload,
+            payload_mime_type=part.mime_type,
+            signer=verification.signer,
+            validated=verification.validated,
+            signed_references=verification.references,
+            routing=routing,
+            sbdh=sbdh,
+        )
+        if accept is not None:  # e.g. raise NotServicedError (Peppol AS4 2.0.3 section 4)
+            accept(received)
+        return received
+
+    def envelope_of(self, mime: MimeMessage) -> tuple[SoapEnvelope, UserMessage]:
+        """The envelope and its user message, their structure checked (nothing decrypted yet)."""
+        envelope = parse_envelope(mime.root.body, limits=self.limits)
         if envelope.messaging is None:
             raise Ebms3HeaderError(
                 "the message has no eb:Messaging header", rule="as4:header-missing"
@@ -114,18 +150,23 @@ class _Opening:
             raise SecurityPolicyError(
                 "the message is neither signed nor encrypted", rule="wss:unsigned"
             )
-        decrypted = decrypt_attachments(envelope.security, mime, key)
-        for part in parsed.parts:
-            if part.content_id not in decrypted:
-                # Peppol AS4 5: the payload must be encrypted (phase4 refuses plain payloads).
-                raise SecurityPolicyError(
-                    f"the attachment <{part.content_id}> is not encrypted", rule="wss:not-encrypted"
-                )
-        signed = {cid: (p.mime_type, p.content) for cid, p in decrypted.items()}
+        return envelope, parsed
+
+    def verify(
+        self,
+        envelope: SoapEnvelope,
+        parsed: UserMessage,
+        signed: Mapping[str, tuple[str | None, bytes | ExternalDigest]],
+        *,
+        trust: TrustPolicy,
+        at: datetime | None,
+        profile: PeppolProfile,
+        attachment_count: int,
+    ) -> WssVerification:
+        """The signature over the decrypted attachments, the signer, and the Peppol profile."""
         verification = verify_envelope(
-            envelope, attachments=signed, trust=trust, at=at, limits=limits
+            envelope, attachments=signed, trust=trust, at=at, limits=self.limits
         )
-        assert verification.validated is not None
         if profile.sender_is_signer and parsed.sender.id != common_name(verification.signer):
             raise InputError(
                 f"From PartyId {parsed.sender.id!r} is not the signer's seat id "
@@ -133,11 +174,15 @@ class _Opening:
                 rule="peppol:sender-not-signer",
                 ebms_code=EbmsError.FAILED_AUTHENTICATION,
             )
-        check_user_message(parsed, attachment_count=len(mime.attachments), profile=profile)
-        part = parsed.parts[0]
-        content = decrypted[part.content_id or ""].content
-        payload = gunzip(content, limits=limits) if part.compression_type == GZIP else content
-        sbdh = read_header(payload, limits=limits)
+        check_user_message(parsed, attachment_count=attachment_count, profile=profile)
+        return verification
+
+    def check_sbdh(
+        self, parsed: UserMessage, payload: bytes | memoryview
+    ) -> tuple[SbdHeader, SbdRouting]:
+        """The payload's SBDH (only its header is read: a prefix will do), compared with the
+        ebMS headers."""
+        sbdh = read_header(payload, limits=self.limits)
         routing = routing_of(sbdh)
         # Peppol AS4 5: originalSender/finalRecipient, Service and Action agree with the SBDH.
         ValidationError.raise_if_any(
@@ -145,19 +190,17 @@ class _Opening:
             what="Peppol AS4 user message",
             ebms_code=EbmsError.VALUE_INCONSISTENT,
         )
-        received = ReceivedMessage(
-            user_message=parsed,
-            payload=payload,
-            payload_mime_type=part.mime_type,
-            signer=verification.signer,
-            validated=verification.validated,
-            signed_references=verification.references,
-            routing=routing,
-            sbdh=sbdh,
-        )
-        if accept is not None:  # e.g. raise NotServicedError (Peppol AS4 2.0.3 section 4)
-            accept(received)
-        return received
+        return sbdh, routing
+
+
+def require_encrypted(parsed: UserMessage, decrypted: Collection[str]) -> None:
+    """Every payload part was encrypted (``decrypted``: the Content-IDs that were)."""
+    for part in parsed.parts:
+        if part.content_id not in decrypted:
+            # Peppol AS4 5: the payload must be encrypted (phase4 refuses plain payloads).
+            raise SecurityPolicyError(
+                f"the attachment <{part.content_id}> is not encrypted", rule="wss:not-encrypted"
+            )
 
 
 def _match_parts(um: UserMessage, mime: MimeMessage) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,20 +20,32 @@ from cryptography.x509.oid import NameOID
 from ..errors import UsageError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
-from ..xmlparse import to_bytes
+from ..xmldsig import ExternalDigest
+from ..xmlparse import Element, to_bytes
 from .compression import GZIP, gzip_compress
 from .ebms_xml import messaging_element, read_signed_reference
 from .mime import build_multipart, new_boundary
 from .model import MessageInfo, PartInfo, Party, Property, Role, SignedReference, UserMessage
 from .profile import SbdRouting
 from .sbd_routing import read_routing
-from .soap import new_envelope
+from .soap import SoapEnvelope, new_envelope
 from .wss_encrypt import encrypt_attachments
 from .wss_sign import sign_envelope
 
-__all__ = ["SentMessage", "build_message", "build_message_chunks", "common_name", "seat_id"]
+__all__ = [
+    "OCTET_STREAM",
+    "SentMessage",
+    "build_message",
+    "build_message_chunks",
+    "common_name",
+    "finish_envelope",
+    "new_user_message",
+    "seat_id",
+    "signed_envelope",
+]
 
-_OCTET_STREAM = "application/octet-stream"
+#: The Content-Type of an encrypted attachment part (phase4).
+OCTET_STREAM = "application/octet-stream"
 
 
 def common_name(cert: x509.Certificate) -> str | None:
@@ -85,7 +97,53 @@ def build_message_chunks(
     route = routing if routing is not None else read_routing(sbd, limits=limits)
     compressed = gzip_compress(sbd, level=compression_level)
     content_id = f"att-{new_id()}@peppol-dpi"
-    user_message = UserMessage(
+    user_message = new_user_message(
+        route,
+        key=key,
+        receiver_cert=receiver_cert,
+        now=now,
+        message_id=message_id,
+        content_id=content_id,
+        conversation_id=conversation_id,
+        from_party=from_party,
+        to_party=to_party,
+        payload_mime_type=payload_mime_type,
+    )
+    envelope, signature = signed_envelope(
+        user_message,
+        key=key,
+        content_id=content_id,
+        signed=compressed,
+        new_id=new_id,
+        limits=limits,
+    )
+    encrypted = encrypt_attachments(
+        [(content_id, GZIP, compressed)], receiver_cert, new_id=new_id, random_bytes=random_bytes
+    )
+    root, sent = finish_envelope(envelope, signature, encrypted.header_elements, user_message)
+    headers, chunks = build_multipart(
+        root,
+        [(content_id, OCTET_STREAM, encrypted.bodies[content_id])],
+        boundary=boundary or new_boundary(),
+    )
+    return headers, chunks, sent
+
+
+def new_user_message(
+    route: SbdRouting,
+    *,
+    key: PrivateKey,
+    receiver_cert: x509.Certificate,
+    now: datetime,
+    message_id: str,
+    content_id: str,
+    conversation_id: str | None,
+    from_party: str | None,
+    to_party: str | None,
+    payload_mime_type: str,
+) -> UserMessage:
+    """The ebMS user message of a Peppol message with one gzip payload (Peppol AS4 2.0.3 5)."""
+    return UserMessage(
         message_info=MessageInfo(timestamp=now, message_id=message_id),
         sender=Party.peppol(from_party or seat_id(key.certificate), Role.INITIATOR),
         receiver=Party.peppol(to_party or seat_id(receiver_cert), Role.RESPONDER),
@@ -111,33 +169,45 @@ def build_message_chunks(
             ),
         ),
     )
+
+
+def signed_envelope(
+    user_message: UserMessage,
+    *,
+    key: PrivateKey,
+    content_id: str,
+    signed: bytes | ExternalDigest,
+    new_id: Callable[[], str],
+    limits: Limits,
+) -> tuple[SoapEnvelope, Element]:
+    """The envelope with Messaging, Body and the gzip attachment (its bytes, or its digest
+    when it was streamed) signed; returns it and the ds:Signature."""
     envelope = new_envelope(
         messaging_element(user_message, wsu_id=f"phase4-msg-{new_id()}"), body_id=f"id-{new_id()}"
     )
     signature = sign_envelope(
-        envelope,
-        key=key,
-        attachments=[(content_id, GZIP, compressed)],
-        new_id=new_id,
-        limits=limits,
+        envelope, key=key, attachments=[(content_id, GZIP, signed)], new_id=new_id, limits=limits
     )
-    encrypted = encrypt_attachments(
-        [(content_id, GZIP, compressed)], receiver_cert, new_id=new_id, random_bytes=random_bytes
-    )
+    return envelope, signature
+
+
+def finish_envelope(
+    envelope: SoapEnvelope,
+    signature: Element,
+    encryption: Sequence[Element],
+    user_message: UserMessage,
+) -> tuple[bytes, SentMessage]:
+    """The serialized envelope with the encryption header in place, and what the sender keeps."""
     assert envelope.security is not None
-    for position, element in enumerate(encrypted.header_elements):
+    for position, element in enumerate(encryption):
         envelope.security.insert(position, element)  # phase4 order: BST, EK, ED, BST, Signature
-    headers, chunks = build_multipart(
-        to_bytes(envelope.root),
-        [(content_id, _OCTET_STREAM, encrypted.bodies[content_id])],
-        boundary=boundary or new_boundary(),
-    )
     references = tuple(
         read_signed_reference(ref)
         for ref in signature.iter(f"{{{signature.nsmap['ds']}}}Reference")
     )
-    sent = SentMessage(user_message=user_message, signed_references=references)
-    return headers, chunks, sent
+    return to_bytes(envelope.root), SentMessage(
+        user_message=user_message, signed_references=references
+    )
 
 
 def build_message(

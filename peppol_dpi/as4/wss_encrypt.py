@@ -42,12 +42,17 @@ __all__ = [
     "AES128_GCM",
     "ATTACHMENT_CIPHERTEXT_TRANSFORM",
     "ATTACHMENT_CONTENT_ONLY",
+    "GCM_IV_BYTES",
+    "GCM_TAG_BYTES",
     "RSA_OAEP",
     "RSA_OAEP_MGF1P",
+    "AttachmentKey",
     "DecryptedPart",
     "EncryptedParts",
+    "attachment_keys",
     "decrypt_attachments",
     "encrypt_attachments",
+    "encryption_header",
 ]
 
 AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
@@ -67,8 +72,9 @@ ATTACHMENT_CIPHERTEXT_TRANSFORM = (
 _ENCRYPTED_KEY_TOKEN = (
     "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey"  # noqa: S105
 )
-_IV = 12
-_TAG = 16
+#: AES-GCM nonce and tag sizes: an encrypted part is IV || ciphertext || tag (XML Enc 1.1 5.2.4).
+GCM_IV_BYTES = 12
+GCM_TAG_BYTES = 16
 
 _OAEP_SHA256 = padding.OAEP(
     mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None
@@ -99,13 +105,38 @@ def encrypt_attachments(
     random_bytes: Callable[[int], bytes] = os.urandom,
 ) -> EncryptedParts:
     """Encrypt ``(content_id, mime_type_before_encryption, content)`` parts for the receiver."""
+    if not parts:
+        raise UsageError("nothing to encrypt")
+    cek = random_bytes(16)
+    elements = encryption_header(
+        [(content_id, mime_type) for content_id, mime_type, _ in parts],
+        receiver_cert,
+        cek,
+        new_id=new_id,
+    )
+    aead = AESGCM(cek)
+    bodies: dict[str, tuple[bytes, bytes]] = {}
+    for content_id, _, content in parts:
+        iv = random_bytes(GCM_IV_BYTES)
+        bodies[content_id] = (iv, aead.encrypt(iv, content, None))
+    return EncryptedParts(header_elements=elements, bodies=bodies)
+
+
+def encryption_header(
+    parts: Sequence[tuple[str, str]],
+    receiver_cert: x509.Certificate,
+    cek: bytes,
+    *,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> tuple[Element, ...]:
+    """The header elements (receiver BST, EncryptedKey, one EncryptedData per part) for
+    ``(content_id, mime_type_before_encryption)`` parts encrypted under ``cek``, the key an
+    attachment encrypted by the caller (streamed, say) used."""
     public_key = receiver_cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise UsageError("the receiver certificate must hold an RSA key (Peppol AS4)")
     if not parts:
         raise UsageError("nothing to encrypt")
-    cek = random_bytes(16)
-    aead = AESGCM(cek)
     bst_id = f"X509-{new_id()}"
     ek_id = f"EK-{new_id()}"
     data_ids = [f"ED-{new_id()}" for _ in parts]
@@ -125,13 +156,10 @@ def encrypt_attachments(
     ref_list = etree.SubElement(encrypted_key, _q(ns.XENC, "ReferenceList"))
 
     elements: list[Element] = [bst_element(receiver_cert, bst_id), encrypted_key]
-    bodies: dict[str, tuple[bytes, bytes]] = {}
-    for (content_id, mime_type, content), data_id in zip(parts, data_ids, strict=True):
+    for (content_id, mime_type), data_id in zip(parts, data_ids, strict=True):
         etree.SubElement(ref_list, _q(ns.XENC, "DataReference"), URI=f"#{data_id}")
-        iv = random_bytes(_IV)
-        bodies[content_id] = (iv, aead.encrypt(iv, content, None))
         elements.append(_encrypted_data(data_id, ek_id, content_id, mime_type))
-    return EncryptedParts(header_elements=tuple(elements), bodies=bodies)
+    return tuple(elements)
 
 
 def _encrypted_data(data_id: str, ek_id: str, content_id: str, mime_type: str) -> Element:
@@ -216,38 +244,63 @@ def _content_key(encrypted_key: Element, security: Element, key: PrivateKey) -> 
     return key.decrypt(_cipher_value(encrypted_key), rsa_padding)
 
 
+@dataclass(frozen=True)
+class AttachmentKey:
+    """The content key of one encrypted attachment, None when it could not be unwrapped
+    (the caller reports that as a DecryptionError once every part was tried)."""
+
+    content_id: str
+    mime_type: str | None
+    key: bytes | None
+
+
+def attachment_keys(
+    security: Element, has_part: Callable[[str], bool], key: PrivateKey
+) -> list[AttachmentKey]:
+    """The content key of every attachment the ``wsse:Security`` header encrypted.
+
+    ``has_part`` tells whether the message carries an attachment with a given Content-ID.
+    """
+    keys_found = security.findall(_q(ns.XENC, "EncryptedKey"))
+    content_keys: dict[int, bytes | None] = {}
+    result: list[AttachmentKey] = []
+    for ed in security.findall(_q(ns.XENC, "EncryptedData")):
+        content_id, algorithm = _check_encrypted_data(ed)
+        ek = _encrypted_key_for(ed, security, keys_found)
+        if not has_part(content_id):
+            raise SecurityPolicyError(
+                f"the encrypted attachment <{content_id}> is missing", rule="xenc:missing-part"
+            )
+        if id(ek) not in content_keys:
+            try:
+                content_keys[id(ek)] = _content_key(ek, security, key)
+            except DecryptionError:
+                content_keys[id(ek)] = None  # keep going: every part costs the same
+        cek = content_keys[id(ek)]
+        usable = cek is not None and len(cek) == _AES_GCM[algorithm]
+        result.append(AttachmentKey(content_id, ed.get("MimeType"), cek if usable else None))
+    return result
+
+
 def decrypt_attachments(
     security: Element, message: MimeMessage, key: PrivateKey
 ) -> dict[str, DecryptedPart]:
     """Decrypt every attachment the ``wsse:Security`` header encrypted, keyed by Content-ID."""
-    encrypted_data = security.findall(_q(ns.XENC, "EncryptedData"))
-    keys_found = security.findall(_q(ns.XENC, "EncryptedKey"))
-    if not encrypted_data:
-        return {}
-    content_keys: dict[int, bytes] = {}
     result: dict[str, DecryptedPart] = {}
     failure = False
-    for ed in encrypted_data:
-        content_id, algorithm = _check_encrypted_data(ed)
-        ek = _encrypted_key_for(ed, security, keys_found)
-        part = message.attachment(content_id)
-        if part is None:
-            raise SecurityPolicyError(
-                f"the encrypted attachment <{content_id}> is missing", rule="xenc:missing-part"
-            )
+    for found in attachment_keys(security, lambda cid: message.attachment(cid) is not None, key):
+        part = message.attachment(found.content_id)
+        assert part is not None
+        body = part.body
         try:
-            if id(ek) not in content_keys:
-                content_keys[id(ek)] = _content_key(ek, security, key)
-            cek = content_keys[id(ek)]
-            if len(cek) != _AES_GCM[algorithm] or len(part.body) < _IV + _TAG:
+            if found.key is None or len(body) < GCM_IV_BYTES + GCM_TAG_BYTES:
                 raise DecryptionError()
-            body = part.body
-            plain = AESGCM(cek).decrypt(body[:_IV], body[_IV:], None)
+            plain = AESGCM(found.key).decrypt(body[:GCM_IV_BYTES], body[GCM_IV_BYTES:], None)
         except (DecryptionError, InvalidTag, ValueError):
             failure = True  # keep going: every part costs the same, the error says nothing
             continue
-        result[content_id] = DecryptedPart(
-            content_id=content_id, mime_type=ed.get("MimeType"), content=plain
+        result[found.content_id] = DecryptedPart(
+            content_id=found.content_id, mime_type=found.mime_type, content=plain
         )
     if failure:
         raise DecryptionError()

@@ -31,6 +31,7 @@ from ..trust import TrustPolicy, ValidatedCertificate
 from ..xmldsig import (
     C14nMethod,
     DigestMethod,
+    ExternalDigest,
     SignatureMethod,
     SignaturePolicy,
     Transform,
@@ -78,12 +79,13 @@ def _fail(message: str, rule: str) -> SignatureError:
 def verify_envelope(
     envelope: SoapEnvelope,
     *,
-    attachments: Mapping[str, tuple[str | None, bytes]] | None,
+    attachments: Mapping[str, tuple[str | None, bytes | ExternalDigest]] | None,
     trust: TrustPolicy | None,
     at: datetime | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> WssVerification:
-    """Verify the signature; ``attachments`` maps Content-ID to (MIME type, signed content).
+    """Verify the signature; ``attachments`` maps Content-ID to (MIME type, signed content),
+    the content given by its digest when it was streamed.
 
     ``attachments=None`` checks everything but the attachment digests (inspection without the
     decryption key); the result says so.
@@ -103,7 +105,7 @@ def verify_envelope(
     cert = certificate_of(token, what="signing")
     public_key = rsa_public_key(cert, what="the signing certificate")
 
-    def resolver(uri: str) -> bytes | None:
+    def resolver(uri: str) -> bytes | ExternalDigest | None:
         if attachments is None or not uri.startswith("cid:"):
             return None
         found = attachments.get(uri[4:])
@@ -137,7 +139,7 @@ def verify_envelope(
 def _check_coverage(
     envelope: SoapEnvelope,
     references: tuple[VerifiedReference, ...],
-    attachments: Mapping[str, tuple[str | None, bytes]] | None,
+    attachments: Mapping[str, tuple[str | None, bytes | ExternalDigest]] | None,
 ) -> None:
     # AS4 profile 5.1.4 / Peppol: Messaging, Body and every attachment are signed, and XML
     # references use exactly exclusive C14N, attachments exactly the SwA content transform.

@@ -1,0 +1,180 @@
+"""Reading a large SOAP-with-attachments message from a file without holding it in memory.
+
+The body is scanned in chunks for its delimiters (RFC 2046 5.1.1: ``--boundary`` at the start
+of a line; a delimiter split across two chunks is found too). The root part (the SOAP envelope,
+small) is read into memory, bounded by ``Limits.max_envelope_bytes``; of each attachment only
+its headers are read and where its content lies in the file is kept. The rules are those of
+:mod:`.mime` (the same header, transfer-encoding and root-selection code), except that a
+streamed attachment must use binary transfer encoding (Peppol AS4 2.0.3 section 10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import IO
+
+from ..limits import DEFAULT_LIMITS, Limits
+from .mime import (
+    Headers,
+    MimeError,
+    MimeMessage,
+    MimePart,
+    multipart_framing,
+    part_headers,
+    read_part,
+    split_root,
+    transfer_encoding,
+)
+
+__all__ = ["PartSpan", "ScannedMessage", "read_span", "scan_message"]
+
+_CHUNK = 1024 * 1024
+_LINE_WINDOW = 1024  # a delimiter line's transport padding must end within this
+
+
+@dataclass(frozen=True)
+class PartSpan:
+    """Where an attachment's content lies in the file."""
+
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class ScannedMessage:
+    """The message's structure: the root part in memory, the attachments with empty bodies
+    (their headers only) and, by Content-ID, where each attachment's content lies."""
+
+    mime: MimeMessage
+    spans: Mapping[str, PartSpan]
+
+
+def read_span(file: IO[bytes], span: PartSpan, *, chunk: int = _CHUNK) -> Iterator[bytes]:
+    """The content of ``span`` in pieces of at most ``chunk`` bytes."""
+    file.seek(span.offset)
+    left = span.length
+    while left > 0:
+        piece = file.read(min(chunk, left))
+        if not piece:
+            raise MimeError("the message file is shorter than it was", rule="mime:truncated")
+        left -= len(piece)
+        yield piece
+
+
+def _read_at(file: IO[bytes], offset: int, length: int) -> bytes:
+    file.seek(offset)
+    return file.read(length)
+
+
+def scan_message(
+    headers: Headers | Mapping[str, str],
+    file: IO[bytes],
+    *,
+    size: int,
+    limits: Limits = DEFAULT_LIMITS,
+) -> ScannedMessage:
+    """Scan the ``size``-byte body in the seekable ``file`` (see the module documentation)."""
+    hdrs = headers if isinstance(headers, Headers) else Headers.of(headers)
+    if size > limits.max_message_bytes:
+        raise MimeError(
+            f"the message is larger than {limits.max_message_bytes} bytes", rule="mime:too-large"
+        )
+    framing = multipart_framing(hdrs)
+    if framing is None:  # a bare envelope: nothing to stream
+        envelope = _bounded_root(file, PartSpan(0, size), limits)
+        return ScannedMessage(mime=MimeMessage(root=MimePart(hdrs, envelope)), spans={})
+    boundary, start = framing
+    dash = b"--" + boundary
+    raw_parts = _part_ranges(file, size, dash, limits)
+    parts: list[MimePart] = []
+    spans: list[PartSpan] = []
+    for span in raw_parts:
+        window = _read_at(file, span.offset, min(span.length, limits.max_mime_header_bytes + 4))
+        part_hdrs, rest = part_headers(memoryview(window), limits)
+        head = len(window) - len(rest)
+        parts.append(MimePart(part_hdrs, b""))
+        spans.append(PartSpan(span.offset + head, span.length - head))
+    message = split_root(parts, start)
+    root_at = next(i for i, p in enumerate(parts) if p is message.root)
+    root = read_part(memoryview(_bounded_root(file, raw_parts[root_at], limits)), limits)
+    located: dict[str, PartSpan] = {}
+    for part, span in zip(parts, spans, strict=True):
+        if part is message.root:
+            continue
+        if transfer_encoding(part.headers) == "base64":
+            raise MimeError(
+                "a base64 attachment cannot be streamed (Peppol sends binary parts)",
+                rule="mime:encoding",
+            )
+        if part.content_id is not None:
+            located.setdefault(part.content_id, span)
+    return ScannedMessage(
+        mime=MimeMessage(root=root, attachments=message.attachments), spans=located
+    )
+
+
+def _bounded_root(file: IO[bytes], span: PartSpan, limits: Limits) -> bytes:
+    if span.length > limits.max_envelope_bytes:
+        raise MimeError(
+            f"the SOAP part is larger than {limits.max_envelope_bytes} bytes",
+            rule="mime:envelope-too-large",
+        )
+    return _read_at(file, span.offset, span.length)
+
+
+def _part_ranges(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> list[PartSpan]:
+    """Each part between two delimiters, headers included (as :func:`.mime.parse_message`)."""
+    delimiters = _delimiters(file, size, dash, limits)
+    if not delimiters:
+        raise MimeError("the boundary does not occur in the body", rule="mime:boundary")
+    ranges: list[PartSpan] = []
+    for index, pos in enumerate(delimiters):
+        line = _read_at(file, pos + len(dash), _LINE_WINDOW)
+        if line.startswith(b"--"):
+            break  # close delimiter
+        line_end = line.find(b"\n")
+        if line_end < 0:
+            raise MimeError("the message ends inside a delimiter line", rule="mime:truncated")
+        if line[:line_end].strip(b" \t\r"):
+            raise MimeError("text after a MIME delimiter", rule="mime:boundary")
+        if index + 1 == len(delimiters):
+            raise MimeError(
+                "the message ends without the closing MIME delimiter", rule="mime:truncated"
+            )
+        content_start = pos + len(dash) + line_end + 1
+        nxt = delimiters[index + 1] - 1  # the line feed before the next delimiter
+        end = nxt - 1 if nxt > 0 and _read_at(file, nxt - 1, 1) == b"\r" else nxt
+        if len(ranges) >= limits.max_mime_parts:
+            raise MimeError(
+                f"more than {limits.max_mime_parts} MIME parts", rule="mime:too-many-parts"
+            )
+        ranges.append(PartSpan(content_start, max(end, content_start) - content_start))
+    if not ranges:
+        raise MimeError("the multipart body has no parts", rule="mime:missing-part")
+    return ranges
+
+
+def _delimiters(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> list[int]:
+    """Offsets of every ``--boundary`` at the start of a line, found chunk by chunk."""
+    pattern = b"\n" + dash
+    found: list[int] = [0] if _read_at(file, 0, len(dash)) == dash else []
+    file.seek(0)
+    carry = b""
+    base = 0  # offset in the file of carry[0]
+    while base + len(carry) < size:
+        chunk = file.read(min(_CHUNK, size - base - len(carry)))
+        if not chunk:
+            raise MimeError("the message file is shorter than its size", rule="mime:truncated")
+        buffer = carry + chunk
+        at = buffer.find(pattern)
+        while at >= 0:
+            found.append(base + at + 1)
+            if len(found) > limits.max_mime_parts + 1:
+                raise MimeError(
+                    f"more than {limits.max_mime_parts} MIME parts", rule="mime:too-many-parts"
+                )
+            at = buffer.find(pattern, at + 1)
+        carry = buffer[-(len(pattern) - 1) :]  # too short to hold a whole delimiter
+        base += len(buffer) - len(carry)
+    return found

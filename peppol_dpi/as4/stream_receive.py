@@ -1,0 +1,245 @@
+"""Opening a Peppol AS4 message from a file, chunk by chunk (issue 8: large payloads).
+
+The same checks, in the same order and with the same errors (EBMS codes) as
+:func:`.receiving.open_message`, with memory that does not grow with the payload:
+
+1. the MIME body is scanned for its delimiters (:mod:`.mime_stream`); the SOAP part is read
+   into memory, the encrypted attachment stays in the file;
+2. the envelope and its user message are checked, the content key unwrapped;
+3. AES-GCM decryption streams the attachment (the tag is its last 16 bytes) into a spool,
+   digesting the gzip bytes as they come; the tag is checked at the end;
+4. the signature is verified over Messaging, Body and that digest (WSS SwA 1.1 5.2);
+5. only then is the spool gunzipped, with the caps of :mod:`.compression`, into
+   ``payload_sink``: the first ``Limits.max_sbdh_bytes`` are held back until the SBDH was read
+   and compared with the ebMS headers.
+
+Nothing reaches ``payload_sink`` before the signature, the GCM tag and the SBDH passed. A
+decompression failure (a gzip bomb signed by the sender) can still be found after output was
+written: then the error is raised and what the sink holds must be discarded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from .. import ns
+from ..errors import DecryptionError, UsageError
+from ..keys import PrivateKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..sbdh import SbdHeader
+from ..trust import TrustPolicy, ValidatedCertificate
+from ..xmldsig import DigestMethod, ExternalDigest
+from ..xmlparse import Element
+from .compression import GZIP, gunzip_stream
+from .mime import Headers, MimeError
+from .mime_stream import PartSpan, read_span, scan_message
+from .model import SignedReference, UserMessage
+from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
+from .receiving import _Opening, require_encrypted
+from .stream_send import copy_chunks, spool
+from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
+
+__all__ = ["StreamedMessage", "open_message_from"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamedMessage:
+    """A message opened from a file: as :class:`.receiving.ReceivedMessage`, with the payload
+    written to the caller's sink instead of held (its size and SHA-256 instead)."""
+
+    user_message: UserMessage
+    payload_size: int
+    payload_sha256: bytes
+    payload_mime_type: str | None
+    signer: x509.Certificate
+    validated: ValidatedCertificate
+    signed_references: tuple[SignedReference, ...]
+    routing: SbdRouting
+    sbdh: SbdHeader
+
+    @property
+    def message_id(self) -> str:
+        return self.user_message.message_id
+
+
+def open_message_from(
+    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
+    headers: Headers | Mapping[str, str],
+    *,
+    key: PrivateKey,
+    trust: TrustPolicy,
+    payload_sink: BinaryIO | IO[bytes],
+    at: datetime | None = None,
+    profile: PeppolProfile = PEPPOL_PROFILE,
+    limits: Limits = DEFAULT_LIMITS,
+    spool_dir: str | os.PathLike[str] | None = None,
+) -> StreamedMessage:
+    """Open the HTTP body in ``source`` (a path or a binary stream; one that cannot seek is
+    first copied to a spool) and write the payload to ``payload_sink``; raise an InputError
+    carrying its EBMS code as :func:`.receiving.open_message` does."""
+    if not isinstance(trust, TrustPolicy):
+        raise UsageError("open_message_from needs a TrustPolicy: nothing is trusted by default")
+    with ExitStack() as stack:
+        file = _seekable(source, stack, limits, spool_dir)
+        size = file.seek(0, os.SEEK_END)
+        opening = _Opening(limits)
+        scanned = scan_message(headers, file, size=size, limits=limits)
+        envelope, parsed = opening.envelope_of(scanned.mime)
+        assert envelope.security is not None
+        plain: dict[str, tuple[str | None, IO[bytes]]] = {}
+        digests: dict[str, ExternalDigest] = {}
+        failure = False
+        for found in attachment_keys(envelope.security, lambda cid: cid in scanned.spans, key):
+            out = stack.enter_context(spool(spool_dir))
+            digest = _decrypt(
+                file,
+                scanned.spans[found.content_id],
+                found.key,
+                out,
+                _digest_methods(envelope.security, found.content_id),
+            )
+            if digest is None:
+                failure = True  # keep going: every part costs the same, the error says nothing
+                continue
+            plain[found.content_id] = (found.mime_type, out)
+            digests[found.content_id] = digest
+        if failure:
+            raise DecryptionError()
+        require_encrypted(parsed, plain)
+        verification = opening.verify(
+            envelope,
+            parsed,
+            {cid: (mime_type, digests[cid]) for cid, (mime_type, _) in plain.items()},
+            trust=trust,
+            at=at,
+            profile=profile,
+            attachment_count=len(scanned.mime.attachments),
+        )
+        assert verification.validated is not None
+        part = parsed.parts[0]
+        content = plain[part.content_id or ""][1]
+        compressed_size = content.seek(0, os.SEEK_END)
+        content.seek(0)
+        pieces = copy_chunks(content)
+        if part.compression_type == GZIP:
+            pieces = gunzip_stream(pieces, compressed_size=compressed_size, limits=limits)
+        sbdh, routing, payload_size, payload_sha256 = _deliver(
+            pieces, payload_sink, opening, parsed, limits
+        )
+        return StreamedMessage(
+            user_message=parsed,
+            payload_size=payload_size,
+            payload_sha256=payload_sha256,
+            payload_mime_type=part.mime_type,
+            signer=verification.signer,
+            validated=verification.validated,
+            signed_references=verification.references,
+            routing=routing,
+            sbdh=sbdh,
+        )
+
+
+def _seekable(
+    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
+    stack: ExitStack,
+    limits: Limits,
+    spool_dir: str | os.PathLike[str] | None,
+) -> IO[bytes]:
+    if isinstance(source, str | os.PathLike):
+        return stack.enter_context(Path(source).open("rb"))
+    if source.seekable():
+        return source
+    copy = stack.enter_context(spool(spool_dir))
+    copied = 0
+    for piece in copy_chunks(source):
+        copied += len(piece)
+        if copied > limits.max_message_bytes:
+            raise MimeError(
+                f"the message is larger than {limits.max_message_bytes} bytes",
+                rule="mime:too-large",
+            )
+        copy.write(piece)
+    return copy
+
+
+def _digest_methods(security: Element, content_id: str) -> list[DigestMethod]:
+    """The digest methods the signature uses for the attachment (SHA-256 if it names none we
+    know: the verifier then refuses the algorithm or the digest)."""
+    wanted: set[str] = set()
+    for ref in security.iter(f"{{{ns.DS}}}Reference"):
+        method = ref.find(f"{{{ns.DS}}}DigestMethod")
+        if ref.get("URI") == f"cid:{content_id}" and method is not None:
+            wanted.add(method.get("Algorithm") or "")
+    methods = [m for m in DigestMethod if m.value in wanted]
+    return methods or [DigestMethod.SHA256]
+
+
+def _decrypt(
+    file: IO[bytes],
+    span: PartSpan,
+    cek: bytes | None,
+    out: IO[bytes],
+    methods: list[DigestMethod],
+) -> ExternalDigest | None:
+    """Decrypt ``IV || ciphertext || tag`` into ``out``, digesting the plaintext; None when
+    the key or the tag is wrong (XML Enc 1.1 5.2.4: AES-GCM without AAD)."""
+    if cek is None or span.length < GCM_IV_BYTES + GCM_TAG_BYTES:
+        return None
+    file.seek(span.offset)
+    iv = file.read(GCM_IV_BYTES)
+    file.seek(span.offset + span.length - GCM_TAG_BYTES)
+    tag = file.read(GCM_TAG_BYTES)
+    try:
+        decryptor = Cipher(algorithms.AES(cek), modes.GCM(iv, tag)).decryptor()
+    except ValueError:
+        return None
+    hashers = {method: hashlib.new(method.name.lower()) for method in methods}
+    body = PartSpan(span.offset + GCM_IV_BYTES, span.length - GCM_IV_BYTES - GCM_TAG_BYTES)
+    for piece in read_span(file, body):
+        plain = decryptor.update(piece)
+        for hasher in hashers.values():
+            hasher.update(plain)
+        out.write(plain)
+    try:
+        out.write(decryptor.finalize())
+    except InvalidTag:
+        return None
+    return ExternalDigest({method: h.digest() for method, h in hashers.items()})
+
+
+def _deliver(
+    pieces: Iterator[bytes],
+    sink: IO[bytes],
+    opening: _Opening,
+    parsed: UserMessage,
+    limits: Limits,
+) -> tuple[SbdHeader, SbdRouting, int, bytes]:
+    """Hold back the first bytes until the SBDH is checked, then write everything to ``sink``."""
+    held: list[bytes] = []
+    held_size = 0
+    for piece in pieces:
+        held.append(piece)
+        held_size += len(piece)
+        if held_size >= limits.max_sbdh_bytes:
+            break
+    head = b"".join(held)
+    sbdh, routing = opening.check_sbdh(parsed, head)
+    digest = hashlib.sha256(head)
+    sink.write(head)
+    size = len(head)
+    for piece in pieces:
+        digest.update(piece)
+        sink.write(piece)
+        size += len(piece)
+    return sbdh, routing, size, digest.digest()
