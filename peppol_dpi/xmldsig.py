@@ -113,6 +113,7 @@ _C14N_TRANSFORMS = frozenset(
     {Transform.EXCLUSIVE_C14N, Transform.INCLUSIVE_C14N, Transform.INCLUSIVE_C14N_11}
 )
 
+
 @dataclass(frozen=True)
 class ExternalDigest:
     """External content that was digested while it streamed past (a large attachment read

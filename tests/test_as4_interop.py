@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
 import subprocess
 import sys
@@ -33,6 +34,8 @@ from peppol_dpi.as4.model import MessageInfo, Receipt, SignalMessage, UserMessag
 from peppol_dpi.as4.receipt import check_receipt
 from peppol_dpi.as4.signals import read_answer, write_signal
 from peppol_dpi.as4.soap import parse_envelope
+from peppol_dpi.as4.stream_receive import open_message_from
+from peppol_dpi.as4.stream_send import build_message_to
 from peppol_dpi.as4.wss_verify import verify_envelope
 from peppol_dpi.errors import EbmsError, InputError
 from peppol_dpi.xmlparse import parse_xml
@@ -243,6 +246,35 @@ def _as4_receives(python: Path, tmp: Path, headers: dict[str, str]) -> dict[str,
     return _drive(python, "receive", request)
 
 
+def _as4_sends(python: Path, tmp_path: Path, note: bytes) -> dict[str, Any]:
+    """The as4 package, as corner 2 (POP000001), builds ``tmp/message`` carrying an invoice."""
+    invoice = (
+        b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
+        + note
+        + b"</Invoice>"
+    )
+    (tmp_path / "invoice.xml").write_bytes(invoice)
+    cert, key = _pem(tmp_path, "ap-c2", C2)
+    return _drive(
+        python,
+        "send",
+        {
+            "payload": str(tmp_path / "invoice.xml"),
+            "key": key,
+            "cert": cert,
+            "party": "POP000001",
+            "remote_party": "POP000002",
+            "remote_cert": str(pki.path("ap-c3.cert.pem")),
+            "sender": SENDER,
+            "recipient": RECEIVER,
+            "document_type": DOCTYPE,
+            "process": PROCESS,
+            "body_out": str(tmp_path / "message"),
+            "references_out": str(tmp_path / "references.json"),
+        },
+    )
+
+
 def test_as4_package_accepts_our_message_and_its_receipt_verifies_here(
     as4_python: Path, tmp_path: Path
 ) -> None:
@@ -281,27 +313,7 @@ def test_as4_package_rejects_our_tampered_message(as4_python: Path, tmp_path: Pa
 def test_message_built_by_as4_package_opens_here_and_our_receipt_verifies_there(
     as4_python: Path, tmp_path: Path
 ) -> None:
-    invoice = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><Note>from as4</Note></Invoice>'
-    (tmp_path / "invoice.xml").write_bytes(invoice)
-    cert, key = _pem(tmp_path, "ap-c2", C2)
-    result = _drive(
-        as4_python,
-        "send",
-        {
-            "payload": str(tmp_path / "invoice.xml"),
-            "key": key,
-            "cert": cert,
-            "party": "POP000001",
-            "remote_party": "POP000002",
-            "remote_cert": str(pki.path("ap-c3.cert.pem")),
-            "sender": SENDER,
-            "recipient": RECEIVER,
-            "document_type": DOCTYPE,
-            "process": PROCESS,
-            "body_out": str(tmp_path / "message"),
-            "references_out": str(tmp_path / "references.json"),
-        },
-    )
+    result = _as4_sends(as4_python, tmp_path, b"<Note>from as4</Note>")
     received = open_message(
         result["headers"], (tmp_path / "message").read_bytes(), key=C3, trust=trust()
     )
@@ -326,6 +338,34 @@ def test_message_built_by_as4_package_opens_here_and_our_receipt_verifies_there(
         },
     )
     assert checked == {"verified": True, "ref_to_message_id": result["message_id"]}
+
+
+def test_as4_package_accepts_our_streamed_message_and_its_message_streams_open_here(
+    as4_python: Path, tmp_path: Path
+) -> None:
+    # Our streaming builder (build_message_to) -> the as4 package as receiver.
+    sbd = make_sbd(filler=b"streamed interop " * 5000)
+    (tmp_path / "sbd.xml").write_bytes(sbd)
+    with (tmp_path / "body").open("wb") as sink:
+        headers, _ = build_message_to(
+            tmp_path / "sbd.xml",
+            sink,
+            key=C2,
+            receiver_cert=C3.certificate,
+            now=NOW,
+            message_id="s1@c2.test",
+        )
+    result = _as4_receives(as4_python, tmp_path, headers)
+    assert result["error"] is None and result["successful"] is True, result
+    assert (tmp_path / "payload").read_bytes() == sbd
+    # The as4 package as sender -> our streaming opener (open_message_from).
+    sent = _as4_sends(as4_python, tmp_path, b"<Note>streamed from as4</Note>")
+    payload = io.BytesIO()
+    opened = open_message_from(
+        tmp_path / "message", sent["headers"], key=C3, trust=trust(), payload_sink=payload
+    )
+    assert opened.user_message.sender.id == "POP000001"
+    assert b"<Note>streamed from as4</Note>" in payload.getvalue()
 
 
 # -- python-xmlsec (libxmlsec1) ------------------------------------------------------------------

@@ -3,7 +3,9 @@
 The recipes are :func:`build_message`, :func:`open_message` and :func:`receive` (which never
 raises for a peer's fault and always lets the caller answer with a receipt or an error signal);
 :func:`read_answer` + :func:`check_receipt` for the sender's side of the answer;
-:func:`inspect_message` to check a message without its decryption key. See docs/as4.md.
+:func:`inspect_message` to check a message without its decryption key;
+:func:`build_message_to` and :func:`open_message_from` for large payloads, chunk by chunk from
+files with memory that does not grow with the payload. See docs/as4.md.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from .signals import (
     read_answer,
     write_signal,
 )
+from .stream_receive import StreamedMessage, open_message_from
+from .stream_send import build_message_to
 from .wss_tokens import SecurityPolicyError
 
 __all__ = [
@@ -75,10 +79,12 @@ __all__ = [
     "SignalMessage",
     "SignatureStatus",
     "SignedReference",
+    "StreamedMessage",
     "UserMessage",
     "VerifiedReceipt",
     "build_message",
     "build_message_chunks",
+    "build_message_to",
     "check_message_id",
     "check_receipt",
     "check_user_message",
@@ -86,6 +92,7 @@ __all__ = [
     "inspect_message",
     "message_id_factory",
     "open_message",
+    "open_message_from",
     "read_answer",
     "read_dump",
     "receipt_signal",

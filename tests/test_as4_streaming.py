@@ -1,0 +1,231 @@
+"""The streaming AS4 path (issue 8): build_message_to / open_message_from against the bytes path."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+from pathlib import Path
+
+import pki
+import pytest
+from as4_support import NOW, counter_ids, make_sbd, trust
+from test_as4_message import CASES
+
+from peppol_dpi.as4 import build_message, mime_stream, open_message, stream_send
+from peppol_dpi.as4.compression import gunzip, gunzip_stream, gzip_compress
+from peppol_dpi.as4.stream_receive import open_message_from
+from peppol_dpi.as4.stream_send import build_message_to
+from peppol_dpi.errors import DecryptionError, EbmsError, InputError
+from peppol_dpi.limits import Limits
+
+C2 = pki.ap_key("c2")
+C3 = pki.ap_key("c3")
+FIXED = {
+    "key": C2,
+    "receiver_cert": C3.certificate,
+    "now": NOW,
+    "message_id": "m1@c2.test",
+    "random_bytes": lambda n: b"\x01" * n,
+    "boundary": "----=_Part_fixed",
+}
+
+
+def _no_oaep(body: bytes) -> bytes:
+    # RSA-OAEP padding is randomized inside cryptography; everything else is fixed.
+    return re.sub(rb"<xenc:CipherValue>[^<]*<", b"", body)
+
+
+class _Unseekable(io.RawIOBase):
+    """A socket-like stream: reads only, in small pieces, no seek."""
+
+    def __init__(self, data: bytes, piece: int = 1000) -> None:
+        self._data = io.BytesIO(data)
+        self._piece = piece
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def,override]
+        chunk = self._data.read(min(len(buffer), self._piece))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def _build(
+    sbd: bytes | None = None, message_id: str = "m1@c2.test"
+) -> tuple[dict[str, str], bytes]:
+    headers, body, _ = build_message(
+        sbd or make_sbd(), key=C2, receiver_cert=C3.certificate, now=NOW, message_id=message_id
+    )
+    return headers, body
+
+
+def _refusal(headers: dict[str, str], body: bytes, **kw) -> InputError:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError) as info:
+        open_message_from(
+            io.BytesIO(body),
+            headers,
+            key=kw.pop("key", C3),
+            trust=trust(),
+            payload_sink=io.BytesIO(),
+            **kw,
+        )
+    return info.value
+
+
+@pytest.fixture(params=[7, 100, 1024 * 1024], ids=["7B chunks", "100B chunks", "1MiB chunks"])
+def chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Small chunks put delimiters, tags and gzip headers across chunk edges."""
+    size: int = request.param
+    monkeypatch.setattr(stream_send, "CHUNK_BYTES", size)
+    monkeypatch.setattr(mime_stream, "_CHUNK", size)
+    return size
+
+
+def test_streamed_build_is_the_bytes_build_byte_for_byte(tmp_path: Path, chunk: int) -> None:
+    sbd = make_sbd(filler=b"streamed invoice line " * 3000)
+    headers, body, sent = build_message(sbd, new_id=counter_ids(), **FIXED)  # type: ignore[arg-type]
+    (tmp_path / "sbd.xml").write_bytes(sbd)
+    sink = io.BytesIO()
+    s_headers, s_sent = build_message_to(
+        tmp_path / "sbd.xml",
+        sink,
+        new_id=counter_ids(),
+        spool_dir=tmp_path,
+        **FIXED,  # type: ignore[arg-type]
+    )
+    assert s_headers == headers
+    assert s_sent == sent
+    assert _no_oaep(sink.getvalue()) == _no_oaep(body)
+    # And the bytes path opens it (the OAEP-wrapped key differs, everything else is equal).
+    received = open_message(s_headers, sink.getvalue(), key=C3, trust=trust())
+    assert received.payload == sbd
+
+
+def test_streamed_open_gives_the_bytes_open_result(tmp_path: Path, chunk: int) -> None:
+    sbd = make_sbd(filler=b"x" * 30_000)
+    headers, body, sent = build_message(
+        sbd, key=C2, receiver_cert=C3.certificate, now=NOW, message_id="m2@c2.test"
+    )
+    expected = open_message(headers, body, key=C3, trust=trust())
+    (tmp_path / "body").write_bytes(body)
+    for source in (tmp_path / "body", io.BytesIO(body), _Unseekable(body)):
+        sink = io.BytesIO()
+        opened = open_message_from(
+            source, headers, key=C3, trust=trust(), payload_sink=sink, spool_dir=tmp_path
+        )
+        assert sink.getvalue() == sbd
+        assert opened.payload_size == len(sbd)
+        assert opened.payload_sha256 == expected.payload_sha256
+        assert opened.user_message == expected.user_message
+        assert opened.signed_references == expected.signed_references == sent.signed_references
+        assert (opened.routing, opened.sbdh) == (expected.routing, expected.sbdh)
+        assert opened.validated.subject == expected.validated.subject
+
+
+def test_stream_to_stream_round_trip_with_a_multi_member_payload(tmp_path: Path) -> None:
+    sbd = make_sbd(filler=b"abc" * 100_000)
+    body_file = tmp_path / "body"
+    with body_file.open("wb") as sink:
+        headers, sent = build_message_to(
+            io.BytesIO(sbd),
+            sink,
+            key=C2,
+            receiver_cert=C3.certificate,
+            now=NOW,
+            message_id="m3@c2.test",
+        )
+    out = io.BytesIO()
+    opened = open_message_from(body_file, headers, key=C3, trust=trust(), payload_sink=out)
+    assert out.getvalue() == sbd and opened.message_id == sent.message_id == "m3@c2.test"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_message_is_refused_as_the_bytes_path_refuses_it(case: str) -> None:
+    mutate, code, rule = CASES[case]
+    headers, body = _build()
+    sink = io.BytesIO()
+    with pytest.raises(InputError) as info:
+        open_message_from(
+            io.BytesIO(mutate(body)), headers, key=C3, trust=trust(), payload_sink=sink
+        )
+    assert (info.value.ebms_code, info.value.rule) == (code, rule)
+    assert sink.getvalue() == b""  # nothing of a refused message reaches the sink
+
+
+def test_wrong_key_and_tampered_tag_look_the_same() -> None:
+    headers, body = _build()
+    end = body.rindex(b"\r\n--")
+    tag_flipped = body[: end - 1] + bytes([body[end - 1] ^ 1]) + body[end:]
+    seen = {
+        (str(error), error.ebms_code, type(error))
+        for error in (_refusal(headers, tag_flipped), _refusal(headers, body, key=C2))
+    }
+    assert seen == {
+        (
+            "EBMS:0102 FailedDecryption: decryption failed [decryption-failed]",
+            EbmsError.FAILED_DECRYPTION,
+            DecryptionError,
+        )
+    }
+
+
+def test_truncated_body_file_is_mime_inconsistency() -> None:
+    headers, body = _build()
+    for cut in (len(body) - 3, len(body) - 40, 300):
+        assert _refusal(headers, body[:cut]).ebms_code is EbmsError.MIME_INCONSISTENCY
+
+
+def test_oversized_envelope_part_is_refused_before_parsing() -> None:
+    error = _refusal(*_build(), limits=Limits(max_envelope_bytes=1000))
+    assert (error.ebms_code, error.rule) == (
+        EbmsError.MIME_INCONSISTENCY,
+        "mime:envelope-too-large",
+    )
+
+
+def test_gzip_bomb_through_the_stream_is_refused_with_0303() -> None:
+    headers, body = _build(make_sbd(filler=b" " * 1_000_000))
+    for limits in (Limits(max_compression_ratio=100), Limits(max_decompressed_bytes=100_000)):
+        error = _refusal(headers, body, limits=limits)
+        assert (error.ebms_code, error.rule) == (EbmsError.DECOMPRESSION_FAILURE, "gzip:too-large")
+
+
+def test_sbdh_beyond_the_prefix_is_refused_on_build() -> None:
+    with pytest.raises(InputError) as info:
+        build_message_to(
+            io.BytesIO(make_sbd()),
+            io.BytesIO(),
+            key=C2,
+            receiver_cert=C3.certificate,
+            now=NOW,
+            message_id="m1@c2.test",
+            limits=Limits(max_sbdh_bytes=200),
+        )
+    assert info.value.ebms_code is EbmsError.VALUE_INCONSISTENT
+
+
+@pytest.mark.parametrize("piece", [1, 2, 5, 1000])
+def test_streamed_gunzip_reads_members_and_padding_split_anywhere(piece: int) -> None:
+    data = gzip.compress(b"first " * 500) + gzip_compress(b"second") + b"\0\0\0"
+    chunks = [data[i : i + piece] for i in range(0, len(data), piece)]
+    assert b"".join(gunzip_stream(chunks, compressed_size=len(data))) == b"first " * 500 + b"second"
+    assert gunzip(data) == b"first " * 500 + b"second"
+
+
+@pytest.mark.parametrize(
+    ("data", "rule"),
+    [
+        (gzip_compress(b"payload" * 100)[:-5], "gzip:truncated"),
+        (b"not gzip at all, but long enough", "gzip:not-gzip"),
+        (gzip_compress(b"payload") + b"\0junk", "gzip:corrupt"),
+        (gzip_compress(b"payload") + b"\x1f", "gzip:truncated"),
+    ],
+    ids=["truncated", "not gzip", "junk after", "half a magic"],
+)
+def test_streamed_gunzip_refusals(data: bytes, rule: str) -> None:
+    chunks = [data[i : i + 3] for i in range(0, len(data), 3)]
+    with pytest.raises(InputError) as info:
+        b"".join(gunzip_stream(chunks, compressed_size=len(data)))
+    assert (info.value.ebms_code, info.value.rule) == (EbmsError.DECOMPRESSION_FAILURE, rule)
