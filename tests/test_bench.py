@@ -7,9 +7,12 @@ every number a user reads is a real measurement.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from peppol_dpi.bench.ops import sbd_for, write_sbd
+from peppol_dpi.bench.payload import invoice
 from peppol_dpi.bench.runner import parse_size
 from peppol_dpi.cli.main import main
 from peppol_dpi.errors import UsageError
@@ -57,3 +60,21 @@ def test_sizes(text: str, size: int) -> None:
 def test_bad_size() -> None:
     with pytest.raises(UsageError):
         parse_size("lots")
+
+
+def test_streaming_operations_report_memory_from_the_child(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ops = "as4_build_stream,as4_open_stream"
+    assert main(["bench", "--sizes", "3KB", "--ops", ops, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert [r["op"] for r in rows] == ops.split(",")
+    for row in rows:
+        assert row["median_s"] > 0 and row["floor_s"] > 0
+        assert row["peak_rss_bytes"] > 10_000_000
+        assert row["peak_rss_above_baseline_bytes"] is not None
+
+
+def test_sbd_file_written_in_pieces_is_the_in_memory_sbd(tmp_path: Path) -> None:
+    write_sbd(tmp_path / "sbd.xml", 2_500_000)
+    assert (tmp_path / "sbd.xml").read_bytes() == sbd_for(invoice(2_500_000))

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import base64
 import random
+from collections.abc import Iterator
+from typing import IO
+
+__all__ = ["DECLARATION", "invoice", "invoice_pieces", "write_invoice"]
 
 _UBL = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 _CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 _MAX_NODE = 1024 * 1024
+DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _ITEMS = ("Paper A4", "Toner black", "Consulting hour", "Licence seat", "Freight", "Stapler")
 
 
@@ -34,14 +39,29 @@ def _line(rng: random.Random, n: int) -> str:
 
 def invoice(size: int, *, seed: int = 2026) -> bytes:
     """An invoice of about ``size`` bytes (never less), the same for the same arguments."""
+    return "".join(invoice_pieces(size, seed=seed)).encode("utf-8")
+
+
+def write_invoice(
+    sink: IO[bytes], size: int, *, seed: int = 2026, declaration: bool = True
+) -> None:
+    """:func:`invoice` written to ``sink`` piece by piece (at most about 1 MiB held at a time:
+    a 500 MB payload without 500 MB of memory); without the XML declaration if asked."""
+    for index, piece in enumerate(invoice_pieces(size, seed=seed)):
+        text = piece.removeprefix(DECLARATION) if index == 0 and not declaration else piece
+        sink.write(text.encode("utf-8"))
+
+
+def invoice_pieces(size: int, *, seed: int = 2026) -> Iterator[str]:
+    """The text of :func:`invoice`, in pieces (the first one starts with the declaration)."""
     rng = random.Random(seed)  # noqa: S311 - test data, not cryptography
     head = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<Invoice xmlns="{_UBL}" xmlns:cbc="{_CBC}" '
+        f'{DECLARATION}<Invoice xmlns="{_UBL}" xmlns:cbc="{_CBC}" '
         f'xmlns:cac="{_CAC}"><cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>'
         "<cbc:ID>INV-1</cbc:ID><cbc:IssueDate>2026-11-26</cbc:IssueDate>"
     )
     tail = "</Invoice>\n"
-    parts = [head]
+    yield head
     total = len(head) + len(tail)
     attachment_budget = int(size * 0.4)
     n = 0
@@ -54,15 +74,14 @@ def invoice(size: int, *, seed: int = 2026) -> bytes:
             f'filename="att{n}.pdf">{text}</cbc:EmbeddedDocumentBinaryObject></cac:Attachment>'
             "</cac:AdditionalDocumentReference>"
         )
-        parts.append(node)
+        yield node
         total += len(node)
         attachment_budget -= len(text)
         n += 1
     line = 0
     while total < size:
         text = _line(rng, line)
-        parts.append(text)
+        yield text
         total += len(text)
         line += 1
-    parts.append(tail)
-    return "".join(parts).encode("utf-8")
+    yield tail

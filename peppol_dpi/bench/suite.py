@@ -16,7 +16,18 @@ from ..errors import UsageError
 from ..limits import DEFAULT_LIMITS
 from ..testing.pki import write as write_pki
 from .floor import FloorContext, floor_operations
-from .ops import BILLING, INVOICE_TYPE, OPERATIONS, RECEIVER, SENDER, load_keys, prepare
+from .ops import (
+    BILLING,
+    INVOICE_TYPE,
+    OPERATIONS,
+    RECEIVER,
+    SENDER,
+    STREAM_OPERATIONS,
+    load_keys,
+    prepare,
+    prepare_stream,
+    write_sbd,
+)
 from .payload import invoice
 from .runner import Measurement, machine_info, median_seconds, peak_rss_in_child, repeats_for
 
@@ -47,6 +58,9 @@ def run_suite(
             payload = invoice(size)
             payload_file = work / f"payload-{size}.xml"
             payload_file.write_bytes(payload)
+            sbd_file = work / f"sbd-{size}.xml"
+            if set(STREAM_OPERATIONS) & set(operations):
+                write_sbd(sbd_file, size)
             floors = floor_operations(payload, FloorContext(key=keys.c2.key))
             repeat = repeats_for(size)
             as4_times = (
@@ -61,11 +75,18 @@ def run_suite(
                     progress(f"{op} {size} bytes: skipped (over Limits.max_jws_bytes)")
                     continue
                 progress(f"{op} {size} bytes")
-                ours = median_seconds(prepare(op, payload, keys), repeat)
-                floor = median_seconds(floors[op], repeat)
+                streamed = op in STREAM_OPERATIONS
+                run = (
+                    prepare_stream(op, sbd_file, keys, work)
+                    if streamed
+                    else prepare(op, payload, keys)
+                )
+                ours = median_seconds(run, repeat)
+                floor = median_seconds(floors[op.removesuffix("_stream")], repeat)
                 rss = (
                     peak_rss_in_child(
-                        "peppol_dpi.bench.child", [op, str(payload_file), str(pki_dir)]
+                        "peppol_dpi.bench.child",
+                        [op, str(sbd_file if streamed else payload_file), str(pki_dir)],
                     )
                     if memory
                     else None
