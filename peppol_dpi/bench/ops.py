@@ -114,24 +114,10 @@ def prepare_stream(op: str, sbd_file: Path, keys: Keys, work: Path) -> Callable[
     """The measured callable for a streaming ``op`` on the SBD in ``sbd_file``; its output
     files go to ``work``."""
     body_file = work / f"{op}.body"
-    if op == "as4_build_stream":
 
-        def build() -> object:
-            with body_file.open("wb") as sink:
-                return build_message_to(
-                    sbd_file,
-                    sink,
-                    key=keys.c2,
-                    receiver_cert=keys.c3.certificate,
-                    now=NOW,
-                    message_id=_message_id(),
-                    spool_dir=work,
-                )
-
-        return build
-    if op == "as4_open_stream":
+    def build() -> tuple[dict[str, str], object]:
         with body_file.open("wb") as sink:
-            headers, _ = build_message_to(
+            return build_message_to(
                 sbd_file,
                 sink,
                 key=keys.c2,
@@ -140,6 +126,11 @@ def prepare_stream(op: str, sbd_file: Path, keys: Keys, work: Path) -> Callable[
                 message_id=_message_id(),
                 spool_dir=work,
             )
+
+    if op == "as4_build_stream":
+        return build
+    if op == "as4_open_stream":
+        headers, _ = build()
         trust = keys.trust(keys.c2)
 
         def open_() -> object:
