@@ -178,22 +178,29 @@ def test_replayed_as4_message_gets_the_stored_receipt_and_is_not_delivered_twice
     sender = Sender(flow.keys, flow.c2.url)
     _, message_id = sender.post()
     wait_for(lambda: sender.statuses(message_id)[-1] == "SENDT", what="SENDT")
-    row = (
-        flow.c2.store._db()
-        .execute(  # type: ignore[attr-defined]
-            "SELECT wire FROM outbound WHERE message_id = ?", (message_id,)
-        )
-        .fetchone()
-    )
-    sent = WireMessage.from_dump(bytes(row[0]))
+    # the wire dump holds the AS4 message exactly as corner 2 sent it, and corner 3's answer
+    [sent_file] = flow.wire.glob("*.as4out")
+    [answer_file] = flow.wire.glob("*.as4in")
+    sent = WireMessage.from_dump(sent_file.read_bytes())
     as4_id = sent_references(sent)[0]
+    assert as4_id in sent_file.name
     first = flow.c3.store.inbound_receipt(as4_id)
     assert first is not None
+    assert WireMessage.from_dump(answer_file.read_bytes()).body == WireMessage.from_dump(first).body
     replay = requests.post(flow.c3.as4_url, data=sent.body, headers=dict(sent.headers), timeout=10)
     assert replay.status_code == 200
     assert replay.content == WireMessage.from_dump(first).body  # the very same signed receipt
     wait_for(lambda: message_id in flow.corner4.delivered, what="delivery")
     assert flow.corner4.posts[message_id] == 1
+    # corner 2 dropped the package and the frozen message once SENDT
+    row = (
+        flow.c2.store._db()
+        .execute(  # type: ignore[attr-defined]
+            "SELECT package, wire FROM outbound WHERE message_id = ?", (message_id,)
+        )
+        .fetchone()
+    )
+    assert row == (None, None)
 
 
 def test_corner4_unavailable_delivery_retried(flow):

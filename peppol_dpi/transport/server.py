@@ -10,14 +10,14 @@ from __future__ import annotations
 import ssl
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 import waitress
 
 from ..ids import ParticipantId
-from .config import RetryConfig, ServerConfig, ServerTls, WorkerConfig
+from .config import RetentionConfig, RetryConfig, ServerConfig, ServerTls, WorkerConfig
 from .corner2 import Corner2Api, TokenVerifier
 from .corner3 import Corner3Receipts, delivery_sink, receipt_sink
 from .http import Request, Response, Router, wsgi_app
@@ -25,11 +25,12 @@ from .inbox import As4Inbox
 from .ports import As4Codec, BusinessMessageReader, Corner4, EndpointLocator, PayloadCodec
 from .store import Store
 from .wire import WireDump
-from .worker import DeliveryWorker, OutboundWorker
+from .worker import DeliveryWorker, OutboundWorker, PruneWorker
 
 __all__ = ["Service", "WsgiServer", "corner2_service", "corner3_service"]
 
 _SERVER, _RETRY, _WORKER = ServerConfig(), RetryConfig(), WorkerConfig()
+_RETENTION = RetentionConfig()
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -129,7 +130,7 @@ class Service:
         self,
         *,
         server: WsgiServer,
-        workers: Iterable[OutboundWorker | DeliveryWorker],
+        workers: Iterable[OutboundWorker | DeliveryWorker | PruneWorker],
         store: Store,
         as4_path: str,
     ) -> None:
@@ -221,6 +222,7 @@ def corner2_service(
     worker: WorkerConfig = _WORKER,
     as4_path: str = "/as4",
     dump: WireDump | None = None,
+    retention: RetentionConfig = _RETENTION,
 ) -> Service:
     """Corner 2: the DPI API on ``/messages``, AS4 receipts in on ``as4_path``, the sender."""
     senders = _outbound_workers(
@@ -245,7 +247,12 @@ def corner2_service(
     http = WsgiServer(
         app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
     )
-    return Service(server=http, workers=senders, store=store, as4_path=as4_path)
+    return Service(
+        server=http,
+        workers=[*senders, _pruner(store, clock, retention)],
+        store=store,
+        as4_path=as4_path,
+    )
 
 
 def corner3_service(
@@ -265,6 +272,7 @@ def corner3_service(
     corner4_api_key: str | None = None,
     dump: WireDump | None = None,
     served: Callable[[ParticipantId], bool] = lambda _: True,
+    retention: RetentionConfig = _RETENTION,
 ) -> Service:
     """Corner 3: AS4 in on ``as4_path`` to corner 4; receipts from corner 4 on ``/receipts``.
 
@@ -305,7 +313,21 @@ def corner3_service(
     http = WsgiServer(
         app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
     )
-    return Service(server=http, workers=[*senders, *deliveries], store=store, as4_path=as4_path)
+    return Service(
+        server=http,
+        workers=[*senders, *deliveries, _pruner(store, clock, retention)],
+        store=store,
+        as4_path=as4_path,
+    )
+
+
+def _pruner(store: Store, clock: Callable[[], datetime], retention: RetentionConfig) -> PruneWorker:
+    return PruneWorker(
+        store=store,
+        clock=clock,
+        retention=timedelta(days=retention.days),
+        interval=timedelta(seconds=retention.interval_seconds),
+    )
 
 
 def _after(

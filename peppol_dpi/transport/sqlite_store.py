@@ -362,6 +362,12 @@ class SqliteStore:
             )
             if done:
                 self._add_status(db, message_id, status, now, text)
+                if status is Status.SENDT:  # delivered: the bytes are not needed any more
+                    db.execute(
+                        "UPDATE outbound SET package = NULL, package_file = NULL, wire = NULL,"
+                        " wire_file = NULL WHERE message_id = ?",
+                        (message_id,),
+                    )
             return done
 
     def mark_sent(self, message_id: str, *, worker: str, now: datetime, beskrivelse: str) -> bool:
@@ -557,6 +563,8 @@ class SqliteStore:
     def _finish_delivery(
         self, delivery_id: str, worker: str, state: str, error: str | None
     ) -> bool:
+        # A delivered message's package is corner 4's now; a failed one keeps it for inspection.
+        package = ", package = NULL, package_file = NULL" if state == _DELIVERED else ""
         with self._write() as db:
             return self._update_leased(
                 db,
@@ -564,7 +572,7 @@ class SqliteStore:
                 "id",
                 job=delivery_id,
                 worker=worker,
-                sets="state = ?, lease_owner = NULL, lease_until = NULL, last_error = ?",
+                sets=f"state = ?, lease_owner = NULL, lease_until = NULL, last_error = ?{package}",
                 args=(state, error),
             )
 
@@ -592,3 +600,48 @@ class SqliteStore:
 
     def next_delivery_due(self) -> datetime | None:
         return self._next_due("deliveries", _DELIVERY_PENDING)
+
+    # -- retention ---------------------------------------------------------------------------
+    def prune(self, before: datetime) -> dict[str, int]:
+        """Forget what is finished and older than ``before``: sent or failed messages (with
+        their statuses), delivered or failed deliveries, read receipts, and inbound message ids
+        (the duplicate-detection window ends at ``before``). Unreferenced blob files older
+        than ``before`` go too. Returns the number of rows removed per table."""
+        moment = _ts(before)
+        finished = (Status.SENDT.value, Status.FEILET.value)
+        with self._write() as db:
+            old = "SELECT message_id FROM outbound WHERE state IN (?, ?) AND created_at < ?"
+            counts = {
+                "outbound_status": db.execute(
+                    f"DELETE FROM outbound_status WHERE message_id IN ({old})",  # noqa: S608
+                    (*finished, moment),
+                ).rowcount,
+                "outbound": db.execute(
+                    "DELETE FROM outbound WHERE state IN (?, ?) AND created_at < ?",
+                    (*finished, moment),
+                ).rowcount,
+                "deliveries": db.execute(
+                    "DELETE FROM deliveries WHERE state IN (?, ?) AND received_at < ?",
+                    (_DELIVERED, _DELIVERY_FAILED, moment),
+                ).rowcount,
+                "incoming": db.execute(
+                    "DELETE FROM incoming WHERE read = 1 AND received_at < ?", (moment,)
+                ).rowcount,
+                "inbound": db.execute(
+                    "DELETE FROM inbound WHERE received_at < ?", (moment,)
+                ).rowcount,
+            }
+            referenced = {
+                row[0]
+                for row in db.execute(
+                    "SELECT package_file FROM outbound UNION SELECT wire_file FROM outbound"
+                    " UNION SELECT package_file FROM deliveries"
+                )
+                if row[0] is not None
+            }
+        if self.blob_dir.is_dir():
+            for file in self.blob_dir.iterdir():
+                # a file newer than ``before`` may belong to a row being committed right now
+                if file.name not in referenced and file.stat().st_mtime < moment:
+                    file.unlink(missing_ok=True)
+        return counts
