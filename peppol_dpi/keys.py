@@ -36,6 +36,7 @@ __all__ = [
     "certificate_matches",
     "check_entry_count",
     "check_key_file_size",
+    "fully_decoded",
     "load_certificate",
     "load_certificates",
     "load_pkcs12",
@@ -46,6 +47,20 @@ __all__ = [
 
 class KeyFileError(InputError):
     """A key or certificate file cannot be read (wrong format, wrong password, corrupt)."""
+
+
+def fully_decoded(cert: x509.Certificate) -> x509.Certificate:
+    """``cert`` after decoding every field the package reads, or one of
+    :data:`MALFORMED_CERTIFICATE_ERRORS`.
+
+    ``cryptography`` decodes names, extensions and the key lazily: a certificate that loads
+    can still raise on first use, deep inside a validator or a log line (found by fuzzing).
+    Certificates from outside are decoded whole once, where they enter.
+    """
+    _ = (cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), len(cert.extensions))
+    _ = (cert.serial_number, cert.not_valid_after_utc, cert.signature_hash_algorithm)
+    cert.public_key()
+    return cert
 
 
 class SignatureHash(enum.Enum):
@@ -151,8 +166,7 @@ def certificate_from_der(der: bytes, *, what: str = "the certificate") -> x509.C
     :class:`~peppol_dpi.errors.CertificateError` (``cert:malformed``).
     """
     try:
-        cert = x509.load_der_x509_certificate(der)
-        _ = (cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), len(cert.extensions))
+        cert = fully_decoded(x509.load_der_x509_certificate(der))
     except MALFORMED_CERTIFICATE_ERRORS:
         raise CertificateError(
             f"{what} is not a readable DER certificate", rule="cert:malformed"
@@ -165,10 +179,10 @@ def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x
     check_key_file_size(data, limits)
     try:
         if b"-----BEGIN" in data:
-            certs = x509.load_pem_x509_certificates(data)
+            certs = [fully_decoded(c) for c in x509.load_pem_x509_certificates(data)]
         else:
-            certs = [x509.load_der_x509_certificate(data)]
-    except ValueError as exc:
+            certs = [fully_decoded(x509.load_der_x509_certificate(data))]
+    except MALFORMED_CERTIFICATE_ERRORS as exc:
         raise KeyFileError(
             f"not a PEM or DER certificate: {exc}", rule="keys:certificate"
         ) from None

@@ -39,11 +39,13 @@ from cryptography.hazmat.primitives.serialization import load_der_private_key, p
 
 from .errors import UsageError
 from .keys import (
+    MALFORMED_CERTIFICATE_ERRORS,
     KeyFileError,
     LocalPrivateKey,
     certificate_matches,
     check_entry_count,
     check_key_file_size,
+    fully_decoded,
     load_certificates,
     load_pkcs12,
     load_private_key,
@@ -161,7 +163,7 @@ def parse_jks(
     for _ in range(count):
         tag = reader.u32()
         alias = reader.utf()
-        created = datetime.fromtimestamp(reader.u64() / 1000, UTC)
+        created = reader.timestamp()
         if tag == _TAG_PRIVATE_KEY:
             protected = reader.take(reader.u32())
             chain = tuple(reader.certificate(version) for _ in range(reader.count(limits)))
@@ -244,8 +246,8 @@ def load_trust_store(
     if b"-----BEGIN" in data:
         return tuple(load_certificates(data, limits=limits))
     try:
-        return (x509.load_der_x509_certificate(data),)
-    except ValueError:
+        return (fully_decoded(x509.load_der_x509_certificate(data)),)
+    except MALFORMED_CERTIFICATE_ERRORS:
         pass  # not one DER certificate: PKCS#12 is the remaining format
     try:
         bundle = pkcs12.load_pkcs12(data, password)
@@ -340,6 +342,15 @@ class _Reader:
         value: int = struct.unpack(">Q", self.take(8))[0]
         return value
 
+    def timestamp(self) -> datetime:
+        millis = self.u64()
+        try:
+            return datetime.fromtimestamp(millis / 1000, UTC)
+        except (ValueError, OverflowError, OSError):
+            raise KeyFileError(
+                f"entry creation time {millis} ms is out of range", rule="keys:jks"
+            ) from None
+
     def count(self, limits: Limits) -> int:
         count = self.u32()
         check_entry_count(count, limits)
@@ -356,6 +367,6 @@ class _Reader:
                 raise KeyFileError(f"unsupported certificate type {kind!r}", rule="keys:jks")
         der = self.take(self.u32())
         try:
-            return x509.load_der_x509_certificate(der)
-        except ValueError as exc:
+            return fully_decoded(x509.load_der_x509_certificate(der))
+        except MALFORMED_CERTIFICATE_ERRORS as exc:
             raise KeyFileError(f"bad certificate in the keystore: {exc}", rule="keys:jks") from None

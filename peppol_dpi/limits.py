@@ -25,6 +25,10 @@ class Limits:
     max_xml_depth: int = 100
     #: Most elements in one XML document.
     max_xml_elements: int = 1_000_000
+    #: Most namespace declarations in scope of one element (shadowed ones count). Real
+    #: documents have under 30 (SOAP + SBDH + UBL); inclusive C14N costs the square of this
+    #: number per element, so it bounds the CPU an attacker-chosen transform can burn.
+    max_xml_namespaces_in_scope: int = 64
     #: Largest HTTP/MIME message accepted.
     max_message_bytes: int = 1024 * MiB
     #: Most MIME parts in one message (Peppol needs 2: the SOAP part and one payload).
@@ -53,6 +57,16 @@ class Limits:
     max_key_file_bytes: int = 4 * MiB
     #: Most entries in one keystore (JKS) or certificates in one PEM bundle.
     max_keystore_entries: int = 1000
+    # -- time: every network exchange has a wall-clock budget, not only a per-read timeout
+    #: Seconds to open a TCP/TLS connection to an SMP, KRR, Maskinporten (phase4 uses 5).
+    max_connect_seconds: int = 5
+    #: Seconds for one whole HTTP exchange of a lookup client, body included (a server
+    #: dripping one byte at a time never trips a per-read timeout).
+    max_http_seconds: int = 30
+    #: Seconds for one whole CRL download or OCSP exchange.
+    max_revocation_seconds: int = 10
+    #: Seconds for one DNS query (SML/BDXL NAPTR, legacy CNAME).
+    max_dns_seconds: int = 5
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

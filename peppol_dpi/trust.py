@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
 from .errors import CertificateError, UsageError
-from .keys import MALFORMED_CERTIFICATE_ERRORS
+from .keys import MALFORMED_CERTIFICATE_ERRORS, fully_decoded
 
 __all__ = [
     "KeyUsage",
@@ -191,6 +191,8 @@ class TrustPolicy:
                 "no trust anchors configured: nothing is trusted", rule="cert:untrusted"
             )
         try:
+            for cert in (leaf, *chain):
+                fully_decoded(cert)  # a lazily decoded field must not fail mid-validation
             path = self._build_path(leaf, [*chain, *self.intermediates])
             self._check_path(path, when)
         except MALFORMED_CERTIFICATE_ERRORS as exc:

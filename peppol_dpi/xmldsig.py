@@ -510,8 +510,9 @@ def verify(
 ) -> VerifiedSignature:
     """Verify ``signature`` (a ``ds:Signature`` element in its parsed document).
 
-    Checks that every algorithm is allowed by ``policy``, recomputes every reference digest,
-    then verifies the SignatureValue over the canonical SignedInfo with ``public_key``. Which
+    Checks that every algorithm is allowed by ``policy`` (all references first, before any
+    digest is computed), recomputes every reference digest, then verifies the SignatureValue
+    over the canonical SignedInfo with ``public_key``. Which
     key to use, and whether to trust it, is the caller's decision (see :mod:`peppol_dpi.trust`).
     Raises :class:`~peppol_dpi.errors.SignatureError`.
     """
@@ -546,10 +547,13 @@ def verify(
             rule="dsig:too-many-references",
         )
 
+    parsed = [_parse_reference(ref, policy) for ref in reference_elements]
+
+    # Every algorithm of every reference passed the policy above before any digest work.
     ids = id_index(signature.getroottree().getroot())
     verified = [
         _verify_reference(ref, signature=signature, ids=ids, resolver=resolver, policy=policy)
-        for ref in reference_elements
+        for ref in parsed
     ]
 
     value = _unb64(signature.findtext(_q("SignatureValue")), "SignatureValue")
@@ -571,19 +575,25 @@ def verify(
         raise SignatureError(
             "the signature value does not verify", rule="dsig:bad-signature-value"
         ) from None
+
     return VerifiedSignature(
         signature_method=signature_method, c14n_method=c14n_method, references=tuple(verified)
     )
 
 
-def _verify_reference(
-    ref: Element,
-    *,
-    signature: Element,
-    ids: dict[str, Element],
-    resolver: Resolver,
-    policy: SignaturePolicy,
-) -> VerifiedReference:
+@dataclass(frozen=True, kw_only=True)
+class _ParsedReference:
+    """A ds:Reference whose algorithms passed the policy, not yet digested."""
+
+    element: Element
+    uri: str
+    transforms: tuple[Transform, ...]
+    prefixes: tuple[str, ...]
+    digest_method: DigestMethod
+    expected: bytes
+
+
+def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
     uri = ref.get("URI")
     if uri is None:
         if policy.require_uri:
@@ -615,10 +625,28 @@ def _verify_reference(
         raise SignatureError(
             f"digest method {digest_method.value} is not allowed", rule="dsig:algorithm-not-allowed"
         )
-    expected = _unb64(ref.findtext(_q("DigestValue")), "DigestValue")
+    return _ParsedReference(
+        element=ref,
+        uri=uri,
+        transforms=tuple(transforms),
+        prefixes=prefixes,
+        digest_method=digest_method,
+        expected=_unb64(ref.findtext(_q("DigestValue")), "DigestValue"),
+    )
+
+
+def _verify_reference(
+    ref: _ParsedReference,
+    *,
+    signature: Element,
+    ids: dict[str, Element],
+    resolver: Resolver,
+    policy: SignaturePolicy,
+) -> VerifiedReference:
+    uri = ref.uri
     try:
         data, element = _reference_input(
-            uri, transforms, prefixes, signature=signature, ids=ids, resolver=resolver
+            uri, ref.transforms, ref.prefixes, signature=signature, ids=ids, resolver=resolver
         )
     except SignatureError as exc:
         external = uri != "" and not uri.startswith("#")
@@ -630,23 +658,23 @@ def _verify_reference(
             raise
         return VerifiedReference(
             uri=uri,
-            transforms=tuple(transforms),
-            digest_method=digest_method,
-            digest_value=expected,
-            type=ref.get("Type"),
-            reference_element=ref,
+            transforms=ref.transforms,
+            digest_method=ref.digest_method,
+            digest_value=ref.expected,
+            type=ref.element.get("Type"),
+            reference_element=ref.element,
             digest_checked=False,
         )
-    if digest_method.digest(data) != expected:
+    if ref.digest_method.digest(data) != ref.expected:
         raise SignatureError(f"the digest of {uri!r} does not match", rule="dsig:digest-mismatch")
     return VerifiedReference(
         uri=uri,
-        transforms=tuple(transforms),
-        digest_method=digest_method,
-        digest_value=expected,
-        type=ref.get("Type"),
+        transforms=ref.transforms,
+        digest_method=ref.digest_method,
+        digest_value=ref.expected,
+        type=ref.element.get("Type"),
         element=element,
-        reference_element=ref,
+        reference_element=ref.element,
     )
 
 

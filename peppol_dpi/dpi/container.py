@@ -259,7 +259,7 @@ def _check_layout(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) -> 
             )
     # No two entries may share bytes (the overlapping-entry zip bomb).
     ordered = sorted(infos, key=lambda i: i.header_offset)
-    for info, following in zip(ordered, [*ordered[1:], None], strict=True):
+    for info, following in zip(ordered, [*ordered[1:], None][: len(ordered)], strict=True):
         local = data[info.header_offset : info.header_offset + _LOCAL.size]
         if len(local) != _LOCAL.size or _LOCAL.unpack(local)[0] != _SIG_LOCAL:
             raise _fail(f"entry {info.filename!r} has no local header", "not-a-zip")
@@ -301,7 +301,14 @@ def read_zip(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Mapping[str, by
             try:
                 with archive.open(info) as stream:
                     content = stream.read(info.file_size + 1)
-            except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError) as exc:
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                ValueError,
+                OSError,
+                EOFError,
+                NotImplementedError,  # entry flags zipfile refuses: patched data, strong encryption
+            ) as exc:
                 raise _fail(f"entry {info.filename!r} is corrupt: {exc}", "corrupt-entry") from None
             if len(content) != info.file_size:
                 raise _fail(

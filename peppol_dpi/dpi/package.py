@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 from cryptography import x509
 
+from ..errors import CertificateError, DecryptionError, InputError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy
@@ -62,7 +63,19 @@ def open_package(
 ) -> VerifiedPackage:
     """Decrypt a dokumentpakke with ``key`` and verify it (see :func:`~.asic.read_package`).
 
-    Raises :class:`~peppol_dpi.errors.DecryptionError` when it cannot be decrypted, then the
-    errors of :func:`~.asic.read_package`.
+    Raises :class:`~peppol_dpi.errors.DecryptionError` when it cannot be decrypted *or* the
+    decrypted package does not verify (one answer for both: no padding oracle), and
+    :class:`~peppol_dpi.errors.CertificateError` when the signer is not trusted.
     """
-    return read_package(cms.decrypt(data, key, limits=limits), trust=trust, at=at, limits=limits)
+    plaintext = cms.decrypt(data, key, limits=limits)
+    try:
+        return read_package(plaintext, trust=trust, at=at, limits=limits)
+    except CertificateError:
+        raise  # only raised once the signature has verified: it reveals nothing about padding
+    except InputError as exc:
+        # CBC has no integrity of its own. If a damaged zip, manifest or signature answered
+        # differently from bad padding, whoever sees the answer (a "feil" message back to a
+        # sender) would hold a padding oracle (Vaudenay 2002) and could decrypt a package
+        # block by block. Until the XAdES signature has verified, every failure is the one
+        # DecryptionError; the detail stays in __cause__ for the receiver's own logs.
+        raise DecryptionError() from exc

@@ -23,7 +23,10 @@ __all__ = ["DEFAULT_TIMEOUT", "HttpAnswer", "Timeout", "exchange"]
 
 #: (connect, total) seconds. phase4 uses 5 s to connect for Peppol.
 Timeout = tuple[float, float]
-DEFAULT_TIMEOUT: Timeout = (5.0, 30.0)
+DEFAULT_TIMEOUT: Timeout = (
+    float(DEFAULT_LIMITS.max_connect_seconds),
+    float(DEFAULT_LIMITS.max_http_seconds),
+)
 MAX_HTTP_REDIRECTS = 3
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import requests
 from cryptography import x509
 
+from .. import jsonparse
 from ..errors import InputError, UsageError
 from ..ids import ParticipantId, is_valid_norwegian_org_number
 from ..keys import load_certificate
@@ -267,7 +268,7 @@ class KrrClient:
                 f"KRR answered {answer.content_type or 'no type'}, not JSON", rule="krr:answer"
             )
         try:
-            return json.loads(answer.body)
+            return jsonparse.loads(answer.body)
         except ValueError:
             raise KrrError("KRR's answer is not JSON", rule="krr:answer") from None
 

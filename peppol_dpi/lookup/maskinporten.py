@@ -13,7 +13,6 @@ JWT whose ``consumer``/``supplier`` say for whom it was issued.
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from .. import jsonparse
 from ..errors import InputError, UsageError
 from ..ids import ParticipantId, is_valid_norwegian_org_number
 from ..jose import JwsAlgorithm, decode_compact, encode_compact
@@ -177,7 +177,12 @@ def _instant(value: Any, name: str) -> datetime | None:
         return None
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise MaskinportenError(f"token claim {name} is not a time", rule="maskinporten:claims")
-    return datetime.fromtimestamp(value, UTC)
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (ValueError, OverflowError, OSError):  # beyond year 9999 or the platform's time_t
+        raise MaskinportenError(
+            f"token claim {name} is out of range", rule="maskinporten:claims"
+        ) from None
 
 
 def parse_token_claims(token: str, *, limits: Limits = DEFAULT_LIMITS) -> TokenClaims:
@@ -310,7 +315,7 @@ class MaskinportenClient:
             data={"grant_type": GRANT_TYPE, "assertion": assertion},
         )
         try:
-            body = json.loads(answer.body)
+            body = jsonparse.loads(answer.body)
         except ValueError:
             body = None
         if answer.status != 200:

@@ -28,6 +28,7 @@ import dns.resolver
 
 from ..errors import UsageError
 from ..ids import ParticipantId
+from ..limits import DEFAULT_LIMITS
 from .errors import LookupTimeoutError, NotRegisteredError, SmlError
 from .naptr import NaptrRecord, parse_substitution
 
@@ -45,7 +46,7 @@ __all__ = [
 
 #: RFC 4848 / Peppol SML 1.3: the NAPTR service naming an SMP.
 SMP_SERVICE = "Meta:SMP"
-DEFAULT_DNS_TIMEOUT = 5.0
+DEFAULT_DNS_TIMEOUT = float(DEFAULT_LIMITS.max_dns_seconds)
 _MAX_DNS_NAME = 253  # RFC 1035 2.3.4 (without the trailing dot)
 
 

@@ -50,7 +50,7 @@ class RevocationSettings:
     tolerance on thisUpdate/nextUpdate. ``allow_sha1``: accept SHA-1 signed CRLs and answers.
     """
 
-    timeout: float = 10.0
+    timeout: float = float(DEFAULT_LIMITS.max_revocation_seconds)
     limits: Limits = DEFAULT_LIMITS
     clock: Clock = utc_now
     clock_skew: timedelta = timedelta(minutes=5)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote_plus
 
+from .. import jsonparse
+
 __all__ = ["HttpProblem", "Request", "Response", "basic_auth_user", "wsgi_app"]
 
 _MAX_BODY = 8 * 1024 * 1024
@@ -45,7 +47,7 @@ class Request:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.body)
+            return jsonparse.loads(self.body)
         except ValueError:
             raise HttpProblem(400, "the body is not JSON") from None
 
