@@ -16,8 +16,10 @@ import requests
 from transport_doubles import (
     MAILBOX_ORG,
     OTHER_ORG,
+    PROCESSOR_ORG,
     SENDER_ORG,
     RecordingCorner4,
+    letter,
     receipt_for,
     utcnow,
 )
@@ -300,3 +302,19 @@ def test_receiver_not_served_by_corner3_is_refused_not_serviced_and_not_retried(
         .fetchone()[0]
     )
     assert attempts == 1
+
+
+def test_data_processor_sends_for_the_sender_and_alone_sees_the_receipt(flow):
+    """On behalf of (dpi.md 2): the processor signs and is the SBDH sender; the token has
+    consumer = the legal sender, supplier = the processor; the receipt goes back to the
+    processor, and only a caller authenticated as that supplier sees it."""
+    token = flow.keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
+    sent = letter(flow.keys.processor, token=token, package=b"CMS", processor=PROCESSOR_ORG)
+    response = Sender(flow.keys, flow.c2.url).post_parts(sent.jws, b"CMS", token=token)
+    assert response.status_code == 201, response.text
+    wait_for(lambda: sent.message_id in flow.corner4.delivered, what="delivery")
+    receipt, _ = receipt_for(sent.jws, pki.business_key("digipost"))
+    assert requests.post(f"{flow.c3.url}/receipts", data=receipt, timeout=10).status_code == 201
+    processor = flow.keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
+    wait_for(lambda: _incoming(flow, processor) == [receipt], what="receipt for the processor")
+    assert _incoming(flow, flow.keys.maskinporten.token(SENDER_ORG)) == []
