@@ -26,9 +26,11 @@ from transport_doubles import (
 from transport_harness import Flow, Sender, wait_for
 
 from peppol_dpi.dpi.asic import Document
+from peppol_dpi.dpi.bodies import Adresse, Retur, Returposthaandtering, Utskriftstype
+from peppol_dpi.dpi.identifiers import MessageType
 from peppol_dpi.dpi.mailbox import receive
 from peppol_dpi.dpi.package import open_package
-from peppol_dpi.dpi.sender import DigitalRecipient, send_digital
+from peppol_dpi.dpi.sender import DigitalRecipient, PrintRecipient, send_digital, send_print
 from peppol_dpi.dpi.sender import Sender as DpiSender
 from peppol_dpi.dpi.signed import verify_business_message
 from peppol_dpi.errors import EbmsError, InputError, RemoteError, TransportError
@@ -318,3 +320,39 @@ def test_data_processor_sends_for_the_sender_and_alone_sees_the_receipt(flow):
     processor = flow.keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
     wait_for(lambda: _incoming(flow, processor) == [receipt], what="receipt for the processor")
     assert _incoming(flow, flow.keys.maskinporten.token(SENDER_ORG)) == []
+
+
+def test_print_letter_travels_in_the_utskrift_process_and_its_mottakskvittering_back(flow):
+    """An utskrift letter to a print provider served by corner 3, and the print provider's
+    mottakskvittering back (dpi.md 1.5, 1.7: process utskrift)."""
+    printer = pki.business_key("eboks")
+    flow.register_corner3_for("0192:922020175")
+    token = flow.keys.maskinporten.token()
+    address = Adresse(navn="Ola", adresselinje1="Vei 1", postnummer="1234", poststed="Nordby")
+    parts = send_print(
+        sender=DpiSender(key=flow.keys.sender, organisation=ParticipantId.norwegian(SENDER_ORG)),
+        recipient=PrintRecipient(
+            adresse=address,
+            provider=ParticipantId.norwegian("922020175"),
+            certificate=printer.certificate,
+            retur=Retur(mottaker=address, returposthaandtering=Returposthaandtering.DIREKTE_RETUR),
+            utskriftstype=Utskriftstype.SORT_HVIT,
+        ),
+        documents=(Document(name="brev.pdf", content=b"%PDF-1.4 brev", title="Brev"),),
+        token=token,
+        created=utcnow(),
+    )
+    sender = Sender(flow.keys, flow.c2.url)
+    response = sender.post_parts(
+        parts.forretningsmelding.decode(), parts.dokumentpakke, token=token
+    )
+    assert response.status_code == 201, response.text
+    message_id = str(parts.message_id)
+    wait_for(lambda: message_id in flow.corner4.delivered, what="delivery to the print provider")
+    assert sender.statuses(message_id) == ["OPPRETTET", "SENDT"]
+    receipt, _ = receipt_for(
+        flow.corner4.delivered[message_id][0], printer, kind=MessageType.MOTTAKSKVITTERING
+    )
+    assert requests.post(f"{flow.c3.url}/receipts", data=receipt, timeout=10).status_code == 201
+    token = flow.keys.maskinporten.token()
+    wait_for(lambda: _incoming(flow, token) == [receipt], what="mottakskvittering")

@@ -172,8 +172,15 @@ class Flow:
             )
 
     def register_corner3(self, url: str) -> None:
+        self.register_corner3_for(f"0192:{MAILBOX_ORG}", url)
+
+    def register_corner3_for(self, participant: str, url: str | None = None) -> None:
+        """Corner 3 registers a mailbox or print provider it serves for the letter types."""
         self.network.register(
-            f"0192:{MAILBOX_ORG}", url=url, certificate=pki.ap_key("c3").certificate, types=LETTERS
+            participant,
+            url=url or self.c3.as4_url,
+            certificate=pki.ap_key("c3").certificate,
+            types=LETTERS,
         )
 
     def restart_corner3(self, served: Callable[[ParticipantId], bool] = lambda _: True) -> None:

@@ -7,6 +7,7 @@ store and the protocol implementations of :mod:`.ports`) and return a :class:`Se
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -92,12 +93,14 @@ class WsgiServer:
                 self._thread.join(10)
                 self._thread = None
             return
-        if self._thread is None:
-            self._server.close()
+        if self._thread is None or not self._thread.is_alive():
+            self._close_all()
+            self._thread = None
             return
         # Closing sockets from another thread makes the running select() fail; the trigger
         # runs the close inside the server's own loop, which then ends as its map empties.
-        self._server.trigger.pull_trigger(self._close_all)
+        with contextlib.suppress(OSError):  # the loop is already ending (its trigger closed)
+            self._server.trigger.pull_trigger(self._close_all)
         self._thread.join(10)
         self._thread = None
         self._server.task_dispatcher.shutdown(timeout=5)
@@ -106,7 +109,8 @@ class WsgiServer:
         for channel in list(self._server._map.values()):
             if channel is not self._server.trigger:
                 channel.close()
-        self._server.close()
+        with contextlib.suppress(OSError):  # already closed
+            self._server.close()
 
 
 def _tls_server(app: WsgiApp, host: str, port: int, threads: int, tls: ServerTls) -> Any:
