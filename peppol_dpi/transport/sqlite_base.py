@@ -37,7 +37,18 @@ __all__ = [
     "from_epoch",
 ]
 
-_SCHEMA = """
+# The columns of a leased job (the outbox and the delivery queue): its bytes, its state, when
+# it is due, and which worker holds it until when.
+_JOB = """    package BLOB,
+    package_file TEXT,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL,
+    lease_owner TEXT,
+    lease_until REAL,
+"""
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS outbound (
     message_id TEXT PRIMARY KEY,
     conversation_id TEXT NOT NULL,
@@ -51,14 +62,7 @@ CREATE TABLE IF NOT EXISTS outbound (
     avsenderidentifikator TEXT,
     created_at REAL NOT NULL,
     deadline REAL NOT NULL,
-    package BLOB,
-    package_file TEXT,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt REAL NOT NULL,
-    lease_owner TEXT,
-    lease_until REAL,
-    wire BLOB,
+{_JOB}    wire BLOB,
     wire_file TEXT,
     as4_message_id TEXT,
     last_error TEXT
@@ -97,14 +101,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     receiver TEXT NOT NULL,
     business_message TEXT NOT NULL,
     received_at REAL NOT NULL,
-    package BLOB,
-    package_file TEXT,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt REAL NOT NULL,
-    lease_owner TEXT,
-    lease_until REAL,
-    last_error TEXT
+{_JOB}    last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt);
 """
