@@ -1,10 +1,11 @@
 """One operation once, in a fresh interpreter, reporting its memory (``peppol-dpi bench``).
 
-``python -m peppol_dpi.bench.child OP PAYLOAD_FILE PKI_DIR`` prepares the operation's inputs
-(for a streaming operation PAYLOAD_FILE is the SBD file, never read into memory),
-then resets the kernel's peak-RSS mark (``/proc/self/clear_refs``, Linux) and runs the
-operation once. It prints ``{"baseline": RSS before the operation, "peak": peak RSS during
-it}`` in bytes: ``peak - baseline`` is what the operation needs beyond its inputs.
+``python -m peppol_dpi.bench.child OP INPUT_FILE PKI_DIR`` reads the operation's input (made
+by the parent with :func:`~.ops.make_input`, so the child holds nothing else; for a streaming
+operation INPUT_FILE is the SBD file, never read into memory), then resets the kernel's
+peak-RSS mark (``/proc/self/clear_refs``, Linux) and runs the operation once. It prints
+``{"baseline": RSS before the operation, "peak": peak RSS during it}`` in bytes:
+``peak - baseline`` is what the operation needs beyond its input.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .ops import STREAM_OPERATIONS, load_keys, prepare, prepare_stream
+from .ops import STREAM_OPERATIONS, from_input, load_keys, prepare_stream
 
 
 def _status(field: str) -> int | None:
@@ -39,13 +40,13 @@ def _reset_peak() -> bool:
 
 
 def main(argv: list[str]) -> int:
-    op, payload_file, pki_dir = argv
+    op, input_file, pki_dir = argv
     keys = load_keys(Path(pki_dir))
-    with tempfile.TemporaryDirectory(dir=Path(payload_file).parent) as work:
+    with tempfile.TemporaryDirectory(dir=Path(input_file).parent) as work:
         if op in STREAM_OPERATIONS:
-            run = prepare_stream(op, Path(payload_file), keys, Path(work))
+            run = prepare_stream(op, Path(input_file), keys, Path(work))
         else:
-            run = prepare(op, Path(payload_file).read_bytes(), keys)
+            run = from_input(op, Path(input_file).read_bytes(), keys)
         baseline, peak = _measure(run)
     print(json.dumps({"baseline": baseline, "peak": peak}))
     return 0
