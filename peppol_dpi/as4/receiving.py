@@ -38,7 +38,15 @@ from .wss_encrypt import decrypt_attachments
 from .wss_tokens import SecurityPolicyError
 from .wss_verify import WssVerification, verify_envelope
 
-__all__ = ["Acceptor", "ReceivedMessage", "Reception", "open_message", "receive"]
+__all__ = [
+    "Acceptor",
+    "Opening",
+    "ReceivedMessage",
+    "Reception",
+    "open_message",
+    "receive",
+    "require_encrypted",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,8 +77,12 @@ class ReceivedMessage:
 Acceptor = Callable[["ReceivedMessage"], None]
 
 
-class _Opening:
-    """One attempt to open a message; remembers the message id once it is known."""
+class Opening:
+    """One attempt to open a message; remembers the message id once it is known.
+
+    Its steps (:meth:`envelope_of`, :meth:`verify`, :meth:`check_sbdh`) are shared with the
+    streaming opener (:mod:`.stream_receive`), which decrypts and decompresses differently.
+    """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -240,7 +252,7 @@ def open_message(
     """Open a received Peppol AS4 message or raise an InputError carrying its EBMS code."""
     if not isinstance(trust, TrustPolicy):
         raise UsageError("open_message needs a TrustPolicy: nothing is trusted by default")
-    return _Opening(limits).run(
+    return Opening(limits).run(
         headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
     )
 
@@ -300,7 +312,7 @@ def receive(
     """Like :func:`open_message`, but a peer's fault becomes ``Reception.error``, not an exception."""
     if not isinstance(trust, TrustPolicy):
         raise UsageError("receive needs a TrustPolicy: nothing is trusted by default")
-    opening = _Opening(limits)
+    opening = Opening(limits)
     try:
         message = opening.run(
             headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept

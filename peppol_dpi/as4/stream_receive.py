@@ -46,7 +46,7 @@ from .mime import Headers, MimeError
 from .mime_stream import PartSpan, read_span, scan_message
 from .model import SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
-from .receiving import _Opening, require_encrypted
+from .receiving import Opening, require_encrypted
 from .stream_send import copy_chunks, spool
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 
@@ -85,15 +85,18 @@ def open_message_from(
     limits: Limits = DEFAULT_LIMITS,
     spool_dir: str | os.PathLike[str] | None = None,
 ) -> StreamedMessage:
-    """Open the HTTP body in ``source`` (a path or a binary stream; one that cannot seek is
-    first copied to a spool) and write the payload to ``payload_sink``; raise an InputError
-    carrying its EBMS code as :func:`.receiving.open_message` does."""
+    """Open the HTTP body in ``source`` and write the payload to ``payload_sink``; raise an
+    InputError carrying its EBMS code as :func:`.receiving.open_message` does.
+
+    ``source`` is a path or a binary stream holding the body and nothing else: a seekable
+    stream is read from its start, one that cannot seek is first copied to a spool.
+    """
     if not isinstance(trust, TrustPolicy):
         raise UsageError("open_message_from needs a TrustPolicy: nothing is trusted by default")
     with ExitStack() as stack:
         file = _seekable(source, stack, limits, spool_dir)
         size = file.seek(0, os.SEEK_END)
-        opening = _Opening(limits)
+        opening = Opening(limits)
         scanned = scan_message(headers, file, size=size, limits=limits)
         envelope, parsed = opening.envelope_of(scanned.mime)
         assert envelope.security is not None
@@ -221,7 +224,7 @@ def _decrypt(
 def _deliver(
     pieces: Iterator[bytes],
     sink: IO[bytes],
-    opening: _Opening,
+    opening: Opening,
     parsed: UserMessage,
     limits: Limits,
 ) -> tuple[SbdHeader, SbdRouting, int, bytes]:
