@@ -12,7 +12,8 @@ import pytest
 from as4_support import NOW, counter_ids, make_sbd, trust
 from test_as4_message import CASES
 
-from peppol_dpi.as4 import build_message, mime_stream, open_message, stream_send
+from peppol_dpi import spool
+from peppol_dpi.as4 import build_message, mime_stream, open_message
 from peppol_dpi.as4.compression import gunzip, gunzip_stream, gzip_compress
 from peppol_dpi.as4.stream_receive import open_message_from
 from peppol_dpi.as4.stream_send import build_message_to
@@ -78,7 +79,7 @@ def _refusal(headers: dict[str, str], body: bytes, **kw) -> InputError:  # type:
 def chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
     """Small chunks put delimiters, tags and gzip headers across chunk edges."""
     size: int = request.param
-    monkeypatch.setattr(stream_send, "CHUNK_BYTES", size)
+    monkeypatch.setattr(spool, "CHUNK_BYTES", size)
     monkeypatch.setattr(mime_stream, "_CHUNK", size)
     return size
 

@@ -38,6 +38,7 @@ from ..errors import DecryptionError, UsageError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
+from ..spool import copy_chunks, spool
 from ..trust import TrustPolicy, ValidatedCertificate
 from ..xmldsig import DigestMethod, ExternalDigest
 from ..xmlparse import Element
@@ -47,7 +48,6 @@ from .mime_stream import PartSpan, read_span, scan_message
 from .model import SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
 from .receiving import Opening, require_encrypted
-from .stream_send import copy_chunks, spool
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 
 __all__ = ["StreamedMessage", "open_message_from"]

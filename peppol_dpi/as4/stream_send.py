@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
+from ..spool import copy_chunks, spool
 from ..xmldsig import DigestMethod, ExternalDigest
 from .compression import GZIP, gzip_stream
 from .mime import multipart_frame, new_boundary
@@ -40,31 +40,7 @@ from .sending import (
 )
 from .wss_encrypt import GCM_IV_BYTES, encryption_header
 
-__all__ = ["CHUNK_BYTES", "SPOOL_IN_MEMORY_BYTES", "build_message_to", "copy_chunks", "spool"]
-
-#: Bytes read, compressed, encrypted or copied at a time.
-CHUNK_BYTES = 1024 * 1024
-#: A spool stays in memory up to this size, then moves to a temporary file.
-SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
-
-
-def spool(spool_dir: str | os.PathLike[str] | None) -> IO[bytes]:
-    """A temporary spool: in memory while small, a file in ``spool_dir`` (or the system's
-    temporary directory) beyond :data:`SPOOL_IN_MEMORY_BYTES`; gone when closed."""
-    directory = os.fspath(spool_dir) if spool_dir is not None else None
-    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES, dir=directory)
-
-
-def copy_chunks(source: IO[bytes], size: int | None = None) -> Iterator[bytes]:
-    """``source`` from its current position (``size`` bytes, or to its end) in chunks."""
-    left = size
-    while left is None or left > 0:
-        piece = source.read(CHUNK_BYTES if left is None else min(CHUNK_BYTES, left))
-        if not piece:
-            return
-        if left is not None:
-            left -= len(piece)
-        yield piece
+__all__ = ["build_message_to"]
 
 
 def _read_prefix(source: IO[bytes], size: int) -> bytes:
