@@ -353,9 +353,13 @@ def test_size_limit_and_naive_time(signer: LocalPrivateKey) -> None:
 
 
 def _refused(data: bytes, rule: str, error: type[Exception] = PackageError, **kwargs: object):  # type: ignore[no-untyped-def]
+    # The same refusal whether the zip is in memory or read from a file (open_package_from).
+    with pytest.raises(error) as from_file:
+        read_package(io.BytesIO(data), **kwargs)  # type: ignore[arg-type]
     with pytest.raises(error) as caught:
         read_package(data, **kwargs)  # type: ignore[arg-type]
     assert caught.value.rule == rule, str(caught.value)  # type: ignore[attr-defined]
+    assert from_file.value.rule == rule, str(from_file.value)  # type: ignore[attr-defined]
     return caught.value
 
 

@@ -19,7 +19,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Final
+from typing import IO, Final
 
 from cryptography import x509
 from lxml import etree
@@ -338,13 +338,14 @@ def _document(
 
 
 def read_package(
-    data: bytes,
+    data: bytes | IO[bytes],
     *,
     trust: TrustPolicy | None = None,
     at: datetime | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> VerifiedPackage:
-    """Check and verify a decrypted document package (the ASiC-E zip).
+    """Check and verify a decrypted document package (the ASiC-E zip, as bytes or a seekable
+    file holding only the zip).
 
     ``trust``: validate the signer's certificate (with the chain the signature carries) at
     ``at`` (default now); without it only the cryptography is checked. Raises

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Protocol
+from typing import IO, Final, Protocol
 
 from .. import deflate
 from ..errors import InputError, UsageError
@@ -220,7 +220,16 @@ def _fail(message: str, rule: str) -> PackageError:
     return PackageError(message, rule=f"asic:{rule}")
 
 
-def _check_layout(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+def _read_at(source: IO[bytes], offset: int, length: int) -> bytes:
+    if offset < 0:  # a damaged central directory: nothing is there, as a bytes slice would say
+        return b""
+    source.seek(offset)
+    return source.read(length)
+
+
+def _check_layout(
+    source: IO[bytes], size: int, infos: list[zipfile.ZipInfo], limits: Limits
+) -> None:
     if len(infos) > limits.max_zip_entries:
         raise _fail(
             f"the package has {len(infos)} entries, more than {limits.max_zip_entries}",
@@ -260,12 +269,12 @@ def _check_layout(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) -> 
     # No two entries may share bytes (the overlapping-entry zip bomb).
     ordered = sorted(infos, key=lambda i: i.header_offset)
     for info, following in zip(ordered, [*ordered[1:], None][: len(ordered)], strict=True):
-        local = data[info.header_offset : info.header_offset + _LOCAL.size]
+        local = _read_at(source, info.header_offset, _LOCAL.size)
         if len(local) != _LOCAL.size or _LOCAL.unpack(local)[0] != _SIG_LOCAL:
             raise _fail(f"entry {info.filename!r} has no local header", "not-a-zip")
         name_length, extra_length = _LOCAL.unpack(local)[9:]
         end = info.header_offset + _LOCAL.size + name_length + extra_length + info.compress_size
-        limit = following.header_offset if following is not None else len(data)
+        limit = following.header_offset if following is not None else size
         if end > limit:
             raise _fail(f"entry {info.filename!r} overlaps the next one", "overlapping-entries")
     # ETSI TS 102 918 A.1: "mimetype" is the first entry, stored, without extra field.
@@ -274,12 +283,13 @@ def _check_layout(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) -> 
         raise _fail("the first entry of an ASiC-E package must be 'mimetype'", "mimetype-first")
     if first.compress_type != zipfile.ZIP_STORED:
         raise _fail("the 'mimetype' entry must be stored, not compressed", "mimetype-compressed")
-    if first.extra or _LOCAL.unpack(data[: _LOCAL.size])[10]:
+    if first.extra or _LOCAL.unpack(_read_at(source, 0, _LOCAL.size))[10]:
         raise _fail("the 'mimetype' entry must have no extra field", "mimetype-extra-field")
 
 
-def read_zip(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Mapping[str, bytes]:
-    """The entries of an ASiC-E zip, in archive order, after every structural check.
+def read_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Mapping[str, bytes]:
+    """The entries of an ASiC-E zip (bytes, or a seekable file holding only the zip), in
+    archive order, after every structural check.
 
     Raises :class:`PackageError` with rules ``asic:not-a-zip``, ``asic:too-many-entries``,
     ``asic:unsafe-name``, ``asic:duplicate-entry``, ``asic:encrypted-entry``,
@@ -287,15 +297,17 @@ def read_zip(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Mapping[str, by
     ``asic:overlapping-entries``, ``asic:mimetype-first``, ``asic:mimetype-compressed``,
     ``asic:mimetype-extra-field``, ``asic:mimetype`` or ``asic:corrupt-entry``.
     """
-    if len(data) > limits.max_package_bytes:
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    size = source.seek(0, io.SEEK_END)
+    if size > limits.max_package_bytes:
         raise _fail(f"the package is larger than {limits.max_package_bytes} bytes", "too-large")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         raise _fail(f"the package is not a readable zip: {exc}", "not-a-zip") from None
     with archive:
         infos = archive.infolist()
-        _check_layout(data, infos, limits)
+        _check_layout(source, size, infos, limits)
         entries: dict[str, bytes] = {}
         for info in infos:
             try:

@@ -3,26 +3,31 @@
 :func:`seal` streams the zip straight into the CMS encryptor (BER with indefinite lengths, the
 layout of BouncyCastle's streaming generator that Digdir's integrasjonspunkt uses, dpi.md 3.4),
 so the plaintext zip is never held whole. :func:`open_package` decrypts and then verifies
-everything :func:`~.asic.read_package` verifies. The business message's fingerprint is
+everything :func:`~.asic.read_package` verifies; :func:`open_package_from` does the same from a
+file, decrypting into a spool instead of memory. The business message's fingerprint is
 :func:`~.cms.package_fingerprint` of the sealed bytes.
 """
 
 from __future__ import annotations
 
 import io
+import os
+from contextlib import ExitStack
 from datetime import datetime
-from typing import BinaryIO
+from pathlib import Path
+from typing import IO, BinaryIO
 
 from cryptography import x509
 
 from ..errors import CertificateError, DecryptionError, InputError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
+from ..spool import spool
 from ..trust import TrustPolicy
 from . import cms
 from .asic import AsicBuilder, VerifiedPackage, read_package
 
-__all__ = ["open_package", "seal", "seal_to"]
+__all__ = ["open_package", "open_package_from", "seal", "seal_to"]
 
 
 def seal_to(
@@ -67,7 +72,41 @@ def open_package(
     decrypted package does not verify (one answer for both: no padding oracle), and
     :class:`~peppol_dpi.errors.CertificateError` when the signer is not trusted.
     """
-    plaintext = cms.decrypt(data, key, limits=limits)
+    return _verified(cms.decrypt(data, key, limits=limits), trust=trust, at=at, limits=limits)
+
+
+def open_package_from(
+    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
+    key: PrivateKey,
+    *,
+    trust: TrustPolicy | None = None,
+    at: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    spool_dir: str | os.PathLike[str] | None = None,
+) -> VerifiedPackage:
+    """:func:`open_package` for a dokumentpakke in a file (a path, or a binary stream read
+    from its current position): the CMS is decrypted chunk by chunk into a spool
+    (``spool_dir``; in memory while small) and the zip read from there, so neither the
+    encrypted nor the decrypted package is held whole; the documents themselves are (the
+    returned :class:`~.asic.VerifiedPackage` holds their content)."""
+    with ExitStack() as stack:
+        encrypted: IO[bytes] = (
+            stack.enter_context(Path(source).open("rb"))
+            if isinstance(source, str | os.PathLike)
+            else source
+        )
+        plaintext = stack.enter_context(spool(spool_dir))
+        cms.decrypt_stream(encrypted, key, plaintext, limits=limits)  # type: ignore[arg-type]
+        return _verified(plaintext, trust=trust, at=at, limits=limits)
+
+
+def _verified(
+    plaintext: bytes | IO[bytes],
+    *,
+    trust: TrustPolicy | None,
+    at: datetime | None,
+    limits: Limits,
+) -> VerifiedPackage:
     try:
         return read_package(plaintext, trust=trust, at=at, limits=limits)
     except CertificateError:
