@@ -9,6 +9,9 @@ callable doing only the measured work, exactly as an application would call the 
 body file to a payload file), whose memory does not grow with the payload (issue 8: a 500 MB
 payload under 100 MB above the interpreter's baseline). They work on an SBD file written by
 :func:`write_sbd` in pieces, so that not even the benchmark holds the payload.
+``dpi_unpack_stream`` is :func:`open_package_from` on the sealed package in a file (a DPI
+package is built in memory, at most ``Limits.max_dpi_package_bytes``: its file is written by
+the parent).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from ..as4 import build_message, build_message_to, open_message, open_message_from
 from ..dpi.asic import AsicBuilder, Document
-from ..dpi.package import open_package, seal
+from ..dpi.package import open_package, open_package_from, seal
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..jose import JwsAlgorithm, decode_compact, encode_compact
 from ..keys import LocalPrivateKey, rsa_public_key
@@ -39,17 +42,20 @@ __all__ = [
     "prepare",
     "prepare_stream",
     "write_sbd",
+    "write_stream_input",
 ]
 
 #: Operations on files: prepared by :func:`prepare_stream` from an SBD file.
-STREAM_OPERATIONS = ("as4_build_stream", "as4_open_stream")
+STREAM_OPERATIONS = ("as4_build_stream", "as4_open_stream", "dpi_unpack_stream")
 
 OPERATIONS = (
     "as4_build",
     "as4_open",
-    *STREAM_OPERATIONS,
+    "as4_build_stream",
+    "as4_open_stream",
     "dpi_pack",
     "dpi_unpack",
+    "dpi_unpack_stream",
     "jws_sign",
     "jws_verify",
     "sbdh_wrap",
@@ -111,9 +117,23 @@ def write_sbd(path: Path, size: int) -> None:
         sink.write(tail)
 
 
+def write_stream_input(op: str, path: Path, size: int, keys: Keys) -> None:
+    """The file a streaming ``op`` reads: the SBD around ``invoice(size)``, written in pieces,
+    or for ``dpi_unpack_stream`` the sealed package of that invoice."""
+    if op == "dpi_unpack_stream":
+        path.write_bytes(make_input("dpi_unpack", invoice(size), keys))
+    else:
+        write_sbd(path, size)
+
+
 def prepare_stream(op: str, sbd_file: Path, keys: Keys, work: Path) -> Callable[[], object]:
-    """The measured callable for a streaming ``op`` on the SBD in ``sbd_file``; its output
-    files go to ``work``."""
+    """The measured callable for a streaming ``op`` on the file :func:`write_stream_input`
+    wrote (``sbd_file``); its output files go to ``work``."""
+    if op == "dpi_unpack_stream":
+        trust = keys.trust(keys.sender)
+        return lambda: open_package_from(
+            sbd_file, keys.mailbox, trust=trust, at=NOW, spool_dir=work
+        )
     body_file = work / f"{op}.body"
 
     def build() -> tuple[dict[str, str], object]:

@@ -27,7 +27,7 @@ from .ops import (
     load_keys,
     make_input,
     prepare_stream,
-    write_sbd,
+    write_stream_input,
 )
 from .payload import invoice
 from .runner import Measurement, machine_info, median_seconds, peak_rss_in_child, repeats_for
@@ -59,9 +59,6 @@ def run_suite(
             payload = invoice(size)
             payload_file = work / f"payload-{size}.xml"
             payload_file.write_bytes(payload)
-            sbd_file = work / f"sbd-{size}.xml"
-            if set(STREAM_OPERATIONS) & set(operations):
-                write_sbd(sbd_file, size)
             floors = floor_operations(payload, FloorContext(key=keys.c2.key))
             repeat = repeats_for(size)
             as4_times = (
@@ -77,16 +74,19 @@ def run_suite(
                     continue
                 progress(f"{op} {size} bytes")
                 if op in STREAM_OPERATIONS:
-                    # Streaming: from the SBD file to files; nobody holds the payload.
-                    ours = median_seconds(prepare_stream(op, sbd_file, keys, work), repeat)
+                    # Streaming: from a file to files; the operation never holds the payload.
+                    stream_file = work / f"{op}-{size}.input"
+                    write_stream_input(op, stream_file, size, keys)
+                    ours = median_seconds(prepare_stream(op, stream_file, keys, work), repeat)
                     floor = median_seconds(floors[op.removesuffix("_stream")], repeat)
                     rss = (
                         peak_rss_in_child(
-                            "peppol_dpi.bench.child", [op, str(sbd_file), str(pki_dir)]
+                            "peppol_dpi.bench.child", [op, str(stream_file), str(pki_dir)]
                         )
                         if memory
                         else None
                     )
+                    stream_file.unlink()
                 else:
                     op_input = make_input(op, payload, keys)
                     ours = median_seconds(from_input(op, op_input, keys), repeat)
