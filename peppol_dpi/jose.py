@@ -1,17 +1,30 @@
-"""A minimal JWS (RFC 7515) compact serialization with RSASSA-PKCS1-v1_5 (RFC 7518 3.3).
+"""The one JWS (RFC 7515) core of peppol-dpi: compact serialization, RSASSA-PKCS1-v1_5.
 
-Enough for the Maskinporten JWT grant and access tokens: RS256/RS384/RS512, signing through
-:class:`~peppol_dpi.keys.PrivateKey`, decoding with size limits, verification with a given RSA
-public key. ``alg: none`` and every other algorithm are refused; which key to verify with is
-the caller's decision (a trusted ``x5c`` certificate, a registered ``kid``, a JWKS).
+Used for the DPI business messages and receipts (:mod:`peppol_dpi.dpi.jws` adds ``x5c`` and
+trust on top), the Maskinporten JWT grant and access tokens, and the local services.
+
+:func:`decode_compact` refuses, before anything is verified:
+
+* input over ``Limits.max_jws_bytes``; anything but three canonical base64url parts (RFC 7515
+  2, appendix C: one signature has exactly one serialization);
+* a header that is not strict JSON (duplicate member names: two parsers would disagree on which
+  counts) or not an object;
+* every algorithm but RS256, RS384 and RS512 - ``none`` (RFC 7518 3.6), HMAC (3.2: a shared
+  secret, the "public key as HMAC secret" confusion), ECDSA and PSS: the profiles sign with
+  RSASSA-PKCS1-v1_5 only;
+* a ``crit`` header (RFC 7515 4.1.11: no extension is understood);
+* keys given by reference or inline (``jku``, ``jwk``, ``x5u``, 4.1.2-4.1.5): which key
+  verifies is the verifier's decision, never the message's.
+
+:meth:`ParsedJws.verify` then checks the signature with the key the caller chose, refusing
+RSA keys under 2048 bits and signatures of the wrong length.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import enum
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +32,14 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from . import jsonparse
-from .errors import InputError, SignatureError, UsageError
+from .errors import SignatureError, UsageError
+from .jsonparse import JsonError, dump_json, load_json
 from .keys import PrivateKey, SignatureHash
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
+    "ALL_ALGORITHMS",
+    "MIN_RSA_BITS",
     "JwsAlgorithm",
     "JwsError",
     "ParsedJws",
@@ -36,9 +51,13 @@ __all__ = [
     "rsa_key_from_jwk",
 ]
 
+MIN_RSA_BITS = 2048
 
-class JwsError(InputError):
-    """A JWS that cannot be read: not three base64url parts, not JSON, too large."""
+
+class JwsError(SignatureError):
+    """A JWS is malformed, uses a refused feature, or its signature does not verify."""
+
+    default_ebms_code = None  # type: ignore[assignment]  # a JWS is not AS4: the rule says it
 
 
 class JwsAlgorithm(enum.StrEnum):
@@ -55,45 +74,46 @@ class JwsAlgorithm(enum.StrEnum):
         }[self]
 
 
+ALL_ALGORITHMS = frozenset(JwsAlgorithm)
+_KEY_REFERENCES = ("jku", "jwk", "x5u")
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def b64url_decode(text: str, *, what: str = "JWS part") -> bytes:
-    # RFC 7515 2: base64url without padding; refuse anything else (standard alphabet, '=').
-    if not text.isascii() or any(c in text for c in "+/= \n"):
-        raise JwsError(f"{what} is not base64url", rule="jws:base64")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise JwsError(f"{what} is not base64url", rule="jws:base64") from None
-
-
-def _json_b64(obj: Mapping[str, Any]) -> str:
-    return b64url_encode(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())
+    """base64url without padding, canonical only (RFC 7515 2, appendix C)."""
+    if _B64URL.fullmatch(text) is None or len(text) % 4 == 1:
+        raise JwsError(f"the {what} is not base64url", rule="jws:format")
+    decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url_encode(decoded) != text:
+        raise JwsError(f"the {what} is not canonical base64url", rule="jws:format")
+    return decoded
 
 
 def encode_compact(
     *, header: Mapping[str, Any], payload: Mapping[str, Any] | bytes, key: PrivateKey
 ) -> str:
-    """``BASE64URL(header).BASE64URL(payload).BASE64URL(signature)``; ``alg`` from the header."""
+    """``BASE64URL(header).BASE64URL(payload).BASE64URL(signature)``; ``alg`` from the header.
+
+    The header is written compactly in the order given (so ``{"x5c":[...],"alg":"RS256"}``
+    comes out byte for byte as Digdir's client writes it).
+    """
     try:
         algorithm = JwsAlgorithm(str(header.get("alg")))
     except ValueError:
         raise UsageError(f"unsupported JWS alg {header.get('alg')!r}") from None
-    body = (
-        payload
-        if isinstance(payload, bytes)
-        else json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    )
-    signing_input = f"{_json_b64(header)}.{b64url_encode(body)}"
+    body = payload if isinstance(payload, bytes) else dump_json(dict(payload))
+    signing_input = f"{b64url_encode(dump_json(dict(header)))}.{b64url_encode(body)}"
     signature = key.sign(signing_input.encode("ascii"), algorithm.hash)
     return f"{signing_input}.{b64url_encode(signature)}"
 
 
 @dataclass(frozen=True, kw_only=True)
 class ParsedJws:
-    """A decoded (not yet verified) compact JWS."""
+    """A decoded, not yet verified, compact JWS."""
 
     header: Mapping[str, Any]
     payload: bytes
@@ -101,20 +121,27 @@ class ParsedJws:
     signature: bytes
     algorithm: JwsAlgorithm
 
-    def claims(self) -> dict[str, Any]:
-        """The payload as a JSON object (a JWT claims set)."""
+    def claims(self, *, limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
+        """The payload as a JSON object (a JWT claims set), read strictly."""
         try:
-            claims = jsonparse.loads(self.payload)
-        except ValueError:
-            raise JwsError("the JWS payload is not JSON", rule="jws:payload") from None
+            claims = load_json(self.payload, what="JWS payload", max_bytes=limits.max_jws_bytes)
+        except JsonError as exc:
+            raise JwsError(exc.message, rule="jws:payload") from None
         if not isinstance(claims, dict):
             raise JwsError("the JWS payload is not a JSON object", rule="jws:payload")
         return claims
 
     def verify(self, public_key: object) -> None:
-        """Check the signature with ``public_key``; raises SignatureError."""
+        """Check the signature with ``public_key`` (the caller's choice); raises JwsError."""
         if not isinstance(public_key, rsa.RSAPublicKey):
-            raise SignatureError("the JWS key is not an RSA key", rule="jws:key")
+            raise JwsError("the JWS signer key is not an RSA key", rule="jws:key")
+        if public_key.key_size < MIN_RSA_BITS:
+            raise JwsError(
+                f"the JWS signer key has {public_key.key_size} bits, fewer than {MIN_RSA_BITS}",
+                rule="jws:key",
+            )
+        if len(self.signature) != (public_key.key_size + 7) // 8:
+            raise JwsError("the JWS signature has the wrong length", rule="jws:signature")
         try:
             public_key.verify(
                 self.signature,
@@ -123,32 +150,48 @@ class ParsedJws:
                 self.algorithm.hash.algorithm(),
             )
         except InvalidSignature:
-            raise SignatureError(
-                "the JWS signature does not verify", rule="jws:bad-signature"
-            ) from None
+            raise JwsError("the JWS signature does not verify", rule="jws:signature") from None
 
 
-def decode_compact(token: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> ParsedJws:
-    """Split and decode a compact JWS; refuses other algorithms than RS256/384/512."""
+def decode_compact(
+    token: str | bytes,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    algorithms: frozenset[JwsAlgorithm] = ALL_ALGORITHMS,
+) -> ParsedJws:
+    """Split and decode a compact JWS, refusing everything the module doc lists."""
     text = token.decode("ascii", "replace") if isinstance(token, bytes) else token
-    text = text.strip()
+    text = text.strip(" \t\r\n")
     if len(text) > limits.max_jws_bytes:
-        raise JwsError(f"the JWS is larger than {limits.max_jws_bytes} bytes", rule="jws:too-large")
+        raise JwsError(
+            f"the JWS has {len(text)} bytes, more than {limits.max_jws_bytes}", rule="jws:size"
+        )
     parts = text.split(".")
     if len(parts) != 3:
-        raise JwsError("a compact JWS has three parts", rule="jws:format")
+        raise JwsError(
+            "a compact JWS has three base64url parts separated by '.'", rule="jws:format"
+        )
     try:
-        header = jsonparse.loads(b64url_decode(parts[0], what="JWS header"))
-    except ValueError:
-        raise JwsError("the JWS header is not JSON", rule="jws:header") from None
+        header = load_json(
+            b64url_decode(parts[0], what="JWS header"),
+            what="JWS header",
+            max_bytes=limits.max_jws_bytes,
+        )
+    except JsonError as exc:
+        raise JwsError(exc.message, rule="jws:header") from None
     if not isinstance(header, dict):
         raise JwsError("the JWS header is not a JSON object", rule="jws:header")
-    if "crit" in header:  # RFC 7515 4.1.11: we understand no extensions
-        raise JwsError("the JWS has critical extensions", rule="jws:crit")
-    try:
-        algorithm = JwsAlgorithm(str(header.get("alg")))
-    except ValueError:
-        raise JwsError(f"JWS alg {header.get('alg')!r} is not allowed", rule="jws:alg") from None
+    algorithm = _algorithm(header, algorithms)
+    if "crit" in header:
+        raise JwsError(
+            f"the JWS marks {header['crit']!r} critical; no extension is supported", rule="jws:crit"
+        )
+    named = [name for name in _KEY_REFERENCES if name in header]
+    if named:
+        raise JwsError(
+            f"the JWS header names its key with {', '.join(named)}; the verifier chooses the key",
+            rule="jws:key-reference",
+        )
     return ParsedJws(
         header=header,
         payload=b64url_decode(parts[1], what="JWS payload"),
@@ -156,6 +199,22 @@ def decode_compact(token: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Pa
         signature=b64url_decode(parts[2], what="JWS signature"),
         algorithm=algorithm,
     )
+
+
+def _algorithm(header: Mapping[str, Any], algorithms: frozenset[JwsAlgorithm]) -> JwsAlgorithm:
+    alg = header.get("alg")
+    if not isinstance(alg, str):
+        raise JwsError("the JWS header has no alg", rule="jws:alg")
+    try:
+        algorithm = JwsAlgorithm(alg)
+    except ValueError:
+        raise JwsError(
+            f"JWS algorithm {alg!r} is refused; accepted: {', '.join(sorted(algorithms))}",
+            rule="jws:alg",
+        ) from None
+    if algorithm not in algorithms:
+        raise JwsError(f"JWS algorithm {alg} is not accepted here", rule="jws:alg")
+    return algorithm
 
 
 def rsa_jwk(

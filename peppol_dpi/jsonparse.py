@@ -1,16 +1,14 @@
-"""The one strict JSON reader of peppol-dpi.
+"""The one strict JSON reader (and deterministic writer) of peppol-dpi.
 
-:func:`loads` is ``json.loads`` for input from outside (JWS headers and payloads, Maskinporten
-and KRR answers, requests to the reference services). It raises nothing but ``ValueError``
-(callers translate that into their own InputError) and refuses what RFC 8259 does not allow or
-what parsers disagree on:
+Every JSON document from outside is read here: JWS headers and payloads, business messages,
+Maskinporten and KRR answers, requests to the reference services. Reading (:func:`load_json`,
+or :func:`loads` where only a ``ValueError`` is wanted) accepts only what RFC 8259 and I-JSON (RFC 7493) allow: UTF-8
+without a byte order mark, no duplicate member names (two parsers would disagree on which one
+counts: a classic way to make a signed message say two things), no NaN/Infinity, no lone
+surrogates, bounded size and nesting.
 
-* ``NaN``, ``Infinity`` and ``-Infinity`` (not JSON, RFC 8259 section 6; Python accepts them
-  and they made ``datetime.fromtimestamp`` raise OverflowError - found by fuzzing);
-* a name repeated in one object (RFC 8259 4 leaves the outcome to the parser; with two
-  ``"alg"`` members a verifier and an application may read different values - RFC 7515 4
-  requires a JWS with duplicate header names to be rejected);
-* nesting deep enough to exhaust Python's recursion limit (RecursionError, not ValueError).
+Writing (:func:`dump_json`) is deterministic: compact separators, UTF-8, non-ASCII and ``/``
+written as themselves (as Digdir's client writes them since 2023), members in insertion order.
 """
 
 from __future__ import annotations
@@ -18,25 +16,72 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["loads"]
+from .errors import InputError
+
+__all__ = ["Json", "JsonError", "dump_json", "load_json", "loads"]
+
+Json = Any  # a value json.loads returns
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
+class JsonError(InputError):
+    """Bytes that are not acceptable JSON (syntax, encoding, duplicates, size)."""
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+class _DuplicateMemberError(Exception):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _no_duplicates(pairs: list[tuple[str, Json]]) -> dict[str, Json]:
+    # RFC 8259 4: names SHOULD be unique; RFC 7493 2.3: MUST be. We refuse duplicates.
+    result: dict[str, Json] = {}
     for name, value in pairs:
         if name in result:
-            raise ValueError(f"the name {name!r} occurs twice in one object")
+            raise _DuplicateMemberError(name)
         result[name] = value
     return result
 
 
-def loads(data: str | bytes | bytearray) -> Any:
-    """Parse JSON text (UTF-8/16/32 bytes or str); raises only ValueError."""
+def _no_constant(name: str) -> Json:
+    raise ValueError(f"{name} is not JSON")
+
+
+def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
+    """Parse ``data`` as strict JSON (see the module docstring), or raise :class:`JsonError`."""
+    if len(data) > max_bytes:
+        raise JsonError(f"{what} has {len(data)} bytes, more than {max_bytes}", rule="json:size")
     try:
-        return json.loads(data, parse_constant=_no_constant, object_pairs_hook=_unique)
+        text = data.decode("utf-8")  # RFC 8259 8.1: JSON exchanged between systems is UTF-8
+    except UnicodeDecodeError:
+        raise JsonError(f"{what} is not UTF-8", rule="json:encoding") from None
+    if text.startswith("\ufeff"):
+        raise JsonError(f"{what} starts with a byte order mark", rule="json:encoding")
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        # RFC 7493 2.1: no lone surrogates (they cannot be written back as UTF-8).
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except _DuplicateMemberError as exc:
+        raise JsonError(
+            f"{what} has the member {exc.name!r} twice", rule="json:duplicate-member"
+        ) from None
+    except UnicodeEncodeError:
+        raise JsonError(f"{what} has a lone surrogate escape", rule="json:encoding") from None
     except RecursionError:
-        raise ValueError("the JSON nests too deeply") from None
+        raise JsonError(f"{what} is nested too deeply", rule="json:depth") from None
+    except ValueError as exc:
+        raise JsonError(f"{what} is not JSON: {exc}", rule="json:syntax") from None
+    return value
+
+
+def dump_json(value: Json) -> bytes:
+    """Compact, deterministic UTF-8 JSON (members in insertion order)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def loads(data: str | bytes | bytearray, *, max_bytes: int = 64 * 1024 * 1024) -> Json:
+    """:func:`load_json` for callers that translate a plain ``ValueError`` themselves."""
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    try:
+        return load_json(raw, what="JSON", max_bytes=max_bytes)
+    except JsonError as exc:
+        raise ValueError(exc.message) from None

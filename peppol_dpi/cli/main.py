@@ -21,6 +21,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "peppol_dpi.cli.dpi_cmd",
     "peppol_dpi.cli.lookup_cmd",
     "peppol_dpi.cli.bench_cmd",
+    "peppol_dpi.cli.demo_cmd",
+    "peppol_dpi.cli.serve_cmd",
 )
 
 

@@ -26,6 +26,7 @@ from typing import ClassVar
 
 from ..errors import InputError
 from ..ids import ParticipantId, ParticipantScheme
+from ..jsonparse import Json
 from .jsonmodel import (
     DATE,
     DATE_TIME,
@@ -34,7 +35,6 @@ from .jsonmodel import (
     Converted,
     Field,
     Integer,
-    Json,
     JsonObject,
     ListOf,
     Nested,

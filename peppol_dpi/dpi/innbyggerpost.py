@@ -70,9 +70,18 @@ class Innbyggerpost:
 
     @classmethod
     def from_element(
-        cls, root: etree._Element, *, limits: Limits = DEFAULT_LIMITS
+        cls,
+        root: etree._Element,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        allow_empty_package: bool = False,
     ) -> Innbyggerpost:
-        """Read an already parsed ``Innbyggerpost`` element (e.g. the SBDH business message)."""
+        """Read an already parsed ``Innbyggerpost`` element (e.g. the SBDH business message).
+
+        ``allow_empty_package``: accept an empty ``Dokumentpakke`` (valid xs:base64Binary), as
+        a receipt travelling back from corner 3 to corner 2 carries no package; the caller
+        that knows the message type decides (:func:`.peppol_payload.unwrap`).
+        """
         if root.tag != _q(ROOT):
             raise InnbyggerpostError(
                 f"expected {{{ns.INNBYGGERPOST}}}{ROOT}, found {root.tag}",
@@ -98,7 +107,7 @@ class Innbyggerpost:
             raise InnbyggerpostError(
                 f"{_PACKAGE} is not base64", rule="innbyggerpost:base64"
             ) from None
-        if not package:
+        if not package and not allow_empty_package:
             raise InnbyggerpostError(f"{_PACKAGE} is empty", rule="innbyggerpost:base64")
         return cls(forretningsmelding=jws.encode("ascii"), dokumentpakke=package)
 

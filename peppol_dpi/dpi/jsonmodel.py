@@ -22,7 +22,6 @@ adds on top (valid organisation numbers, identifiers matching the type, ...) hav
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -31,6 +30,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from ..errors import InputError, Problem, UsageError, ValidationError
+from ..jsonparse import Json, JsonError, dump_json, load_json
 
 __all__ = [
     "Codec",
@@ -44,62 +44,6 @@ __all__ = [
 
 T = TypeVar("T")
 E = TypeVar("E")
-Json = Any  # a value json.loads returns
-
-
-class JsonError(InputError):
-    """Bytes that are not acceptable JSON (syntax, encoding, duplicates, size)."""
-
-
-class _DuplicateMemberError(Exception):
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-def _no_duplicates(pairs: list[tuple[str, Json]]) -> dict[str, Json]:
-    # RFC 8259 4: names SHOULD be unique; RFC 7493 2.3: MUST be. We refuse duplicates.
-    result: dict[str, Json] = {}
-    for name, value in pairs:
-        if name in result:
-            raise _DuplicateMemberError(name)
-        result[name] = value
-    return result
-
-
-def _no_constant(name: str) -> Json:
-    raise ValueError(f"{name} is not JSON")
-
-
-def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
-    """Parse ``data`` as strict JSON (see the module docstring), or raise :class:`JsonError`."""
-    if len(data) > max_bytes:
-        raise JsonError(f"{what} has {len(data)} bytes, more than {max_bytes}", rule="json:size")
-    try:
-        text = data.decode("utf-8")  # RFC 8259 8.1: JSON exchanged between systems is UTF-8
-    except UnicodeDecodeError:
-        raise JsonError(f"{what} is not UTF-8", rule="json:encoding") from None
-    if text.startswith("\ufeff"):
-        raise JsonError(f"{what} starts with a byte order mark", rule="json:encoding")
-    try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-        # RFC 7493 2.1: no lone surrogates (they cannot be written back as UTF-8).
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except _DuplicateMemberError as exc:
-        raise JsonError(
-            f"{what} has the member {exc.name!r} twice", rule="json:duplicate-member"
-        ) from None
-    except UnicodeEncodeError:
-        raise JsonError(f"{what} has a lone surrogate escape", rule="json:encoding") from None
-    except RecursionError:
-        raise JsonError(f"{what} is nested too deeply", rule="json:depth") from None
-    except ValueError as exc:
-        raise JsonError(f"{what} is not JSON: {exc}", rule="json:syntax") from None
-    return value
-
-
-def dump_json(value: Json) -> bytes:
-    """Compact, deterministic UTF-8 JSON (members in insertion order)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 # -- formats (JSON Schema draft-07 section 7.3) -------------------------------------------------

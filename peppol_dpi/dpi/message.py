@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from ..errors import Problem, UsageError, ValidationError
 from ..ids import ParticipantId
+from ..jsonparse import Json, dump_json, load_json
 from ..limits import DEFAULT_LIMITS, Limits
 from .bodies import (
     Body,
@@ -38,15 +39,12 @@ from .jsonmodel import (
     UUID,
     Converted,
     Field,
-    Json,
     JsonObject,
     ListOf,
     Nested,
     Text,
     child_path,
-    dump_json,
     format_datetime,
-    load_json,
     schema_problem,
 )
 

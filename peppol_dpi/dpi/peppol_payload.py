@@ -31,7 +31,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader, read_sbdh
 from ..sbdh.build import header_element
 from ..xmlparse import parse_xml
-from .innbyggerpost import ROOT, Innbyggerpost
+from .innbyggerpost import ROOT, Innbyggerpost, InnbyggerpostError
 from .jws import decode_unverified
 from .message import BusinessMessage, parse_business_message
 
@@ -117,9 +117,14 @@ def unwrap(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> PeppolDpiPayload:
     elements = [child for child in root if isinstance(child.tag, str)]
     if len(elements) != 2:
         raise InputError("a DPI SBD holds the header and one Innbyggerpost", rule="dpi:envelope")
-    innbyggerpost = Innbyggerpost.from_element(elements[1], limits=limits)
+    innbyggerpost = Innbyggerpost.from_element(elements[1], limits=limits, allow_empty_package=True)
     message = parse_business_message(
         decode_unverified(innbyggerpost.forretningsmelding, limits=limits), limits=limits
     )
+    # A letter carries its package; a receipt (corner 3 back to corner 2) has none to carry.
+    if not innbyggerpost.dokumentpakke and not message.type.is_receipt:
+        raise InnbyggerpostError(
+            f"the {message.type} message has an empty Dokumentpakke", rule="innbyggerpost:base64"
+        )
     ValidationError.raise_if_any(_fit_problems(header, message), what="DPI SBD")
     return PeppolDpiPayload(header=header, innbyggerpost=innbyggerpost, message=message)

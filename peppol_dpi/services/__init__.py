@@ -1,5 +1,6 @@
 """Small real servers for tests, the demo and ``peppol-dpi serve``: a DNS server for the SML
-zone, an SMP (with the write API), a Maskinporten-like token service and a KRR-like register.
+zone, an SMP (with the write API), a Maskinporten-like token service, an Altinn-like delegation
+register, a KRR-like register, and a reference mailbox and print provider (corner 4).
 
 Each is a plain WSGI application (or, for DNS, a dnslib resolver) plus a ``serve_*`` helper
 that runs it in a thread on 127.0.0.1 and returns a :class:`~.base.RunningService`. They are

@@ -1,0 +1,222 @@
+"""The little WSGI layer the services share: requests, responses, problem+json, form data.
+
+No framework: a service is a function from :class:`Request` to :class:`Response`, wrapped by
+:func:`wsgi_app` into a WSGI callable that a production server (waitress, gunicorn) runs.
+Errors are answered as RFC 7807 ``application/problem+json``; a bug answers 500 without details
+and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from ..errors import InputError
+
+__all__ = [
+    "HttpError",
+    "Request",
+    "Response",
+    "Router",
+    "parse_form_data",
+    "problem",
+    "wsgi_app",
+]
+
+log = logging.getLogger("peppol_dpi.transport.http")
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    411: "Length Required",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Response:
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    @classmethod
+    def json(cls, value: Any, status: int = 200) -> Response:
+        return cls(
+            status=status,
+            headers=(("Content-Type", "application/json"),),
+            body=json.dumps(value, ensure_ascii=False).encode(),
+        )
+
+
+class HttpError(InputError):
+    """A request refused with an HTTP status; answered as problem+json."""
+
+    def __init__(self, status: int, detail: str, *, rule: str, title: str | None = None) -> None:
+        super().__init__(detail, rule=rule)
+        self.status = status
+        self.title = title or _REASONS.get(status, "Error")
+
+
+def problem(
+    status: int, detail: str, *, title: str | None = None, rule: str | None = None
+) -> Response:
+    """An RFC 7807 problem response (OpenAPI ``components.schemas.problem``)."""
+    body: dict[str, Any] = {
+        "type": f"urn:peppol-dpi:problem:{rule}" if rule else "about:blank",
+        "title": title or _REASONS.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    return Response(
+        status=status,
+        headers=(("Content-Type", "application/problem+json"),),
+        body=json.dumps(body, ensure_ascii=False).encode(),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    remote: str = ""
+    environ: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+
+def _read_request(environ: Mapping[str, Any], max_body: int) -> Request:
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    length_text = environ.get("CONTENT_LENGTH") or "0"
+    try:
+        length = int(length_text)
+    except ValueError:
+        raise HttpError(400, "bad Content-Length", rule="http:content-length") from None
+    if length > max_body:
+        raise HttpError(413, f"body larger than {max_body} bytes", rule="http:too-large")
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    return Request(
+        method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+        path=str(environ.get("PATH_INFO", "/")),
+        query=parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True),
+        headers=headers,
+        body=body,
+        remote=str(environ.get("REMOTE_ADDR", "")),
+        environ=environ,
+    )
+
+
+# Set by the server from the body; never copied from a stored or built message.
+_HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+
+Handler = Callable[[Request], Response]
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+def wsgi_app(
+    handler: Handler, *, max_body: int
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    """A WSGI callable running ``handler``; HttpError and InputError become problem+json."""
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            response = handler(_read_request(environ, max_body))
+        except HttpError as exc:
+            response = problem(exc.status, exc.message, title=exc.title, rule=exc.rule)
+        except InputError as exc:
+            response = problem(400, exc.message, rule=exc.rule)
+        except Exception:
+            log.exception(
+                "unexpected error handling %s %s",
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+            )
+            response = problem(500, "internal error", rule="http:internal")
+        headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_HEADERS]
+        headers.append(("Content-Length", str(len(response.body))))
+        start_response(f"{response.status} {_REASONS.get(response.status, 'Status')}", headers)
+        return [response.body]
+
+    return app
+
+
+_BOUNDARY_RE = re.compile(r'boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))', re.IGNORECASE)
+_NAME_RE = re.compile(r'(?:^|;)\s*name="([^"]*)"|(?:^|;)\s*name=([^;\s]+)', re.IGNORECASE)
+
+
+def parse_form_data(
+    content_type: str | None, body: bytes, *, max_parts: int = 16
+) -> dict[str, bytes]:
+    """The named parts of a ``multipart/form-data`` body (RFC 7578), bytes exactly as sent."""
+    if not content_type or not content_type.lower().startswith("multipart/form-data"):
+        raise HttpError(400, "expected multipart/form-data", rule="c2:multipart")
+    match = _BOUNDARY_RE.search(content_type)
+    if match is None:
+        raise HttpError(400, "multipart/form-data without boundary", rule="c2:multipart")
+    delimiter = b"--" + (match.group(1) or match.group(2)).encode("latin-1")
+    pieces = body.split(delimiter)
+    if len(pieces) < 3 or not pieces[-1].startswith(b"--"):
+        raise HttpError(400, "multipart body is not closed by its boundary", rule="c2:multipart")
+    parts: dict[str, bytes] = {}
+    for piece in pieces[1:-1]:
+        if len(parts) >= max_parts:
+            raise HttpError(400, "too many multipart parts", rule="c2:multipart")
+        if not piece.startswith(b"\r\n") or not piece.endswith(b"\r\n"):
+            raise HttpError(400, "malformed multipart part", rule="c2:multipart")
+        head, sep, content = piece[2:-2].partition(b"\r\n\r\n")
+        if not sep:
+            raise HttpError(400, "multipart part without header block", rule="c2:multipart")
+        name = None
+        for line in head.split(b"\r\n"):
+            key, _, value = line.decode("latin-1").partition(":")
+            if key.strip().lower() == "content-disposition":
+                found = _NAME_RE.search(value)
+                if found:
+                    name = found.group(1) if found.group(1) is not None else found.group(2)
+        if name is None:
+            raise HttpError(400, "multipart part without a name", rule="c2:multipart")
+        if name in parts:
+            raise HttpError(400, f"multipart part {name!r} given twice", rule="c2:multipart")
+        parts[name] = content
+    return parts
+
+
+@dataclass(frozen=True, kw_only=True)
+class Router:
+    """Dispatch on exact path prefixes; the longest match wins."""
+
+    routes: dict[str, Callable[[Request], Response]]
+
+    def __call__(self, request: Request) -> Response:
+        for prefix in sorted(self.routes, key=len, reverse=True):
+            if request.path == prefix or request.path.startswith(prefix.rstrip("/") + "/"):
+                return self.routes[prefix](request)
+        raise HttpError(404, f"no such resource: {request.path}", rule="http:not-found")

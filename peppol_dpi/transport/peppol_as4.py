@@ -1,0 +1,185 @@
+"""The access points' AS4 layer: :class:`~.ports.As4Codec` over :mod:`peppol_dpi.as4`.
+
+One :class:`PeppolAs4` per access point holds its AP key (signing, decryption), the trust
+policy for the other access points' certificates (the Peppol AP CA), the clock and the message
+id generator. Sending builds the signed and encrypted message (peppol.md 1.9, sender) and
+accepts only a signed receipt whose RefToMessageId is the message sent, whose non-repudiation
+digests are the ones signed, and whose signer is the receiver's certificate from the SMP.
+Receiving opens and checks the message (peppol.md 1.9, receiver) and answers with the signed
+receipt or an error signal.
+
+The receipt check works from the sent bytes alone (the message id and the signed references
+are read back from the frozen AS4 message), so a worker that restarts after a crash can check
+the receipt of a message another process built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from cryptography import x509
+
+from .. import ns
+from ..as4 import (
+    PEPPOL_NOT_SERVICED,
+    InvalidReceiptError,
+    ReceivedMessage,
+    Reception,
+    build_message,
+    check_receipt,
+    open_message,
+    read_answer,
+)
+from ..as4.ebms_xml import parse_messaging, read_signed_reference
+from ..as4.mime import parse_message
+from ..as4.model import SignedReference, UserMessage
+from ..as4.soap import parse_envelope
+from ..errors import EbmsError, InputError, RemoteError, UsageError
+from ..ids import DocumentTypeId, ParticipantId, ProcessId
+from ..keys import PrivateKey
+from ..limits import DEFAULT_LIMITS, Limits
+from ..trust import TrustPolicy
+from .ports import OpenedAs4, SentAs4
+from .wire import WireMessage
+
+__all__ = ["PeppolAs4", "sent_references"]
+
+
+def sent_references(
+    sent: WireMessage, *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[str, tuple[SignedReference, ...]]:
+    """The ebMS message id and the signed references of an AS4 user message we built."""
+    mime = parse_message(dict(sent.headers), sent.body, limits=limits)
+    envelope = parse_envelope(mime.root.body, limits=limits)
+    if envelope.messaging is None or envelope.security is None:
+        raise UsageError("the frozen AS4 message has no eb:Messaging or wsse:Security")
+    user_message = parse_messaging(envelope.messaging)
+    if not isinstance(user_message, UserMessage):
+        raise UsageError("the frozen AS4 message is not a user message")
+    signed_info = envelope.security.find(f"{{{ns.DS}}}Signature/{{{ns.DS}}}SignedInfo")
+    if signed_info is None:
+        raise UsageError("the frozen AS4 message is not signed")
+    references = tuple(
+        read_signed_reference(ref) for ref in signed_info.iterfind(f"{{{ns.DS}}}Reference")
+    )
+    return user_message.message_id, references
+
+
+class PeppolAs4:
+    """Peppol AS4 for one access point (its key, the AP trust policy, clock, id generator)."""
+
+    def __init__(
+        self,
+        *,
+        key: PrivateKey,
+        trust: TrustPolicy,
+        clock: Callable[[], datetime],
+        new_message_id: Callable[[], str],
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        if not isinstance(trust, TrustPolicy):
+            raise UsageError("PeppolAs4 needs a TrustPolicy: nothing is trusted by default")
+        self.key, self.trust, self.clock = key, trust, clock
+        self.new_message_id, self.limits = new_message_id, limits
+
+    # -- sending -----------------------------------------------------------------------------
+    def build(
+        self,
+        *,
+        payload: bytes,
+        sender: ParticipantId,
+        receiver: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId,
+        conversation_id: str,
+        receiver_certificate: x509.Certificate,
+    ) -> SentAs4:
+        # Service, Action, originalSender and finalRecipient come from the payload's SBDH
+        # (Peppol AS4 2.0.3 5: they must agree with it), From/To from the two AP certificates.
+        headers, body, sent = build_message(
+            payload,
+            key=self.key,
+            receiver_cert=receiver_certificate,
+            now=self.clock(),
+            message_id=self.new_message_id(),
+            conversation_id=conversation_id,
+            limits=self.limits,
+        )
+        return SentAs4(
+            message_id=sent.message_id,
+            wire=WireMessage(headers=tuple(headers.items()), body=body),
+        )
+
+    def check_response(
+        self,
+        *,
+        sent: WireMessage,
+        status: int,
+        response: WireMessage,
+        receiver_certificate: x509.Certificate,
+    ) -> None:
+        message_id, references = sent_references(sent, limits=self.limits)
+        answer = read_answer(
+            status,
+            dict(response.headers),
+            response.body,
+            trust=self.trust,
+            at=self.clock(),
+            limits=self.limits,
+        )
+        if answer.not_serviced:
+            # Peppol AS4 2.0.3 4: the receiving AP does not serve this receiver (final).
+            raise RemoteError(
+                f"{PEPPOL_NOT_SERVICED}: the receiving access point does not serve the receiver "
+                f"({'; '.join(str(e) for e in answer.errors)})",
+                rule=PEPPOL_NOT_SERVICED,
+                ebms_code=EbmsError.OTHER,
+            )
+        # An error signal raises RemoteError with its EBMS code; a receipt must name the
+        # message and repeat exactly the digests we signed (AS4 5.1.8, peppol.md 1.7).
+        check_receipt(answer, message_id=message_id, signed_references=references)
+        assert answer.verification is not None  # check_receipt requires a signed receipt
+        if answer.verification.signer != receiver_certificate:
+            raise InvalidReceiptError(
+                "the receipt is signed by "
+                f"{answer.verification.signer.subject.rfc4514_string()}, not by the receiving "
+                "access point named in the SMP",
+                rule="receipt:signer",
+            )
+
+    # -- receiving ---------------------------------------------------------------------------
+    def open(self, request: WireMessage) -> OpenedAs4:
+        received = open_message(
+            dict(request.headers),
+            request.body,
+            key=self.key,
+            trust=self.trust,
+            at=self.clock(),
+            limits=self.limits,
+        )
+        return OpenedAs4(
+            message_id=received.message_id,
+            from_party=received.user_message.sender.id,
+            payload=received.payload,
+            context=received,
+        )
+
+    def receipt(self, opened: OpenedAs4) -> WireMessage:
+        if not isinstance(opened.context, ReceivedMessage):
+            raise UsageError("receipt() needs a message opened by this codec")
+        reception = Reception(
+            message=opened.context, error=None, ref_to_message_id=opened.message_id
+        )
+        return self._answer(reception)[1]
+
+    def error(self, error: InputError, ref_to_message_id: str | None) -> tuple[int, WireMessage]:
+        return self._answer(
+            Reception(message=None, error=error, ref_to_message_id=ref_to_message_id)
+        )
+
+    def _answer(self, reception: Reception) -> tuple[int, WireMessage]:
+        status, headers, body = reception.answer(
+            key=self.key, now=self.clock(), message_id=self.new_message_id()
+        )
+        return status, WireMessage(headers=tuple(headers.items()), body=body)

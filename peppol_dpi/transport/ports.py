@@ -1,0 +1,217 @@
+"""What the access points need from the rest of the package, as small protocols.
+
+The services in this package do I/O and keep state; the formats (AS4, the Innbyggerpost payload,
+business messages and their JWS, SML/SMP) are the pure core. These protocols are the seams between
+the two, so that each side can be tested alone and a different implementation (an HSM-backed AS4
+signer, a cached lookup) can be put in.
+
+* :class:`As4Codec` - build, open and answer Peppol AS4 messages (peppol.md 1).
+* :class:`PayloadCodec` - the C2-C3 payload: Innbyggerpost XML in a Peppol SBDH (dpi.md 1.8).
+* :class:`BusinessMessageReader` - verify and read a DPI business message or receipt (dpi.md 1).
+* :class:`EndpointLocator` - where a participant receives a document type (SML/SMP, peppol.md 3).
+* :class:`Corner4` - hand a received message to the mailbox provider (the delivery interface).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from cryptography import x509
+
+from ..errors import InputError, UsageError
+from ..ids import DocumentTypeId, ParticipantId, ProcessId
+from .wire import WireMessage
+
+__all__ = [
+    "As4Codec",
+    "BusinessMessageReader",
+    "Corner4",
+    "Endpoint",
+    "EndpointLocator",
+    "OpenedAs4",
+    "PayloadCodec",
+    "ReadBusinessMessage",
+    "ReadReceipt",
+    "SentAs4",
+    "UnwrappedPayload",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Endpoint:
+    """An AS4 endpoint found in the SMP: its URL and the receiver's AP certificate."""
+
+    url: str
+    certificate: x509.Certificate
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise UsageError(f"endpoint URL must be http(s): {self.url!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentAs4:
+    """An AS4 user message built for sending: its ebMS message id and its exact bytes."""
+
+    message_id: str
+    wire: WireMessage
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenedAs4:
+    """An AS4 user message received, verified and decrypted.
+
+    ``context`` is whatever the codec needs to build the receipt for it (the references it
+    signed, for the non-repudiation information); the services pass it back untouched.
+    """
+
+    message_id: str
+    from_party: str
+    payload: bytes  # the SBD (Peppol envelope), decompressed
+    context: object
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnwrappedPayload:
+    """What the C2-C3 payload carries (dpi.md 1.8)."""
+
+    business_message: str  # <SignertForretningsmelding>: the JWS
+    package: bytes | None  # <Dokumentpakke>: the CMS bytes (receipts carry none)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadBusinessMessage:
+    """The facts corner 2 checks and routes on, read from a verified business message."""
+
+    message_id: str  # SBDH documentIdentification.instanceIdentifier
+    conversation_id: str  # SBDH ConversationId scope
+    type: str  # documentIdentification.type: digital, utskrift, ...
+    sender: ParticipantId  # SBDH sender: the technical sender (signer)
+    receiver: ParticipantId  # SBDH receiver: mailbox or print provider
+    avsender: ParticipantId  # <type>.avsender.virksomhetsidentifikator: the legal sender
+    avsenderidentifikator: str | None
+    fingerprint: bytes  # dokumentpakkefingeravtrykk.digestValue, decoded (SHA-256)
+    maskinportentoken: str
+    signer_org: str | None  # organisation number of the JWS signing certificate
+    document_type: DocumentTypeId
+    process: ProcessId
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadReceipt:
+    """The routing facts of a receipt (leveringskvittering, feil, ...) from corner 4."""
+
+    message_id: str
+    conversation_id: str
+    type: str
+    sender: ParticipantId  # the mailbox or print provider
+    receiver: ParticipantId  # the original technical sender: who gets it on GET /messages/in
+    motakeridentifikator: str | None
+    document_type: DocumentTypeId
+    process: ProcessId
+
+
+class As4Codec(Protocol):
+    """One access point's Peppol AS4 layer (its keys, trust and clock are inside)."""
+
+    def build(
+        self,
+        *,
+        payload: bytes,
+        sender: ParticipantId,
+        receiver: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId,
+        conversation_id: str,
+        receiver_certificate: x509.Certificate,
+    ) -> SentAs4:
+        """A signed and encrypted user message carrying ``payload`` (an SBD)."""
+        ...
+
+    def check_response(
+        self,
+        *,
+        sent: WireMessage,
+        status: int,
+        response: WireMessage,
+        receiver_certificate: x509.Certificate,
+    ) -> None:
+        """Accept only a valid signed receipt for ``sent``.
+
+        Raises :class:`~peppol_dpi.errors.RemoteError` (with the ``ebms_code`` the peer sent)
+        for an error signal or SOAP fault, another :class:`~peppol_dpi.errors.InputError`
+        for a receipt that does not verify.
+        """
+        ...
+
+    def open(self, request: WireMessage) -> OpenedAs4:
+        """Verify and decrypt a received user message; InputError with ``ebms_code`` if bad."""
+        ...
+
+    def receipt(self, opened: OpenedAs4) -> WireMessage:
+        """The signed non-repudiation receipt for ``opened``."""
+        ...
+
+    def error(self, error: InputError, ref_to_message_id: str | None) -> tuple[int, WireMessage]:
+        """The HTTP status and ebMS error signal telling the sender about ``error``."""
+        ...
+
+
+class PayloadCodec(Protocol):
+    def wrap(
+        self,
+        *,
+        business_message: str,
+        package: bytes | None,
+        sender: ParticipantId,
+        receiver: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId,
+        instance_id: str,
+        now: datetime,
+    ) -> bytes:
+        """The Peppol SBD carrying the Innbyggerpost payload."""
+        ...
+
+    def unwrap(self, payload: bytes) -> UnwrappedPayload: ...
+
+
+class BusinessMessageReader(Protocol):
+    def read_message(self, jws: str, *, now: datetime) -> ReadBusinessMessage:
+        """Verify the JWS (signature, certificate) and the schema; read the routing facts."""
+        ...
+
+    def read_receipt(self, jws: str, *, now: datetime) -> ReadReceipt:
+        """Verify a receipt JWS from corner 4 and read its routing facts."""
+        ...
+
+
+class EndpointLocator(Protocol):
+    def locate(
+        self, participant: ParticipantId, document_type: DocumentTypeId, process: ProcessId
+    ) -> Endpoint:
+        """Raise :class:`~peppol_dpi.errors.TransportError` when the lookup could not be made
+        (retry later) and :class:`~peppol_dpi.errors.InputError` when the participant is not
+        registered for the document type (give up)."""
+        ...
+
+
+class Corner4(Protocol):
+    """The delivery interface from corner 3 to the mailbox provider.
+
+    ``deliver`` must be idempotent on ``message_id``: corner 3 delivers at least once and
+    retries after a crash, so the receiver keeps the ids it has accepted. Raise
+    :class:`~peppol_dpi.errors.TransportError` to be retried later, any other
+    :class:`~peppol_dpi.errors.PeppolDpiError` to give the delivery up.
+    """
+
+    def deliver(
+        self,
+        *,
+        message_id: str,
+        receiver: ParticipantId,
+        business_message: str,
+        package: bytes | None,
+    ) -> None: ...

@@ -1,0 +1,319 @@
+"""Running the services: waitress serving the WSGI application, plus the workers.
+
+:func:`corner2_service` and :func:`corner3_service` assemble a service from its parts (the
+store and the protocol implementations of :mod:`.ports`) and return a :class:`Service` to
+``start`` and ``stop``. Start order: store, workers, HTTP; stop order: HTTP, workers, store.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import requests
+import waitress
+
+from ..ids import ParticipantId
+from .config import RetryConfig, ServerConfig, ServerTls, WorkerConfig
+from .corner2 import Corner2Api, TokenVerifier
+from .corner3 import Corner3Receipts, delivery_sink, receipt_sink
+from .http import Request, Response, Router, wsgi_app
+from .inbox import As4Inbox
+from .ports import As4Codec, BusinessMessageReader, Corner4, EndpointLocator, PayloadCodec
+from .store import Store
+from .wire import WireDump
+from .worker import DeliveryWorker, OutboundWorker
+
+__all__ = ["Service", "WsgiServer", "corner2_service", "corner3_service"]
+
+_SERVER, _RETRY, _WORKER = ServerConfig(), RetryConfig(), WorkerConfig()
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class WsgiServer:
+    """A WSGI server on ``host:port`` (port 0: a free one), run in a daemon thread.
+
+    Plain HTTP is served by waitress. With ``tls`` (certificate, key and optional chain files)
+    the same application is served over HTTPS by cheroot (CherryPy's production server; waitress
+    does not speak TLS), TLS 1.2 or newer.
+    """
+
+    def __init__(
+        self,
+        app: WsgiApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+        tls: ServerTls | None = None,
+    ) -> None:
+        self.host = host
+        self.tls = tls
+        self._thread: threading.Thread | None = None
+        if tls is None:
+            self._server: Any = waitress.create_server(
+                app,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="peppol-dpi",
+                clear_untrusted_proxy_headers=True,
+            )
+            self.port: int = int(self._server.effective_port)
+        else:
+            self._server = _tls_server(app, host, port, threads, tls)
+            self.port = int(self._server.bind_addr[1])
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        target = self._server.run if self.tls is None else self._server.serve
+        self._thread = threading.Thread(target=target, name=f"http-{self.port}", daemon=True)
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        if self.tls is None:
+            self._server.run()
+        else:
+            self._server.serve()
+
+    def stop(self) -> None:
+        """Close the listening socket and every open connection, then end the loop."""
+        if self.tls is not None:
+            self._server.stop()
+            if self._thread is not None:
+                self._thread.join(10)
+                self._thread = None
+            return
+        if self._thread is None:
+            self._server.close()
+            return
+        # Closing sockets from another thread makes the running select() fail; the trigger
+        # runs the close inside the server's own loop, which then ends as its map empties.
+        self._server.trigger.pull_trigger(self._close_all)
+        self._thread.join(10)
+        self._thread = None
+        self._server.task_dispatcher.shutdown(timeout=5)
+
+    def _close_all(self) -> None:
+        for channel in list(self._server._map.values()):
+            if channel is not self._server.trigger:
+                channel.close()
+        self._server.close()
+
+
+def _tls_server(app: WsgiApp, host: str, port: int, threads: int, tls: ServerTls) -> Any:
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    server = wsgi.Server((host, port), app, numthreads=threads, server_name="peppol-dpi")
+    adapter = BuiltinSSLAdapter(
+        str(tls.certificate), str(tls.key), str(tls.chain) if tls.chain else None
+    )
+    adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2  # Peppol AS4: TLS 1.2+ (peppol.md 1.2)
+    server.ssl_adapter = adapter
+    server.prepare()  # binds now, so the port is known
+    return server
+
+
+class Service:
+    """An HTTP server and its workers, started and stopped together."""
+
+    def __init__(
+        self,
+        *,
+        server: WsgiServer,
+        workers: Iterable[OutboundWorker | DeliveryWorker],
+        store: Store,
+        as4_path: str,
+    ) -> None:
+        self.server = server
+        self.workers = tuple(workers)
+        self.store = store
+        self.as4_path = as4_path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def as4_url(self) -> str:
+        return self.server.url + self.as4_path
+
+    def start(self) -> Service:
+        for worker in self.workers:
+            worker.start()
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+        for worker in self.workers:
+            worker.stop()
+        self.store.close()
+
+    def __enter__(self) -> Service:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _outbound_workers(
+    *,
+    store: Store,
+    as4: As4Codec,
+    payloads: PayloadCodec,
+    locator: EndpointLocator,
+    session: requests.Session,
+    clock: Callable[[], datetime],
+    retry: RetryConfig,
+    worker: WorkerConfig,
+    dump: WireDump | None,
+) -> list[OutboundWorker]:
+    return [
+        OutboundWorker(
+            store=store,
+            as4=as4,
+            payloads=payloads,
+            locator=locator,
+            session=session,
+            clock=clock,
+            retry=retry.policy(),
+            lease_seconds=worker.lease_seconds,
+            timeout_seconds=worker.timeout_seconds,
+            poll_seconds=worker.poll_seconds,
+            batch=worker.batch,
+            dump=dump,
+        )
+        for _ in range(worker.concurrency)
+    ]
+
+
+def _wake_all(workers: Iterable[OutboundWorker | DeliveryWorker]) -> Callable[[], None]:
+    targets = tuple(workers)
+
+    def wake() -> None:
+        for target in targets:
+            target.wake()
+
+    return wake
+
+
+def corner2_service(
+    *,
+    store: Store,
+    tokens: TokenVerifier,
+    reader: BusinessMessageReader,
+    as4: As4Codec,
+    payloads: PayloadCodec,
+    locator: EndpointLocator,
+    session: requests.Session,
+    clock: Callable[[], datetime],
+    server: ServerConfig = _SERVER,
+    retry: RetryConfig = _RETRY,
+    worker: WorkerConfig = _WORKER,
+    as4_path: str = "/as4",
+    dump: WireDump | None = None,
+) -> Service:
+    """Corner 2: the DPI API on ``/messages``, AS4 receipts in on ``as4_path``, the sender."""
+    senders = _outbound_workers(
+        store=store, as4=as4, payloads=payloads, locator=locator, session=session,
+        clock=clock, retry=retry, worker=worker, dump=dump,
+    )  # fmt: skip
+    api = Corner2Api(
+        store=store, tokens=tokens, reader=reader, clock=clock,
+        send_deadline=retry.deadline, on_accepted=_wake_all(senders),
+    )  # fmt: skip
+    inbox = As4Inbox(
+        store=store,
+        as4=as4,
+        payloads=payloads,
+        sink=receipt_sink(reader, store),
+        clock=clock,
+        dump=dump,
+    )
+    app = wsgi_app(
+        Router(routes={"/messages": api, as4_path: inbox}), max_body=server.max_request_bytes
+    )
+    http = WsgiServer(
+        app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
+    )
+    return Service(server=http, workers=senders, store=store, as4_path=as4_path)
+
+
+def corner3_service(
+    *,
+    store: Store,
+    reader: BusinessMessageReader,
+    as4: As4Codec,
+    payloads: PayloadCodec,
+    locator: EndpointLocator,
+    corner4: Corner4,
+    session: requests.Session,
+    clock: Callable[[], datetime],
+    server: ServerConfig = _SERVER,
+    retry: RetryConfig = _RETRY,
+    worker: WorkerConfig = _WORKER,
+    as4_path: str = "/as4",
+    corner4_api_key: str | None = None,
+    dump: WireDump | None = None,
+    served: Callable[[ParticipantId], bool] = lambda _: True,
+) -> Service:
+    """Corner 3: AS4 in on ``as4_path`` to corner 4; receipts from corner 4 on ``/receipts``.
+
+    ``served``: the receivers this access point serves (others: PEPPOL:NOT_SERVICED)."""
+    senders = _outbound_workers(
+        store=store, as4=as4, payloads=payloads, locator=locator, session=session,
+        clock=clock, retry=retry, worker=worker, dump=dump,
+    )  # fmt: skip
+    deliveries = [
+        DeliveryWorker(
+            store=store,
+            corner4=corner4,
+            clock=clock,
+            retry=retry.policy(),
+            lease_seconds=worker.lease_seconds,
+            poll_seconds=worker.poll_seconds,
+            batch=worker.batch,
+        )
+        for _ in range(worker.concurrency)
+    ]
+    inbox = As4Inbox(
+        store=store,
+        as4=as4,
+        payloads=payloads,
+        sink=delivery_sink(reader, served),
+        clock=clock,
+        dump=dump,
+    )
+    receipts = Corner3Receipts(
+        store=store, reader=reader, clock=clock, send_deadline=retry.deadline,
+        api_key=corner4_api_key, on_accepted=_wake_all(senders),
+    )  # fmt: skip
+    wake_delivery = _after(inbox, _wake_all(deliveries))
+    app = wsgi_app(
+        Router(routes={as4_path: wake_delivery, "/receipts": receipts}),
+        max_body=server.max_request_bytes,
+    )
+    http = WsgiServer(
+        app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
+    )
+    return Service(server=http, workers=[*senders, *deliveries], store=store, as4_path=as4_path)
+
+
+def _after(
+    handler: Callable[[Request], Response], then: Callable[[], None]
+) -> Callable[[Request], Response]:
+    def run(request: Request) -> Response:
+        response = handler(request)
+        then()
+        return response
+
+    return run
