@@ -16,17 +16,21 @@ import requests
 from transport_doubles import (
     MAILBOX_ORG,
     OTHER_ORG,
+    PROCESSOR_ORG,
     SENDER_ORG,
     RecordingCorner4,
+    letter,
     receipt_for,
     utcnow,
 )
 from transport_harness import Flow, Sender, wait_for
 
 from peppol_dpi.dpi.asic import Document
+from peppol_dpi.dpi.bodies import Adresse, Retur, Returposthaandtering, Utskriftstype
+from peppol_dpi.dpi.identifiers import MessageType
 from peppol_dpi.dpi.mailbox import receive
 from peppol_dpi.dpi.package import open_package
-from peppol_dpi.dpi.sender import DigitalRecipient, send_digital
+from peppol_dpi.dpi.sender import DigitalRecipient, PrintRecipient, send_digital, send_print
 from peppol_dpi.dpi.sender import Sender as DpiSender
 from peppol_dpi.dpi.signed import verify_business_message
 from peppol_dpi.errors import EbmsError, InputError, RemoteError, TransportError
@@ -178,22 +182,29 @@ def test_replayed_as4_message_gets_the_stored_receipt_and_is_not_delivered_twice
     sender = Sender(flow.keys, flow.c2.url)
     _, message_id = sender.post()
     wait_for(lambda: sender.statuses(message_id)[-1] == "SENDT", what="SENDT")
-    row = (
-        flow.c2.store._db()
-        .execute(  # type: ignore[attr-defined]
-            "SELECT wire FROM outbound WHERE message_id = ?", (message_id,)
-        )
-        .fetchone()
-    )
-    sent = WireMessage.from_dump(bytes(row[0]))
+    # the wire dump holds the AS4 message exactly as corner 2 sent it, and corner 3's answer
+    [sent_file] = flow.wire.glob("*.as4out")
+    [answer_file] = flow.wire.glob("*.as4in")
+    sent = WireMessage.from_dump(sent_file.read_bytes())
     as4_id = sent_references(sent)[0]
+    assert as4_id in sent_file.name
     first = flow.c3.store.inbound_receipt(as4_id)
     assert first is not None
+    assert WireMessage.from_dump(answer_file.read_bytes()).body == WireMessage.from_dump(first).body
     replay = requests.post(flow.c3.as4_url, data=sent.body, headers=dict(sent.headers), timeout=10)
     assert replay.status_code == 200
     assert replay.content == WireMessage.from_dump(first).body  # the very same signed receipt
     wait_for(lambda: message_id in flow.corner4.delivered, what="delivery")
     assert flow.corner4.posts[message_id] == 1
+    # corner 2 dropped the package and the frozen message once SENDT
+    row = (
+        flow.c2.store._db()
+        .execute(  # type: ignore[attr-defined]
+            "SELECT package, wire FROM outbound WHERE message_id = ?", (message_id,)
+        )
+        .fetchone()
+    )
+    assert row == (None, None)
 
 
 def test_corner4_unavailable_delivery_retried(flow):
@@ -293,3 +304,55 @@ def test_receiver_not_served_by_corner3_is_refused_not_serviced_and_not_retried(
         .fetchone()[0]
     )
     assert attempts == 1
+
+
+def test_data_processor_sends_for_the_sender_and_alone_sees_the_receipt(flow):
+    """On behalf of (dpi.md 2): the processor signs and is the SBDH sender; the token has
+    consumer = the legal sender, supplier = the processor; the receipt goes back to the
+    processor, and only a caller authenticated as that supplier sees it."""
+    token = flow.keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
+    sent = letter(flow.keys.processor, token=token, package=b"CMS", processor=PROCESSOR_ORG)
+    response = Sender(flow.keys, flow.c2.url).post_parts(sent.jws, b"CMS", token=token)
+    assert response.status_code == 201, response.text
+    wait_for(lambda: sent.message_id in flow.corner4.delivered, what="delivery")
+    receipt, _ = receipt_for(sent.jws, pki.business_key("digipost"))
+    assert requests.post(f"{flow.c3.url}/receipts", data=receipt, timeout=10).status_code == 201
+    processor = flow.keys.maskinporten.token(SENDER_ORG, supplier=PROCESSOR_ORG)
+    wait_for(lambda: _incoming(flow, processor) == [receipt], what="receipt for the processor")
+    assert _incoming(flow, flow.keys.maskinporten.token(SENDER_ORG)) == []
+
+
+def test_print_letter_travels_in_the_utskrift_process_and_its_mottakskvittering_back(flow):
+    """An utskrift letter to a print provider served by corner 3, and the print provider's
+    mottakskvittering back (dpi.md 1.5, 1.7: process utskrift)."""
+    printer = pki.business_key("eboks")
+    flow.register_corner3_for("0192:922020175")
+    token = flow.keys.maskinporten.token()
+    address = Adresse(navn="Ola", adresselinje1="Vei 1", postnummer="1234", poststed="Nordby")
+    parts = send_print(
+        sender=DpiSender(key=flow.keys.sender, organisation=ParticipantId.norwegian(SENDER_ORG)),
+        recipient=PrintRecipient(
+            adresse=address,
+            provider=ParticipantId.norwegian("922020175"),
+            certificate=printer.certificate,
+            retur=Retur(mottaker=address, returposthaandtering=Returposthaandtering.DIREKTE_RETUR),
+            utskriftstype=Utskriftstype.SORT_HVIT,
+        ),
+        documents=(Document(name="brev.pdf", content=b"%PDF-1.4 brev", title="Brev"),),
+        token=token,
+        created=utcnow(),
+    )
+    sender = Sender(flow.keys, flow.c2.url)
+    response = sender.post_parts(
+        parts.forretningsmelding.decode(), parts.dokumentpakke, token=token
+    )
+    assert response.status_code == 201, response.text
+    message_id = str(parts.message_id)
+    wait_for(lambda: message_id in flow.corner4.delivered, what="delivery to the print provider")
+    assert sender.statuses(message_id) == ["OPPRETTET", "SENDT"]
+    receipt, _ = receipt_for(
+        flow.corner4.delivered[message_id][0], printer, kind=MessageType.MOTTAKSKVITTERING
+    )
+    assert requests.post(f"{flow.c3.url}/receipts", data=receipt, timeout=10).status_code == 201
+    token = flow.keys.maskinporten.token()
+    wait_for(lambda: _incoming(flow, token) == [receipt], what="mottakskvittering")

@@ -210,3 +210,56 @@ def test_outbound_message_validation():
         OutboundMessage(**{**_message("m").__dict__, "created_at": datetime(2026, 1, 1)})
     with pytest.raises(UsageError):
         OutboundMessage(**{**_message("m").__dict__, "message_id": ""})
+
+
+def test_sent_drops_its_bytes_and_prune_forgets_finished_work(store):
+    store.add_outbound(_message("sent"), b"s" * 1000)  # a blob file
+    store.add_outbound(_message("waiting"), b"w" * 1000)
+    store.claim_outbound(worker="a", now=T0, lease_seconds=10, limit=1)  # "sent" (oldest first)
+    store.freeze_wire("sent", worker="a", as4_message_id="s@c2", wire=b"\r\n" + b"x" * 900)
+    assert store.mark_sent("sent", worker="a", now=T0, beskrivelse="ok")
+    row = (
+        store._db()
+        .execute(
+            "SELECT package, package_file, wire, wire_file FROM outbound WHERE message_id = 'sent'"
+        )
+        .fetchone()
+    )
+    assert row == (None, None, None, None)
+    store.accept_inbound(
+        InboundRecord(as4_message_id="old@c3", from_party="P", receipt=b"\r\n", received_at=T0)
+    )
+    counts = store.prune(datetime.now(UTC) + timedelta(seconds=1))
+    assert counts["outbound"] == 1 and counts["outbound_status"] == 2 and counts["inbound"] == 1
+    assert store.statuses("sent", "0192:991825827") is None
+    assert store.inbound_receipt("old@c3") is None
+    # unfinished work and its package stay
+    [claim] = store.claim_outbound(
+        worker="b", now=T0 + timedelta(hours=2), lease_seconds=10, limit=5
+    )
+    assert claim.message.message_id == "waiting" and claim.package == b"w" * 1000
+    assert [p.name for p in store.blob_dir.iterdir()] == [store._put_blob(b"w" * 1000)[1]]
+
+
+def test_prune_worker_runs_on_its_own(store):
+    import time
+
+    from peppol_dpi.transport.worker import PruneWorker
+
+    store.add_outbound(_message("done"), None)
+    store.claim_outbound(worker="a", now=T0, lease_seconds=10, limit=1)
+    store.mark_failed("done", worker="a", now=T0, reason="x")
+    worker = PruneWorker(
+        store=store,
+        clock=lambda: datetime.now(UTC),
+        retention=timedelta(seconds=1),
+        interval=timedelta(seconds=0.05),
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while store.statuses("done", "0192:991825827") is not None:
+            assert time.monotonic() < deadline, "not pruned"
+            time.sleep(0.05)
+    finally:
+        worker.stop()

@@ -52,6 +52,7 @@ from peppol_dpi.transport.peppol_as4 import PeppolAs4
 from peppol_dpi.transport.ports import EndpointLocator
 from peppol_dpi.transport.server import Service, corner2_service, corner3_service
 from peppol_dpi.transport.sqlite_store import SqliteStore
+from peppol_dpi.transport.wire import WireDump
 
 FAST_RETRY = RetryConfig(
     first_delay_seconds=0.2, factor=1.5, max_delay_seconds=1.0, deadline_seconds=120
@@ -100,6 +101,7 @@ def corner2(
     port: int = 0,
     worker: WorkerConfig = FAST_WORKER,
     server: ServerConfig | None = None,
+    dump: WireDump | None = None,
 ) -> Service:
     return corner2_service(
         store=SqliteStore(db),
@@ -115,6 +117,7 @@ def corner2(
         server=server or ServerConfig(port=port, threads=8),
         retry=FAST_RETRY,
         worker=worker,
+        dump=dump,
     )
 
 
@@ -152,7 +155,10 @@ class Flow:
         self.tmp = tmp
         self.network = Network()
         self.corner4 = corner4 or RecordingCorner4()
-        self.c2 = corner2(self.keys, tmp / "c2.sqlite3", self.network.locator(utcnow)).start()
+        self.wire = tmp / "c2-wire"  # corner 2's AS4 dumps (.as4out sent, .as4in answers)
+        self.c2 = corner2(
+            self.keys, tmp / "c2.sqlite3", self.network.locator(utcnow), dump=WireDump(self.wire)
+        ).start()
         self.c3 = corner3(
             self.keys, tmp / "c3.sqlite3", self.network.locator(utcnow), self.corner4.url
         ).start()
@@ -166,8 +172,15 @@ class Flow:
             )
 
     def register_corner3(self, url: str) -> None:
+        self.register_corner3_for(f"0192:{MAILBOX_ORG}", url)
+
+    def register_corner3_for(self, participant: str, url: str | None = None) -> None:
+        """Corner 3 registers a mailbox or print provider it serves for the letter types."""
         self.network.register(
-            f"0192:{MAILBOX_ORG}", url=url, certificate=pki.ap_key("c3").certificate, types=LETTERS
+            participant,
+            url=url or self.c3.as4_url,
+            certificate=pki.ap_key("c3").certificate,
+            types=LETTERS,
         )
 
     def restart_corner3(self, served: Callable[[ParticipantId], bool] = lambda _: True) -> None:

@@ -27,6 +27,13 @@ from peppol_dpi.transport.locate import SmpLocator
 SML_ZONE = "sml.transport.test"
 _DOC = "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost##urn:fdc:digdir.no:2020:innbyggerpost:schema:{}::1.0"
 _PROCESS = "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:{}:ver1.0"
+# dpi.md 2: the document types of each DPI process (receipts travel in their letter's process)
+PROCESSES = {
+    "digital": ("digital", "feil", "leveringskvittering", "aapningskvittering",
+                "varslingfeiletkvittering"),
+    "utskrift": ("utskrift", "feil", "leveringskvittering", "mottakskvittering",
+                 "returpostkvittering"),
+}  # fmt: skip
 LETTERS = ("digital", "utskrift")
 RECEIPTS = ("leveringskvittering", "aapningskvittering", "varslingfeiletkvittering",
             "mottakskvittering", "returpostkvittering", "feil")  # fmt: skip
@@ -43,31 +50,25 @@ class Network:
         self.resolver.port = self._dns.port
 
     def register(
-        self,
-        participant: str,
-        *,
-        url: str,
-        certificate: x509.Certificate,
-        types: Iterable[str],
-        process: str = "digital",
+        self, participant: str, *, url: str, certificate: x509.Certificate, types: Iterable[str]
     ) -> None:
+        """Publish ``url`` for each document type, in every DPI process that carries it."""
+        endpoint = Endpoint(
+            transport_profile=TransportProfile.PEPPOL_AS4_V2, url=url, certificate=certificate
+        )
         for kind in types:
+            processes = tuple(
+                ProcessMetadata(
+                    process=ProcessId.parse(_PROCESS.format(name)), endpoints=(endpoint,)
+                )
+                for name, kinds in PROCESSES.items()
+                if kind in kinds
+            )
             self.smp.register(
                 ServiceMetadata(
                     participant=ParticipantId.parse(participant),
                     document_type=DocumentTypeId.parse(_DOC.format(kind)),
-                    processes=(
-                        ProcessMetadata(
-                            process=ProcessId.parse(_PROCESS.format(process)),
-                            endpoints=(
-                                Endpoint(
-                                    transport_profile=TransportProfile.PEPPOL_AS4_V2,
-                                    url=url,
-                                    certificate=certificate,
-                                ),
-                            ),
-                        ),
-                    ),
+                    processes=processes,
                 ),
                 smp_url=self._smp.url,
             )

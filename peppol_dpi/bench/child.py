@@ -1,9 +1,10 @@
 """One operation once, in a fresh interpreter, reporting its memory (``peppol-dpi bench``).
 
-``python -m peppol_dpi.bench.child OP PAYLOAD_FILE PKI_DIR`` prepares the operation's inputs,
-then resets the kernel's peak-RSS mark (``/proc/self/clear_refs``, Linux) and runs the
-operation once. It prints ``{"baseline": RSS before the operation, "peak": peak RSS during
-it}`` in bytes: ``peak - baseline`` is what the operation needs beyond its inputs.
+``python -m peppol_dpi.bench.child OP INPUT_FILE PKI_DIR`` reads the operation's input (made
+by the parent with :func:`~.ops.make_input`, so the child holds nothing else), then resets the
+kernel's peak-RSS mark (``/proc/self/clear_refs``, Linux) and runs the operation once. It
+prints ``{"baseline": RSS before the operation, "peak": peak RSS during it}`` in bytes:
+``peak - baseline`` is what the operation needs beyond its input.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import resource
 import sys
 from pathlib import Path
 
-from .ops import load_keys, prepare
+from .ops import from_input, load_keys
 
 
 def _status(field: str) -> int | None:
@@ -36,9 +37,9 @@ def _reset_peak() -> bool:
 
 
 def main(argv: list[str]) -> int:
-    op, payload_file, pki_dir = argv
+    op, input_file, pki_dir = argv
     keys = load_keys(Path(pki_dir))
-    run = prepare(op, Path(payload_file).read_bytes(), keys)
+    run = from_input(op, Path(input_file).read_bytes(), keys)
     gc.collect()
     baseline = _status("VmRSS")
     if baseline is None or not _reset_peak():

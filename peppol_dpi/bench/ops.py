@@ -6,6 +6,7 @@ callable doing only the measured work, exactly as an application would call the 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,16 +83,15 @@ def sbd_for(payload: bytes) -> bytes:
 
 def prepare(op: str, payload: bytes, keys: Keys) -> Callable[[], object]:
     """The measured callable for ``op`` on ``payload`` (an XML business document)."""
-    if op == "sbdh_wrap":
-        return lambda: sbd_for(payload)
-    if op == "sbdh_read":
-        sbd = sbd_for(payload)
-        return lambda: read_sbd(sbd)
-    if op == "as4_build":
-        sbd = sbd_for(payload)
-        return lambda: build_message(
-            sbd, key=keys.c2, receiver_cert=keys.c3.certificate, now=NOW, message_id=_message_id()
-        )
+    return from_input(op, make_input(op, payload, keys), keys)
+
+
+def make_input(op: str, payload: bytes, keys: Keys) -> bytes:
+    """What ``op`` consumes, as bytes (so a child process can measure ``op`` alone)."""
+    if op in ("sbdh_wrap", "dpi_pack", "jws_sign"):
+        return payload
+    if op in ("sbdh_read", "as4_build"):
+        return sbd_for(payload)
     if op == "as4_open":
         headers, body, _ = build_message(
             sbd_for(payload),
@@ -100,31 +100,50 @@ def prepare(op: str, payload: bytes, keys: Keys) -> Callable[[], object]:
             now=NOW,
             message_id=_message_id(),
         )
-        trust = keys.trust(keys.c2)
-        return lambda: open_message(headers, body, key=keys.c3, trust=trust, at=NOW)
-    if op == "dpi_pack":
-        builder = _package(payload, keys)
-        return lambda: seal(
-            builder, keys.sender, recipient=keys.mailbox.certificate, signing_time=NOW
-        )
+        return json.dumps(dict(headers)).encode() + b"\n" + body
     if op == "dpi_unpack":
-        sealed = seal(
+        return seal(
             _package(payload, keys),
             keys.sender,
             recipient=keys.mailbox.certificate,
             signing_time=NOW,
         )
+    if op == "jws_verify":
+        return encode_compact(header=_jws_header(keys), payload=payload, key=keys.sender).encode()
+    raise ValueError(f"unknown operation {op!r}")
+
+
+def from_input(op: str, data: bytes, keys: Keys) -> Callable[[], object]:
+    """The measured callable for ``op`` on what :func:`make_input` produced."""
+    if op == "sbdh_wrap":
+        return lambda: sbd_for(data)
+    if op == "sbdh_read":
+        return lambda: read_sbd(data)
+    if op == "as4_build":
+        return lambda: build_message(
+            data, key=keys.c2, receiver_cert=keys.c3.certificate, now=NOW, message_id=_message_id()
+        )
+    if op == "as4_open":
+        head, _, body = data.partition(b"\n")
+        headers = json.loads(head)
+        trust = keys.trust(keys.c2)
+        return lambda: open_message(headers, body, key=keys.c3, trust=trust, at=NOW)
+    if op == "dpi_pack":
+        builder = _package(data, keys)
+        return lambda: seal(
+            builder, keys.sender, recipient=keys.mailbox.certificate, signing_time=NOW
+        )
+    if op == "dpi_unpack":
         trust = keys.trust(keys.sender)
-        return lambda: open_package(sealed, keys.mailbox, trust=trust, at=NOW)
+        return lambda: open_package(data, keys.mailbox, trust=trust, at=NOW)
     if op == "jws_sign":
         header = _jws_header(keys)
-        return lambda: encode_compact(header=header, payload=payload, key=keys.sender)
+        return lambda: encode_compact(header=header, payload=data, key=keys.sender)
     if op == "jws_verify":
-        token = encode_compact(header=_jws_header(keys), payload=payload, key=keys.sender)
         public = rsa_public_key(keys.sender.certificate)
 
         def verify() -> object:
-            parsed = decode_compact(token)
+            parsed = decode_compact(data)
             parsed.verify(public)
             return parsed
 

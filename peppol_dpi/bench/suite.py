@@ -16,7 +16,16 @@ from ..errors import UsageError
 from ..limits import DEFAULT_LIMITS
 from ..testing.pki import write as write_pki
 from .floor import FloorContext, floor_operations
-from .ops import BILLING, INVOICE_TYPE, OPERATIONS, RECEIVER, SENDER, load_keys, prepare
+from .ops import (
+    BILLING,
+    INVOICE_TYPE,
+    OPERATIONS,
+    RECEIVER,
+    SENDER,
+    from_input,
+    load_keys,
+    make_input,
+)
 from .payload import invoice
 from .runner import Measurement, machine_info, median_seconds, peak_rss_in_child, repeats_for
 
@@ -61,15 +70,18 @@ def run_suite(
                     progress(f"{op} {size} bytes: skipped (over Limits.max_jws_bytes)")
                     continue
                 progress(f"{op} {size} bytes")
-                ours = median_seconds(prepare(op, payload, keys), repeat)
+                op_input = make_input(op, payload, keys)
+                ours = median_seconds(from_input(op, op_input, keys), repeat)
                 floor = median_seconds(floors[op], repeat)
-                rss = (
-                    peak_rss_in_child(
-                        "peppol_dpi.bench.child", [op, str(payload_file), str(pki_dir)]
+                rss = None
+                if memory:
+                    input_file = work / f"{op}-{size}.input"
+                    input_file.write_bytes(op_input)
+                    rss = peak_rss_in_child(
+                        "peppol_dpi.bench.child", [op, str(input_file), str(pki_dir)]
                     )
-                    if memory
-                    else None
-                )
+                    input_file.unlink()
+                del op_input
                 theirs = as4_times.get(op)
                 results.append(
                     Measurement(

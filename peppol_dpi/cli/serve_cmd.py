@@ -30,22 +30,41 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=_serve)
 
 
-def run_until_signalled(stop: Callable[[], None]) -> None:
+class _Signals:
+    """SIGINT/SIGTERM caught from the moment it is made (before anything announces itself,
+    so a signal sent right after the "serving" line is never lost) until ``restore``."""
+
+    def __init__(self) -> None:
+        self.received = threading.Event()
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in _SIGNALS}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.received.set()
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def run_until_signalled(stop: Callable[[], None], signals: _Signals | None = None) -> None:
     """Block until SIGINT or SIGTERM, then call ``stop`` (services, workers, temporary files)."""
-    signalled = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: signalled.set()) for sig in _SIGNALS}
+    caught = signals if signals is not None else _Signals()
     try:
-        while not signalled.wait(1.0):
+        while not caught.received.wait(1.0):
             pass
         print("stopping", file=sys.stderr)
     finally:
         stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        caught.restore()
 
 
 def _serve(args: argparse.Namespace) -> int:
-    url, stop = start_role(args.role, args.config)
+    signals = _Signals()
+    try:
+        url, stop = start_role(args.role, args.config)
+    except BaseException:
+        signals.restore()
+        raise
     print(f"{args.role} serving on {url}", flush=True)
-    run_until_signalled(stop)
+    run_until_signalled(stop, signals)
     return 0

@@ -208,6 +208,7 @@ def build_corner2(
         worker=config.worker,
         as4_path=config.as4.path,
         dump=WireDump(config.wire_dump_dir) if config.wire_dump_dir else None,
+        retention=config.retention,
     )
 
 
@@ -246,6 +247,7 @@ def build_corner3(
         corner4_api_key=api_key,
         dump=WireDump(config.wire_dump_dir) if config.wire_dump_dir else None,
         served=_served(config),
+        retention=config.retention,
     )
 
 

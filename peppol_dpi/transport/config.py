@@ -29,6 +29,7 @@ __all__ = [
     "Corner2Config",
     "Corner3Config",
     "LookupConfig",
+    "RetentionConfig",
     "RetryConfig",
     "ServerConfig",
     "ServerTls",
@@ -99,6 +100,18 @@ class RetryConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RetentionConfig:
+    """How long finished work, read receipts and received message ids are kept."""
+
+    days: float = 30.0  # also the duplicate-detection window for received AS4 messages
+    interval_seconds: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.days <= 0 or self.interval_seconds <= 0:
+            raise UsageError("retention: days and interval_seconds must be positive")
+
+
+@dataclass(frozen=True, kw_only=True)
 class WorkerConfig:
     lease_seconds: float = 300.0
     timeout_seconds: float = 120.0  # phase4's Peppol response timeout (peppol.md 1.4)
@@ -144,6 +157,7 @@ class LookupConfig:
 class Corner2Config:
     server: ServerConfig = ServerConfig()
     store: StoreConfig = StoreConfig()
+    retention: RetentionConfig = RetentionConfig()
     retry: RetryConfig = RetryConfig()
     worker: WorkerConfig = WorkerConfig()
     tls: TlsConfig = TlsConfig()
@@ -166,6 +180,7 @@ class Corner2Config:
 class Corner3Config:
     server: ServerConfig = ServerConfig()
     store: StoreConfig = StoreConfig()
+    retention: RetentionConfig = RetentionConfig()
     retry: RetryConfig = RetryConfig()
     worker: WorkerConfig = WorkerConfig()
     tls: TlsConfig = TlsConfig()

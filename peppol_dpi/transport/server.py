@@ -7,17 +7,18 @@ store and the protocol implementations of :mod:`.ports`) and return a :class:`Se
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 import waitress
 
 from ..ids import ParticipantId
-from .config import RetryConfig, ServerConfig, ServerTls, WorkerConfig
+from .config import RetentionConfig, RetryConfig, ServerConfig, ServerTls, WorkerConfig
 from .corner2 import Corner2Api, TokenVerifier
 from .corner3 import Corner3Receipts, delivery_sink, receipt_sink
 from .http import Request, Response, Router, wsgi_app
@@ -25,11 +26,12 @@ from .inbox import As4Inbox
 from .ports import As4Codec, BusinessMessageReader, Corner4, EndpointLocator, PayloadCodec
 from .store import Store
 from .wire import WireDump
-from .worker import DeliveryWorker, OutboundWorker
+from .worker import DeliveryWorker, OutboundWorker, PruneWorker
 
 __all__ = ["Service", "WsgiServer", "corner2_service", "corner3_service"]
 
 _SERVER, _RETRY, _WORKER = ServerConfig(), RetryConfig(), WorkerConfig()
+_RETENTION = RetentionConfig()
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -91,12 +93,14 @@ class WsgiServer:
                 self._thread.join(10)
                 self._thread = None
             return
-        if self._thread is None:
-            self._server.close()
+        if self._thread is None or not self._thread.is_alive():
+            self._close_all()
+            self._thread = None
             return
         # Closing sockets from another thread makes the running select() fail; the trigger
         # runs the close inside the server's own loop, which then ends as its map empties.
-        self._server.trigger.pull_trigger(self._close_all)
+        with contextlib.suppress(OSError):  # the loop is already ending (its trigger closed)
+            self._server.trigger.pull_trigger(self._close_all)
         self._thread.join(10)
         self._thread = None
         self._server.task_dispatcher.shutdown(timeout=5)
@@ -105,7 +109,8 @@ class WsgiServer:
         for channel in list(self._server._map.values()):
             if channel is not self._server.trigger:
                 channel.close()
-        self._server.close()
+        with contextlib.suppress(OSError):  # already closed
+            self._server.close()
 
 
 def _tls_server(app: WsgiApp, host: str, port: int, threads: int, tls: ServerTls) -> Any:
@@ -129,7 +134,7 @@ class Service:
         self,
         *,
         server: WsgiServer,
-        workers: Iterable[OutboundWorker | DeliveryWorker],
+        workers: Iterable[OutboundWorker | DeliveryWorker | PruneWorker],
         store: Store,
         as4_path: str,
     ) -> None:
@@ -221,6 +226,7 @@ def corner2_service(
     worker: WorkerConfig = _WORKER,
     as4_path: str = "/as4",
     dump: WireDump | None = None,
+    retention: RetentionConfig = _RETENTION,
 ) -> Service:
     """Corner 2: the DPI API on ``/messages``, AS4 receipts in on ``as4_path``, the sender."""
     senders = _outbound_workers(
@@ -245,7 +251,12 @@ def corner2_service(
     http = WsgiServer(
         app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
     )
-    return Service(server=http, workers=senders, store=store, as4_path=as4_path)
+    return Service(
+        server=http,
+        workers=[*senders, _pruner(store, clock, retention)],
+        store=store,
+        as4_path=as4_path,
+    )
 
 
 def corner3_service(
@@ -265,6 +276,7 @@ def corner3_service(
     corner4_api_key: str | None = None,
     dump: WireDump | None = None,
     served: Callable[[ParticipantId], bool] = lambda _: True,
+    retention: RetentionConfig = _RETENTION,
 ) -> Service:
     """Corner 3: AS4 in on ``as4_path`` to corner 4; receipts from corner 4 on ``/receipts``.
 
@@ -305,7 +317,21 @@ def corner3_service(
     http = WsgiServer(
         app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
     )
-    return Service(server=http, workers=[*senders, *deliveries], store=store, as4_path=as4_path)
+    return Service(
+        server=http,
+        workers=[*senders, *deliveries, _pruner(store, clock, retention)],
+        store=store,
+        as4_path=as4_path,
+    )
+
+
+def _pruner(store: Store, clock: Callable[[], datetime], retention: RetentionConfig) -> PruneWorker:
+    return PruneWorker(
+        store=store,
+        clock=clock,
+        retention=timedelta(days=retention.days),
+        interval=timedelta(seconds=retention.interval_seconds),
+    )
 
 
 def _after(

@@ -274,4 +274,9 @@ class Store(Protocol):
 
     def next_delivery_due(self) -> datetime | None: ...
 
+    # -- retention ---------------------------------------------------------------------------
+    def prune(self, before: datetime) -> dict[str, int]:
+        """Forget finished work older than ``before`` (see :meth:`SqliteStore.prune`)."""
+        ...
+
     def close(self) -> None: ...

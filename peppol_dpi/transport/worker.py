@@ -39,7 +39,7 @@ from .ports import As4Codec, Corner4, Endpoint, EndpointLocator, PayloadCodec
 from .store import DeliveryClaim, OutboundClaim, Store
 from .wire import WireDump, WireMessage
 
-__all__ = ["DeliveryWorker", "OutboundWorker", "RetryPolicy", "is_retryable"]
+__all__ = ["DeliveryWorker", "OutboundWorker", "PruneWorker", "RetryPolicy", "is_retryable"]
 
 log = logging.getLogger("peppol_dpi.transport.worker")
 
@@ -387,3 +387,38 @@ class DeliveryWorker(_Loop):
             return
         if self.store.mark_delivered(delivery.id, worker=self.worker_id, now=self.clock()):
             log.info("delivered to corner 4", extra=ids)
+
+
+class PruneWorker(_Loop):
+    """Every ``interval``, forgets finished work older than ``retention`` (:meth:`Store.prune`).
+
+    ``retention`` is also the duplicate-detection window: keep it longer than any sender
+    retries (phase4 keeps message ids 10 minutes; the default here is 30 days).
+    """
+
+    name = "prune-worker"
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Callable[[], datetime],
+        retention: timedelta = timedelta(days=30),
+        interval: timedelta = timedelta(hours=1),
+    ) -> None:
+        super().__init__(poll_seconds=interval.total_seconds())
+        if retention <= timedelta(0) or interval <= timedelta(0):
+            raise UsageError("retention and interval must be positive")
+        self.store, self.clock, self.retention = store, clock, retention
+
+    def _now(self) -> datetime:
+        return self.clock()
+
+    def _next_due(self) -> datetime | None:
+        return None  # sleep a whole interval
+
+    def run_once(self) -> int:
+        counts = self.store.prune(self.clock() - self.retention)
+        if any(counts.values()):
+            log.info("pruned", extra={f"pruned_{k}": v for k, v in counts.items()})
+        return 0
