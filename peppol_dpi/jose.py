@@ -88,7 +88,11 @@ def b64url_decode(text: str, *, what: str = "JWS part") -> bytes:
     if _B64URL.fullmatch(text) is None or len(text) % 4 == 1:
         raise JwsError(f"the {what} is not base64url", rule="jws:format")
     decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if b64url_encode(decoded) != text:
+    # Canonical means the unused bits of the last group are zero: re-encoding that group
+    # alone must give the same characters (groups of 3 bytes encode independently).
+    tail_chars = len(text) % 4 or 4
+    tail_bytes = tail_chars * 6 // 8 if text else 0
+    if tail_bytes and b64url_encode(decoded[-tail_bytes:]) != text[-tail_chars:]:
         raise JwsError(f"the {what} is not canonical base64url", rule="jws:format")
     return decoded
 

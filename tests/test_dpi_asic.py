@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from peppol_dpi import xmldsig
+from peppol_dpi import ns, xmldsig
 from peppol_dpi.dpi import xades
 from peppol_dpi.dpi.asic import AsicBuilder, Document, read_package
 from peppol_dpi.dpi.container import PackageError, read_zip
@@ -190,7 +190,7 @@ def test_zip_layout(package: bytes) -> None:
 
 def test_signature_layout(package: bytes) -> None:
     root = parse_xml(read_zip(package)["META-INF/signatures.xml"])
-    ds, xa = f"{{{xmldsig.ns.DS}}}", f"{{{xmldsig.ns.XADES}}}"
+    ds, xa = f"{{{ns.DS}}}", f"{{{ns.XADES}}}"
     assert root.tag == "{http://uri.etsi.org/02918/v1.2.1#}XAdESSignatures"
     signature = root[0]
     assert signature.prefix is None and signature.get("Id") == "Signature"

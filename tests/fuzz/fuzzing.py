@@ -27,7 +27,12 @@ for _path in (str(ROOT), str(ROOT / "tests")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from peppol_dpi.errors import InputError  # noqa: E402 - after the sys.path set-up
+# Everything of the package is imported under instrumentation, here, before anything else
+# imports it: peppol_dpi/__init__.py imports most modules, and a module imported once outside
+# an instrument_imports block is never instrumented (the fuzzer would run blind).
+with atheris.instrument_imports(include=["peppol_dpi"]):
+    import peppol_dpi  # noqa: F401
+    from peppol_dpi.errors import InputError
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 

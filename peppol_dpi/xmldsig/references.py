@@ -1,0 +1,180 @@
+"""Reference resolution: the id index that refuses duplicates, transforms and canonical input."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+
+from lxml import etree
+
+from .. import ns
+from ..errors import SignatureError
+from ..xmlparse import Element, c14n
+from .model import (
+    DS,
+    ExternalDigest,
+    Resolver,
+    Transform,
+)
+
+_ID_ATTRIBUTES = (f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id")
+
+
+def id_index(root: Element) -> dict[str, Element]:
+    """Every element carrying an id attribute (wsu:Id, Id, ID, id, xml:id), by id.
+
+    A duplicate id anywhere in the document is refused (rule ``dsig:duplicate-id``): with two
+    candidates a verifier and an application may look at different elements.
+    """
+    index: dict[str, Element] = {}
+    for element in root.iter(etree.Element):
+        for attribute in _ID_ATTRIBUTES:
+            value = element.get(attribute)
+            if value is None:
+                continue
+            if value in index and index[value] is not element:
+                raise SignatureError(
+                    f"the id {value!r} occurs more than once", rule="dsig:duplicate-id"
+                )
+            index[value] = element
+    return index
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def ds_tag(local: str) -> str:
+    return f"{{{DS}}}{local}"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str | None, what: str) -> bytes:
+    try:
+        return base64.b64decode("".join((text or "").split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise SignatureError(f"{what} is not valid base64", rule="dsig:malformed") from None
+
+
+def prefix_list(element: Element) -> tuple[str, ...]:
+    inclusive = element.find(f"{{{ns.EXC_C14N}}}InclusiveNamespaces")
+    if inclusive is None:
+        return ()
+    return tuple(p for p in (inclusive.get("PrefixList") or "").split() if p)
+
+
+def _canonicalize(node: Element, transform: Transform, prefixes: tuple[str, ...]) -> bytes:
+    exclusive = transform is Transform.EXCLUSIVE_C14N
+    return c14n(node, exclusive=exclusive, inclusive_prefixes=prefixes if exclusive else ())
+
+
+def _without(
+    node: Element, signature: Element, transform: Transform, prefixes: tuple[str, ...]
+) -> bytes:
+    """Canonical form of ``node`` with ``signature`` left out (enveloped-signature transform).
+
+    XMLDSig 6.6.4 removes the Signature element and its descendants only: the text after it
+    (lxml's ``tail``) stays in the document, so it is moved to the preceding node while the
+    signature is detached, and everything is put back afterwards.
+    """
+    parent = signature.getparent()
+    if parent is None:
+        return _canonicalize(node, transform, prefixes)
+    position = parent.index(signature)
+    tail = signature.tail
+    previous = signature.getprevious()
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    signature.tail = None
+    parent.remove(signature)
+    try:
+        return _canonicalize(node, transform, prefixes)
+    finally:
+        if tail:
+            if previous is not None:
+                previous.tail = (previous.tail or "")[: -len(tail)] or None
+            else:
+                parent.text = (parent.text or "")[: -len(tail)] or None
+        parent.insert(position, signature)
+        signature.tail = tail
+
+
+def reference_input(
+    uri: str,
+    transforms: Sequence[Transform],
+    prefixes: tuple[str, ...],
+    *,
+    signature: Element,
+    ids: dict[str, Element],
+    resolver: Resolver,
+) -> tuple[bytes | ExternalDigest, Element | None]:
+    """The octets a reference's digest is computed over (or their digest, for streamed
+    content), and the element it covers."""
+    root = signature.getroottree().getroot()
+    target: bytes | ExternalDigest | Element | None
+    if uri == "":
+        target = root
+    elif uri.startswith("#"):
+        target = ids.get(uri[1:])
+        if target is None:
+            target = resolver(uri)
+    else:
+        target = resolver(uri)
+    if target is None:
+        raise SignatureError(
+            f"the reference {uri!r} cannot be resolved", rule="dsig:unresolved-reference"
+        )
+
+    if isinstance(target, bytes | bytearray | memoryview | ExternalDigest):
+        # External content (an attachment or a zip entry): only the SwA content transform
+        # applies, and it hands over the content exactly as the resolver produced it.
+        if any(t is not Transform.SWA_CONTENT_SIGNATURE for t in transforms):
+            raise SignatureError(
+                f"transforms {[t.value for t in transforms]} cannot apply to binary content {uri!r}",
+                rule="dsig:transform-not-allowed",
+            )
+        return (target if isinstance(target, ExternalDigest) else bytes(target)), None
+
+    element = target
+    if Transform.SWA_CONTENT_SIGNATURE in transforms:
+        raise SignatureError(
+            f"the attachment transform cannot apply to the XML element {uri!r}",
+            rule="dsig:transform-not-allowed",
+        )
+    enveloped = Transform.ENVELOPED_SIGNATURE in transforms
+    c14n_steps = [t for t in transforms if t.is_c14n]
+    if len(c14n_steps) > 1 or (
+        transforms and transforms[-1] is Transform.ENVELOPED_SIGNATURE and c14n_steps
+    ):
+        raise SignatureError("unsupported transform chain", rule="dsig:transform-not-allowed")
+    # XMLDSig 4.4.3.2: a node-set left at the end is converted with inclusive C14N 1.0.
+    final = c14n_steps[0] if c14n_steps else Transform.INCLUSIVE_C14N
+    if enveloped:
+        if not _contains(element, signature):
+            raise SignatureError(
+                "enveloped-signature transform on an element that does not contain the signature",
+                rule="dsig:transform-not-allowed",
+            )
+        return _without(element, signature, final, prefixes), element
+    if _contains(element, signature):
+        # Without the enveloped transform a reference to an ancestor of the signature could
+        # never verify; refuse it explicitly rather than with a confusing digest mismatch.
+        raise SignatureError(
+            f"the reference {uri!r} covers its own signature", rule="dsig:transform-not-allowed"
+        )
+    return _canonicalize(element, final, prefixes), element
+
+
+def _contains(ancestor: Element, node: Element) -> bool:
+    current: Element | None = node
+    while current is not None:
+        if current is ancestor:
+            return True
+        current = current.getparent()
+    return False

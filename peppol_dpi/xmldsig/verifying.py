@@ -1,0 +1,231 @@
+"""Strict verification of a ds:Signature, returning what was verified."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from ..errors import CertificateError, SignatureError, UsageError
+from ..keys import certificate_from_der
+from ..xmlparse import Element, c14n
+from .model import (
+    DEFAULT_SIGNATURE_POLICY,
+    C14nMethod,
+    DigestMethod,
+    Resolver,
+    SignatureMethod,
+    SignaturePolicy,
+    Transform,
+    VerifiedReference,
+    VerifiedSignature,
+    digest_of,
+    no_external,
+)
+from .references import ds_tag, id_index, prefix_list, reference_input, unb64
+
+
+def _algorithm(element: Element | None, enum_type: type[enum.Enum], what: str) -> enum.Enum:
+    uri = element.get("Algorithm") if element is not None else None
+    if uri is None:
+        raise SignatureError(f"{what} is missing", rule="dsig:malformed")
+    try:
+        return enum_type(uri)
+    except ValueError:
+        raise SignatureError(
+            f"{what} {uri!r} is not supported", rule="dsig:algorithm-not-allowed"
+        ) from None
+
+
+def verify(
+    signature: Element,
+    *,
+    public_key: rsa.RSAPublicKey,
+    resolver: Resolver = no_external,
+    policy: SignaturePolicy = DEFAULT_SIGNATURE_POLICY,
+) -> VerifiedSignature:
+    """Verify ``signature`` (a ``ds:Signature`` element in its parsed document).
+
+    Checks that every algorithm is allowed by ``policy`` (all references first, before any
+    digest is computed), recomputes every reference digest, then verifies the SignatureValue
+    over the canonical SignedInfo with ``public_key``. Which
+    key to use, and whether to trust it, is the caller's decision (see :mod:`peppol_dpi.trust`).
+    Raises :class:`~peppol_dpi.errors.SignatureError`.
+    """
+    if signature.tag != ds_tag("Signature"):
+        raise UsageError("verify() takes a ds:Signature element")
+    signed_info = signature.find(ds_tag("SignedInfo"))
+    if signed_info is None:
+        raise SignatureError("the signature has no SignedInfo", rule="dsig:malformed")
+    c14n_element = signed_info.find(ds_tag("CanonicalizationMethod"))
+    c14n_method = _algorithm(c14n_element, C14nMethod, "CanonicalizationMethod")
+    assert isinstance(c14n_method, C14nMethod)
+    if c14n_method not in policy.c14n_methods:
+        raise SignatureError(
+            f"canonicalization {c14n_method.value} is not allowed",
+            rule="dsig:algorithm-not-allowed",
+        )
+    signature_method = _algorithm(
+        signed_info.find(ds_tag("SignatureMethod")), SignatureMethod, "SignatureMethod"
+    )
+    assert isinstance(signature_method, SignatureMethod)
+    if signature_method not in policy.signature_methods:
+        raise SignatureError(
+            f"signature method {signature_method.value} is not allowed",
+            rule="dsig:algorithm-not-allowed",
+        )
+    reference_elements = signed_info.findall(ds_tag("Reference"))
+    if not reference_elements:
+        raise SignatureError("the signature has no references", rule="dsig:malformed")
+    if len(reference_elements) > policy.max_references:
+        raise SignatureError(
+            f"the signature has {len(reference_elements)} references, more than {policy.max_references}",
+            rule="dsig:too-many-references",
+        )
+
+    parsed = [_parse_reference(ref, policy) for ref in reference_elements]
+
+    # Every algorithm of every reference passed the policy above before any digest work.
+    ids = id_index(signature.getroottree().getroot())
+    verified = [
+        _verify_reference(ref, signature=signature, ids=ids, resolver=resolver, policy=policy)
+        for ref in parsed
+    ]
+
+    value = unb64(signature.findtext(ds_tag("SignatureValue")), "SignatureValue")
+    assert c14n_element is not None
+    canonical = c14n(
+        signed_info,
+        exclusive=c14n_method is C14nMethod.EXCLUSIVE,
+        inclusive_prefixes=prefix_list(c14n_element) if c14n_method is C14nMethod.EXCLUSIVE else (),
+    )
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise SignatureError(
+            "only RSA signing keys are supported", rule="dsig:algorithm-not-allowed"
+        )
+    try:
+        public_key.verify(value, canonical, padding.PKCS1v15(), signature_method.hash.algorithm())
+    except InvalidSignature:
+        raise SignatureError(
+            "the signature value does not verify", rule="dsig:bad-signature-value"
+        ) from None
+
+    return VerifiedSignature(
+        signature_method=signature_method, c14n_method=c14n_method, references=tuple(verified)
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ParsedReference:
+    """A ds:Reference whose algorithms passed the policy, not yet digested."""
+
+    element: Element
+    uri: str
+    transforms: tuple[Transform, ...]
+    prefixes: tuple[str, ...]
+    digest_method: DigestMethod
+    expected: bytes
+
+
+def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
+    uri = ref.get("URI")
+    if uri is None:
+        if policy.require_uri:
+            raise SignatureError("a reference has no URI", rule="dsig:malformed")
+        uri = ""
+    transforms: list[Transform] = []
+    prefixes: tuple[str, ...] = ()
+    transforms_element = ref.find(ds_tag("Transforms"))
+    if transforms_element is not None:
+        for t in transforms_element:
+            if not isinstance(t.tag, str) or t.tag != ds_tag("Transform"):
+                raise SignatureError("unexpected element in Transforms", rule="dsig:malformed")
+            transform = _algorithm(t, Transform, "Transform")
+            assert isinstance(transform, Transform)
+            if transform not in policy.transforms:
+                raise SignatureError(
+                    f"transform {transform.value} is not allowed", rule="dsig:transform-not-allowed"
+                )
+            if transform is Transform.EXCLUSIVE_C14N:
+                prefixes = prefix_list(t)
+            elif len(t):
+                raise SignatureError(
+                    "transform parameters are not supported", rule="dsig:transform-not-allowed"
+                )
+            transforms.append(transform)
+    digest_method = _algorithm(ref.find(ds_tag("DigestMethod")), DigestMethod, "DigestMethod")
+    assert isinstance(digest_method, DigestMethod)
+    if digest_method not in policy.digest_methods:
+        raise SignatureError(
+            f"digest method {digest_method.value} is not allowed", rule="dsig:algorithm-not-allowed"
+        )
+    return _ParsedReference(
+        element=ref,
+        uri=uri,
+        transforms=tuple(transforms),
+        prefixes=prefixes,
+        digest_method=digest_method,
+        expected=unb64(ref.findtext(ds_tag("DigestValue")), "DigestValue"),
+    )
+
+
+def _verify_reference(
+    ref: _ParsedReference,
+    *,
+    signature: Element,
+    ids: dict[str, Element],
+    resolver: Resolver,
+    policy: SignaturePolicy,
+) -> VerifiedReference:
+    uri = ref.uri
+    try:
+        data, element = reference_input(
+            uri, ref.transforms, ref.prefixes, signature=signature, ids=ids, resolver=resolver
+        )
+    except SignatureError as exc:
+        external = uri != "" and not uri.startswith("#")
+        if not (
+            external
+            and policy.allow_unresolved_external
+            and exc.rule == "dsig:unresolved-reference"
+        ):
+            raise
+        return VerifiedReference(
+            uri=uri,
+            transforms=ref.transforms,
+            digest_method=ref.digest_method,
+            digest_value=ref.expected,
+            type=ref.element.get("Type"),
+            reference_element=ref.element,
+            digest_checked=False,
+        )
+    if digest_of(ref.digest_method, data, uri) != ref.expected:
+        raise SignatureError(f"the digest of {uri!r} does not match", rule="dsig:digest-mismatch")
+    return VerifiedReference(
+        uri=uri,
+        transforms=ref.transforms,
+        digest_method=ref.digest_method,
+        digest_value=ref.expected,
+        type=ref.element.get("Type"),
+        element=element,
+        reference_element=ref.element,
+    )
+
+
+def certificates_in(signature: Element) -> list[x509.Certificate]:
+    """The certificates in ``ds:KeyInfo/ds:X509Data/ds:X509Certificate``, in document order."""
+    certs: list[x509.Certificate] = []
+    for text in signature.findall(
+        f"{ds_tag('KeyInfo')}/{ds_tag('X509Data')}/{ds_tag('X509Certificate')}"
+    ):
+        der = unb64(text.text, "X509Certificate")
+        try:
+            certs.append(certificate_from_der(der, what="an X509Certificate"))
+        except CertificateError:
+            raise SignatureError(
+                "an X509Certificate cannot be read", rule="dsig:malformed"
+            ) from None
+    return certs
