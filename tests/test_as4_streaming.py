@@ -16,7 +16,9 @@ from test_as4_message import CASES
 from peppol_dpi import spool
 from peppol_dpi.as4 import build_message, mime_stream, open_message
 from peppol_dpi.as4.compression import gunzip, gunzip_stream, gzip_compress
-from peppol_dpi.as4.stream_receive import open_message_from
+from peppol_dpi.as4.receipt import check_receipt
+from peppol_dpi.as4.signals import read_answer
+from peppol_dpi.as4.stream_receive import open_message_from, receive_from
 from peppol_dpi.as4.stream_send import build_message_to
 from peppol_dpi.errors import DecryptionError, EbmsError, InputError
 from peppol_dpi.limits import Limits
@@ -231,3 +233,25 @@ def test_streamed_gunzip_refusals(data: bytes, rule: str) -> None:
     with pytest.raises(InputError) as info:
         b"".join(gunzip_stream(chunks, compressed_size=len(data)))
     assert (info.value.ebms_code, info.value.rule) == (EbmsError.DECOMPRESSION_FAILURE, rule)
+
+
+def test_receive_from_answers_a_good_message_with_a_receipt_and_a_bad_one_with_its_error() -> None:
+    headers, body = _build()
+    payload = io.BytesIO()
+    good = receive_from(io.BytesIO(body), headers, key=C3, trust=trust(), payload_sink=payload)
+    assert good.ok and good.message is not None and payload.getvalue() == make_sbd()
+    status, answer_headers, answer_body = good.answer(key=C3, now=NOW, message_id="r1@c3.test")
+    receipt = check_receipt(
+        read_answer(status, answer_headers, answer_body, trust=trust()),
+        message_id="m1@c2.test",
+        signed_references=good.message.signed_references,
+    )
+    assert receipt.signer_subject.startswith("CN=POP000002")
+    tampered = body.replace(b"<eb:ConversationId>m1@c2.test", b"<eb:ConversationId>m9@c2.test")
+    bad = receive_from(
+        io.BytesIO(tampered), headers, key=C3, trust=trust(), payload_sink=io.BytesIO()
+    )
+    assert bad.message is None and bad.error is not None
+    assert bad.ref_to_message_id == "m1@c2.test"  # known before the signature failed
+    signal = bad.signal(now=NOW, message_id="e1@c3.test")
+    assert [e.code for e in signal.errors] == [EbmsError.FAILED_AUTHENTICATION.code]

@@ -43,7 +43,7 @@ from .signals import (
     read_answer,
     write_signal,
 )
-from .stream_receive import StreamedMessage, open_message_from
+from .stream_receive import StreamedMessage, open_message_from, receive_from
 from .stream_send import build_message_to
 from .wss_tokens import SecurityPolicyError
 
@@ -97,6 +97,7 @@ __all__ = [
     "read_dump",
     "receipt_signal",
     "receive",
+    "receive_from",
     "seat_id",
     "write_dump",
     "write_signal",

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
 from cryptography import x509
 
@@ -40,11 +41,13 @@ from .wss_verify import WssVerification, verify_envelope
 
 __all__ = [
     "Acceptor",
+    "Answerable",
     "Opening",
     "ReceivedMessage",
     "Reception",
     "open_message",
     "receive",
+    "reception_of",
     "require_encrypted",
 ]
 
@@ -257,11 +260,25 @@ def open_message(
     )
 
 
-@dataclass(frozen=True)
-class Reception:
-    """The outcome of :func:`receive`: the message, or the error to report, never both."""
+class Answerable(Protocol):
+    """What a receipt needs of an opened message (held, or streamed to a sink)."""
 
-    message: ReceivedMessage | None
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def signed_references(self) -> tuple[SignedReference, ...]: ...
+
+
+MessageT = TypeVar("MessageT", bound=Answerable)
+
+
+@dataclass(frozen=True)
+class Reception(Generic[MessageT]):
+    """The outcome of :func:`receive` (or of ``receive_from``, the streaming variant): the
+    message, or the error to report, never both."""
+
+    message: MessageT | None
     error: InputError | None
     ref_to_message_id: str | None
 
@@ -308,15 +325,24 @@ def receive(
     profile: PeppolProfile = PEPPOL_PROFILE,
     limits: Limits = DEFAULT_LIMITS,
     accept: Acceptor | None = None,
-) -> Reception:
+) -> Reception[ReceivedMessage]:
     """Like :func:`open_message`, but a peer's fault becomes ``Reception.error``, not an exception."""
     if not isinstance(trust, TrustPolicy):
         raise UsageError("receive needs a TrustPolicy: nothing is trusted by default")
     opening = Opening(limits)
-    try:
-        message = opening.run(
+    return reception_of(
+        opening,
+        lambda: opening.run(
             headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
-        )
+        ),
+    )
+
+
+def reception_of(opening: Opening, open_it: Callable[[], MessageT]) -> Reception[MessageT]:
+    """Run ``open_it``; a peer's fault becomes the Reception's error (with the message id
+    ``opening`` saw, for the error signal's RefToMessageId)."""
+    try:
+        message = open_it()
     except InputError as exc:
         return Reception(message=None, error=exc, ref_to_message_id=opening.message_id)
     return Reception(message=message, error=None, ref_to_message_id=message.message_id)

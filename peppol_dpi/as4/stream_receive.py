@@ -47,10 +47,10 @@ from .mime import Headers, MimeError
 from .mime_stream import PartSpan, read_span, scan_message
 from .model import SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
-from .receiving import Opening, require_encrypted
+from .receiving import Opening, Reception, reception_of, require_encrypted
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 
-__all__ = ["StreamedMessage", "open_message_from"]
+__all__ = ["StreamedMessage", "open_message_from", "receive_from"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,10 +93,68 @@ def open_message_from(
     """
     if not isinstance(trust, TrustPolicy):
         raise UsageError("open_message_from needs a TrustPolicy: nothing is trusted by default")
+    return _open(
+        Opening(limits),
+        source,
+        headers,
+        key=key,
+        trust=trust,
+        payload_sink=payload_sink,
+        at=at,
+        profile=profile,
+        spool_dir=spool_dir,
+    )
+
+
+def receive_from(
+    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
+    headers: Headers | Mapping[str, str],
+    *,
+    key: PrivateKey,
+    trust: TrustPolicy,
+    payload_sink: BinaryIO | IO[bytes],
+    at: datetime | None = None,
+    profile: PeppolProfile = PEPPOL_PROFILE,
+    limits: Limits = DEFAULT_LIMITS,
+    spool_dir: str | os.PathLike[str] | None = None,
+) -> Reception[StreamedMessage]:
+    """Like :func:`open_message_from`, but a peer's fault becomes ``Reception.error`` (as
+    :func:`.receiving.receive`); the Reception answers with a receipt or an error signal."""
+    if not isinstance(trust, TrustPolicy):
+        raise UsageError("receive_from needs a TrustPolicy: nothing is trusted by default")
+    opening = Opening(limits)
+    return reception_of(
+        opening,
+        lambda: _open(
+            opening,
+            source,
+            headers,
+            key=key,
+            trust=trust,
+            payload_sink=payload_sink,
+            at=at,
+            profile=profile,
+            spool_dir=spool_dir,
+        ),
+    )
+
+
+def _open(
+    opening: Opening,
+    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
+    headers: Headers | Mapping[str, str],
+    *,
+    key: PrivateKey,
+    trust: TrustPolicy,
+    payload_sink: BinaryIO | IO[bytes],
+    at: datetime | None,
+    profile: PeppolProfile,
+    spool_dir: str | os.PathLike[str] | None,
+) -> StreamedMessage:
+    limits = opening.limits
     with ExitStack() as stack:
         file = _seekable(source, stack, limits, spool_dir)
         size = file.seek(0, os.SEEK_END)
-        opening = Opening(limits)
         scanned = scan_message(headers, file, size=size, limits=limits)
         envelope, parsed = opening.envelope_of(scanned.mime)
         assert envelope.security is not None

@@ -178,7 +178,7 @@ class PeppolAs4:
             Reception(message=None, error=error, ref_to_message_id=ref_to_message_id)
         )
 
-    def _answer(self, reception: Reception) -> tuple[int, WireMessage]:
+    def _answer(self, reception: Reception[ReceivedMessage]) -> tuple[int, WireMessage]:
         status, headers, body = reception.answer(
             key=self.key, now=self.clock(), message_id=self.new_message_id()
         )
