@@ -216,6 +216,9 @@ class ZipEntryWriter:
         )
 
 
+_READ_CHUNK = 1024 * 1024
+
+
 def _fail(message: str, rule: str) -> PackageError:
     return PackageError(message, rule=f"asic:{rule}")
 
@@ -287,6 +290,18 @@ def _check_layout(
         raise _fail("the 'mimetype' entry must have no extra field", "mimetype-extra-field")
 
 
+def _read_entry(stream: IO[bytes], most: int) -> bytes:
+    # In chunks into one growing buffer: zipfile's read(n) inflates into blocks and joins
+    # them, holding a large document twice.
+    buffer = io.BytesIO()
+    while buffer.tell() < most:
+        piece = stream.read(min(_READ_CHUNK, most - buffer.tell()))
+        if not piece:
+            break
+        buffer.write(piece)
+    return buffer.getvalue()
+
+
 def read_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Mapping[str, bytes]:
     """The entries of an ASiC-E zip (bytes, or a seekable file holding only the zip), in
     archive order, after every structural check.
@@ -312,7 +327,7 @@ def read_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Map
         for info in infos:
             try:
                 with archive.open(info) as stream:
-                    content = stream.read(info.file_size + 1)
+                    content = _read_entry(stream, info.file_size + 1)
             except (
                 zipfile.BadZipFile,
                 zlib.error,
