@@ -9,6 +9,7 @@ costs at most that much memory and never more time than reading it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -61,7 +62,11 @@ def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> byte
     view = memoryview(data)
     # Slices of the memoryview: the input is never copied whole.
     pieces = (view[i : i + _CHUNK] for i in range(0, len(view), _CHUNK))
-    return b"".join(gunzip_stream(pieces, compressed_size=len(view), limits=limits))
+    # Into one growing buffer: a list of pieces joined at the end would hold the payload twice.
+    out = io.BytesIO()
+    for piece in gunzip_stream(pieces, compressed_size=len(view), limits=limits):
+        out.write(piece)
+    return out.getvalue()
 
 
 def gunzip_stream(
