@@ -6,15 +6,18 @@ import gzip
 import hashlib
 import io
 import re
+from functools import cache
 from pathlib import Path
 
 import pki
 import pytest
 from as4_support import NOW, counter_ids, make_sbd, trust
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_as4_message import CASES
 
 from peppol_dpi import spool
-from peppol_dpi.as4 import build_message, mime_stream, open_message
+from peppol_dpi.as4 import build_message, mime_stream, open_message, receive
 from peppol_dpi.as4.compression import gunzip, gunzip_stream, gzip_compress
 from peppol_dpi.as4.receipt import check_receipt
 from peppol_dpi.as4.signals import read_answer
@@ -255,3 +258,38 @@ def test_receive_from_answers_a_good_message_with_a_receipt_and_a_bad_one_with_i
     assert bad.ref_to_message_id == "m1@c2.test"  # known before the signature failed
     signal = bad.signal(now=NOW, message_id="e1@c3.test")
     assert [e.code for e in signal.errors] == [EbmsError.FAILED_AUTHENTICATION.code]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_bodies_stream_to_the_bytes_path_s_answer(data: st.DataObject) -> None:
+    # Whatever is flipped, cut or inserted, the streaming opener refuses with an InputError
+    # exactly when the bytes path does, with the same EBMS code.
+    headers, original = _mutation_base()
+    body = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 3))):
+        position = data.draw(st.integers(0, len(body) - 1))
+        action = data.draw(st.sampled_from(["flip", "delete", "insert", "truncate"]))
+        if action == "flip":
+            body[position] ^= data.draw(st.integers(1, 255))
+        elif action == "delete":
+            del body[position : position + data.draw(st.integers(1, 64))]
+        elif action == "insert":
+            body[position:position] = data.draw(st.sampled_from([b"<", b"--", b"\r\n", b"\n--"]))
+        else:
+            del body[position:]
+        if not body:
+            body = bytearray(b"x")
+    streamed = receive_from(
+        io.BytesIO(bytes(body)), headers, key=C3, trust=trust(), payload_sink=io.BytesIO()
+    )
+    held = receive(headers, bytes(body), key=C3, trust=trust())
+    assert streamed.ok == held.ok
+    if held.error is not None:
+        assert isinstance(streamed.error, InputError)
+        assert streamed.error.ebms_code is held.error.ebms_code
+
+
+@cache
+def _mutation_base() -> tuple[dict[str, str], bytes]:
+    return _build(make_sbd(filler=b"mutation " * 50))
