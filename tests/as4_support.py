@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pki
+from hypothesis import strategies as st
 
 from peppol_dpi.trust import RevocationMode, TrustPolicy
 
@@ -62,3 +64,23 @@ def trust(**overrides: object) -> TrustPolicy:
     """The test Peppol root; no revocation checks (the AP test certificates name no CRL)."""
     settings: dict[str, object] = {"revocation": RevocationMode.OFF}
     return pki.peppol_trust(**(settings | overrides))
+
+
+def mutated(data: Any, original: bytes, inserts: Sequence[bytes], *, most: int = 4) -> bytes:
+    """``original`` with 1 to ``most`` flips, cuts, truncations or ``inserts`` drawn from
+    hypothesis' ``data``: the mutation model of the robustness tests."""
+    body = bytearray(original)
+    for _ in range(data.draw(st.integers(1, most))):
+        position = data.draw(st.integers(0, len(body) - 1))
+        action = data.draw(st.sampled_from(["flip", "delete", "insert", "truncate"]))
+        if action == "flip":
+            body[position] ^= data.draw(st.integers(1, 255))
+        elif action == "delete":
+            del body[position : position + data.draw(st.integers(1, 64))]
+        elif action == "insert":
+            body[position:position] = data.draw(st.sampled_from(list(inserts)))
+        else:
+            del body[position:]
+        if not body:
+            body = bytearray(b"x")
+    return bytes(body)
