@@ -7,7 +7,6 @@ store and the protocol implementations of :mod:`.ports`) and return a :class:`Se
 
 from __future__ import annotations
 
-import contextlib
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -15,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-import waitress
 
 from ..ids import ParticipantId
+from ..wsgiserver import ThreadedWsgiServer
 from .config import RetentionConfig, RetryConfig, ServerConfig, ServerTls, WorkerConfig
 from .corner2 import Corner2Api, TokenVerifier
 from .corner3 import Corner3Receipts, delivery_sink, receipt_sink
@@ -56,18 +55,12 @@ class WsgiServer:
         self.host = host
         self.tls = tls
         self._thread: threading.Thread | None = None
+        self._plain: ThreadedWsgiServer | None = None
         if tls is None:
-            self._server: Any = waitress.create_server(
-                app,
-                host=host,
-                port=port,
-                threads=threads,
-                ident="peppol-dpi",
-                clear_untrusted_proxy_headers=True,
-            )
-            self.port: int = int(self._server.effective_port)
+            self._plain = ThreadedWsgiServer(app, host=host, port=port, threads=threads)
+            self.port: int = self._plain.port
         else:
-            self._server = _tls_server(app, host, port, threads, tls)
+            self._server: Any = _tls_server(app, host, port, threads, tls)
             self.port = int(self._server.bind_addr[1])
 
     @property
@@ -75,42 +68,29 @@ class WsgiServer:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> None:
-        target = self._server.run if self.tls is None else self._server.serve
-        self._thread = threading.Thread(target=target, name=f"http-{self.port}", daemon=True)
+        if self._plain is not None:
+            self._plain.start()
+            return
+        self._thread = threading.Thread(
+            target=self._server.serve, name=f"https-{self.port}", daemon=True
+        )
         self._thread.start()
 
     def serve_forever(self) -> None:
-        if self.tls is None:
-            self._server.run()
+        if self._plain is not None:
+            self._plain.serve_forever()
         else:
             self._server.serve()
 
     def stop(self) -> None:
         """Close the listening socket and every open connection, then end the loop."""
-        if self.tls is not None:
-            self._server.stop()
-            if self._thread is not None:
-                self._thread.join(10)
-                self._thread = None
+        if self._plain is not None:
+            self._plain.stop()
             return
-        if self._thread is None or not self._thread.is_alive():
-            self._close_all()
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(10)
             self._thread = None
-            return
-        # Closing sockets from another thread makes the running select() fail; the trigger
-        # runs the close inside the server's own loop, which then ends as its map empties.
-        with contextlib.suppress(OSError):  # the loop is already ending (its trigger closed)
-            self._server.trigger.pull_trigger(self._close_all)
-        self._thread.join(10)
-        self._thread = None
-        self._server.task_dispatcher.shutdown(timeout=5)
-
-    def _close_all(self) -> None:
-        for channel in list(self._server._map.values()):
-            if channel is not self._server.trigger:
-                channel.close()
-        with contextlib.suppress(OSError):  # already closed
-            self._server.close()
 
 
 def _tls_server(app: WsgiApp, host: str, port: int, threads: int, tls: ServerTls) -> Any:
