@@ -11,10 +11,12 @@ types they take and the errors they raise. Everything else is reachable in the s
 * Peppol envelope: :class:`SbdHeader`, :class:`XmlPayload`, :class:`BinaryContent`,
   :func:`build_sbd`, :func:`read_sbd`.
 * Peppol AS4: :func:`build_message`, :func:`open_message`, :func:`receive`,
-  :func:`read_answer`, :func:`check_receipt`, :func:`inspect_message`.
+  :func:`read_answer`, :func:`check_receipt`, :func:`inspect_message`; for large payloads
+  :func:`build_message_to` and :func:`open_message_from` work from files with flat memory.
 * DPI: :func:`send_digital`, :func:`send_print` (the two parts of ``POST /messages/out``),
   :func:`sign_business_message`, :func:`verify_business_message`, :class:`AsicBuilder`,
-  :func:`seal`, :func:`open_package`, :func:`package_fingerprint`.
+  :func:`seal`, :func:`open_package` (:func:`open_package_from` for a file),
+  :func:`package_fingerprint`.
 * Lookups: :class:`EndpointFinder`, :class:`SmpClient`, :class:`MaskinportenClient`,
   :class:`KrrClient`.
 * Errors: :class:`PeppolDpiError` is the root; :class:`InputError` (bad input from outside,
@@ -27,10 +29,13 @@ from .as4 import (
     NotServicedError,
     ReceivedMessage,
     SentMessage,
+    StreamedMessage,
     build_message,
+    build_message_to,
     check_receipt,
     inspect_message,
     open_message,
+    open_message_from,
     read_answer,
     receive,
 )
@@ -38,7 +43,7 @@ from .dpi.asic import AsicBuilder, Document
 from .dpi.cms import package_fingerprint
 from .dpi.identifiers import DpiProcess, MessageType
 from .dpi.message import BusinessMessage, parse_business_message
-from .dpi.package import open_package, seal
+from .dpi.package import open_package, open_package_from, seal
 from .dpi.sender import DigitalRecipient, PrintRecipient, Sender, send_digital, send_print
 from .dpi.signed import sign_business_message, verify_business_message
 from .errors import (
@@ -94,6 +99,7 @@ __all__ = [
     "SentMessage",
     "SignatureError",
     "SmpClient",
+    "StreamedMessage",
     "TextContent",
     "TransportError",
     "TrustPolicy",
@@ -101,6 +107,7 @@ __all__ = [
     "ValidationError",
     "XmlPayload",
     "build_message",
+    "build_message_to",
     "build_sbd",
     "check_receipt",
     "inspect_message",
@@ -109,7 +116,9 @@ __all__ = [
     "load_key_file",
     "load_trust_store",
     "open_message",
+    "open_message_from",
     "open_package",
+    "open_package_from",
     "package_fingerprint",
     "parse_business_message",
     "read_answer",
