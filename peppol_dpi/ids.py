@@ -179,6 +179,7 @@ _MAX_DOCUMENT_TYPE = 500  # PFUOI 4.2
 _MAX_PROCESS = 200  # PFUOI 4.3
 _PARTICIPANT_RE = re.compile(r"(?P<icd>[0-9]{4}):(?P<id>.+)", re.DOTALL)
 _ORG_NUMBER_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # PFUOI 3.2: printable US-ASCII only
 
 
 def is_valid_norwegian_org_number(number: str) -> bool:
@@ -204,7 +205,7 @@ def _check_value(value: str, kind: str, max_length: int) -> None:
         raise IdentifierError(
             f"{kind} value has {len(value)} characters, more than {max_length}", rule="id:length"
         )
-    if not value.isascii() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    if not value.isascii() or _CONTROL_RE.search(value):
         raise IdentifierError(
             f"{kind} value {value!r} has characters outside printable US-ASCII", rule="id:charset"
         )

@@ -112,7 +112,10 @@ def sign(
     # declared on ancestors of a subtree built with the element API (not on parsed trees).
     copy_signature = _parsed_copy(signature)
     ids = id_index(copy_signature.getroottree().getroot())
-    for spec, digest_element in pending:
+    copy_signed_info = copy_signature.find(ds_tag("SignedInfo"))
+    assert copy_signed_info is not None
+    copy_digests = copy_signed_info.findall(f"{ds_tag('Reference')}/{ds_tag('DigestValue')}")
+    for (spec, digest_element), copy_digest in zip(pending, copy_digests, strict=True):
         data, _ = reference_input(
             spec.uri,
             spec.transforms,
@@ -121,10 +124,10 @@ def sign(
             ids=ids,
             resolver=resolver,
         )
-        digest_element.text = b64(digest_of(spec.digest_method, data, spec.uri))
+        # The same value in the document and in its parsed copy, whose SignedInfo is then
+        # canonicalized (setting text changes no namespace, so the copy stays as parsed).
+        digest_element.text = copy_digest.text = b64(digest_of(spec.digest_method, data, spec.uri))
 
-    copy_signed_info = _parsed_copy(signature).find(ds_tag("SignedInfo"))
-    assert copy_signed_info is not None
     canonical = c14n(
         copy_signed_info,
         exclusive=c14n_method is C14nMethod.EXCLUSIVE,
