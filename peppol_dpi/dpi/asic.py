@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import IO, Final
+from typing import IO, Final, TypeVar
 
 from cryptography import x509
 from lxml import etree
@@ -30,6 +30,7 @@ from ..ids import ParticipantId
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
+from ..xmldsig import ExternalDigest
 from . import xades
 from .container import (
     ASIC_E_MIME_TYPE,
@@ -53,8 +54,12 @@ __all__ = [
     "AsicBuilder",
     "Document",
     "PackageDocument",
+    "PackageFacts",
     "VerifiedPackage",
+    "package_documents",
+    "package_files",
     "read_package",
+    "verify_files",
 ]
 
 _MANIFEST: Final = "manifest.xml"
@@ -287,12 +292,10 @@ class PackageDocument:
 
 
 @dataclass(frozen=True, kw_only=True)
-class VerifiedPackage:
-    """What :func:`read_package` verified."""
+class PackageFacts:
+    """What was verified about a package, apart from its documents."""
 
     manifest: SdpManifest
-    main: PackageDocument
-    attachments: tuple[PackageDocument, ...]
     signer: x509.Certificate
     #: The other certificates the signature carried (intermediates, root).
     chain: tuple[x509.Certificate, ...]
@@ -310,31 +313,99 @@ class VerifiedPackage:
         return self.manifest.recipient.mailbox_address if self.manifest.recipient else None
 
 
+@dataclass(frozen=True, kw_only=True)
+class VerifiedPackage(PackageFacts):
+    """What :func:`read_package` verified, with the documents' content."""
+
+    main: PackageDocument
+    attachments: tuple[PackageDocument, ...]
+
+
 def _fail(message: str, rule: str) -> PackageError:
     return PackageError(message, rule=f"asic:{rule}")
 
 
-def _document(
-    entry: ManifestDocument, entries: Mapping[str, bytes], signed: Mapping[str, str]
-) -> PackageDocument:
-    metadata = None
-    if entry.data is not None:
-        metadata = PackageDocument(
-            name=entry.data.href, mime=entry.data.mime, title=None, content=entries[entry.data.href]
-        )
-    declared = signed.get(entry.href, "")
-    if declared and declared != entry.mime:
+def package_files(
+    names: Collection[str], read: Callable[[str], bytes], *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[SdpManifest, list[str]]:
+    """Parse ``manifest.xml`` (``read`` gives an entry's content) and check that the zip entry
+    ``names`` are exactly the files it names plus the ASiC-E ones. Returns the manifest and the
+    signed files' names, ``manifest.xml`` first. Raises :class:`~.container.PackageError`."""
+    if _MANIFEST not in names:
+        raise _fail("the package has no manifest.xml", "missing-entry")
+    if xades.SIGNATURES_ENTRY not in names:
+        raise _fail(f"the package has no {xades.SIGNATURES_ENTRY}", "missing-entry")
+    manifest = SdpManifest.parse(read(_MANIFEST), limits=limits)
+    named = [_MANIFEST]
+    for document in manifest.documents:
+        named.append(document.href)
+        if document.data is not None:
+            named.append(document.data.href)
+    unsafe = [n for n in named[1:] if "/" in n or n in _RESERVED]
+    if unsafe:  # DPI packages are flat: documents are plain file names (dpi.md 3.1)
+        raise _fail(f"manifest.xml names unsafe document paths: {unsafe}", "unsafe-name")
+    if len({n.casefold() for n in named}) != len(named):
+        raise _fail("manifest.xml names a file more than once", "duplicate-entry")
+    missing = [n for n in named if n not in names]
+    if missing:
+        raise _fail(f"files named in manifest.xml are missing: {missing}", "missing-entry")
+    # ETSI TS 102 918: only mimetype, the data files and META-INF content; DOCS: one signature file.
+    allowed = {"mimetype", xades.SIGNATURES_ENTRY, _META_MANIFEST, *named}
+    extra = [n for n in names if n not in allowed]
+    if extra:
+        raise _fail(f"the package holds files manifest.xml does not name: {extra}", "extra-entry")
+    return manifest, named
+
+
+def verify_files(
+    named: Sequence[str],
+    signatures: bytes,
+    contents: Mapping[str, bytes | ExternalDigest],
+    *,
+    trust: TrustPolicy | None,
+    at: datetime | None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[xades.VerifiedXades, ValidatedCertificate | None]:
+    """Verify ``signatures`` (``META-INF/signatures.xml``) against the entries' ``contents``
+    (bytes, or their digests), require that it signs exactly the ``named`` files, then decide
+    trust when a policy is given."""
+    verified = xades.verify_signatures(signatures, contents, limits=limits)
+    unsigned = sorted(set(named) - set(verified.files))
+    if unsigned or set(verified.files) - set(named):
         raise _fail(
-            f"{entry.href}: manifest.xml says {entry.mime}, the signature says {declared}",
-            "mime-mismatch",
+            f"the signature must cover exactly the package's files; not signed: {unsigned}",
+            "unsigned-entry",
         )
-    return PackageDocument(
-        name=entry.href,
-        mime=entry.mime,
-        title=entry.title,
-        content=entries[entry.href],
-        metadata=metadata,
+    validated = (
+        trust.validate(verified.signer, chain=verified.chain, at=at) if trust is not None else None
     )
+    return verified, validated
+
+
+_D = TypeVar("_D")
+
+
+def package_documents(
+    manifest: SdpManifest,
+    signed: Mapping[str, str],
+    make: Callable[[str, str, str | None, _D | None], _D],
+) -> tuple[_D, tuple[_D, ...]]:
+    """The main document and the attachments, each made by ``make(name, mime, title,
+    metadata)``, after checking the manifest's MIME types against the signed ones."""
+
+    def one(entry: ManifestDocument) -> _D:
+        metadata = None
+        if entry.data is not None:
+            metadata = make(entry.data.href, entry.data.mime, None, None)
+        declared = signed.get(entry.href, "")
+        if declared and declared != entry.mime:
+            raise _fail(
+                f"{entry.href}: manifest.xml says {entry.mime}, the signature says {declared}",
+                "mime-mismatch",
+            )
+        return make(entry.href, entry.mime, entry.title, metadata)
+
+    return one(manifest.main), tuple(one(a) for a in manifest.attachments)
 
 
 def read_package(
@@ -354,44 +425,23 @@ def read_package(
     :class:`~peppol_dpi.errors.CertificateError` (trust).
     """
     entries = read_zip(data, limits=limits)
-    if _MANIFEST not in entries:
-        raise _fail("the package has no manifest.xml", "missing-entry")
-    if xades.SIGNATURES_ENTRY not in entries:
-        raise _fail(f"the package has no {xades.SIGNATURES_ENTRY}", "missing-entry")
-    manifest = SdpManifest.parse(entries[_MANIFEST], limits=limits)
-    named = [_MANIFEST]
-    for document in manifest.documents:
-        named.append(document.href)
-        if document.data is not None:
-            named.append(document.data.href)
-    unsafe = [n for n in named[1:] if "/" in n or n in _RESERVED]
-    if unsafe:  # DPI packages are flat: documents are plain file names (dpi.md 3.1)
-        raise _fail(f"manifest.xml names unsafe document paths: {unsafe}", "unsafe-name")
-    if len({n.casefold() for n in named}) != len(named):
-        raise _fail("manifest.xml names a file more than once", "duplicate-entry")
-    missing = [n for n in named if n not in entries]
-    if missing:
-        raise _fail(f"files named in manifest.xml are missing: {missing}", "missing-entry")
-    # ETSI TS 102 918: only mimetype, the data files and META-INF content; DOCS: one signature file.
-    allowed = {"mimetype", xades.SIGNATURES_ENTRY, _META_MANIFEST, *named}
-    extra = [n for n in entries if n not in allowed]
-    if extra:
-        raise _fail(f"the package holds files manifest.xml does not name: {extra}", "extra-entry")
-
-    verified = xades.verify_signatures(entries[xades.SIGNATURES_ENTRY], entries, limits=limits)
-    unsigned = sorted(set(named) - set(verified.files))
-    if unsigned or set(verified.files) - set(named):
-        raise _fail(
-            f"the signature must cover exactly the package's files; not signed: {unsigned}",
-            "unsigned-entry",
-        )
-    validated = (
-        trust.validate(verified.signer, chain=verified.chain, at=at) if trust is not None else None
+    manifest, named = package_files(entries.keys(), entries.__getitem__, limits=limits)
+    verified, validated = verify_files(
+        named, entries[xades.SIGNATURES_ENTRY], entries, trust=trust, at=at, limits=limits
     )
+
+    def make(
+        name: str, mime: str, title: str | None, metadata: PackageDocument | None
+    ) -> PackageDocument:
+        return PackageDocument(
+            name=name, mime=mime, title=title, content=entries[name], metadata=metadata
+        )
+
+    main, attachments = package_documents(manifest, verified.files, make)
     return VerifiedPackage(
         manifest=manifest,
-        main=_document(manifest.main, entries, verified.files),
-        attachments=tuple(_document(a, entries, verified.files) for a in manifest.attachments),
+        main=main,
+        attachments=attachments,
         signer=verified.signer,
         chain=verified.chain,
         signing_time=verified.signing_time,

@@ -21,7 +21,7 @@ import io
 import struct
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Final, Protocol
@@ -36,6 +36,8 @@ __all__ = [
     "Sink",
     "ZipEntryWriter",
     "check_entry_name",
+    "entry_chunks",
+    "open_zip",
     "read_zip",
 ]
 
@@ -290,16 +292,55 @@ def _check_layout(
         raise _fail("the 'mimetype' entry must have no extra field", "mimetype-extra-field")
 
 
-def _read_entry(stream: IO[bytes], most: int) -> bytes:
-    # In chunks into one growing buffer: zipfile's read(n) inflates into blocks and joins
+def open_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile:
+    """An ASiC-E zip (bytes, or a seekable file holding only the zip) opened after every
+    structural check and the ``mimetype`` entry's content; nothing else is inflated yet. Read
+    its entries with :func:`entry_chunks`. Raises :class:`PackageError` (rules: see
+    :func:`read_zip`)."""
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    size = source.seek(0, io.SEEK_END)
+    if size > limits.max_package_bytes:
+        raise _fail(f"the package is larger than {limits.max_package_bytes} bytes", "too-large")
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
+        raise _fail(f"the package is not a readable zip: {exc}", "not-a-zip") from None
+    try:
+        infos = archive.infolist()
+        _check_layout(source, size, infos, limits)
+        if b"".join(entry_chunks(archive, infos[0])) != ASIC_E_MIME_TYPE.encode("ascii"):
+            raise _fail(f"the 'mimetype' entry must be exactly {ASIC_E_MIME_TYPE}", "mimetype")
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
+def entry_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The inflated content of an entry of an :func:`open_zip` archive, 1 MiB at a time,
+    CRC-checked and no longer than its declared size (else ``asic:corrupt-entry``)."""
+    # Never more than one chunk in memory: zipfile's read(n) inflates into blocks and joins
     # them, holding a large document twice.
-    buffer = io.BytesIO()
-    while buffer.tell() < most:
-        piece = stream.read(min(_READ_CHUNK, most - buffer.tell()))
-        if not piece:
-            break
-        buffer.write(piece)
-    return buffer.getvalue()
+    read = 0
+    try:
+        with archive.open(info) as stream:
+            while read <= info.file_size:
+                piece = stream.read(min(_READ_CHUNK, info.file_size + 1 - read))
+                if not piece:
+                    break
+                read += len(piece)
+                yield piece
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,  # entry flags zipfile refuses: patched data, strong encryption
+    ) as exc:
+        raise _fail(f"entry {info.filename!r} is corrupt: {exc}", "corrupt-entry") from None
+    if read != info.file_size:
+        raise _fail(f"entry {info.filename!r} does not have its declared size", "corrupt-entry")
 
 
 def read_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Mapping[str, bytes]:
@@ -312,36 +353,11 @@ def read_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Map
     ``asic:overlapping-entries``, ``asic:mimetype-first``, ``asic:mimetype-compressed``,
     ``asic:mimetype-extra-field``, ``asic:mimetype`` or ``asic:corrupt-entry``.
     """
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
-    size = source.seek(0, io.SEEK_END)
-    if size > limits.max_package_bytes:
-        raise _fail(f"the package is larger than {limits.max_package_bytes} bytes", "too-large")
-    try:
-        archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
-        raise _fail(f"the package is not a readable zip: {exc}", "not-a-zip") from None
-    with archive:
-        infos = archive.infolist()
-        _check_layout(source, size, infos, limits)
-        entries: dict[str, bytes] = {}
-        for info in infos:
-            try:
-                with archive.open(info) as stream:
-                    content = _read_entry(stream, info.file_size + 1)
-            except (
-                zipfile.BadZipFile,
-                zlib.error,
-                ValueError,
-                OSError,
-                EOFError,
-                NotImplementedError,  # entry flags zipfile refuses: patched data, strong encryption
-            ) as exc:
-                raise _fail(f"entry {info.filename!r} is corrupt: {exc}", "corrupt-entry") from None
-            if len(content) != info.file_size:
-                raise _fail(
-                    f"entry {info.filename!r} does not have its declared size", "corrupt-entry"
-                )
-            entries[info.filename] = content
-    if entries["mimetype"] != ASIC_E_MIME_TYPE.encode("ascii"):
-        raise _fail(f"the 'mimetype' entry must be exactly {ASIC_E_MIME_TYPE}", "mimetype")
+    entries: dict[str, bytes] = {}
+    with open_zip(data, limits=limits) as archive:
+        for info in archive.infolist():
+            buffer = io.BytesIO()
+            for piece in entry_chunks(archive, info):
+                buffer.write(piece)
+            entries[info.filename] = buffer.getvalue()
     return entries

@@ -43,6 +43,7 @@ __all__ = [
     "SIGNATURES_ENTRY",
     "SignedFile",
     "VerifiedXades",
+    "digest_methods",
     "java_url_encode",
     "sign_files",
     "verify_signatures",
@@ -252,13 +253,32 @@ def _signing_time(signed_properties: Element) -> datetime:
     return when
 
 
+def digest_methods(
+    data: bytes, *, limits: Limits = DEFAULT_LIMITS
+) -> frozenset[xmldsig.DigestMethod]:
+    """The digest methods ``META-INF/signatures.xml`` names for its references (SHA-256
+    always): what to compute over entries streamed past instead of held. Methods it names
+    that are not known are left out; :func:`verify_signatures` refuses them."""
+    root = parse_xml(data, limits=limits, what=SIGNATURES_ENTRY)
+    named = {
+        m.get("Algorithm") for m in root.iterfind(f".//{_ds('Reference')}/{_ds('DigestMethod')}")
+    }
+    return frozenset(
+        {xmldsig.DigestMethod.SHA256, *(m for m in xmldsig.DigestMethod if m.value in named)}
+    )
+
+
 def verify_signatures(
-    data: bytes, entries: Mapping[str, bytes], *, limits: Limits = DEFAULT_LIMITS
+    data: bytes,
+    entries: Mapping[str, bytes | xmldsig.ExternalDigest],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> VerifiedXades:
     """Verify ``META-INF/signatures.xml`` against the zip ``entries`` it signs.
 
     Checks the XMLDSig signature (strict algorithms, every file digest over the raw entry
-    bytes), that the SignedProperties reference covers this signature's own QualifyingProperties,
+    bytes, or the :class:`~peppol_dpi.xmldsig.ExternalDigest` of an entry digested while it
+    streamed: see :func:`digest_methods`), that the SignedProperties reference covers this signature's own QualifyingProperties,
     and that SigningCertificate names a KeyInfo certificate whose key made the signature.
     Does not decide trust: validate :attr:`VerifiedXades.signer` with a
     :class:`~peppol_dpi.trust.TrustPolicy`. Raises :class:`~peppol_dpi.errors.SignatureError`.
@@ -283,7 +303,7 @@ def verify_signatures(
         raise _bad("QualifyingProperties has no SignedProperties", "malformed")
     signer = _signer(own_properties, certs)
 
-    def resolve(uri: str) -> bytes | None:
+    def resolve(uri: str) -> bytes | xmldsig.ExternalDigest | None:
         name = unquote_plus(uri)
         return None if name.startswith("META-INF/") else entries.get(name)
 
