@@ -11,15 +11,18 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..dpi import cms
-from ..dpi.asic import AsicBuilder, Document, PackageDocument, read_package
+from ..dpi.asic import AsicBuilder, Document
+from ..dpi.unpack import UnpackedDocument, read_package_to
 from ..errors import UsageError
 from ..ids import ParticipantId
 from ..keys import load_certificate
+from ..spool import spool
 from ..trust import subject_of
 from .common import (
     add_key_options,
@@ -117,7 +120,7 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(document: PackageDocument) -> dict[str, Any]:
+def _describe(document: UnpackedDocument) -> dict[str, Any]:
     return {
         "name": document.name,
         "mime": document.mime,
@@ -126,17 +129,30 @@ def _describe(document: PackageDocument) -> dict[str, Any]:
     }
 
 
+def _encrypted(stack: ExitStack, path: str) -> BinaryIO:
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return stack.enter_context(Path(path).open("rb"))
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory") from None
+
+
 def _unpack(args: argparse.Namespace) -> int:
     key = load_key(args)
     at = parse_at(args)
     trust = trust_policy(args)
-    asic = cms.decrypt(read_input(args.package), key)
-    package = read_package(asic, trust=trust, at=at)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for document in (package.main, *package.attachments):
-        # The reader allows only plain file names, so each lands inside out_dir.
-        (out_dir / document.name).write_bytes(document.content)
+    with ExitStack() as stack:
+        encrypted = _encrypted(stack, args.package)
+        # Decrypted into a spool beside the documents and streamed from there: memory does
+        # not grow with the package, and nothing lands in out_dir unless it all verified.
+        plaintext = stack.enter_context(spool(out_dir))
+        cms.decrypt_stream(encrypted, key, plaintext)  # type: ignore[arg-type]
+        package = read_package_to(plaintext, out_dir, trust=trust, at=at)
     result: dict[str, Any] = {
         "sender": str(package.sender),
         "mailbox": package.mailbox,

@@ -4,7 +4,8 @@
 layout of BouncyCastle's streaming generator that Digdir's integrasjonspunkt uses, dpi.md 3.4),
 so the plaintext zip is never held whole. :func:`open_package` decrypts and then verifies
 everything :func:`~.asic.read_package` verifies; :func:`open_package_from` does the same from a
-file, decrypting into a spool instead of memory. The business message's fingerprint is
+file, decrypting into a spool instead of memory; :func:`open_package_to` also streams the
+documents into a directory instead of returning them. The business message's fingerprint is
 :func:`~.cms.package_fingerprint` of the sealed bytes.
 """
 
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, TypeVar
 
 from cryptography import x509
 
@@ -26,8 +28,9 @@ from ..spool import spool
 from ..trust import TrustPolicy
 from . import cms
 from .asic import AsicBuilder, VerifiedPackage, read_package
+from .unpack import UnpackedPackage, read_package_to
 
-__all__ = ["open_package", "open_package_from", "seal", "seal_to"]
+__all__ = ["open_package", "open_package_from", "open_package_to", "seal", "seal_to"]
 
 
 def seal_to(
@@ -72,7 +75,16 @@ def open_package(
     decrypted package does not verify (one answer for both: no padding oracle), and
     :class:`~peppol_dpi.errors.CertificateError` when the signer is not trusted.
     """
-    return _verified(cms.decrypt(data, key, limits=limits), trust=trust, at=at, limits=limits)
+    plaintext = cms.decrypt(data, key, limits=limits)
+    return _padding_safe(lambda: read_package(plaintext, trust=trust, at=at, limits=limits))
+
+
+def _encrypted(
+    stack: ExitStack, source: BinaryIO | IO[bytes] | str | os.PathLike[str]
+) -> IO[bytes]:
+    if isinstance(source, str | os.PathLike):
+        return stack.enter_context(Path(source).open("rb"))
+    return source
 
 
 def open_package_from(
@@ -88,27 +100,44 @@ def open_package_from(
     from its current position): the CMS is decrypted chunk by chunk into a spool
     (``spool_dir``; in memory while small) and the zip read from there, so neither the
     encrypted nor the decrypted package is held whole; the documents themselves are (the
-    returned :class:`~.asic.VerifiedPackage` holds their content)."""
+    returned :class:`~.asic.VerifiedPackage` holds their content; :func:`open_package_to`
+    does not)."""
     with ExitStack() as stack:
-        encrypted: IO[bytes] = (
-            stack.enter_context(Path(source).open("rb"))
-            if isinstance(source, str | os.PathLike)
-            else source
-        )
+        encrypted = _encrypted(stack, source)
         plaintext = stack.enter_context(spool(spool_dir))
         cms.decrypt_stream(encrypted, key, plaintext, limits=limits)  # type: ignore[arg-type]
-        return _verified(plaintext, trust=trust, at=at, limits=limits)
+        return _padding_safe(lambda: read_package(plaintext, trust=trust, at=at, limits=limits))
 
 
-def _verified(
-    plaintext: bytes | IO[bytes],
+def open_package_to(
+    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
+    key: PrivateKey,
+    directory: str | os.PathLike[str],
     *,
-    trust: TrustPolicy | None,
-    at: datetime | None,
-    limits: Limits,
-) -> VerifiedPackage:
+    trust: TrustPolicy | None = None,
+    at: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    spool_dir: str | os.PathLike[str] | None = None,
+) -> UnpackedPackage:
+    """:func:`open_package_from` that writes the documents into ``directory`` instead of
+    returning them (see :func:`~.unpack.read_package_to`): memory does not grow with the
+    documents, and nothing is written there unless the package verified. The decrypted zip
+    is spooled in ``spool_dir`` (default: ``directory``)."""
+    with ExitStack() as stack:
+        encrypted = _encrypted(stack, source)
+        plaintext = stack.enter_context(spool(spool_dir if spool_dir is not None else directory))
+        cms.decrypt_stream(encrypted, key, plaintext, limits=limits)  # type: ignore[arg-type]
+        return _padding_safe(
+            lambda: read_package_to(plaintext, directory, trust=trust, at=at, limits=limits)
+        )
+
+
+_T = TypeVar("_T")
+
+
+def _padding_safe(read: Callable[[], _T]) -> _T:
     try:
-        return read_package(plaintext, trust=trust, at=at, limits=limits)
+        return read()
     except CertificateError:
         raise  # only raised once the signature has verified: it reveals nothing about padding
     except InputError as exc:
