@@ -71,7 +71,9 @@ def test_same_facts_and_bytes_as_open_package(tmp_path: Path) -> None:
         expected.signing_time,
     )
     assert got.sender == expected.sender and got.mailbox == expected.mailbox
-    pairs = list(zip((got.main, *got.attachments), (expected.main, *expected.attachments)))
+    pairs = list(
+        zip((got.main, *got.attachments), (expected.main, *expected.attachments), strict=True)
+    )
     assert len(pairs) == 2
     for document, held in pairs:
         assert (document.name, document.mime, document.title) == (held.name, held.mime, held.title)
