@@ -65,7 +65,7 @@ def test_bad_size() -> None:
 def test_streaming_operations_report_memory_from_the_child(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    ops = "as4_build_stream,as4_open_stream,dpi_unpack_stream"
+    ops = "as4_build_stream,as4_open_stream,dpi_unpack_stream,dpi_unpack_to"
     assert main(["bench", "--sizes", "3KB", "--ops", ops, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["results"]
     assert [r["op"] for r in rows] == ops.split(",")

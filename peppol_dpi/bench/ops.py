@@ -11,7 +11,8 @@ payload under 100 MB above the interpreter's baseline). They work on an SBD file
 :func:`write_sbd` in pieces, so that not even the benchmark holds the payload.
 ``dpi_unpack_stream`` is :func:`open_package_from` on the sealed package in a file (a DPI
 package is built in memory, at most ``Limits.max_dpi_package_bytes``: its file is written by
-the parent).
+the parent); ``dpi_unpack_to`` is :func:`open_package_to` on the same file, writing the
+documents into a directory instead of returning them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from ..as4 import build_message, build_message_to, open_message, open_message_from
 from ..dpi.asic import AsicBuilder, Document
-from ..dpi.package import open_package, open_package_from, seal
+from ..dpi.package import open_package, open_package_from, open_package_to, seal
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..jose import JwsAlgorithm, decode_compact, encode_compact
 from ..keys import LocalPrivateKey, rsa_public_key
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 #: Operations on files: prepared by :func:`prepare_stream` from an SBD file.
-STREAM_OPERATIONS = ("as4_build_stream", "as4_open_stream", "dpi_unpack_stream")
+STREAM_OPERATIONS = ("as4_build_stream", "as4_open_stream", "dpi_unpack_stream", "dpi_unpack_to")
 
 OPERATIONS = (
     "as4_build",
@@ -56,6 +57,7 @@ OPERATIONS = (
     "dpi_pack",
     "dpi_unpack",
     "dpi_unpack_stream",
+    "dpi_unpack_to",
     "jws_sign",
     "jws_verify",
     "sbdh_wrap",
@@ -119,8 +121,8 @@ def write_sbd(path: Path, size: int) -> None:
 
 def write_stream_input(op: str, path: Path, size: int, keys: Keys) -> None:
     """The file a streaming ``op`` reads: the SBD around ``invoice(size)``, written in pieces,
-    or for ``dpi_unpack_stream`` the sealed package of that invoice."""
-    if op == "dpi_unpack_stream":
+    or for the ``dpi_unpack_*`` operations the sealed package of that invoice."""
+    if op in ("dpi_unpack_stream", "dpi_unpack_to"):
         path.write_bytes(make_input("dpi_unpack", invoice(size), keys))
     else:
         write_sbd(path, size)
@@ -134,6 +136,11 @@ def prepare_stream(op: str, sbd_file: Path, keys: Keys, work: Path) -> Callable[
         return lambda: open_package_from(
             sbd_file, keys.mailbox, trust=trust, at=NOW, spool_dir=work
         )
+    if op == "dpi_unpack_to":
+        trust = keys.trust(keys.sender)
+        out_dir = work / "unpacked"
+        out_dir.mkdir(exist_ok=True)
+        return lambda: open_package_to(sbd_file, keys.mailbox, out_dir, trust=trust, at=NOW)
     body_file = work / f"{op}.body"
 
     def build() -> tuple[dict[str, str], object]:
