@@ -39,6 +39,7 @@ __all__ = [
     "OPERATIONS",
     "STREAM_OPERATIONS",
     "Keys",
+    "floor_name",
     "load_keys",
     "prepare",
     "prepare_stream",
@@ -117,6 +118,11 @@ def write_sbd(path: Path, size: int) -> None:
         sink.write(head)
         write_invoice(sink, size, declaration=False)
         sink.write(tail)
+
+
+def floor_name(op: str) -> str:
+    """The raw-floor entry a streaming ``op`` is compared with: its bytes twin's."""
+    return "dpi_unpack" if op == "dpi_unpack_to" else op.removesuffix("_stream")
 
 
 def write_stream_input(op: str, path: Path, size: int, keys: Keys) -> None:

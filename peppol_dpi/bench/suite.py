@@ -23,6 +23,7 @@ from .ops import (
     RECEIVER,
     SENDER,
     STREAM_OPERATIONS,
+    floor_name,
     from_input,
     load_keys,
     make_input,
@@ -78,7 +79,7 @@ def run_suite(
                     stream_file = work / f"{op}-{size}.input"
                     write_stream_input(op, stream_file, size, keys)
                     ours = median_seconds(prepare_stream(op, stream_file, keys, work), repeat)
-                    floor = median_seconds(floors[op.removesuffix("_stream")], repeat)
+                    floor = median_seconds(floors[floor_name(op)], repeat)
                     rss = (
                         peak_rss_in_child(
                             "peppol_dpi.bench.child", [op, str(stream_file), str(pki_dir)]
