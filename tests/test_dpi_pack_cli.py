@@ -92,6 +92,8 @@ def test_pack_then_unpack(
     assert result["trusted"] is True
     assert (out_dir / "Vedtak.pdf").read_bytes() == b"%PDF-1.4 vedtak"
     assert (out_dir / "data.bin").read_bytes() == b"\x00\x01"
+    # Only the documents: the spool of the decrypted zip is gone.
+    assert sorted(p.name for p in out_dir.iterdir()) == ["Vedtak.pdf", "data.bin", "vedlegg.txt"]
 
 
 def test_unpack_without_trust_reports_null(

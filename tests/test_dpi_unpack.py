@@ -11,7 +11,7 @@ from pathlib import Path
 import pki
 import pytest
 
-from peppol_dpi.dpi import cms
+from peppol_dpi.dpi import cms, xades
 from peppol_dpi.dpi.asic import AsicBuilder, Document, read_package
 from peppol_dpi.dpi.container import read_zip
 from peppol_dpi.dpi.package import open_package, open_package_to, seal
@@ -20,6 +20,7 @@ from peppol_dpi.errors import CertificateError, DecryptionError, InputError, Usa
 from peppol_dpi.ids import ParticipantId
 from peppol_dpi.keystore import load_jks
 from peppol_dpi.trust import RevocationMode, TrustPolicy
+from peppol_dpi.xmldsig import DigestMethod
 
 RECIPIENT = pki.business_key("digipost")
 SENDER_KEY = pki.business_key("sender")
@@ -147,6 +148,8 @@ def test_a_path_in_the_zip_is_refused(tmp_path: Path) -> None:
 def test_the_destination_must_be_a_directory(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         read_package_to(_asic(), tmp_path / "missing")
+    with pytest.raises(UsageError):  # before anything is decrypted or spooled
+        open_package_to(io.BytesIO(b"not even CMS"), RECIPIENT, tmp_path / "missing")
 
 
 @pytest.mark.parametrize("name", ["digital", "utskrift"])
@@ -168,3 +171,19 @@ def test_digdir_samples_unpack_to_their_zip_entries(
     written = _files(tmp_path)
     assert written and written == {n: entries[n] for n in written}
     assert sorted(written) == sorted(d.name for d in (got.main, *got.attachments))
+
+
+def test_a_directory_in_the_way_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "vedlegg.pdf").mkdir()
+    with pytest.raises(UsageError):
+        read_package_to(_asic(), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vedlegg.pdf"]
+
+
+def test_digests_are_computed_for_every_method_the_signature_names() -> None:
+    signatures = read_zip(_asic())["META-INF/signatures.xml"]
+    assert xades.digest_methods(signatures) == {DigestMethod.SHA256}
+    sha512 = signatures.replace(
+        DigestMethod.SHA256.value.encode(), DigestMethod.SHA512.value.encode(), 1
+    )
+    assert xades.digest_methods(sha512) == {DigestMethod.SHA256, DigestMethod.SHA512}

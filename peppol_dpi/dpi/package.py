@@ -28,7 +28,7 @@ from ..spool import spool
 from ..trust import TrustPolicy
 from . import cms
 from .asic import AsicBuilder, VerifiedPackage, read_package
-from .unpack import UnpackedPackage, read_package_to
+from .unpack import UnpackedPackage, destination, read_package_to
 
 __all__ = ["open_package", "open_package_from", "open_package_to", "seal", "seal_to"]
 
@@ -123,12 +123,13 @@ def open_package_to(
     returning them (see :func:`~.unpack.read_package_to`): memory does not grow with the
     documents, and nothing is written there unless the package verified. The decrypted zip
     is spooled in ``spool_dir`` (default: ``directory``)."""
+    out = destination(directory)
     with ExitStack() as stack:
         encrypted = _encrypted(stack, source)
-        plaintext = stack.enter_context(spool(spool_dir if spool_dir is not None else directory))
+        plaintext = stack.enter_context(spool(spool_dir if spool_dir is not None else out))
         cms.decrypt_stream(encrypted, key, plaintext, limits=limits)  # type: ignore[arg-type]
         return _padding_safe(
-            lambda: read_package_to(plaintext, directory, trust=trust, at=at, limits=limits)
+            lambda: read_package_to(plaintext, out, trust=trust, at=at, limits=limits)
         )
 
 

@@ -28,7 +28,7 @@ from . import xades
 from .asic import PackageFacts, package_documents, package_files, verify_files
 from .container import ASIC_E_MIME_TYPE, PackageError, entry_chunks, open_zip
 
-__all__ = ["UnpackedDocument", "UnpackedPackage", "read_package_to"]
+__all__ = ["UnpackedDocument", "UnpackedPackage", "destination", "read_package_to"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +94,14 @@ def _stage(
     return staged, ExternalDigest(digests)
 
 
+def destination(directory: str | os.PathLike[str]) -> Path:
+    """``directory`` as a path, after checking it is an existing directory."""
+    out = Path(directory)
+    if not out.is_dir():
+        raise UsageError(f"{out} is not a directory")
+    return out
+
+
 def read_package_to(
     data: bytes | IO[bytes],
     directory: str | os.PathLike[str],
@@ -109,9 +117,7 @@ def read_package_to(
     Raises what :func:`~.asic.read_package` raises, and ``asic:unsafe-name`` for a document
     name that is not a safe file name on disk. Nothing is left in ``directory`` on failure.
     """
-    out = Path(directory)
-    if not out.is_dir():
-        raise UsageError(f"{out} is not a directory")
+    out = destination(directory)
     with open_zip(data, limits=limits) as archive:
         infos = {info.filename: info for info in archive.infolist()}
 
@@ -154,6 +160,10 @@ def read_package_to(
                 )
 
             main, attachments = package_documents(manifest, verified.files, make)
+            # Refused before any rename, so that a package is written whole or not at all.
+            blocked = [n for n in staged if (out / n).is_dir()]
+            if blocked:
+                raise UsageError(f"{out} holds directories named as documents: {blocked}")
             for name, file in staged.items():
                 os.replace(file.temporary, out / name)
         finally:
