@@ -15,7 +15,8 @@ types they take and the errors they raise. Everything else is reachable in the s
   :func:`build_message_to` and :func:`open_message_from` work from files with flat memory.
 * DPI: :func:`send_digital`, :func:`send_print` (the two parts of ``POST /messages/out``),
   :func:`sign_business_message`, :func:`verify_business_message`, :class:`AsicBuilder`,
-  :func:`seal`, :func:`open_package` (:func:`open_package_from` for a file),
+  :func:`seal`, :func:`open_package` (:func:`open_package_to` writes the documents to
+  files with flat memory),
   :func:`package_fingerprint`.
 * Lookups: :class:`EndpointFinder`, :class:`SmpClient`, :class:`MaskinportenClient`,
   :class:`KrrClient`.
@@ -43,7 +44,7 @@ from .dpi.asic import AsicBuilder, Document
 from .dpi.cms import package_fingerprint
 from .dpi.identifiers import DpiProcess, MessageType
 from .dpi.message import BusinessMessage, parse_business_message
-from .dpi.package import open_package, open_package_from, seal
+from .dpi.package import open_package, open_package_from, open_package_to, seal
 from .dpi.sender import DigitalRecipient, PrintRecipient, Sender, send_digital, send_print
 from .dpi.signed import sign_business_message, verify_business_message
 from .errors import (
@@ -119,6 +120,7 @@ __all__ = [
     "open_message_from",
     "open_package",
     "open_package_from",
+    "open_package_to",
     "package_fingerprint",
     "parse_business_message",
     "read_answer",
