@@ -25,6 +25,7 @@ from ..errors import UsageError
 from .worker import RetryPolicy
 
 __all__ = [
+    "AccessPointConfig",
     "As4Config",
     "Corner2Config",
     "Corner3Config",
@@ -154,7 +155,9 @@ class LookupConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Corner2Config:
+class AccessPointConfig:
+    """What corner 2 and corner 3 both configure."""
+
     server: ServerConfig = ServerConfig()
     store: StoreConfig = StoreConfig()
     retention: RetentionConfig = RetentionConfig()
@@ -163,11 +166,6 @@ class Corner2Config:
     tls: TlsConfig = TlsConfig()
     as4: As4Config = As4Config()
     lookup: LookupConfig = LookupConfig()
-    maskinporten_issuer: str = "https://test.maskinporten.no/"
-    maskinporten_jwks_uri: str | None = None
-    maskinporten_jwks_file: Path | None = None
-    #: When set, tokens must be audience-restricted to it (``aud``; dpi.md 4).
-    maskinporten_audience: str | None = None
     business_trust_anchors: tuple[Path, ...] = ()  # CAs of the senders' business certificates
     business_intermediates: tuple[Path, ...] = ()
     #: require | soft | off (trust.RevocationMode), for AP, SMP and business certificates.
@@ -177,26 +175,22 @@ class Corner2Config:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Corner3Config:
-    server: ServerConfig = ServerConfig()
-    store: StoreConfig = StoreConfig()
-    retention: RetentionConfig = RetentionConfig()
-    retry: RetryConfig = RetryConfig()
-    worker: WorkerConfig = WorkerConfig()
-    tls: TlsConfig = TlsConfig()
-    as4: As4Config = As4Config()
-    lookup: LookupConfig = LookupConfig()
-    business_trust_anchors: tuple[Path, ...] = ()
-    business_intermediates: tuple[Path, ...] = ()
-    revocation: str = "require"
+class Corner2Config(AccessPointConfig):
+    maskinporten_issuer: str = "https://test.maskinporten.no/"
+    maskinporten_jwks_uri: str | None = None
+    maskinporten_jwks_file: Path | None = None
+    #: When set, tokens must be audience-restricted to it (``aud``; dpi.md 4).
+    maskinporten_audience: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Corner3Config(AccessPointConfig):
     #: receiver participant value (0192:<orgnr>) -> corner 4 URL.
     corner4_urls: dict[str, str] = field(default_factory=dict)
     corner4_default_url: str | None = None
     #: name of the environment variable holding the key corner 4 posts receipts with.
     corner4_api_key_env: str | None = None
     delivery_deadline_seconds: float = 86400.0
-    wire_dump_dir: Path | None = None
-    log_json: bool = True
 
 
 T = TypeVar("T")

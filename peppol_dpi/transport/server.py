@@ -191,6 +191,12 @@ def _wake_all(workers: Iterable[OutboundWorker | DeliveryWorker]) -> Callable[[]
     return wake
 
 
+def _http_server(app: Any, server: ServerConfig) -> WsgiServer:
+    return WsgiServer(
+        app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
+    )
+
+
 def corner2_service(
     *,
     store: Store,
@@ -228,9 +234,7 @@ def corner2_service(
     app = wsgi_app(
         Router(routes={"/messages": api, as4_path: inbox}), max_body=server.max_request_bytes
     )
-    http = WsgiServer(
-        app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
-    )
+    http = _http_server(app, server)
     return Service(
         server=http,
         workers=[*senders, _pruner(store, clock, retention)],
@@ -294,9 +298,7 @@ def corner3_service(
         Router(routes={as4_path: wake_delivery, "/receipts": receipts}),
         max_body=server.max_request_bytes,
     )
-    http = WsgiServer(
-        app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
-    )
+    http = _http_server(app, server)
     return Service(
         server=http,
         workers=[*senders, *deliveries, _pruner(store, clock, retention)],

@@ -200,12 +200,32 @@ class SqliteStore(SqliteBase):
     def mark_retry(
         self, message_id: str, *, worker: str, next_attempt: datetime, error: str
     ) -> bool:
+        return self._retry_later(
+            "outbound",
+            "message_id",
+            message_id,
+            worker=worker,
+            next_attempt=next_attempt,
+            error=error,
+        )
+
+    def _retry_later(
+        self,
+        table: str,
+        key_column: str,
+        job: str,
+        *,
+        worker: str,
+        next_attempt: datetime,
+        error: str,
+    ) -> bool:
+        """Release a leased job for another attempt at ``next_attempt`` (one transaction)."""
         with self._write() as db:
             return self._update_leased(
                 db,
-                "outbound",
-                "message_id",
-                job=message_id,
+                table,
+                key_column,
+                job=job,
                 worker=worker,
                 sets="next_attempt = ?, lease_owner = NULL, lease_until = NULL, last_error = ?",
                 args=(epoch(next_attempt), error),
@@ -401,16 +421,9 @@ class SqliteStore(SqliteBase):
     def mark_delivery_retry(
         self, delivery_id: str, *, worker: str, next_attempt: datetime, error: str
     ) -> bool:
-        with self._write() as db:
-            return self._update_leased(
-                db,
-                "deliveries",
-                "id",
-                job=delivery_id,
-                worker=worker,
-                sets="next_attempt = ?, lease_owner = NULL, lease_until = NULL, last_error = ?",
-                args=(epoch(next_attempt), error),
-            )
+        return self._retry_later(
+            "deliveries", "id", delivery_id, worker=worker, next_attempt=next_attempt, error=error
+        )
 
     def next_delivery_due(self) -> datetime | None:
         return self._next_due("deliveries", DELIVERY_PENDING)
