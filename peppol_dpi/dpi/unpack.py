@@ -26,7 +26,7 @@ from ..trust import TrustPolicy
 from ..xmldsig import DigestMethod, ExternalDigest
 from . import xades
 from .asic import PackageFacts, package_documents, package_files, verify_files
-from .container import ASIC_E_MIME_TYPE, PackageError, entry_chunks, open_zip
+from .container import ASIC_E_MIME_TYPE, AsicZip, PackageError, open_zip
 
 __all__ = ["UnpackedDocument", "UnpackedPackage", "destination", "read_package_to"]
 
@@ -71,7 +71,7 @@ def _disk_name_problem(name: str) -> str | None:
 
 
 def _stage(
-    archive: zipfile.ZipFile,
+    archive: AsicZip,
     info: zipfile.ZipInfo,
     directory: Path,
     methods: frozenset[DigestMethod],
@@ -81,7 +81,7 @@ def _stage(
     size = 0
     try:
         with os.fdopen(handle, "wb") as sink:
-            for piece in entry_chunks(archive, info):
+            for piece in archive.chunks(info):
                 for hasher in hashers.values():
                     hasher.update(piece)
                 sink.write(piece)
@@ -119,10 +119,10 @@ def read_package_to(
     """
     out = destination(directory)
     with open_zip(data, limits=limits) as archive:
-        infos = {info.filename: info for info in archive.infolist()}
+        infos = {info.filename: info for info in archive.infos}
 
         def read(name: str) -> bytes:
-            return b"".join(entry_chunks(archive, infos[name]))
+            return archive.read(infos[name])
 
         manifest, named = package_files(infos.keys(), read, limits=limits)
         unsafe = [n for n in named[1:] if _disk_name_problem(n) is not None]
