@@ -25,7 +25,7 @@ from lxml import etree
 from peppol_dpi import ns, xmldsig
 from peppol_dpi.dpi import xades
 from peppol_dpi.dpi.asic import AsicBuilder, Document, read_package
-from peppol_dpi.dpi.container import PackageError, read_zip
+from peppol_dpi.dpi.container import PackageError, open_zip, read_zip
 from peppol_dpi.dpi.manifest import SdpManifest
 from peppol_dpi.errors import (
     CertificateError,
@@ -426,6 +426,62 @@ def test_declared_size_smaller_than_actual(package: bytes) -> None:
     second = data.index(b"PK\x01\x02", first + 4)  # manifest.xml, deflated
     struct.pack_into("<I", data, second + 24, 5)  # its uncompressed size says 5 bytes
     _refused(bytes(data), "asic:corrupt-entry")
+
+
+def _central_record(data: bytes | bytearray, index: int) -> int:
+    """Where the central directory record of entry ``index`` (0: mimetype) starts."""
+    offset = -1
+    for _ in range(index + 1):
+        offset = data.index(b"PK\x01\x02", offset + 1)
+    return offset
+
+
+def test_entries_that_do_not_match_their_directory_records(package: bytes) -> None:
+    # Entries are inflated by the package itself (zipfile only reads the directory): every
+    # check zipfile made on an entry's content is made here too, from bytes and from a file.
+    zipped = _rezip(_entries(package))
+    manifest = _central_record(zipped, 1)  # manifest.xml, deflated
+    local = struct.unpack_from("<I", zipped, manifest + 42)[0]
+    data_start = local + 30 + len("manifest.xml")
+
+    def changed(offset: int, value: bytes) -> bytes:
+        return zipped[:offset] + value + zipped[offset + len(value) :]
+
+    def crc_plus_one(offset: int) -> bytes:
+        return struct.pack("<I", (struct.unpack_from("<I", zipped, offset)[0] + 1) % 2**32)
+
+    cases = {
+        "CRC-32": changed(manifest + 16, crc_plus_one(manifest + 16)),
+        "local header names another file": changed(local + 30, b"n"),
+        "does not inflate": changed(data_start, b"\xff" * 8),
+        "stored entry's sizes differ": changed(_central_record(zipped, 0) + 20, b"\x1e"),
+    }
+    for why, damaged in cases.items():
+        error = _refused(damaged, "asic:corrupt-entry")
+        assert why in str(error)
+
+
+def test_entries_inflate_alike_in_any_chunk_size_from_bytes_or_a_file(
+    signer: LocalPrivateKey,
+) -> None:
+    lines = b"".join(b"linje %d\n" % n for n in range(150_000))  # 1.4 MB, compresses well
+    package = _builder(
+        Document(name="linjer.txt", content=lines),
+        Document(name="bilde.png", content=os.urandom(300_000)),
+    ).build(signer, signing_time=NOW)
+    with zipfile.ZipFile(io.BytesIO(package)) as theirs:  # an independent reader
+        expected = {name: theirs.read(name) for name in theirs.namelist()}
+    for source in (package, io.BytesIO(package)):
+        with open_zip(source) as archive:
+            assert [i.filename for i in archive.infos] == list(expected)
+            for info in archive.infos:
+                assert archive.read(info) == expected[info.filename]
+                for chunk in (7, 65_537, 1 << 20):
+                    if chunk < 100 and info.file_size > 100_000:
+                        continue
+                    pieces = list(archive.chunks(info, chunk=chunk))
+                    assert max(map(len, pieces), default=0) <= chunk
+                    assert b"".join(pieces) == expected[info.filename]
 
 
 def test_overlapping_entries(package: bytes) -> None:

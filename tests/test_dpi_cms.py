@@ -219,6 +219,43 @@ def test_malformed_packages_are_refused(recipient: LocalPrivateKey, mangle) -> N
     _refused(mangle(cms.encrypt(b"secret" * 100, recipient.certificate)), recipient)
 
 
+def _with_recipient_infos(package: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
+    info = asn1_cms.ContentInfo.load(package)
+    infos = list(info["content"]["recipient_infos"])
+    change(infos)
+    info["content"]["recipient_infos"] = asn1_cms.RecipientInfos(infos)
+    return bytes(info.dump(force=True))
+
+
+def test_the_usual_recipient_info_is_read_without_a_full_parse(
+    recipient: LocalPrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One KeyTransRecipientInfo exactly as integrasjonspunkt and we write it: compared byte
+    # for byte with what this key's certificate expects, not parsed.
+    package = cms.encrypt(b"secret", recipient.certificate)
+    monkeypatch.setattr(asn1_cms.RecipientInfos, "load", None)
+    assert cms.decrypt(package, recipient) == b"secret"
+    with pytest.raises(DecryptionError):  # anything else does need the parser
+        cms.decrypt(package, pki.business_key("eboks"))
+
+
+def test_other_recipient_infos_are_parsed_and_checked(recipient: LocalPrivateKey) -> None:
+    other = pki.business_key("eboks")
+    package = cms.encrypt(b"secret", recipient.certificate)
+    theirs = asn1_cms.ContentInfo.load(cms.encrypt(b"x", other.certificate))
+    their_info = theirs["content"]["recipient_infos"][0]
+    two = _with_recipient_infos(package, lambda infos: infos.insert(0, their_info))
+    assert cms.decrypt(two, recipient) == b"secret"  # found as the second of two
+
+    def sha1_oaep(infos) -> None:  # type: ignore[no-untyped-def]
+        params = infos[0].chosen["key_encryption_algorithm"]["parameters"]
+        params["hash_algorithm"] = {"algorithm": "sha1"}
+
+    assert _refused(_with_recipient_infos(package, sha1_oaep), recipient).rule == (
+        "cms:unsupported-key-transport"
+    )
+
+
 def test_pkcs1_v15_key_transport_is_refused(recipient: LocalPrivateKey, tmp_path: Path) -> None:
     _, cert_file = _pem_files(recipient, tmp_path)
     (tmp_path / "plain.bin").write_bytes(b"hello")

@@ -8,9 +8,9 @@ as4_build      gzip (the package's engine and level) + SHA-256 of the gzip bytes
                + one RSA-2048 signature + one RSA-OAEP key wrap
 as4_open       RSA-OAEP unwrap + AES-128-GCM decryption + SHA-256 + gunzip + one RSA verify
 dpi_pack       deflate of the document (zip) + SHA-256 of it + one RSA signature +
-               AES-256-CBC encryption + one RSA-OAEP key wrap + SHA-256 of the CMS (fingerprint)
-dpi_unpack     RSA-OAEP unwrap + AES-256-CBC decryption + inflate (zlib, as zipfile) + SHA-256
-               + one RSA verify
+               AES-256-CBC encryption + one RSA-OAEP key wrap
+dpi_unpack     RSA-OAEP unwrap + AES-256-CBC decryption + inflate (the package's engine) +
+               SHA-256 of the document + one RSA verify
 jws_sign       one RSA-2048 signature over the business message
 jws_verify     one RSA verify
 sbdh_wrap      libxml2 parse and serialization of the payload
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,6 +56,11 @@ def _gzip(data: bytes, level: int | None) -> bytes:
 
 def _gunzip(data: bytes) -> bytes:
     inflated: bytes = deflate.decompressobj(31).decompress(data)
+    return inflated
+
+
+def _inflate(data: bytes) -> bytes:
+    inflated: bytes = deflate.decompressobj(-15).decompress(data)
     return inflated
 
 
@@ -109,14 +113,12 @@ def floor_operations(payload: bytes, ctx: FloorContext) -> dict[str, Callable[[]
         hashlib.sha256(payload).digest()
         deflated = _deflate(payload, ctx.level)
         key.sign(_SIGNED_INFO, padding.PKCS1v15(), hashes.SHA256())
-        ciphertext = _aes_cbc(cek256, iv, deflated)
-        public.encrypt(cek256, _OAEP)
-        return hashlib.sha256(ciphertext).digest()
+        _aes_cbc(cek256, iv, deflated)
+        return public.encrypt(cek256, _OAEP)
 
     def dpi_unpack() -> object:
-        hashlib.sha256(cbc_ct).digest()
         cek = key.decrypt(wrapped256, _OAEP)
-        inflated = zlib.decompress(_aes_cbc_decrypt(cek, iv, cbc_ct), -15)
+        inflated = _inflate(_aes_cbc_decrypt(cek, iv, cbc_ct))
         hashlib.sha256(inflated).digest()
         return public.verify(signature, _SIGNED_INFO, padding.PKCS1v15(), hashes.SHA256())
 

@@ -114,23 +114,22 @@ def _der(tag: int, content: bytes) -> bytes:
     return definite_header(tag, len(content)) + content
 
 
+def _ktri_head(recipient: x509.Certificate) -> bytes:
+    """A KeyTransRecipientInfo v0 for ``recipient`` up to its encrypted key (RFC 5652 6.2.1):
+    version, rid = issuerAndSerialNumber (dpi.md 3.4, the issuer's DER copied from the
+    certificate) and the OAEP algorithm identifier."""
+    serial = recipient.serial_number
+    serial_der = _der(0x02, serial.to_bytes(serial.bit_length() // 8 + 1, "big", signed=True))
+    rid = _der(0x30, recipient.issuer.public_bytes() + serial_der)
+    return _der(0x02, b"\x00") + rid + _oaep_algorithm_der()
+
+
 def _recipient_infos(recipient: x509.Certificate, cek: bytes) -> bytes:
-    """``RecipientInfos`` with one KeyTransRecipientInfo v0 (RFC 5652 6.2.1), written directly:
-    the issuer's DER is copied from the certificate, the rest is three small fields."""
+    """``RecipientInfos`` with one KeyTransRecipientInfo v0, written directly."""
     public_key = recipient.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise UsageError("the DPI recipient certificate must hold an RSA key (dpi.md 3.4)")
-    serial = recipient.serial_number
-    serial_der = _der(0x02, serial.to_bytes(serial.bit_length() // 8 + 1, "big", signed=True))
-    # dpi.md 3.4: rid = issuerAndSerialNumber.
-    rid = _der(0x30, recipient.issuer.public_bytes() + serial_der)
-    ktri = _der(
-        0x30,
-        _der(0x02, b"\x00")  # version v0
-        + rid
-        + _oaep_algorithm_der()
-        + _der(0x04, public_key.encrypt(cek, _OAEP)),
-    )
+    ktri = _der(0x30, _ktri_head(recipient) + _der(0x04, public_key.encrypt(cek, _OAEP)))
     return _der(0x31, ktri)  # SET OF RecipientInfo, one element
 
 
@@ -139,6 +138,10 @@ def _content_algorithm(iv: bytes) -> bytes:
         {"algorithm": "aes256_cbc", "parameters": core.OctetString(iv)}
     ).dump()
     return encoded
+
+
+#: The AES-256-CBC AlgorithmIdentifier up to the IV's 16 octets (DER, as written here).
+_AES256_CBC_HEAD: Final = _content_algorithm(bytes(_BLOCK))[:-_BLOCK]
 
 
 def _new_cipher() -> tuple[bytes, bytes, CipherContext]:
@@ -292,7 +295,32 @@ def _check_oaep(algorithm: algos.KeyEncryptionAlgorithm) -> None:
         raise _malformed("unsupported-key-transport")
 
 
+@functools.lru_cache(maxsize=16)
+def _usual_recipient_infos(certificate: x509.Certificate) -> tuple[bytes, int] | None:
+    """What ``RecipientInfos`` for ``certificate`` look like as integrasjonspunkt and
+    :func:`encrypt` write them (one KeyTransRecipientInfo, DER, the profile's OAEP), up to the
+    encrypted key, and that key's length; None for a key that is not RSA. Kept per
+    certificate (equal by DER): the receiver's own certificate, the same for every package."""
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return None
+    key_bytes = (public_key.key_size + 7) // 8
+    head = _ktri_head(certificate) + definite_header(_TAG_OCTETS, key_bytes)
+    ktri = definite_header(_TAG_SEQUENCE, len(head) + key_bytes)
+    length = len(ktri) + len(head) + key_bytes
+    return definite_header(_TAG_SET, length) + ktri + head, key_bytes
+
+
 def _content_key(recipient_infos: bytes, key: PrivateKey) -> bytes:
+    usual = _usual_recipient_infos(key.certificate)
+    if (
+        usual is not None
+        and len(recipient_infos) == len(usual[0]) + usual[1]
+        and recipient_infos.startswith(usual[0])
+    ):
+        # Byte for byte the usual layout: every field _matches and _check_oaep would look at
+        # is the expected one, so only the encrypted key is left to take.
+        return _unwrap(recipient_infos[len(usual[0]) :], key)
     infos = cms.RecipientInfos.load(recipient_infos)
     for info in infos:
         if info.name != "ktri":
@@ -301,14 +329,20 @@ def _content_key(recipient_infos: bytes, key: PrivateKey) -> bytes:
         if not _matches(ktri["rid"], key.certificate):
             continue
         _check_oaep(ktri["key_encryption_algorithm"])
-        cek = key.decrypt(ktri["encrypted_key"].native, RsaPadding.OAEP_SHA256_MGF1_SHA256)
-        if len(cek) != _KEY_BYTES:
-            raise DecryptionError()
-        return cek
+        return _unwrap(ktri["encrypted_key"].native, key)
     raise _malformed("no-recipient")
 
 
+def _unwrap(encrypted_key: bytes, key: PrivateKey) -> bytes:
+    cek = key.decrypt(encrypted_key, RsaPadding.OAEP_SHA256_MGF1_SHA256)
+    if len(cek) != _KEY_BYTES:
+        raise DecryptionError()
+    return cek
+
+
 def _iv(encoded: bytes) -> bytes:
+    if len(encoded) == len(_AES256_CBC_HEAD) + _BLOCK and encoded.startswith(_AES256_CBC_HEAD):
+        return encoded[len(_AES256_CBC_HEAD) :]  # the usual encoding, as _content_algorithm's
     algorithm = algos.EncryptionAlgorithm.load(encoded)
     # dpi.md 3.4: AES-256-CBC, parameters = the 16-byte IV.
     if algorithm["algorithm"].native != "aes256_cbc":

@@ -336,15 +336,19 @@ class AsicZip:
             raise _corrupt(info, "it uses patched data or strong encryption")
         return info.header_offset + _LOCAL.size + name_length + extra_length
 
-    def _compressed(self, info: zipfile.ZipInfo) -> Iterator[bytes | memoryview]:
+    def _raw(self, info: zipfile.ZipInfo, chunk: int) -> Iterator[bytes | memoryview]:
+        """The entry's bytes as stored in the zip, ``chunk`` bytes at a time (views of the
+        package's bytes when it came as bytes)."""
         start = self._data_offset(info)
+        end = start + info.compress_size
         if self._view is not None:
-            yield self._view[start : start + info.compress_size]
+            for offset in range(start, min(end, len(self._view)), chunk):
+                yield self._view[offset : min(offset + chunk, end)]
             return
         self._source.seek(start)
         left = info.compress_size
         while left:
-            piece = self._source.read(min(_READ_CHUNK, left))
+            piece = self._source.read(min(chunk, left))
             if not piece:
                 break
             left -= len(piece)
@@ -355,7 +359,7 @@ class AsicZip:
         and exactly its declared size (else ``asic:corrupt-entry``)."""
         declared, crc, produced = info.file_size, 0, 0
         if info.compress_type == zipfile.ZIP_STORED:
-            pieces: Iterator[bytes | memoryview] = self._compressed(info)
+            pieces: Iterator[bytes | memoryview] = self._raw(info, chunk)
             if info.compress_size != declared:
                 raise _corrupt(info, "a stored entry's sizes differ")
         else:
@@ -377,7 +381,9 @@ class AsicZip:
         inflater = deflate.decompressobj(-15)
         limit = min(chunk, info.file_size + 1)
         try:
-            for compressed in self._compressed(info):
+            # From bytes, the whole deflate stream in one call (no copy; output is bounded).
+            whole = info.compress_size if self._view is not None else _READ_CHUNK
+            for compressed in self._raw(info, max(whole, 1)):
                 piece: bytes | memoryview = compressed
                 while piece and not inflater.eof:
                     out = inflater.decompress(piece, limit)
