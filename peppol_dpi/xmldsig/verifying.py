@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import functools
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -216,23 +215,6 @@ def _verify_reference(
     )
 
 
-#: How many decoded KeyInfo certificates are kept (see :func:`decoded_certificate`).
-CERTIFICATE_CACHE_SIZE = 64
-
-
-@functools.lru_cache(maxsize=CERTIFICATE_CACHE_SIZE)
-def decoded_certificate(der: bytes) -> x509.Certificate:
-    """:func:`~peppol_dpi.keys.certificate_from_der` remembered per exact DER bytes.
-
-    A peer sends the same few certificates (its own and its CA's) in every message, and
-    decoding one whole costs more than the RSA verify it serves. The result is a pure function
-    of the bytes and immutable, so the same object may be handed out again; only successes are
-    kept (an unreadable certificate raises every time), at most
-    :data:`CERTIFICATE_CACHE_SIZE` of them, least recently used first out.
-    """
-    return certificate_from_der(der, what="an X509Certificate")
-
-
 def certificates_in(signature: Element) -> list[x509.Certificate]:
     """The certificates in ``ds:KeyInfo/ds:X509Data/ds:X509Certificate``, in document order."""
     certs: list[x509.Certificate] = []
@@ -241,7 +223,7 @@ def certificates_in(signature: Element) -> list[x509.Certificate]:
     ):
         der = unb64(text.text, "X509Certificate")
         try:
-            certs.append(decoded_certificate(der))
+            certs.append(certificate_from_der(der, what="an X509Certificate"))
         except CertificateError:
             raise SignatureError(
                 "an X509Certificate cannot be read", rule="dsig:malformed"
