@@ -33,11 +33,11 @@ from .model import (
 )
 from .references import b64, ds_tag, id_index, reference_input
 
-__all__ = ["complete_signature", "sign", "signature_xml"]
+__all__ = ["complete_signature", "inclusive_namespaces_xml", "sign", "signature_xml"]
 
 
-def _inclusive_namespaces(prefixes: Sequence[str]) -> str:
-    # Exclusive C14N 1.0 section 3: the InclusiveNamespaces PrefixList parameter.
+def inclusive_namespaces_xml(prefixes: Sequence[str]) -> str:
+    """``ec:InclusiveNamespaces`` with its PrefixList (Exclusive C14N 1.0 section 3)."""
     return f'<ec:InclusiveNamespaces xmlns:ec="{ns.EXC_C14N}" PrefixList="{attr(" ".join(prefixes))}"/>'
 
 
@@ -54,7 +54,7 @@ def _reference_xml(spec: ReferenceSpec, p: str) -> str:
             if transform is Transform.EXCLUSIVE_C14N and spec.inclusive_prefixes:
                 parts.append(
                     f'<{p}Transform Algorithm="{transform.value}">'
-                    f"{_inclusive_namespaces(spec.inclusive_prefixes)}</{p}Transform>"
+                    f"{inclusive_namespaces_xml(spec.inclusive_prefixes)}</{p}Transform>"
                 )
             else:
                 parts.append(f'<{p}Transform Algorithm="{transform.value}"/>')
@@ -84,7 +84,9 @@ def signature_xml(
     id_attribute = f' Id="{attr(signature_id)}"' if signature_id else ""
     c14n_method = f'<{p}CanonicalizationMethod Algorithm="{spec.c14n_method.value}"'
     if spec.c14n_prefixes and spec.c14n_method is C14nMethod.EXCLUSIVE:
-        c14n_method += f">{_inclusive_namespaces(spec.c14n_prefixes)}</{p}CanonicalizationMethod>"
+        c14n_method += (
+            f">{inclusive_namespaces_xml(spec.c14n_prefixes)}</{p}CanonicalizationMethod>"
+        )
     else:
         c14n_method += "/>"
     return "".join(
