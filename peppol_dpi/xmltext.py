@@ -18,8 +18,9 @@ __all__ = ["attr", "text"]
 
 # XML 1.0 2.2 Char: tab, newline, carriage return and the non-control code points.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_TEXT_SPECIAL = re.compile("[&<>\r]")
-_ATTR_SPECIAL = re.compile('[&<>"\t\n\r]')
+# Values that need neither a check nor an escape: the common case, decided by one match.
+_PLAIN_TEXT = re.compile("[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff\r]*")
+_PLAIN_ATTR = re.compile('[^&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]*')
 
 
 def _check(value: str) -> None:
@@ -33,9 +34,9 @@ def _check(value: str) -> None:
 def text(value: str) -> str:
     """``value`` as character data. ``\\r`` becomes a character reference, which end-of-line
     handling (XML 1.0 2.11) would otherwise turn into ``\\n``."""
-    _check(value)
-    if _TEXT_SPECIAL.search(value) is None:
+    if _PLAIN_TEXT.fullmatch(value):
         return value
+    _check(value)
     return (
         value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     )
@@ -44,9 +45,9 @@ def text(value: str) -> str:
 def attr(value: str) -> str:
     """``value`` for a double-quoted attribute; tab, newline and carriage return become
     character references so that attribute-value normalization (XML 1.0 3.3.3) keeps them."""
-    _check(value)
-    if _ATTR_SPECIAL.search(value) is None:
+    if _PLAIN_ATTR.fullmatch(value):
         return value
+    _check(value)
     return (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")

@@ -268,7 +268,7 @@ def test_messaging_round_trip() -> None:
 
 def test_messaging_values_with_markup_round_trip() -> None:
     # eb:Messaging is written as text: every value is escaped, none can inject markup.
-    tricky = 'a&b <c d="e"> \'f\' ]]> \t\r\n'
+    tricky = "a&b <c d=\"e\"> 'f' ]]> \t\r\n"
     um = _user_message(
         conversation_id=tricky,
         properties=(Property(name=tricky, value=tricky, type=tricky),),
