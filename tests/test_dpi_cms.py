@@ -140,6 +140,23 @@ def test_round_trip_der_and_streamed_ber(recipient: LocalPrivateKey, size: int) 
     assert cms.decrypt(sink.getvalue(), recipient) == content
 
 
+def test_streamed_writes_of_any_sizes_make_one_ciphertext(
+    recipient: LocalPrivateKey, tmp_path: Path
+) -> None:
+    # Small writes are collected into one segment, a large one is encrypted where it lies:
+    # in any mix, the segments hold the same ciphertext, which openssl reads too.
+    sizes = [1, 15, 70_000, 3, 0, 200_000, 65_535, 16, 131_072, 5]
+    content = os.urandom(sum(sizes))
+    sink = io.BytesIO()
+    with cms.EnvelopedDataWriter(sink, recipient.certificate) as writer:
+        offset = 0
+        for size in sizes:
+            assert writer.write(memoryview(content)[offset : offset + size]) == size
+            offset += size
+    assert cms.decrypt(sink.getvalue(), recipient) == content
+    assert _openssl_decrypt(sink.getvalue(), recipient, tmp_path) == content
+
+
 def test_encrypt_stream_checks_the_announced_length(recipient: LocalPrivateKey) -> None:
     with pytest.raises(UsageError):
         b"".join(cms.encrypt_stream([b"abc"], length=4, recipient=recipient.certificate))

@@ -114,34 +114,39 @@ def _der(tag: int, content: bytes) -> bytes:
     return definite_header(tag, len(content)) + content
 
 
-def _ktri_head(recipient: x509.Certificate) -> bytes:
-    """A KeyTransRecipientInfo v0 for ``recipient`` up to its encrypted key (RFC 5652 6.2.1):
-    version, rid = issuerAndSerialNumber (dpi.md 3.4, the issuer's DER copied from the
-    certificate) and the OAEP algorithm identifier."""
-    serial = recipient.serial_number
+@functools.lru_cache(maxsize=16)
+def _recipient(certificate: x509.Certificate) -> tuple[rsa.RSAPublicKey, bytes]:
+    """The recipient's RSA key and its KeyTransRecipientInfo v0 up to the encrypted key (RFC
+    5652 6.2.1): version, rid = issuerAndSerialNumber (dpi.md 3.4, the issuer's DER copied
+    from the certificate) and the OAEP algorithm identifier. Kept per certificate (equal by
+    DER): a sender encrypts to the same few mailbox operators."""
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise UsageError("the DPI recipient certificate must hold an RSA key (dpi.md 3.4)")
+    serial = certificate.serial_number
     serial_der = _der(0x02, serial.to_bytes(serial.bit_length() // 8 + 1, "big", signed=True))
-    rid = _der(0x30, recipient.issuer.public_bytes() + serial_der)
-    return _der(0x02, b"\x00") + rid + _oaep_algorithm_der()
+    rid = _der(0x30, certificate.issuer.public_bytes() + serial_der)
+    return public_key, _der(0x02, b"\x00") + rid + _oaep_algorithm_der()
 
 
 def _recipient_infos(recipient: x509.Certificate, cek: bytes) -> bytes:
     """``RecipientInfos`` with one KeyTransRecipientInfo v0, written directly."""
-    public_key = recipient.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
-        raise UsageError("the DPI recipient certificate must hold an RSA key (dpi.md 3.4)")
-    ktri = _der(0x30, _ktri_head(recipient) + _der(0x04, public_key.encrypt(cek, _OAEP)))
+    public_key, head = _recipient(recipient)
+    ktri = _der(0x30, head + _der(0x04, public_key.encrypt(cek, _OAEP)))
     return _der(0x31, ktri)  # SET OF RecipientInfo, one element
 
 
-def _content_algorithm(iv: bytes) -> bytes:
+@functools.cache
+def _aes256_cbc_head() -> bytes:
+    """The AES-256-CBC AlgorithmIdentifier (dpi.md 3.4) up to the IV's 16 octets."""
     encoded: bytes = algos.EncryptionAlgorithm(
-        {"algorithm": "aes256_cbc", "parameters": core.OctetString(iv)}
+        {"algorithm": "aes256_cbc", "parameters": core.OctetString(bytes(_BLOCK))}
     ).dump()
-    return encoded
+    return encoded[:-_BLOCK]
 
 
-#: The AES-256-CBC AlgorithmIdentifier up to the IV's 16 octets (DER, as written here).
-_AES256_CBC_HEAD: Final = _content_algorithm(bytes(_BLOCK))[:-_BLOCK]
+def _content_algorithm(iv: bytes) -> bytes:
+    return _aes256_cbc_head() + iv
 
 
 def _new_cipher() -> tuple[bytes, bytes, CipherContext]:
@@ -200,7 +205,8 @@ class EnvelopedDataWriter:
     def __init__(self, sink: BinaryIO, recipient: x509.Certificate) -> None:
         cek, iv, self._encryptor = _new_cipher()
         self._sink = sink
-        self._buffer = bytearray()
+        self._buffer = bytearray()  # small writes, collected into one segment
+        self._length = 0
         self._closed = False
         sink.write(
             b"\x30\x80"
@@ -213,21 +219,32 @@ class EnvelopedDataWriter:
             + b"\xa0\x80"
         )
 
-    def _emit(self, whole_blocks: int) -> None:
-        """Encrypt the first ``whole_blocks`` bytes of the buffer as one OCTET STRING segment."""
-        if whole_blocks:
-            with memoryview(self._buffer) as view:
-                out = self._encryptor.update(view[:whole_blocks])
-            del self._buffer[:whole_blocks]
-            self._sink.write(definite_header(_TAG_OCTETS, len(out)) + out)
+    def _segment(self, plain: bytes | bytearray | memoryview) -> None:
+        """Encrypt ``plain`` and write what comes out (whole blocks; the encryptor keeps the
+        rest) as one OCTET STRING segment."""
+        out = self._encryptor.update(plain)
+        if out:
+            self._sink.write(definite_header(_TAG_OCTETS, len(out)))
+            self._sink.write(out)
+
+    def _drain(self) -> None:
+        if self._buffer:
+            self._segment(self._buffer)
+            self._buffer.clear()
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         if self._closed:
             raise UsageError("write to a closed EnvelopedDataWriter")
-        self._buffer += data
-        if len(self._buffer) >= _SEGMENT:
-            self._emit(len(self._buffer) - len(self._buffer) % _BLOCK)
-        return len(data)
+        size = len(data)
+        self._length += size
+        if size < _SEGMENT:
+            self._buffer += data
+            if len(self._buffer) >= _SEGMENT:
+                self._drain()
+        else:  # a large piece (compressed document) is encrypted where it is, not copied
+            self._drain()
+            self._segment(data)
+        return size
 
     def flush(self) -> None:
         self._sink.flush()
@@ -236,9 +253,9 @@ class EnvelopedDataWriter:
         if self._closed:
             return
         self._closed = True
-        pad = _BLOCK - len(self._buffer) % _BLOCK  # PKCS#7 (RFC 5652 6.3)
+        pad = _BLOCK - self._length % _BLOCK  # PKCS#7 (RFC 5652 6.3)
         self._buffer += bytes([pad]) * pad
-        self._emit(len(self._buffer))
+        self._drain()
         self._encryptor.finalize()
         # end of: [0] content, EncryptedContentInfo, EnvelopedData, [0] EXPLICIT, ContentInfo
         self._sink.write(b"\x00\x00" * 5)
@@ -301,11 +318,12 @@ def _usual_recipient_infos(certificate: x509.Certificate) -> tuple[bytes, int] |
     :func:`encrypt` write them (one KeyTransRecipientInfo, DER, the profile's OAEP), up to the
     encrypted key, and that key's length; None for a key that is not RSA. Kept per
     certificate (equal by DER): the receiver's own certificate, the same for every package."""
-    public_key = certificate.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
+    try:
+        public_key, head = _recipient(certificate)
+    except UsageError:
         return None
     key_bytes = (public_key.key_size + 7) // 8
-    head = _ktri_head(certificate) + definite_header(_TAG_OCTETS, key_bytes)
+    head += definite_header(_TAG_OCTETS, key_bytes)
     ktri = definite_header(_TAG_SEQUENCE, len(head) + key_bytes)
     length = len(ktri) + len(head) + key_bytes
     return definite_header(_TAG_SET, length) + ktri + head, key_bytes
@@ -341,8 +359,9 @@ def _unwrap(encrypted_key: bytes, key: PrivateKey) -> bytes:
 
 
 def _iv(encoded: bytes) -> bytes:
-    if len(encoded) == len(_AES256_CBC_HEAD) + _BLOCK and encoded.startswith(_AES256_CBC_HEAD):
-        return encoded[len(_AES256_CBC_HEAD) :]  # the usual encoding, as _content_algorithm's
+    head = _aes256_cbc_head()
+    if len(encoded) == len(head) + _BLOCK and encoded.startswith(head):
+        return encoded[len(head) :]  # the usual encoding, as _content_algorithm writes it
     algorithm = algos.EncryptionAlgorithm.load(encoded)
     # dpi.md 3.4: AES-256-CBC, parameters = the 16-byte IV.
     if algorithm["algorithm"].native != "aes256_cbc":
