@@ -219,6 +219,26 @@ def test_signature_layout(package: bytes) -> None:
     ]
 
 
+def test_signature_text_is_escaped(signer: LocalPrivateKey) -> None:
+    # signatures.xml is written as text: a signer whose issuer name holds XML's special
+    # characters, and a file name that needs URL encoding, still give a well-formed document
+    # that verifies and says what the certificate says.
+    make = pki.factory()
+    name = make.make_name('Bergen & <"Co"> AS')
+    issued = make.issue(subject=name, serial=4711, key=pki.spare_key())  # self-signed
+    key, cert = issued.key, issued.cert
+    files = [
+        xades.SignedFile(name="manifest.xml", mime="application/xml", content=b"<m/>"),
+        xades.SignedFile(name="brev & <vedlegg>.pdf", mime="application/pdf", content=b"%PDF"),
+    ]
+    signed = xades.sign_files(files, LocalPrivateKey(key=key, certificate=cert), signing_time=NOW)
+    verified = xades.verify_signatures(signed, {f.name: f.content for f in files})
+    assert verified.signer == cert
+    assert verified.files == {"manifest.xml": "application/xml", files[1].name: "application/pdf"}
+    issuer = parse_xml(signed).find(f".//{{{ns.DS}}}X509IssuerName")
+    assert issuer is not None and issuer.text == cert.issuer.rfc4514_string()
+
+
 def test_java_url_encoding() -> None:
     assert xades.java_url_encode("Vedtak om støtte (1).pdf") == "Vedtak+om+st%C3%B8tte+%281%29.pdf"
     assert xades.java_url_encode("a-b_c.d*e~f") == "a-b_c.d*e%7Ef"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -38,6 +38,7 @@ from ..errors import SignatureError, UsageError
 from ..keys import PrivateKey, rsa_public_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml
+from ..xmltext import text
 
 __all__ = [
     "SIGNATURES_ENTRY",
@@ -104,41 +105,32 @@ class SignedFile:
     content: bytes
 
 
-def _qualifying_properties(
+def _qualifying_properties_xml(
     files: Sequence[SignedFile], signer: x509.Certificate, signing_time: datetime
-) -> Callable[[Element], None]:
-    def build(container: Element) -> None:
-        properties = etree.SubElement(
-            container,
-            _x("QualifyingProperties"),
-            nsmap={None: ns.XADES, "ns2": ns.DS},  # type: ignore[dict-item]
-            Target=f"#{_SIGNATURE_ID}",
-        )
-        signed = etree.SubElement(properties, _x("SignedProperties"), Id=_PROPERTIES_ID)
-        signature_properties = etree.SubElement(signed, _x("SignedSignatureProperties"))
-        etree.SubElement(signature_properties, _x("SigningTime")).text = signing_time.isoformat(
-            timespec="milliseconds"
-        )
-        cert = etree.SubElement(
-            etree.SubElement(signature_properties, _x("SigningCertificate")), _x("Cert")
-        )
-        digest = etree.SubElement(cert, _x("CertDigest"))
-        # dpi.md 3.3: CertDigest is SHA-1 of the DER certificate, as every implementation has it.
-        etree.SubElement(digest, _ds("DigestMethod"), Algorithm=xmldsig.DigestMethod.SHA1.value)
-        etree.SubElement(digest, _ds("DigestValue")).text = _b64(
-            hashlib.sha1(signer.public_bytes(Encoding.DER)).digest()  # noqa: S324
-        )
-        issuer_serial = etree.SubElement(cert, _x("IssuerSerial"))
-        etree.SubElement(issuer_serial, _ds("X509IssuerName")).text = signer.issuer.rfc4514_string()
-        etree.SubElement(issuer_serial, _ds("X509SerialNumber")).text = str(signer.serial_number)
-        objects = etree.SubElement(signed, _x("SignedDataObjectProperties"))
-        for index, file in enumerate(files):
-            data_object = etree.SubElement(
-                objects, _x("DataObjectFormat"), ObjectReference=f"#ID_{index}"
-            )
-            etree.SubElement(data_object, _x("MimeType")).text = file.mime
-
-    return build
+) -> str:
+    """``xades:QualifyingProperties`` as commons-asic writes it: XAdES the default namespace,
+    XMLDSig as ``ns2`` (dpi.md 3.3)."""
+    # dpi.md 3.3: CertDigest is SHA-1 of the DER certificate, as every implementation has it.
+    cert_digest = _b64(hashlib.sha1(signer.public_bytes(Encoding.DER)).digest())  # noqa: S324
+    formats = "".join(
+        f'<DataObjectFormat ObjectReference="#ID_{index}"><MimeType>{text(file.mime)}</MimeType>'
+        "</DataObjectFormat>"
+        for index, file in enumerate(files)
+    )
+    return (
+        f'<QualifyingProperties xmlns="{ns.XADES}" xmlns:ns2="{ns.DS}" '
+        f'Target="#{_SIGNATURE_ID}"><SignedProperties Id="{_PROPERTIES_ID}">'
+        "<SignedSignatureProperties><SigningTime>"
+        f"{signing_time.isoformat(timespec='milliseconds')}</SigningTime>"
+        "<SigningCertificate><Cert><CertDigest>"
+        f'<ns2:DigestMethod Algorithm="{xmldsig.DigestMethod.SHA1.value}"/>'
+        f"<ns2:DigestValue>{cert_digest}</ns2:DigestValue></CertDigest><IssuerSerial>"
+        f"<ns2:X509IssuerName>{text(signer.issuer.rfc4514_string())}</ns2:X509IssuerName>"
+        f"<ns2:X509SerialNumber>{signer.serial_number}</ns2:X509SerialNumber>"
+        "</IssuerSerial></Cert></SigningCertificate></SignedSignatureProperties>"
+        f"<SignedDataObjectProperties>{formats}</SignedDataObjectProperties>"
+        "</SignedProperties></QualifyingProperties>"
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -155,7 +147,8 @@ def sign_files(
     """The ``META-INF/signatures.xml`` bytes signing ``files`` (in zip order) with ``key``.
 
     ``chain``: the certificates to embed after the leaf (dpi.md 3.3: all up to and including
-    the root); ``key.chain`` when not given.
+    the root); ``key.chain`` when not given. The document is written as text and parsed once;
+    the signature is completed in that parsed tree, exactly as a verifier will read it.
     """
     if signing_time.tzinfo is None:
         raise UsageError("signing_time must be timezone-aware")
@@ -164,36 +157,35 @@ def sign_files(
     content = {java_url_encode(f.name): f.content for f in files}
     if len(content) != len(files):
         raise UsageError("the signed files must have distinct names")
-    root = etree.Element(f"{{{ns.ASIC}}}XAdESSignatures", nsmap={None: ns.ASIC})  # type: ignore[dict-item]
-    key_info = etree.Element(_ds("KeyInfo"))
-    x509_data = etree.SubElement(key_info, _ds("X509Data"))
-    for cert in (key.certificate, *(chain or key.chain)):
-        etree.SubElement(x509_data, _ds("X509Certificate")).text = _b64(
-            cert.public_bytes(Encoding.DER)
-        )
-    references = [
-        xmldsig.ReferenceSpec(uri=java_url_encode(f.name), id=f"ID_{index}")
-        for index, f in enumerate(files)
-    ]
-    references.append(
-        xmldsig.ReferenceSpec(
-            uri=f"#{_PROPERTIES_ID}",
-            transforms=(xmldsig.Transform.INCLUSIVE_C14N,),
-            type=_SIGNED_PROPERTIES_TYPE,
-        )
-    )
-    xmldsig.sign(
-        parent=root,
-        references=references,
-        key=key,
+    spec = xmldsig.SignedInfoSpec(
+        references=(
+            *(
+                xmldsig.ReferenceSpec(uri=java_url_encode(f.name), id=f"ID_{index}")
+                for index, f in enumerate(files)
+            ),
+            xmldsig.ReferenceSpec(
+                uri=f"#{_PROPERTIES_ID}",
+                transforms=(xmldsig.Transform.INCLUSIVE_C14N,),
+                type=_SIGNED_PROPERTIES_TYPE,
+            ),
+        ),
         signature_method=xmldsig.SignatureMethod.RSA_SHA256,
         c14n_method=xmldsig.C14nMethod.INCLUSIVE,
-        key_info=key_info,
-        resolver=content.get,
-        objects=[_qualifying_properties(files, key.certificate, signing_time)],
-        signature_id=_SIGNATURE_ID,
-        prefix=None,
     )
+    certificates = "".join(
+        f"<X509Certificate>{_b64(cert.public_bytes(Encoding.DER))}</X509Certificate>"
+        for cert in (key.certificate, *(chain or key.chain))
+    )
+    after_signature_value = (  # ds:KeyInfo, then the ds:Object with the XAdES properties
+        f"<KeyInfo><X509Data>{certificates}</X509Data></KeyInfo><Object>"
+        f"{_qualifying_properties_xml(files, key.certificate, signing_time)}</Object>"
+    )
+    signature = xmldsig.signature_xml(
+        spec, key_info_xml=after_signature_value, signature_id=_SIGNATURE_ID, prefix=None
+    )
+    document = f'<XAdESSignatures xmlns="{ns.ASIC}">{signature}</XAdESSignatures>'
+    root = parse_xml(document.encode("utf-8"), what=SIGNATURES_ENTRY)
+    xmldsig.complete_signature(root[0], spec, key=key, resolver=content.get)
     return _DECLARATION + etree.tostring(root, encoding="UTF-8")
 
 
