@@ -11,6 +11,7 @@ Every malformation raises :class:`BerError`; callers translate it into their own
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -57,11 +58,16 @@ def definite_header(tag: int, length: int) -> bytes:
 
 
 class StreamReader:
-    """Reads BER headers and values from a binary stream, counting the bytes consumed."""
+    """Reads BER headers and values from a binary stream, counting the bytes consumed.
 
-    def __init__(self, stream: BinaryIO, *, limit: int) -> None:
+    ``memory``: the stream's whole content when it is held in memory (the stream reads it from
+    offset 0); large values are then handed out as views of it instead of copies.
+    """
+
+    def __init__(self, stream: BinaryIO, *, limit: int, memory: memoryview | None = None) -> None:
         self._stream = stream
         self._limit = limit
+        self._memory = memory
         self.position = 0
 
     def read(self, n: int) -> bytes:
@@ -70,6 +76,19 @@ class StreamReader:
         data = self._stream.read(n)
         if len(data) != n:
             raise BerError("truncated")
+        self.position += n
+        return data
+
+    def _read_large(self, n: int) -> bytes | memoryview:
+        """:meth:`read`, as a view of ``memory`` when there is one (no copy)."""
+        if self._memory is None:
+            return self.read(n)
+        if self.position + n > self._limit:
+            raise BerError("value runs past the size limit")
+        data = self._memory[self.position : self.position + n]
+        if len(data) != n:
+            raise BerError("truncated")
+        self._stream.seek(n, io.SEEK_CUR)
         self.position += n
         return data
 
@@ -127,12 +146,14 @@ class StreamReader:
         if self.read(2) != END_OF_CONTENTS:
             raise BerError("expected end-of-contents octets")
 
-    def octet_segments(self, header: Header, *, chunk: int, depth: int = 0) -> Iterator[bytes]:
+    def octet_segments(
+        self, header: Header, *, chunk: int, depth: int = 0
+    ) -> Iterator[bytes | memoryview]:
         """The content bytes of an OCTET STRING (primitive or constructed, X.690 8.7), in pieces."""
         if not header.constructed:
             remaining = header.length or 0
             while remaining:
-                piece = self.read(min(chunk, remaining))
+                piece = self._read_large(min(chunk, remaining))
                 remaining -= len(piece)
                 yield piece
             return

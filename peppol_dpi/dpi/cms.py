@@ -24,7 +24,7 @@ import functools
 import hashlib
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import BinaryIO, Final
 
@@ -403,14 +403,32 @@ def decrypt_stream(
     outside the DPI profile, no recipient info for ``key``'s certificate, wrong key, bad
     padding, more than ``limits.max_package_bytes``.
     """
-    reader = StreamReader(source, limit=limits.max_package_bytes + _MAX_RECIPIENT_INFOS)
+    return _decrypt_from(
+        StreamReader(source, limit=limits.max_package_bytes + _MAX_RECIPIENT_INFOS),
+        key,
+        sink.write,
+        limits,
+    )
+
+
+def _decrypt_from(
+    reader: StreamReader,
+    key: PrivateKey,
+    write: Callable[[bytes | memoryview], object],
+    limits: Limits,
+) -> int:
     try:
-        return _decrypt(reader, key, sink, limits)
+        return _decrypt(reader, key, write, limits)
     except (BerError, ValueError, TypeError, KeyError, AttributeError):
         raise _malformed("malformed") from None
 
 
-def _decrypt(reader: StreamReader, key: PrivateKey, sink: BinaryIO, limits: Limits) -> int:
+def _decrypt(
+    reader: StreamReader,
+    key: PrivateKey,
+    write: Callable[[bytes | memoryview], object],
+    limits: Limits,
+) -> int:
     content_info = reader.expect(_TAG_SEQUENCE)
     content_info_start = reader.position
     if reader.element(reader.expect(_TAG_OID), max_bytes=64) != _OID_ENVELOPED:
@@ -444,8 +462,8 @@ def _decrypt(reader: StreamReader, key: PrivateKey, sink: BinaryIO, limits: Limi
         plain = decryptor.update(segment)
         if len(plain) >= _BLOCK:
             # Hold the last block back: it carries the padding, checked at the end.
-            sink.write(tail)
-            sink.write(memoryview(plain)[:-_BLOCK])
+            write(tail)
+            write(memoryview(plain)[:-_BLOCK])
             written += len(tail) + len(plain) - _BLOCK
             tail = plain[-_BLOCK:]
         else:
@@ -457,7 +475,7 @@ def _decrypt(reader: StreamReader, key: PrivateKey, sink: BinaryIO, limits: Limi
         last = unpadder.update(tail + decryptor.finalize()) + unpadder.finalize()
     except ValueError:
         raise DecryptionError() from None
-    sink.write(last)
+    write(last)
     written += len(last)
 
     _close(reader, content, content_start)
@@ -473,6 +491,13 @@ def decrypt(cms_bytes: bytes, key: PrivateKey, *, limits: Limits = DEFAULT_LIMIT
     """The plaintext (the ASiC-E zip) of a document package; see :func:`decrypt_stream`."""
     if not isinstance(cms_bytes, bytes):
         raise UsageError("decrypt takes bytes")
-    sink = io.BytesIO()
-    decrypt_stream(io.BytesIO(cms_bytes), key, sink, limits=limits)
-    return sink.getvalue()
+    # In memory: the ciphertext is read as views of ``cms_bytes`` and the plaintext pieces are
+    # joined once at the end (no stream copies on the way in or out).
+    reader = StreamReader(
+        io.BytesIO(cms_bytes),
+        limit=limits.max_package_bytes + _MAX_RECIPIENT_INFOS,
+        memory=memoryview(cms_bytes),
+    )
+    pieces: list[bytes | memoryview] = []
+    _decrypt_from(reader, key, pieces.append, limits)
+    return b"".join(pieces)
