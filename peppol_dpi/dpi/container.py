@@ -370,10 +370,7 @@ class AsicZip:
                 raise _corrupt(info, "it is longer than its declared size")
             crc = deflate.crc32(piece, crc)
             yield bytes(piece)
-        if produced != declared:
-            raise _corrupt(info, "it does not have its declared size")
-        if crc != info.CRC:
-            raise _corrupt(info, "its CRC-32 does not match")
+        _check_whole(info, produced, crc)
 
     def _inflated(self, info: zipfile.ZipInfo, chunk: int) -> Iterator[bytes]:
         # One byte more than declared may come out: enough to tell that an entry is too long,
@@ -403,15 +400,26 @@ class AsicZip:
         step into one buffer when the package is in memory."""
         if self._view is None:
             return b"".join(self.chunks(info))
-        pieces = list(self.chunks(info, chunk=info.file_size + 1))
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        start = self._data_offset(info)
+        raw = self._view[start : start + info.compress_size]
+        if info.compress_type == zipfile.ZIP_STORED or info.compress_size != len(raw):
+            return b"".join(self.chunks(info, chunk=info.file_size + 1))  # (refused there)
+        # The whole deflate stream in one call; one byte more than declared would come out of
+        # an entry that is too long. What :meth:`chunks` checks, for one piece.
+        try:
+            data: bytes = deflate.decompressobj(-15).decompress(raw, info.file_size + 1)
+        except deflate.errors as exc:
+            raise _corrupt(info, f"it does not inflate ({exc})") from None
+        _check_whole(info, len(data), deflate.crc32(data))
+        return data
 
-    def read_name(self, name: str) -> bytes:
-        """:meth:`read` of the entry called ``name``."""
-        return self.read(self._by_name()[name])
 
-    def _by_name(self) -> dict[str, zipfile.ZipInfo]:
-        return {info.filename: info for info in self.infos}
+def _check_whole(info: zipfile.ZipInfo, size: int, crc: int) -> None:
+    """An entry read to its end has its declared size and CRC-32."""
+    if size != info.file_size:
+        raise _corrupt(info, "it does not have its declared size")
+    if crc != info.CRC:
+        raise _corrupt(info, "its CRC-32 does not match")
 
 
 def _corrupt(info: zipfile.ZipInfo, why: str) -> PackageError:
