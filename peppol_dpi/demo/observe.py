@@ -8,9 +8,12 @@ corner 2's ``TokenVerifier``), calls it unchanged, and records a step in the
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from cryptography import x509
 
@@ -129,10 +132,10 @@ class ObservedAs4:
             ms=_ms(started),
         )
 
-    def open(self, request: WireMessage) -> OpenedAs4:
+    def open(self, headers: Sequence[tuple[str, str]], body: IO[bytes]) -> OpenedAs4:
         started = time.perf_counter()
         try:
-            opened = self.inner.open(request)
+            opened = self.inner.open(headers, body)
         except InputError as exc:
             self.transcript.add(self.peer, self.name, f"AS4 message refused [{exc.rule}]")
             raise
@@ -142,7 +145,7 @@ class ObservedAs4:
         self.transcript.add(
             self.peer,
             self.name,
-            f"AS4 user message with the {kind} ({len(request.body)} bytes)",
+            f"AS4 user message with the {kind} ({body.seek(0, os.SEEK_END)} bytes)",
             checks=(
                 "WS-Security signature verified, sender AP certificate valid (AP CA)",
                 "decrypted (AES-GCM, RSA-OAEP key transport) and decompressed",

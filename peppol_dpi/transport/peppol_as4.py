@@ -15,8 +15,10 @@ the receipt of a message another process built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import IO
 
 from cryptography import x509
 
@@ -24,21 +26,21 @@ from .. import ns
 from ..as4 import (
     PEPPOL_NOT_SERVICED,
     InvalidReceiptError,
-    ReceivedMessage,
     Reception,
     build_message,
     check_receipt,
-    open_message,
     read_answer,
 )
 from ..as4.ebms_xml import parse_messaging, read_signed_reference
-from ..as4.mime import parse_message
+from ..as4.mime import Headers, parse_message
 from ..as4.model import SignedReference, UserMessage
 from ..as4.soap import parse_envelope
+from ..as4.stream_receive import StreamedMessage, open_message_from
 from ..errors import EbmsError, InputError, RemoteError, UsageError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
+from ..spool import spool
 from ..trust import TrustPolicy
 from .ports import OpenedAs4, SentAs4
 from .wire import WireMessage
@@ -77,11 +79,14 @@ class PeppolAs4:
         clock: Callable[[], datetime],
         new_message_id: Callable[[], str],
         limits: Limits = DEFAULT_LIMITS,
+        spool_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(trust, TrustPolicy):
             raise UsageError("PeppolAs4 needs a TrustPolicy: nothing is trusted by default")
         self.key, self.trust, self.clock = key, trust, clock
         self.new_message_id, self.limits = new_message_id, limits
+        #: Where large messages are spooled (the system's temporary directory when None).
+        self.spool_dir = spool_dir
 
     # -- sending -----------------------------------------------------------------------------
     def build(
@@ -149,24 +154,31 @@ class PeppolAs4:
             )
 
     # -- receiving ---------------------------------------------------------------------------
-    def open(self, request: WireMessage) -> OpenedAs4:
-        received = open_message(
-            dict(request.headers),
-            request.body,
-            key=self.key,
-            trust=self.trust,
-            at=self.clock(),
-            limits=self.limits,
-        )
+    def open(self, headers: Sequence[tuple[str, str]], body: IO[bytes]) -> OpenedAs4:
+        # Streamed (issue 8): the body stays in its file; only the payload (the SBD the
+        # Innbyggerpost is read from) is held, not the encrypted and compressed copies.
+        with spool(self.spool_dir) as payload:
+            received = open_message_from(
+                body,
+                Headers.of(headers),
+                key=self.key,
+                trust=self.trust,
+                payload_sink=payload,
+                at=self.clock(),
+                limits=self.limits,
+                spool_dir=self.spool_dir,
+            )
+            payload.seek(0)
+            data = payload.read()
         return OpenedAs4(
             message_id=received.message_id,
             from_party=received.user_message.sender.id,
-            payload=received.payload,
+            payload=data,
             context=received,
         )
 
     def receipt(self, opened: OpenedAs4) -> WireMessage:
-        if not isinstance(opened.context, ReceivedMessage):
+        if not isinstance(opened.context, StreamedMessage):
             raise UsageError("receipt() needs a message opened by this codec")
         reception = Reception(
             message=opened.context, error=None, ref_to_message_id=opened.message_id
@@ -178,7 +190,7 @@ class PeppolAs4:
             Reception(message=None, error=error, ref_to_message_id=ref_to_message_id)
         )
 
-    def _answer(self, reception: Reception[ReceivedMessage]) -> tuple[int, WireMessage]:
+    def _answer(self, reception: Reception[StreamedMessage]) -> tuple[int, WireMessage]:
         status, headers, body = reception.answer(
             key=self.key, now=self.clock(), message_id=self.new_message_id()
         )

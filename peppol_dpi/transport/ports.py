@@ -14,9 +14,10 @@ signer, a cached lookup) can be put in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import IO, Protocol
 
 from cryptography import x509
 
@@ -146,8 +147,12 @@ class As4Codec(Protocol):
         """
         ...
 
-    def open(self, request: WireMessage) -> OpenedAs4:
-        """Verify and decrypt a received user message; InputError with ``ebms_code`` if bad."""
+    def open(self, headers: Sequence[tuple[str, str]], body: IO[bytes]) -> OpenedAs4:
+        """Verify and decrypt a received user message; InputError with ``ebms_code`` if bad.
+
+        ``body`` is the HTTP body in a seekable file (the server spools it there), so that
+        the message is opened without holding it in memory.
+        """
         ...
 
     def receipt(self, opened: OpenedAs4) -> WireMessage:
