@@ -39,7 +39,8 @@ def _open(codec: PeppolAs4, wire: WireMessage) -> OpenedAs4:
 
 
 def _send() -> tuple[WireMessage, str]:
-    sent = C2.build(
+    sink = io.BytesIO()
+    message_id = C2.build(
         payload=make_sbd(),
         sender=ParticipantId.parse("0192:991825827"),
         receiver=ParticipantId.parse("0192:810969342"),
@@ -47,8 +48,13 @@ def _send() -> tuple[WireMessage, str]:
         process=ProcessId.parse("p"),
         conversation_id="conv-1",
         receiver_certificate=C3_CERT,
+        sink=sink,
     )
-    return sent.wire, sent.message_id
+    return WireMessage.from_dump(sink.getvalue()), message_id
+
+
+def _dump(wire: WireMessage) -> io.BytesIO:
+    return io.BytesIO(wire.to_dump())
 
 
 def test_round_trip_receipt_verifies_from_the_frozen_bytes():
@@ -58,8 +64,10 @@ def test_round_trip_receipt_verifies_from_the_frozen_bytes():
     assert opened.message_id == message_id and opened.from_party == "POP000001"
     assert opened.payload == make_sbd()
     receipt = C3.receipt(opened)
-    C2.check_response(sent=frozen, status=200, response=receipt, receiver_certificate=C3_CERT)
-    assert sent_references(frozen)[0] == message_id
+    C2.check_response(
+        sent=_dump(frozen), status=200, response=receipt, receiver_certificate=C3_CERT
+    )
+    assert sent_references(_dump(frozen))[0] == message_id
 
 
 def test_receipt_for_another_message_or_from_another_signer_is_refused():
@@ -67,13 +75,18 @@ def test_receipt_for_another_message_or_from_another_signer_is_refused():
     other, _ = _send()
     receipt = C3.receipt(_open(C3, other))
     with pytest.raises(InputError) as info:
-        C2.check_response(sent=wire, status=200, response=receipt, receiver_certificate=C3_CERT)
+        C2.check_response(
+            sent=_dump(wire), status=200, response=receipt, receiver_certificate=C3_CERT
+        )
     assert info.value.ebms_code is EbmsError.INVALID_RECEIPT
     # a good receipt, but signed by an access point other than the one the SMP named
     good = C3.receipt(_open(C3, wire))
     with pytest.raises(InputError, match="not by the receiving"):
         C2.check_response(
-            sent=wire, status=200, response=good, receiver_certificate=pki.ap_key("c2").certificate
+            sent=_dump(wire),
+            status=200,
+            response=good,
+            receiver_certificate=pki.ap_key("c2").certificate,
         )
 
 
@@ -83,7 +96,9 @@ def test_error_signal_raises_remote_error_with_its_code():
         InputError("no", rule="x", ebms_code=EbmsError.DELIVERY_FAILURE), message_id
     )
     with pytest.raises(RemoteError) as info:
-        C2.check_response(sent=wire, status=status, response=signal, receiver_certificate=C3_CERT)
+        C2.check_response(
+            sent=_dump(wire), status=status, response=signal, receiver_certificate=C3_CERT
+        )
     assert info.value.ebms_code is EbmsError.DELIVERY_FAILURE
 
 

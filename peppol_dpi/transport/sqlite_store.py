@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from ..errors import UsageError
 from .sqlite_base import (
@@ -154,7 +154,7 @@ class SqliteStore(SqliteBase):
         ]
 
     def freeze_wire(
-        self, message_id: str, *, worker: str, as4_message_id: str, wire: bytes
+        self, message_id: str, *, worker: str, as4_message_id: str, wire: bytes | IO[bytes]
     ) -> bool:
         inline, file = self._put_blob(wire)
         with self._write() as db:

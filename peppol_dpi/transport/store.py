@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import IO, Protocol
 
 from ..errors import InputError, UsageError
 
@@ -197,9 +197,10 @@ class Store(Protocol):
         ...
 
     def freeze_wire(
-        self, message_id: str, *, worker: str, as4_message_id: str, wire: bytes
+        self, message_id: str, *, worker: str, as4_message_id: str, wire: bytes | IO[bytes]
     ) -> bool:
-        """Keep the AS4 message built on the first attempt; later attempts resend it."""
+        """Keep the AS4 message built on the first attempt (dump format: bytes, or a seekable
+        file copied from its start in pieces); later attempts resend it."""
         ...
 
     def mark_sent(
