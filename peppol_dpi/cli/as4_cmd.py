@@ -146,7 +146,8 @@ def _open(args: argparse.Namespace) -> int:
         headers, body = stack.enter_context(read_dump_from(dump))
         target = stack.enter_context(output_stream(args.payload_out)) if args.payload_out else None
         digesting = _Digesting(target)
-        payload = io.BufferedWriter(digesting, buffer_size=CHUNK_BYTES)
+        # Closed before the target (the stack unwinds in reverse), so nothing is left to flush.
+        payload = stack.enter_context(io.BufferedWriter(digesting, buffer_size=CHUNK_BYTES))
         reception = receive_from(
             body, headers, key=key, trust=trust, payload_sink=payload, at=parse_at(args)
         )
