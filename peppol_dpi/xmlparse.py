@@ -69,6 +69,13 @@ def _parser() -> etree.XMLParser:
     return etree.XMLParser(**_OPTIONS)
 
 
+def _count_xmlns(data: bytes) -> int:
+    """How often "xmlns" occurs, in the document's encoding family (XML 1.0 appendix F)."""
+    if b"\0" not in data[:4]:  # UTF-8 (or ASCII-compatible): "<" is one byte, never NUL
+        return data.count(_XMLNS_MARKERS[0])
+    return sum(data.count(marker) for marker in _XMLNS_MARKERS[1:])
+
+
 def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML") -> Element:
     """Parse ``data`` into an element tree, refusing hostile or oversized XML.
 
@@ -78,10 +85,11 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     ``xml:too-many-namespaces`` or ``xml:c14n`` (from :func:`c14n`).
     """
     _check_input(data, limits, what, "parse_xml")
-    if not data.strip():
+    data = bytes(data)
+    if not data or data.isspace():
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")
     try:
-        root = etree.fromstring(bytes(data), _parser())
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, data, limits, what) from None
     if root is None:
@@ -92,7 +100,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
         )
     _check_shape(root, limits, what)
-    if sum(bytes(data).count(m) for m in _XMLNS_MARKERS) > limits.max_xml_namespaces_in_scope:
+    if _count_xmlns(data) > limits.max_xml_namespaces_in_scope:
         # Only a document with that many "xmlns" anywhere can break the limit: walk it then.
         _check_namespace_scopes(root, limits, what)
     return root
