@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from ..errors import UsageError
 from ..spool import copy_chunks
-from .store import Status
+from .store import Blob, Status
 
 __all__ = [
     "DELIVERED",
@@ -213,10 +213,10 @@ class SqliteBase:
             temporary.unlink(missing_ok=True)
         return name
 
-    def _get_blob(self, inline: bytes | None, name: str | None) -> bytes | None:
-        if name is None:
-            return inline
-        return (self.blob_dir / name).read_bytes()
+    def _blob(self, inline: bytes | None, name: str | None) -> Blob | None:
+        if name is not None:
+            return Blob(file=self.blob_dir / name)
+        return Blob(inline=inline) if inline is not None else None
 
     @staticmethod
     def _update_leased(

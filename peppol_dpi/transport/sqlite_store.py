@@ -145,9 +145,9 @@ class SqliteStore(SqliteBase):
         return [
             OutboundClaim(
                 message=self._outbound(row),
-                package=self._get_blob(row[12], row[13]),
+                package_blob=self._blob(row[12], row[13]),
                 attempts=row[14],
-                wire=self._get_blob(row[15], row[16]),
+                wire_blob=self._blob(row[15], row[16]),
                 as4_message_id=row[17],
             )
             for row in rows
@@ -388,7 +388,7 @@ class SqliteStore(SqliteBase):
                     business_message=r[3],
                     received_at=from_epoch(r[4]),
                 ),
-                package=self._get_blob(r[5], r[6]),
+                package_blob=self._blob(r[5], r[6]),
                 attempts=r[7],
             )
             for r in rows

@@ -15,7 +15,6 @@ message's deadline; anything else, or the deadline, ends in FEILET with the reas
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import threading
@@ -210,7 +209,7 @@ class OutboundWorker(_Loop):
             process = ProcessId.parse(message.process)
             endpoint = self._locate(receiver, document_type, process)
             with ExitStack() as stack:
-                if claim.wire is None:
+                if claim.wire_blob is None:
                     # Built once into a spool and frozen from it (issue 8: a 50 MiB package
                     # is not copied in memory again), then posted from the same file.
                     wire = stack.enter_context(spool(self.spool_dir))
@@ -227,7 +226,9 @@ class OutboundWorker(_Loop):
                         log.warning("lease lost before sending", extra=ids)
                         return
                 else:
-                    wire, as4_id = io.BytesIO(claim.wire), claim.as4_message_id or "?"
+                    # A retry posts the frozen message from the store's file as well.
+                    wire = stack.enter_context(claim.wire_blob.open())
+                    as4_id = claim.as4_message_id or "?"
                 self._post(endpoint.url, wire, as4_id, endpoint.certificate)
         except PeppolDpiError as exc:
             self._failed_attempt(claim, attempt, exc, ids)
