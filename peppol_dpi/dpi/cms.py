@@ -491,13 +491,14 @@ def decrypt(cms_bytes: bytes, key: PrivateKey, *, limits: Limits = DEFAULT_LIMIT
     """The plaintext (the ASiC-E zip) of a document package; see :func:`decrypt_stream`."""
     if not isinstance(cms_bytes, bytes):
         raise UsageError("decrypt takes bytes")
-    # In memory: the ciphertext is read as views of ``cms_bytes`` and the plaintext pieces are
-    # joined once at the end (no stream copies on the way in or out).
+    # In memory: the ciphertext is read as views of ``cms_bytes`` (no copies). The plaintext
+    # goes into one growing buffer, each decrypted segment freed at once: a list of segments
+    # joined at the end would hold the package twice and leave the heap fragmented.
     reader = StreamReader(
         io.BytesIO(cms_bytes),
         limit=limits.max_package_bytes + _MAX_RECIPIENT_INFOS,
         memory=memoryview(cms_bytes),
     )
-    pieces: list[bytes | memoryview] = []
-    _decrypt_from(reader, key, pieces.append, limits)
-    return b"".join(pieces)
+    sink = io.BytesIO()
+    _decrypt_from(reader, key, sink.write, limits)
+    return sink.getvalue()

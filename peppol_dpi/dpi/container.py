@@ -219,6 +219,10 @@ class ZipEntryWriter:
 
 
 _READ_CHUNK = 1024 * 1024
+# Entries up to this size, of a package in memory, are inflated in one call (fastest); larger
+# ones in chunks into one buffer (peak memory: the document once).
+_ONE_CALL_BYTES = 8 * 1024 * 1024
+_INFLATE_INPUT = 256 * 1024  # compressed bytes fed to the inflater at a time
 
 
 def _fail(message: str, rule: str) -> PackageError:
@@ -378,9 +382,9 @@ class AsicZip:
         inflater = deflate.decompressobj(-15)
         limit = min(chunk, info.file_size + 1)
         try:
-            # From bytes, the whole deflate stream in one call (no copy; output is bounded).
-            whole = info.compress_size if self._view is not None else _READ_CHUNK
-            for compressed in self._raw(info, max(whole, 1)):
+            # Input in pieces small enough that what one call leaves unconsumed (which the
+            # inflater copies) stays small; views of a package in memory are not copied.
+            for compressed in self._raw(info, _INFLATE_INPUT):
                 piece: bytes | memoryview = compressed
                 while piece and not inflater.eof:
                     out = inflater.decompress(piece, limit)
@@ -398,12 +402,19 @@ class AsicZip:
     def read(self, info: zipfile.ZipInfo) -> bytes:
         """The whole inflated content of entry ``info`` (see :meth:`chunks`): inflated in one
         step into one buffer when the package is in memory."""
-        if self._view is None:
-            return b"".join(self.chunks(info))
+        if (
+            self._view is None
+            or info.compress_type == zipfile.ZIP_STORED
+            or info.file_size > _ONE_CALL_BYTES
+        ):
+            # Into one growing buffer, which getvalue hands over without a copy (joining the
+            # chunks, or an inflater's output blocks, would hold a large document twice).
+            buffer = io.BytesIO()
+            for piece in self.chunks(info):
+                buffer.write(piece)
+            return buffer.getvalue()
         start = self._data_offset(info)
         raw = self._view[start : start + info.compress_size]
-        if info.compress_type == zipfile.ZIP_STORED or info.compress_size != len(raw):
-            return b"".join(self.chunks(info, chunk=info.file_size + 1))  # (refused there)
         # The whole deflate stream in one call; one byte more than declared would come out of
         # an entry that is too long. What :meth:`chunks` checks, for one piece.
         try:
