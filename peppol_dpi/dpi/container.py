@@ -18,6 +18,7 @@ sizes are bounded by the declared ones and CRC-checked.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -57,6 +58,7 @@ _SIG_LOCAL, _SIG_DESCRIPTOR, _SIG_CENTRAL, _SIG_END = (
 _FLAG_DESCRIPTOR, _FLAG_UTF8, _FLAG_ENCRYPTED = 0x0008, 0x0800, 0x0001
 _FLAG_PATCHED, _FLAG_STRONG_ENCRYPTION = 0x0020, 0x0040
 _MAX_32 = 0xFFFFFFFF
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _CHUNK = 1024 * 1024
 _RATIO_FLOOR = 64 * 1024  # entries smaller than this are not ratio-checked
 
@@ -81,7 +83,7 @@ def check_entry_name(name: str) -> str | None:
         return "is absolute"
     if "\\" in name:
         return "contains a backslash"
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+    if _CONTROL.search(name):
         return "contains a control character"
     if any(part in ("", ".", "..") for part in name.split("/")):
         return "has an empty, '.' or '..' path segment"
