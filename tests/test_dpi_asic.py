@@ -17,6 +17,7 @@ from pathlib import Path
 import pki
 import pytest
 import xmlsec
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -237,6 +238,21 @@ def test_signature_text_is_escaped(signer: LocalPrivateKey) -> None:
     assert verified.files == {"manifest.xml": "application/xml", files[1].name: "application/pdf"}
     issuer = parse_xml(signed).find(f".//{{{ns.DS}}}X509IssuerName")
     assert issuer is not None and issuer.text == cert.issuer.rfc4514_string()
+
+
+def test_certificate_digests_are_kept_per_der_and_bounded() -> None:
+    # SigningCertificate's digest is computed once per certificate: an equal certificate
+    # loaded again (same DER, another object) finds it; another certificate gets its own.
+    sender, other = pki.business_key("sender").certificate, pki.business_key("eboks").certificate
+    sha1 = xmldsig.DigestMethod.SHA1.value
+    again = x509.load_der_x509_certificate(sender.public_bytes(Encoding.DER))
+    first = xades._certificate_digest(sender, sha1)
+    hits = xades._certificate_digest.cache_info().hits
+    assert xades._certificate_digest(again, sha1) == first
+    assert xades._certificate_digest.cache_info().hits == hits + 1
+    assert first == hashlib.sha1(sender.public_bytes(Encoding.DER)).digest()
+    assert xades._certificate_digest(other, sha1) != first
+    assert xades._certificate_digest.cache_info().maxsize == 64
 
 
 def test_java_url_encoding() -> None:

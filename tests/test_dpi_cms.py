@@ -256,6 +256,20 @@ def test_the_usual_recipient_info_is_read_without_a_full_parse(
         cms.decrypt(package, pki.business_key("eboks"))
 
 
+def test_recipient_structures_are_kept_per_certificate_and_bounded(
+    recipient: LocalPrivateKey,
+) -> None:
+    # The recipient's key and KeyTransRecipientInfo head are built once per certificate (equal
+    # by DER) and serve both writing and the byte comparison when reading.
+    again = x509.load_der_x509_certificate(recipient.certificate.public_bytes(Encoding.DER))
+    cms._recipient(recipient.certificate)
+    hits = cms._recipient.cache_info().hits
+    assert cms.decrypt(cms.encrypt(b"x", again), recipient) == b"x"
+    assert cms._recipient.cache_info().hits > hits
+    assert cms._recipient.cache_info().maxsize == cms._usual_recipient_infos.cache_info().maxsize
+    assert cms._recipient(pki.business_key("eboks").certificate) != cms._recipient(again)
+
+
 def test_other_recipient_infos_are_parsed_and_checked(recipient: LocalPrivateKey) -> None:
     other = pki.business_key("eboks")
     package = cms.encrypt(b"secret", recipient.certificate)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -111,7 +112,7 @@ def _qualifying_properties_xml(
     """``xades:QualifyingProperties`` as commons-asic writes it: XAdES the default namespace,
     XMLDSig as ``ns2`` (dpi.md 3.3)."""
     # dpi.md 3.3: CertDigest is SHA-1 of the DER certificate, as every implementation has it.
-    cert_digest = _b64(hashlib.sha1(signer.public_bytes(Encoding.DER)).digest())  # noqa: S324
+    cert_digest = _b64(_certificate_digest(signer, xmldsig.DigestMethod.SHA1.value))
     formats = "".join(
         f'<DataObjectFormat ObjectReference="#ID_{index}"><MimeType>{text(file.mime)}</MimeType>'
         "</DataObjectFormat>"
@@ -208,6 +209,14 @@ def _bad(message: str, rule: str) -> SignatureError:
     return SignatureError(message, rule=f"xades:{rule}")
 
 
+@functools.lru_cache(maxsize=64)
+def _certificate_digest(cert: x509.Certificate, algorithm: str) -> bytes:
+    """The digest (``algorithm``: an XMLDSig DigestMethod URI of :data:`_CERT_DIGESTS`) of the
+    certificate's DER, as SigningCertificate carries it. Kept per certificate (equal by DER):
+    a sender signs every package with the same one."""
+    return _CERT_DIGESTS[algorithm](cert.public_bytes(Encoding.DER)).digest()
+
+
 def _signer(signed_properties: Element, certs: Sequence[x509.Certificate]) -> x509.Certificate:
     """The KeyInfo certificate that SigningCertificate names (TS 101 903 7.2.2)."""
     cert_elements = signed_properties.findall(
@@ -216,15 +225,15 @@ def _signer(signed_properties: Element, certs: Sequence[x509.Certificate]) -> x5
     for cert_element in cert_elements:
         method = cert_element.find(f"{_x('CertDigest')}/{_ds('DigestMethod')}")
         value = cert_element.findtext(f"{_x('CertDigest')}/{_ds('DigestValue')}") or ""
-        hash_function = _CERT_DIGESTS.get(method.get("Algorithm", "") if method is not None else "")
-        if hash_function is None:
+        algorithm = method.get("Algorithm", "") if method is not None else ""
+        if algorithm not in _CERT_DIGESTS:
             raise _bad("the SigningCertificate digest method is not supported", "cert-digest")
         try:
             expected = base64.b64decode("".join(value.split()), validate=True)
         except (binascii.Error, ValueError):
             raise _bad("the SigningCertificate digest is not base64", "malformed") from None
         for cert in certs:
-            if hash_function(cert.public_bytes(Encoding.DER)).digest() == expected:
+            if _certificate_digest(cert, algorithm) == expected:
                 serial = cert_element.findtext(f"{_x('IssuerSerial')}/{_ds('X509SerialNumber')}")
                 if serial is not None and serial.strip() != str(cert.serial_number):
                     raise _bad("IssuerSerial does not name the signing certificate", "cert-digest")
