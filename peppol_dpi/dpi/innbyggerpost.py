@@ -15,13 +15,13 @@ bytes), and sends it as the business message of a Peppol SBDH (:mod:`.peppol_pay
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from .. import ns
+from ..base64text import decode_text
 from ..errors import InputError, UsageError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import parse_xml, to_bytes
@@ -32,7 +32,6 @@ ROOT = "Innbyggerpost"
 _JWS = "SignertForretningsmelding"
 _PACKAGE = "Dokumentpakke"
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 class InnbyggerpostError(InputError):
@@ -102,8 +101,8 @@ class Innbyggerpost:
         if len(children[1]) or len(text) // 4 * 3 > limits.max_package_bytes + 3:
             raise InnbyggerpostError(f"{_PACKAGE} is too large", rule="innbyggerpost:size")
         try:
-            package = base64.b64decode(_XML_SPACE.sub("", text), validate=True)
-        except (binascii.Error, ValueError):
+            package = decode_text(text)
+        except ValueError:
             raise InnbyggerpostError(
                 f"{_PACKAGE} is not base64", rule="innbyggerpost:base64"
             ) from None
