@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, TypeAlias
+import os
+from collections.abc import Iterator
+from typing import IO, Any, TypeAlias
 
 from lxml import etree
 
@@ -91,7 +93,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, data, limits, what) from None
+        raise syntax_error(exc, bytes(data[:_PROLOG_SCAN]), limits, what) from None
     if root is None:
         raise XmlSecurityError(f"{what} has no root element", rule="xml:not-well-formed")
     docinfo: Any = root.getroottree().docinfo  # lxml-stubs lacks DocInfo.doctype
@@ -116,12 +118,12 @@ def _check_input(data: object, limits: Limits, what: str, caller: str) -> None:
         )
 
 
-def _syntax_error(
-    exc: etree.XMLSyntaxError, data: bytes | bytearray | memoryview, limits: Limits, what: str
+def syntax_error(
+    exc: etree.XMLSyntaxError, head: bytes, limits: Limits, what: str
 ) -> XmlSecurityError:
+    """The error for a syntax error libxml2 reported; ``head``: the document's first bytes."""
     # libxml2 may stop on an entity-amplification or depth guard before we see the
     # DOCTYPE; name the real rule rather than "not well-formed".
-    head = bytes(data[:_PROLOG_SCAN])
     if any(marker in head for marker in _DOCTYPE_MARKERS):
         return XmlSecurityError(
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
@@ -134,17 +136,20 @@ def _syntax_error(
 
 
 def parse_xml_until(
-    data: bytes, tag: str, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
+    data: bytes | IO[bytes], tag: str, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
 ) -> Element | None:
     """Parse ``data`` only as far as the end of the first ``tag`` element; return that element.
 
     For reading a header without parsing what follows it (an SBDH before a 50 MB payload).
+    ``data`` is bytes or a seekable binary file, read from its start only as far as needed.
     The same refusals as :func:`parse_xml` apply to the part read; the rest of the document
     is not looked at, so it may still be broken. None when the document has no ``tag``.
     """
-    _check_input(data, limits, what, "parse_xml_until")
+    if isinstance(data, bytes | bytearray | memoryview):
+        _check_input(data, limits, what, "parse_xml_until")
+    else:
+        check_file_size(data, limits, what)
     parser = etree.XMLPullParser(events=("start", "end", "start-ns", "end-ns"), **_OPTIONS)
-    view = memoryview(data)
     counts = [0, 0, 0]  # depth, elements, namespace declarations in scope
 
     def found() -> Element | None:
@@ -175,11 +180,8 @@ def parse_xml_until(
     try:
         # Small first steps: a header is usually in the first kilobytes, and everything fed
         # is parsed (and queued as events) whether it is needed or not.
-        offset, step = 0, _FIRST_CHUNK
-        while offset < len(view):
-            parser.feed(bytes(view[offset : offset + step]))
-            offset += step
-            step = min(step * 2, _CHUNK)
+        for piece in _growing_pieces(data):
+            parser.feed(piece)
             element = found()
             if element is not None:
                 return element
@@ -189,8 +191,43 @@ def parse_xml_until(
         element = found()
         if element is not None:
             return element
-        raise _syntax_error(exc, data, limits, what) from None
+        raise syntax_error(exc, _head(data), limits, what) from None
     return found()
+
+
+def _growing_pieces(data: bytes | bytearray | memoryview | IO[bytes]) -> Iterator[bytes]:
+    step = _FIRST_CHUNK
+    if isinstance(data, bytes | bytearray | memoryview):
+        view, offset = memoryview(data), 0
+        while offset < len(view):
+            yield bytes(view[offset : offset + step])
+            offset += step
+            step = min(step * 2, _CHUNK)
+        return
+    data.seek(0)
+    while piece := data.read(step):
+        yield piece
+        step = min(step * 2, _CHUNK)
+
+
+def _head(data: bytes | bytearray | memoryview | IO[bytes]) -> bytes:
+    """The prolog where a DOCTYPE would be, for naming a syntax error's real cause."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data[:_PROLOG_SCAN])
+    data.seek(0)
+    return data.read(_PROLOG_SCAN)
+
+
+def check_file_size(source: IO[bytes], limits: Limits, what: str) -> int:
+    """The size of a seekable XML file, refused beyond ``limits.max_xml_bytes``."""
+    size = source.seek(0, os.SEEK_END)
+    source.seek(0)
+    if size > limits.max_xml_bytes:
+        raise XmlSecurityError(
+            f"{what} is {size} bytes, more than the limit of {limits.max_xml_bytes}",
+            rule="xml:too-large",
+        )
+    return size
 
 
 def _check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
