@@ -24,12 +24,12 @@ from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 from .spool import copy_chunks
 from .xmlparse import (
-    _OPTIONS,
-    _PROLOG_SCAN,
+    PARSER_OPTIONS,
+    PROLOG_SCAN,
     Element,
-    _check_counts,
-    _check_namespaces,
+    check_counts,
     check_file_size,
+    check_namespaces,
     syntax_error,
 )
 
@@ -67,7 +67,7 @@ class _Builder:
 
     def start_ns(self, prefix: str, uri: str) -> None:
         self.namespaces += 1
-        self._guard(lambda: _check_namespaces(self.namespaces, self.limits, self.what))
+        self._guard(lambda: check_namespaces(self.namespaces, self.limits, self.what))
 
     def end_ns(self, prefix: str) -> None:
         self.namespaces -= 1
@@ -75,7 +75,7 @@ class _Builder:
     def start(self, tag: str, attrib: Mapping[str, str], nsmap: Mapping[str, str]) -> None:
         self.elements += 1
         self.path.append(tag)
-        self._guard(lambda: _check_counts(len(self.path), self.elements, self.limits, self.what))
+        self._guard(lambda: check_counts(len(self.path), self.elements, self.limits, self.what))
         # Only the leading text of the first element at ``divert``: once a child starts,
         # the rest stays in the tree (where the caller's shape checks see it).
         self.diverting = not self.diverted and tuple(self.path) == self.divert
@@ -122,12 +122,12 @@ def parse_xml_from(
     ``text_sink`` stops the parse and is raised as it is.
     """
     size = check_file_size(source, limits, what)
-    head = source.read(_PROLOG_SCAN)
+    head = source.read(PROLOG_SCAN)
     source.seek(0)
     if not head.strip() and size <= len(head):
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")
     target = _Builder(divert, text_sink, limits, what)
-    parser = etree.XMLParser(target=cast(Any, target), **_OPTIONS)
+    parser = etree.XMLParser(target=cast(Any, target), **PARSER_OPTIONS)
     try:
         for piece in copy_chunks(source):
             parser.feed(piece)
