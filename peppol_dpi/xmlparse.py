@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, TypeAlias
+import os
+from collections.abc import Iterator
+from typing import IO, Any, TypeAlias
 
 from lxml import etree
 
@@ -35,8 +37,11 @@ from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["c14n", "parse_xml", "parse_xml_until", "to_bytes"]
+# PARSER_OPTIONS, PROLOG_SCAN, check_counts, check_namespaces, check_file_size and
+# syntax_error are shared with :mod:`.xmlstream` (the same refusals over a file in pieces).
 
-_PROLOG_SCAN = 1024 * 1024
+#: How much of a document's start is searched for a DOCTYPE when libxml2 reports an error.
+PROLOG_SCAN = 1024 * 1024
 # Encodings an XML parser detects without a declaration (XML 1.0 appendix F): markers are
 # searched in each, so a DTD or namespace flood written in UTF-16 is found too.
 _ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
@@ -48,7 +53,7 @@ Element: TypeAlias = etree._Element
 
 
 # The hardened parser settings, shared by the tree and the streaming parsers.
-_OPTIONS: dict[str, Any] = {
+PARSER_OPTIONS: dict[str, Any] = {
     "resolve_entities": False,
     "no_network": True,
     "load_dtd": False,
@@ -66,7 +71,7 @@ _FIRST_CHUNK = 4 * 1024
 
 def _parser() -> etree.XMLParser:
     # A fresh parser per call: lxml parsers are not thread-safe to share.
-    return etree.XMLParser(**_OPTIONS)
+    return etree.XMLParser(**PARSER_OPTIONS)
 
 
 def _count_xmlns(data: bytes) -> int:
@@ -91,7 +96,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, data, limits, what) from None
+        raise syntax_error(exc, bytes(data[:PROLOG_SCAN]), limits, what) from None
     if root is None:
         raise XmlSecurityError(f"{what} has no root element", rule="xml:not-well-formed")
     docinfo: Any = root.getroottree().docinfo  # lxml-stubs lacks DocInfo.doctype
@@ -116,12 +121,12 @@ def _check_input(data: object, limits: Limits, what: str, caller: str) -> None:
         )
 
 
-def _syntax_error(
-    exc: etree.XMLSyntaxError, data: bytes | bytearray | memoryview, limits: Limits, what: str
+def syntax_error(
+    exc: etree.XMLSyntaxError, head: bytes, limits: Limits, what: str
 ) -> XmlSecurityError:
+    """The error for a syntax error libxml2 reported; ``head``: the document's first bytes."""
     # libxml2 may stop on an entity-amplification or depth guard before we see the
     # DOCTYPE; name the real rule rather than "not well-formed".
-    head = bytes(data[:_PROLOG_SCAN])
     if any(marker in head for marker in _DOCTYPE_MARKERS):
         return XmlSecurityError(
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
@@ -134,17 +139,20 @@ def _syntax_error(
 
 
 def parse_xml_until(
-    data: bytes, tag: str, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
+    data: bytes | IO[bytes], tag: str, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
 ) -> Element | None:
     """Parse ``data`` only as far as the end of the first ``tag`` element; return that element.
 
     For reading a header without parsing what follows it (an SBDH before a 50 MB payload).
+    ``data`` is bytes or a seekable binary file, read from its start only as far as needed.
     The same refusals as :func:`parse_xml` apply to the part read; the rest of the document
     is not looked at, so it may still be broken. None when the document has no ``tag``.
     """
-    _check_input(data, limits, what, "parse_xml_until")
-    parser = etree.XMLPullParser(events=("start", "end", "start-ns", "end-ns"), **_OPTIONS)
-    view = memoryview(data)
+    if isinstance(data, bytes | bytearray | memoryview):
+        _check_input(data, limits, what, "parse_xml_until")
+    else:
+        check_file_size(data, limits, what)
+    parser = etree.XMLPullParser(events=("start", "end", "start-ns", "end-ns"), **PARSER_OPTIONS)
     counts = [0, 0, 0]  # depth, elements, namespace declarations in scope
 
     def found() -> Element | None:
@@ -152,7 +160,7 @@ def parse_xml_until(
         for event, node in parser.read_events():
             if event in ("start-ns", "end-ns"):
                 counts[2] += 1 if event == "start-ns" else -1
-                _check_namespaces(counts[2], limits, what)
+                check_namespaces(counts[2], limits, what)
                 continue
             if not isinstance(node, etree._Element):
                 continue  # only element events were asked for
@@ -169,17 +177,14 @@ def parse_xml_until(
                     )
             counts[0] += 1
             counts[1] += 1
-            _check_counts(counts[0], counts[1], limits, what)
+            check_counts(counts[0], counts[1], limits, what)
         return None
 
     try:
         # Small first steps: a header is usually in the first kilobytes, and everything fed
         # is parsed (and queued as events) whether it is needed or not.
-        offset, step = 0, _FIRST_CHUNK
-        while offset < len(view):
-            parser.feed(bytes(view[offset : offset + step]))
-            offset += step
-            step = min(step * 2, _CHUNK)
+        for piece in _growing_pieces(data):
+            parser.feed(piece)
             element = found()
             if element is not None:
                 return element
@@ -189,11 +194,46 @@ def parse_xml_until(
         element = found()
         if element is not None:
             return element
-        raise _syntax_error(exc, data, limits, what) from None
+        raise syntax_error(exc, _head(data), limits, what) from None
     return found()
 
 
-def _check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
+def _growing_pieces(data: bytes | bytearray | memoryview | IO[bytes]) -> Iterator[bytes]:
+    step = _FIRST_CHUNK
+    if isinstance(data, bytes | bytearray | memoryview):
+        view, offset = memoryview(data), 0
+        while offset < len(view):
+            yield bytes(view[offset : offset + step])
+            offset += step
+            step = min(step * 2, _CHUNK)
+        return
+    data.seek(0)
+    while piece := data.read(step):
+        yield piece
+        step = min(step * 2, _CHUNK)
+
+
+def _head(data: bytes | bytearray | memoryview | IO[bytes]) -> bytes:
+    """The prolog where a DOCTYPE would be, for naming a syntax error's real cause."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data[:PROLOG_SCAN])
+    data.seek(0)
+    return data.read(PROLOG_SCAN)
+
+
+def check_file_size(source: IO[bytes], limits: Limits, what: str) -> int:
+    """The size of a seekable XML file, refused beyond ``limits.max_xml_bytes``."""
+    size = source.seek(0, os.SEEK_END)
+    source.seek(0)
+    if size > limits.max_xml_bytes:
+        raise XmlSecurityError(
+            f"{what} is {size} bytes, more than the limit of {limits.max_xml_bytes}",
+            rule="xml:too-large",
+        )
+    return size
+
+
+def check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
     if depth > limits.max_xml_depth:
         raise XmlSecurityError(
             f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
@@ -205,7 +245,7 @@ def _check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
         )
 
 
-def _check_namespaces(in_scope: int, limits: Limits, what: str) -> None:
+def check_namespaces(in_scope: int, limits: Limits, what: str) -> None:
     # libxml2's inclusive C14N walks every declaration in scope (shadowed ones too) for every
     # element it renders: the cost is their number squared, per element.
     if in_scope > limits.max_xml_namespaces_in_scope:
@@ -220,7 +260,7 @@ def _check_namespace_scopes(root: Element, limits: Limits, what: str) -> None:
     in_scope = 0
     for event, _ in etree.iterwalk(root, events=("start-ns", "end-ns")):
         in_scope += 1 if event == "start-ns" else -1
-        _check_namespaces(in_scope, limits, what)
+        check_namespaces(in_scope, limits, what)
 
 
 @functools.lru_cache(maxsize=8)
