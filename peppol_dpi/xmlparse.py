@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import threading
 from typing import Any, TypeAlias
 
 from lxml import etree
@@ -64,9 +65,24 @@ _CHUNK = 64 * 1024
 _FIRST_CHUNK = 4 * 1024
 
 
+_local = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers are not thread-safe to share.
-    return etree.XMLParser(**_OPTIONS)
+    # One parser per thread, reused: lxml parsers must not be shared between threads, and
+    # setting up a fresh one costs more than parsing a small SOAP envelope. libxml2 resets
+    # the parser context at the start of every document.
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.XMLParser(**_OPTIONS)
+    return parser
+
+
+def _xmlns_count(data: bytes) -> int:
+    # The UTF-16 and UTF-32 markers hold NUL bytes: without one in the data, only the UTF-8
+    # marker can occur (one scan instead of five).
+    markers = _XMLNS_MARKERS if b"\0" in data else _XMLNS_MARKERS[:1]
+    return sum(data.count(m) for m in markers)
 
 
 def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML") -> Element:
@@ -78,10 +94,11 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     ``xml:too-many-namespaces`` or ``xml:c14n`` (from :func:`c14n`).
     """
     _check_input(data, limits, what, "parse_xml")
-    if not data.strip():
+    data = bytes(data)
+    if not data or data.isspace():  # (no copy, unlike strip)
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")
     try:
-        root = etree.fromstring(bytes(data), _parser())
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, data, limits, what) from None
     if root is None:
@@ -92,7 +109,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
         )
     _check_shape(root, limits, what)
-    if sum(bytes(data).count(m) for m in _XMLNS_MARKERS) > limits.max_xml_namespaces_in_scope:
+    if _xmlns_count(data) > limits.max_xml_namespaces_in_scope:
         # Only a document with that many "xmlns" anywhere can break the limit: walk it then.
         _check_namespace_scopes(root, limits, what)
     return root

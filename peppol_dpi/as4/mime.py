@@ -22,7 +22,7 @@ from __future__ import annotations
 import binascii
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import EbmsError, InputError
@@ -343,36 +343,48 @@ def split_root(parts: Sequence[MimePart], start: str | None) -> MimeMessage:
     )
 
 
+def _finder(data: memoryview) -> Callable[[bytes, int], int]:
+    """``find(needle, start)`` over ``data``: -1 when absent, as ``bytes.find``."""
+    whole = data.obj
+    if isinstance(whole, bytes | bytearray) and data.c_contiguous and data.nbytes == len(whole):
+        return whole.find  # the view is the whole object: its find needs no copy and is fastest
+
+    def find(needle: bytes, start: int) -> int:
+        # A compiled pattern searches the memoryview itself: the body is never copied.
+        match = re.compile(re.escape(needle)).search(data, start)
+        return -1 if match is None else match.start()
+
+    return find
+
+
 def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[MimePart]:
-    # A delimiter is "--boundary" at the start of a line (RFC 2046 5.1.1). Searching with a
-    # compiled pattern works on the memoryview itself: the body is never copied.
+    # A delimiter is "--boundary" at the start of a line (RFC 2046 5.1.1).
     dash = b"--" + boundary
-    delimiter = re.compile(re.escape(b"\n" + dash))
+    delimiter = b"\n" + dash
+    find = _finder(data)
     if bytes(data[: len(dash)]) == dash:
         pos = 0
     else:
-        first = delimiter.search(data)
-        if first is None:
+        first = find(delimiter, 0)
+        if first < 0:
             raise MimeError("the boundary does not occur in the body", rule="mime:boundary")
-        pos = first.start() + 1
-    line_end_re = re.compile(rb"\n")
+        pos = first + 1
     parts: list[MimePart] = []
     while True:
         after = pos + len(dash)
         if bytes(data[after : after + 2]) == b"--":
             break  # close delimiter
-        line_end = line_end_re.search(data, after)
-        if line_end is None:
+        line_end = find(b"\n", after)
+        if line_end < 0:
             raise MimeError("the message ends inside a delimiter line", rule="mime:truncated")
-        if bytes(data[after : line_end.start()]).strip(b" \t\r"):
+        if bytes(data[after:line_end]).strip(b" \t\r"):
             raise MimeError("text after a MIME delimiter", rule="mime:boundary")
-        content_start = line_end.end()
-        nxt_match = delimiter.search(data, content_start - 1)
-        if nxt_match is None:
+        content_start = line_end + 1
+        nxt = find(delimiter, content_start - 1)
+        if nxt < 0:
             raise MimeError(
                 "the message ends without the closing MIME delimiter", rule="mime:truncated"
             )
-        nxt = nxt_match.start()
         end = nxt - 1 if bytes(data[nxt - 1 : nxt]) == b"\r" else nxt
         if len(parts) >= limits.max_mime_parts:
             raise MimeError(

@@ -74,9 +74,15 @@ def str_element(
     return ref_container
 
 
+_WSU_ID = _q(ns.WSU, "Id")
+
+
 def _by_wsu_id(security: Element, wanted: str) -> list[Element]:
+    # Attribute values first (one call): most elements carry no attribute equal to ``wanted``.
     return [
-        el for el in security.iter() if el.get(_q(ns.WSU, "Id")) == wanted or el.get("Id") == wanted
+        el
+        for el in security.iter(etree.Element)
+        if wanted in el.values() and (el.get(_WSU_ID) == wanted or el.get("Id") == wanted)
     ]
 
 

@@ -19,6 +19,7 @@ from .model import (
 )
 
 _ID_ATTRIBUTES = (f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id")
+_ID_NAMES = frozenset(_ID_ATTRIBUTES)
 
 
 def id_index(root: Element) -> dict[str, Element]:
@@ -29,10 +30,12 @@ def id_index(root: Element) -> dict[str, Element]:
     """
     index: dict[str, Element] = {}
     for element in root.iter(etree.Element):
-        for attribute in _ID_ATTRIBUTES:
-            value = element.get(attribute)
-            if value is None:
+        # Attribute names first: most elements carry none, or no id among them.
+        for attribute in element.keys():  # noqa: SIM118 (an element iterates its children)
+            if attribute not in _ID_NAMES:
                 continue
+            value = element.get(attribute)
+            assert value is not None
             if value in index and index[value] is not element:
                 raise SignatureError(
                     f"the id {value!r} occurs more than once", rule="dsig:duplicate-id"
