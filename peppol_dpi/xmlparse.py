@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 import threading
 from typing import Any, TypeAlias
 
@@ -35,7 +36,7 @@ from lxml import etree
 from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["c14n", "parse_xml", "parse_xml_until", "to_bytes"]
+__all__ = ["c14n", "first_child", "parse_xml", "parse_xml_until", "to_bytes"]
 
 _PROLOG_SCAN = 1024 * 1024
 # Encodings an XML parser detects without a declaration (XML 1.0 appendix F): markers are
@@ -155,36 +156,47 @@ def parse_xml_until(
     parser = etree.XMLPullParser(events=("start", "end", "start-ns", "end-ns"), **_OPTIONS)
     view = memoryview(data)
     counts = [0, 0, 0]  # depth, elements, namespace declarations in scope
+    max_depth, max_elements = limits.max_xml_depth, limits.max_xml_elements
+    max_namespaces = limits.max_xml_namespaces_in_scope
 
     def found() -> Element | None:
-        # The events parsed so far, up to the end of the element wanted.
-        for event, node in parser.read_events():
-            if event in ("start-ns", "end-ns"):
-                counts[2] += 1 if event == "start-ns" else -1
-                _check_namespaces(counts[2], limits, what)
-                continue
-            if not isinstance(node, etree._Element):
-                continue  # only element events were asked for
-            if event == "end":
-                counts[0] -= 1
-                if node.tag == tag:
-                    return node
-                continue
-            if counts[1] == 0:
-                docinfo: Any = node.getroottree().docinfo
-                if docinfo.doctype or docinfo.internalDTD is not None:
-                    raise XmlSecurityError(
-                        f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
-                    )
-            counts[0] += 1
-            counts[1] += 1
-            _check_counts(counts[0], counts[1], limits, what)
-        return None
+        # The events parsed so far, up to the end of the element wanted (one pass, the limits
+        # compared inline: this loop runs for every element of the part read).
+        depth, elements, namespaces = counts
+        try:
+            for event, node in parser.read_events():
+                if event == "start-ns":
+                    namespaces += 1
+                    if namespaces > max_namespaces:
+                        _check_namespaces(namespaces, limits, what)
+                elif event == "end-ns":
+                    namespaces -= 1
+                elif not isinstance(node, etree._Element):
+                    continue  # only element events were asked for
+                elif event == "end":
+                    depth -= 1
+                    if node.tag == tag:
+                        return node
+                else:
+                    if elements == 0:
+                        docinfo: Any = node.getroottree().docinfo
+                        if docinfo.doctype or docinfo.internalDTD is not None:
+                            raise XmlSecurityError(
+                                f"{what} contains a DOCTYPE, which is forbidden",
+                                rule="xml:dtd-forbidden",
+                            )
+                    depth += 1
+                    elements += 1
+                    if depth > max_depth or elements > max_elements:
+                        _check_counts(depth, elements, limits, what)
+            return None
+        finally:
+            counts[:] = (depth, elements, namespaces)
 
     try:
         # Small first steps: a header is usually in the first kilobytes, and everything fed
         # is parsed (and queued as events) whether it is needed or not.
-        offset, step = 0, _FIRST_CHUNK
+        offset, step = 0, _first_step(view, tag)
         while offset < len(view):
             parser.feed(bytes(view[offset : offset + step]))
             offset += step
@@ -200,6 +212,16 @@ def parse_xml_until(
             return element
         raise _syntax_error(exc, data, limits, what) from None
     return found()
+
+
+def _first_step(view: memoryview, tag: str) -> int:
+    # How much to feed first: up to just past the first end tag with ``tag``'s local name when
+    # the first chunk holds one (ASCII-compatible encodings), so that what follows the header
+    # is neither parsed nor turned into events. Only a chunk size: what is parsed, and so the
+    # result, never depends on it.
+    local = re.escape(tag.rpartition("}")[2].encode())
+    end_tag = re.compile(rb"</(?:[^\s<>/:]+:)?" + local + rb"\s*>").search(view, 0, _CHUNK)
+    return end_tag.end() + 16 if end_tag is not None else _FIRST_CHUNK
 
 
 def _check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
@@ -256,6 +278,21 @@ def _check_shape(root: Element, limits: Limits, what: str) -> None:
         raise XmlSecurityError(
             f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
         )
+
+
+def first_child(parent: Element, *path: str) -> Element | None:
+    """``parent.find("a/b")`` for the Clark names ``path`` (``a``, ``b``): the first element
+    reached through them, in document order, without lxml's ElementPath (which runs in Python)."""
+    if len(path) == 1:
+        return next(parent.iterchildren(path[0]), None)
+    return next(
+        (
+            found
+            for child in parent.iterchildren(path[0])
+            if (found := first_child(child, *path[1:])) is not None
+        ),
+        None,
+    )
 
 
 def to_bytes(element: Element, *, xml_declaration: bool = True) -> bytes:

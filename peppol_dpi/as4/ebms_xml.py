@@ -193,7 +193,7 @@ def _bad(message: str, rule: str, code: EbmsError = EbmsError.INVALID_HEADER) ->
 
 
 def _children(el: Element, local: str, namespace: str = _EB) -> list[Element]:
-    return [c for c in el if c.tag == _q(local, namespace)]
+    return list(el.iterchildren(_q(local, namespace)))
 
 
 def _one(el: Element, local: str, *, optional: bool = False) -> Element | None:
@@ -295,15 +295,24 @@ def _read_user_message(el: Element) -> UserMessage:
     )
 
 
+_DS_TRANSFORMS = _q("Transforms", ns.DS)
+_DS_TRANSFORM = _q("Transform", ns.DS)
+_DS_DIGEST_METHOD = _q("DigestMethod", ns.DS)
+_DS_DIGEST_VALUE = _q("DigestValue", ns.DS)
+_EXC_INCLUSIVE = _q("InclusiveNamespaces", ns.EXC_C14N)
+
+
 def read_signed_reference(ref: Element) -> SignedReference:
     """A ds:Reference as a :class:`SignedReference` (no checking of its algorithms)."""
+    # (iterchildren rather than find/iterfind: lxml's ElementPath runs in Python)
     transforms: list[tuple[str, tuple[str, ...]]] = []
-    for tr in ref.iterfind(f"{_q('Transforms', ns.DS)}/{_q('Transform', ns.DS)}"):
-        incl = tr.find(_q("InclusiveNamespaces", ns.EXC_C14N))
-        prefixes = tuple((incl.get("PrefixList") or "").split()) if incl is not None else ()
-        transforms.append((tr.get("Algorithm") or "", prefixes))
-    method = ref.find(_q("DigestMethod", ns.DS))
-    value = ref.find(_q("DigestValue", ns.DS))
+    for container in ref.iterchildren(_DS_TRANSFORMS):
+        for tr in container.iterchildren(_DS_TRANSFORM):
+            incl = next(tr.iterchildren(_EXC_INCLUSIVE), None)
+            prefixes = tuple((incl.get("PrefixList") or "").split()) if incl is not None else ()
+            transforms.append((tr.get("Algorithm") or "", prefixes))
+    method = next(ref.iterchildren(_DS_DIGEST_METHOD), None)
+    value = next(ref.iterchildren(_DS_DIGEST_VALUE), None)
     try:
         digest = base64.b64decode(
             "".join((value.text or "").split()) if value is not None else "", validate=True

@@ -34,7 +34,7 @@ from lxml import etree
 from .. import ns
 from ..errors import DecryptionError, UsageError
 from ..keys import PrivateKey, RsaPadding
-from ..xmlparse import Element
+from ..xmlparse import Element, first_child
 from .mime import MimeMessage
 from .wss_tokens import SecurityPolicyError, bst_element, resolve_str, str_element
 
@@ -199,10 +199,10 @@ class DecryptedPart:
 
 def _oaep_padding(method: Element) -> RsaPadding:
     algorithm = method.get("Algorithm")
-    digest_el = method.find(_q(ns.DS, "DigestMethod"))
+    digest_el = first_child(method, _q(ns.DS, "DigestMethod"))
     digest = digest_el.get("Algorithm") if digest_el is not None else _SHA1
     if algorithm == RSA_OAEP:  # XML Enc 1.1 5.5.2: defaults SHA-1 digest, MGF1 with SHA-1
-        mgf_el = method.find(_q(ns.XENC11, "MGF"))
+        mgf_el = first_child(method, _q(ns.XENC11, "MGF"))
         mgf = mgf_el.get("Algorithm") if mgf_el is not None else _MGF1_SHA1
     elif algorithm == RSA_OAEP_MGF1P:  # XML Enc 1.0 5.4.2: MGF1 is always SHA-1
         mgf = _MGF1_SHA1
@@ -223,7 +223,7 @@ def _oaep_padding(method: Element) -> RsaPadding:
 
 
 def _cipher_value(encrypted_key: Element) -> bytes:
-    value = encrypted_key.find(f"{_q(ns.XENC, 'CipherData')}/{_q(ns.XENC, 'CipherValue')}")
+    value = first_child(encrypted_key, _q(ns.XENC, "CipherData"), _q(ns.XENC, "CipherValue"))
     try:
         return base64.b64decode(
             "".join((value.text or "").split()) if value is not None else "", validate=True
@@ -233,14 +233,14 @@ def _cipher_value(encrypted_key: Element) -> bytes:
 
 
 def _content_key(encrypted_key: Element, security: Element, key: PrivateKey) -> bytes:
-    method = encrypted_key.find(_q(ns.XENC, "EncryptionMethod"))
+    method = first_child(encrypted_key, _q(ns.XENC, "EncryptionMethod"))
     if method is None:
         raise SecurityPolicyError(
             "xenc:EncryptedKey has no EncryptionMethod", rule="xenc:key-transport"
         )
     rsa_padding = _oaep_padding(method)
     # Peppol AS4: the decryption certificate must be a BST direct reference (phase4 EBMS:0103).
-    resolve_str(encrypted_key.find(_q(ns.DS, "KeyInfo")), security, what="EncryptedKey")
+    resolve_str(first_child(encrypted_key, _q(ns.DS, "KeyInfo")), security, what="EncryptedKey")
     return key.decrypt(_cipher_value(encrypted_key), rsa_padding)
 
 
@@ -261,10 +261,10 @@ def attachment_keys(
 
     ``has_part`` tells whether the message carries an attachment with a given Content-ID.
     """
-    keys_found = security.findall(_q(ns.XENC, "EncryptedKey"))
+    keys_found = list(security.iterchildren(_q(ns.XENC, "EncryptedKey")))
     content_keys: dict[int, bytes | None] = {}
     result: list[AttachmentKey] = []
-    for ed in security.findall(_q(ns.XENC, "EncryptedData")):
+    for ed in security.iterchildren(_q(ns.XENC, "EncryptedData")):
         content_id, algorithm = _check_encrypted_data(ed)
         ek = _encrypted_key_for(ed, security, keys_found)
         if not has_part(content_id):
@@ -313,13 +313,13 @@ def _check_encrypted_data(ed: Element) -> tuple[str, str]:
             f"EncryptedData Type {ed.get('Type')!r} is not Attachment-Content-Only",
             rule="xenc:type",
         )
-    method = ed.find(_q(ns.XENC, "EncryptionMethod"))
+    method = first_child(ed, _q(ns.XENC, "EncryptionMethod"))
     algorithm = method.get("Algorithm") if method is not None else None
     if algorithm not in _AES_GCM:
         raise SecurityPolicyError(
             f"content encryption {algorithm!r} is not AES-GCM", rule="xenc:algorithm"
         )
-    ref = ed.find(f"{_q(ns.XENC, 'CipherData')}/{_q(ns.XENC, 'CipherReference')}")
+    ref = first_child(ed, _q(ns.XENC, "CipherData"), _q(ns.XENC, "CipherReference"))
     uri = ref.get("URI") if ref is not None else None
     if ref is None or not uri or not uri.startswith("cid:"):
         raise SecurityPolicyError(
@@ -334,7 +334,7 @@ def _check_encrypted_data(ed: Element) -> tuple[str, str]:
 
 
 def _encrypted_key_for(ed: Element, security: Element, keys_found: list[Element]) -> Element:
-    key_info = ed.find(_q(ns.DS, "KeyInfo"))
+    key_info = first_child(ed, _q(ns.DS, "KeyInfo"))
     if key_info is not None:
         target = resolve_str(key_info, security, what="EncryptedData")
         if target.tag != _q(ns.XENC, "EncryptedKey"):

@@ -93,8 +93,8 @@ def resolve_str(key_info: Element | None, security: Element, *, what: str) -> El
     """
     if key_info is None:
         raise SecurityPolicyError(f"the {what} has no KeyInfo", rule="wss:key-info")
-    strs = key_info.findall(_q(_WSSE, "SecurityTokenReference"))
-    refs = strs[0].findall(_q(_WSSE, "Reference")) if len(strs) == 1 else []
+    strs = list(key_info.iterchildren(_q(_WSSE, "SecurityTokenReference")))
+    refs = list(strs[0].iterchildren(_q(_WSSE, "Reference"))) if len(strs) == 1 else []
     if len(strs) != 1 or len(refs) != 1 or len(strs[0]) != 1:
         raise SecurityPolicyError(
             f"the {what} must reference its token with one direct wsse:Reference "

@@ -38,6 +38,7 @@ from ..xmldsig import (
     VerifiedReference,
     verify,
 )
+from ..xmlparse import first_child
 from .ebms_xml import read_signed_reference
 from .model import SignedReference
 from .soap import SoapEnvelope
@@ -94,14 +95,15 @@ def verify_envelope(
         raise SecurityPolicyError(
             "the message has no wsse:Security header: it must be signed", rule="wss:unsigned"
         )
-    signatures = envelope.security.findall(f"{{{ns.DS}}}Signature")
+    signatures = list(envelope.security.iterchildren(f"{{{ns.DS}}}Signature"))
     if len(signatures) != 1:
         raise SecurityPolicyError(
             f"wsse:Security must hold exactly one ds:Signature, found {len(signatures)}",
             rule="wss:unsigned" if not signatures else "wss:signatures",
         )
     signature = signatures[0]
-    token = resolve_str(signature.find(f"{{{ns.DS}}}KeyInfo"), envelope.security, what="signature")
+    key_info = first_child(signature, f"{{{ns.DS}}}KeyInfo")
+    token = resolve_str(key_info, envelope.security, what="signature")
     cert = certificate_of(token, what="signing")
     public_key = rsa_public_key(cert, what="the signing certificate")
 

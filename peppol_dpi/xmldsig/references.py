@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 
 from lxml import etree
@@ -20,6 +21,7 @@ from .model import (
 
 _ID_ATTRIBUTES = (f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id")
 _ID_NAMES = frozenset(_ID_ATTRIBUTES)
+_INCLUSIVE_NAMESPACES = f"{{{ns.EXC_C14N}}}InclusiveNamespaces"
 
 
 def id_index(root: Element) -> dict[str, Element]:
@@ -47,8 +49,19 @@ def id_index(root: Element) -> dict[str, Element]:
 # -- helpers ------------------------------------------------------------------------------
 
 
+@functools.cache
 def ds_tag(local: str) -> str:
     return f"{{{DS}}}{local}"
+
+
+def ds_child(parent: Element, local: str) -> Element | None:
+    """The first ``ds:local`` child, as ``parent.find`` (without lxml's Python ElementPath)."""
+    return next(parent.iterchildren(ds_tag(local)), None)
+
+
+def ds_children(parent: Element, local: str) -> list[Element]:
+    """Every ``ds:local`` child, as ``parent.findall``."""
+    return list(parent.iterchildren(ds_tag(local)))
 
 
 def b64(data: bytes) -> str:
@@ -63,7 +76,7 @@ def unb64(text: str | None, what: str) -> bytes:
 
 
 def prefix_list(element: Element) -> tuple[str, ...]:
-    inclusive = element.find(f"{{{ns.EXC_C14N}}}InclusiveNamespaces")
+    inclusive = next(element.iterchildren(_INCLUSIVE_NAMESPACES), None)
     if inclusive is None:
         return ()
     return tuple(p for p in (inclusive.get("PrefixList") or "").split() if p)
