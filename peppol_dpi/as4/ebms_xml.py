@@ -192,25 +192,40 @@ def _bad(message: str, rule: str, code: EbmsError = EbmsError.INVALID_HEADER) ->
     return Ebms3HeaderError(message, rule=rule, ebms_code=code)
 
 
-def _children(el: Element, local: str, namespace: str = _EB) -> list[Element]:
-    return list(el.iterchildren(_q(local, namespace)))
+class _Kids:
+    """The children of one element grouped by name in one pass (a reader asks for several)."""
+
+    def __init__(self, el: Element) -> None:
+        self.el = el
+        self.by_tag: dict[object, list[Element]] = {}
+        for child in el:
+            self.by_tag.setdefault(child.tag, []).append(child)
 
 
-def _one(el: Element, local: str, *, optional: bool = False) -> Element | None:
+def _children(el: Element | _Kids, local: str, namespace: str = _EB) -> list[Element]:
+    tag = _q(local, namespace)
+    return el.by_tag.get(tag, []) if isinstance(el, _Kids) else list(el.iterchildren(tag))
+
+
+def _one(el: Element | _Kids, local: str, *, optional: bool = False) -> Element | None:
     found = _children(el, local)
     if len(found) > 1:
         raise _bad(
-            f"eb:{local} occurs {len(found)} times in eb:{etree.QName(el).localname}",
+            f"eb:{local} occurs {len(found)} times in eb:{_local_name(el)}",
             "as4:header-cardinality",
         )
     if not found:
         if optional:
             return None
-        raise _bad(f"eb:{local} is missing in eb:{etree.QName(el).localname}", "as4:header-missing")
+        raise _bad(f"eb:{local} is missing in eb:{_local_name(el)}", "as4:header-missing")
     return found[0]
 
 
-def _req(el: Element, local: str) -> Element:
+def _local_name(el: Element | _Kids) -> str:
+    return etree.QName(el.el if isinstance(el, _Kids) else el).localname
+
+
+def _req(el: Element | _Kids, local: str) -> Element:
     child = _one(el, local)
     assert child is not None
     return child
@@ -223,14 +238,14 @@ def _text(el: Element | None, what: str, *, required: bool = True) -> str | None
     return value or None
 
 
-def _req_text(el: Element, local: str) -> str:
+def _req_text(el: Element | _Kids, local: str) -> str:
     value = _text(_req(el, local), local)
     assert value is not None
     return value
 
 
-def _read_message_info(el: Element) -> MessageInfo:
-    mi = _req(el, "MessageInfo")
+def _read_message_info(el: Element | _Kids) -> MessageInfo:
+    mi = _Kids(_req(el, "MessageInfo"))
     ref = _text(_one(mi, "RefToMessageId", optional=True), "RefToMessageId", required=False)
     return MessageInfo(
         timestamp=parse_timestamp(_req_text(mi, "Timestamp")),
@@ -239,8 +254,8 @@ def _read_message_info(el: Element) -> MessageInfo:
     )
 
 
-def _read_party(el: Element, local: str) -> Party:
-    party = _req(el, local)
+def _read_party(el: _Kids, local: str) -> Party:
+    party = _Kids(_req(el, local))
     ids = tuple(
         PartyId(value=_text(p, "PartyId") or "", type=p.get("type"))
         for p in _children(party, "PartyId")
@@ -263,14 +278,15 @@ def _read_properties(el: Element | None) -> tuple[Property, ...]:
 
 
 def _read_user_message(el: Element) -> UserMessage:
-    party_info = _req(el, "PartyInfo")
-    collab = _req(el, "CollaborationInfo")
+    um = _Kids(el)
+    party_info = _Kids(_req(um, "PartyInfo"))
+    collab = _Kids(_req(um, "CollaborationInfo"))
     agreement = _one(collab, "AgreementRef", optional=True)
     service = _req(collab, "Service")
-    info = _read_message_info(el)
+    info = _read_message_info(um)
     sender, receiver = _read_party(party_info, "From"), _read_party(party_info, "To")
     parts: list[PartInfo] = []
-    payload_info = _one(el, "PayloadInfo", optional=True)
+    payload_info = _one(um, "PayloadInfo", optional=True)
     for pi in _children(payload_info, "PartInfo") if payload_info is not None else []:
         parts.append(
             PartInfo(
@@ -289,7 +305,7 @@ def _read_user_message(el: Element) -> UserMessage:
         service_type=service.get("type"),
         action=_req_text(collab, "Action"),
         conversation_id=_req_text(collab, "ConversationId"),
-        properties=_read_properties(_one(el, "MessageProperties", optional=True)),
+        properties=_read_properties(_one(um, "MessageProperties", optional=True)),
         parts=tuple(parts),
         mpc=el.get("mpc"),
     )

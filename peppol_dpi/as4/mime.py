@@ -20,6 +20,7 @@ A missing closing delimiter, too many parts or oversized headers are refused wit
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -86,7 +87,7 @@ class MimePart:
     def content_type(self) -> str:
         return parse_content_type(self.headers.get("Content-Type") or "text/plain")[0]
 
-    @property
+    @functools.cached_property
     def content_id(self) -> str | None:
         """The Content-ID without its angle brackets (phase4's old files omit them)."""
         value = self.headers.get("Content-ID")

@@ -36,7 +36,7 @@ from ..errors import DecryptionError, UsageError
 from ..keys import PrivateKey, RsaPadding
 from ..xmlparse import Element, first_child
 from .mime import MimeMessage
-from .wss_tokens import SecurityPolicyError, bst_element, resolve_str, str_element
+from .wss_tokens import SecurityIds, SecurityPolicyError, bst_element, resolve_str, str_element
 
 __all__ = [
     "AES128_GCM",
@@ -232,7 +232,7 @@ def _cipher_value(encrypted_key: Element) -> bytes:
         raise DecryptionError() from None
 
 
-def _content_key(encrypted_key: Element, security: Element, key: PrivateKey) -> bytes:
+def _content_key(encrypted_key: Element, security: SecurityIds, key: PrivateKey) -> bytes:
     method = first_child(encrypted_key, _q(ns.XENC, "EncryptionMethod"))
     if method is None:
         raise SecurityPolicyError(
@@ -264,16 +264,17 @@ def attachment_keys(
     keys_found = list(security.iterchildren(_q(ns.XENC, "EncryptedKey")))
     content_keys: dict[int, bytes | None] = {}
     result: list[AttachmentKey] = []
+    ids = SecurityIds(security)
     for ed in security.iterchildren(_q(ns.XENC, "EncryptedData")):
         content_id, algorithm = _check_encrypted_data(ed)
-        ek = _encrypted_key_for(ed, security, keys_found)
+        ek = _encrypted_key_for(ed, ids, keys_found)
         if not has_part(content_id):
             raise SecurityPolicyError(
                 f"the encrypted attachment <{content_id}> is missing", rule="xenc:missing-part"
             )
         if id(ek) not in content_keys:
             try:
-                content_keys[id(ek)] = _content_key(ek, security, key)
+                content_keys[id(ek)] = _content_key(ek, ids, key)
             except DecryptionError:
                 content_keys[id(ek)] = None  # keep going: every part costs the same
         cek = content_keys[id(ek)]
@@ -333,7 +334,7 @@ def _check_encrypted_data(ed: Element) -> tuple[str, str]:
     return uri[4:], algorithm
 
 
-def _encrypted_key_for(ed: Element, security: Element, keys_found: list[Element]) -> Element:
+def _encrypted_key_for(ed: Element, security: SecurityIds, keys_found: list[Element]) -> Element:
     key_info = first_child(ed, _q(ns.DS, "KeyInfo"))
     if key_info is not None:
         target = resolve_str(key_info, security, what="EncryptedData")

@@ -24,6 +24,7 @@ from ..xmlparse import Element
 __all__ = [
     "BASE64_BINARY",
     "X509V3",
+    "SecurityIds",
     "SecurityPolicyError",
     "bst_element",
     "resolve_str",
@@ -77,17 +78,28 @@ def str_element(
 _WSU_ID = _q(ns.WSU, "Id")
 
 
-def _by_wsu_id(security: Element, wanted: str) -> list[Element]:
-    # Attribute values first (one call): most elements carry no attribute equal to ``wanted``.
-    return [
-        el
-        for el in security.iter(etree.Element)
-        if wanted in el.values() and (el.get(_WSU_ID) == wanted or el.get("Id") == wanted)
-    ]
+class SecurityIds:
+    """The elements of one ``wsse:Security`` header by ``wsu:Id`` or ``Id``, indexed in one
+    pass (a header resolves two or three token references)."""
+
+    def __init__(self, security: Element) -> None:
+        self.security = security
+        self._by_id: dict[str, list[Element]] = {}
+        for el in security.iter(etree.Element):
+            wsu_id, plain_id = el.get(_WSU_ID), el.get("Id")
+            if wsu_id is not None:
+                self._by_id.setdefault(wsu_id, []).append(el)
+            if plain_id is not None and plain_id != wsu_id:
+                self._by_id.setdefault(plain_id, []).append(el)
+
+    def elements(self, wanted: str) -> list[Element]:
+        """Every element whose wsu:Id or Id is ``wanted``."""
+        return self._by_id.get(wanted, [])
 
 
-def resolve_str(key_info: Element | None, security: Element, *, what: str) -> Element:
-    """The element a KeyInfo's direct STR reference points at, inside ``security``.
+def resolve_str(key_info: Element | None, security: Element | SecurityIds, *, what: str) -> Element:
+    """The element a KeyInfo's direct STR reference points at, inside ``security`` (the header
+    or its :class:`SecurityIds`).
 
     Refuses anything but one direct ``wsse:Reference`` to exactly one element (EBMS:0103).
     """
@@ -106,7 +118,8 @@ def resolve_str(key_info: Element | None, security: Element, *, what: str) -> El
         raise SecurityPolicyError(
             f"the {what} token reference {uri!r} is not local", rule="wss:token-reference"
         )
-    found = _by_wsu_id(security, uri[1:])
+    ids = security if isinstance(security, SecurityIds) else SecurityIds(security)
+    found = ids.elements(uri[1:])
     if len(found) != 1:
         raise SecurityPolicyError(
             f"the {what} token reference {uri} matches {len(found)} elements",

@@ -39,7 +39,6 @@ from ..xmldsig import (
     verify,
 )
 from ..xmlparse import first_child
-from .ebms_xml import read_signed_reference
 from .model import SignedReference
 from .soap import SoapEnvelope
 from .wss_sign import swa_signature_input
@@ -125,16 +124,26 @@ def verify_envelope(
     result = verify(signature, public_key=public_key, resolver=resolver, policy=policy)
     _check_coverage(envelope, result.references, attachments)
     validated = trust.validate(cert, at=at) if trust is not None else None
-    signed = tuple(
-        read_signed_reference(r.reference_element)
-        for r in result.references
-        if r.reference_element is not None
-    )
+    signed = tuple(_signed_reference(r) for r in result.references)
     return WssVerification(
         signer=cert,
         references=signed,
         attachments_checked=all(r.digest_checked for r in result.references),
         validated=validated,
+    )
+
+
+def _signed_reference(ref: VerifiedReference) -> SignedReference:
+    # What a receipt repeats, from what was verified: _check_coverage allowed exactly one
+    # transform (exclusive C14N with its PrefixList, or the SwA content transform, which takes
+    # no parameters), so this is what the ds:Reference says.
+    return SignedReference(
+        uri=ref.uri,
+        transforms=tuple(
+            (t.value, ref.prefixes if t is Transform.EXCLUSIVE_C14N else ()) for t in ref.transforms
+        ),
+        digest_method=ref.digest_method.value,
+        digest_value=ref.digest_value,
     )
 
 

@@ -214,6 +214,7 @@ def _verify_reference(
             type=ref.element.get("Type"),
             reference_element=ref.element,
             digest_checked=False,
+            prefixes=ref.prefixes,
         )
     if digest_of(ref.digest_method, data, uri) != ref.expected:
         raise SignatureError(f"the digest of {uri!r} does not match", rule="dsig:digest-mismatch")
@@ -225,6 +226,7 @@ def _verify_reference(
         type=ref.element.get("Type"),
         element=element,
         reference_element=ref.element,
+        prefixes=ref.prefixes,
     )
 
 
