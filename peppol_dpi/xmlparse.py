@@ -36,7 +36,14 @@ from lxml import etree
 from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["c14n", "first_child", "parse_xml", "parse_xml_until", "to_bytes"]
+__all__ = [
+    "c14n",
+    "end_tag_end",
+    "first_child",
+    "parse_xml",
+    "parse_xml_until",
+    "to_bytes",
+]
 
 _PROLOG_SCAN = 1024 * 1024
 # Encodings an XML parser detects without a declaration (XML 1.0 appendix F): markers are
@@ -214,14 +221,21 @@ def parse_xml_until(
     return found()
 
 
+def end_tag_end(data: bytes | memoryview, tag: str, *, within: int = _CHUNK) -> int:
+    """Where the first end tag with ``tag``'s local name (any prefix) ends in the first
+    ``within`` bytes of ``data``, -1 without one: a hint of how far to read for
+    :func:`parse_xml_until` (ASCII-compatible encodings; a comment may hold such text too)."""
+    local = re.escape(tag.rpartition("}")[2].encode())
+    found = re.compile(rb"</(?:[^\s<>/:]+:)?" + local + rb"\s*>").search(data, 0, within)
+    return found.end() if found is not None else -1
+
+
 def _first_step(view: memoryview, tag: str) -> int:
     # How much to feed first: up to just past the first end tag with ``tag``'s local name when
-    # the first chunk holds one (ASCII-compatible encodings), so that what follows the header
-    # is neither parsed nor turned into events. Only a chunk size: what is parsed, and so the
-    # result, never depends on it.
-    local = re.escape(tag.rpartition("}")[2].encode())
-    end_tag = re.compile(rb"</(?:[^\s<>/:]+:)?" + local + rb"\s*>").search(view, 0, _CHUNK)
-    return end_tag.end() + 16 if end_tag is not None else _FIRST_CHUNK
+    # the first chunk holds one, so that what follows the header is neither parsed nor turned
+    # into events. Only a chunk size: what is parsed, and so the result, never depends on it.
+    end = end_tag_end(view, tag)
+    return end + 16 if end >= 0 else _FIRST_CHUNK
 
 
 def _check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
