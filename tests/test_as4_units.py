@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from peppol_dpi.as4.compression import DecompressionError, gunzip, gzip_compress
+from peppol_dpi.as4.ebms_write import messaging_element
 from peppol_dpi.as4.ebms_xml import (
     format_timestamp,
-    messaging_element,
     parse_messaging,
     parse_timestamp,
 )
@@ -33,7 +33,7 @@ from peppol_dpi.as4.model import (
     message_id_factory,
 )
 from peppol_dpi.as4.profile import check_user_message, user_message_problems
-from peppol_dpi.errors import EbmsError, ValidationError
+from peppol_dpi.errors import EbmsError, UsageError, ValidationError
 from peppol_dpi.limits import Limits
 from peppol_dpi.xmlparse import parse_xml, to_bytes
 
@@ -264,6 +264,22 @@ def test_messaging_round_trip() -> None:
     )
     back = parse_messaging(parse_xml(to_bytes(messaging_element(error, wsu_id="e"))))
     assert isinstance(back, SignalMessage) and back.errors == error.errors
+
+
+def test_messaging_values_with_markup_round_trip() -> None:
+    # eb:Messaging is written as text: every value is escaped, none can inject markup.
+    tricky = "a&b <c d=\"e\"> 'f' ]]> \t\r\n"
+    um = _user_message(
+        conversation_id=tricky,
+        properties=(Property(name=tricky, value=tricky, type=tricky),),
+    )
+    parsed = parse_messaging(messaging_element(um, wsu_id="m"))
+    assert isinstance(parsed, UserMessage)
+    # Attributes come back exactly; reading strips the whitespace around element text.
+    assert parsed.properties == (Property(name=tricky, value=tricky.strip(), type=tricky),)
+    assert parsed.conversation_id == tricky.strip()
+    with pytest.raises(UsageError):
+        messaging_element(_user_message(conversation_id="c\x01"), wsu_id="m")
 
 
 def test_timestamps_and_message_ids() -> None:

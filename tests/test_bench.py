@@ -14,6 +14,8 @@ import pytest
 from peppol_dpi.bench.ops import sbd_for, write_sbd
 from peppol_dpi.bench.payload import invoice
 from peppol_dpi.bench.runner import parse_size
+from peppol_dpi.bench.targets import check_targets
+from peppol_dpi.cli import bench_cmd
 from peppol_dpi.cli.main import main
 from peppol_dpi.errors import UsageError
 
@@ -43,6 +45,11 @@ def test_bench_json_report(capsys: pytest.CaptureFixture[str]) -> None:
         assert row["ratio_to_floor"] == pytest.approx(row["median_s"] / row["floor_s"])
         assert row["peak_rss_bytes"] > 10_000_000  # a real interpreter's RSS, from the child
         assert row["as4_median_s"] is None and row["ratio_as4"] is None
+    # The 10 KB-class fixed-cost target applies to as4_build; without as4 its ratio is unmeasured.
+    targets = {(t["op"], t["target"]): t for t in report["targets"]}
+    fixed = targets[("as4_build", "fixed cost per message under 2 ms")]
+    assert fixed["measured"] == pytest.approx(rows[0]["median_s"] * 1000)
+    assert targets[("as4_build", "at least 3x faster than the as4 package")]["met"] is None
 
 
 def test_bench_refuses_unknown_operations(capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,3 +85,65 @@ def test_streaming_operations_report_memory_from_the_child(
 def test_sbd_file_written_in_pieces_is_the_in_memory_sbd(tmp_path: Path) -> None:
     write_sbd(tmp_path / "sbd.xml", 2_500_000)
     assert (tmp_path / "sbd.xml").read_bytes() == sbd_for(invoice(2_500_000))
+
+
+def _row(op: str, size: int, **values: float | None) -> dict[str, object]:
+    base: dict[str, object] = {
+        "op": op,
+        "size_bytes": size,
+        "median_s": 0.001,
+        "ratio_to_floor": None,
+        "ratio_as4": None,
+        "peak_rss_above_baseline_bytes": None,
+    }
+    return base | values
+
+
+def test_targets_are_checked_where_they_apply() -> None:
+    checks = check_targets(
+        [
+            _row("as4_build", 10_000, median_s=0.0015, ratio_as4=2.5),
+            _row("as4_open", 1_000_000, ratio_to_floor=1.4, ratio_as4=20.0),
+            _row("dpi_unpack", 1_000_000, ratio_to_floor=1.9),
+            _row("dpi_pack", 10_000, ratio_to_floor=3.0),  # no floor target at 10 KB
+            _row("as4_build_stream", 500_000_000, peak_rss_above_baseline_bytes=15e6),
+            _row("as4_open_stream", 500_000_000),  # memory not measured
+            _row("jws_sign", 1_000_000, ratio_to_floor=9.0),  # no target
+        ]
+    )
+    verdicts = [(c.op, c.size_bytes, c.unit, c.met) for c in checks]
+    assert verdicts == [
+        ("as4_build", 10_000, "ms", True),
+        ("as4_build", 10_000, "x", False),
+        ("as4_open", 1_000_000, "x floor", True),
+        ("as4_open", 1_000_000, "x", True),
+        ("dpi_unpack", 1_000_000, "x floor", False),
+        ("as4_build_stream", 500_000_000, "MB", True),
+        ("as4_open_stream", 500_000_000, "MB", None),
+    ]
+    assert checks[0].measured == pytest.approx(1.5)
+    assert checks[0].to_json()["met"] is True
+
+
+def test_bench_check_exits_1_when_a_target_is_missed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The verdict comes from the report; a slow "run" is simulated so the test needs no clock.
+    report = {
+        "machine": {
+            "platform": "p",
+            "cpu_count": 2,
+            "python": "3",
+            "openssl": "o",
+            "deflate_engine": "isal",
+        },
+        "results": [],
+        "targets": [
+            check.to_json() for check in check_targets([_row("as4_build", 10_000, median_s=0.005)])
+        ],
+    }
+    monkeypatch.setattr(bench_cmd, "run_suite", lambda *a, **k: report)
+    assert main(["bench", "--sizes", "10KB", "--ops", "as4_build", "--no-memory"]) == 0
+    out = capsys.readouterr().out
+    assert "MISSED" in out and "fixed cost per message under 2 ms: 5.00 (<= 2 ms)" in out
+    assert main(["bench", "--sizes", "10KB", "--ops", "as4_build", "--check"]) == 1

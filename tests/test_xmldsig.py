@@ -15,16 +15,20 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from peppol_dpi import ns
-from peppol_dpi.errors import SignatureError
+from peppol_dpi.errors import SignatureError, UsageError
 from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.xmldsig import (
     C14nMethod,
     DigestMethod,
     ReferenceSpec,
+    SignatureMethod,
     SignaturePolicy,
+    SignedInfoSpec,
     Transform,
     certificates_in,
+    complete_signature,
     sign,
+    signature_xml,
     verify,
 )
 from peppol_dpi.xmlparse import parse_xml, to_bytes
@@ -319,3 +323,55 @@ def test_signing_a_tree_built_with_the_element_api(key: LocalPrivateKey) -> None
     parsed = parse_xml(to_bytes(envelope))
     result = verify(_signature(parsed), public_key=key.certificate.public_key())  # type: ignore[arg-type]
     assert [r.uri for r in result.references] == ["#m1"]
+
+
+def test_template_written_as_text_and_completed_in_place(key: LocalPrivateKey) -> None:
+    # signature_xml + complete_signature: what the AS4 writer uses. The result verifies, and
+    # the digests returned are the ones written into the document.
+    spec = SignedInfoSpec(
+        references=(
+            ReferenceSpec(
+                uri="#m1", transforms=(Transform.EXCLUSIVE_C14N,), inclusive_prefixes=("S12",)
+            ),
+        ),
+        c14n_prefixes=("S12",),
+    )
+    template = signature_xml(spec, signature_id="S-1")
+    s12 = "http://www.w3.org/2003/05/soap-envelope"
+    document = (
+        f'<S12:Envelope xmlns:S12="{s12}"><S12:Header><eb:Messaging xmlns:eb="{ns.EB}"'
+        f' xmlns:wsu="{ns.WSU}" wsu:Id="m1"><eb:X>1</eb:X></eb:Messaging>{template}'
+        "</S12:Header></S12:Envelope>"
+    )
+    root = parse_xml(document.encode())
+    signature = _signature(root)
+    assert signature.get("Id") == "S-1"
+    digests = complete_signature(signature, spec, key=key)
+    result = verify(
+        _signature(parse_xml(to_bytes(root))),
+        public_key=key.certificate.public_key(),  # type: ignore[arg-type]
+    )
+    assert [r.digest_value for r in result.references] == list(digests)
+    assert result.references[0].element is not None
+    assert result.references[0].element.tag == f"{{{ns.EB}}}Messaging"
+
+
+def test_complete_signature_refuses_a_template_of_another_spec(key: LocalPrivateKey) -> None:
+    one = SignedInfoSpec(references=(ReferenceSpec(uri="#a"),))
+    two = SignedInfoSpec(references=(ReferenceSpec(uri="#a"), ReferenceSpec(uri="#b")))
+    root = parse_xml(f'<r><x Id="a"/>{signature_xml(one)}</r>'.encode())
+    with pytest.raises(UsageError):
+        complete_signature(_signature(root), two, key=key)
+    with pytest.raises(UsageError):
+        SignedInfoSpec(references=())
+    with pytest.raises(UsageError):
+        SignedInfoSpec(references=one.references, signature_method=SignatureMethod.RSA_SHA1)
+
+
+def test_template_values_are_escaped(key: LocalPrivateKey) -> None:
+    spec = SignedInfoSpec(references=(ReferenceSpec(uri='cid:a&b<"c">', id="r\t1"),))
+    root = parse_xml(signature_xml(spec).encode())
+    reference = root.find(f"{{{ns.DS}}}SignedInfo/{{{ns.DS}}}Reference")
+    assert reference is not None
+    assert reference.get("URI") == 'cid:a&b<"c">'
+    assert reference.get("Id") == "r\t1"

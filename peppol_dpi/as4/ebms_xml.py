@@ -1,7 +1,7 @@
-"""eb:Messaging to and from XML (ebMS3 core 5.2, with the OASIS errata ``Property/@type``).
+"""Reading eb:Messaging (ebMS3 core 5.2, with the OASIS errata ``Property/@type``); it is
+written by :mod:`.ebms_write`.
 
-Writing follows phase4's layout (element order per the ebMS3 XSD, no ``mpc`` attribute for the
-default MPC). Reading is strict about what ebMS3 requires and tolerant about what products add
+Reading is strict about what ebMS3 requires and tolerant about what products add
 (unknown properties, extra namespace declarations, missing ``mustUnderstand``); every problem is
 an :class:`~peppol_dpi.as4.model.Ebms3HeaderError` (EBMS:0009) naming the rule.
 """
@@ -33,7 +33,6 @@ from .model import (
 
 __all__ = [
     "format_timestamp",
-    "messaging_element",
     "parse_messaging",
     "parse_timestamp",
 ]
@@ -66,123 +65,6 @@ def parse_timestamp(text: str) -> datetime:
             f"Timestamp {text[:60]!r} is not an xs:dateTime", rule="as4:timestamp"
         ) from None
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
-# -- writing --------------------------------------------------------------------------------
-
-
-def _sub(parent: Element, local: str, text: str | None = None, **attrs: str | None) -> Element:
-    child = etree.SubElement(parent, _q(local), {k: v for k, v in attrs.items() if v is not None})
-    if text is not None:
-        child.text = text
-    return child
-
-
-def _message_info(parent: Element, info: MessageInfo) -> None:
-    mi = _sub(parent, "MessageInfo")
-    _sub(mi, "Timestamp", format_timestamp(info.timestamp))
-    _sub(mi, "MessageId", info.message_id)
-    if info.ref_to_message_id is not None:
-        _sub(mi, "RefToMessageId", info.ref_to_message_id)
-
-
-def _party(parent: Element, local: str, party: Party) -> None:
-    el = _sub(parent, local)
-    for pid in party.ids:
-        _sub(el, "PartyId", pid.value, type=pid.type)
-    _sub(el, "Role", party.role)
-
-
-def _properties(parent: Element, local: str, props: tuple[Property, ...]) -> None:
-    if not props:
-        return
-    container = _sub(parent, local)
-    for prop in props:
-        _sub(container, "Property", prop.value, name=prop.name, type=prop.type)
-
-
-def _user_message(parent: Element, um: UserMessage) -> None:
-    el = _sub(parent, "UserMessage", mpc=um.mpc)
-    _message_info(el, um.message_info)
-    party_info = _sub(el, "PartyInfo")
-    _party(party_info, "From", um.sender)
-    _party(party_info, "To", um.receiver)
-    collab = _sub(el, "CollaborationInfo")
-    if um.agreement is not None:
-        _sub(collab, "AgreementRef", um.agreement, type=um.agreement_type, pmode=um.agreement_pmode)
-    _sub(collab, "Service", um.service, type=um.service_type)
-    _sub(collab, "Action", um.action)
-    _sub(collab, "ConversationId", um.conversation_id)
-    _properties(el, "MessageProperties", um.properties)
-    if um.parts:
-        payload_info = _sub(el, "PayloadInfo")
-        for part in um.parts:
-            pi = _sub(payload_info, "PartInfo", href=part.href)
-            _properties(pi, "PartProperties", part.properties)
-
-
-def _signed_reference(parent: Element, ref: SignedReference) -> None:
-    el = etree.SubElement(parent, _q("Reference", ns.DS), URI=ref.uri, nsmap={"ds": ns.DS})
-    if ref.transforms:
-        transforms = etree.SubElement(el, _q("Transforms", ns.DS))
-        for algorithm, prefixes in ref.transforms:
-            tr = etree.SubElement(transforms, _q("Transform", ns.DS), Algorithm=algorithm)
-            if prefixes:
-                etree.SubElement(
-                    tr,
-                    _q("InclusiveNamespaces", ns.EXC_C14N),
-                    PrefixList=" ".join(prefixes),
-                    nsmap={"ec": ns.EXC_C14N},
-                )
-    etree.SubElement(el, _q("DigestMethod", ns.DS), Algorithm=ref.digest_method)
-    etree.SubElement(el, _q("DigestValue", ns.DS)).text = base64.b64encode(ref.digest_value).decode(
-        "ascii"
-    )
-
-
-def _signal_message(parent: Element, sm: SignalMessage) -> None:
-    el = _sub(parent, "SignalMessage")
-    _message_info(el, sm.message_info)
-    if sm.receipt is not None:
-        receipt = _sub(el, "Receipt")
-        nri = etree.SubElement(
-            receipt, _q("NonRepudiationInformation", ns.EBBP), nsmap={"ebbp": ns.EBBP}
-        )
-        for ref in sm.receipt.references:
-            _signed_reference(etree.SubElement(nri, _q("MessagePartNRInformation", ns.EBBP)), ref)
-    for err in sm.errors:
-        e = _sub(
-            el,
-            "Error",
-            category=err.category,
-            errorCode=err.code,
-            origin=err.origin,
-            refToMessageInError=err.ref_to_message_in_error,
-            severity=err.severity,
-            shortDescription=err.short_description,
-        )
-        if err.description is not None:
-            d = _sub(e, "Description", err.description)
-            d.set(_q("lang", ns.XML), "en")
-        if err.detail is not None:
-            _sub(e, "ErrorDetail", err.detail)
-
-
-def messaging_element(
-    message: UserMessage | SignalMessage, *, wsu_id: str, soap_prefix_ns: str = ns.SOAP12
-) -> Element:
-    """A detached ``eb:Messaging`` element (``S12:mustUnderstand="true"``, ``wsu:Id``)."""
-    messaging = etree.Element(
-        _q("Messaging"),
-        nsmap={"eb": _EB, "wsu": ns.WSU, "S12": soap_prefix_ns},
-    )
-    messaging.set(_q("mustUnderstand", soap_prefix_ns), "true")
-    messaging.set(_q("Id", ns.WSU), wsu_id)
-    if isinstance(message, UserMessage):
-        _user_message(messaging, message)
-    else:
-        _signal_message(messaging, message)
-    return messaging
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,16 +21,13 @@ from ..errors import UsageError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmldsig import ExternalDigest
-from ..xmlparse import Element, to_bytes
 from .compression import GZIP, gzip_compress
-from .ebms_xml import messaging_element, read_signed_reference
 from .mime import build_multipart, new_boundary
 from .model import MessageInfo, PartInfo, Party, Property, Role, SignedReference, UserMessage
 from .profile import SbdRouting
 from .sbd_routing import read_routing
-from .soap import SoapEnvelope, new_envelope
 from .wss_encrypt import encrypt_attachments
-from .wss_sign import sign_envelope
+from .wss_sign import write_signed_envelope
 
 __all__ = [
     "OCTET_STREAM",
@@ -38,7 +35,6 @@ __all__ = [
     "build_message",
     "build_message_chunks",
     "common_name",
-    "finish_envelope",
     "new_user_message",
     "seat_id",
     "signed_envelope",
@@ -109,18 +105,18 @@ def build_message_chunks(
         to_party=to_party,
         payload_mime_type=payload_mime_type,
     )
-    envelope, signature = signed_envelope(
+    encrypted = encrypt_attachments(
+        [(content_id, GZIP, compressed)], receiver_cert, new_id=new_id, random_bytes=random_bytes
+    )
+    root, sent = signed_envelope(
         user_message,
         key=key,
         content_id=content_id,
         signed=compressed,
+        encryption_header=encrypted.header_xml,
         new_id=new_id,
         limits=limits,
     )
-    encrypted = encrypt_attachments(
-        [(content_id, GZIP, compressed)], receiver_cert, new_id=new_id, random_bytes=random_bytes
-    )
-    root, sent = finish_envelope(envelope, signature, encrypted.header_elements, user_message)
     headers, chunks = build_multipart(
         root,
         [(content_id, OCTET_STREAM, encrypted.bodies[content_id])],
@@ -177,37 +173,22 @@ def signed_envelope(
     key: PrivateKey,
     content_id: str,
     signed: bytes | ExternalDigest,
+    encryption_header: str,
     new_id: Callable[[], str],
     limits: Limits,
-) -> tuple[SoapEnvelope, Element]:
-    """The envelope with Messaging, Body and the gzip attachment (its bytes, or its digest
-    when it was streamed) signed; returns it and the ds:Signature."""
-    envelope = new_envelope(
-        messaging_element(user_message, wsu_id=f"phase4-msg-{new_id()}"), body_id=f"id-{new_id()}"
-    )
-    signature = sign_envelope(
-        envelope, key=key, attachments=[(content_id, GZIP, signed)], new_id=new_id, limits=limits
-    )
-    return envelope, signature
-
-
-def finish_envelope(
-    envelope: SoapEnvelope,
-    signature: Element,
-    encryption: Sequence[Element],
-    user_message: UserMessage,
 ) -> tuple[bytes, SentMessage]:
-    """The serialized envelope with the encryption header in place, and what the sender keeps."""
-    assert envelope.security is not None
-    for position, element in enumerate(encryption):
-        envelope.security.insert(position, element)  # phase4 order: BST, EK, ED, BST, Signature
-    references = tuple(
-        read_signed_reference(ref)
-        for ref in signature.iter(f"{{{signature.nsmap['ds']}}}Reference")
+    """The serialized envelope with Messaging, Body and the gzip attachment (its bytes, or its
+    digest when it was streamed) signed and the encryption header in place, and what the
+    sender keeps to check the receipt."""
+    root, references = write_signed_envelope(
+        user_message,
+        key=key,
+        attachments=[(content_id, GZIP, signed)],
+        security_head=encryption_header,
+        new_id=new_id,
+        limits=limits,
     )
-    return to_bytes(envelope.root), SentMessage(
-        user_message=user_message, signed_references=references
-    )
+    return root, SentMessage(user_message=user_message, signed_references=references)
 
 
 def build_message(

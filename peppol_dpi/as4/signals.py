@@ -26,8 +26,7 @@ from ..errors import DecryptionError, EbmsError, InputError, RemoteError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy
-from ..xmlparse import to_bytes
-from .ebms_xml import messaging_element, parse_messaging
+from .ebms_xml import parse_messaging
 from .mime import Headers, parse_message
 from .model import (
     Ebms3Error,
@@ -37,8 +36,8 @@ from .model import (
     UserMessage,
     check_message_id,
 )
-from .soap import SoapFault, new_envelope, parse_envelope
-from .wss_sign import sign_envelope
+from .soap import SoapFault, parse_envelope
+from .wss_sign import write_signed_envelope
 from .wss_verify import WssVerification, verify_envelope
 
 __all__ = [
@@ -76,10 +75,8 @@ def write_signal(
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
 ) -> tuple[dict[str, str], bytes]:
     """The signed signal as HTTP headers and body, ready to send back."""
-    messaging = messaging_element(signal, wsu_id=f"phase4-msg-{new_id()}")
-    envelope = new_envelope(messaging, body_id=f"id-{new_id()}")
-    sign_envelope(envelope, key=key, new_id=new_id)
-    return {"Content-Type": SIGNAL_CONTENT_TYPE}, to_bytes(envelope.root)
+    body, _ = write_signed_envelope(signal, key=key, new_id=new_id)
+    return {"Content-Type": SIGNAL_CONTENT_TYPE}, body
 
 
 _XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lxml import etree
-
 from .. import ns
 from ..errors import EbmsError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml
+from ..xmltext import attr
 from .model import Ebms3HeaderError
 
-__all__ = ["SoapEnvelope", "SoapFault", "new_envelope", "parse_envelope"]
+__all__ = ["SoapEnvelope", "SoapFault", "envelope_xml", "parse_envelope"]
 
 _S12 = ns.SOAP12
 _SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -51,19 +50,15 @@ class SoapEnvelope:
     fault: SoapFault | None
 
 
-def new_envelope(messaging: Element, *, body_id: str) -> SoapEnvelope:
-    """A fresh envelope with ``wsse:Security`` (mustUnderstand) and ``eb:Messaging`` headers."""
-    root = etree.Element(_q(_S12, "Envelope"), nsmap={"S12": _S12})
-    header = etree.SubElement(root, _q(_S12, "Header"))
-    security = etree.SubElement(
-        header, _q(ns.WSSE, "Security"), nsmap={"wsse": ns.WSSE, "wsu": ns.WSU}
-    )
-    security.set(_q(_S12, "mustUnderstand"), "true")
-    header.append(messaging)
-    body = etree.SubElement(root, _q(_S12, "Body"), nsmap={"wsu": ns.WSU})
-    body.set(_q(ns.WSU, "Id"), body_id)
-    return SoapEnvelope(
-        root=root, header=header, body=body, messaging=messaging, security=security, fault=None
+def envelope_xml(*, security: str, messaging: str, body_id: str) -> str:
+    """An outgoing envelope as text: the ``wsse:Security`` header (mustUnderstand, declaring
+    ``wsse`` and ``wsu``) holding ``security``, then ``messaging`` (eb:Messaging), then an
+    empty ``S12:Body`` with ``wsu:Id`` (payloads travel as attachments, Peppol AS4 2.0.3 3)."""
+    return (
+        f'<S12:Envelope xmlns:S12="{_S12}"><S12:Header>'
+        f'<wsse:Security xmlns:wsse="{ns.WSSE}" xmlns:wsu="{ns.WSU}" S12:mustUnderstand="true">'
+        f"{security}</wsse:Security>{messaging}</S12:Header>"
+        f'<S12:Body xmlns:wsu="{ns.WSU}" wsu:Id="{attr(body_id)}"/></S12:Envelope>'
     )
 
 

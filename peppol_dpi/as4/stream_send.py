@@ -34,7 +34,6 @@ from .sbd_routing import read_routing
 from .sending import (
     OCTET_STREAM,
     SentMessage,
-    finish_envelope,
     new_user_message,
     signed_envelope,
 )
@@ -110,16 +109,17 @@ def build_message_to(
             to_party=to_party,
             payload_mime_type=payload_mime_type,
         )
-        envelope, signature = signed_envelope(
+        root, sent = signed_envelope(
             user_message,
             key=key,
             content_id=content_id,
             signed=ExternalDigest({DigestMethod.SHA256: digest.digest()}),
+            encryption_header=encryption_header(
+                [(content_id, GZIP)], receiver_cert, cek, new_id=new_id
+            ),
             new_id=new_id,
             limits=limits,
         )
-        header = encryption_header([(content_id, GZIP)], receiver_cert, cek, new_id=new_id)
-        root, sent = finish_envelope(envelope, signature, header, user_message)
         headers, head, tail = multipart_frame(
             root, content_id, OCTET_STREAM, boundary=boundary or new_boundary()
         )

@@ -29,14 +29,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from lxml import etree
 
 from .. import ns
 from ..errors import DecryptionError, UsageError
 from ..keys import PrivateKey, RsaPadding
 from ..xmlparse import Element, first_child
+from ..xmltext import attr
 from .mime import MimeMessage
-from .wss_tokens import SecurityIds, SecurityPolicyError, bst_element, resolve_str, str_element
+from .wss_tokens import SecurityIds, SecurityPolicyError, bst_xml, resolve_str, str_xml
 
 __all__ = [
     "AES128_GCM",
@@ -87,13 +87,13 @@ def _q(namespace: str, local: str) -> str:
 
 @dataclass(frozen=True)
 class EncryptedParts:
-    """The result of encryption: header elements in phase4's order and the new part bodies.
+    """The result of encryption: the header text in phase4's order and the new part bodies.
 
-    ``header_elements`` = receiver BinarySecurityToken, EncryptedKey, EncryptedData...; each
+    ``header_xml`` = receiver BinarySecurityToken, EncryptedKey, EncryptedData...; each
     ``bodies[cid]`` is ``(iv, ciphertext_and_tag)`` so the MIME writer need not join them.
     """
 
-    header_elements: tuple[Element, ...]
+    header_xml: str
     bodies: Mapping[str, tuple[bytes, bytes]]
 
 
@@ -108,7 +108,7 @@ def encrypt_attachments(
     if not parts:
         raise UsageError("nothing to encrypt")
     cek = random_bytes(16)
-    elements = encryption_header(
+    header = encryption_header(
         [(content_id, mime_type) for content_id, mime_type, _ in parts],
         receiver_cert,
         cek,
@@ -119,7 +119,7 @@ def encrypt_attachments(
     for content_id, _, content in parts:
         iv = random_bytes(GCM_IV_BYTES)
         bodies[content_id] = (iv, aead.encrypt(iv, content, None))
-    return EncryptedParts(header_elements=elements, bodies=bodies)
+    return EncryptedParts(header_xml=header, bodies=bodies)
 
 
 def encryption_header(
@@ -128,10 +128,11 @@ def encryption_header(
     cek: bytes,
     *,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-) -> tuple[Element, ...]:
-    """The header elements (receiver BST, EncryptedKey, one EncryptedData per part) for
+) -> str:
+    """The header text (receiver BST, EncryptedKey, one EncryptedData per part) for
     ``(content_id, mime_type_before_encryption)`` parts encrypted under ``cek``, the key an
-    attachment encrypted by the caller (streamed, say) used."""
+    attachment encrypted by the caller (streamed, say) used. Written for a ``wsse:Security``
+    header, which declares ``wsse`` and ``wsu``."""
     public_key = receiver_cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise UsageError("the receiver certificate must hold an RSA key (Peppol AS4)")
@@ -140,49 +141,41 @@ def encryption_header(
     bst_id = f"X509-{new_id()}"
     ek_id = f"EK-{new_id()}"
     data_ids = [f"ED-{new_id()}" for _ in parts]
-
-    encrypted_key = etree.Element(_q(ns.XENC, "EncryptedKey"), Id=ek_id, nsmap={"xenc": ns.XENC})
-    method = etree.SubElement(encrypted_key, _q(ns.XENC, "EncryptionMethod"), Algorithm=RSA_OAEP)
-    etree.SubElement(method, _q(ns.DS, "DigestMethod"), Algorithm=_SHA256, nsmap={"ds": ns.DS})
-    etree.SubElement(
-        method, _q(ns.XENC11, "MGF"), Algorithm=_MGF1_SHA256, nsmap={"xenc11": ns.XENC11}
+    wrapped = base64.b64encode(public_key.encrypt(cek, _OAEP_SHA256)).decode("ascii")
+    references = "".join(f'<xenc:DataReference URI="#{attr(i)}"/>' for i in data_ids)
+    encrypted_key = (
+        f'<xenc:EncryptedKey xmlns:xenc="{ns.XENC}" Id="{attr(ek_id)}">'
+        f'<xenc:EncryptionMethod Algorithm="{RSA_OAEP}">'
+        f'<ds:DigestMethod xmlns:ds="{ns.DS}" Algorithm="{_SHA256}"/>'
+        f'<xenc11:MGF xmlns:xenc11="{ns.XENC11}" Algorithm="{_MGF1_SHA256}"/>'
+        "</xenc:EncryptionMethod>"
+        f'<ds:KeyInfo xmlns:ds="{ns.DS}">{str_xml(bst_id)}</ds:KeyInfo>'
+        f"<xenc:CipherData><xenc:CipherValue>{wrapped}</xenc:CipherValue></xenc:CipherData>"
+        f"<xenc:ReferenceList>{references}</xenc:ReferenceList></xenc:EncryptedKey>"
     )
-    key_info = etree.SubElement(encrypted_key, _q(ns.DS, "KeyInfo"), nsmap={"ds": ns.DS})
-    key_info.append(str_element(bst_id))
-    cipher_data = etree.SubElement(encrypted_key, _q(ns.XENC, "CipherData"))
-    etree.SubElement(cipher_data, _q(ns.XENC, "CipherValue")).text = base64.b64encode(
-        public_key.encrypt(cek, _OAEP_SHA256)
-    ).decode("ascii")
-    ref_list = etree.SubElement(encrypted_key, _q(ns.XENC, "ReferenceList"))
-
-    elements: list[Element] = [bst_element(receiver_cert, bst_id), encrypted_key]
-    for (content_id, mime_type), data_id in zip(parts, data_ids, strict=True):
-        etree.SubElement(ref_list, _q(ns.XENC, "DataReference"), URI=f"#{data_id}")
-        elements.append(_encrypted_data(data_id, ek_id, content_id, mime_type))
-    return tuple(elements)
-
-
-def _encrypted_data(data_id: str, ek_id: str, content_id: str, mime_type: str) -> Element:
-    ed = etree.Element(
-        _q(ns.XENC, "EncryptedData"),
-        Id=data_id,
-        MimeType=mime_type,
-        Type=ATTACHMENT_CONTENT_ONLY,
-        nsmap={"xenc": ns.XENC},
+    return "".join(
+        [
+            bst_xml(receiver_cert, bst_id),
+            encrypted_key,
+            *(
+                _encrypted_data(data_id, ek_id, content_id, mime_type)
+                for (content_id, mime_type), data_id in zip(parts, data_ids, strict=True)
+            ),
+        ]
     )
-    etree.SubElement(ed, _q(ns.XENC, "EncryptionMethod"), Algorithm=AES128_GCM)
-    key_info = etree.SubElement(ed, _q(ns.DS, "KeyInfo"), nsmap={"ds": ns.DS})
-    key_info.append(str_element(ek_id, value_type=None, token_type=_ENCRYPTED_KEY_TOKEN))
-    cipher_data = etree.SubElement(ed, _q(ns.XENC, "CipherData"))
-    ref = etree.SubElement(cipher_data, _q(ns.XENC, "CipherReference"), URI=f"cid:{content_id}")
-    transforms = etree.SubElement(ref, _q(ns.XENC, "Transforms"))
-    etree.SubElement(
-        transforms,
-        _q(ns.DS, "Transform"),
-        Algorithm=ATTACHMENT_CIPHERTEXT_TRANSFORM,
-        nsmap={"ds": ns.DS},
+
+
+def _encrypted_data(data_id: str, ek_id: str, content_id: str, mime_type: str) -> str:
+    key_reference = str_xml(ek_id, value_type=None, token_type=_ENCRYPTED_KEY_TOKEN)
+    return (
+        f'<xenc:EncryptedData xmlns:xenc="{ns.XENC}" Id="{attr(data_id)}"'
+        f' MimeType="{attr(mime_type)}" Type="{ATTACHMENT_CONTENT_ONLY}">'
+        f'<xenc:EncryptionMethod Algorithm="{AES128_GCM}"/>'
+        f'<ds:KeyInfo xmlns:ds="{ns.DS}">{key_reference}</ds:KeyInfo>'
+        f'<xenc:CipherData><xenc:CipherReference URI="cid:{attr(content_id)}"><xenc:Transforms>'
+        f'<ds:Transform xmlns:ds="{ns.DS}" Algorithm="{ATTACHMENT_CIPHERTEXT_TRANSFORM}"/>'
+        "</xenc:Transforms></xenc:CipherReference></xenc:CipherData></xenc:EncryptedData>"
     )
-    return ed
 
 
 # -- decryption ---------------------------------------------------------------------------

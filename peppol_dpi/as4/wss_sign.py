@@ -18,18 +18,25 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 
-from lxml import etree
-
-from .. import ns
-from ..errors import SignatureError, UsageError
+from ..errors import SignatureError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
-from ..xmldsig import ExternalDigest, ReferenceSpec, Transform, sign
-from ..xmlparse import Element, c14n, parse_xml
-from .soap import SoapEnvelope
-from .wss_tokens import bst_element, str_element
+from ..xmldsig import (
+    ExternalDigest,
+    ReferenceSpec,
+    SignedInfoSpec,
+    Transform,
+    complete_signature,
+    signature_xml,
+)
+from ..xmlparse import c14n, parse_xml, to_bytes
+from ..xmltext import attr
+from .ebms_write import messaging_xml
+from .model import SignalMessage, SignedReference, UserMessage
+from .soap import envelope_xml
+from .wss_tokens import bst_xml, str_xml
 
-__all__ = ["SIGNED_INFO_PREFIXES", "sign_envelope", "swa_signature_input"]
+__all__ = ["SIGNED_INFO_PREFIXES", "swa_signature_input", "write_signed_envelope"]
 
 #: InclusiveNamespaces of SignedInfo and the Messaging reference (phase4's choice).
 SIGNED_INFO_PREFIXES = ("S12",)
@@ -62,56 +69,79 @@ def swa_signature_input(
     return content
 
 
-def sign_envelope(
-    envelope: SoapEnvelope,
+def write_signed_envelope(
+    message: UserMessage | SignalMessage,
     *,
     key: PrivateKey,
     attachments: Sequence[tuple[str, str, bytes | ExternalDigest]] = (),
+    security_head: str = "",
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
     limits: Limits = DEFAULT_LIMITS,
-) -> Element:
-    """Sign Messaging, Body and the ``(content_id, mime_type, content)`` attachments.
+) -> tuple[bytes, tuple[SignedReference, ...]]:
+    """The signed envelope of ``message``, serialized, and the references its signature made.
 
-    Appends the signer's BinarySecurityToken and the ``ds:Signature`` to ``wsse:Security``
-    and returns the signature. Attachments are signed as they are before encryption
-    (sign-then-encrypt, ebMS3 core 7.6); a streamed one is given by its digest.
+    Messaging, Body and the ``(content_id, mime_type, content)`` attachments are signed as they
+    are before encryption (sign-then-encrypt, ebMS3 core 7.6); a streamed attachment is given
+    by its digest. ``security_head`` (the encryption header) goes first in ``wsse:Security``,
+    then the signer's BinarySecurityToken and the ``ds:Signature`` (phase4's order). The
+    envelope is written as text and parsed once, so every canonical form is computed on
+    exactly the tree a receiver parses.
     """
-    if envelope.security is None or envelope.messaging is None:
-        raise UsageError("the envelope needs wsse:Security and eb:Messaging headers")
-    messaging_id = envelope.messaging.get(f"{{{ns.WSU}}}Id")
-    body_id = envelope.body.get(f"{{{ns.WSU}}}Id")
-    if not messaging_id or not body_id:
-        raise UsageError("eb:Messaging and S12:Body need wsu:Id attributes")
+    messaging_id = f"phase4-msg-{new_id()}"
+    body_id = f"id-{new_id()}"
     bst_id = f"X509-{new_id()}"
-    envelope.security.append(bst_element(key.certificate, bst_id))
-    key_info = etree.Element(f"{{{ns.DS}}}KeyInfo", nsmap={"ds": ns.DS})
-    key_info.set("Id", f"KI-{new_id()}")
-    key_info.append(str_element(bst_id))
-
+    key_info_id = f"KI-{new_id()}"
     contents = {f"cid:{cid}": (mime, data) for cid, mime, data in attachments}
+    spec = SignedInfoSpec(
+        references=(
+            ReferenceSpec(
+                uri=f"#{messaging_id}",
+                transforms=(Transform.EXCLUSIVE_C14N,),
+                inclusive_prefixes=SIGNED_INFO_PREFIXES,
+            ),
+            ReferenceSpec(uri=f"#{body_id}", transforms=(Transform.EXCLUSIVE_C14N,)),
+            *(
+                ReferenceSpec(uri=uri, transforms=(Transform.SWA_CONTENT_SIGNATURE,))
+                for uri in contents
+            ),
+        ),
+        c14n_prefixes=SIGNED_INFO_PREFIXES,
+    )
+    signature = signature_xml(
+        spec,
+        key_info_xml=f'<ds:KeyInfo Id="{attr(key_info_id)}">{str_xml(bst_id)}</ds:KeyInfo>',
+        signature_id=f"SIG-{new_id()}",
+    )
+    text = envelope_xml(
+        security=security_head + bst_xml(key.certificate, bst_id) + signature,
+        messaging=messaging_xml(message, wsu_id=messaging_id),
+        body_id=body_id,
+    )
+    root = parse_xml(text.encode(), limits=limits, what="the envelope being signed")
+    header, body = root  # written above: S12:Header, S12:Body
+    security, messaging = header
 
     def resolver(uri: str) -> bytes | ExternalDigest | None:
         found = contents.get(uri)
         return swa_signature_input(found[0], found[1], limits=limits) if found else None
 
-    references = [
-        ReferenceSpec(
-            uri=f"#{messaging_id}",
-            transforms=(Transform.EXCLUSIVE_C14N,),
-            inclusive_prefixes=SIGNED_INFO_PREFIXES,
-        ),
-        ReferenceSpec(uri=f"#{body_id}", transforms=(Transform.EXCLUSIVE_C14N,)),
-        *(
-            ReferenceSpec(uri=uri, transforms=(Transform.SWA_CONTENT_SIGNATURE,))
-            for uri in contents
-        ),
-    ]
-    return sign(
-        parent=envelope.security,
-        references=references,
+    digests = complete_signature(
+        security[-1],
+        spec,
         key=key,
-        c14n_prefixes=SIGNED_INFO_PREFIXES,
-        key_info=key_info,
         resolver=resolver,
-        signature_id=f"SIG-{new_id()}",
+        ids={messaging_id: messaging, body_id: body},
     )
+    references = tuple(
+        SignedReference(
+            uri=reference.uri,
+            transforms=tuple(
+                (t.value, reference.inclusive_prefixes if t is Transform.EXCLUSIVE_C14N else ())
+                for t in reference.transforms
+            ),
+            digest_method=reference.digest_method.value,
+            digest_value=digest,
+        )
+        for reference, digest in zip(spec.references, digests, strict=True)
+    )
+    return to_bytes(root), references

@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from lxml import etree
 
 from .. import ns
 from ..errors import CertificateError, EbmsError, InputError
 from ..keys import certificate_from_der
 from ..xmlparse import Element
+from ..xmltext import attr
 
 __all__ = [
     "BASE64_BINARY",
     "X509V3",
     "SecurityIds",
     "SecurityPolicyError",
-    "bst_element",
+    "bst_xml",
     "resolve_str",
-    "str_element",
+    "str_xml",
 ]
 
 X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
@@ -49,30 +50,35 @@ def _q(namespace: str, local: str) -> str:
     return f"{{{namespace}}}{local}"
 
 
-def bst_element(cert: x509.Certificate, wsu_id: str) -> Element:
-    """``wsse:BinarySecurityToken`` with the DER certificate, base64, no line breaks."""
-    bst = etree.Element(_q(_WSSE, "BinarySecurityToken"), nsmap={"wsse": _WSSE, "wsu": ns.WSU})
-    bst.set("EncodingType", BASE64_BINARY)
-    bst.set("ValueType", X509V3)
-    bst.set(_q(ns.WSU, "Id"), wsu_id)
-    bst.text = base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii")
-    return bst
+@functools.lru_cache(maxsize=32)
+def _der_base64(cert: x509.Certificate) -> str:
+    return base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii")
 
 
-def str_element(
+def bst_xml(cert: x509.Certificate, wsu_id: str) -> str:
+    """``wsse:BinarySecurityToken`` with the DER certificate, base64 without line breaks, as
+    text for a ``wsse:Security`` header (which declares ``wsse`` and ``wsu``)."""
+    return (
+        f'<wsse:BinarySecurityToken EncodingType="{BASE64_BINARY}" ValueType="{X509V3}"'
+        f' wsu:Id="{attr(wsu_id)}">{_der_base64(cert)}</wsse:BinarySecurityToken>'
+    )
+
+
+def str_xml(
     target_id: str, *, value_type: str | None = X509V3, token_type: str | None = None
-) -> Element:
-    """``wsse:SecurityTokenReference`` with a direct reference to ``#target_id``."""
-    nsmap = {"wsse": _WSSE}
-    if token_type is not None:
-        nsmap["wsse11"] = ns.WSSE11
-    ref_container = etree.Element(_q(_WSSE, "SecurityTokenReference"), nsmap=nsmap)
-    if token_type is not None:
-        ref_container.set(_q(ns.WSSE11, "TokenType"), token_type)
-    reference = etree.SubElement(ref_container, _q(_WSSE, "Reference"), URI=f"#{target_id}")
-    if value_type is not None:
-        reference.set("ValueType", value_type)
-    return ref_container
+) -> str:
+    """``wsse:SecurityTokenReference`` with a direct reference to ``#target_id``, as text for a
+    ``wsse:Security`` header."""
+    token = (
+        f' xmlns:wsse11="{ns.WSSE11}" wsse11:TokenType="{attr(token_type)}"'
+        if token_type is not None
+        else ""
+    )
+    value = f' ValueType="{attr(value_type)}"' if value_type is not None else ""
+    return (
+        f"<wsse:SecurityTokenReference{token}>"
+        f'<wsse:Reference URI="#{attr(target_id)}"{value}/></wsse:SecurityTokenReference>'
+    )
 
 
 _WSU_ID = _q(ns.WSU, "Id")
@@ -85,7 +91,7 @@ class SecurityIds:
     def __init__(self, security: Element) -> None:
         self.security = security
         self._by_id: dict[str, list[Element]] = {}
-        for el in security.iter(etree.Element):
+        for el in security.iter("*"):
             wsu_id, plain_id = el.get(_WSU_ID), el.get("Id")
             if wsu_id is not None:
                 self._by_id.setdefault(wsu_id, []).append(el)

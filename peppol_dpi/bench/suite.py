@@ -32,6 +32,7 @@ from .ops import (
 )
 from .payload import invoice
 from .runner import Measurement, machine_info, median_seconds, peak_rss_in_child, repeats_for
+from .targets import check_targets
 
 __all__ = ["run_suite"]
 
@@ -116,7 +117,12 @@ def run_suite(
                     )
                 )
     machine = machine_info() | {"deflate_engine": deflate.ENGINE}
-    return {"machine": machine, "results": [r.to_json() for r in results]}
+    rows = [r.to_json() for r in results]
+    return {
+        "machine": machine,
+        "results": rows,
+        "targets": [check.to_json() for check in check_targets(rows)],
+    }
 
 
 def _time_as4(

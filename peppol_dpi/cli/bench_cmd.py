@@ -40,6 +40,11 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit with status 1 when a measured target of issue 8 is missed",
+    )
     parser.set_defaults(handler=_bench)
 
 
@@ -57,7 +62,9 @@ def _bench(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         _print_table(report)
-    return 0
+        _print_targets(report["targets"])
+    missed = [t for t in report["targets"] if t["met"] is False]
+    return 1 if args.check and missed else 0
 
 
 def _ms(value: float | None) -> str:
@@ -85,4 +92,19 @@ def _print_table(report: dict[str, Any]) -> None:
             f"{'-' if extra is None else format(extra / 1e6, '.1f'):>9} "
             f"{_ms(row['as4_median_s']):>10} "
             f"{'-' if row['ratio_as4'] is None else format(row['ratio_as4'], '.1f'):>9}"
+        )
+
+
+def _print_targets(targets: list[dict[str, Any]]) -> None:
+    if not targets:
+        return
+    print()
+    print("targets (issue 8):")
+    for check in targets:
+        verdict = {True: "met", False: "MISSED", None: "not measured"}[check["met"]]
+        measured = "-" if check["measured"] is None else f"{check['measured']:.2f}"
+        bound = f"{'<=' if check['at_most'] else '>='} {check['bound']:g} {check['unit']}"
+        print(
+            f"  {verdict:<12} {check['op']:<16} {check['size_bytes']:>12,}  "
+            f"{check['target']}: {measured} ({bound})"
         )

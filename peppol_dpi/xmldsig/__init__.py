@@ -32,12 +32,13 @@ from .model import (
     Resolver,
     SignatureMethod,
     SignaturePolicy,
+    SignedInfoSpec,
     Transform,
     VerifiedReference,
     VerifiedSignature,
 )
 from .references import id_index
-from .signing import sign
+from .signing import complete_signature, sign, signature_xml
 from .verifying import certificates_in, verify
 
 __all__ = [
@@ -49,11 +50,14 @@ __all__ = [
     "Resolver",
     "SignatureMethod",
     "SignaturePolicy",
+    "SignedInfoSpec",
     "Transform",
     "VerifiedReference",
     "VerifiedSignature",
     "certificates_in",
+    "complete_signature",
     "id_index",
     "sign",
+    "signature_xml",
     "verify",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .. import ns
-from ..errors import SignatureError
+from ..errors import SignatureError, UsageError
 from ..keys import SignatureHash
 from ..xmlparse import Element
 
@@ -118,6 +118,24 @@ class ReferenceSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "transforms", tuple(self.transforms))
         object.__setattr__(self, "inclusive_prefixes", tuple(self.inclusive_prefixes))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignedInfoSpec:
+    """What a new ``ds:SignedInfo`` holds: its references and algorithms (XMLDSig 4.4)."""
+
+    references: tuple[ReferenceSpec, ...]
+    signature_method: SignatureMethod = SignatureMethod.RSA_SHA256
+    c14n_method: C14nMethod = C14nMethod.EXCLUSIVE
+    c14n_prefixes: tuple[str, ...] = ()  # InclusiveNamespaces of an exclusive SignedInfo
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "references", tuple(self.references))
+        object.__setattr__(self, "c14n_prefixes", tuple(self.c14n_prefixes))
+        if not self.references:
+            raise UsageError("a signature needs at least one reference")
+        if self.signature_method is SignatureMethod.RSA_SHA1:
+            raise UsageError("peppol-dpi does not create RSA-SHA1 signatures")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,8 +1,16 @@
-"""Creating a ds:Signature in document context."""
+"""Creating a ds:Signature: its template as text, and completing it in document context.
+
+Signing has two halves (XMLDSig 3.1): writing ``ds:SignedInfo`` with one ``ds:Reference`` per
+thing signed, then computing each reference's digest and the signature over the canonical
+SignedInfo. :func:`signature_xml` writes the first half as text, so that a message written as
+text (the AS4 envelope) carries its signature template from the start and is parsed once;
+:func:`complete_signature` does the second half on a parsed document. :func:`sign` puts the two
+together for a tree built with the element API.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from lxml import etree
 
@@ -10,6 +18,7 @@ from .. import ns
 from ..errors import UsageError
 from ..keys import PrivateKey
 from ..xmlparse import Element, c14n, parse_xml, to_bytes
+from ..xmltext import attr
 from .model import (
     DS,
     C14nMethod,
@@ -17,11 +26,130 @@ from .model import (
     ReferenceSpec,
     Resolver,
     SignatureMethod,
+    SignedInfoSpec,
     Transform,
     digest_of,
     no_external,
 )
 from .references import b64, ds_tag, id_index, reference_input
+
+__all__ = ["complete_signature", "inclusive_namespaces_xml", "sign", "signature_xml"]
+
+
+def inclusive_namespaces_xml(prefixes: Sequence[str]) -> str:
+    """``ec:InclusiveNamespaces`` with its PrefixList (Exclusive C14N 1.0 section 3)."""
+    return f'<ec:InclusiveNamespaces xmlns:ec="{ns.EXC_C14N}" PrefixList="{attr(" ".join(prefixes))}"/>'
+
+
+def _reference_xml(spec: ReferenceSpec, p: str) -> str:
+    head = f'<{p}Reference URI="{attr(spec.uri)}"'
+    if spec.id:
+        head += f' Id="{attr(spec.id)}"'
+    if spec.type:
+        head += f' Type="{attr(spec.type)}"'
+    parts = [head, ">"]
+    if spec.transforms:
+        parts.append(f"<{p}Transforms>")
+        for transform in spec.transforms:
+            if transform is Transform.EXCLUSIVE_C14N and spec.inclusive_prefixes:
+                parts.append(
+                    f'<{p}Transform Algorithm="{transform.value}">'
+                    f"{inclusive_namespaces_xml(spec.inclusive_prefixes)}</{p}Transform>"
+                )
+            else:
+                parts.append(f'<{p}Transform Algorithm="{transform.value}"/>')
+        parts.append(f"</{p}Transforms>")
+    parts.append(
+        f'<{p}DigestMethod Algorithm="{spec.digest_method.value}"/>'
+        f"<{p}DigestValue></{p}DigestValue></{p}Reference>"
+    )
+    return "".join(parts)
+
+
+def signature_xml(
+    spec: SignedInfoSpec,
+    *,
+    key_info_xml: str = "",
+    signature_id: str | None = None,
+    prefix: str | None = "ds",
+) -> str:
+    """The ``ds:Signature`` template for ``spec``: SignedInfo with empty DigestValues, an empty
+    SignatureValue, then ``key_info_xml`` (already written XML, e.g. a ``ds:KeyInfo``).
+
+    With ``prefix=None`` the XMLDSig namespace is the default namespace (as XAdES in ASiC-E
+    writes it). Complete it with :func:`complete_signature` once it is in its document.
+    """
+    p = f"{prefix}:" if prefix else ""
+    declaration = f'xmlns:{prefix}="{DS}"' if prefix else f'xmlns="{DS}"'
+    id_attribute = f' Id="{attr(signature_id)}"' if signature_id else ""
+    c14n_method = f'<{p}CanonicalizationMethod Algorithm="{spec.c14n_method.value}"'
+    if spec.c14n_prefixes and spec.c14n_method is C14nMethod.EXCLUSIVE:
+        c14n_method += (
+            f">{inclusive_namespaces_xml(spec.c14n_prefixes)}</{p}CanonicalizationMethod>"
+        )
+    else:
+        c14n_method += "/>"
+    return "".join(
+        (
+            f"<{p}Signature {declaration}{id_attribute}><{p}SignedInfo>",
+            c14n_method,
+            f'<{p}SignatureMethod Algorithm="{spec.signature_method.value}"/>',
+            *(_reference_xml(reference, p) for reference in spec.references),
+            f"</{p}SignedInfo><{p}SignatureValue></{p}SignatureValue>",
+            key_info_xml,
+            f"</{p}Signature>",
+        )
+    )
+
+
+def _digest_value_elements(signed_info: Element) -> list[Element]:
+    return signed_info.findall(f"{ds_tag('Reference')}/{ds_tag('DigestValue')}")
+
+
+def complete_signature(
+    signature: Element,
+    spec: SignedInfoSpec,
+    *,
+    key: PrivateKey,
+    resolver: Resolver = no_external,
+    ids: Mapping[str, Element] | None = None,
+) -> tuple[bytes, ...]:
+    """Fill in the DigestValues and the SignatureValue of a template written by
+    :func:`signature_xml` for ``spec``; returns the digests, in reference order.
+
+    ``signature`` must sit in a *parsed* document, exactly as a verifier will see it: lxml's
+    exclusive C14N ignores InclusiveNamespaces prefixes declared on ancestors of a subtree built
+    with the element API. Same-document references are found in ``ids`` when given (a writer
+    that knows its elements), else in the document's id index (which refuses duplicates).
+    """
+    signed_info = signature.find(ds_tag("SignedInfo"))
+    value_element = signature.find(ds_tag("SignatureValue"))
+    if signed_info is None or value_element is None:
+        raise UsageError("not a signature template: SignedInfo or SignatureValue is missing")
+    digest_elements = _digest_value_elements(signed_info)
+    if len(digest_elements) != len(spec.references):
+        raise UsageError("the signature template does not hold the references of its spec")
+    index = dict(ids) if ids is not None else id_index(signature.getroottree().getroot())
+    digests: list[bytes] = []
+    for reference, element in zip(spec.references, digest_elements, strict=True):
+        data, _ = reference_input(
+            reference.uri,
+            reference.transforms,
+            reference.inclusive_prefixes,
+            signature=signature,
+            ids=index,
+            resolver=resolver,
+        )
+        digest = digest_of(reference.digest_method, data, reference.uri)
+        element.text = b64(digest)  # text only: the parsed namespaces stay as they are
+        digests.append(digest)
+    canonical = c14n(
+        signed_info,
+        exclusive=spec.c14n_method is C14nMethod.EXCLUSIVE,
+        inclusive_prefixes=spec.c14n_prefixes,
+    )
+    value_element.text = b64(key.sign(canonical, spec.signature_method.hash))
+    return tuple(digests)
 
 
 def sign(
@@ -50,31 +178,18 @@ def sign(
     another tree and may then drop a prefix declaration that a nested default namespace
     shadows (XAdES ``xmlns:ns2`` for XMLDSig under ``xmlns`` = XAdES), changing the XML.
     """
-    if not references:
-        raise UsageError("a signature needs at least one reference")
-    if signature_method is SignatureMethod.RSA_SHA1:
-        raise UsageError("peppol-dpi does not create RSA-SHA1 signatures")
-    nsmap = {prefix: DS}
-    signature = etree.Element(ds_tag("Signature"), nsmap=nsmap)  # type: ignore[arg-type]
-    if signature_id:
-        signature.set("Id", signature_id)
+    spec = SignedInfoSpec(
+        references=tuple(references),
+        signature_method=signature_method,
+        c14n_method=c14n_method,
+        c14n_prefixes=tuple(c14n_prefixes),
+    )
+    template = signature_xml(spec, signature_id=signature_id, prefix=prefix)
+    signature = parse_xml(template.encode(), what="a signature template")
     if insert_before is not None:
         insert_before.addprevious(signature)
     else:
         parent.append(signature)
-    signed_info = etree.SubElement(signature, ds_tag("SignedInfo"))
-    c14n_element = etree.SubElement(
-        signed_info, ds_tag("CanonicalizationMethod"), Algorithm=c14n_method.value
-    )
-    if c14n_prefixes and c14n_method is C14nMethod.EXCLUSIVE:
-        etree.SubElement(
-            c14n_element,
-            f"{{{ns.EXC_C14N}}}InclusiveNamespaces",
-            nsmap={"ec": ns.EXC_C14N},
-            PrefixList=" ".join(c14n_prefixes),
-        )
-    etree.SubElement(signed_info, ds_tag("SignatureMethod"), Algorithm=signature_method.value)
-    value_element = etree.SubElement(signature, ds_tag("SignatureValue"))
     if key_info is not None:
         signature.append(key_info)
     for obj in objects:
@@ -84,57 +199,25 @@ def sign(
         else:
             container.append(obj)
 
-    pending: list[tuple[ReferenceSpec, Element]] = []
-    for spec in references:
-        ref = etree.SubElement(signed_info, ds_tag("Reference"), URI=spec.uri)
-        if spec.id:
-            ref.set("Id", spec.id)
-        if spec.type:
-            ref.set("Type", spec.type)
-        if spec.transforms:
-            transforms_element = etree.SubElement(ref, ds_tag("Transforms"))
-            for transform in spec.transforms:
-                t = etree.SubElement(
-                    transforms_element, ds_tag("Transform"), Algorithm=transform.value
-                )
-                if transform is Transform.EXCLUSIVE_C14N and spec.inclusive_prefixes:
-                    etree.SubElement(
-                        t,
-                        f"{{{ns.EXC_C14N}}}InclusiveNamespaces",
-                        nsmap={"ec": ns.EXC_C14N},
-                        PrefixList=" ".join(spec.inclusive_prefixes),
-                    )
-        etree.SubElement(ref, ds_tag("DigestMethod"), Algorithm=spec.digest_method.value)
-        pending.append((spec, etree.SubElement(ref, ds_tag("DigestValue"))))
-
-    # Canonical forms are computed in a freshly parsed copy of the document, i.e. exactly as a
-    # verifier will see it: lxml's exclusive C14N ignores InclusiveNamespaces prefixes that are
-    # declared on ancestors of a subtree built with the element API (not on parsed trees).
+    # The digests and the signature value are computed in a freshly parsed copy of the whole
+    # document (see complete_signature) and then copied into this one.
     copy_signature = _parsed_copy(signature)
-    ids = id_index(copy_signature.getroottree().getroot())
-    copy_signed_info = copy_signature.find(ds_tag("SignedInfo"))
-    assert copy_signed_info is not None
-    copy_digests = copy_signed_info.findall(f"{ds_tag('Reference')}/{ds_tag('DigestValue')}")
-    for (spec, digest_element), copy_digest in zip(pending, copy_digests, strict=True):
-        data, _ = reference_input(
-            spec.uri,
-            spec.transforms,
-            spec.inclusive_prefixes,
-            signature=copy_signature,
-            ids=ids,
-            resolver=resolver,
-        )
-        # The same value in the document and in its parsed copy, whose SignedInfo is then
-        # canonicalized (setting text changes no namespace, so the copy stays as parsed).
-        digest_element.text = copy_digest.text = b64(digest_of(spec.digest_method, data, spec.uri))
-
-    canonical = c14n(
-        copy_signed_info,
-        exclusive=c14n_method is C14nMethod.EXCLUSIVE,
-        inclusive_prefixes=tuple(c14n_prefixes),
-    )
-    value_element.text = b64(key.sign(canonical, signature_method.hash))
+    complete_signature(copy_signature, spec, key=key, resolver=resolver)
+    for element, copied in _completed_pairs(signature, copy_signature):
+        element.text = copied.text
     return signature
+
+
+def _completed_pairs(original: Element, copy: Element) -> list[tuple[Element, Element]]:
+    """The DigestValue and SignatureValue elements of two identical signatures, paired."""
+
+    def values(signature: Element) -> list[Element]:
+        signed_info = signature.find(ds_tag("SignedInfo"))
+        value = signature.find(ds_tag("SignatureValue"))
+        assert signed_info is not None and value is not None
+        return [*_digest_value_elements(signed_info), value]
+
+    return list(zip(values(original), values(copy), strict=True))
 
 
 def _parsed_copy(signature: Element) -> Element:

@@ -1,0 +1,59 @@
+"""Writing XML as text: character data and attribute values, escaped (XML 1.0 sections 2.2,
+2.4 and 3.3.3).
+
+Messages with a fixed layout (the AS4 envelope, its security header, eb:Messaging) are written
+as text and parsed once by :func:`peppol_dpi.xmlparse.parse_xml`: a few string joins instead of
+dozens of element-API calls, and the parsed tree is exactly what a receiver will parse. Every
+value goes through :func:`text` or :func:`attr`, which refuse characters XML cannot carry
+rather than write a document nobody can read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import UsageError
+
+__all__ = ["attr", "text"]
+
+# XML 1.0 2.2 Char: tab, newline, carriage return and the non-control code points.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Values that need neither a check nor an escape: the common case, decided by one match.
+_PLAIN_TEXT = re.compile("[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff\r]*")
+_PLAIN_ATTR = re.compile('[^&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]*')
+
+
+def _check(value: str) -> None:
+    found = _NOT_XML_CHAR.search(value)
+    if found is not None:
+        raise UsageError(
+            f"U+{ord(found.group()):04X} cannot be written in XML (XML 1.0 2.2): {value[:60]!r}"
+        )
+
+
+def text(value: str) -> str:
+    """``value`` as character data. ``\\r`` becomes a character reference, which end-of-line
+    handling (XML 1.0 2.11) would otherwise turn into ``\\n``."""
+    if _PLAIN_TEXT.fullmatch(value):
+        return value
+    _check(value)
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def attr(value: str) -> str:
+    """``value`` for a double-quoted attribute; tab, newline and carriage return become
+    character references so that attribute-value normalization (XML 1.0 3.3.3) keeps them."""
+    if _PLAIN_ATTR.fullmatch(value):
+        return value
+    _check(value)
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\t", "&#9;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+    )
