@@ -288,7 +288,8 @@ def _check_shape(root: Element, limits: Limits, what: str) -> None:
             f"{what} has more than {limits.max_xml_elements} elements",
             rule="xml:too-many-elements",
         )
-    if _deeper_than(limits.max_xml_depth)(root):
+    # Nesting deeper than max_xml_depth takes more than max_xml_depth elements.
+    if count > limits.max_xml_depth and _deeper_than(limits.max_xml_depth)(root):
         raise XmlSecurityError(
             f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
         )

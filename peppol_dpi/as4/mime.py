@@ -118,7 +118,9 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     for match in _TOKEN_PARAM.finditer(";" + rest):
         raw = match.group(2)
         if raw.startswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            raw = raw[1:-1]
+            if "\\" in raw:  # quoted-pair (RFC 9110 5.6.4)
+                raw = re.sub(r"\\(.)", r"\1", raw)
         params[match.group(1).lower()] = raw
     return media.strip().lower(), params
 

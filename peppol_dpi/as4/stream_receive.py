@@ -50,6 +50,7 @@ from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
 from .receiving import Opening, Reception, reception_of, require_encrypted
 from .sbd_routing import header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
+from .wss_tokens import SecurityIds
 
 __all__ = ["StreamedMessage", "open_message_from", "receive_from"]
 
@@ -162,7 +163,8 @@ def _open(
         plain: dict[str, tuple[str | None, IO[bytes]]] = {}
         digests: dict[str, ExternalDigest] = {}
         failure = False
-        for found in attachment_keys(envelope.security, lambda cid: cid in scanned.spans, key):
+        ids = SecurityIds(envelope.security)  # one index for the decryption and the signature
+        for found in attachment_keys(ids, lambda cid: cid in scanned.spans, key):
             out = stack.enter_context(spool(spool_dir))
             digest = _decrypt(
                 file,
@@ -187,6 +189,7 @@ def _open(
             at=at,
             profile=profile,
             attachment_count=len(scanned.mime.attachments),
+            security_ids=ids,
         )
         assert verification.validated is not None
         part = parsed.parts[0]

@@ -248,16 +248,18 @@ class AttachmentKey:
 
 
 def attachment_keys(
-    security: Element, has_part: Callable[[str], bool], key: PrivateKey
+    security: Element | SecurityIds, has_part: Callable[[str], bool], key: PrivateKey
 ) -> list[AttachmentKey]:
-    """The content key of every attachment the ``wsse:Security`` header encrypted.
+    """The content key of every attachment the ``wsse:Security`` header (or its id index)
+    encrypted.
 
     ``has_part`` tells whether the message carries an attachment with a given Content-ID.
     """
+    ids = security if isinstance(security, SecurityIds) else SecurityIds(security)
+    security = ids.security
     keys_found = list(security.iterchildren(_q(ns.XENC, "EncryptedKey")))
     content_keys: dict[int, bytes | None] = {}
     result: list[AttachmentKey] = []
-    ids = SecurityIds(security)
     for ed in security.iterchildren(_q(ns.XENC, "EncryptedData")):
         content_id, algorithm = _check_encrypted_data(ed)
         ek = _encrypted_key_for(ed, ids, keys_found)
@@ -277,9 +279,10 @@ def attachment_keys(
 
 
 def decrypt_attachments(
-    security: Element, message: MimeMessage, key: PrivateKey
+    security: Element | SecurityIds, message: MimeMessage, key: PrivateKey
 ) -> dict[str, DecryptedPart]:
-    """Decrypt every attachment the ``wsse:Security`` header encrypted, keyed by Content-ID."""
+    """Decrypt every attachment the ``wsse:Security`` header (or its id index) encrypted, keyed
+    by Content-ID."""
     result: dict[str, DecryptedPart] = {}
     failure = False
     for found in attachment_keys(security, lambda cid: message.attachment(cid) is not None, key):

@@ -24,7 +24,7 @@ from datetime import datetime
 from cryptography import x509
 
 from .. import ns
-from ..errors import EbmsError, SignatureError
+from ..errors import EbmsError, SignatureError, UsageError
 from ..keys import rsa_public_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
@@ -42,7 +42,7 @@ from ..xmlparse import first_child
 from .model import SignedReference
 from .soap import SoapEnvelope
 from .wss_sign import swa_signature_input
-from .wss_tokens import SecurityPolicyError, certificate_of, resolve_str
+from .wss_tokens import SecurityIds, SecurityPolicyError, certificate_of, resolve_str
 
 __all__ = ["AS4_SIGNATURE_POLICY", "WssVerification", "verify_envelope"]
 
@@ -83,12 +83,14 @@ def verify_envelope(
     trust: TrustPolicy | None,
     at: datetime | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    security_ids: SecurityIds | None = None,
 ) -> WssVerification:
     """Verify the signature; ``attachments`` maps Content-ID to (MIME type, signed content),
     the content given by its digest when it was streamed.
 
     ``attachments=None`` checks everything but the attachment digests (inspection without the
-    decryption key); the result says so.
+    decryption key); the result says so. ``security_ids``: the header's id index, when the
+    caller built one already (to decrypt).
     """
     if envelope.security is None:
         raise SecurityPolicyError(
@@ -102,7 +104,10 @@ def verify_envelope(
         )
     signature = signatures[0]
     key_info = first_child(signature, f"{{{ns.DS}}}KeyInfo")
-    token = resolve_str(key_info, envelope.security, what="signature")
+    if security_ids is not None and security_ids.security is not envelope.security:
+        raise UsageError("security_ids must index this envelope's wsse:Security header")
+    ids = security_ids if security_ids is not None else envelope.security
+    token = resolve_str(key_info, ids, what="signature")
     cert = certificate_of(token, what="signing")
     public_key = rsa_public_key(cert, what="the signing certificate")
 
