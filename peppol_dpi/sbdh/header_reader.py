@@ -95,6 +95,14 @@ def _first(parent: etree._Element, name: str) -> etree._Element | None:
     return next(parent.iterchildren(sh(name)), None)
 
 
+def _firsts(parent: etree._Element) -> dict[object, etree._Element]:
+    # The first child of each name, in one pass (for a parent several children are read of).
+    found: dict[object, etree._Element] = {}
+    for child in parent:
+        found.setdefault(child.tag, child)
+    return found
+
+
 def _text(element: etree._Element | None) -> str:
     # peppol-commons trims every value it extracts; so do we (surrounding whitespace only).
     return (element.text or "").strip() if element is not None else ""
@@ -161,13 +169,14 @@ class HeaderReader:
         if di is None:
             return  # the schema reports it
         where = f"{_H}/DocumentIdentification"
+        firsts = _firsts(di)
         for key, name, rule in (
             ("standard", "Standard", "sbdh:standard"),
             ("type_version", "TypeVersion", "sbdh:type-version"),
             ("instance_id", "InstanceIdentifier", "sbdh:instance-identifier"),
             ("type", "Type", "sbdh:type"),
         ):
-            element = _first(di, name)
+            element = firsts.get(sh(name))
             if element is None:
                 continue
             value = _text(element)
@@ -176,7 +185,7 @@ class HeaderReader:
                 element,
             )
             self.values[key] = value
-        element = _first(di, "CreationDateAndTime")
+        element = firsts.get(sh("CreationDateAndTime"))
         if element is not None:
             created = parse_created(_text(element))
             location = f"{where}/CreationDateAndTime"
@@ -211,9 +220,10 @@ class HeaderReader:
         extras: list[Scope] = []
         seen: set[str] = set()
         for index, scope in enumerate(scopes, start=1):
-            key = _text(_first(scope, "Type"))
-            value = _text(_first(scope, "InstanceIdentifier"))
-            scheme_el = _first(scope, "Identifier")
+            firsts = _firsts(scope)
+            key = _text(firsts.get(sh("Type")))
+            value = _text(firsts.get(sh("InstanceIdentifier")))
+            scheme_el = firsts.get(sh("Identifier"))
             scheme = _text(scheme_el) if scheme_el is not None else None
             location = f"{where}/Scope[{index}]"
             if key in seen and key in rules.DEDICATED_SCOPES:
