@@ -228,11 +228,12 @@ _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 def _headers_and_rest(data: memoryview, limits: Limits, what: str) -> tuple[Headers, memoryview]:
-    window = bytes(data[: limits.max_mime_header_bytes + 4])
-    if window.startswith((b"\r\n", b"\n")):  # no headers at all
-        skip = 2 if window.startswith(b"\r\n") else 1
+    start = bytes(data[:2])
+    if start.startswith((b"\r\n", b"\n")):  # no headers at all
+        skip = 2 if start == b"\r\n" else 1
         return Headers(), data[skip:]
-    match = _HEADER_END.search(window)
+    # Searched in place: the header block is at most max_mime_header_bytes (plus its end).
+    match = _HEADER_END.search(data, 0, limits.max_mime_header_bytes + 4)
     if match is None:
         raise MimeError(f"the {what} headers do not end with an empty line", rule="mime:truncated")
     return _split_headers(data[: match.start()], limits, what), data[match.end() :]
