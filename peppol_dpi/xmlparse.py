@@ -225,9 +225,14 @@ def end_tag_end(data: bytes | memoryview, tag: str, *, within: int = _CHUNK) -> 
     """Where the first end tag with ``tag``'s local name (any prefix) ends in the first
     ``within`` bytes of ``data``, -1 without one: a hint of how far to read for
     :func:`parse_xml_until` (ASCII-compatible encodings; a comment may hold such text too)."""
-    local = re.escape(tag.rpartition("}")[2].encode())
-    found = re.compile(rb"</(?:[^\s<>/:]+:)?" + local + rb"\s*>").search(data, 0, within)
+    found = _end_tag_pattern(tag).search(data, 0, within)
     return found.end() if found is not None else -1
+
+
+@functools.lru_cache(maxsize=16)
+def _end_tag_pattern(tag: str) -> re.Pattern[bytes]:
+    local = re.escape(tag.rpartition("}")[2].encode())
+    return re.compile(rb"</(?:[^\s<>/:]+:)?" + local + rb"\s*>")
 
 
 def _first_step(view: memoryview, tag: str) -> int:
