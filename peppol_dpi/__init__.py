@@ -12,7 +12,8 @@ types they take and the errors they raise. Everything else is reachable in the s
   :func:`build_sbd`, :func:`read_sbd`.
 * Peppol AS4: :func:`build_message`, :func:`open_message`, :func:`receive`,
   :func:`read_answer`, :func:`check_receipt`, :func:`inspect_message`; for large payloads
-  :func:`build_message_to` and :func:`open_message_from` work from files with flat memory.
+  :func:`build_message_to` and :func:`open_message_from` work from files with flat memory
+  (:func:`read_dump_from` reads a saved message's headers and finds its body in the file).
 * DPI: :func:`send_digital`, :func:`send_print` (the two parts of ``POST /messages/out``),
   :func:`sign_business_message`, :func:`verify_business_message`, :class:`AsicBuilder`,
   :func:`seal`, :func:`open_package` (:func:`open_package_to` writes the documents to
@@ -38,6 +39,7 @@ from .as4 import (
     open_message,
     open_message_from,
     read_answer,
+    read_dump_from,
     receive,
 )
 from .dpi.asic import AsicBuilder, Document
@@ -69,11 +71,11 @@ from .trust import RevocationMode, TrustPolicy
 __version__ = "0.1.0"
 
 __all__ = [
-    "DEFAULT_LIMITS",
     "AsicBuilder",
     "BinaryContent",
     "BusinessMessage",
     "CertificateError",
+    "DEFAULT_LIMITS",
     "DecryptionError",
     "DigitalRecipient",
     "Document",
@@ -124,6 +126,7 @@ __all__ = [
     "package_fingerprint",
     "parse_business_message",
     "read_answer",
+    "read_dump_from",
     "read_sbd",
     "receive",
     "seal",

@@ -1,10 +1,11 @@
 """One bounded HTTP exchange over a caller's ``requests.Session``.
 
-Clients (revocation, lookups) must never hang or read without limit: :func:`bounded_request`
-applies a total time budget (not only the per-read timeout of ``requests``, which a server
-dripping one byte at a time never trips) and a size cap checked on ``Content-Length`` and while
-streaming. Network failures become :class:`~peppol_dpi.errors.TransportError`; an answer
-too large becomes :class:`~peppol_dpi.errors.RemoteError`. The status code is the caller's to judge.
+Clients (revocation, lookups, the AS4 sender) must never hang or read without limit:
+:func:`bounded_request` applies a total time budget (not only the per-read timeout of
+``requests``, which a server dripping one byte at a time never trips) and a size cap checked on
+``Content-Length`` and while streaming. A request body may be a file, sent in pieces. Network
+failures become :class:`~peppol_dpi.errors.TransportError`; an answer too large becomes
+:class:`~peppol_dpi.errors.RemoteError`. The status code is the caller's to judge.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import IO
 
 import requests
 import urllib3
@@ -41,11 +43,15 @@ def bounded_request(
     *,
     max_bytes: int,
     timeout: float,
-    data: bytes | None = None,
+    data: bytes | IO[bytes] | None = None,
     headers: Mapping[str, str] | None = None,
     allow_redirects: bool = False,
 ) -> HttpAnswer:
-    """Send one request and read at most ``max_bytes`` of the answer within ``timeout`` seconds."""
+    """Send one request and read at most ``max_bytes`` of the answer within ``timeout`` seconds.
+
+    ``data`` is the body: bytes, or a seekable binary file sent in pieces from its current
+    position (its length from the file), so that a large body is never held in memory.
+    """
     if timeout <= 0 or max_bytes <= 0:
         raise UsageError("timeout and max_bytes must be positive")
     deadline = time.monotonic() + timeout

@@ -19,6 +19,8 @@ from test_as4_message import CASES
 from peppol_dpi import spool
 from peppol_dpi.as4 import build_message, mime_stream, open_message, receive
 from peppol_dpi.as4.compression import gunzip, gunzip_stream, gzip_compress
+from peppol_dpi.as4.message_file import read_dump_from
+from peppol_dpi.as4.mime import read_dump
 from peppol_dpi.as4.receipt import check_receipt
 from peppol_dpi.as4.signals import read_answer
 from peppol_dpi.as4.stream_receive import open_message_from, receive_from
@@ -280,3 +282,53 @@ def test_mutated_bodies_stream_to_the_bytes_path_s_answer(data: st.DataObject) -
 @cache
 def _mutation_base() -> tuple[dict[str, str], bytes]:
     return _build(make_sbd(filler=b"mutation " * 50))
+
+
+def _dump_forms(headers: dict[str, str], body: bytes) -> dict[str, bytes]:
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
+    pieces = [body[i : i + 777] for i in range(0, len(body), 777)]
+    chunked = b"".join(b"%x\r\n%b\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+    return {
+        "dump": head + b"\r\n" + body,
+        "LF dump": head.replace(b"\r\n", b"\n") + b"\n" + body,
+        "bare body": body,
+        "stray chunked header": head + b"Transfer-Encoding: chunked\r\n\r\n" + body,
+        "chunked": head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked,
+        "no headers": b"\r\n" + body,
+        "truncated headers": head[:-5],
+        "broken chunks": head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked[:-900],
+    }
+
+
+@pytest.mark.parametrize("seekable", [True, False], ids=["file", "socket-like"])
+def test_a_dump_file_reads_as_read_dump_reads_it(seekable: bool) -> None:
+    headers, body = _build()
+    results: dict[str, object] = {}
+    for name, data in _dump_forms(headers, body).items():
+        try:
+            expected: tuple[object, bytes] | str = (read_dump(data)[0], bytes(read_dump(data)[1]))
+        except InputError as exc:
+            expected = exc.rule
+        source = io.BytesIO(data) if seekable else _Unseekable(data)
+        try:
+            with read_dump_from(source) as (got_headers, got_body):
+                got: tuple[object, bytes] | str = (got_headers, got_body.read())
+                assert got_body.seek(0, io.SEEK_END) == len(got[1])  # type: ignore[index]
+        except InputError as exc:
+            got = exc.rule
+        assert got == expected, name
+        results[name] = got
+    bodies = {results[n][1] for n in ("dump", "chunked", "stray chunked header", "bare body")}  # type: ignore[index]
+    assert bodies == {body}
+    assert results["truncated headers"] == "mime:truncated"
+    assert results["broken chunks"] == "mime:chunked"
+
+
+def test_a_dump_stream_larger_than_the_limit_is_refused_while_it_is_copied() -> None:
+    source = _Unseekable(b"x" * 5000)
+    with (
+        pytest.raises(InputError) as info,
+        read_dump_from(source, limits=Limits(max_message_bytes=4096)),
+    ):
+        pass
+    assert info.value.rule == "mime:too-large"

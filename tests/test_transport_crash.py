@@ -10,6 +10,7 @@ message exactly once.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -50,7 +51,7 @@ class HoldingProxy:
         headers = {"Content-Type": request.header("Content-Type") or ""}
         answer = requests.post(self.target, data=request.body, headers=headers, timeout=10)
         sent = WireMessage(headers=tuple(request.headers.items()), body=request.body)
-        self.forwarded[sent_references(sent)[0]] += 1
+        self.forwarded[sent_references(io.BytesIO(sent.to_dump()))[0]] += 1
         if not self.first_forwarded.is_set():
             self.first_forwarded.set()
             self.release.wait(30)

@@ -8,6 +8,7 @@ is down, duplicate AS4 messages, retries, ownership of receipts.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pki
@@ -186,7 +187,7 @@ def test_replayed_as4_message_gets_the_stored_receipt_and_is_not_delivered_twice
     [sent_file] = flow.wire.glob("*.as4out")
     [answer_file] = flow.wire.glob("*.as4in")
     sent = WireMessage.from_dump(sent_file.read_bytes())
-    as4_id = sent_references(sent)[0]
+    as4_id = sent_references(io.BytesIO(sent_file.read_bytes()))[0]
     assert as4_id in sent_file.name
     first = flow.c3.store.inbound_receipt(as4_id)
     assert first is not None

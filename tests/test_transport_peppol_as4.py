@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pki
@@ -12,6 +13,7 @@ from peppol_dpi.as4 import message_id_factory
 from peppol_dpi.errors import EbmsError, InputError, RemoteError
 from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
 from peppol_dpi.transport.peppol_as4 import PeppolAs4, sent_references
+from peppol_dpi.transport.ports import OpenedAs4
 from peppol_dpi.transport.wire import WireMessage
 
 
@@ -32,8 +34,13 @@ C2, C3 = _codec("c2"), _codec("c3")
 C3_CERT = pki.ap_key("c3").certificate
 
 
+def _open(codec: PeppolAs4, wire: WireMessage) -> OpenedAs4:
+    return codec.open(wire.headers, io.BytesIO(wire.body))
+
+
 def _send() -> tuple[WireMessage, str]:
-    sent = C2.build(
+    sink = io.BytesIO()
+    message_id = C2.build(
         payload=make_sbd(),
         sender=ParticipantId.parse("0192:991825827"),
         receiver=ParticipantId.parse("0192:810969342"),
@@ -41,33 +48,45 @@ def _send() -> tuple[WireMessage, str]:
         process=ProcessId.parse("p"),
         conversation_id="conv-1",
         receiver_certificate=C3_CERT,
+        sink=sink,
     )
-    return sent.wire, sent.message_id
+    return WireMessage.from_dump(sink.getvalue()), message_id
+
+
+def _dump(wire: WireMessage) -> io.BytesIO:
+    return io.BytesIO(wire.to_dump())
 
 
 def test_round_trip_receipt_verifies_from_the_frozen_bytes():
     wire, message_id = _send()
     frozen = WireMessage.from_dump(wire.to_dump())  # what the outbox keeps and resends
-    opened = C3.open(frozen)
+    opened = _open(C3, frozen)
     assert opened.message_id == message_id and opened.from_party == "POP000001"
     assert opened.payload == make_sbd()
     receipt = C3.receipt(opened)
-    C2.check_response(sent=frozen, status=200, response=receipt, receiver_certificate=C3_CERT)
-    assert sent_references(frozen)[0] == message_id
+    C2.check_response(
+        sent=_dump(frozen), status=200, response=receipt, receiver_certificate=C3_CERT
+    )
+    assert sent_references(_dump(frozen))[0] == message_id
 
 
 def test_receipt_for_another_message_or_from_another_signer_is_refused():
     wire, _ = _send()
     other, _ = _send()
-    receipt = C3.receipt(C3.open(other))
+    receipt = C3.receipt(_open(C3, other))
     with pytest.raises(InputError) as info:
-        C2.check_response(sent=wire, status=200, response=receipt, receiver_certificate=C3_CERT)
+        C2.check_response(
+            sent=_dump(wire), status=200, response=receipt, receiver_certificate=C3_CERT
+        )
     assert info.value.ebms_code is EbmsError.INVALID_RECEIPT
     # a good receipt, but signed by an access point other than the one the SMP named
-    good = C3.receipt(C3.open(wire))
+    good = C3.receipt(_open(C3, wire))
     with pytest.raises(InputError, match="not by the receiving"):
         C2.check_response(
-            sent=wire, status=200, response=good, receiver_certificate=pki.ap_key("c2").certificate
+            sent=_dump(wire),
+            status=200,
+            response=good,
+            receiver_certificate=pki.ap_key("c2").certificate,
         )
 
 
@@ -77,12 +96,14 @@ def test_error_signal_raises_remote_error_with_its_code():
         InputError("no", rule="x", ebms_code=EbmsError.DELIVERY_FAILURE), message_id
     )
     with pytest.raises(RemoteError) as info:
-        C2.check_response(sent=wire, status=status, response=signal, receiver_certificate=C3_CERT)
+        C2.check_response(
+            sent=_dump(wire), status=status, response=signal, receiver_certificate=C3_CERT
+        )
     assert info.value.ebms_code is EbmsError.DELIVERY_FAILURE
 
 
 def test_message_for_another_access_point_does_not_open():
     wire, _ = _send()
     with pytest.raises(InputError) as info:
-        C2.open(wire)  # encrypted for corner 3, not corner 2
+        _open(C2, wire)  # encrypted for corner 3, not corner 2
     assert info.value.ebms_code is EbmsError.FAILED_DECRYPTION

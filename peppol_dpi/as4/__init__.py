@@ -5,13 +5,15 @@ raises for a peer's fault and always lets the caller answer with a receipt or an
 :func:`read_answer` + :func:`check_receipt` for the sender's side of the answer;
 :func:`inspect_message` to check a message without its decryption key;
 :func:`build_message_to` and :func:`open_message_from` for large payloads, chunk by chunk from
-files with memory that does not grow with the payload. See docs/as4.md.
+files with memory that does not grow with the payload (:func:`read_dump_from` reads a message
+file's headers and gives its body as a seekable view). See docs/as4.md.
 """
 
 from __future__ import annotations
 
 from .compression import DecompressionError
 from .inspection import Inspection, MessageKind, SignatureStatus, inspect_message
+from .message_file import read_dump_from
 from .mime import Headers, MimeError, read_dump, write_dump
 from .model import (
     PEPPOL_AGREEMENT,
@@ -95,6 +97,7 @@ __all__ = [
     "open_message_from",
     "read_answer",
     "read_dump",
+    "read_dump_from",
     "receipt_signal",
     "receive",
     "receive_from",

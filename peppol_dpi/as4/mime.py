@@ -23,7 +23,7 @@ import binascii
 import functools
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import EbmsError, InputError
@@ -35,14 +35,20 @@ __all__ = [
     "MimeMessage",
     "MimePart",
     "build_multipart",
+    "chunk_spans",
+    "dump_head_bytes",
+    "is_chunked",
+    "looks_chunked",
     "multipart_frame",
     "multipart_framing",
+    "multipart_headers",
     "new_boundary",
     "parse_content_type",
     "parse_message",
     "part_headers",
     "read_dump",
     "read_part",
+    "split_dump",
     "split_root",
     "transfer_encoding",
     "write_dump",
@@ -175,11 +181,16 @@ def build_multipart(
             b"\r\n",
         ]
     chunks.append(f"--{boundary}--\r\n".encode("ascii"))
-    headers = {
+    return multipart_headers(boundary), chunks
+
+
+def multipart_headers(boundary: str) -> dict[str, str]:
+    """The HTTP headers of a message :func:`build_multipart` frames with ``boundary`` (known
+    before the body is, so a dump can be written head first)."""
+    return {
         "MIME-Version": "1.0",
         "Content-Type": f'multipart/related; boundary="{boundary}"; type="{SOAP_CONTENT_TYPE}"',
     }
-    return headers, chunks
 
 
 def multipart_frame(
@@ -252,6 +263,31 @@ def read_dump(
         raise MimeError(
             f"the message is larger than {limits.max_message_bytes} bytes", rule="mime:too-large"
         )
+    headers, body = split_dump(view, limits=limits)
+    if is_chunked(headers):
+        body = _dechunk_if_chunked(body)
+    return headers, body
+
+
+def dump_head_bytes(limits: Limits = DEFAULT_LIMITS) -> int:
+    """How much of a dump :func:`split_dump` looks at: the headers and their empty line."""
+    return max(256, limits.max_mime_header_bytes + 4)
+
+
+def is_chunked(headers: Headers) -> bool:
+    """Whether a dump's headers say its body was sent chunked (RFC 9112 7.1)."""
+    return (headers.get("Transfer-Encoding") or "").lower() == "chunked"
+
+
+def split_dump(
+    data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Headers, memoryview]:
+    """:func:`read_dump` without undoing chunked transfer coding: the headers and the rest.
+
+    Only the first :func:`dump_head_bytes` of ``data`` are looked at, so the start of a large
+    dump file is enough (the rest then begins at ``len(data) - len(rest)`` in the file).
+    """
+    view = memoryview(data)
     start = bytes(view[:256]).lstrip()
     if start.startswith(b"--"):
         boundary = start[2:].split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")
@@ -259,38 +295,49 @@ def read_dump(
         return Headers((("Content-Type", ctype),)), view
     if start.startswith(b"<"):
         return Headers((("Content-Type", SOAP_CONTENT_TYPE),)), view
-    headers, body = _headers_and_rest(view, limits, "HTTP")
-    if (headers.get("Transfer-Encoding") or "").lower() == "chunked":
-        body = _dechunk_if_chunked(body)
-    return headers, body
+    return _headers_and_rest(view, limits, "HTTP")
 
 
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?\r?\n")
 
 
-def _dechunk_if_chunked(body: memoryview) -> memoryview:
-    # Real dumps keep the header but store the de-chunked body (see the shared receipts);
-    # undo chunking only when the body really is chunked (RFC 9112 7.1).
-    if not _CHUNK_SIZE.match(bytes(body[:16])):
-        return body
-    out = bytearray()
+def looks_chunked(start: bytes | memoryview) -> bool:
+    """Whether a body whose first bytes are ``start`` really is chunked: real dumps keep the
+    ``Transfer-Encoding: chunked`` header but store the de-chunked body (see the shared
+    receipts), so chunking is undone only when the body has a chunk-size line (RFC 9112 7.1)."""
+    return _CHUNK_SIZE.match(bytes(start[:16])) is not None
+
+
+def chunk_spans(read_at: Callable[[int, int], bytes], size: int) -> Iterator[tuple[int, int]]:
+    """Offset and length of each chunk's data in a chunked body of ``size`` bytes (RFC 9112
+    7.1), read through ``read_at(offset, length)``; MimeError when it is malformed."""
     pos = 0
     while True:
-        match = _CHUNK_SIZE.match(bytes(body[pos : pos + 600]))
+        match = _CHUNK_SIZE.match(read_at(pos, 600))
         if match is None:
             raise MimeError("the chunked body is malformed", rule="mime:chunked")
-        size = int(match.group(1), 16)
+        length = int(match.group(1), 16)
         pos += match.end()
-        if size == 0:
-            return memoryview(bytes(out))
-        out += body[pos : pos + size]
-        pos += size
-        if bytes(body[pos : pos + 2]) == b"\r\n":
+        if length == 0:
+            return
+        if pos + length > size:
+            raise MimeError("the chunked body is malformed", rule="mime:chunked")
+        yield pos, length
+        pos += length
+        after = read_at(pos, 2)
+        if after == b"\r\n":
             pos += 2
-        elif bytes(body[pos : pos + 1]) == b"\n":
+        elif after[:1] == b"\n":
             pos += 1
         else:
             raise MimeError("the chunked body is malformed", rule="mime:chunked")
+
+
+def _dechunk_if_chunked(body: memoryview) -> memoryview:
+    if not looks_chunked(body):
+        return body
+    spans = chunk_spans(lambda offset, length: bytes(body[offset : offset + length]), len(body))
+    return memoryview(b"".join(body[offset : offset + length] for offset, length in spans))
 
 
 def parse_message(

@@ -26,7 +26,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import IO, BinaryIO
 
 from cryptography import x509
@@ -43,7 +42,8 @@ from ..trust import TrustPolicy, ValidatedCertificate
 from ..xmldsig import DigestMethod, ExternalDigest
 from ..xmlparse import Element
 from .compression import GZIP, gunzip_stream
-from .mime import Headers, MimeError
+from .message_file import MessageSource, seekable_message
+from .mime import Headers
 from .mime_stream import PartSpan, read_span, scan_message
 from .model import SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
@@ -76,7 +76,7 @@ class StreamedMessage:
 
 
 def open_message_from(
-    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
+    source: MessageSource,
     headers: Headers | Mapping[str, str],
     *,
     key: PrivateKey,
@@ -109,7 +109,7 @@ def open_message_from(
 
 
 def receive_from(
-    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
+    source: MessageSource,
     headers: Headers | Mapping[str, str],
     *,
     key: PrivateKey,
@@ -143,7 +143,7 @@ def receive_from(
 
 def _open(
     opening: Opening,
-    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
+    source: MessageSource,
     headers: Headers | Mapping[str, str],
     *,
     key: PrivateKey,
@@ -155,7 +155,7 @@ def _open(
 ) -> StreamedMessage:
     limits = opening.limits
     with ExitStack() as stack:
-        file = _seekable(source, stack, limits, spool_dir)
+        file = seekable_message(source, stack, limits=limits, spool_dir=spool_dir)
         size = file.seek(0, os.SEEK_END)
         scanned = scan_message(headers, file, size=size, limits=limits)
         envelope, parsed = opening.envelope_of(scanned.mime)
@@ -210,29 +210,6 @@ def _open(
             routing=routing,
             sbdh=sbdh,
         )
-
-
-def _seekable(
-    source: BinaryIO | IO[bytes] | str | os.PathLike[str],
-    stack: ExitStack,
-    limits: Limits,
-    spool_dir: str | os.PathLike[str] | None,
-) -> IO[bytes]:
-    if isinstance(source, str | os.PathLike):
-        return stack.enter_context(Path(source).open("rb"))
-    if source.seekable():
-        return source
-    copy = stack.enter_context(spool(spool_dir))
-    copied = 0
-    for piece in copy_chunks(source):
-        copied += len(piece)
-        if copied > limits.max_message_bytes:
-            raise MimeError(
-                f"the message is larger than {limits.max_message_bytes} bytes",
-                rule="mime:too-large",
-            )
-        copy.write(piece)
-    return copy
 
 
 def _digest_methods(security: Element, content_id: str) -> list[DigestMethod]:

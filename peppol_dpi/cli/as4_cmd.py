@@ -4,30 +4,40 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import sys
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ..as4 import build_message, receive
 from ..as4.inspection import Inspection, SignatureStatus, inspect_message
-from ..as4.mime import read_dump, write_dump
+from ..as4.message_file import read_dump_from
+from ..as4.mime import multipart_headers, new_boundary, read_dump, write_dump
 from ..as4.model import UserMessage, check_message_id, message_id_factory
 from ..as4.receipt import check_receipt
 from ..as4.signals import read_answer
+from ..as4.stream_receive import receive_from
+from ..as4.stream_send import build_message_to
 from ..errors import InputError, UsageError
 from ..keys import load_certificate
+from ..spool import CHUNK_BYTES
 from ..trust import subject_of
 from .common import (
     add_key_options,
     add_trust_options,
+    input_stream,
     load_key,
+    output_stream,
     parse_at,
     print_json,
     read_input,
     trust_policy,
     write_output,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 __all__ = ["register"]
 
@@ -87,15 +97,21 @@ def _build(args: argparse.Namespace) -> int:
         check_message_id(message_id)
     except InputError as exc:
         raise UsageError(f"--message-id: {exc.message}") from None
-    headers, body, _ = build_message(
-        read_input(args.sbd),
-        key=key,
-        receiver_cert=receiver_cert,
-        now=_now(),
-        message_id=message_id,
-        conversation_id=args.conversation_id,
-    )
-    write_output(args.output, write_dump(headers, body))
+    # Streamed (issue 8): the SBD is read and the body written in pieces, so memory does not
+    # grow with the payload. The dump's headers depend only on the boundary: written first.
+    boundary = new_boundary()
+    with input_stream(args.sbd) as source, output_stream(args.output) as sink:
+        sink.write(write_dump(multipart_headers(boundary), b""))
+        build_message_to(
+            source,
+            sink,
+            key=key,
+            receiver_cert=receiver_cert,
+            now=_now(),
+            message_id=message_id,
+            conversation_id=args.conversation_id,
+            boundary=boundary,
+        )
     return 0
 
 
@@ -123,25 +139,34 @@ def _open(args: argparse.Namespace) -> int:
     trust = trust_policy(args)
     if trust is None:  # pragma: no cover - argparse requires --trust
         raise UsageError("as4 open needs --trust")
-    headers, body = read_dump(read_input(args.dump))
-    reception = receive(headers, body, key=key, trust=trust, at=parse_at(args))
-    if args.receipt_out:
-        _, answer_headers, answer_body = reception.answer(
-            key=key,
-            now=_now(),
-            message_id=message_id_factory(_HOST)(),
-            new_id=lambda: str(uuid.uuid4()),
+    # Streamed (issue 8): the body stays in its file, the payload goes to --payload-out in
+    # pieces (renamed into place only when the message opened), hashed on the way.
+    with ExitStack() as stack:
+        dump = stack.enter_context(input_stream(args.dump))
+        headers, body = stack.enter_context(read_dump_from(dump))
+        target = stack.enter_context(output_stream(args.payload_out)) if args.payload_out else None
+        digesting = _Digesting(target)
+        # Closed before the target (the stack unwinds in reverse), so nothing is left to flush.
+        payload = stack.enter_context(io.BufferedWriter(digesting, buffer_size=CHUNK_BYTES))
+        reception = receive_from(
+            body, headers, key=key, trust=trust, payload_sink=payload, at=parse_at(args)
         )
-        write_output(args.receipt_out, write_dump(answer_headers, answer_body))
-    if reception.message is None:
-        assert reception.error is not None
-        raise reception.error
-    received = reception.message
-    if args.payload_out:
-        write_output(args.payload_out, received.payload)
+        payload.flush()
+        if args.receipt_out:
+            _, answer_headers, answer_body = reception.answer(
+                key=key,
+                now=_now(),
+                message_id=message_id_factory(_HOST)(),
+                new_id=lambda: str(uuid.uuid4()),
+            )
+            write_output(args.receipt_out, write_dump(answer_headers, answer_body))
+        if reception.message is None:
+            assert reception.error is not None
+            raise reception.error
+        received = reception.message
     summary = _user_message_json(received.user_message) | {
         "signer": subject_of(received.signer),
-        "payload_sha256": hashlib.sha256(received.payload).hexdigest(),
+        "payload_sha256": digesting.sha256.hexdigest(),
     }
     if args.json:
         print_json(summary)
@@ -149,6 +174,25 @@ def _open(args: argparse.Namespace) -> int:
         for name, value in summary.items():
             print(f"{name}: {value}")
     return 0
+
+
+class _Digesting(io.RawIOBase):
+    """A payload sink: hashes what it is given (SHA-256) and passes it on to ``target``."""
+
+    def __init__(self, target: BinaryIO | None) -> None:
+        super().__init__()
+        self.sha256 = hashlib.sha256()
+        self._target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        view = memoryview(data)
+        self.sha256.update(view)
+        if self._target is not None:
+            self._target.write(view)
+        return view.nbytes
 
 
 def _inspection_json(result: Inspection) -> dict[str, Any]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import requests
 
@@ -37,6 +41,49 @@ def write_output(path: str | None, data: bytes) -> None:
         sys.stdout.buffer.flush()
     else:
         Path(path).write_bytes(data)
+
+
+@contextmanager
+def input_stream(path: str) -> Iterator[BinaryIO]:
+    """A file given on the command line, open for reading in pieces (``-``: standard input)."""
+    if path == "-":
+        yield sys.stdin.buffer
+        return
+    with ExitStack() as stack:
+        try:
+            file = stack.enter_context(Path(path).open("rb"))
+        except FileNotFoundError:
+            raise UsageError(f"no such file: {path}") from None
+        except IsADirectoryError:
+            raise UsageError(f"{path} is a directory") from None
+        yield file
+
+
+@contextmanager
+def output_stream(path: str | None) -> Iterator[BinaryIO]:
+    """Where a command writes a large result in pieces: standard output when ``path`` is None
+    or ``-``; else a temporary file beside ``path``, renamed to it when the block ends
+    without an error and removed when it raises (so a failed command leaves no half file)."""
+    if path is None or path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    # Opened like the final file (mode from the umask), under a name nobody else uses.
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+    try:
+        file = temporary.open("xb")
+    except FileNotFoundError:
+        raise UsageError(f"no such directory: {target.parent}") from None
+    try:
+        with file:
+            yield file
+        try:
+            os.replace(temporary, target)
+        except IsADirectoryError:
+            raise UsageError(f"{path} is a directory") from None
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def print_json(obj: Any) -> None:

@@ -8,9 +8,12 @@ corner 2's ``TokenVerifier``), calls it unchanged, and records a step in the
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from cryptography import x509
 
@@ -18,7 +21,7 @@ from ..dpi.identifiers import MessageType
 from ..dpi.peppol_payload import unwrap
 from ..errors import InputError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
-from ..transport.ports import As4Codec, Corner4, Endpoint, EndpointLocator, OpenedAs4, SentAs4
+from ..transport.ports import As4Codec, Corner4, Endpoint, EndpointLocator, OpenedAs4
 from ..transport.wire import WireMessage
 from .transcript import Transcript
 
@@ -85,9 +88,11 @@ class ObservedAs4:
         process: ProcessId,
         conversation_id: str,
         receiver_certificate: x509.Certificate,
-    ) -> SentAs4:
+        sink: IO[bytes],
+    ) -> str:
         started = time.perf_counter()
-        sent = self.inner.build(
+        start = sink.tell()
+        message_id = self.inner.build(
             payload=payload,
             sender=sender,
             receiver=receiver,
@@ -95,21 +100,22 @@ class ObservedAs4:
             process=process,
             conversation_id=conversation_id,
             receiver_certificate=receiver_certificate,
+            sink=sink,
         )
         self.transcript.add(
             self.name,
             self.name,
             f"AS4 user message built for the {type_of(document_type)} "
-            f"({len(sent.wire.body)} bytes): Peppol SBDH + Innbyggerpost, compressed, "
-            "signed with the AP key, encrypted to the receiving AP",
+            f"({sink.tell() - start} bytes with its HTTP headers): Peppol SBDH + Innbyggerpost, "
+            "compressed, signed with the AP key, encrypted to the receiving AP",
             ms=_ms(started),
         )
-        return sent
+        return message_id
 
     def check_response(
         self,
         *,
-        sent: WireMessage,
+        sent: IO[bytes],
         status: int,
         response: WireMessage,
         receiver_certificate: x509.Certificate,
@@ -129,10 +135,10 @@ class ObservedAs4:
             ms=_ms(started),
         )
 
-    def open(self, request: WireMessage) -> OpenedAs4:
+    def open(self, headers: Sequence[tuple[str, str]], body: IO[bytes]) -> OpenedAs4:
         started = time.perf_counter()
         try:
-            opened = self.inner.open(request)
+            opened = self.inner.open(headers, body)
         except InputError as exc:
             self.transcript.add(self.peer, self.name, f"AS4 message refused [{exc.rule}]")
             raise
@@ -142,7 +148,7 @@ class ObservedAs4:
         self.transcript.add(
             self.peer,
             self.name,
-            f"AS4 user message with the {kind} ({len(request.body)} bytes)",
+            f"AS4 user message with the {kind} ({body.seek(0, os.SEEK_END)} bytes)",
             checks=(
                 "WS-Security signature verified, sender AP certificate valid (AP CA)",
                 "decrypted (AES-GCM, RSA-OAEP key transport) and decompressed",

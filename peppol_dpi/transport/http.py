@@ -13,10 +13,12 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import IO, Any
 from urllib.parse import parse_qs
 
 from ..errors import InputError
+from ..spool import copy_chunks, spool
 
 __all__ = [
     "HttpError",
@@ -91,13 +93,22 @@ def problem(
 
 @dataclass(frozen=True, kw_only=True)
 class Request:
+    """One request. Its body was read in pieces into ``body_file`` (a spool: in memory while
+    small, a temporary file beyond), which is open while the handler runs; :attr:`body`
+    reads it into memory for the handlers whose bodies are small enough for that."""
+
     method: str
     path: str
     query: Mapping[str, list[str]]
     headers: Mapping[str, str]  # lower-case names
-    body: bytes
+    body_file: IO[bytes] = field(repr=False)
     remote: str = ""
     environ: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def body(self) -> bytes:
+        self.body_file.seek(0)
+        return self.body_file.read()
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -120,18 +131,34 @@ def _read_request(environ: Mapping[str, Any], max_body: int) -> Request:
         length = int(length_text)
     except ValueError:
         raise HttpError(400, "bad Content-Length", rule="http:content-length") from None
+    if length < 0:
+        raise HttpError(400, "bad Content-Length", rule="http:content-length")
     if length > max_body:
         raise HttpError(413, f"body larger than {max_body} bytes", rule="http:too-large")
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
     return Request(
         method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
         path=str(environ.get("PATH_INFO", "/")),
         query=parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True),
         headers=headers,
-        body=body,
+        body_file=_spool_body(environ["wsgi.input"], length),
         remote=str(environ.get("REMOTE_ADDR", "")),
         environ=environ,
     )
+
+
+def _spool_body(stream: IO[bytes], length: int) -> IO[bytes]:
+    """The ``length`` bytes of the body (checked against the limit before), read in pieces so
+    that a large AS4 message never sits in memory whole (issue 8). A client that sends fewer
+    leaves a shorter body, which the handler's parser refuses as truncated."""
+    body = spool(None)
+    try:
+        for piece in copy_chunks(stream, length):
+            body.write(piece)
+    except BaseException:
+        body.close()
+        raise
+    body.seek(0)
+    return body
 
 
 # Set by the server from the body; never copied from a stored or built message.
@@ -147,8 +174,10 @@ def wsgi_app(
     """A WSGI callable running ``handler``; HttpError and InputError become problem+json."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request: Request | None = None
         try:
-            response = handler(_read_request(environ, max_body))
+            request = _read_request(environ, max_body)
+            response = handler(request)
         except HttpError as exc:
             response = problem(exc.status, exc.message, title=exc.title, rule=exc.rule)
         except InputError as exc:
@@ -160,6 +189,9 @@ def wsgi_app(
                 environ.get("PATH_INFO"),
             )
             response = problem(500, "internal error", rule="http:internal")
+        finally:
+            if request is not None:
+                request.body_file.close()
         headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_HEADERS]
         headers.append(("Content-Length", str(len(response.body))))
         start_response(f"{response.status} {_REASONS.get(response.status, 'Status')}", headers)

@@ -53,16 +53,21 @@ class As4Inbox:
     dump: WireDump | None = None
 
     def __call__(self, request: Request) -> Response:
-        wire = WireMessage(
-            headers=tuple((k.title(), v) for k, v in request.headers.items()), body=request.body
-        )
+        headers = tuple((k.title(), v) for k, v in request.headers.items())
         now = self.clock()
         message_id: str | None = None
         try:
-            opened = self.as4.open(wire)
+            # The body is opened from the server's spool, never read into memory whole.
+            opened = self.as4.open(headers, request.body_file)
             message_id = opened.message_id
             if self.dump is not None:
-                self.dump.write(incoming=True, message_id=message_id, message=wire, now=now)
+                self.dump.write_stream(
+                    incoming=True,
+                    message_id=message_id,
+                    headers=headers,
+                    body=request.body_file,
+                    now=now,
+                )
             stored = self.store.inbound_receipt(message_id)
             if stored is not None:
                 log.info(

@@ -15,8 +15,11 @@ the receipt of a message another process built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+import os
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import IO
 
 from cryptography import x509
 
@@ -24,34 +27,38 @@ from .. import ns
 from ..as4 import (
     PEPPOL_NOT_SERVICED,
     InvalidReceiptError,
-    ReceivedMessage,
     Reception,
-    build_message,
     check_receipt,
-    open_message,
     read_answer,
 )
 from ..as4.ebms_xml import parse_messaging, read_signed_reference
-from ..as4.mime import parse_message
+from ..as4.message_file import read_dump_from
+from ..as4.mime import Headers, multipart_headers, new_boundary
+from ..as4.mime_stream import scan_message
 from ..as4.model import SignedReference, UserMessage
 from ..as4.soap import parse_envelope
+from ..as4.stream_receive import StreamedMessage, open_message_from
+from ..as4.stream_send import build_message_to
 from ..errors import EbmsError, InputError, RemoteError, UsageError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
+from ..spool import spool
 from ..trust import TrustPolicy
-from .ports import OpenedAs4, SentAs4
-from .wire import WireMessage
+from .ports import OpenedAs4
+from .wire import WireMessage, dump_head
 
 __all__ = ["PeppolAs4", "sent_references"]
 
 
 def sent_references(
-    sent: WireMessage, *, limits: Limits = DEFAULT_LIMITS
+    sent: IO[bytes], *, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[str, tuple[SignedReference, ...]]:
-    """The ebMS message id and the signed references of an AS4 user message we built."""
-    mime = parse_message(dict(sent.headers), sent.body, limits=limits)
-    envelope = parse_envelope(mime.root.body, limits=limits)
+    """The ebMS message id and the signed references of an AS4 user message we built, read
+    from its dump (a seekable file) without reading the attachment."""
+    with read_dump_from(sent, limits=limits) as (headers, body):
+        scanned = scan_message(headers, body, size=body.seek(0, os.SEEK_END), limits=limits)
+    envelope = parse_envelope(scanned.mime.root.body, limits=limits)
     if envelope.messaging is None or envelope.security is None:
         raise UsageError("the frozen AS4 message has no eb:Messaging or wsse:Security")
     user_message = parse_messaging(envelope.messaging)
@@ -77,11 +84,14 @@ class PeppolAs4:
         clock: Callable[[], datetime],
         new_message_id: Callable[[], str],
         limits: Limits = DEFAULT_LIMITS,
+        spool_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(trust, TrustPolicy):
             raise UsageError("PeppolAs4 needs a TrustPolicy: nothing is trusted by default")
         self.key, self.trust, self.clock = key, trust, clock
         self.new_message_id, self.limits = new_message_id, limits
+        #: Where large messages are spooled (the system's temporary directory when None).
+        self.spool_dir = spool_dir
 
     # -- sending -----------------------------------------------------------------------------
     def build(
@@ -94,27 +104,32 @@ class PeppolAs4:
         process: ProcessId,
         conversation_id: str,
         receiver_certificate: x509.Certificate,
-    ) -> SentAs4:
+        sink: IO[bytes],
+    ) -> str:
         # Service, Action, originalSender and finalRecipient come from the payload's SBDH
         # (Peppol AS4 2.0.3 5: they must agree with it), From/To from the two AP certificates.
-        headers, body, sent = build_message(
-            payload,
+        # Streamed (issue 8): gzip, digest and AES-GCM work chunk by chunk through a spool;
+        # the dump's headers depend only on the boundary, so they are written first.
+        boundary = new_boundary()
+        sink.write(dump_head(tuple(multipart_headers(boundary).items())))
+        _, sent = build_message_to(
+            io.BytesIO(payload),
+            sink,
             key=self.key,
             receiver_cert=receiver_certificate,
             now=self.clock(),
             message_id=self.new_message_id(),
             conversation_id=conversation_id,
+            boundary=boundary,
             limits=self.limits,
+            spool_dir=self.spool_dir,
         )
-        return SentAs4(
-            message_id=sent.message_id,
-            wire=WireMessage(headers=tuple(headers.items()), body=body),
-        )
+        return sent.message_id
 
     def check_response(
         self,
         *,
-        sent: WireMessage,
+        sent: IO[bytes],
         status: int,
         response: WireMessage,
         receiver_certificate: x509.Certificate,
@@ -149,24 +164,31 @@ class PeppolAs4:
             )
 
     # -- receiving ---------------------------------------------------------------------------
-    def open(self, request: WireMessage) -> OpenedAs4:
-        received = open_message(
-            dict(request.headers),
-            request.body,
-            key=self.key,
-            trust=self.trust,
-            at=self.clock(),
-            limits=self.limits,
-        )
+    def open(self, headers: Sequence[tuple[str, str]], body: IO[bytes]) -> OpenedAs4:
+        # Streamed (issue 8): the body stays in its file; only the payload (the SBD the
+        # Innbyggerpost is read from) is held, not the encrypted and compressed copies.
+        with spool(self.spool_dir) as payload:
+            received = open_message_from(
+                body,
+                Headers.of(headers),
+                key=self.key,
+                trust=self.trust,
+                payload_sink=payload,
+                at=self.clock(),
+                limits=self.limits,
+                spool_dir=self.spool_dir,
+            )
+            payload.seek(0)
+            data = payload.read()
         return OpenedAs4(
             message_id=received.message_id,
             from_party=received.user_message.sender.id,
-            payload=received.payload,
+            payload=data,
             context=received,
         )
 
     def receipt(self, opened: OpenedAs4) -> WireMessage:
-        if not isinstance(opened.context, ReceivedMessage):
+        if not isinstance(opened.context, StreamedMessage):
             raise UsageError("receipt() needs a message opened by this codec")
         reception = Reception(
             message=opened.context, error=None, ref_to_message_id=opened.message_id
@@ -178,7 +200,7 @@ class PeppolAs4:
             Reception(message=None, error=error, ref_to_message_id=ref_to_message_id)
         )
 
-    def _answer(self, reception: Reception[ReceivedMessage]) -> tuple[int, WireMessage]:
+    def _answer(self, reception: Reception[StreamedMessage]) -> tuple[int, WireMessage]:
         status, headers, body = reception.answer(
             key=self.key, now=self.clock(), message_id=self.new_message_id()
         )

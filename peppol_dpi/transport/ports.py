@@ -14,9 +14,10 @@ signer, a cached lookup) can be put in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import IO, Protocol
 
 from cryptography import x509
 
@@ -34,7 +35,6 @@ __all__ = [
     "PayloadCodec",
     "ReadBusinessMessage",
     "ReadReceipt",
-    "SentAs4",
     "UnwrappedPayload",
 ]
 
@@ -49,14 +49,6 @@ class Endpoint:
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
             raise UsageError(f"endpoint URL must be http(s): {self.url!r}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class SentAs4:
-    """An AS4 user message built for sending: its ebMS message id and its exact bytes."""
-
-    message_id: str
-    wire: WireMessage
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,19 +118,23 @@ class As4Codec(Protocol):
         process: ProcessId,
         conversation_id: str,
         receiver_certificate: x509.Certificate,
-    ) -> SentAs4:
-        """A signed and encrypted user message carrying ``payload`` (an SBD)."""
+        sink: IO[bytes],
+    ) -> str:
+        """Write the signed and encrypted user message carrying ``payload`` (an SBD) to
+        ``sink`` in dump form (:class:`~.wire.WireMessage`: header lines, an empty line, the
+        body), in pieces; return its ebMS message id."""
         ...
 
     def check_response(
         self,
         *,
-        sent: WireMessage,
+        sent: IO[bytes],
         status: int,
         response: WireMessage,
         receiver_certificate: x509.Certificate,
     ) -> None:
-        """Accept only a valid signed receipt for ``sent``.
+        """Accept only a valid signed receipt for ``sent`` (the dump :meth:`build` wrote, a
+        seekable file).
 
         Raises :class:`~peppol_dpi.errors.RemoteError` (with the ``ebms_code`` the peer sent)
         for an error signal or SOAP fault, another :class:`~peppol_dpi.errors.InputError`
@@ -146,8 +142,12 @@ class As4Codec(Protocol):
         """
         ...
 
-    def open(self, request: WireMessage) -> OpenedAs4:
-        """Verify and decrypt a received user message; InputError with ``ebms_code`` if bad."""
+    def open(self, headers: Sequence[tuple[str, str]], body: IO[bytes]) -> OpenedAs4:
+        """Verify and decrypt a received user message; InputError with ``ebms_code`` if bad.
+
+        ``body`` is the HTTP body in a seekable file (the server spools it there), so that
+        the message is opened without holding it in memory.
+        """
         ...
 
     def receipt(self, opened: OpenedAs4) -> WireMessage:

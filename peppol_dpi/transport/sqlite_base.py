@@ -18,14 +18,16 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..errors import UsageError
-from .store import Status
+from ..spool import copy_chunks
+from .store import Blob, Status
 
 __all__ = [
     "DELIVERED",
@@ -178,25 +180,43 @@ class SqliteBase:
         self._local = threading.local()
 
     # -- blobs -------------------------------------------------------------------------------
-    def _put_blob(self, data: bytes | None) -> tuple[bytes | None, str | None]:
-        if data is None or len(data) <= self.inline_max_bytes:
-            return data, None
+    def _put_blob(self, data: bytes | IO[bytes] | None) -> tuple[bytes | None, str | None]:
+        """Keep ``data`` (bytes, or a seekable file read from its start in pieces): inline
+        when small, else as a file in ``blob_dir`` named by its SHA-256, fsynced before the
+        row that names it is committed."""
+        if data is None:
+            return None, None
+        if isinstance(data, bytes):
+            if len(data) <= self.inline_max_bytes:
+                return data, None
+            return None, self._write_blob([data])
+        size = data.seek(0, os.SEEK_END)
+        data.seek(0)
+        if size <= self.inline_max_bytes:
+            return data.read(), None
+        return None, self._write_blob(copy_chunks(data))
+
+    def _write_blob(self, pieces: Iterable[bytes]) -> str:
         self.blob_dir.mkdir(parents=True, exist_ok=True)
-        name = hashlib.sha256(data).hexdigest()
-        final = self.blob_dir / name
-        if not final.exists():
-            temporary = final.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary = self.blob_dir / f".{os.getpid()}.{threading.get_ident()}.{uuid.uuid4().hex}.tmp"
+        digest = hashlib.sha256()
+        try:
             with open(temporary, "wb") as handle:
-                handle.write(data)
+                for piece in pieces:
+                    digest.update(piece)
+                    handle.write(piece)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temporary, final)
-        return None, name
+            name = digest.hexdigest()
+            os.replace(temporary, self.blob_dir / name)  # the same content if it was there
+        finally:
+            temporary.unlink(missing_ok=True)
+        return name
 
-    def _get_blob(self, inline: bytes | None, name: str | None) -> bytes | None:
-        if name is None:
-            return inline
-        return (self.blob_dir / name).read_bytes()
+    def _blob(self, inline: bytes | None, name: str | None) -> Blob | None:
+        if name is not None:
+            return Blob(file=self.blob_dir / name)
+        return Blob(inline=inline) if inline is not None else None
 
     @staticmethod
     def _update_leased(

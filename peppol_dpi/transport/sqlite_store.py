@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from ..errors import UsageError
 from .sqlite_base import (
@@ -145,16 +145,16 @@ class SqliteStore(SqliteBase):
         return [
             OutboundClaim(
                 message=self._outbound(row),
-                package=self._get_blob(row[12], row[13]),
+                package_blob=self._blob(row[12], row[13]),
                 attempts=row[14],
-                wire=self._get_blob(row[15], row[16]),
+                wire_blob=self._blob(row[15], row[16]),
                 as4_message_id=row[17],
             )
             for row in rows
         ]
 
     def freeze_wire(
-        self, message_id: str, *, worker: str, as4_message_id: str, wire: bytes
+        self, message_id: str, *, worker: str, as4_message_id: str, wire: bytes | IO[bytes]
     ) -> bool:
         inline, file = self._put_blob(wire)
         with self._write() as db:
@@ -388,7 +388,7 @@ class SqliteStore(SqliteBase):
                     business_message=r[3],
                     received_at=from_epoch(r[4]),
                 ),
-                package=self._get_blob(r[5], r[6]),
+                package_blob=self._blob(r[5], r[6]),
                 attempts=r[7],
             )
             for r in rows

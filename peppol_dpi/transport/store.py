@@ -26,15 +26,18 @@ implements the same methods (``SELECT ... FOR UPDATE SKIP LOCKED`` for the claim
 from __future__ import annotations
 
 import enum
+import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from pathlib import Path
+from typing import IO, Protocol
 
 from ..errors import InputError, UsageError
 
 __all__ = [
+    "Blob",
     "Delivery",
     "DeliveryClaim",
     "DuplicateMessageError",
@@ -121,15 +124,52 @@ class StatusEntry:
     beskrivelse: str | None = None
 
 
+@dataclass(frozen=True)
+class Blob:
+    """Bytes the store keeps (a package, a frozen AS4 message), read only when asked for:
+    a batch of claims holds none of them in memory (issue 8: packages up to 50 MiB)."""
+
+    inline: bytes | None = None
+    file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if (self.inline is None) == (self.file is None):
+            raise UsageError("a Blob is either inline bytes or a file")
+
+    def read(self) -> bytes:
+        if self.inline is not None:
+            return self.inline
+        assert self.file is not None
+        return self.file.read_bytes()
+
+    def open(self) -> IO[bytes]:
+        """The bytes as a seekable binary file (close it when done)."""
+        if self.inline is not None:
+            return io.BytesIO(self.inline)
+        assert self.file is not None
+        return self.file.open("rb")
+
+
 @dataclass(frozen=True, kw_only=True)
 class OutboundClaim:
     """An outbox job leased to one worker: what it needs to (re)send the message."""
 
     message: OutboundMessage
-    package: bytes | None
+    package_blob: Blob | None
     attempts: int  # attempts made before this one
-    wire: bytes | None  # the AS4 message frozen on the first attempt (dump format), if built
+    #: The AS4 message frozen on the first attempt (dump format), if built.
+    wire_blob: Blob | None
     as4_message_id: str | None
+
+    @property
+    def package(self) -> bytes | None:
+        """The package, read now (each call reads it again: keep it no longer than needed)."""
+        return self.package_blob.read() if self.package_blob is not None else None
+
+    @property
+    def wire(self) -> bytes | None:
+        """The frozen AS4 message, read now (:attr:`wire_blob` opens it as a file)."""
+        return self.wire_blob.read() if self.wire_blob is not None else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,8 +199,13 @@ class Delivery:
 @dataclass(frozen=True, kw_only=True)
 class DeliveryClaim:
     delivery: Delivery
-    package: bytes | None
+    package_blob: Blob | None
     attempts: int
+
+    @property
+    def package(self) -> bytes | None:
+        """The package, read now (each call reads it again: keep it no longer than needed)."""
+        return self.package_blob.read() if self.package_blob is not None else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,9 +242,10 @@ class Store(Protocol):
         ...
 
     def freeze_wire(
-        self, message_id: str, *, worker: str, as4_message_id: str, wire: bytes
+        self, message_id: str, *, worker: str, as4_message_id: str, wire: bytes | IO[bytes]
     ) -> bool:
-        """Keep the AS4 message built on the first attempt; later attempts resend it."""
+        """Keep the AS4 message built on the first attempt (dump format: bytes, or a seekable
+        file copied from its start in pieces); later attempts resend it."""
         ...
 
     def mark_sent(

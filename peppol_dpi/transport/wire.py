@@ -9,16 +9,20 @@ one file each, named by time, direction and message id.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from ..errors import InputError
+from ..spool import copy_chunks
 
-__all__ = ["WireDump", "WireMessage"]
+__all__ = ["WireDump", "WireMessage", "dump_head"]
 
 _CRLF = b"\r\n"
 
@@ -38,8 +42,7 @@ class WireMessage:
         return self.header("Content-Type") or "application/octet-stream"
 
     def to_dump(self) -> bytes:
-        lines = b"".join(f"{k}: {v}".encode("latin-1") + _CRLF for k, v in self.headers)
-        return lines + _CRLF + self.body
+        return dump_head(self.headers) + self.body
 
     @classmethod
     def from_dump(cls, data: bytes) -> WireMessage:
@@ -57,6 +60,11 @@ class WireMessage:
         return cls(headers=tuple(headers), body=body)
 
 
+def dump_head(headers: Sequence[tuple[str, str]]) -> bytes:
+    """The dump form up to the body: the header lines and the empty line."""
+    return b"".join(f"{k}: {v}".encode("latin-1") + _CRLF for k, v in headers) + _CRLF
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@-]")
 
 
@@ -72,10 +80,33 @@ class WireDump:
     def write(
         self, *, incoming: bool, message_id: str, message: WireMessage, now: datetime
     ) -> Path:
+        return self.write_stream(
+            incoming=incoming,
+            message_id=message_id,
+            headers=message.headers,
+            body=io.BytesIO(message.body),
+            now=now,
+        )
+
+    def write_stream(
+        self,
+        *,
+        incoming: bool,
+        message_id: str,
+        headers: Sequence[tuple[str, str]],
+        body: IO[bytes],
+        now: datetime,
+    ) -> Path:
+        """Write a message whose body is a seekable file, copied in pieces from its start."""
         with self._lock:
             n = next(self._counter)
         stamp = now.strftime("%Y%m%dT%H%M%S.%f")
         safe_id = _UNSAFE.sub("_", message_id)[:120] or "unknown"
         path = self.folder / f"{stamp}-{n:06d}-{safe_id}.{'as4in' if incoming else 'as4out'}"
-        path.write_bytes(message.to_dump())
+        body.seek(0)
+        with path.open("wb") as file:
+            file.write(dump_head(headers))
+            for piece in copy_chunks(body):
+                file.write(piece)
+        body.seek(0)
         return path

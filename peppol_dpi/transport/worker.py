@@ -16,15 +16,19 @@ message's deadline; anything else, or the deadline, ends in FEILET with the reas
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import IO
 
 import requests
 from cryptography import x509
 
+from ..as4.message_file import read_dump_from
 from ..errors import (
     EbmsCategory,
     EbmsError,
@@ -34,7 +38,10 @@ from ..errors import (
     TransportError,
     UsageError,
 )
+from ..httpclient import bounded_request
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
+from ..limits import DEFAULT_LIMITS
+from ..spool import spool
 from .ports import As4Codec, Corner4, Endpoint, EndpointLocator, PayloadCodec
 from .store import DeliveryClaim, OutboundClaim, Store
 from .wire import WireDump, WireMessage
@@ -162,6 +169,7 @@ class OutboundWorker(_Loop):
         poll_seconds: float = 5.0,
         worker_id: str | None = None,
         dump: WireDump | None = None,
+        spool_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(poll_seconds=poll_seconds)
         if timeout_seconds >= lease_seconds:
@@ -171,6 +179,8 @@ class OutboundWorker(_Loop):
         self.lease_seconds, self.timeout_seconds, self.batch = lease_seconds, timeout_seconds, batch
         self.worker_id = worker_id or f"out-{uuid.uuid4()}"
         self.dump = dump
+        #: Where the AS4 message is built before it is frozen and sent (system temp if None).
+        self.spool_dir = spool_dir
 
     def _now(self) -> datetime:
         return self.clock()
@@ -198,38 +208,28 @@ class OutboundWorker(_Loop):
             document_type = DocumentTypeId.parse(message.document_type)
             process = ProcessId.parse(message.process)
             endpoint = self._locate(receiver, document_type, process)
-            if claim.wire is None:
-                payload = self.payloads.wrap(
-                    business_message=message.business_message,
-                    package=claim.package,
-                    sender=ParticipantId.parse(message.sender),
-                    receiver=receiver,
-                    document_type=document_type,
-                    process=process,
-                    instance_id=message.message_id,
-                    now=self.clock(),
-                )
-                built = self.as4.build(
-                    payload=payload,
-                    sender=ParticipantId.parse(message.sender),
-                    receiver=receiver,
-                    document_type=document_type,
-                    process=process,
-                    conversation_id=message.conversation_id,
-                    receiver_certificate=endpoint.certificate,
-                )
-                wire, as4_id = built.wire, built.message_id
-                if not self.store.freeze_wire(
-                    message.message_id,
-                    worker=self.worker_id,
-                    as4_message_id=as4_id,
-                    wire=wire.to_dump(),
-                ):
-                    log.warning("lease lost before sending", extra=ids)
-                    return
-            else:
-                wire, as4_id = WireMessage.from_dump(claim.wire), claim.as4_message_id or "?"
-            self._post(endpoint.url, wire, as4_id, endpoint.certificate)
+            with ExitStack() as stack:
+                if claim.wire_blob is None:
+                    # Built once into a spool and frozen from it (issue 8: a 50 MiB package
+                    # is not copied in memory again), then posted from the same file.
+                    wire = stack.enter_context(spool(self.spool_dir))
+                    as4_id = self._build(
+                        claim, receiver=receiver, document_type=document_type,
+                        process=process, endpoint=endpoint, sink=wire,
+                    )  # fmt: skip
+                    if not self.store.freeze_wire(
+                        message.message_id,
+                        worker=self.worker_id,
+                        as4_message_id=as4_id,
+                        wire=wire,
+                    ):
+                        log.warning("lease lost before sending", extra=ids)
+                        return
+                else:
+                    # A retry posts the frozen message from the store's file as well.
+                    wire = stack.enter_context(claim.wire_blob.open())
+                    as4_id = claim.as4_message_id or "?"
+                self._post(endpoint.url, wire, as4_id, endpoint.certificate)
         except PeppolDpiError as exc:
             self._failed_attempt(claim, attempt, exc, ids)
             return
@@ -261,28 +261,69 @@ class OutboundWorker(_Loop):
         except TransportError as exc:
             raise TransportError(f"lookup of {receiver.value} failed: {exc}") from None
 
-    def _post(
-        self, url: str, wire: WireMessage, as4_id: str, certificate: x509.Certificate
-    ) -> None:
-        if self.dump is not None:
-            self.dump.write(incoming=False, message_id=as4_id, message=wire, now=self.clock())
-        response = self.session.post(
-            url, data=wire.body, headers=dict(wire.headers), timeout=self.timeout_seconds
+    def _build(
+        self,
+        claim: OutboundClaim,
+        *,
+        receiver: ParticipantId,
+        document_type: DocumentTypeId,
+        process: ProcessId,
+        endpoint: Endpoint,
+        sink: IO[bytes],
+    ) -> str:
+        """Wrap the business message and package and build the AS4 message into ``sink``;
+        the payload is dropped on return, before the message is sent."""
+        message = claim.message
+        sender = ParticipantId.parse(message.sender)
+        payload = self.payloads.wrap(
+            business_message=message.business_message,
+            package=claim.package,
+            sender=sender,
+            receiver=receiver,
+            document_type=document_type,
+            process=process,
+            instance_id=message.message_id,
+            now=self.clock(),
         )
-        answer = WireMessage(headers=tuple(response.headers.items()), body=response.content)
+        return self.as4.build(
+            payload=payload,
+            sender=sender,
+            receiver=receiver,
+            document_type=document_type,
+            process=process,
+            conversation_id=message.conversation_id,
+            receiver_certificate=endpoint.certificate,
+            sink=sink,
+        )
+
+    def _post(self, url: str, wire: IO[bytes], as4_id: str, certificate: x509.Certificate) -> None:
+        # The body is sent from the dump file in pieces; the answer (a receipt or an error
+        # signal) is read within the size cap and the time budget.
+        with read_dump_from(wire) as (headers, body):
+            if self.dump is not None:
+                self.dump.write_stream(
+                    incoming=False, message_id=as4_id, headers=headers.items, body=body,
+                    now=self.clock(),
+                )  # fmt: skip
+            response = bounded_request(
+                self.session,
+                "POST",
+                url,
+                data=body,
+                headers=headers.as_dict(),
+                max_bytes=DEFAULT_LIMITS.max_http_response_bytes,
+                timeout=self.timeout_seconds,
+            )
+        answer = WireMessage(headers=tuple(response.headers.items()), body=response.body)
         if self.dump is not None:
             self.dump.write(incoming=True, message_id=as4_id, message=answer, now=self.clock())
         content_type = answer.content_type.lower()
-        if (
-            response.status_code >= 500
-            and "xml" not in content_type
-            and "multipart" not in content_type
-        ):
-            raise TransportError(f"HTTP {response.status_code} from {url}")
+        if response.status >= 500 and "xml" not in content_type and "multipart" not in content_type:
+            raise TransportError(f"HTTP {response.status} from {url}")
         try:
             self.as4.check_response(
                 sent=wire,
-                status=response.status_code,
+                status=response.status,
                 response=answer,
                 receiver_certificate=certificate,
             )
@@ -293,7 +334,7 @@ class OutboundWorker(_Loop):
             # bad signature): the message may or may not have arrived. Resending the same
             # bytes is safe (peppol.md 1.8), so it is retried like a lost answer.
             raise InputError(
-                f"HTTP {response.status_code}: {exc.message}",
+                f"HTTP {response.status}: {exc.message}",
                 rule=exc.rule,
                 ebms_code=EbmsError.INVALID_RECEIPT,
             ) from None
