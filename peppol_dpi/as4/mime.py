@@ -213,6 +213,9 @@ def write_dump(headers: Mapping[str, str], body: bytes | Iterable[bytes | memory
 # -- reading --------------------------------------------------------------------------------
 
 
+_LINE_END = re.compile(r"\r?\n")
+
+
 def _split_headers(block: bytes | memoryview, limits: Limits, what: str) -> Headers:
     if len(block) > limits.max_mime_header_bytes:
         raise MimeError(
@@ -221,17 +224,18 @@ def _split_headers(block: bytes | memoryview, limits: Limits, what: str) -> Head
         )
     text = bytes(block).decode("latin-1")
     items: list[tuple[str, str]] = []
-    for line in re.split(r"\r?\n", text):
+    for line in _LINE_END.split(text):
         if not line:
             continue
         if line[0] in " \t" and items:  # folded continuation line (RFC 5322 2.2.3)
             name, value = items[-1]
             items[-1] = (name, f"{value} {line.strip()}")
             continue
-        name, sep, value = line.partition(":")
-        if not sep or not name.strip() or " " in name.strip():
+        raw_name, sep, value = line.partition(":")
+        name = raw_name.strip()
+        if not sep or not name or " " in name:
             raise MimeError(f"malformed {what} header line {line[:80]!r}", rule="mime:header")
-        items.append((name.strip(), value.strip()))
+        items.append((name, value.strip()))
     return Headers(tuple(items))
 
 

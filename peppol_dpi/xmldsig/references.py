@@ -132,10 +132,9 @@ def reference_input(
 ) -> tuple[bytes | ExternalDigest, Element | None]:
     """The octets a reference's digest is computed over (or their digest, for streamed
     content), and the element it covers."""
-    root = signature.getroottree().getroot()
     target: bytes | ExternalDigest | Element | None
     if uri == "":
-        target = root
+        target = signature.getroottree().getroot()
     elif uri.startswith("#"):
         target = ids.get(uri[1:])
         if target is None:
