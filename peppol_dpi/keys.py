@@ -59,7 +59,7 @@ def fully_decoded(cert: x509.Certificate) -> x509.Certificate:
     Certificates from outside are decoded whole once, where they enter; a certificate equal
     (same DER) to one decoded before is not decoded again.
     """
-    if cert in _DECODED:
+    if _DECODED.get(cert):
         return cert
     _ = (cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), len(cert.extensions))
     _ = (cert.serial_number, cert.not_valid_after_utc, cert.signature_hash_algorithm)

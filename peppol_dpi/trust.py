@@ -153,6 +153,11 @@ class TrustPolicy:
     for certificates that name a CRL or OCSP location, and fails without one.
     ``required_key_usage``: key usages the leaf must allow when it has a KeyUsage extension.
     ``allow_sha1``: accept certificates signed with SHA-1 (legacy; off by default).
+
+    A policy remembers the last :data:`PATH_CACHE_SIZE` paths it built (by leaf and chain):
+    signatures, CA and key-usage rules are pure functions of the certificates and the policy,
+    so they are not checked again; validity at the instant asked and revocation are, on every
+    call. Failures are never remembered.
     """
 
     anchors: tuple[x509.Certificate, ...]
