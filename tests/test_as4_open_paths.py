@@ -92,6 +92,8 @@ def test_a_bomb_stops_at_the_cap_in_one_call() -> None:
             assert info.value.rule == "gzip:too-large"
     exactly = Limits(max_decompressed_bytes=2_000_000, max_compression_ratio=10_000)
     assert len(gunzip(bomb, limits=exactly)) == 2_000_000
+    unbounded = Limits(max_decompressed_bytes=10**30, max_compression_ratio=10**30)
+    assert len(gunzip(bomb, limits=unbounded)) == 2_000_000  # no overflow from a huge limit
     raw = zlib.compress(b"x" * 100)  # zlib, not gzip framing
     with pytest.raises(InputError):
         gunzip(raw + b"\0" * 20)

@@ -10,6 +10,7 @@ costs at most that much memory and never more time than reading it.
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -84,7 +85,7 @@ def _one_member(view: memoryview, limits: Limits) -> bytes | None:
     cap = _cap(len(view), limits)
     inflater = deflate.decompressobj(_GZIP_WBITS)
     try:
-        out: bytes = inflater.decompress(view, cap + 1)
+        out: bytes = inflater.decompress(view, min(cap + 1, sys.maxsize))  # limits may be huge
     except deflate.errors as exc:
         raise DecompressionError(f"the gzip data is corrupt: {exc}", rule="gzip:corrupt") from None
     if len(out) > cap:
