@@ -225,7 +225,7 @@ def end_tag_end(data: bytes | memoryview, tag: str, *, within: int = _CHUNK) -> 
     """Where the first end tag with ``tag``'s local name (any prefix) ends in the first
     ``within`` bytes of ``data``, -1 without one: a hint of how far to read for
     :func:`parse_xml_until` (ASCII-compatible encodings; a comment may hold such text too)."""
-    found = _end_tag_pattern(tag).search(data, 0, within)
+    found = _end_tag_pattern(tag).search(data, 0, min(within, len(data)))
     return found.end() if found is not None else -1
 
 

@@ -115,6 +115,8 @@ def test_mime_parts_are_the_same_from_bytes_and_from_a_window_on_a_larger_buffer
         assert [a.content_id for a in other.attachments] == [
             a.content_id for a in direct.attachments
         ]
+    huge = Limits(max_mime_header_bytes=10**30, max_message_bytes=10**30)
+    assert bytes(parse_message(headers, body, limits=huge).root.body) == bytes(direct.root.body)
     truncated = memoryview(framed)[len(b"GARBAGE BEFORE") : len(b"GARBAGE BEFORE") + 4000]
     with pytest.raises(InputError) as info:
         parse_message(headers, truncated)

@@ -248,7 +248,7 @@ def _headers_and_rest(data: memoryview, limits: Limits, what: str) -> tuple[Head
         skip = 2 if start == b"\r\n" else 1
         return Headers(), data[skip:]
     # Searched in place: the header block is at most max_mime_header_bytes (plus its end).
-    match = _HEADER_END.search(data, 0, limits.max_mime_header_bytes + 4)
+    match = _HEADER_END.search(data, 0, min(limits.max_mime_header_bytes + 4, len(data)))
     if match is None:
         raise MimeError(f"the {what} headers do not end with an empty line", rule="mime:truncated")
     return _split_headers(data[: match.start()], limits, what), data[match.end() :]
