@@ -71,11 +71,11 @@ from .trust import RevocationMode, TrustPolicy
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "AsicBuilder",
     "BinaryContent",
     "BusinessMessage",
     "CertificateError",
-    "DEFAULT_LIMITS",
     "DecryptionError",
     "DigitalRecipient",
     "Document",

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from .errors import CertificateError, DecryptionError, InputError, SignatureError, UsageError
 from .limits import DEFAULT_LIMITS, Limits
+from .lrucache import LruCache
 
 __all__ = [
     "CertificateChain",
@@ -55,12 +56,24 @@ def fully_decoded(cert: x509.Certificate) -> x509.Certificate:
 
     ``cryptography`` decodes names, extensions and the key lazily: a certificate that loads
     can still raise on first use, deep inside a validator or a log line (found by fuzzing).
-    Certificates from outside are decoded whole once, where they enter.
+    Certificates from outside are decoded whole once, where they enter; a certificate equal
+    (same DER) to one decoded before is not decoded again.
     """
+    if _DECODED.get(cert):
+        return cert
     _ = (cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), len(cert.extensions))
     _ = (cert.serial_number, cert.not_valid_after_utc, cert.signature_hash_algorithm)
     cert.public_key()
+    _DECODED.put(cert, True)
     return cert
+
+
+#: Certificates known to decode whole (decoding is a pure function of the DER), and
+#: certificates received as DER, by their exact bytes: an access point meets the same few
+#: certificates in every message. Bounded, so ever new certificates cannot grow the process.
+CERTIFICATE_CACHE_SIZE = 256
+_DECODED: LruCache[x509.Certificate, bool] = LruCache(CERTIFICATE_CACHE_SIZE)
+_FROM_DER: LruCache[bytes, x509.Certificate] = LruCache(CERTIFICATE_CACHE_SIZE)
 
 
 class SignatureHash(enum.Enum):
@@ -165,12 +178,17 @@ def certificate_from_der(der: bytes, *, what: str = "the certificate") -> x509.C
     (trust, organisation numbers, logging) meets a malformed one. Raises
     :class:`~peppol_dpi.errors.CertificateError` (``cert:malformed``).
     """
+    der = bytes(der)
+    cached = _FROM_DER.get(der)
+    if cached is not None:
+        return cached
     try:
         cert = fully_decoded(x509.load_der_x509_certificate(der))
     except MALFORMED_CERTIFICATE_ERRORS:
         raise CertificateError(
             f"{what} is not a readable DER certificate", rule="cert:malformed"
         ) from None
+    _FROM_DER.put(der, cert)
     return cert
 
 

@@ -28,6 +28,7 @@ from cryptography.x509.oid import ExtensionOID
 
 from .errors import CertificateError, UsageError
 from .keys import MALFORMED_CERTIFICATE_ERRORS, fully_decoded
+from .lrucache import LruCache
 
 __all__ = [
     "KeyUsage",
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 _MAX_PATH = 8
+#: Paths remembered per policy (see :meth:`TrustPolicy.validate`).
+PATH_CACHE_SIZE = 64
 
 
 class RevocationMode(enum.StrEnum):
@@ -150,6 +153,11 @@ class TrustPolicy:
     for certificates that name a CRL or OCSP location, and fails without one.
     ``required_key_usage``: key usages the leaf must allow when it has a KeyUsage extension.
     ``allow_sha1``: accept certificates signed with SHA-1 (legacy; off by default).
+
+    A policy remembers the last :data:`PATH_CACHE_SIZE` paths it built (by leaf and chain):
+    signatures, CA and key-usage rules are pure functions of the certificates and the policy,
+    so they are not checked again; validity at the instant asked and revocation are, on every
+    call. Failures are never remembered.
     """
 
     anchors: tuple[x509.Certificate, ...]
@@ -158,6 +166,15 @@ class TrustPolicy:
     revocation_checker: RevocationChecker | None = None
     required_key_usage: frozenset[KeyUsage] = field(default_factory=frozenset)
     allow_sha1: bool = False
+    # Paths that passed every check that does not depend on time or revocation, by (leaf,
+    # chain): building one costs an RSA verification per certificate. Per instance, since the
+    # answer depends on the anchors, intermediates and rules above (all frozen).
+    _paths: LruCache[tuple[x509.Certificate, ...], tuple[x509.Certificate, ...]] = field(
+        default_factory=lambda: LruCache(PATH_CACHE_SIZE),
+        init=False,
+        repr=False,
+        compare=False,
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "anchors", tuple(self.anchors))
@@ -190,6 +207,28 @@ class TrustPolicy:
             raise CertificateError(
                 "no trust anchors configured: nothing is trusted", rule="cert:untrusted"
             )
+        key = (leaf, *chain)
+        path = self._paths.get(key)
+        if path is not None:
+            # The same leaf and chain passed every static check before: only what depends on
+            # the instant (validity, below; revocation) is checked again.
+            for cert in path:
+                self._check_validity(cert, when)
+        else:
+            path = self._checked_path(leaf, chain, when)
+            self._paths.put(key, path)
+        checked, warnings = self._check_revocation(path, when)
+        return ValidatedCertificate(
+            certificate=leaf,
+            path=path,
+            anchor=path[-1],
+            revocation_checked=checked,
+            warnings=warnings,
+        )
+
+    def _checked_path(
+        self, leaf: x509.Certificate, chain: Sequence[x509.Certificate], when: datetime
+    ) -> tuple[x509.Certificate, ...]:
         try:
             for cert in (leaf, *chain):
                 fully_decoded(cert)  # a lazily decoded field must not fail mid-validation
@@ -198,14 +237,7 @@ class TrustPolicy:
         except MALFORMED_CERTIFICATE_ERRORS as exc:
             # cryptography decodes names and extensions lazily: a malformed one surfaces here.
             raise CertificateError(f"malformed certificate: {exc}", rule="cert:malformed") from None
-        checked, warnings = self._check_revocation(path, when)
-        return ValidatedCertificate(
-            certificate=leaf,
-            path=tuple(path),
-            anchor=path[-1],
-            revocation_checked=checked,
-            warnings=warnings,
-        )
+        return tuple(path)
 
     def _check_path(self, path: list[x509.Certificate], when: datetime) -> None:
         for depth, cert in enumerate(path):
@@ -268,7 +300,7 @@ class TrustPolicy:
             )
 
     def _check_revocation(
-        self, path: list[x509.Certificate], when: datetime
+        self, path: Sequence[x509.Certificate], when: datetime
     ) -> tuple[bool, tuple[str, ...]]:
         if self.revocation is RevocationMode.OFF:
             return False, ()

@@ -27,16 +27,30 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, TypeAlias
+import os
+import re
+import threading
+from collections.abc import Iterator
+from typing import IO, Any, TypeAlias
 
 from lxml import etree
 
 from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["c14n", "parse_xml", "parse_xml_until", "to_bytes"]
+__all__ = [
+    "c14n",
+    "end_tag_end",
+    "first_child",
+    "parse_xml",
+    "parse_xml_until",
+    "to_bytes",
+]
+# PARSER_OPTIONS, PROLOG_SCAN, check_counts, check_namespaces, check_file_size and
+# syntax_error are shared with :mod:`.xmlstream` (the same refusals over a file in pieces).
 
-_PROLOG_SCAN = 1024 * 1024
+#: How much of a document's start is searched for a DOCTYPE when libxml2 reports an error.
+PROLOG_SCAN = 1024 * 1024
 # Encodings an XML parser detects without a declaration (XML 1.0 appendix F): markers are
 # searched in each, so a DTD or namespace flood written in UTF-16 is found too.
 _ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
@@ -48,7 +62,7 @@ Element: TypeAlias = etree._Element
 
 
 # The hardened parser settings, shared by the tree and the streaming parsers.
-_OPTIONS: dict[str, Any] = {
+PARSER_OPTIONS: dict[str, Any] = {
     "resolve_entities": False,
     "no_network": True,
     "load_dtd": False,
@@ -64,9 +78,17 @@ _CHUNK = 64 * 1024
 _FIRST_CHUNK = 4 * 1024
 
 
+_local = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers are not thread-safe to share.
-    return etree.XMLParser(**_OPTIONS)
+    # One parser per thread, reused: lxml parsers must not be shared between threads, and
+    # setting up a fresh one costs more than parsing a small SOAP envelope. libxml2 resets
+    # the parser context at the start of every document.
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.XMLParser(**PARSER_OPTIONS)
+    return parser
 
 
 def _count_xmlns(data: bytes) -> int:
@@ -91,7 +113,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, data, limits, what) from None
+        raise syntax_error(exc, bytes(data[:PROLOG_SCAN]), limits, what) from None
     if root is None:
         raise XmlSecurityError(f"{what} has no root element", rule="xml:not-well-formed")
     docinfo: Any = root.getroottree().docinfo  # lxml-stubs lacks DocInfo.doctype
@@ -116,12 +138,12 @@ def _check_input(data: object, limits: Limits, what: str, caller: str) -> None:
         )
 
 
-def _syntax_error(
-    exc: etree.XMLSyntaxError, data: bytes | bytearray | memoryview, limits: Limits, what: str
+def syntax_error(
+    exc: etree.XMLSyntaxError, head: bytes, limits: Limits, what: str
 ) -> XmlSecurityError:
+    """The error for a syntax error libxml2 reported; ``head``: the document's first bytes."""
     # libxml2 may stop on an entity-amplification or depth guard before we see the
     # DOCTYPE; name the real rule rather than "not well-formed".
-    head = bytes(data[:_PROLOG_SCAN])
     if any(marker in head for marker in _DOCTYPE_MARKERS):
         return XmlSecurityError(
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
@@ -134,52 +156,63 @@ def _syntax_error(
 
 
 def parse_xml_until(
-    data: bytes, tag: str, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
+    data: bytes | IO[bytes], tag: str, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
 ) -> Element | None:
     """Parse ``data`` only as far as the end of the first ``tag`` element; return that element.
 
     For reading a header without parsing what follows it (an SBDH before a 50 MB payload).
+    ``data`` is bytes or a seekable binary file, read from its start only as far as needed.
     The same refusals as :func:`parse_xml` apply to the part read; the rest of the document
     is not looked at, so it may still be broken. None when the document has no ``tag``.
     """
-    _check_input(data, limits, what, "parse_xml_until")
-    parser = etree.XMLPullParser(events=("start", "end", "start-ns", "end-ns"), **_OPTIONS)
-    view = memoryview(data)
+    if isinstance(data, bytes | bytearray | memoryview):
+        _check_input(data, limits, what, "parse_xml_until")
+    else:
+        check_file_size(data, limits, what)
+    parser = etree.XMLPullParser(events=("start", "end", "start-ns", "end-ns"), **PARSER_OPTIONS)
     counts = [0, 0, 0]  # depth, elements, namespace declarations in scope
+    max_depth, max_elements = limits.max_xml_depth, limits.max_xml_elements
+    max_namespaces = limits.max_xml_namespaces_in_scope
 
     def found() -> Element | None:
-        # The events parsed so far, up to the end of the element wanted.
-        for event, node in parser.read_events():
-            if event in ("start-ns", "end-ns"):
-                counts[2] += 1 if event == "start-ns" else -1
-                _check_namespaces(counts[2], limits, what)
-                continue
-            if not isinstance(node, etree._Element):
-                continue  # only element events were asked for
-            if event == "end":
-                counts[0] -= 1
-                if node.tag == tag:
-                    return node
-                continue
-            if counts[1] == 0:
-                docinfo: Any = node.getroottree().docinfo
-                if docinfo.doctype or docinfo.internalDTD is not None:
-                    raise XmlSecurityError(
-                        f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
-                    )
-            counts[0] += 1
-            counts[1] += 1
-            _check_counts(counts[0], counts[1], limits, what)
-        return None
+        # The events parsed so far, up to the end of the element wanted (one pass, the limits
+        # compared inline: this loop runs for every element of the part read).
+        depth, elements, namespaces = counts
+        try:
+            for event, node in parser.read_events():
+                if event == "start-ns":
+                    namespaces += 1
+                    if namespaces > max_namespaces:
+                        check_namespaces(namespaces, limits, what)
+                elif event == "end-ns":
+                    namespaces -= 1
+                elif not isinstance(node, etree._Element):
+                    continue  # only element events were asked for
+                elif event == "end":
+                    depth -= 1
+                    if node.tag == tag:
+                        return node
+                else:
+                    if elements == 0:
+                        docinfo: Any = node.getroottree().docinfo
+                        if docinfo.doctype or docinfo.internalDTD is not None:
+                            raise XmlSecurityError(
+                                f"{what} contains a DOCTYPE, which is forbidden",
+                                rule="xml:dtd-forbidden",
+                            )
+                    depth += 1
+                    elements += 1
+                    if depth > max_depth or elements > max_elements:
+                        check_counts(depth, elements, limits, what)
+            return None
+        finally:
+            counts[:] = (depth, elements, namespaces)
 
     try:
-        # Small first steps: a header is usually in the first kilobytes, and everything fed
-        # is parsed (and queued as events) whether it is needed or not.
-        offset, step = 0, _FIRST_CHUNK
-        while offset < len(view):
-            parser.feed(bytes(view[offset : offset + step]))
-            offset += step
-            step = min(step * 2, _CHUNK)
+        # Small first steps (see _first_step): a header is usually in the first kilobytes,
+        # and everything fed is parsed (and queued as events) whether it is needed or not.
+        for piece in _growing_pieces(data, tag):
+            parser.feed(piece)
             element = found()
             if element is not None:
                 return element
@@ -189,11 +222,68 @@ def parse_xml_until(
         element = found()
         if element is not None:
             return element
-        raise _syntax_error(exc, data, limits, what) from None
+        raise syntax_error(exc, _head(data), limits, what) from None
     return found()
 
 
-def _check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
+def _growing_pieces(data: bytes | bytearray | memoryview | IO[bytes], tag: str) -> Iterator[bytes]:
+    if isinstance(data, bytes | bytearray | memoryview):
+        view, offset = memoryview(data), 0
+        step = _first_step(view, tag)
+        while offset < len(view):
+            yield bytes(view[offset : offset + step])
+            offset += step
+            step = min(step * 2, _CHUNK)
+        return
+    data.seek(0)
+    yield from _growing_pieces(data.read(_CHUNK), tag)  # the start, where the hint looks
+    while piece := data.read(_CHUNK):
+        yield piece
+
+
+def end_tag_end(data: bytes | memoryview, tag: str, *, within: int = _CHUNK) -> int:
+    """Where the first end tag with ``tag``'s local name (any prefix) ends in the first
+    ``within`` bytes of ``data``, -1 without one: a hint of how far to read for
+    :func:`parse_xml_until` (ASCII-compatible encodings; a comment may hold such text too)."""
+    found = _end_tag_pattern(tag).search(data, 0, min(within, len(data)))
+    return found.end() if found is not None else -1
+
+
+@functools.lru_cache(maxsize=16)
+def _end_tag_pattern(tag: str) -> re.Pattern[bytes]:
+    local = re.escape(tag.rpartition("}")[2].encode())
+    return re.compile(rb"</(?:[^\s<>/:]+:)?" + local + rb"\s*>")
+
+
+def _first_step(view: memoryview, tag: str) -> int:
+    # How much to feed first: up to just past the first end tag with ``tag``'s local name when
+    # the first chunk holds one, so that what follows the header is neither parsed nor turned
+    # into events. Only a chunk size: what is parsed, and so the result, never depends on it.
+    end = end_tag_end(view, tag)
+    return end + 16 if end >= 0 else _FIRST_CHUNK
+
+
+def _head(data: bytes | bytearray | memoryview | IO[bytes]) -> bytes:
+    """The prolog where a DOCTYPE would be, for naming a syntax error's real cause."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data[:PROLOG_SCAN])
+    data.seek(0)
+    return data.read(PROLOG_SCAN)
+
+
+def check_file_size(source: IO[bytes], limits: Limits, what: str) -> int:
+    """The size of a seekable XML file, refused beyond ``limits.max_xml_bytes``."""
+    size = source.seek(0, os.SEEK_END)
+    source.seek(0)
+    if size > limits.max_xml_bytes:
+        raise XmlSecurityError(
+            f"{what} is {size} bytes, more than the limit of {limits.max_xml_bytes}",
+            rule="xml:too-large",
+        )
+    return size
+
+
+def check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
     if depth > limits.max_xml_depth:
         raise XmlSecurityError(
             f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
@@ -205,7 +295,7 @@ def _check_counts(depth: int, count: int, limits: Limits, what: str) -> None:
         )
 
 
-def _check_namespaces(in_scope: int, limits: Limits, what: str) -> None:
+def check_namespaces(in_scope: int, limits: Limits, what: str) -> None:
     # libxml2's inclusive C14N walks every declaration in scope (shadowed ones too) for every
     # element it renders: the cost is their number squared, per element.
     if in_scope > limits.max_xml_namespaces_in_scope:
@@ -220,7 +310,7 @@ def _check_namespace_scopes(root: Element, limits: Limits, what: str) -> None:
     in_scope = 0
     for event, _ in etree.iterwalk(root, events=("start-ns", "end-ns")):
         in_scope += 1 if event == "start-ns" else -1
-        _check_namespaces(in_scope, limits, what)
+        check_namespaces(in_scope, limits, what)
 
 
 @functools.lru_cache(maxsize=8)
@@ -243,7 +333,8 @@ def _check_shape(root: Element, limits: Limits, what: str) -> None:
             f"{what} has more than {limits.max_xml_elements} elements",
             rule="xml:too-many-elements",
         )
-    if _deeper_than(limits.max_xml_depth)(root):
+    # Nesting deeper than max_xml_depth takes more than max_xml_depth elements.
+    if count > limits.max_xml_depth and _deeper_than(limits.max_xml_depth)(root):
         raise XmlSecurityError(
             f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
         )
@@ -297,3 +388,18 @@ def c14n(
         raise XmlSecurityError(
             "the XML cannot be canonicalized (e.g. a relative namespace URI)", rule="xml:c14n"
         ) from None
+
+
+def first_child(parent: Element, *path: str) -> Element | None:
+    """``parent.find("a/b")`` for the Clark names ``path`` (``a``, ``b``): the first element
+    reached through them, in document order, without lxml's ElementPath (which runs in Python)."""
+    if len(path) == 1:
+        return next(parent.iterchildren(path[0]), None)
+    return next(
+        (
+            found
+            for child in parent.iterchildren(path[0])
+            if (found := first_child(child, *path[1:])) is not None
+        ),
+        None,
+    )

@@ -24,6 +24,7 @@ from transport_harness import Keys, corner2
 from peppol_dpi.dpi.jws import decode_unverified
 from peppol_dpi.dpi.message import parse_business_message
 from peppol_dpi.keys import LocalPrivateKey
+from peppol_dpi.limits import DEFAULT_LIMITS
 from peppol_dpi.transport.delivery import encode_form_data
 from peppol_dpi.transport.locate import FixedLocator
 from peppol_dpi.transport.store import InboundRecord, IncomingReceipt
@@ -163,6 +164,17 @@ def test_400_not_multipart_or_missing_parts(keys, c2):
         400,
         "c2:multipart",
     )
+
+
+def test_413_a_package_beyond_the_largest_dpi_package_is_refused_while_read(keys, c2):
+    # dpi.md 3.1: a package is at most 50 MB (Limits.max_dpi_package_bytes); the part is
+    # spooled as the body is read and refused once it passes the limit.
+    token = keys.maskinporten.token()
+    package = b"\x30\x80" + bytes(DEFAULT_LIMITS.max_dpi_package_bytes - 1)
+    response = _post(c2, token=token, jws=_letter(keys, token, package=package), package=package)
+    _assert_problem(response, 413, "c2:package-too-large")
+    exact = package[:-1]  # at the limit: accepted
+    assert _post(c2, token=token, jws=_letter(keys, token, package=exact), package=exact).status_code == 201  # fmt: skip
 
 
 def test_400_business_message_signature_and_schema(keys, c2):

@@ -41,7 +41,7 @@ def _open(codec: PeppolAs4, wire: WireMessage) -> OpenedAs4:
 def _send() -> tuple[WireMessage, str]:
     sink = io.BytesIO()
     message_id = C2.build(
-        payload=make_sbd(),
+        payload=io.BytesIO(make_sbd()),
         sender=ParticipantId.parse("0192:991825827"),
         receiver=ParticipantId.parse("0192:810969342"),
         document_type=DocumentTypeId.parse("busdox-docid-qns::x::y##z::1"),  # from the SBDH
@@ -62,7 +62,7 @@ def test_round_trip_receipt_verifies_from_the_frozen_bytes():
     frozen = WireMessage.from_dump(wire.to_dump())  # what the outbox keeps and resends
     opened = _open(C3, frozen)
     assert opened.message_id == message_id and opened.from_party == "POP000001"
-    assert opened.payload == make_sbd()
+    assert opened.payload.read() == make_sbd()
     receipt = C3.receipt(opened)
     C2.check_response(
         sent=_dump(frozen), status=200, response=receipt, receiver_certificate=C3_CERT

@@ -10,6 +10,7 @@ costs at most that much memory and never more time than reading it.
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -60,6 +61,9 @@ def gzip_stream(
 def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The decompressed payload; all members of a multi-member stream are joined (RFC 1952 2.2)."""
     view = memoryview(data)
+    whole = _one_member(view, limits)
+    if whole is not None:
+        return whole
     # Slices of the memoryview: the input is never copied whole.
     pieces = (view[i : i + _CHUNK] for i in range(0, len(view), _CHUNK))
     # Into one growing buffer: a list of pieces joined at the end would hold the payload twice.
@@ -67,6 +71,41 @@ def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> byte
     for piece in gunzip_stream(pieces, compressed_size=len(view), limits=limits):
         out.write(piece)
     return out.getvalue()
+
+
+def _one_member(view: memoryview, limits: Limits) -> bytes | None:
+    """The payload of a gzip stream of exactly one member, inflated in one call; None when the
+    data is anything else (several members, padding, truncated, not gzip), which the general
+    path below then reads and judges.
+
+    One call with an output bound of cap + 1 bytes: a bomb stops there, as in the general path.
+    """
+    if len(view) < 18 or bytes(view[:2]) != b"\x1f\x8b":
+        return None
+    cap = _cap(len(view), limits)
+    inflater = deflate.decompressobj(_GZIP_WBITS)
+    try:
+        out: bytes = inflater.decompress(view, min(cap + 1, sys.maxsize))  # limits may be huge
+    except deflate.errors as exc:
+        raise DecompressionError(f"the gzip data is corrupt: {exc}", rule="gzip:corrupt") from None
+    if len(out) > cap:
+        raise _too_large(cap)
+    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+        return None
+    return out
+
+
+def _cap(compressed_size: int, limits: Limits) -> int:
+    return min(
+        limits.max_decompressed_bytes, max(compressed_size, 1) * limits.max_compression_ratio
+    )
+
+
+def _too_large(cap: int) -> DecompressionError:
+    return DecompressionError(
+        f"the payload decompresses to more than {cap} bytes (limit or ratio)",
+        rule="gzip:too-large",
+    )
 
 
 def gunzip_stream(
@@ -81,7 +120,7 @@ def gunzip_stream(
     :class:`DecompressionError` as soon as a limit is passed or the data turns out corrupt or
     truncated; output already produced must then be discarded by the caller.
     """
-    cap = min(limits.max_decompressed_bytes, max(compressed_size, 1) * limits.max_compression_ratio)
+    cap = _cap(compressed_size, limits)
     if compressed_size < 18:
         raise DecompressionError("the payload is not gzip data", rule="gzip:not-gzip")
     state = _Inflating(cap, limits)
@@ -135,11 +174,7 @@ class _Inflating:
                     chunk = self.inflater.decompress(pending, _CHUNK)
                     self.produced += len(chunk)
                     if self.produced > self.cap:
-                        raise DecompressionError(
-                            f"the payload decompresses to more than {self.cap} bytes "
-                            "(limit or ratio)",
-                            rule="gzip:too-large",
-                        )
+                        raise _too_large(self.cap)
                     if chunk:
                         yield chunk
                     pending = self.inflater.unconsumed_tail

@@ -74,25 +74,40 @@ def _bad(message: str, rule: str, code: EbmsError = EbmsError.INVALID_HEADER) ->
     return Ebms3HeaderError(message, rule=rule, ebms_code=code)
 
 
-def _children(el: Element, local: str, namespace: str = _EB) -> list[Element]:
-    return [c for c in el if c.tag == _q(local, namespace)]
+class _Kids:
+    """The children of one element grouped by name in one pass (a reader asks for several)."""
+
+    def __init__(self, el: Element) -> None:
+        self.el = el
+        self.by_tag: dict[object, list[Element]] = {}
+        for child in el:
+            self.by_tag.setdefault(child.tag, []).append(child)
 
 
-def _one(el: Element, local: str, *, optional: bool = False) -> Element | None:
+def _children(el: Element | _Kids, local: str, namespace: str = _EB) -> list[Element]:
+    tag = _q(local, namespace)
+    return el.by_tag.get(tag, []) if isinstance(el, _Kids) else list(el.iterchildren(tag))
+
+
+def _one(el: Element | _Kids, local: str, *, optional: bool = False) -> Element | None:
     found = _children(el, local)
     if len(found) > 1:
         raise _bad(
-            f"eb:{local} occurs {len(found)} times in eb:{etree.QName(el).localname}",
+            f"eb:{local} occurs {len(found)} times in eb:{_local_name(el)}",
             "as4:header-cardinality",
         )
     if not found:
         if optional:
             return None
-        raise _bad(f"eb:{local} is missing in eb:{etree.QName(el).localname}", "as4:header-missing")
+        raise _bad(f"eb:{local} is missing in eb:{_local_name(el)}", "as4:header-missing")
     return found[0]
 
 
-def _req(el: Element, local: str) -> Element:
+def _local_name(el: Element | _Kids) -> str:
+    return etree.QName(el.el if isinstance(el, _Kids) else el).localname
+
+
+def _req(el: Element | _Kids, local: str) -> Element:
     child = _one(el, local)
     assert child is not None
     return child
@@ -105,14 +120,14 @@ def _text(el: Element | None, what: str, *, required: bool = True) -> str | None
     return value or None
 
 
-def _req_text(el: Element, local: str) -> str:
+def _req_text(el: Element | _Kids, local: str) -> str:
     value = _text(_req(el, local), local)
     assert value is not None
     return value
 
 
-def _read_message_info(el: Element) -> MessageInfo:
-    mi = _req(el, "MessageInfo")
+def _read_message_info(el: Element | _Kids) -> MessageInfo:
+    mi = _Kids(_req(el, "MessageInfo"))
     ref = _text(_one(mi, "RefToMessageId", optional=True), "RefToMessageId", required=False)
     return MessageInfo(
         timestamp=parse_timestamp(_req_text(mi, "Timestamp")),
@@ -121,8 +136,8 @@ def _read_message_info(el: Element) -> MessageInfo:
     )
 
 
-def _read_party(el: Element, local: str) -> Party:
-    party = _req(el, local)
+def _read_party(el: _Kids, local: str) -> Party:
+    party = _Kids(_req(el, local))
     ids = tuple(
         PartyId(value=_text(p, "PartyId") or "", type=p.get("type"))
         for p in _children(party, "PartyId")
@@ -145,14 +160,15 @@ def _read_properties(el: Element | None) -> tuple[Property, ...]:
 
 
 def _read_user_message(el: Element) -> UserMessage:
-    party_info = _req(el, "PartyInfo")
-    collab = _req(el, "CollaborationInfo")
+    um = _Kids(el)
+    party_info = _Kids(_req(um, "PartyInfo"))
+    collab = _Kids(_req(um, "CollaborationInfo"))
     agreement = _one(collab, "AgreementRef", optional=True)
     service = _req(collab, "Service")
-    info = _read_message_info(el)
+    info = _read_message_info(um)
     sender, receiver = _read_party(party_info, "From"), _read_party(party_info, "To")
     parts: list[PartInfo] = []
-    payload_info = _one(el, "PayloadInfo", optional=True)
+    payload_info = _one(um, "PayloadInfo", optional=True)
     for pi in _children(payload_info, "PartInfo") if payload_info is not None else []:
         parts.append(
             PartInfo(
@@ -171,21 +187,30 @@ def _read_user_message(el: Element) -> UserMessage:
         service_type=service.get("type"),
         action=_req_text(collab, "Action"),
         conversation_id=_req_text(collab, "ConversationId"),
-        properties=_read_properties(_one(el, "MessageProperties", optional=True)),
+        properties=_read_properties(_one(um, "MessageProperties", optional=True)),
         parts=tuple(parts),
         mpc=el.get("mpc"),
     )
 
 
+_DS_TRANSFORMS = _q("Transforms", ns.DS)
+_DS_TRANSFORM = _q("Transform", ns.DS)
+_DS_DIGEST_METHOD = _q("DigestMethod", ns.DS)
+_DS_DIGEST_VALUE = _q("DigestValue", ns.DS)
+_EXC_INCLUSIVE = _q("InclusiveNamespaces", ns.EXC_C14N)
+
+
 def read_signed_reference(ref: Element) -> SignedReference:
     """A ds:Reference as a :class:`SignedReference` (no checking of its algorithms)."""
+    # (iterchildren rather than find/iterfind: lxml's ElementPath runs in Python)
     transforms: list[tuple[str, tuple[str, ...]]] = []
-    for tr in ref.iterfind(f"{_q('Transforms', ns.DS)}/{_q('Transform', ns.DS)}"):
-        incl = tr.find(_q("InclusiveNamespaces", ns.EXC_C14N))
-        prefixes = tuple((incl.get("PrefixList") or "").split()) if incl is not None else ()
-        transforms.append((tr.get("Algorithm") or "", prefixes))
-    method = ref.find(_q("DigestMethod", ns.DS))
-    value = ref.find(_q("DigestValue", ns.DS))
+    for container in ref.iterchildren(_DS_TRANSFORMS):
+        for tr in container.iterchildren(_DS_TRANSFORM):
+            incl = next(tr.iterchildren(_EXC_INCLUSIVE), None)
+            prefixes = tuple((incl.get("PrefixList") or "").split()) if incl is not None else ()
+            transforms.append((tr.get("Algorithm") or "", prefixes))
+    method = next(ref.iterchildren(_DS_DIGEST_METHOD), None)
+    value = next(ref.iterchildren(_DS_DIGEST_VALUE), None)
     try:
         digest = base64.b64decode(
             "".join((value.text or "").split()) if value is not None else "", validate=True

@@ -20,6 +20,7 @@ A missing closing delimiter, too many parts or oversized headers are refused wit
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -92,7 +93,7 @@ class MimePart:
     def content_type(self) -> str:
         return parse_content_type(self.headers.get("Content-Type") or "text/plain")[0]
 
-    @property
+    @functools.cached_property
     def content_id(self) -> str | None:
         """The Content-ID without its angle brackets (phase4's old files omit them)."""
         value = self.headers.get("Content-ID")
@@ -123,7 +124,9 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     for match in _TOKEN_PARAM.finditer(";" + rest):
         raw = match.group(2)
         if raw.startswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            raw = raw[1:-1]
+            if "\\" in raw:  # quoted-pair (RFC 9110 5.6.4)
+                raw = re.sub(r"\\(.)", r"\1", raw)
         params[match.group(1).lower()] = raw
     return media.strip().lower(), params
 
@@ -210,6 +213,9 @@ def write_dump(headers: Mapping[str, str], body: bytes | Iterable[bytes | memory
 # -- reading --------------------------------------------------------------------------------
 
 
+_LINE_END = re.compile(r"\r?\n")
+
+
 def _split_headers(block: bytes | memoryview, limits: Limits, what: str) -> Headers:
     if len(block) > limits.max_mime_header_bytes:
         raise MimeError(
@@ -218,17 +224,18 @@ def _split_headers(block: bytes | memoryview, limits: Limits, what: str) -> Head
         )
     text = bytes(block).decode("latin-1")
     items: list[tuple[str, str]] = []
-    for line in re.split(r"\r?\n", text):
+    for line in _LINE_END.split(text):
         if not line:
             continue
         if line[0] in " \t" and items:  # folded continuation line (RFC 5322 2.2.3)
             name, value = items[-1]
             items[-1] = (name, f"{value} {line.strip()}")
             continue
-        name, sep, value = line.partition(":")
-        if not sep or not name.strip() or " " in name.strip():
+        raw_name, sep, value = line.partition(":")
+        name = raw_name.strip()
+        if not sep or not name or " " in name:
             raise MimeError(f"malformed {what} header line {line[:80]!r}", rule="mime:header")
-        items.append((name.strip(), value.strip()))
+        items.append((name, value.strip()))
     return Headers(tuple(items))
 
 
@@ -236,11 +243,12 @@ _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 def _headers_and_rest(data: memoryview, limits: Limits, what: str) -> tuple[Headers, memoryview]:
-    window = bytes(data[: limits.max_mime_header_bytes + 4])
-    if window.startswith((b"\r\n", b"\n")):  # no headers at all
-        skip = 2 if window.startswith(b"\r\n") else 1
+    start = bytes(data[:2])
+    if start.startswith((b"\r\n", b"\n")):  # no headers at all
+        skip = 2 if start == b"\r\n" else 1
         return Headers(), data[skip:]
-    match = _HEADER_END.search(window)
+    # Searched in place: the header block is at most max_mime_header_bytes (plus its end).
+    match = _HEADER_END.search(data, 0, min(limits.max_mime_header_bytes + 4, len(data)))
     if match is None:
         raise MimeError(f"the {what} headers do not end with an empty line", rule="mime:truncated")
     return _split_headers(data[: match.start()], limits, what), data[match.end() :]
@@ -390,36 +398,48 @@ def split_root(parts: Sequence[MimePart], start: str | None) -> MimeMessage:
     )
 
 
+def _finder(data: memoryview) -> Callable[[bytes, int], int]:
+    """``find(needle, start)`` over ``data``: -1 when absent, as ``bytes.find``."""
+    whole = data.obj
+    if isinstance(whole, bytes | bytearray) and data.c_contiguous and data.nbytes == len(whole):
+        return whole.find  # the view is the whole object: its find needs no copy and is fastest
+
+    def find(needle: bytes, start: int) -> int:
+        # A compiled pattern searches the memoryview itself: the body is never copied.
+        match = re.compile(re.escape(needle)).search(data, start)
+        return -1 if match is None else match.start()
+
+    return find
+
+
 def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[MimePart]:
-    # A delimiter is "--boundary" at the start of a line (RFC 2046 5.1.1). Searching with a
-    # compiled pattern works on the memoryview itself: the body is never copied.
+    # A delimiter is "--boundary" at the start of a line (RFC 2046 5.1.1).
     dash = b"--" + boundary
-    delimiter = re.compile(re.escape(b"\n" + dash))
+    delimiter = b"\n" + dash
+    find = _finder(data)
     if bytes(data[: len(dash)]) == dash:
         pos = 0
     else:
-        first = delimiter.search(data)
-        if first is None:
+        first = find(delimiter, 0)
+        if first < 0:
             raise MimeError("the boundary does not occur in the body", rule="mime:boundary")
-        pos = first.start() + 1
-    line_end_re = re.compile(rb"\n")
+        pos = first + 1
     parts: list[MimePart] = []
     while True:
         after = pos + len(dash)
         if bytes(data[after : after + 2]) == b"--":
             break  # close delimiter
-        line_end = line_end_re.search(data, after)
-        if line_end is None:
+        line_end = find(b"\n", after)
+        if line_end < 0:
             raise MimeError("the message ends inside a delimiter line", rule="mime:truncated")
-        if bytes(data[after : line_end.start()]).strip(b" \t\r"):
+        if bytes(data[after:line_end]).strip(b" \t\r"):
             raise MimeError("text after a MIME delimiter", rule="mime:boundary")
-        content_start = line_end.end()
-        nxt_match = delimiter.search(data, content_start - 1)
-        if nxt_match is None:
+        content_start = line_end + 1
+        nxt = find(delimiter, content_start - 1)
+        if nxt < 0:
             raise MimeError(
                 "the message ends without the closing MIME delimiter", rule="mime:truncated"
             )
-        nxt = nxt_match.start()
         end = nxt - 1 if bytes(data[nxt - 1 : nxt]) == b"\r" else nxt
         if len(parts) >= limits.max_mime_parts:
             raise MimeError(

@@ -36,7 +36,7 @@ from .sending import common_name
 from .signals import error_signal, write_signal
 from .soap import SoapEnvelope, parse_envelope
 from .wss_encrypt import decrypt_attachments
-from .wss_tokens import SecurityPolicyError
+from .wss_tokens import SecurityIds, SecurityPolicyError
 from .wss_verify import WssVerification, verify_envelope
 
 __all__ = [
@@ -106,7 +106,8 @@ class Opening:
         mime = parse_message(headers, body, limits=limits)
         envelope, parsed = self.envelope_of(mime)
         assert envelope.security is not None
-        decrypted = decrypt_attachments(envelope.security, mime, key)
+        ids = SecurityIds(envelope.security)  # one index for the decryption and the signature
+        decrypted = decrypt_attachments(ids, mime, key)
         require_encrypted(parsed, decrypted)
         signed = {cid: (p.mime_type, p.content) for cid, p in decrypted.items()}
         verification = self.verify(
@@ -117,6 +118,7 @@ class Opening:
             at=at,
             profile=profile,
             attachment_count=len(mime.attachments),
+            security_ids=ids,
         )
         assert verification.validated is not None
         part = parsed.parts[0]
@@ -177,10 +179,16 @@ class Opening:
         at: datetime | None,
         profile: PeppolProfile,
         attachment_count: int,
+        security_ids: SecurityIds | None = None,
     ) -> WssVerification:
         """The signature over the decrypted attachments, the signer, and the Peppol profile."""
         verification = verify_envelope(
-            envelope, attachments=signed, trust=trust, at=at, limits=self.limits
+            envelope,
+            attachments=signed,
+            trust=trust,
+            at=at,
+            limits=self.limits,
+            security_ids=security_ids,
         )
         if profile.sender_is_signer and parsed.sender.id != common_name(verification.signer):
             raise InputError(

@@ -12,9 +12,10 @@ from ..errors import EbmsError, InputError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..ns import SBDH
 from ..sbdh import SbdHeader, read_sbdh
+from ..xmlparse import end_tag_end
 from .profile import SbdRouting
 
-__all__ = ["SbdhError", "read_header", "read_routing", "routing_of"]
+__all__ = ["SbdhError", "header_may_end", "read_header", "read_routing", "routing_of"]
 
 
 class SbdhError(InputError):
@@ -38,6 +39,12 @@ def read_header(sbd: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> 
         return read_sbdh(bytes(sbd), limits=limits)
     except InputError as exc:  # the payload is inconsistent, whatever the SBDH module's code
         raise SbdhError(f"the payload's SBDH is invalid: {exc.message}", rule=exc.rule) from None
+
+
+def header_may_end(sbd_prefix: bytes | memoryview) -> bool:
+    """True when ``sbd_prefix`` shows an end tag of the SBDH: :func:`read_header` may then
+    succeed on it (a hint for streaming readers holding the payload back; not a check)."""
+    return end_tag_end(sbd_prefix, _q("StandardBusinessDocumentHeader")) >= 0
 
 
 def routing_of(header: SbdHeader) -> SbdRouting:

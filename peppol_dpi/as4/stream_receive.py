@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from .. import ns
-from ..errors import DecryptionError, UsageError
+from ..errors import DecryptionError, InputError, UsageError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
@@ -48,7 +48,9 @@ from .mime_stream import PartSpan, read_span, scan_message
 from .model import SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
 from .receiving import Opening, Reception, reception_of, require_encrypted
+from .sbd_routing import header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
+from .wss_tokens import SecurityIds
 
 __all__ = ["StreamedMessage", "open_message_from", "receive_from"]
 
@@ -161,7 +163,8 @@ def _open(
         plain: dict[str, tuple[str | None, IO[bytes]]] = {}
         digests: dict[str, ExternalDigest] = {}
         failure = False
-        for found in attachment_keys(envelope.security, lambda cid: cid in scanned.spans, key):
+        ids = SecurityIds(envelope.security)  # one index for the decryption and the signature
+        for found in attachment_keys(ids, lambda cid: cid in scanned.spans, key):
             out = stack.enter_context(spool(spool_dir))
             digest = _decrypt(
                 file,
@@ -186,6 +189,7 @@ def _open(
             at=at,
             profile=profile,
             attachment_count=len(scanned.mime.attachments),
+            security_ids=ids,
         )
         assert verification.validated is not None
         part = parsed.parts[0]
@@ -253,6 +257,10 @@ def _decrypt(
     return ExternalDigest({method: h.digest() for method, h in hashers.items()})
 
 
+#: Bytes of the payload searched for the SBDH's end tag before the header is read early.
+_EARLY_SBDH_BYTES = 64 * 1024
+
+
 def _deliver(
     pieces: Iterator[bytes],
     sink: IO[bytes],
@@ -260,18 +268,41 @@ def _deliver(
     parsed: UserMessage,
     limits: Limits,
 ) -> tuple[SbdHeader, SbdRouting, int]:
-    """Hold back the first bytes until the SBDH is checked, then write everything to ``sink``."""
+    """Hold back the first bytes until the SBDH is checked, then write everything to ``sink``.
+
+    The header is read as soon as the bytes held show its end tag (within the first
+    kilobytes, usually); should that read fail, up to ``Limits.max_sbdh_bytes`` are held and
+    the header read again, so the outcome is always that of the longer prefix.
+    """
     held: list[bytes] = []
     held_size = 0
+    checked: tuple[SbdHeader, SbdRouting] | None = None
     for piece in pieces:
         held.append(piece)
         held_size += len(piece)
         if held_size >= limits.max_sbdh_bytes:
             break
-    head = b"".join(held)
-    sbdh, routing = opening.check_sbdh(parsed, head)
-    sink.write(head)
-    size = len(head)
+        if held_size - len(piece) < _EARLY_SBDH_BYTES:
+            head = b"".join(held)
+            if header_may_end(head[:_EARLY_SBDH_BYTES]):
+                try:
+                    checked = opening.check_sbdh(parsed, head)
+                    break
+                except InputError:
+                    pass  # read again from the longer prefix below, which decides
+    if checked is None:
+        while held_size < limits.max_sbdh_bytes:
+            more = next(pieces, None)  # the same iterator: what the loop above left
+            if more is None:
+                break
+            held.append(more)
+            held_size += len(more)
+        checked = opening.check_sbdh(parsed, b"".join(held))
+    sbdh, routing = checked
+    size = 0
+    for piece in held:
+        sink.write(piece)
+        size += len(piece)
     for piece in pieces:
         sink.write(piece)
         size += len(piece)

@@ -33,10 +33,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .. import ns
 from ..errors import DecryptionError, UsageError
 from ..keys import PrivateKey, RsaPadding
-from ..xmlparse import Element
+from ..xmlparse import Element, first_child
 from ..xmltext import attr
 from .mime import MimeMessage
-from .wss_tokens import SecurityPolicyError, bst_xml, resolve_str, str_xml
+from .wss_tokens import SecurityIds, SecurityPolicyError, bst_xml, resolve_str, str_xml
 
 __all__ = [
     "AES128_GCM",
@@ -192,10 +192,10 @@ class DecryptedPart:
 
 def _oaep_padding(method: Element) -> RsaPadding:
     algorithm = method.get("Algorithm")
-    digest_el = method.find(_q(ns.DS, "DigestMethod"))
+    digest_el = first_child(method, _q(ns.DS, "DigestMethod"))
     digest = digest_el.get("Algorithm") if digest_el is not None else _SHA1
     if algorithm == RSA_OAEP:  # XML Enc 1.1 5.5.2: defaults SHA-1 digest, MGF1 with SHA-1
-        mgf_el = method.find(_q(ns.XENC11, "MGF"))
+        mgf_el = first_child(method, _q(ns.XENC11, "MGF"))
         mgf = mgf_el.get("Algorithm") if mgf_el is not None else _MGF1_SHA1
     elif algorithm == RSA_OAEP_MGF1P:  # XML Enc 1.0 5.4.2: MGF1 is always SHA-1
         mgf = _MGF1_SHA1
@@ -216,7 +216,7 @@ def _oaep_padding(method: Element) -> RsaPadding:
 
 
 def _cipher_value(encrypted_key: Element) -> bytes:
-    value = encrypted_key.find(f"{_q(ns.XENC, 'CipherData')}/{_q(ns.XENC, 'CipherValue')}")
+    value = first_child(encrypted_key, _q(ns.XENC, "CipherData"), _q(ns.XENC, "CipherValue"))
     try:
         return base64.b64decode(
             "".join((value.text or "").split()) if value is not None else "", validate=True
@@ -225,15 +225,15 @@ def _cipher_value(encrypted_key: Element) -> bytes:
         raise DecryptionError() from None
 
 
-def _content_key(encrypted_key: Element, security: Element, key: PrivateKey) -> bytes:
-    method = encrypted_key.find(_q(ns.XENC, "EncryptionMethod"))
+def _content_key(encrypted_key: Element, security: SecurityIds, key: PrivateKey) -> bytes:
+    method = first_child(encrypted_key, _q(ns.XENC, "EncryptionMethod"))
     if method is None:
         raise SecurityPolicyError(
             "xenc:EncryptedKey has no EncryptionMethod", rule="xenc:key-transport"
         )
     rsa_padding = _oaep_padding(method)
     # Peppol AS4: the decryption certificate must be a BST direct reference (phase4 EBMS:0103).
-    resolve_str(encrypted_key.find(_q(ns.DS, "KeyInfo")), security, what="EncryptedKey")
+    resolve_str(first_child(encrypted_key, _q(ns.DS, "KeyInfo")), security, what="EncryptedKey")
     return key.decrypt(_cipher_value(encrypted_key), rsa_padding)
 
 
@@ -248,25 +248,28 @@ class AttachmentKey:
 
 
 def attachment_keys(
-    security: Element, has_part: Callable[[str], bool], key: PrivateKey
+    security: Element | SecurityIds, has_part: Callable[[str], bool], key: PrivateKey
 ) -> list[AttachmentKey]:
-    """The content key of every attachment the ``wsse:Security`` header encrypted.
+    """The content key of every attachment the ``wsse:Security`` header (or its id index)
+    encrypted.
 
     ``has_part`` tells whether the message carries an attachment with a given Content-ID.
     """
-    keys_found = security.findall(_q(ns.XENC, "EncryptedKey"))
+    ids = security if isinstance(security, SecurityIds) else SecurityIds(security)
+    security = ids.security
+    keys_found = list(security.iterchildren(_q(ns.XENC, "EncryptedKey")))
     content_keys: dict[int, bytes | None] = {}
     result: list[AttachmentKey] = []
-    for ed in security.findall(_q(ns.XENC, "EncryptedData")):
+    for ed in security.iterchildren(_q(ns.XENC, "EncryptedData")):
         content_id, algorithm = _check_encrypted_data(ed)
-        ek = _encrypted_key_for(ed, security, keys_found)
+        ek = _encrypted_key_for(ed, ids, keys_found)
         if not has_part(content_id):
             raise SecurityPolicyError(
                 f"the encrypted attachment <{content_id}> is missing", rule="xenc:missing-part"
             )
         if id(ek) not in content_keys:
             try:
-                content_keys[id(ek)] = _content_key(ek, security, key)
+                content_keys[id(ek)] = _content_key(ek, ids, key)
             except DecryptionError:
                 content_keys[id(ek)] = None  # keep going: every part costs the same
         cek = content_keys[id(ek)]
@@ -276,9 +279,10 @@ def attachment_keys(
 
 
 def decrypt_attachments(
-    security: Element, message: MimeMessage, key: PrivateKey
+    security: Element | SecurityIds, message: MimeMessage, key: PrivateKey
 ) -> dict[str, DecryptedPart]:
-    """Decrypt every attachment the ``wsse:Security`` header encrypted, keyed by Content-ID."""
+    """Decrypt every attachment the ``wsse:Security`` header (or its id index) encrypted, keyed
+    by Content-ID."""
     result: dict[str, DecryptedPart] = {}
     failure = False
     for found in attachment_keys(security, lambda cid: message.attachment(cid) is not None, key):
@@ -306,13 +310,13 @@ def _check_encrypted_data(ed: Element) -> tuple[str, str]:
             f"EncryptedData Type {ed.get('Type')!r} is not Attachment-Content-Only",
             rule="xenc:type",
         )
-    method = ed.find(_q(ns.XENC, "EncryptionMethod"))
+    method = first_child(ed, _q(ns.XENC, "EncryptionMethod"))
     algorithm = method.get("Algorithm") if method is not None else None
     if algorithm not in _AES_GCM:
         raise SecurityPolicyError(
             f"content encryption {algorithm!r} is not AES-GCM", rule="xenc:algorithm"
         )
-    ref = ed.find(f"{_q(ns.XENC, 'CipherData')}/{_q(ns.XENC, 'CipherReference')}")
+    ref = first_child(ed, _q(ns.XENC, "CipherData"), _q(ns.XENC, "CipherReference"))
     uri = ref.get("URI") if ref is not None else None
     if ref is None or not uri or not uri.startswith("cid:"):
         raise SecurityPolicyError(
@@ -326,8 +330,8 @@ def _check_encrypted_data(ed: Element) -> tuple[str, str]:
     return uri[4:], algorithm
 
 
-def _encrypted_key_for(ed: Element, security: Element, keys_found: list[Element]) -> Element:
-    key_info = ed.find(_q(ns.DS, "KeyInfo"))
+def _encrypted_key_for(ed: Element, security: SecurityIds, keys_found: list[Element]) -> Element:
+    key_info = first_child(ed, _q(ns.DS, "KeyInfo"))
     if key_info is not None:
         target = resolve_str(key_info, security, what="EncryptedData")
         if target.tag != _q(ns.XENC, "EncryptedKey"):

@@ -25,6 +25,7 @@ from ..xmltext import attr
 __all__ = [
     "BASE64_BINARY",
     "X509V3",
+    "SecurityIds",
     "SecurityPolicyError",
     "bst_xml",
     "resolve_str",
@@ -80,21 +81,38 @@ def str_xml(
     )
 
 
-def _by_wsu_id(security: Element, wanted: str) -> list[Element]:
-    return [
-        el for el in security.iter() if el.get(_q(ns.WSU, "Id")) == wanted or el.get("Id") == wanted
-    ]
+_WSU_ID = _q(ns.WSU, "Id")
 
 
-def resolve_str(key_info: Element | None, security: Element, *, what: str) -> Element:
-    """The element a KeyInfo's direct STR reference points at, inside ``security``.
+class SecurityIds:
+    """The elements of one ``wsse:Security`` header by ``wsu:Id`` or ``Id``, indexed in one
+    pass (a header resolves two or three token references)."""
+
+    def __init__(self, security: Element) -> None:
+        self.security = security
+        self._by_id: dict[str, list[Element]] = {}
+        for el in security.iter("*"):
+            wsu_id, plain_id = el.get(_WSU_ID), el.get("Id")
+            if wsu_id is not None:
+                self._by_id.setdefault(wsu_id, []).append(el)
+            if plain_id is not None and plain_id != wsu_id:
+                self._by_id.setdefault(plain_id, []).append(el)
+
+    def elements(self, wanted: str) -> list[Element]:
+        """Every element whose wsu:Id or Id is ``wanted``."""
+        return self._by_id.get(wanted, [])
+
+
+def resolve_str(key_info: Element | None, security: Element | SecurityIds, *, what: str) -> Element:
+    """The element a KeyInfo's direct STR reference points at, inside ``security`` (the header
+    or its :class:`SecurityIds`).
 
     Refuses anything but one direct ``wsse:Reference`` to exactly one element (EBMS:0103).
     """
     if key_info is None:
         raise SecurityPolicyError(f"the {what} has no KeyInfo", rule="wss:key-info")
-    strs = key_info.findall(_q(_WSSE, "SecurityTokenReference"))
-    refs = strs[0].findall(_q(_WSSE, "Reference")) if len(strs) == 1 else []
+    strs = list(key_info.iterchildren(_q(_WSSE, "SecurityTokenReference")))
+    refs = list(strs[0].iterchildren(_q(_WSSE, "Reference"))) if len(strs) == 1 else []
     if len(strs) != 1 or len(refs) != 1 or len(strs[0]) != 1:
         raise SecurityPolicyError(
             f"the {what} must reference its token with one direct wsse:Reference "
@@ -106,7 +124,8 @@ def resolve_str(key_info: Element | None, security: Element, *, what: str) -> El
         raise SecurityPolicyError(
             f"the {what} token reference {uri!r} is not local", rule="wss:token-reference"
         )
-    found = _by_wsu_id(security, uri[1:])
+    ids = security if isinstance(security, SecurityIds) else SecurityIds(security)
+    found = ids.elements(uri[1:])
     if len(found) != 1:
         raise SecurityPolicyError(
             f"the {what} token reference {uri} matches {len(found)} elements",

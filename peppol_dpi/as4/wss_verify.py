@@ -24,7 +24,7 @@ from datetime import datetime
 from cryptography import x509
 
 from .. import ns
-from ..errors import EbmsError, SignatureError
+from ..errors import EbmsError, SignatureError, UsageError
 from ..keys import rsa_public_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
@@ -38,11 +38,11 @@ from ..xmldsig import (
     VerifiedReference,
     verify,
 )
-from .ebms_xml import read_signed_reference
+from ..xmlparse import first_child
 from .model import SignedReference
 from .soap import SoapEnvelope
 from .wss_sign import swa_signature_input
-from .wss_tokens import SecurityPolicyError, certificate_of, resolve_str
+from .wss_tokens import SecurityIds, SecurityPolicyError, certificate_of, resolve_str
 
 __all__ = ["AS4_SIGNATURE_POLICY", "WssVerification", "verify_envelope"]
 
@@ -83,25 +83,31 @@ def verify_envelope(
     trust: TrustPolicy | None,
     at: datetime | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    security_ids: SecurityIds | None = None,
 ) -> WssVerification:
     """Verify the signature; ``attachments`` maps Content-ID to (MIME type, signed content),
     the content given by its digest when it was streamed.
 
     ``attachments=None`` checks everything but the attachment digests (inspection without the
-    decryption key); the result says so.
+    decryption key); the result says so. ``security_ids``: the header's id index, when the
+    caller built one already (to decrypt).
     """
     if envelope.security is None:
         raise SecurityPolicyError(
             "the message has no wsse:Security header: it must be signed", rule="wss:unsigned"
         )
-    signatures = envelope.security.findall(f"{{{ns.DS}}}Signature")
+    signatures = list(envelope.security.iterchildren(f"{{{ns.DS}}}Signature"))
     if len(signatures) != 1:
         raise SecurityPolicyError(
             f"wsse:Security must hold exactly one ds:Signature, found {len(signatures)}",
             rule="wss:unsigned" if not signatures else "wss:signatures",
         )
     signature = signatures[0]
-    token = resolve_str(signature.find(f"{{{ns.DS}}}KeyInfo"), envelope.security, what="signature")
+    key_info = first_child(signature, f"{{{ns.DS}}}KeyInfo")
+    if security_ids is not None and security_ids.security is not envelope.security:
+        raise UsageError("security_ids must index this envelope's wsse:Security header")
+    ids = security_ids if security_ids is not None else envelope.security
+    token = resolve_str(key_info, ids, what="signature")
     cert = certificate_of(token, what="signing")
     public_key = rsa_public_key(cert, what="the signing certificate")
 
@@ -123,16 +129,26 @@ def verify_envelope(
     result = verify(signature, public_key=public_key, resolver=resolver, policy=policy)
     _check_coverage(envelope, result.references, attachments)
     validated = trust.validate(cert, at=at) if trust is not None else None
-    signed = tuple(
-        read_signed_reference(r.reference_element)
-        for r in result.references
-        if r.reference_element is not None
-    )
+    signed = tuple(_signed_reference(r) for r in result.references)
     return WssVerification(
         signer=cert,
         references=signed,
         attachments_checked=all(r.digest_checked for r in result.references),
         validated=validated,
+    )
+
+
+def _signed_reference(ref: VerifiedReference) -> SignedReference:
+    # What a receipt repeats, from what was verified: _check_coverage allowed exactly one
+    # transform (exclusive C14N with its PrefixList, or the SwA content transform, which takes
+    # no parameters), so this is what the ds:Reference says.
+    return SignedReference(
+        uri=ref.uri,
+        transforms=tuple(
+            (t.value, ref.prefixes if t is Transform.EXCLUSIVE_C14N else ()) for t in ref.transforms
+        ),
+        digest_method=ref.digest_method.value,
+        digest_value=ref.digest_value,
     )
 
 

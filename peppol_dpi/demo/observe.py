@@ -8,6 +8,7 @@ corner 2's ``TokenVerifier``), calls it unchanged, and records a step in the
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import threading
 import time
@@ -18,9 +19,10 @@ from typing import IO
 from cryptography import x509
 
 from ..dpi.identifiers import MessageType
-from ..dpi.peppol_payload import unwrap
 from ..errors import InputError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
+from ..limits import DEFAULT_LIMITS
+from ..sbdh import read_sbdh
 from ..transport.ports import As4Codec, Corner4, Endpoint, EndpointLocator, OpenedAs4
 from ..transport.wire import WireMessage
 from .transcript import Transcript
@@ -81,7 +83,7 @@ class ObservedAs4:
     def build(
         self,
         *,
-        payload: bytes,
+        payload: IO[bytes],
         sender: ParticipantId,
         receiver: ParticipantId,
         document_type: DocumentTypeId,
@@ -144,7 +146,7 @@ class ObservedAs4:
             raise
         kind = "message"
         with contextlib.suppress(InputError):
-            kind = unwrap(opened.payload).message.type.value
+            kind = type_of(read_sbdh(opened.payload, limits=DEFAULT_LIMITS).document_type)
         self.transcript.add(
             self.peer,
             self.name,
@@ -186,18 +188,19 @@ class ObservedCorner4:
         message_id: str,
         receiver: ParticipantId,
         business_message: str,
-        package: bytes | None,
+        package: IO[bytes] | None,
     ) -> None:
         with self._lock:
             swapped = self._swaps.pop(message_id, None)
         if swapped is not None:
-            package = swapped
+            package = io.BytesIO(swapped)
             self.transcript.add("C3", "C3", f"ATTACK: the package of {message_id[:8]} swapped")
+        size = package.seek(0, os.SEEK_END) if package is not None else 0
         self.transcript.add(
             "C3",
             "C4",
             f"POST /deliveries: letter {message_id[:8]} for {receiver.value} "
-            f"({len(package or b'')} bytes of package)",
+            f"({size} bytes of package)",
         )
         self.inner.deliver(
             message_id=message_id,

@@ -15,24 +15,29 @@ bytes), and sends it as the business message of a Peppol SBDH (:mod:`.peppol_pay
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from .. import ns
+from ..base64text import decode_text
 from ..errors import InputError, UsageError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import parse_xml, to_bytes
 
-__all__ = ["Innbyggerpost", "InnbyggerpostError"]
+__all__ = [
+    "Innbyggerpost",
+    "InnbyggerpostError",
+    "check_package_size",
+    "check_shape",
+    "not_base64",
+]
 
 ROOT = "Innbyggerpost"
 _JWS = "SignertForretningsmelding"
-_PACKAGE = "Dokumentpakke"
+PACKAGE = "Dokumentpakke"
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 class InnbyggerpostError(InputError):
@@ -61,7 +66,7 @@ class Innbyggerpost:
     def to_element(self) -> etree._Element:
         root = etree.Element(_q(ROOT), nsmap={None: ns.INNBYGGERPOST})  # type: ignore[dict-item]
         etree.SubElement(root, _q(_JWS)).text = self.forretningsmelding.decode("ascii")
-        etree.SubElement(root, _q(_PACKAGE)).text = base64.b64encode(self.dokumentpakke).decode()
+        etree.SubElement(root, _q(PACKAGE)).text = base64.b64encode(self.dokumentpakke).decode()
         return root
 
     def to_bytes(self) -> bytes:
@@ -82,36 +87,51 @@ class Innbyggerpost:
         a receipt travelling back from corner 3 to corner 2 carries no package; the caller
         that knows the message type decides (:func:`.peppol_payload.unwrap`).
         """
-        if root.tag != _q(ROOT):
-            raise InnbyggerpostError(
-                f"expected {{{ns.INNBYGGERPOST}}}{ROOT}, found {root.tag}",
-                rule="innbyggerpost:root",
-            )
-        children = [child for child in root if isinstance(child.tag, str)]
-        if [child.tag for child in children] != [_q(_JWS), _q(_PACKAGE)]:
-            raise InnbyggerpostError(
-                f"{ROOT} must hold exactly {_JWS} then {_PACKAGE}", rule="innbyggerpost:content"
-            )
-        if (root.text or "").strip() or any((c.tail or "").strip() for c in children):
-            raise InnbyggerpostError(f"{ROOT} has text outside its elements", rule="innbyggerpost:content")  # fmt: skip
-        jws = (children[0].text or "").strip(" \t\r\n")
-        if len(children[0]) or _COMPACT_JWS.fullmatch(jws) is None:
-            raise InnbyggerpostError(f"{_JWS} is not a compact JWS", rule="innbyggerpost:jws")
-        text = children[1].text or ""
-        # xs:base64Binary: the package must fit the limit before it is decoded.
-        if len(children[1]) or len(text) // 4 * 3 > limits.max_package_bytes + 3:
-            raise InnbyggerpostError(f"{_PACKAGE} is too large", rule="innbyggerpost:size")
+        jws, element = check_shape(root)
+        text = element.text or ""
+        check_package_size(element, len(text), limits)
         try:
-            package = base64.b64decode(_XML_SPACE.sub("", text), validate=True)
-        except (binascii.Error, ValueError):
-            raise InnbyggerpostError(
-                f"{_PACKAGE} is not base64", rule="innbyggerpost:base64"
-            ) from None
+            package = decode_text(text)
+        except ValueError:
+            raise not_base64() from None
         if not package and not allow_empty_package:
-            raise InnbyggerpostError(f"{_PACKAGE} is empty", rule="innbyggerpost:base64")
-        return cls(forretningsmelding=jws.encode("ascii"), dokumentpakke=package)
+            raise InnbyggerpostError(f"{PACKAGE} is empty", rule="innbyggerpost:base64")
+        return cls(forretningsmelding=jws, dokumentpakke=package)
 
     @classmethod
     def parse(cls, data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Innbyggerpost:
         """Read an Innbyggerpost XML document (through the hardened parser)."""
         return cls.from_element(parse_xml(data, limits=limits, what=ROOT), limits=limits)
+
+
+def check_shape(root: etree._Element) -> tuple[bytes, etree._Element]:
+    """The JWS and the ``Dokumentpakke`` element of an ``Innbyggerpost`` element, after
+    checking everything but the package's text (XSD: the sequence, no mixed content)."""
+    if root.tag != _q(ROOT):
+        raise InnbyggerpostError(
+            f"expected {{{ns.INNBYGGERPOST}}}{ROOT}, found {root.tag}",
+            rule="innbyggerpost:root",
+        )
+    children = [child for child in root if isinstance(child.tag, str)]
+    if [child.tag for child in children] != [_q(_JWS), _q(PACKAGE)]:
+        raise InnbyggerpostError(
+            f"{ROOT} must hold exactly {_JWS} then {PACKAGE}", rule="innbyggerpost:content"
+        )
+    if (root.text or "").strip() or any((c.tail or "").strip() for c in children):
+        raise InnbyggerpostError(f"{ROOT} has text outside its elements", rule="innbyggerpost:content")  # fmt: skip
+    jws = (children[0].text or "").strip(" \t\r\n")
+    if len(children[0]) or _COMPACT_JWS.fullmatch(jws) is None:
+        raise InnbyggerpostError(f"{_JWS} is not a compact JWS", rule="innbyggerpost:jws")
+    return jws.encode("ascii"), children[1]
+
+
+def check_package_size(element: etree._Element, text_length: int, limits: Limits) -> None:
+    """``Dokumentpakke`` holds only text, of ``text_length`` characters, whose decoded size
+    fits ``limits.max_package_bytes``: checked before the text is decoded."""
+    # xs:base64Binary: the package must fit the limit before it is decoded.
+    if len(element) or text_length // 4 * 3 > limits.max_package_bytes + 3:
+        raise InnbyggerpostError(f"{PACKAGE} is too large", rule="innbyggerpost:size")
+
+
+def not_base64() -> InnbyggerpostError:
+    return InnbyggerpostError(f"{PACKAGE} is not base64", rule="innbyggerpost:base64")

@@ -7,6 +7,7 @@ element it was found on, so that the reader can leave out schema errors about th
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TypeVar
@@ -37,6 +38,7 @@ _DATETIME_RE = re.compile(
 )
 
 
+@functools.cache
 def sh(name: str) -> str:
     """Clark name of an SBDH element."""
     return ns.qname(ns.SBDH, name)
@@ -88,6 +90,19 @@ def _children(parent: etree._Element, name: str) -> list[etree._Element]:
     return list(parent.iterchildren(sh(name)))
 
 
+def _first(parent: etree._Element, name: str) -> etree._Element | None:
+    # The first child of that name, as ``parent.find`` (without lxml's Python ElementPath).
+    return next(parent.iterchildren(sh(name)), None)
+
+
+def _firsts(parent: etree._Element) -> dict[object, etree._Element]:
+    # The first child of each name, in one pass (for a parent several children are read of).
+    found: dict[object, etree._Element] = {}
+    for child in parent:
+        found.setdefault(child.tag, child)
+    return found
+
+
 def _text(element: etree._Element | None) -> str:
     # peppol-commons trims every value it extracts; so do we (surrounding whitespace only).
     return (element.text or "").strip() if element is not None else ""
@@ -130,7 +145,7 @@ class HeaderReader:
             )
             if not partners:
                 return None
-        ident = partners[0].find(sh("Identifier"))
+        ident = _first(partners[0], "Identifier")
         where = f"{_H}/{role}/Identifier"
         if ident is None:
             return None  # the schema reports the missing element
@@ -150,17 +165,18 @@ class HeaderReader:
             return None
 
     def _document_identification(self) -> None:
-        di = self.header.find(sh("DocumentIdentification"))
+        di = _first(self.header, "DocumentIdentification")
         if di is None:
             return  # the schema reports it
         where = f"{_H}/DocumentIdentification"
+        firsts = _firsts(di)
         for key, name, rule in (
             ("standard", "Standard", "sbdh:standard"),
             ("type_version", "TypeVersion", "sbdh:type-version"),
             ("instance_id", "InstanceIdentifier", "sbdh:instance-identifier"),
             ("type", "Type", "sbdh:type"),
         ):
-            element = di.find(sh(name))
+            element = firsts.get(sh(name))
             if element is None:
                 continue
             value = _text(element)
@@ -169,7 +185,7 @@ class HeaderReader:
                 element,
             )
             self.values[key] = value
-        element = di.find(sh("CreationDateAndTime"))
+        element = firsts.get(sh("CreationDateAndTime"))
         if element is not None:
             created = parse_created(_text(element))
             location = f"{where}/CreationDateAndTime"
@@ -185,7 +201,7 @@ class HeaderReader:
                 self.values["created"] = created
 
     def _business_scope(self) -> None:
-        bs = self.header.find(sh("BusinessScope"))
+        bs = _first(self.header, "BusinessScope")
         where = f"{_H}/BusinessScope"
         if bs is None:
             self.out.add("sbdh:business-scope", "BusinessScope is missing", _H, self.header)
@@ -204,9 +220,10 @@ class HeaderReader:
         extras: list[Scope] = []
         seen: set[str] = set()
         for index, scope in enumerate(scopes, start=1):
-            key = _text(scope.find(sh("Type")))
-            value = _text(scope.find(sh("InstanceIdentifier")))
-            scheme_el = scope.find(sh("Identifier"))
+            firsts = _firsts(scope)
+            key = _text(firsts.get(sh("Type")))
+            value = _text(firsts.get(sh("InstanceIdentifier")))
+            scheme_el = firsts.get(sh("Identifier"))
             scheme = _text(scheme_el) if scheme_el is not None else None
             location = f"{where}/Scope[{index}]"
             if key in seen and key in rules.DEDICATED_SCOPES:

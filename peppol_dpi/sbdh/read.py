@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import copy
+from typing import IO
 
 from lxml import etree
 
@@ -173,8 +174,9 @@ def read_sbd(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdDocument:
     return SbdDocument(header=_header(values), payload=_extract(message, binary))
 
 
-def read_sbdh(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdHeader:
-    """Only the header of an SBD, validated on its own (schema and header rules).
+def read_sbdh(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> SbdHeader:
+    """Only the header of an SBD (bytes, or a seekable file read from its start), validated on
+    its own (schema and header rules).
 
     The document is parsed only as far as the end of the header: the payload is neither
     parsed, extracted, decoded nor checked against the header, so this costs the same for a

@@ -20,15 +20,19 @@ import base64
 import hashlib
 import hmac
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import IO, Protocol
 
 from ..errors import InputError
+from ..limits import DEFAULT_LIMITS, Limits
+from ..spool import copy_chunks, spool
 from .auth import AuthenticationError, AuthorizationError, TokenClaims
-from .http import HttpError, Request, Response, parse_form_data
+from .form_data import FilePart, FormData, read_form_data
+from .http import HttpError, Request, Response
 from .ports import BusinessMessageReader
 from .store import DuplicateMessageError, OutboundMessage, Store, normalize_kanal
 
@@ -57,6 +61,9 @@ class Corner2Api:
     send_deadline: timedelta = timedelta(hours=1)
     #: Called after a message is stored (wakes the sending worker).
     on_accepted: Callable[[], None] = lambda: None
+    limits: Limits = DEFAULT_LIMITS
+    #: Where the package is spooled while the request is read (system temp if None).
+    spool_dir: str | os.PathLike[str] | None = None
 
     def __call__(self, request: Request) -> Response:
         path, method = request.path.rstrip("/") or "/", request.method
@@ -87,9 +94,34 @@ class Corner2Api:
     def _post_message(self, request: Request) -> Response:
         claims = self._authenticate(request)
         kanal = self._kanal(request)
-        parts = parse_form_data(request.header("Content-Type"), request.body)
-        jws_bytes, package = parts.get("forretningsmelding"), parts.get("dokumentpakke")
-        if jws_bytes is None or package is None:
+        # The package part goes to a spool as the body is read, refused once it passes the
+        # largest DPI package (dpi.md 3.1: 50 MB), and is stored from there (issue 8).
+        with spool(self.spool_dir) as package:
+            request.body_file.seek(0)
+            form = read_form_data(
+                request.header("Content-Type"),
+                request.body_file,
+                files={
+                    "dokumentpakke": FilePart(
+                        sink=package,
+                        max_bytes=self.limits.max_dpi_package_bytes,
+                        rule="c2:package-too-large",
+                    )
+                },
+                max_part_bytes=self.limits.max_jws_bytes,
+            )
+            return self._accept(request, claims, kanal, form, package)
+
+    def _accept(
+        self,
+        request: Request,
+        claims: TokenClaims,
+        kanal: str | None,
+        form: FormData,
+        package: IO[bytes],
+    ) -> Response:
+        jws_bytes = form.values.get("forretningsmelding")
+        if jws_bytes is None or "dokumentpakke" not in form.files:
             raise HttpError(
                 400,
                 "parts 'forretningsmelding' and 'dokumentpakke' are required",
@@ -135,7 +167,11 @@ class Corner2Api:
                 rule="c2:signer",
             )
         # dpi.md 3.4: dokumentpakkefingeravtrykk = SHA-256 of the exact CMS bytes.
-        digest = hashlib.sha256(package).digest()
+        package.seek(0)
+        hashed = hashlib.sha256()
+        for piece in copy_chunks(package):
+            hashed.update(piece)
+        digest = hashed.digest()
         if not hmac.compare_digest(digest, message.fingerprint):
             raise HttpError(
                 400,
@@ -167,7 +203,7 @@ class Corner2Api:
                 "message_id": message.message_id,
                 "conversation_id": message.conversation_id,
                 "caller": claims.owner,
-                "bytes": len(package),
+                "bytes": form.files["dokumentpakke"],
             },
         )
         self.on_accepted()

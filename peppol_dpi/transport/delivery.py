@@ -12,34 +12,55 @@ and logged); 5xx, 429 and network errors are retried.
 
 from __future__ import annotations
 
+import io
+import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import IO
 
 import requests
 
 from ..errors import RemoteError, TransportError, UsageError
+from ..httpclient import bounded_request
 from ..ids import ParticipantId
+from ..limits import DEFAULT_LIMITS
+from ..spool import copy_chunks, spool
 
-__all__ = ["HttpCorner4", "encode_form_data"]
+__all__ = ["FormPart", "HttpCorner4", "encode_form_data", "write_form_data"]
 
 
-def encode_form_data(parts: list[tuple[str, str, str, bytes]]) -> tuple[str, bytes]:
-    """``(name, filename, content type, content)`` parts as a multipart/form-data body."""
+#: ``(name, filename, content type, content)``; content as bytes or a seekable file.
+FormPart = tuple[str, str, str, bytes | IO[bytes]]
+
+
+def write_form_data(parts: list[FormPart], sink: IO[bytes]) -> str:
+    """Write ``parts`` as a multipart/form-data body to ``sink`` (file contents copied from
+    their start in pieces); return the Content-Type naming its boundary."""
     boundary = f"peppol-dpi-{uuid.uuid4().hex}"
-    chunks = []
     for name, filename, content_type, content in parts:
-        chunks.append(
+        sink.write(
             (
                 f"--{boundary}\r\n"
                 f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
                 f"Content-Type: {content_type}\r\n\r\n"
             ).encode("ascii")
-            + content
-            + b"\r\n"
         )
-    chunks.append(f"--{boundary}--\r\n".encode("ascii"))
-    return f"multipart/form-data; boundary={boundary}", b"".join(chunks)
+        if isinstance(content, bytes):
+            sink.write(content)
+        else:
+            content.seek(0)
+            for piece in copy_chunks(content):
+                sink.write(piece)
+        sink.write(b"\r\n")
+    sink.write(f"--{boundary}--\r\n".encode("ascii"))
+    return f"multipart/form-data; boundary={boundary}"
+
+
+def encode_form_data(parts: list[FormPart]) -> tuple[str, bytes]:
+    """``parts`` as a multipart/form-data body in memory (small bodies)."""
+    body = io.BytesIO()
+    return write_form_data(parts, body), body.getvalue()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +76,8 @@ class HttpCorner4:
     default_url: str | None = None
     timeout_seconds: float = 60.0
     headers: Mapping[str, str] | None = None
+    #: Where the request body is put together before it is sent (system temp if None).
+    spool_dir: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
         for url in [*self.urls.values(), *([self.default_url] if self.default_url else [])]:
@@ -67,32 +90,42 @@ class HttpCorner4:
         message_id: str,
         receiver: ParticipantId,
         business_message: str,
-        package: bytes | None,
+        package: IO[bytes] | None,
     ) -> None:
         url = self.urls.get(receiver.value, self.default_url)
         if url is None:
             raise RemoteError(f"no corner 4 configured for {receiver.value}", rule="c3:no-corner4")
-        parts = [
+        parts: list[FormPart] = [
             ("forretningsmelding", "sbd.jwt", "application/jwt", business_message.encode("ascii"))
         ]
         if package is not None:
             parts.append(("dokumentpakke", "asic.cms", "application/cms", package))
-        content_type, body = encode_form_data(parts)
-        headers = {
-            **(self.headers or {}),
-            "Content-Type": content_type,
-            "Idempotency-Key": message_id,
-        }
-        try:
-            response = self.session.post(
-                url, data=body, headers=headers, timeout=self.timeout_seconds
-            )
-        except requests.RequestException as exc:
-            raise TransportError(f"corner 4 at {url}: {exc}") from None
-        if response.status_code >= 500 or response.status_code == 429:
-            raise TransportError(f"corner 4 at {url} answered HTTP {response.status_code}")
-        if response.status_code >= 400:
+        # The body is put together in a spool and sent from it in pieces (issue 8).
+        with spool(self.spool_dir) as body:
+            content_type = write_form_data(parts, body)
+            body.seek(0)
+            headers = {
+                **(self.headers or {}),
+                "Content-Type": content_type,
+                "Idempotency-Key": message_id,
+            }
+            try:
+                answer = bounded_request(
+                    self.session,
+                    "POST",
+                    url,
+                    data=body,
+                    headers=headers,
+                    max_bytes=DEFAULT_LIMITS.max_http_response_bytes,
+                    timeout=self.timeout_seconds,
+                )
+            except TransportError as exc:
+                raise TransportError(f"corner 4 at {url}: {exc}") from None
+        if answer.status >= 500 or answer.status == 429:
+            raise TransportError(f"corner 4 at {url} answered HTTP {answer.status}")
+        if answer.status >= 400:
+            detail = answer.body[:300].decode("utf-8", "replace")
             raise RemoteError(
-                f"corner 4 refused {message_id}: HTTP {response.status_code} {response.text[:300]}",
+                f"corner 4 refused {message_id}: HTTP {answer.status} {detail}",
                 rule="c3:corner4-refused",
             )

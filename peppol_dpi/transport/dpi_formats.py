@@ -11,10 +11,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import IO
 
 from ..dpi.bodies import Digital, Flyttet, Utskrift
-from ..dpi.innbyggerpost import Innbyggerpost
-from ..dpi.peppol_payload import unwrap, wrap
+from ..dpi.peppol_payload import unwrap_from, wrap_to
 from ..dpi.signed import SignedBusinessMessage, verify_business_message
 from ..errors import InputError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
@@ -85,29 +85,30 @@ class DpiPayloads:
         self,
         *,
         business_message: str,
-        package: bytes | None,
+        package: IO[bytes] | None,
         sender: ParticipantId,
         receiver: ParticipantId,
         document_type: DocumentTypeId,
         process: ProcessId,
         instance_id: str,
         now: datetime,
-    ) -> bytes:
+        sink: IO[bytes],
+    ) -> None:
         # The SBDH's parties, DOCUMENTID and PROCESSID come from the business message itself
-        # (peppol_payload.wrap); the ones the outbox routed on were read from it too.
-        return wrap(
-            Innbyggerpost(
-                forretningsmelding=business_message.encode("ascii"),
-                dokumentpakke=package if package is not None else b"",
-            ),
+        # (peppol_payload.wrap_to); the ones the outbox routed on were read from it too.
+        wrap_to(
+            sink,
+            forretningsmelding=business_message.encode("ascii"),
+            package=package,
             instance_id=instance_id,
             created=now,
             limits=self.limits,
         )
 
-    def unwrap(self, payload: bytes) -> UnwrappedPayload:
-        read = unwrap(payload, limits=self.limits)
+    def unwrap(self, payload: IO[bytes], package_sink: IO[bytes]) -> UnwrappedPayload:
+        read = unwrap_from(payload, package_sink, limits=self.limits)
+        package_sink.seek(0)
         return UnwrappedPayload(
-            business_message=read.innbyggerpost.forretningsmelding.decode("ascii"),
-            package=read.innbyggerpost.dokumentpakke or None,
+            business_message=read.forretningsmelding.decode("ascii"),
+            package=package_sink if read.package_bytes else None,
         )

@@ -14,11 +14,14 @@ Corner 3 keeps deliveries for corner 4; corner 2 keeps receipts for ``GET /messa
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO
 
 from ..errors import InputError
+from ..spool import spool
 from .http import Request, Response
 from .ports import As4Codec, OpenedAs4, PayloadCodec, UnwrappedPayload
 from .store import Delivery, InboundRecord, IncomingReceipt, Store
@@ -35,7 +38,7 @@ class Kept:
 
     receipt: IncomingReceipt | None = None
     delivery: Delivery | None = None
-    package: bytes | None = None
+    package: IO[bytes] | None = None  # a seekable file, copied into the store in pieces
     conversation_id: str | None = None
 
 
@@ -51,15 +54,30 @@ class As4Inbox:
     sink: Sink
     clock: Callable[[], datetime]
     dump: WireDump | None = None
+    #: Where the package is decoded while the payload is read (system temp if None).
+    spool_dir: str | os.PathLike[str] | None = None
 
     def __call__(self, request: Request) -> Response:
         headers = tuple((k.title(), v) for k, v in request.headers.items())
         now = self.clock()
-        message_id: str | None = None
         try:
             # The body is opened from the server's spool, never read into memory whole.
             opened = self.as4.open(headers, request.body_file)
-            message_id = opened.message_id
+        except InputError as exc:
+            return self._refuse(exc, None, now)
+        with opened.payload, spool(self.spool_dir) as package:
+            return self._handle(request, headers, opened, package, now)
+
+    def _handle(
+        self,
+        request: Request,
+        headers: tuple[tuple[str, str], ...],
+        opened: OpenedAs4,
+        package: IO[bytes],
+        now: datetime,
+    ) -> Response:
+        message_id = opened.message_id
+        try:
             if self.dump is not None:
                 self.dump.write_stream(
                     incoming=True,
@@ -75,7 +93,9 @@ class As4Inbox:
                     extra={"as4_message_id": message_id},
                 )
                 return self._answer(WireMessage.from_dump(stored), 200, message_id, now)
-            kept = self.sink(opened, self.payloads.unwrap(opened.payload), now)
+            # The payload is read from its spool and the package decoded into another
+            # (issue 8: neither the base64 text nor the package is held in memory).
+            kept = self.sink(opened, self.payloads.unwrap(opened.payload, package), now)
             receipt = self.as4.receipt(opened)
             answer = self.store.accept_inbound(
                 InboundRecord(
@@ -89,18 +109,19 @@ class As4Inbox:
                 package=kept.package,
             )
         except InputError as exc:
-            log.warning(
-                "refused AS4 message: %s",
-                exc,
-                extra={"as4_message_id": message_id, "rule": exc.rule},
-            )
-            status, signal = self.as4.error(exc, message_id)
-            return self._answer(signal, status, message_id or "error", now)
+            return self._refuse(exc, message_id, now)
         log.info(
             "received",
             extra={"as4_message_id": message_id, "conversation_id": kept.conversation_id},
         )
         return self._answer(WireMessage.from_dump(answer), 200, message_id, now)
+
+    def _refuse(self, exc: InputError, message_id: str | None, now: datetime) -> Response:
+        log.warning(
+            "refused AS4 message: %s", exc, extra={"as4_message_id": message_id, "rule": exc.rule}
+        )
+        status, signal = self.as4.error(exc, message_id)
+        return self._answer(signal, status, message_id or "error", now)
 
     def _answer(
         self, message: WireMessage, status: int, message_id: str, now: datetime

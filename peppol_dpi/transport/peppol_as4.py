@@ -15,7 +15,6 @@ the receipt of a message another process built.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -97,7 +96,7 @@ class PeppolAs4:
     def build(
         self,
         *,
-        payload: bytes,
+        payload: IO[bytes],
         sender: ParticipantId,
         receiver: ParticipantId,
         document_type: DocumentTypeId,
@@ -112,8 +111,9 @@ class PeppolAs4:
         # the dump's headers depend only on the boundary, so they are written first.
         boundary = new_boundary()
         sink.write(dump_head(tuple(multipart_headers(boundary).items())))
+        payload.seek(0)
         _, sent = build_message_to(
-            io.BytesIO(payload),
+            payload,
             sink,
             key=self.key,
             receiver_cert=receiver_certificate,
@@ -165,9 +165,10 @@ class PeppolAs4:
 
     # -- receiving ---------------------------------------------------------------------------
     def open(self, headers: Sequence[tuple[str, str]], body: IO[bytes]) -> OpenedAs4:
-        # Streamed (issue 8): the body stays in its file; only the payload (the SBD the
-        # Innbyggerpost is read from) is held, not the encrypted and compressed copies.
-        with spool(self.spool_dir) as payload:
+        # Streamed (issue 8): the body stays in its file and the payload (the SBD the
+        # Innbyggerpost is read from) goes to a spool the caller closes.
+        payload = spool(self.spool_dir)
+        try:
             received = open_message_from(
                 body,
                 Headers.of(headers),
@@ -178,12 +179,14 @@ class PeppolAs4:
                 limits=self.limits,
                 spool_dir=self.spool_dir,
             )
-            payload.seek(0)
-            data = payload.read()
+        except BaseException:
+            payload.close()
+            raise
+        payload.seek(0)
         return OpenedAs4(
             message_id=received.message_id,
             from_party=received.user_message.sender.id,
-            payload=data,
+            payload=payload,
             context=received,
         )
 

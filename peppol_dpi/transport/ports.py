@@ -61,7 +61,9 @@ class OpenedAs4:
 
     message_id: str
     from_party: str
-    payload: bytes  # the SBD (Peppol envelope), decompressed
+    #: The SBD (Peppol envelope), decompressed, in a seekable file (a spool) that the caller
+    #: closes when done with the message.
+    payload: IO[bytes]
     context: object
 
 
@@ -70,7 +72,9 @@ class UnwrappedPayload:
     """What the C2-C3 payload carries (dpi.md 1.8)."""
 
     business_message: str  # <SignertForretningsmelding>: the JWS
-    package: bytes | None  # <Dokumentpakke>: the CMS bytes (receipts carry none)
+    #: <Dokumentpakke>: the CMS bytes, in the seekable file given to :meth:`PayloadCodec.unwrap`
+    #: (at its start); None when there are none (receipts carry none).
+    package: IO[bytes] | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,7 +115,7 @@ class As4Codec(Protocol):
     def build(
         self,
         *,
-        payload: bytes,
+        payload: IO[bytes],
         sender: ParticipantId,
         receiver: ParticipantId,
         document_type: DocumentTypeId,
@@ -120,7 +124,8 @@ class As4Codec(Protocol):
         receiver_certificate: x509.Certificate,
         sink: IO[bytes],
     ) -> str:
-        """Write the signed and encrypted user message carrying ``payload`` (an SBD) to
+        """Write the signed and encrypted user message carrying ``payload`` (an SBD in a
+        seekable file, read from its start) to
         ``sink`` in dump form (:class:`~.wire.WireMessage`: header lines, an empty line, the
         body), in pieces; return its ebMS message id."""
         ...
@@ -146,7 +151,8 @@ class As4Codec(Protocol):
         """Verify and decrypt a received user message; InputError with ``ebms_code`` if bad.
 
         ``body`` is the HTTP body in a seekable file (the server spools it there), so that
-        the message is opened without holding it in memory.
+        the message is opened without holding it in memory; the payload comes out in a file
+        too (:attr:`OpenedAs4.payload`), which the caller closes.
         """
         ...
 
@@ -160,22 +166,30 @@ class As4Codec(Protocol):
 
 
 class PayloadCodec(Protocol):
+    """The C2-C3 payload, written and read in pieces: a 50 MiB package travels as 67 MiB of
+    base64 text, held whole neither way (issue 8)."""
+
     def wrap(
         self,
         *,
         business_message: str,
-        package: bytes | None,
+        package: IO[bytes] | None,
         sender: ParticipantId,
         receiver: ParticipantId,
         document_type: DocumentTypeId,
         process: ProcessId,
         instance_id: str,
         now: datetime,
-    ) -> bytes:
-        """The Peppol SBD carrying the Innbyggerpost payload."""
+        sink: IO[bytes],
+    ) -> None:
+        """Write the Peppol SBD carrying the Innbyggerpost payload to ``sink``; ``package``
+        is read from its position to its end."""
         ...
 
-    def unwrap(self, payload: bytes) -> UnwrappedPayload: ...
+    def unwrap(self, payload: IO[bytes], package_sink: IO[bytes]) -> UnwrappedPayload:
+        """Read the SBD in the seekable file ``payload``; the package is written to
+        ``package_sink`` (a seekable file) and handed back in :attr:`UnwrappedPayload.package`."""
+        ...
 
 
 class BusinessMessageReader(Protocol):
@@ -213,5 +227,7 @@ class Corner4(Protocol):
         message_id: str,
         receiver: ParticipantId,
         business_message: str,
-        package: bytes | None,
-    ) -> None: ...
+        package: IO[bytes] | None,
+    ) -> None:
+        """``package``: a seekable binary file, read from its start."""
+        ...

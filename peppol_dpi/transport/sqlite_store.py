@@ -40,7 +40,7 @@ class SqliteStore(SqliteBase):
     """A :class:`~.store.Store` in one SQLite file (created with its schema when missing)."""
 
     # -- outbox ------------------------------------------------------------------------------
-    def add_outbound(self, message: OutboundMessage, package: bytes | None) -> None:
+    def add_outbound(self, message: OutboundMessage, package: bytes | IO[bytes] | None) -> None:
         inline, file = self._put_blob(package)
         with self._write() as db:
             try:
@@ -261,7 +261,7 @@ class SqliteStore(SqliteBase):
         *,
         receipt: IncomingReceipt | None = None,
         delivery: Delivery | None = None,
-        package: bytes | None = None,
+        package: bytes | IO[bytes] | None = None,
     ) -> bytes:
         inline, file = self._put_blob(package) if delivery is not None else (None, None)
         with self._write() as db:

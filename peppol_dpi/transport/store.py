@@ -226,8 +226,9 @@ class Store(Protocol):
     """
 
     # -- outbox ------------------------------------------------------------------------------
-    def add_outbound(self, message: OutboundMessage, package: bytes | None) -> None:
-        """Store a new message with status OPPRETTET, due at once. Raises
+    def add_outbound(self, message: OutboundMessage, package: bytes | IO[bytes] | None) -> None:
+        """Store a new message with status OPPRETTET, due at once (``package``: bytes, or a
+        seekable file copied from its start in pieces). Raises
         :class:`DuplicateMessageError` when the message id was ever used before."""
         ...
 
@@ -277,7 +278,7 @@ class Store(Protocol):
         *,
         receipt: IncomingReceipt | None = None,
         delivery: Delivery | None = None,
-        package: bytes | None = None,
+        package: bytes | IO[bytes] | None = None,
     ) -> bytes:
         """Record a received AS4 message and what it carried, in one transaction.
 

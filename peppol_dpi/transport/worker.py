@@ -271,30 +271,39 @@ class OutboundWorker(_Loop):
         endpoint: Endpoint,
         sink: IO[bytes],
     ) -> str:
-        """Wrap the business message and package and build the AS4 message into ``sink``;
-        the payload is dropped on return, before the message is sent."""
+        """Wrap the business message and package into a spool and build the AS4 message from
+        it into ``sink``; the payload is dropped on return, before the message is sent (issue
+        8: the package is read from the store's file, base64-encoded and gzipped in pieces)."""
         message = claim.message
         sender = ParticipantId.parse(message.sender)
-        payload = self.payloads.wrap(
-            business_message=message.business_message,
-            package=claim.package,
-            sender=sender,
-            receiver=receiver,
-            document_type=document_type,
-            process=process,
-            instance_id=message.message_id,
-            now=self.clock(),
-        )
-        return self.as4.build(
-            payload=payload,
-            sender=sender,
-            receiver=receiver,
-            document_type=document_type,
-            process=process,
-            conversation_id=message.conversation_id,
-            receiver_certificate=endpoint.certificate,
-            sink=sink,
-        )
+        with ExitStack() as stack:
+            package = (
+                stack.enter_context(claim.package_blob.open())
+                if claim.package_blob is not None
+                else None
+            )
+            payload = stack.enter_context(spool(self.spool_dir))
+            self.payloads.wrap(
+                business_message=message.business_message,
+                package=package,
+                sender=sender,
+                receiver=receiver,
+                document_type=document_type,
+                process=process,
+                instance_id=message.message_id,
+                now=self.clock(),
+                sink=payload,
+            )
+            return self.as4.build(
+                payload=payload,
+                sender=sender,
+                receiver=receiver,
+                document_type=document_type,
+                process=process,
+                conversation_id=message.conversation_id,
+                receiver_certificate=endpoint.certificate,
+                sink=sink,
+            )
 
     def _post(self, url: str, wire: IO[bytes], as4_id: str, certificate: x509.Certificate) -> None:
         # The body is sent from the dump file in pieces; the answer (a receipt or an error
@@ -401,12 +410,19 @@ class DeliveryWorker(_Loop):
         delivery = claim.delivery
         ids = {"message_id": delivery.id, "as4_message_id": delivery.as4_message_id}
         try:
-            self.corner4.deliver(
-                message_id=delivery.id,
-                receiver=ParticipantId.parse(delivery.receiver),
-                business_message=delivery.business_message,
-                package=claim.package,
-            )
+            # The package is posted from the store's file (issue 8).
+            with ExitStack() as stack:
+                package = (
+                    stack.enter_context(claim.package_blob.open())
+                    if claim.package_blob is not None
+                    else None
+                )
+                self.corner4.deliver(
+                    message_id=delivery.id,
+                    receiver=ParticipantId.parse(delivery.receiver),
+                    business_message=delivery.business_message,
+                    package=package,
+                )
         except (TransportError, requests.RequestException) as exc:
             now = self.clock()
             next_attempt = now + self.retry.delay(claim.attempts + 1)

@@ -187,6 +187,8 @@ class VerifiedReference:
     #: False only for external content left unresolved under
     #: ``SignaturePolicy.allow_unresolved_external``: its digest was not recomputed.
     digest_checked: bool = True
+    #: The InclusiveNamespaces PrefixList of its exclusive C14N transform.
+    prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

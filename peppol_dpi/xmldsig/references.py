@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 
 from lxml import etree
@@ -19,6 +20,8 @@ from .model import (
 )
 
 _ID_ATTRIBUTES = (f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id")
+_ID_NAMES = frozenset(_ID_ATTRIBUTES)
+_INCLUSIVE_NAMESPACES = f"{{{ns.EXC_C14N}}}InclusiveNamespaces"
 
 
 def id_index(root: Element) -> dict[str, Element]:
@@ -29,10 +32,12 @@ def id_index(root: Element) -> dict[str, Element]:
     """
     index: dict[str, Element] = {}
     for element in root.iter(etree.Element):
-        for attribute in _ID_ATTRIBUTES:
-            value = element.get(attribute)
-            if value is None:
+        # Attribute names first: most elements carry none, or no id among them.
+        for attribute in element.keys():  # noqa: SIM118 (an element iterates its children)
+            if attribute not in _ID_NAMES:
                 continue
+            value = element.get(attribute)
+            assert value is not None
             if value in index and index[value] is not element:
                 raise SignatureError(
                     f"the id {value!r} occurs more than once", rule="dsig:duplicate-id"
@@ -44,8 +49,19 @@ def id_index(root: Element) -> dict[str, Element]:
 # -- helpers ------------------------------------------------------------------------------
 
 
+@functools.cache
 def ds_tag(local: str) -> str:
     return f"{{{DS}}}{local}"
+
+
+def ds_child(parent: Element, local: str) -> Element | None:
+    """The first ``ds:local`` child, as ``parent.find`` (without lxml's Python ElementPath)."""
+    return next(parent.iterchildren(ds_tag(local)), None)
+
+
+def ds_children(parent: Element, local: str) -> list[Element]:
+    """Every ``ds:local`` child, as ``parent.findall``."""
+    return list(parent.iterchildren(ds_tag(local)))
 
 
 def b64(data: bytes) -> str:
@@ -60,7 +76,7 @@ def unb64(text: str | None, what: str) -> bytes:
 
 
 def prefix_list(element: Element) -> tuple[str, ...]:
-    inclusive = element.find(f"{{{ns.EXC_C14N}}}InclusiveNamespaces")
+    inclusive = next(element.iterchildren(_INCLUSIVE_NAMESPACES), None)
     if inclusive is None:
         return ()
     return tuple(p for p in (inclusive.get("PrefixList") or "").split() if p)
@@ -116,10 +132,9 @@ def reference_input(
 ) -> tuple[bytes | ExternalDigest, Element | None]:
     """The octets a reference's digest is computed over (or their digest, for streamed
     content), and the element it covers."""
-    root = signature.getroottree().getroot()
     target: bytes | ExternalDigest | Element | None
     if uri == "":
-        target = root
+        target = signature.getroottree().getroot()
     elif uri.startswith("#"):
         target = ids.get(uri[1:])
         if target is None:

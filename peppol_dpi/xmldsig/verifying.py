@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -25,19 +26,36 @@ from .model import (
     digest_of,
     no_external,
 )
-from .references import ds_tag, id_index, prefix_list, reference_input, unb64
+from .references import (
+    ds_child,
+    ds_children,
+    ds_tag,
+    id_index,
+    prefix_list,
+    reference_input,
+    unb64,
+)
 
 
 def _algorithm(element: Element | None, enum_type: type[enum.Enum], what: str) -> enum.Enum:
     uri = element.get("Algorithm") if element is not None else None
     if uri is None:
         raise SignatureError(f"{what} is missing", rule="dsig:malformed")
-    try:
-        return enum_type(uri)
-    except ValueError:
-        raise SignatureError(
-            f"{what} {uri!r} is not supported", rule="dsig:algorithm-not-allowed"
-        ) from None
+    member = _by_value(enum_type).get(uri)
+    if member is None:
+        raise SignatureError(f"{what} {uri!r} is not supported", rule="dsig:algorithm-not-allowed")
+    return member
+
+
+@functools.cache
+def _by_value(enum_type: type[enum.Enum]) -> dict[str, enum.Enum]:
+    # The members by their URI (one dict lookup instead of an Enum call per algorithm).
+    return {member.value: member for member in enum_type}
+
+
+def _text_of(element: Element | None) -> str | None:
+    # As ``findtext``: None without the element, "" for an element without text.
+    return None if element is None else (element.text or "")
 
 
 def verify(
@@ -57,10 +75,10 @@ def verify(
     """
     if signature.tag != ds_tag("Signature"):
         raise UsageError("verify() takes a ds:Signature element")
-    signed_info = signature.find(ds_tag("SignedInfo"))
+    signed_info = ds_child(signature, "SignedInfo")
     if signed_info is None:
         raise SignatureError("the signature has no SignedInfo", rule="dsig:malformed")
-    c14n_element = signed_info.find(ds_tag("CanonicalizationMethod"))
+    c14n_element = ds_child(signed_info, "CanonicalizationMethod")
     c14n_method = _algorithm(c14n_element, C14nMethod, "CanonicalizationMethod")
     assert isinstance(c14n_method, C14nMethod)
     if c14n_method not in policy.c14n_methods:
@@ -69,7 +87,7 @@ def verify(
             rule="dsig:algorithm-not-allowed",
         )
     signature_method = _algorithm(
-        signed_info.find(ds_tag("SignatureMethod")), SignatureMethod, "SignatureMethod"
+        ds_child(signed_info, "SignatureMethod"), SignatureMethod, "SignatureMethod"
     )
     assert isinstance(signature_method, SignatureMethod)
     if signature_method not in policy.signature_methods:
@@ -77,7 +95,7 @@ def verify(
             f"signature method {signature_method.value} is not allowed",
             rule="dsig:algorithm-not-allowed",
         )
-    reference_elements = signed_info.findall(ds_tag("Reference"))
+    reference_elements = ds_children(signed_info, "Reference")
     if not reference_elements:
         raise SignatureError("the signature has no references", rule="dsig:malformed")
     if len(reference_elements) > policy.max_references:
@@ -95,7 +113,7 @@ def verify(
         for ref in parsed
     ]
 
-    value = unb64(signature.findtext(ds_tag("SignatureValue")), "SignatureValue")
+    value = unb64(_text_of(ds_child(signature, "SignatureValue")), "SignatureValue")
     assert c14n_element is not None
     canonical = c14n(
         signed_info,
@@ -138,7 +156,7 @@ def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
         uri = ""
     transforms: list[Transform] = []
     prefixes: tuple[str, ...] = ()
-    transforms_element = ref.find(ds_tag("Transforms"))
+    transforms_element = ds_child(ref, "Transforms")
     if transforms_element is not None:
         for t in transforms_element:
             if not isinstance(t.tag, str) or t.tag != ds_tag("Transform"):
@@ -156,7 +174,7 @@ def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
                     "transform parameters are not supported", rule="dsig:transform-not-allowed"
                 )
             transforms.append(transform)
-    digest_method = _algorithm(ref.find(ds_tag("DigestMethod")), DigestMethod, "DigestMethod")
+    digest_method = _algorithm(ds_child(ref, "DigestMethod"), DigestMethod, "DigestMethod")
     assert isinstance(digest_method, DigestMethod)
     if digest_method not in policy.digest_methods:
         raise SignatureError(
@@ -168,7 +186,7 @@ def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
         transforms=tuple(transforms),
         prefixes=prefixes,
         digest_method=digest_method,
-        expected=unb64(ref.findtext(ds_tag("DigestValue")), "DigestValue"),
+        expected=unb64(_text_of(ds_child(ref, "DigestValue")), "DigestValue"),
     )
 
 
@@ -201,6 +219,7 @@ def _verify_reference(
             type=ref.element.get("Type"),
             reference_element=ref.element,
             digest_checked=False,
+            prefixes=ref.prefixes,
         )
     if digest_of(ref.digest_method, data, uri) != ref.expected:
         raise SignatureError(f"the digest of {uri!r} does not match", rule="dsig:digest-mismatch")
@@ -212,6 +231,7 @@ def _verify_reference(
         type=ref.element.get("Type"),
         element=element,
         reference_element=ref.element,
+        prefixes=ref.prefixes,
     )
 
 
