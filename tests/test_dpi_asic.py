@@ -596,6 +596,20 @@ def test_manifest_that_is_not_sdp(package: bytes, signer: LocalPrivateKey) -> No
     _refused(_rezip(list(entries.items())), "xml:dtd-forbidden", XmlSecurityError)
 
 
+@pytest.mark.parametrize(
+    "child_namespace",
+    ["urn:other", f"{ns.SDP}x", ""],
+    ids=["other", "sdp-namespace-prefix", "no-namespace"],
+)
+def test_manifest_elements_outside_the_sdp_namespace(package: bytes, child_namespace: str) -> None:
+    manifest = read_zip(package)["manifest.xml"]
+    assert SdpManifest.parse(manifest).sender.organisation == SENDER
+    foreign = manifest.replace(b"<avsender>", f'<avsender xmlns="{child_namespace}">'.encode())
+    with pytest.raises(PackageError) as caught:
+        SdpManifest.parse(foreign)
+    assert caught.value.rule == "asic:manifest"
+
+
 def test_signing_time_is_recent(package: bytes) -> None:
     verified = read_package(package)
     assert abs(verified.signing_time - NOW) < timedelta(seconds=1)

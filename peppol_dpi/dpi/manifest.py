@@ -43,6 +43,14 @@ def _q(local: str) -> str:
     return f"{{{ns.SDP}}}{local}"
 
 
+_SDP_PREFIX: Final = _q("")
+
+
+def _local(element: Element) -> str:
+    """The local name of an element :func:`_children` returned (so in the SDP namespace)."""
+    return element.tag[len(_SDP_PREFIX) :]
+
+
 def _length(value: str, what: str, low: int, high: int) -> None:
     if not low <= len(value) <= high:
         raise UsageError(f"{what} must have {low} to {high} characters, not {len(value)}")
@@ -174,7 +182,7 @@ def _document(parent: Element, tag: str, document: ManifestDocument) -> None:
 
 def _children(element: Element) -> list[Element]:
     children = [c for c in element if isinstance(c.tag, str)]
-    if any(etree.QName(c).namespace != ns.SDP for c in children):
+    if not all(c.tag.startswith(_SDP_PREFIX) for c in children):
         raise UsageError(f"<{etree.QName(element).localname}> has a foreign element")
     return children
 
@@ -188,7 +196,7 @@ def _parse_document(element: Element) -> ManifestDocument:
     title_lang = "no"
     data: MetadataFile | None = None
     for child in _children(element):
-        local = etree.QName(child).localname
+        local = _local(child)
         if local == "tittel" and title is None and data is None:
             title, title_lang = child.text or "", child.get("lang") or ""
         elif local == "data" and data is None:
@@ -209,21 +217,21 @@ def _parse(root: Element) -> SdpManifest:
         raise UsageError(f"the root element is {root.tag}, not sdp:manifest")
     children = _children(root)
     recipient: ManifestRecipient | None = None
-    if children and etree.QName(children[0]).localname == "mottaker":
+    if children and _local(children[0]) == "mottaker":
         person = _children(children.pop(0))
-        if len(person) != 1 or etree.QName(person[0]).localname != "person":
+        if len(person) != 1 or _local(person[0]) != "person":
             raise UsageError("<mottaker> must hold one <person>")
-        fields = {etree.QName(c).localname: _text(c) for c in _children(person[0])}
+        fields = {_local(c): _text(c) for c in _children(person[0])}
         if set(fields) - {"personidentifikator", "postkasseadresse"}:
             raise UsageError("unexpected element in <person>")
         recipient = ManifestRecipient(
             mailbox_address=fields.get("postkasseadresse", ""),
             person_identifier=fields.get("personidentifikator"),
         )
-    if not children or etree.QName(children[0]).localname != "avsender":
+    if not children or _local(children[0]) != "avsender":
         raise UsageError("<avsender> is missing")
     sender_fields = _children(children.pop(0))
-    values = {etree.QName(c).localname: c for c in sender_fields}
+    values = {_local(c): c for c in sender_fields}
     if len(values) != len(sender_fields) or "organisasjon" not in values:
         raise UsageError("<avsender> needs exactly one <organisasjon>")
     if set(values) - {"organisasjon", "avsenderidentifikator", "fakturaReferanse"}:
@@ -242,16 +250,16 @@ def _parse(root: Element) -> SdpManifest:
         if "fakturaReferanse" in values
         else None,
     )
-    if not children or etree.QName(children[0]).localname != "hoveddokument":
+    if not children or _local(children[0]) != "hoveddokument":
         raise UsageError("<hoveddokument> is missing")
     main = _parse_document(children.pop(0))
     attachments = []
-    while children and etree.QName(children[0]).localname == "vedlegg":
+    while children and _local(children[0]) == "vedlegg":
         attachments.append(_parse_document(children.pop(0)))
-    if children and etree.QName(children[0]).localname == "lenke":
+    if children and _local(children[0]) == "lenke":
         children.pop(0)  # a link shown beside the letter; nothing in the package refers to it
     if children:
-        raise UsageError(f"unexpected <{etree.QName(children[0]).localname}>")
+        raise UsageError(f"unexpected <{_local(children[0])}>")
     return SdpManifest(
         sender=sender, main=main, attachments=tuple(attachments), recipient=recipient
     )
