@@ -240,7 +240,7 @@ def test_signature_text_is_escaped(signer: LocalPrivateKey) -> None:
     assert issuer is not None and issuer.text == cert.issuer.rfc4514_string()
 
 
-def test_certificate_digests_are_kept_per_der_and_bounded() -> None:
+def test_certificate_digests_and_key_info_are_kept_per_der_and_bounded() -> None:
     # SigningCertificate's digest is computed once per certificate: an equal certificate
     # loaded again (same DER, another object) finds it; another certificate gets its own.
     sender, other = pki.business_key("sender").certificate, pki.business_key("eboks").certificate
@@ -253,6 +253,11 @@ def test_certificate_digests_are_kept_per_der_and_bounded() -> None:
     assert first == hashlib.sha1(sender.public_bytes(Encoding.DER)).digest()
     assert xades._certificate_digest(other, sha1) != first
     assert xades._certificate_digest.cache_info().maxsize == 64
+    # KeyInfo, likewise per chain: the same text for an equal chain, its own for another.
+    key_info = xades._key_info_xml((sender, other))
+    assert xades._key_info_xml((again, other)) is key_info
+    assert xades._key_info_xml((sender,)) != key_info
+    assert xades._key_info_xml.cache_info().maxsize == 16
 
 
 def test_java_url_encoding() -> None:

@@ -134,6 +134,17 @@ def _qualifying_properties_xml(
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _key_info_xml(certificates: tuple[x509.Certificate, ...]) -> str:
+    """``ds:KeyInfo`` with the certificates, leaf first (dpi.md 3.3). Kept per chain (equal by
+    DER): a sender signs every package with the same one."""
+    encoded = "".join(
+        f"<X509Certificate>{_b64(cert.public_bytes(Encoding.DER))}</X509Certificate>"
+        for cert in certificates
+    )
+    return f"<KeyInfo><X509Data>{encoded}</X509Data></KeyInfo>"
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -173,12 +184,8 @@ def sign_files(
         signature_method=xmldsig.SignatureMethod.RSA_SHA256,
         c14n_method=xmldsig.C14nMethod.INCLUSIVE,
     )
-    certificates = "".join(
-        f"<X509Certificate>{_b64(cert.public_bytes(Encoding.DER))}</X509Certificate>"
-        for cert in (key.certificate, *(chain or key.chain))
-    )
     after_signature_value = (  # ds:KeyInfo, then the ds:Object with the XAdES properties
-        f"<KeyInfo><X509Data>{certificates}</X509Data></KeyInfo><Object>"
+        f"{_key_info_xml((key.certificate, *(chain or key.chain)))}<Object>"
         f"{_qualifying_properties_xml(files, key.certificate, signing_time)}</Object>"
     )
     signature = xmldsig.signature_xml(
