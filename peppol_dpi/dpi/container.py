@@ -11,8 +11,9 @@ than ``Limits.max_zip_entries``, a declared total above ``max_package_bytes`` or
 ratio above ``max_compression_ratio`` (zip bombs), overlapping entries, unsafe names (``..``,
 absolute, backslashes, drive letters, control characters), duplicate names (also differing only
 in case: e-Boks refuses those, dpi.md 9.10), encryption, methods other than STORED/DEFLATED,
-and a ``mimetype`` entry that is not first, compressed, or carries an extra field. Inflated
-sizes are bounded by the declared ones and CRC-checked.
+a local header that names another file than the central directory or flags patched data, and
+a ``mimetype`` entry that is not first, compressed, or carries an extra field. Inflated sizes
+are bounded by the declared ones and CRC-checked.
 """
 
 from __future__ import annotations
@@ -240,7 +241,9 @@ def _read_at(source: IO[bytes], offset: int, length: int) -> bytes:
 
 def _check_layout(
     source: IO[bytes], size: int, infos: list[zipfile.ZipInfo], limits: Limits
-) -> None:
+) -> dict[str, int]:
+    """Every check of the directory and the local headers; returns where each entry's data
+    starts, by name."""
     if len(infos) > limits.max_zip_entries:
         raise _fail(
             f"the package has {len(infos)} entries, more than {limits.max_zip_entries}",
@@ -279,14 +282,17 @@ def _check_layout(
             )
     # No two entries may share bytes (the overlapping-entry zip bomb).
     ordered = sorted(infos, key=lambda i: i.header_offset)
+    starts: dict[str, int] = {}
     for info, following in zip(ordered, [*ordered[1:], None][: len(ordered)], strict=True):
         local = _read_at(source, info.header_offset, _LOCAL.size)
         if len(local) != _LOCAL.size or _LOCAL.unpack(local)[0] != _SIG_LOCAL:
             raise _fail(f"entry {info.filename!r} has no local header", "not-a-zip")
-        name_length, extra_length = _LOCAL.unpack(local)[9:]
-        end = info.header_offset + _LOCAL.size + name_length + extra_length + info.compress_size
+        fields = _LOCAL.unpack(local)
+        name_length, extra_length = int(fields[9]), int(fields[10])
+        _check_local_header(info, int(fields[2]), source.read(name_length))
+        starts[info.filename] = info.header_offset + _LOCAL.size + name_length + extra_length
         limit = following.header_offset if following is not None else size
-        if end > limit:
+        if starts[info.filename] + info.compress_size > limit:
             raise _fail(f"entry {info.filename!r} overlaps the next one", "overlapping-entries")
     # ETSI TS 102 918 A.1: "mimetype" is the first entry, stored, without extra field.
     first = infos[0] if infos else None
@@ -296,6 +302,20 @@ def _check_layout(
         raise _fail("the 'mimetype' entry must be stored, not compressed", "mimetype-compressed")
     if first.extra or _LOCAL.unpack(_read_at(source, 0, _LOCAL.size))[10]:
         raise _fail("the 'mimetype' entry must have no extra field", "mimetype-extra-field")
+    return starts
+
+
+def _check_local_header(info: zipfile.ZipInfo, flags: int, name: bytes) -> None:
+    """What zipfile checks of a local header before reading an entry: the same name as the
+    central directory's, no patched data, no strong encryption."""
+    try:
+        local_name = name.decode("utf-8" if flags & _FLAG_UTF8 else "cp437")
+    except UnicodeDecodeError:
+        local_name = None
+    if local_name != info.orig_filename:
+        raise _corrupt(info, "its local header names another file")
+    if info.flag_bits & (_FLAG_PATCHED | _FLAG_STRONG_ENCRYPTION):
+        raise _corrupt(info, "it uses patched data or strong encryption")
 
 
 class AsicZip:
@@ -308,10 +328,17 @@ class AsicZip:
     longer than their declared size.
     """
 
-    def __init__(self, source: IO[bytes], view: memoryview | None, infos: list[zipfile.ZipInfo]):
+    def __init__(
+        self,
+        source: IO[bytes],
+        view: memoryview | None,
+        infos: list[zipfile.ZipInfo],
+        starts: dict[str, int],
+    ):
         self._source = source
         self._view = view  # the package's bytes, when it came as bytes
         self.infos = infos
+        self._starts = starts  # where each entry's data begins (local headers checked)
 
     def __enter__(self) -> AsicZip:
         return self
@@ -322,30 +349,10 @@ class AsicZip:
     def close(self) -> None:
         """Nothing to release (kept for ``with``): the source belongs to the caller."""
 
-    def _data_offset(self, info: zipfile.ZipInfo) -> int:
-        """Where the entry's (compressed) data starts, after checking its local header as
-        :mod:`zipfile` does: same name as in the central directory, no patched data, no
-        strong encryption."""
-        local = _read_at(self._source, info.header_offset, _LOCAL.size)
-        if len(local) != _LOCAL.size or _LOCAL.unpack(local)[0] != _SIG_LOCAL:
-            raise _corrupt(info, "it has no local header")
-        fields = _LOCAL.unpack(local)
-        name_length, extra_length = int(fields[9]), int(fields[10])
-        name = self._source.read(name_length)
-        try:
-            local_name = name.decode("utf-8" if fields[2] & _FLAG_UTF8 else "cp437")
-        except UnicodeDecodeError:
-            local_name = None
-        if local_name != info.orig_filename:
-            raise _corrupt(info, "its local header names another file")
-        if info.flag_bits & (_FLAG_PATCHED | _FLAG_STRONG_ENCRYPTION):
-            raise _corrupt(info, "it uses patched data or strong encryption")
-        return info.header_offset + _LOCAL.size + name_length + extra_length
-
     def _raw(self, info: zipfile.ZipInfo, chunk: int) -> Iterator[bytes | memoryview]:
         """The entry's bytes as stored in the zip, ``chunk`` bytes at a time (views of the
         package's bytes when it came as bytes)."""
-        start = self._data_offset(info)
+        start = self._starts[info.filename]
         end = start + info.compress_size
         if self._view is not None:
             for offset in range(start, min(end, len(self._view)), chunk):
@@ -415,7 +422,7 @@ class AsicZip:
             for piece in self.chunks(info):
                 buffer.write(piece)
             return buffer.getvalue()
-        start = self._data_offset(info)
+        start = self._starts[info.filename]
         raw = self._view[start : start + info.compress_size]
         # The whole deflate stream in one call; one byte more than declared would come out of
         # an entry that is too long. What :meth:`chunks` checks, for one piece.
@@ -454,8 +461,9 @@ def open_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Asi
             infos = directory.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         raise _fail(f"the package is not a readable zip: {exc}", "not-a-zip") from None
-    _check_layout(source, size, infos, limits)
-    archive = AsicZip(source, memoryview(data) if isinstance(data, bytes) else None, infos)
+    starts = _check_layout(source, size, infos, limits)
+    view = memoryview(data) if isinstance(data, bytes) else None
+    archive = AsicZip(source, view, infos, starts)
     try:
         if archive.read(infos[0]) != ASIC_E_MIME_TYPE.encode("ascii"):
             raise _fail(f"the 'mimetype' entry must be exactly {ASIC_E_MIME_TYPE}", "mimetype")
