@@ -18,6 +18,7 @@ its 9 digits and modulus-11 check digit.
 from __future__ import annotations
 
 import enum
+import os
 import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
@@ -33,6 +34,7 @@ __all__ = [
     "ProcessId",
     "ProcessScheme",
     "is_valid_norwegian_org_number",
+    "random_uuid",
 ]
 
 
@@ -414,3 +416,14 @@ class ProcessId:
 
     def __str__(self) -> str:
         return f"{self.scheme.value}::{self.value}"
+
+
+def random_uuid() -> str:
+    """A random UUID (version 4, RFC 9562 section 5.4) in its canonical text form: the default
+    for every id the package generates (message ids, wsu:Id values, content ids), which
+    callers replace with their own generator for reproducible output."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # variant 10xx
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -100,3 +100,16 @@ def test_values_are_frozen() -> None:
     pid = ParticipantId.parse("0192:974761076")
     with pytest.raises(AttributeError):
         pid.value = "0192:991825827"  # type: ignore[misc]
+
+
+def test_random_uuid_is_a_canonical_version_4_uuid() -> None:
+    import uuid
+
+    from peppol_dpi.ids import random_uuid
+
+    made = [random_uuid() for _ in range(200)]
+    assert len(set(made)) == 200
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text  # canonical: lower case, 8-4-4-4-12
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122

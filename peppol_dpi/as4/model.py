@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import enum
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..errors import EbmsError, EbmsSeverity, InputError, UsageError
+from ..ids import random_uuid
 
 __all__ = [
     "PEPPOL_AGREEMENT",
@@ -69,7 +69,7 @@ def message_id_factory(host: str) -> Callable[[], str]:
     check_message_id(f"x@{host}", what="message id host")
 
     def new_id() -> str:
-        return f"{uuid.uuid4()}@{host}"
+        return f"{random_uuid()}@{host}"
 
     return new_id
 

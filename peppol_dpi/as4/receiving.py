@@ -11,7 +11,6 @@ fault and always lets the caller build the answer (a signed receipt or an error 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import Generic, Protocol, TypeVar
 from cryptography import x509
 
 from ..errors import EbmsError, InputError, UsageError, ValidationError
+from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
@@ -314,7 +314,7 @@ class Reception(Generic[MessageT]):
         key: PrivateKey,
         now: datetime,
         message_id: str,
-        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        new_id: Callable[[], str] = random_uuid,
     ) -> tuple[int, dict[str, str], bytes]:
         """HTTP status, headers and body of the signed answer (errors with 200, as phase4)."""
         headers, body = write_signal(

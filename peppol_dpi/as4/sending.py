@@ -9,7 +9,6 @@ the HTTP body), or not at all with :func:`build_message_chunks`.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from ..errors import UsageError
+from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmldsig import ExternalDigest
@@ -83,7 +83,7 @@ def build_message_chunks(
     to_party: str | None = None,
     payload_mime_type: str = "application/xml",
     compression_level: int | None = None,
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    new_id: Callable[[], str] = random_uuid,
     random_bytes: Callable[[int], bytes] = os.urandom,
     boundary: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
@@ -204,7 +204,7 @@ def build_message(
     to_party: str | None = None,
     payload_mime_type: str = "application/xml",
     compression_level: int | None = None,
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    new_id: Callable[[], str] = random_uuid,
     random_bytes: Callable[[int], bytes] = os.urandom,
     boundary: str | None = None,
     limits: Limits = DEFAULT_LIMITS,

@@ -17,12 +17,12 @@ Reading what a peer answers to a user message (Peppol AS4 2.0.3; peppol.md 1.4):
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import DecryptionError, EbmsError, InputError, RemoteError
+from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy
@@ -72,7 +72,7 @@ def write_signal(
     signal: SignalMessage,
     *,
     key: PrivateKey,
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    new_id: Callable[[], str] = random_uuid,
 ) -> tuple[dict[str, str], bytes]:
     """The signed signal as HTTP headers and body, ready to send back."""
     body, _ = write_signed_envelope(signal, key=key, new_id=new_id)

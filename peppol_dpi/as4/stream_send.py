@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import datetime
@@ -23,6 +22,7 @@ from typing import IO, BinaryIO
 from cryptography import x509
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..spool import copy_chunks, spool
@@ -68,7 +68,7 @@ def build_message_to(
     to_party: str | None = None,
     payload_mime_type: str = "application/xml",
     compression_level: int | None = None,
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    new_id: Callable[[], str] = random_uuid,
     random_bytes: Callable[[int], bytes] = os.urandom,
     boundary: str | None = None,
     limits: Limits = DEFAULT_LIMITS,

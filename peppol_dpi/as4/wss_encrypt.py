@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .. import ns
 from ..errors import DecryptionError, UsageError
+from ..ids import random_uuid
 from ..keys import PrivateKey, RsaPadding
 from ..xmlparse import Element, first_child
 from ..xmltext import attr
@@ -101,7 +101,7 @@ def encrypt_attachments(
     parts: Sequence[tuple[str, str, bytes | memoryview]],
     receiver_cert: x509.Certificate,
     *,
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    new_id: Callable[[], str] = random_uuid,
     random_bytes: Callable[[int], bytes] = os.urandom,
 ) -> EncryptedParts:
     """Encrypt ``(content_id, mime_type_before_encryption, content)`` parts for the receiver."""
@@ -127,7 +127,7 @@ def encryption_header(
     receiver_cert: x509.Certificate,
     cek: bytes,
     *,
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    new_id: Callable[[], str] = random_uuid,
 ) -> str:
     """The header text (receiver BST, EncryptedKey, one EncryptedData per part) for
     ``(content_id, mime_type_before_encryption)`` parts encrypted under ``cek``, the key an

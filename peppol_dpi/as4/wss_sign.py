@@ -15,10 +15,10 @@ as Peppol sends) is digested as is.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Sequence
 
 from ..errors import SignatureError
+from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmldsig import (
@@ -75,7 +75,7 @@ def write_signed_envelope(
     key: PrivateKey,
     attachments: Sequence[tuple[str, str, bytes | ExternalDigest]] = (),
     security_head: str = "",
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    new_id: Callable[[], str] = random_uuid,
     limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[bytes, tuple[SignedReference, ...]]:
     """The signed envelope of ``message``, serialized, and the references its signature made.

@@ -87,7 +87,8 @@ class Collector:
 
 
 def _children(parent: etree._Element, name: str) -> list[etree._Element]:
-    return list(parent.iterchildren(sh(name)))
+    tag = sh(name)  # a plain loop: lxml's tag-filtered iterator costs more to set up
+    return [child for child in parent if child.tag == tag]
 
 
 def _first(parent: etree._Element, name: str) -> etree._Element | None:
