@@ -13,7 +13,7 @@ import pytest
 
 from peppol_dpi.bench.ops import sbd_for, write_sbd
 from peppol_dpi.bench.payload import invoice
-from peppol_dpi.bench.runner import parse_size
+from peppol_dpi.bench.runner import median_pair, parse_size
 from peppol_dpi.bench.targets import check_targets
 from peppol_dpi.cli import bench_cmd
 from peppol_dpi.cli.main import main
@@ -147,3 +147,12 @@ def test_bench_check_exits_1_when_a_target_is_missed(
     out = capsys.readouterr().out
     assert "MISSED" in out and "fixed cost per message under 2 ms: 5.00 (<= 2 ms)" in out
     assert main(["bench", "--sizes", "10KB", "--ops", "as4_build", "--check"]) == 1
+
+
+def test_ours_and_the_floor_are_timed_alternately() -> None:
+    calls: list[str] = []
+    ours, floor = median_pair(lambda: calls.append("o"), lambda: calls.append("f"), 3)
+    assert "".join(calls) == "of" * 4  # a warm-up of each, then the pairs
+    assert ours is not None and ours >= 0 and floor is not None and floor >= 0
+    alone, none = median_pair(lambda: calls.append("x"), None, 2)
+    assert none is None and alone >= 0

@@ -22,7 +22,13 @@ from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["Measurement", "machine_info", "median_seconds", "parse_size", "peak_rss_in_child"]
+__all__ = [
+    "Measurement",
+    "machine_info",
+    "median_pair",
+    "parse_size",
+    "peak_rss_in_child",
+]
 
 _UNITS = {
     "B": 1,
@@ -64,14 +70,29 @@ def repeats_for(size: int) -> int:
     return 3
 
 
-def median_seconds(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm-up: caches, lazy imports, schema loads
-    samples = []
+def median_pair(
+    ours: Callable[[], object], floor: Callable[[], object] | None, repeat: int
+) -> tuple[float, float | None]:
+    """Median times of ``ours`` and its ``floor``, run alternately.
+
+    On a shared machine a burst of other work can slow a whole series of runs; taking the two
+    series one after the other would put the burst in one of them and skew their ratio.
+    Alternating puts both series in the same minutes, so the ratio stays meaningful.
+    """
+    ours()  # warm-up: caches, lazy imports, schema loads
+    if floor is not None:
+        floor()
+    samples: list[float] = []
+    floor_samples: list[float] = []
     for _ in range(repeat):
         started = time.perf_counter()
-        fn()
+        ours()
         samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        if floor is not None:
+            started = time.perf_counter()
+            floor()
+            floor_samples.append(time.perf_counter() - started)
+    return statistics.median(samples), statistics.median(floor_samples) if floor_samples else None
 
 
 @dataclass(frozen=True, kw_only=True)

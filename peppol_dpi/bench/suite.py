@@ -31,7 +31,7 @@ from .ops import (
     write_stream_input,
 )
 from .payload import invoice
-from .runner import Measurement, machine_info, median_seconds, peak_rss_in_child, repeats_for
+from .runner import Measurement, machine_info, median_pair, peak_rss_in_child, repeats_for
 from .targets import check_targets
 
 __all__ = ["run_suite"]
@@ -79,8 +79,9 @@ def run_suite(
                     # Streaming: from a file to files; the operation never holds the payload.
                     stream_file = work / f"{op}-{size}.input"
                     write_stream_input(op, stream_file, size, keys)
-                    ours = median_seconds(prepare_stream(op, stream_file, keys, work), repeat)
-                    floor = median_seconds(floors[floor_name(op)], repeat)
+                    ours, floor = median_pair(
+                        prepare_stream(op, stream_file, keys, work), floors[floor_name(op)], repeat
+                    )
                     rss = (
                         peak_rss_in_child(
                             "peppol_dpi.bench.child", [op, str(stream_file), str(pki_dir)]
@@ -91,8 +92,7 @@ def run_suite(
                     stream_file.unlink()
                 else:
                     op_input = make_input(op, payload, keys)
-                    ours = median_seconds(from_input(op, op_input, keys), repeat)
-                    floor = median_seconds(floors[op], repeat)
+                    ours, floor = median_pair(from_input(op, op_input, keys), floors[op], repeat)
                     rss = None
                     if memory:
                         input_file = work / f"{op}-{size}.input"
