@@ -1,7 +1,9 @@
 """Building a Peppol AS4 message from an SBD file, chunk by chunk (issue 8: large payloads).
 
-The same message as :func:`.sending.build_message` (byte for byte, given the same ids,
-randomness and boundary), with memory that does not grow with the payload: the SBDH is read
+The same message as :func:`.sending.build_message`, with memory that does not grow with the
+payload (byte for byte, given the same ids, randomness and boundary, for an SBD of at most
+1 MiB; a larger one is compressed in several calls, and ISA-L's deflate output depends on how
+its input is split, so its gzip bytes may differ while inflating to the same SBD). The SBDH is read
 from the first ``Limits.max_sbdh_bytes`` of the file; then one pass gzips the SBD, digests the
 gzip bytes (SHA-256: the attachment reference, WSS SwA 1.1 5.2) and encrypts them with
 AES-128-GCM (Peppol AS4 2.0.3 5) into a spool file. The signature needs that digest, so the SOAP
