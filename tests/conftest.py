@@ -8,6 +8,8 @@ they must be present, and their absence fails the run instead of skipping silent
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from hypothesis import settings
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FIXTURES = ROOT / "fixtures"
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+AS4_VENV = ROOT / ".venv-as4"
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +31,21 @@ def shared() -> Path:
             f"third-party fixtures not present at {SHARED_FIXTURES} (only in the project's CI)"
         )
     return SHARED_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def as4_python() -> Path:
+    """The PyPI ``as4`` 0.2.0 package in its own venv at <repo>/.venv-as4 (created when
+    missing): the other Python AS4 implementation, for interop and the benchmark."""
+    python = AS4_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(AS4_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "as4==0.2.0"], check=True, timeout=600
+        )
+    probe = subprocess.run([str(python), "-c", "import as4.peppol"], capture_output=True)
+    assert probe.returncode == 0, probe.stderr.decode()
+    return python
 
 
 # Property-based tests: under CI the examples are derived from the test itself (derandomize),

@@ -14,7 +14,6 @@ import gzip
 import io
 import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,6 @@ from peppol_dpi.errors import EbmsError, InputError
 from peppol_dpi.xmlparse import parse_xml
 
 ROOT = Path(__file__).resolve().parents[1]
-AS4_VENV = ROOT / ".venv-as4"
 DRIVER = Path(__file__).resolve().parent / "as4_peer" / "driver.py"
 C2 = pki.ap_key("c2")
 C3 = pki.ap_key("c3")
@@ -185,20 +183,6 @@ def test_phase4_nonrepudiation_information_sample(shared: Path) -> None:
 
 
 # -- the PyPI as4 package -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def as4_python() -> Path:
-    """The ``as4`` 0.2.0 package in its own venv at <repo>/.venv-as4 (created when missing)."""
-    python = AS4_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(AS4_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "as4==0.2.0"], check=True, timeout=600
-        )
-    probe = subprocess.run([str(python), "-c", "import as4.peppol"], capture_output=True)
-    assert probe.returncode == 0, probe.stderr.decode()
-    return python
 
 
 def _drive(python: Path, command: str, request: dict[str, Any]) -> dict[str, Any]:

@@ -7,17 +7,20 @@ every number a user reads is a real measurement.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
+from peppol_dpi.bench.as4_remote import As4Remote
 from peppol_dpi.bench.ops import sbd_for, write_sbd
 from peppol_dpi.bench.payload import invoice
-from peppol_dpi.bench.runner import median_pair, parse_size
+from peppol_dpi.bench.runner import alternating_medians, parse_size, timed
 from peppol_dpi.bench.targets import check_targets
 from peppol_dpi.cli import bench_cmd
 from peppol_dpi.cli.main import main
 from peppol_dpi.errors import UsageError
+from peppol_dpi.testing.pki import write as write_pki
 
 KEYS = {
     "op",
@@ -149,10 +152,32 @@ def test_bench_check_exits_1_when_a_target_is_missed(
     assert main(["bench", "--sizes", "10KB", "--ops", "as4_build", "--check"]) == 1
 
 
-def test_ours_and_the_floor_are_timed_alternately() -> None:
+def test_ours_the_floor_and_as4_are_timed_in_turns() -> None:
     calls: list[str] = []
-    ours, floor = median_pair(lambda: calls.append("o"), lambda: calls.append("f"), 3)
-    assert "".join(calls) == "of" * 4  # a warm-up of each, then the pairs
-    assert ours is not None and ours >= 0 and floor is not None and floor >= 0
-    alone, none = median_pair(lambda: calls.append("x"), None, 2)
-    assert none is None and alone >= 0
+    medians = alternating_medians(
+        [timed(lambda: calls.append("o")), timed(lambda: calls.append("f")), lambda: 0.25],
+        4,
+        rounds=2,
+    )
+    # Two rounds; in each, every timer runs a warm-up and then a block of two.
+    assert "".join(calls) == ("ooo" + "fff") * 2
+    assert medians[0] >= 0 and medians[1] >= 0 and medians[2] == 0.25
+
+
+def test_as4_remote_times_one_run_at_a_time(as4_python: Path, tmp_path: Path) -> None:
+    # The PyPI as4 package in its own venv, driven over a pipe as `bench --as4-python` does.
+    write_pki(tmp_path / "pki")
+    payload_file = tmp_path / "payload.xml"
+    payload_file.write_bytes(invoice(3000))
+    with As4Remote(as4_python, payload_file, tmp_path / "pki") as remote:
+        build, open_ = remote.seconds("as4_build"), remote.seconds("as4_open")
+    assert 0 < build < 5 and 0 < open_ < 5
+
+
+def test_as4_remote_reports_a_driver_that_cannot_start(tmp_path: Path) -> None:
+    write_pki(tmp_path / "pki")
+    payload_file = tmp_path / "payload.xml"
+    payload_file.write_bytes(invoice(3000))
+    # This interpreter has no as4 package: the driver fails at its import.
+    with pytest.raises(UsageError, match="could not be timed"):
+        As4Remote(Path(sys.executable), payload_file, tmp_path / "pki")

@@ -1,9 +1,12 @@
 """Times the PyPI ``as4`` package (0.2.0) for ``peppol-dpi bench --as4-python``.
 
 Runs in the ``as4`` package's OWN virtual environment (it pins cryptography < 47), so it
-imports nothing from peppol_dpi. ``python as4_driver.py REQUEST.json`` prints
-``{"build_median_s": ..., "open_median_s": ...}``. The request names the payload file, the
-PEM keys and certificates of the two access points, the trust anchors and the repeat count.
+imports nothing from peppol_dpi. ``python as4_driver.py REQUEST.json`` prepares both operations
+(the request names the payload file, the PEM keys and certificates of the two access points and
+the trust anchors), prints ``ready`` and then serves one run per line read from stdin: ``build``
+or ``open`` is answered with the seconds that one run took (timed here, so the pipe is not
+counted). The benchmark asks for one run between two of its own, so that ``as4`` and the
+package are timed in the same minutes.
 
 ``as4``'s build takes the business document and wraps it in its SBDH itself (its API has no
 other way), so its build time includes that wrap.
@@ -12,21 +15,10 @@ other way), so its build time includes that wrap.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-
-def _median(fn: Any, repeat: int) -> float:
-    fn()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def main(request_file: str) -> int:
@@ -85,9 +77,13 @@ def main(request_file: str) -> int:
             raise RuntimeError(f"as4 refused its own message: {exchange.message.parse_error}")
         return exchange
 
-    repeat = int(request["repeat"])
-    result = {"build_median_s": _median(build, repeat), "open_median_s": _median(open_, repeat)}
-    sys.stdout.write(json.dumps(result))
+    operations = {"build": build, "open": open_}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        run = operations[line.strip()]
+        started = time.perf_counter()
+        run()
+        print(time.perf_counter() - started, flush=True)
     return 0
 
 

@@ -24,10 +24,11 @@ from ..errors import UsageError
 
 __all__ = [
     "Measurement",
+    "alternating_medians",
     "machine_info",
-    "median_pair",
     "parse_size",
     "peak_rss_in_child",
+    "timed",
 ]
 
 _UNITS = {
@@ -70,29 +71,36 @@ def repeats_for(size: int) -> int:
     return 3
 
 
-def median_pair(
-    ours: Callable[[], object], floor: Callable[[], object] | None, repeat: int
-) -> tuple[float, float | None]:
-    """Median times of ``ours`` and its ``floor``, run alternately.
+def timed(fn: Callable[[], object]) -> Callable[[], float]:
+    """``fn`` as a timer: running it returns the seconds it took."""
 
-    On a shared machine a burst of other work can slow a whole series of runs; taking the two
-    series one after the other would put the burst in one of them and skew their ratio.
-    Alternating puts both series in the same minutes, so the ratio stays meaningful.
-    """
-    ours()  # warm-up: caches, lazy imports, schema loads
-    if floor is not None:
-        floor()
-    samples: list[float] = []
-    floor_samples: list[float] = []
-    for _ in range(repeat):
+    def run() -> float:
         started = time.perf_counter()
-        ours()
-        samples.append(time.perf_counter() - started)
-        if floor is not None:
-            started = time.perf_counter()
-            floor()
-            floor_samples.append(time.perf_counter() - started)
-    return statistics.median(samples), statistics.median(floor_samples) if floor_samples else None
+        fn()
+        return time.perf_counter() - started
+
+    return run
+
+
+def alternating_medians(
+    timers: Sequence[Callable[[], float]], repeat: int, *, rounds: int = 5
+) -> list[float]:
+    """The median of at least ``repeat`` runs of each timer, the timers taking turns in blocks.
+
+    On a shared machine a burst of other work can slow a whole series of runs; timing one
+    series after the other would put the burst in one of them and skew their ratio. Taking
+    turns in ``rounds`` blocks puts every series in the same minutes. Each block starts with
+    one unrecorded run, so that what the previous block did to the caches (the other
+    implementation runs in another process) is not counted: the figures are warm, as for a
+    server handling messages one after the other.
+    """
+    block = max(1, -(-repeat // rounds))
+    samples: list[list[float]] = [[] for _ in timers]
+    for _ in range(rounds):
+        for timer, series in zip(timers, samples, strict=True):
+            timer()  # warm-up of the block: caches, lazy imports, schema loads
+            series.extend(timer() for _ in range(block))
+    return [statistics.median(series) for series in samples]
 
 
 @dataclass(frozen=True, kw_only=True)

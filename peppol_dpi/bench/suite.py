@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from cryptography.hazmat.primitives import serialization
 
 from .. import deflate
 from ..errors import UsageError
 from ..limits import DEFAULT_LIMITS
 from ..testing.pki import write as write_pki
+from .as4_remote import As4Remote
 from .floor import FloorContext, floor_operations
 from .ops import (
-    BILLING,
-    INVOICE_TYPE,
     OPERATIONS,
-    RECEIVER,
-    SENDER,
     STREAM_OPERATIONS,
+    Keys,
     floor_name,
     from_input,
     load_keys,
@@ -31,12 +27,17 @@ from .ops import (
     write_stream_input,
 )
 from .payload import invoice
-from .runner import Measurement, machine_info, median_pair, peak_rss_in_child, repeats_for
+from .runner import (
+    Measurement,
+    alternating_medians,
+    machine_info,
+    peak_rss_in_child,
+    repeats_for,
+    timed,
+)
 from .targets import check_targets
 
 __all__ = ["run_suite"]
-
-_AS4_DRIVER = Path(__file__).with_name("as4_driver.py")
 
 
 def run_suite(
@@ -61,61 +62,28 @@ def run_suite(
             payload = invoice(size)
             payload_file = work / f"payload-{size}.xml"
             payload_file.write_bytes(payload)
-            floors = floor_operations(payload, FloorContext(key=keys.c2.key))
-            repeat = repeats_for(size)
-            as4_times = (
-                _time_as4(as4_python, payload_file, pki_dir, repeat, progress)
-                if as4_python is not None and ({"as4_build", "as4_open"} & set(operations))
-                else {}
+            run = _SizeRun(
+                size=size,
+                payload=payload,
+                keys=keys,
+                work=work,
+                pki_dir=pki_dir,
+                floors=floor_operations(payload, FloorContext(key=keys.c2.key)),
+                repeat=repeats_for(size),
+                memory=memory,
             )
-            for op in operations:
-                if op.startswith("jws_") and len(payload) > DEFAULT_LIMITS.max_jws_bytes:
-                    # A business message is a few kilobytes; a JWS over the limit is refused
-                    # by design (Limits.max_jws_bytes), so there is nothing to measure.
-                    progress(f"{op} {size} bytes: skipped (over Limits.max_jws_bytes)")
-                    continue
-                progress(f"{op} {size} bytes")
-                if op in STREAM_OPERATIONS:
-                    # Streaming: from a file to files; the operation never holds the payload.
-                    stream_file = work / f"{op}-{size}.input"
-                    write_stream_input(op, stream_file, size, keys)
-                    ours, floor = median_pair(
-                        prepare_stream(op, stream_file, keys, work), floors[floor_name(op)], repeat
-                    )
-                    rss = (
-                        peak_rss_in_child(
-                            "peppol_dpi.bench.child", [op, str(stream_file), str(pki_dir)]
-                        )
-                        if memory
-                        else None
-                    )
-                    stream_file.unlink()
-                else:
-                    op_input = make_input(op, payload, keys)
-                    ours, floor = median_pair(from_input(op, op_input, keys), floors[op], repeat)
-                    rss = None
-                    if memory:
-                        input_file = work / f"{op}-{size}.input"
-                        input_file.write_bytes(op_input)
-                        rss = peak_rss_in_child(
-                            "peppol_dpi.bench.child", [op, str(input_file), str(pki_dir)]
-                        )
-                        input_file.unlink()
-                    del op_input
-                theirs = as4_times.get(op)
-                results.append(
-                    Measurement(
-                        op=op,
-                        size_bytes=len(payload),
-                        median_s=ours,
-                        floor_s=floor,
-                        ratio_to_floor=ours / floor if floor else None,
-                        peak_rss_bytes=rss[0] if rss else None,
-                        peak_rss_above_baseline_bytes=rss[0] - rss[1] if rss else None,
-                        as4_median_s=theirs,
-                        ratio_as4=theirs / ours if theirs else None,
-                    )
-                )
+            with ExitStack() as stack:
+                if as4_python is not None and {"as4_build", "as4_open"} & set(operations):
+                    progress(f"as4 package, {size} bytes: started")
+                    run.remote = stack.enter_context(As4Remote(as4_python, payload_file, pki_dir))
+                for op in operations:
+                    if op.startswith("jws_") and len(payload) > DEFAULT_LIMITS.max_jws_bytes:
+                        # A business message is a few kilobytes; a JWS over the limit is
+                        # refused by design (Limits.max_jws_bytes): nothing to measure.
+                        progress(f"{op} {size} bytes: skipped (over Limits.max_jws_bytes)")
+                        continue
+                    progress(f"{op} {size} bytes")
+                    results.append(run.measure(op))
     machine = machine_info() | {"deflate_engine": deflate.ENGINE}
     rows = [r.to_json() for r in results]
     return {
@@ -125,52 +93,54 @@ def run_suite(
     }
 
 
-def _time_as4(
-    python: Path,
-    payload_file: Path,
-    pki_dir: Path,
-    repeat: int,
-    progress: Callable[[str], None],
-) -> dict[str, float]:
-    progress(f"as4 package, {payload_file.stat().st_size} bytes")
-    keys = load_keys(pki_dir)
-    for name, key in (("c2", keys.c2), ("c3", keys.c3)):
-        (pki_dir / f"bench-{name}.key.pem").write_bytes(
-            key.key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
+@dataclass(kw_only=True)
+class _SizeRun:
+    """What measuring the operations at one payload size needs."""
+
+    size: int
+    payload: bytes
+    keys: Keys
+    work: Path
+    pki_dir: Path
+    floors: dict[str, Callable[[], object]]
+    repeat: int
+    memory: bool
+    remote: As4Remote | None = None
+
+    def measure(self, op: str) -> Measurement:
+        """Ours, the floor and (for AS4 build and open) ``as4``, taking turns; then memory."""
+        input_file = self.work / f"{op}-{self.size}.input"
+        if op in STREAM_OPERATIONS:
+            # Streaming: from a file to files; the operation never holds the payload.
+            write_stream_input(op, input_file, self.size, self.keys)
+            ours = prepare_stream(op, input_file, self.keys, self.work)
+            floor = self.floors[floor_name(op)]
+        else:
+            op_input = make_input(op, self.payload, self.keys)
+            ours, floor = from_input(op, op_input, self.keys), self.floors[op]
+            if self.memory:
+                input_file.write_bytes(op_input)
+            del op_input
+        timers = [timed(ours), timed(floor)]
+        remote = self.remote
+        if remote is not None and op in ("as4_build", "as4_open"):
+            timers.append(lambda: remote.seconds(op))
+        medians = alternating_medians(timers, self.repeat)
+        rss = (
+            peak_rss_in_child("peppol_dpi.bench.child", [op, str(input_file), str(self.pki_dir)])
+            if self.memory
+            else None
         )
-    request = {
-        "payload": str(payload_file),
-        "sender_party": "POP000001",
-        "receiver_party": "POP000002",
-        "sender_key": str(pki_dir / "bench-c2.key.pem"),
-        "sender_cert": str(pki_dir / "ap-c2.cert.pem"),
-        "receiver_key": str(pki_dir / "bench-c3.key.pem"),
-        "receiver_cert": str(pki_dir / "ap-c3.cert.pem"),
-        "root": str(pki_dir / "root-ca.cert.pem"),
-        "ap_ca": str(pki_dir / "ap-ca.cert.pem"),
-        "sender": SENDER.value,
-        "recipient": RECEIVER.value,
-        "document_type": INVOICE_TYPE.value,
-        "process": BILLING.value,
-        "repeat": repeat,
-    }
-    request_file = pki_dir / "as4-request.json"
-    request_file.write_text(json.dumps(request))
-    result = subprocess.run(
-        [str(python), str(_AS4_DRIVER), str(request_file)],
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise UsageError(
-            f"the as4 package could not be timed with {python}: "
-            + (result.stderr.strip().splitlines() or ["no output"])[-1]
+        input_file.unlink(missing_ok=True)
+        theirs = medians[2] if len(medians) > 2 else None
+        return Measurement(
+            op=op,
+            size_bytes=len(self.payload),
+            median_s=medians[0],
+            floor_s=medians[1],
+            ratio_to_floor=medians[0] / medians[1] if medians[1] else None,
+            peak_rss_bytes=rss[0] if rss else None,
+            peak_rss_above_baseline_bytes=rss[0] - rss[1] if rss else None,
+            as4_median_s=theirs,
+            ratio_as4=theirs / medians[0] if theirs else None,
         )
-    data = json.loads(result.stdout)
-    return {"as4_build": float(data["build_median_s"]), "as4_open": float(data["open_median_s"])}
