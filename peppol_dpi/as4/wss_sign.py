@@ -126,7 +126,7 @@ def write_signed_envelope(
         return swa_signature_input(found[0], found[1], limits=limits) if found else None
 
     digests = complete_signature(
-        security[-1],
+        security[-1],  # the ds:Signature, written last in wsse:Security
         spec,
         key=key,
         resolver=resolver,
