@@ -4,15 +4,22 @@ The recipes are :func:`build_message`, :func:`open_message` and :func:`receive` 
 raises for a peer's fault and always lets the caller answer with a receipt or an error signal);
 :func:`read_answer` + :func:`check_receipt` for the sender's side of the answer;
 :func:`inspect_message` to check a message without its decryption key;
-:func:`build_message_to` and :func:`open_message_from` for large payloads, chunk by chunk from
-files with memory that does not grow with the payload (:func:`read_dump_from` reads a message
-file's headers and gives its body as a seekable view). See docs/as4.md.
+:func:`build_message_to`, :func:`open_message_from` and :func:`inspect_message_from` for
+large payloads, chunk by chunk from files with memory that does not grow with the payload
+(:func:`read_dump_from` reads a message file's headers and gives its body as a seekable
+view). See docs/as4.md.
 """
 
 from __future__ import annotations
 
 from .compression import DecompressionError
-from .inspection import Inspection, MessageKind, SignatureStatus, inspect_message
+from .inspection import (
+    Inspection,
+    MessageKind,
+    SignatureStatus,
+    inspect_message,
+    inspect_message_from,
+)
 from .message_file import read_dump_from
 from .mime import Headers, MimeError, read_dump, write_dump
 from .model import (
@@ -92,6 +99,7 @@ __all__ = [
     "check_user_message",
     "error_signal",
     "inspect_message",
+    "inspect_message_from",
     "message_id_factory",
     "open_message",
     "open_message_from",

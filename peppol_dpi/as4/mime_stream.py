@@ -5,7 +5,9 @@ of a line; a delimiter split across two chunks is found too). The root part (the
 small) is read into memory, bounded by ``Limits.max_envelope_bytes``; of each attachment only
 its headers are read and where its content lies in the file is kept. The rules are those of
 :mod:`.mime` (the same header, transfer-encoding and root-selection code), except that a
-streamed attachment must use binary transfer encoding (Peppol AS4 2.0.3 section 10).
+streamed attachment must use binary transfer encoding (Peppol AS4 2.0.3 section 10); a
+caller that never reads attachment content (inspection) may let base64 parts through, then
+:attr:`ScannedMessage.base64` says one was seen and such parts have no span.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class ScannedMessage:
 
     mime: MimeMessage
     spans: Mapping[str, PartSpan]
+    #: An attachment is base64-encoded (only with ``allow_base64``; it has no span).
+    base64: bool = False
 
 
 def read_span(file: IO[bytes], span: PartSpan, *, chunk: int = _CHUNK) -> Iterator[bytes]:
@@ -73,8 +77,10 @@ def scan_message(
     *,
     size: int,
     limits: Limits = DEFAULT_LIMITS,
+    allow_base64: bool = False,
 ) -> ScannedMessage:
-    """Scan the ``size``-byte body in the seekable ``file`` (see the module documentation)."""
+    """Scan the ``size``-byte body in the seekable ``file`` (see the module documentation);
+    a base64 attachment is refused (MimeError ``mime:encoding``) unless ``allow_base64``."""
     hdrs = headers if isinstance(headers, Headers) else Headers.of(headers)
     if size > limits.max_message_bytes:
         raise MimeError(
@@ -99,18 +105,21 @@ def scan_message(
     root_at = next(i for i, p in enumerate(parts) if p is message.root)
     root = read_part(memoryview(_bounded_root(file, raw_parts[root_at], limits)), limits)
     located: dict[str, PartSpan] = {}
+    base64 = False
     for part, span in zip(parts, spans, strict=True):
         if part is message.root:
             continue
         if transfer_encoding(part.headers) == "base64":
-            raise MimeError(
-                "a base64 attachment cannot be streamed (Peppol sends binary parts)",
-                rule="mime:encoding",
-            )
-        if part.content_id is not None:
+            if not allow_base64:
+                raise MimeError(
+                    "a base64 attachment cannot be streamed (Peppol sends binary parts)",
+                    rule="mime:encoding",
+                )
+            base64 = True
+        elif part.content_id is not None:
             located.setdefault(part.content_id, span)
     return ScannedMessage(
-        mime=MimeMessage(root=root, attachments=message.attachments), spans=located
+        mime=MimeMessage(root=root, attachments=message.attachments), spans=located, base64=base64
     )
 
 

@@ -7,13 +7,22 @@ import hashlib
 import io
 import sys
 import uuid
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
-from ..as4.inspection import Inspection, SignatureStatus, inspect_message
+from ..as4.inspection import Inspection, SignatureStatus, inspect_message_from
 from ..as4.message_file import read_dump_from
-from ..as4.mime import multipart_headers, new_boundary, read_dump, write_dump
+from ..as4.mime import (
+    Headers,
+    MimeError,
+    dump_head_bytes,
+    multipart_headers,
+    new_boundary,
+    read_dump,
+    write_dump,
+)
 from ..as4.model import UserMessage, check_message_id, message_id_factory
 from ..as4.receipt import check_receipt
 from ..as4.signals import read_answer
@@ -21,6 +30,7 @@ from ..as4.stream_receive import receive_from
 from ..as4.stream_send import build_message_to
 from ..errors import InputError, UsageError
 from ..keys import load_certificate
+from ..limits import DEFAULT_LIMITS
 from ..spool import CHUNK_BYTES
 from ..trust import subject_of
 from .common import (
@@ -142,8 +152,7 @@ def _open(args: argparse.Namespace) -> int:
     # Streamed (issue 8): the body stays in its file, the payload goes to --payload-out in
     # pieces (renamed into place only when the message opened), hashed on the way.
     with ExitStack() as stack:
-        dump = stack.enter_context(input_stream(args.dump))
-        headers, body = stack.enter_context(read_dump_from(dump))
+        headers, body = stack.enter_context(_message_file(args.dump))
         target = stack.enter_context(output_stream(args.payload_out)) if args.payload_out else None
         digesting = _Digesting(target)
         # Closed before the target (the stack unwinds in reverse), so nothing is left to flush.
@@ -232,9 +241,18 @@ def _inspection_json(result: Inspection) -> dict[str, Any]:
     return data
 
 
+@contextmanager
+def _message_file(path: str) -> Iterator[tuple[Headers, IO[bytes]]]:
+    """The dump at ``path`` (``-``: standard input, spooled): its headers, and its body as a
+    seekable view of the file (:func:`.message_file.read_dump_from`), never read whole."""
+    with input_stream(path) as dump, read_dump_from(dump) as (headers, body):
+        yield headers, body
+
+
 def _inspect(args: argparse.Namespace) -> int:
-    headers, body = read_dump(read_input(args.dump))
-    result = inspect_message(headers, body, trust=trust_policy(args), at=parse_at(args))
+    # Streamed (issue 8): only the headers and the SOAP part are read into memory.
+    with _message_file(args.dump) as (headers, body):
+        result = inspect_message_from(body, headers, trust=trust_policy(args), at=parse_at(args))
     data = _inspection_json(result)
     if args.json:
         print_json(data)
@@ -249,14 +267,28 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_signal(path: str) -> bytes:
+    """A signal message's dump (``-``: standard input): small, so read whole, but never more
+    than an HTTP answer may hold (``Limits.max_http_response_bytes``, as the transport reads
+    it) plus its headers; a larger file is refused before it is read to its end."""
+    limit = DEFAULT_LIMITS.max_http_response_bytes + dump_head_bytes(DEFAULT_LIMITS)
+    with input_stream(path) as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise MimeError(
+            f"{path} is larger than {limit} bytes: not a receipt", rule="mime:too-large"
+        )
+    return data
+
+
 def _verify_receipt(args: argparse.Namespace) -> int:
     trust = trust_policy(args)
-    headers, body = read_dump(read_input(args.receipt))
+    headers, body = read_dump(_read_signal(args.receipt))
     answer = read_answer(200, headers, body, trust=trust, at=parse_at(args))
     message_id = references = None
     if args.message:
-        sent_headers, sent_body = read_dump(read_input(args.message))
-        sent = inspect_message(sent_headers, sent_body)
+        with _message_file(args.message) as (sent_headers, sent_body):
+            sent = inspect_message_from(sent_body, sent_headers)
         if sent.signature is not SignatureStatus.VALID:
             raise UsageError(
                 f"{args.message} is not a validly signed message: {sent.signature_error}"
