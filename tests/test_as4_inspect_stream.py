@@ -28,6 +28,7 @@ from peppol_dpi.as4 import build_message, mime_stream
 from peppol_dpi.as4.inspection import inspect_message, inspect_message_from
 from peppol_dpi.as4.message_file import read_dump_from
 from peppol_dpi.as4.mime import read_dump, write_dump
+from peppol_dpi.as4.stream_receive import open_message_from
 from peppol_dpi.bench.ops import write_sbd
 from peppol_dpi.cli.as4_cmd import _inspection_json
 from peppol_dpi.cli.main import main
@@ -237,3 +238,17 @@ def test_a_large_message_is_inspected_in_flat_memory(tmp_path: Path) -> None:
     for command in ("inspect", "verify-receipt"):
         growth = peaks["large"][command] - peaks["small"][command]
         assert growth < GROWTH_BOUND, (command, peaks)
+
+
+def test_opening_still_refuses_a_base64_attachment() -> None:
+    # Only inspection, which never reads an attachment, lets base64 parts through the scanner.
+    headers, body = _built()
+    with pytest.raises(InputError) as info:
+        open_message_from(
+            io.BytesIO(_base64_attachment(body)),
+            headers,
+            key=C3,
+            trust=trust(),
+            payload_sink=io.BytesIO(),
+        )
+    assert info.value.rule == "mime:encoding"
