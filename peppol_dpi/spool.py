@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
-__all__ = ["CHUNK_BYTES", "SPOOL_IN_MEMORY_BYTES", "copy_chunks", "spool"]
+__all__ = ["CHUNK_BYTES", "SPOOL_IN_MEMORY_BYTES", "copy_chunks", "spool", "spooled_copy"]
 
 #: Bytes read, compressed, encrypted or copied at a time.
 CHUNK_BYTES = 1024 * 1024
@@ -33,3 +33,19 @@ def copy_chunks(source: IO[bytes], size: int | None = None) -> Iterator[bytes]:
         if left is not None:
             left -= len(piece)
         yield piece
+
+
+def spooled_copy(
+    source: IO[bytes], size: int | None = None, spool_dir: str | os.PathLike[str] | None = None
+) -> IO[bytes]:
+    """A new :func:`spool` holding ``source`` from its current position (``size`` bytes, or
+    to its end; fewer if it ends first), copied in chunks and rewound; the caller closes it."""
+    copy = spool(spool_dir)
+    try:
+        for piece in copy_chunks(source, size):
+            copy.write(piece)
+    except BaseException:
+        copy.close()
+        raise
+    copy.seek(0)
+    return copy

@@ -1,30 +1,36 @@
-"""A large letter through both access points: the Python heap of each step stays well below
-the package's size (issue 8; docs/performance.md has the measured figures).
+"""A large letter through both access points to the reference mailbox: the Python heap of each
+step stays well below the package's size (issue 8; docs/performance.md has the measured figures).
 
 Each step is wrapped to read the tracemalloc peak above what was held when it began: corner 2's
 ``POST /messages/out``, its wrap and AS4 build, corner 3's AS4 handler (open, unwrap, keep,
-receipt, commit) and its delivery to corner 4. Before the DPI payload streamed, these were 3 to
-5 times the package; now they are its pieces and the in-memory part of the spools.
+receipt, commit) and its delivery to corner 4, which includes the reference mailbox
+(``services.mailbox``, in this process) reading the request and making every corner 4 check:
+fingerprint, decryption, XAdES and the documents' digests. Before the DPI payload streamed,
+these were 3 to 5 times the package; now they are its pieces and the in-memory part of the spools.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import threading
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+import pki
 import pytest
-from transport_doubles import RecordingCorner4
-from transport_harness import Flow, Sender, wait_for
+from transport_doubles import MAILBOX_ORG, SENDER_ORG, utcnow
+from transport_harness import Flow, Keys, Sender, wait_for
 
-from peppol_dpi.spool import copy_chunks, spool
+from peppol_dpi.dpi.asic import Document
+from peppol_dpi.dpi.sender import DigitalRecipient, send_digital
+from peppol_dpi.dpi.sender import Sender as DpiSender
+from peppol_dpi.ids import ParticipantId
+from peppol_dpi.services.base import serve_wsgi_in_thread
+from peppol_dpi.services.mailbox import MailboxService
 from peppol_dpi.transport import corner2, inbox, worker
-from peppol_dpi.transport.form_data import FilePart, read_form_data
-from peppol_dpi.transport.http import Request, Response
+from peppol_dpi.transport.auth import StaticJwks
 
 MiB = 1024 * 1024
 PACKAGE_BYTES = 32 * MiB
@@ -36,32 +42,29 @@ STEPS: dict[str, tuple[Any, str]] = {
     "corner 2: POST /messages/out": (corner2.Corner2Api, "_post_message"),
     "corner 2: wrap and build": (worker.OutboundWorker, "_build"),
     "corner 3: AS4 handler": (inbox.As4Inbox, "__call__"),
-    "corner 3: delivery to corner 4": (worker.DeliveryWorker, "_deliver"),
+    # The mailbox runs in this process: its handling is inside this step's peak.
+    "corner 3: delivery to corner 4, and corner 4's checks": (worker.DeliveryWorker, "_deliver"),
 }
 
 
-class _SpoolingCorner4(RecordingCorner4):
-    """Keeps the package's digest, not the package: only corner 3's side is measured."""
+class _Mailbox:
+    """The reference mailbox (services.mailbox) as the flow's corner 4; receipts stay queued."""
 
-    def _handle(self, request: Request) -> Response:
-        with spool(None) as package:
-            request.body_file.seek(0)
-            form = read_form_data(
-                request.header("Content-Type"),
-                request.body_file,
-                files={"dokumentpakke": FilePart(sink=package, max_bytes=64 * MiB)},
-                max_part_bytes=MiB,
-            )
-            package.seek(0)
-            digest = hashlib.sha256()
-            for piece in copy_chunks(package):
-                digest.update(piece)
-        key = request.header("Idempotency-Key") or ""
-        with self.lock:
-            self.posts[key] += 1
-            jws = form.values["forretningsmelding"].decode()
-            self.delivered.setdefault(key, (jws, digest.digest()))
-        return Response(status=200)
+    def __init__(self, keys: Keys) -> None:
+        self.service = MailboxService(
+            organisation=ParticipantId.norwegian(MAILBOX_ORG),
+            key=keys.mailbox,
+            trust=pki.business_trust(),
+            maskinporten=StaticJwks(keys.maskinporten.jwks),
+            maskinporten_issuer=keys.maskinporten.issuer,
+            receipts_url="",
+            clock=utcnow,
+        )
+        self.running = serve_wsgi_in_thread(self.service.app)
+        self.url = self.running.url + "/deliveries"
+
+    def stop(self) -> None:
+        self.running.stop()
 
 
 def _measured(name: str, peaks: dict[str, int], lock: threading.Lock, fn: Callable[..., Any]) -> Any:  # fmt: skip
@@ -90,14 +93,39 @@ def test_a_large_letter_is_never_held_whole(tmp_path, monkeypatch, traced) -> No
     lock = threading.Lock()
     for name, (owner, method) in STEPS.items():
         monkeypatch.setattr(owner, method, _measured(name, peaks, lock, getattr(owner, method)))
-    flow = Flow(tmp_path, corner4=_SpoolingCorner4())
+    keys = Keys.make()
+    mailbox = _Mailbox(keys)
+    flow = Flow(tmp_path, corner4=mailbox)  # type: ignore[arg-type]
     try:
-        package = b"\x30\x80" + os.urandom(PACKAGE_BYTES - 2)
-        sender = Sender(flow.keys, flow.c2.url)
-        response, message_id = sender.post(package)
+        document = os.urandom(PACKAGE_BYTES)  # incompressible: the package is as large
+        token = keys.maskinporten.token()
+        parts = send_digital(
+            sender=DpiSender(key=keys.sender, organisation=ParticipantId.norwegian(SENDER_ORG)),
+            recipient=DigitalRecipient(
+                postkasseadresse="ola.nordmann#9YDT",
+                provider=ParticipantId.norwegian(MAILBOX_ORG),
+                certificate=keys.mailbox.certificate,
+            ),
+            documents=(Document(name="vedtak.pdf", content=document, title="Vedtak"),),
+            token=token,
+            title="Vedtak",
+            created=utcnow(),
+        )
+        del document
+        assert len(parts.dokumentpakke) > PACKAGE_BYTES
+        message_id = str(parts.message_id)
+        response = Sender(keys, flow.c2.url).post_parts(
+            parts.forretningsmelding.decode(), parts.dokumentpakke, token=token
+        )
         assert response.status_code == 201, response.text
-        wait_for(lambda: message_id in flow.corner4.delivered, timeout=120, what="delivery")
-        assert flow.corner4.delivered[message_id][1] == hashlib.sha256(package).digest()
+        del parts
+        store = mailbox.service.store
+        wait_for(lambda: store.letter(message_id) is not None, timeout=120, what="delivery")
+        letter = store.letter(message_id)
+        assert letter is not None and letter.documents == (
+            ("vedtak.pdf", "application/pdf", PACKAGE_BYTES),
+        )
+        assert store.refused() == {}
     finally:
         flow.stop()
     assert set(peaks) == set(STEPS)

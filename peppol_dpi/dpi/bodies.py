@@ -218,7 +218,11 @@ class Fingeravtrykk(JsonObject):
         return cls(digest_value=hashlib.sha256(package).digest())
 
     def matches(self, package: bytes) -> bool:
-        return hmac.compare_digest(self.digest_value, hashlib.sha256(package).digest())
+        return self.matches_digest(hashlib.sha256(package).digest())
+
+    def matches_digest(self, sha256: bytes) -> bool:
+        """Whether ``sha256`` (the package's digest, computed in chunks from a file) is this one."""
+        return hmac.compare_digest(self.digest_value, sha256)
 
     @property
     def base64(self) -> str:

@@ -6,7 +6,8 @@ of it and reports the first failure by its rule:
 1. the JWS of the business message, its signer certificate against ``trust`` (``cert:*``,
    ``jws:*``), every rule of the message (``dpi-schema:*``, ``dpi:*``), and that the signer's
    organisation number is the SBDH sender's (``dpi:signer``);
-2. the fingerprint: SHA-256 of the exact CMS bytes (``dpi:fingerprint``);
+2. the fingerprint: SHA-256 of the exact CMS bytes (``dpi:fingerprint``), computed in chunks
+   when the package is a file;
 3. the Maskinporten token in the message, verified with Maskinporten's key (``token:*``):
    scope, ``consumer`` = the message's ``avsender`` (``dpi:token-consumer``), and the signer
    = the token's ``supplier`` when present, else its ``consumer`` (``dpi:token-signer``);
@@ -19,6 +20,9 @@ of it and reports the first failure by its rule:
 
 The package reader is passed in as ``open_package`` (any callable returning an object with
 ``signer``, ``sender`` and ``mailbox``), so this module does not depend on how packages are read.
+The package is the CMS bytes, or a seekable binary file (a spool of a large delivery) that
+``open_package`` is given positioned where the package begins: with
+:func:`~.package.open_package_to` neither the package nor its documents are held in memory.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -84,22 +88,30 @@ class ReceivedMessage:
     token: TokenClaims
 
 
+#: The package as bytes, or as a seekable binary file read from its current position.
+_Package = TypeVar("_Package", bytes, IO[bytes])
+
+
 def _fail(message: str, rule: str) -> SignatureError:
     return MessageSignatureError(message, rule=rule)
 
 
 def receive(
     forretningsmelding: bytes,
-    dokumentpakke: bytes,
+    dokumentpakke: _Package,
     *,
     trust: TrustPolicy,
-    open_package: Callable[[bytes], OpenedPackage],
+    open_package: Callable[[_Package], OpenedPackage],
     maskinporten_keys: dict[str, rsa.RSAPublicKey] | rsa.RSAPublicKey | x509.Certificate,
     maskinporten_issuer: str | None = None,
     at: datetime | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> ReceivedMessage:
-    """Check an arriving DPI message end to end (see the module docstring)."""
+    """Check an arriving DPI message end to end (see the module docstring).
+
+    ``dokumentpakke`` is the CMS bytes or a seekable binary file; the same checks run in the
+    same order either way, and ``open_package`` is given it as it was passed (a file at the
+    position it had)."""
     if trust is None:
         raise UsageError("corner 4 must check the signer: pass a TrustPolicy")
     when = at if at is not None else datetime.now(UTC)

@@ -8,14 +8,17 @@ SBDH sender, and given the package, its fingerprint (docs/dpi.md, "What corner 4
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO
 
 from cryptography import x509
 
 from ..errors import SignatureError, UsageError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
+from ..spool import copy_chunks
 from ..trust import TrustPolicy, subject_of
 from .jws import JwsAlgorithm, VerifiedJws, sign_jws, verify_jws
 from .message import BusinessMessage, parse_business_message
@@ -62,17 +65,31 @@ def sign_business_message(
     return sign_jws(message.to_bytes(), key, algorithm=algorithm)
 
 
-def check_fingerprint(message: BusinessMessage, package: bytes) -> None:
+def check_fingerprint(message: BusinessMessage, package: bytes | IO[bytes]) -> None:
     """Raise :class:`~peppol_dpi.errors.SignatureError` unless the message's
-    ``dokumentpakkefingeravtrykk`` is the SHA-256 of exactly these package (CMS) bytes."""
+    ``dokumentpakkefingeravtrykk`` is the SHA-256 of exactly these package (CMS) bytes.
+
+    ``package`` is the bytes, or a seekable binary file: hashed in chunks from its current
+    position to its end, and left at that position again."""
     fingerprint = getattr(message.body, "dokumentpakkefingeravtrykk", None)
     if fingerprint is None:
         raise UsageError(f"a {message.type} message refers to no document package")
-    if not fingerprint.matches(package):
+    if not fingerprint.matches_digest(_sha256(package)):
         raise MessageSignatureError(
             "the document package does not match the message's dokumentpakkefingeravtrykk",
             rule="dpi:fingerprint",
         )
+
+
+def _sha256(package: bytes | IO[bytes]) -> bytes:
+    if isinstance(package, bytes):
+        return hashlib.sha256(package).digest()
+    start = package.tell()
+    digest = hashlib.sha256()
+    for piece in copy_chunks(package):
+        digest.update(piece)
+    package.seek(start)
+    return digest.digest()
 
 
 def verify_business_message(

@@ -4,7 +4,11 @@ everything corner 4 checks, keeps them, and sends signed receipts back through c
 Routes (``app``, a WSGI application):
 
 * ``POST /deliveries`` - corner 3's delivery interface (docs/transport.md): multipart
-  ``forretningsmelding`` + ``dokumentpakke``, ``Idempotency-Key`` = the DPI message id. Every
+  ``forretningsmelding`` + ``dokumentpakke``, ``Idempotency-Key`` = the DPI message id. The
+  request is read in pieces into a spool (413 unread beyond the largest package, a JWS and the
+  form's framing), the package part into a second spool, and the package is checked and opened
+  from that file into a temporary directory (:func:`~peppol_dpi.dpi.package.open_package_to`),
+  so neither the package nor its documents are held in memory (issue 8). Every
   corner 4 check runs (:func:`peppol_dpi.dpi.mailbox.receive`: JWS and signer, fingerprint,
   Maskinporten token consumer/supplier against avsender and signer, package decrypted and its
   XAdES signature and digests verified, same signer, same sender, same mailbox). A letter that
@@ -29,30 +33,36 @@ retries until corner 3 takes them. The store is a
 
 from __future__ import annotations
 
+import io
 import logging
+import os
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 import requests
 
-from ..dpi.asic import VerifiedPackage
 from ..dpi.bodies import Digital, Feiltype, Utskrift, Varslingskanal
 from ..dpi.identifiers import MessageType
 from ..dpi.jws import decode_unverified
 from ..dpi.mailbox import ReceivedMessage, receipt, receive
 from ..dpi.message import BusinessMessage, parse_business_message
-from ..dpi.package import open_package
+from ..dpi.package import open_package_to
 from ..dpi.signed import sign_business_message
+from ..dpi.unpack import UnpackedPackage
 from ..errors import InputError, PeppolDpiError
 from ..ids import ParticipantId
 from ..keys import PrivateKey
+from ..limits import DEFAULT_LIMITS, Limits
 from ..lookup.maskinporten import TokenClaims
+from ..spool import spool
 from ..transport.auth import JwksSource
-from ..transport.http import HttpError, parse_form_data
+from ..transport.form_data import FilePart, read_form_data
+from ..transport.http import HttpError
 from ..trust import TrustPolicy
 from .base import RunningService, serve_wsgi_in_thread
 from .mailbox_store import Letter, MailboxStore, MemoryMailboxStore, SentReceipt
@@ -62,6 +72,7 @@ __all__ = ["MailboxEvent", "MailboxService", "Observer", "serve_mailbox"]
 
 log = logging.getLogger("peppol_dpi.services.mailbox")
 _DETAIL = 1000  # characters of the refusal kept in a feil receipt's detaljer
+_FORM_FRAMING = 64 * 1024  # a delivery's multipart boundaries and part headers, generously
 
 
 def _utc_now() -> datetime:
@@ -111,12 +122,16 @@ class MailboxService:
     clock: Callable[[], datetime] = _utc_now
     observer: Observer = _ignore
     retry_seconds: float = 0.5
+    limits: Limits = DEFAULT_LIMITS
+    #: Where deliveries are spooled and packages opened (the system's temporary directory if None).
+    spool_dir: str | os.PathLike[str] | None = None
     _wake: threading.Event = field(default_factory=threading.Event, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.app = wsgi_app(self._handle)
+        largest = self.limits.max_dpi_package_bytes + self.limits.max_jws_bytes + _FORM_FRAMING
+        self.app = wsgi_app(self._handle, streamed={("deliveries",): largest})
 
     # -- the receipt sender --------------------------------------------------------------------
     def start(self) -> MailboxService:
@@ -236,21 +251,31 @@ class MailboxService:
         return letter
 
     # -- receiving -----------------------------------------------------------------------------
-    def deliver(self, forretningsmelding: bytes, dokumentpakke: bytes) -> Letter:
-        """Make every corner 4 check; the letter to keep, or the failed check's error."""
+    def deliver(self, forretningsmelding: bytes, dokumentpakke: bytes | IO[bytes]) -> Letter:
+        """Make every corner 4 check; the letter to keep, or the failed check's error.
+
+        ``dokumentpakke`` is the CMS bytes or a seekable binary file read from its position:
+        the package is opened from it into a temporary directory in ``spool_dir``, gone once
+        its documents are verified and counted (this reference mailbox keeps their names,
+        types and sizes, not their content)."""
         addressed = _readable(forretningsmelding)
         if addressed is not None:
             self._check_receiver(addressed)  # before decrypting what is not ours
+        package = io.BytesIO(dokumentpakke) if isinstance(dokumentpakke, bytes) else dokumentpakke
         now = self.clock()
-        received = receive(
-            forretningsmelding,
-            dokumentpakke,
-            trust=self.trust,
-            open_package=lambda cms: open_package(cms, self.key, trust=self.trust, at=now),
-            maskinporten_keys={k: v for k, v in self.maskinporten.keys().items() if k},
-            maskinporten_issuer=self.maskinporten_issuer,
-            at=now,
-        )
+        with tempfile.TemporaryDirectory(dir=self.spool_dir, prefix="mailbox-") as documents:
+            received = receive(
+                forretningsmelding,
+                package,
+                trust=self.trust,
+                open_package=lambda cms: open_package_to(
+                    cms, self.key, documents, trust=self.trust, at=now, limits=self.limits
+                ),
+                maskinporten_keys={k: v for k, v in self.maskinporten.keys().items() if k},
+                maskinporten_issuer=self.maskinporten_issuer,
+                at=now,
+                limits=self.limits,
+            )
         self._check_receiver(received.message.message)
         letter = self._letter(received, now)
         self.observer(
@@ -272,7 +297,7 @@ class MailboxService:
         body = message.body
         package = received.package
         documents = (
-            [package.main, *package.attachments] if isinstance(package, VerifiedPackage) else []
+            [package.main, *package.attachments] if isinstance(package, UnpackedPackage) else []
         )
         if isinstance(body, Digital):
             mailbox, title = body.mottaker.postkasseadresse, body.ikkesensitivtittel
@@ -301,17 +326,30 @@ class MailboxService:
         message_id = request.headers.get("idempotency-key", "")
         if message_id and self.store.letter(message_id) is not None:
             return Response.json({"id": message_id, "status": "already delivered"})
-        try:
-            parts = parse_form_data(request.headers.get("content-type"), request.body)
-        except HttpError as exc:
-            raise HttpProblem(400, exc.message) from None
-        jws, package = parts.get("forretningsmelding"), parts.get("dokumentpakke")
-        if jws is None or package is None:
-            raise HttpProblem(400, "parts forretningsmelding and dokumentpakke are required")
-        try:
-            letter = self.deliver(jws, package)
-        except PeppolDpiError as exc:
-            return self._refuse(message_id, jws, exc)
+        # The package part goes to a spool as the body is read, refused (413) once it passes
+        # the largest DPI package, as corner 2 does (dpi.md 3.1); it is checked from there.
+        with spool(self.spool_dir) as package:
+            try:
+                form = read_form_data(
+                    request.headers.get("content-type"),
+                    request.stream(),
+                    files={
+                        "dokumentpakke": FilePart(
+                            sink=package, max_bytes=self.limits.max_dpi_package_bytes
+                        )
+                    },
+                    max_part_bytes=self.limits.max_jws_bytes,
+                )
+            except HttpError as exc:
+                raise HttpProblem(exc.status, exc.message) from None
+            jws = form.values.get("forretningsmelding")
+            if jws is None or "dokumentpakke" not in form.files:
+                raise HttpProblem(400, "parts forretningsmelding and dokumentpakke are required")
+            package.seek(0)
+            try:
+                letter = self.deliver(jws, package)
+            except PeppolDpiError as exc:
+                return self._refuse(message_id, jws, exc)
         if self.store.add_letter(letter):
             kind = MessageType.MOTTAKSKVITTERING if letter.kind == "utskrift" else None
             self._letter_receipt(letter, kind or MessageType.LEVERINGSKVITTERING)

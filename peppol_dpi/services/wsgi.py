@@ -1,17 +1,24 @@
-"""The little WSGI plumbing the services share: a parsed request, a response, errors as HTTP."""
+"""The little WSGI plumbing the services share: a parsed request, a response, errors as HTTP.
+
+Bodies are read into memory, at most 8 MiB, except on the routes a service names as streamed
+(:func:`wsgi_app`): there the body, up to that route's own limit, is read in pieces into a
+spool (in memory while small, a temporary file beyond) and the handler reads it as a file.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hmac
+import io
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qs, quote, unquote_plus
 
 from .. import jsonparse
+from ..spool import spooled_copy
 
 __all__ = ["HttpProblem", "Request", "Response", "basic_auth_user", "wsgi_app"]
 
@@ -37,8 +44,14 @@ class Request:
     segments: tuple[str, ...]  # the path split on "/" and then percent-decoded
     headers: Mapping[str, str]  # lower-case names
     query: Mapping[str, list[str]]
-    body: bytes
+    body: bytes  # empty on a streamed route: see body_file
     base_url: str  # scheme://host:port of this server
+    #: A streamed route's body, a spool at its start, open while the handler runs.
+    body_file: IO[bytes] | None = field(default=None, repr=False)
+
+    def stream(self) -> IO[bytes]:
+        """The body as a binary file at its start (the spool on a streamed route)."""
+        return self.body_file if self.body_file is not None else io.BytesIO(self.body)
 
     def form(self) -> dict[str, str]:
         """An ``application/x-www-form-urlencoded`` body (last value wins)."""
@@ -90,7 +103,7 @@ def basic_auth_user(request: Request, users: Mapping[str, str], realm: str) -> s
     return user
 
 
-def _read_request(environ: Mapping[str, Any]) -> Request:
+def _read_request(environ: Mapping[str, Any], streamed: Mapping[tuple[str, ...], int]) -> Request:
     # REQUEST_URI keeps %2F inside identifiers; PATH_INFO has already decoded it.
     raw = str(environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "")))
     raw_path = raw.split("?", 1)[0]
@@ -99,9 +112,11 @@ def _read_request(environ: Mapping[str, Any]) -> Request:
     segments = tuple(unquote_plus(s) for s in raw_path.split("/") if s)
     length_text = str(environ.get("CONTENT_LENGTH") or "0")
     length = int(length_text) if length_text.isdigit() else 0
-    if length > _MAX_BODY:
-        raise HttpProblem(413, "the request body is too large")
-    body = environ["wsgi.input"].read(length) if length else b""
+    limit = streamed.get(segments)
+    if length > (_MAX_BODY if limit is None else limit):
+        raise HttpProblem(413, "the request body is too large")  # before a byte of it is read
+    body_file = spooled_copy(environ["wsgi.input"], length) if limit is not None else None
+    body = environ["wsgi.input"].read(length) if length and body_file is None else b""
     headers = {
         k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
     }
@@ -115,15 +130,24 @@ def _read_request(environ: Mapping[str, Any]) -> Request:
         query=parse_qs(str(environ.get("QUERY_STRING", ""))),
         body=body,
         base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}",
+        body_file=body_file,
     )
 
 
-def wsgi_app(handler: Callable[[Request], Response]) -> Callable[..., Iterable[bytes]]:
-    """A WSGI application around ``handler``; HttpProblem becomes an HTTP error answer."""
+def wsgi_app(
+    handler: Callable[[Request], Response], *, streamed: Mapping[tuple[str, ...], int] | None = None
+) -> Callable[..., Iterable[bytes]]:
+    """A WSGI application around ``handler``; HttpProblem becomes an HTTP error answer.
+
+    ``streamed`` maps the path segments of routes whose bodies are spooled to the most bytes
+    such a body may have (a larger ``Content-Length`` is answered 413 unread)."""
+    routes = dict(streamed or {})
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request: Request | None = None
         try:
-            response = handler(_read_request(environ))
+            request = _read_request(environ, routes)
+            response = handler(request)
         except HttpProblem as problem:
             response = Response(
                 status=problem.status,
@@ -131,6 +155,9 @@ def wsgi_app(handler: Callable[[Request], Response]) -> Callable[..., Iterable[b
                 content_type="application/json",
                 headers=problem.headers,
             )
+        finally:
+            if request is not None and request.body_file is not None:
+                request.body_file.close()
         headers = [
             ("Content-Type", response.content_type),
             ("Content-Length", str(len(response.body))),

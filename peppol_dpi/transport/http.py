@@ -18,7 +18,7 @@ from typing import IO, Any
 from urllib.parse import parse_qs
 
 from ..errors import InputError
-from ..spool import copy_chunks, spool
+from ..spool import spooled_copy
 
 __all__ = [
     "HttpError",
@@ -150,15 +150,7 @@ def _spool_body(stream: IO[bytes], length: int) -> IO[bytes]:
     """The ``length`` bytes of the body (checked against the limit before), read in pieces so
     that a large AS4 message never sits in memory whole (issue 8). A client that sends fewer
     leaves a shorter body, which the handler's parser refuses as truncated."""
-    body = spool(None)
-    try:
-        for piece in copy_chunks(stream, length):
-            body.write(piece)
-    except BaseException:
-        body.close()
-        raise
-    body.seek(0)
-    return body
+    return spooled_copy(stream, length)
 
 
 # Set by the server from the body; never copied from a stored or built message.
