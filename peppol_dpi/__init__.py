@@ -13,7 +13,8 @@ types they take and the errors they raise. Everything else is reachable in the s
 * Peppol AS4: :func:`build_message`, :func:`open_message`, :func:`receive`,
   :func:`read_answer`, :func:`check_receipt`, :func:`inspect_message`; for large payloads
   :func:`build_message_to` and :func:`open_message_from` work from files with flat memory
-  (:func:`read_dump_from` reads a saved message's headers and finds its body in the file).
+  (:func:`read_dump_from` reads a saved message's headers and finds its body in the file;
+  :func:`inspect_message_from` inspects one where it lies).
 * DPI: :func:`send_digital`, :func:`send_print` (the two parts of ``POST /messages/out``),
   :func:`sign_business_message`, :func:`verify_business_message`, :class:`AsicBuilder`,
   :func:`seal`, :func:`open_package` (:func:`open_package_to` writes the documents to
@@ -36,6 +37,7 @@ from .as4 import (
     build_message_to,
     check_receipt,
     inspect_message,
+    inspect_message_from,
     open_message,
     open_message_from,
     read_answer,
@@ -114,6 +116,7 @@ __all__ = [
     "build_sbd",
     "check_receipt",
     "inspect_message",
+    "inspect_message_from",
     "load_certificate",
     "load_certificates",
     "load_key_file",
