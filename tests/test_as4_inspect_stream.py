@@ -19,6 +19,7 @@ from typing import Any
 import pki
 import pytest
 from as4_support import NOW, make_sbd, mutated, trust
+from cli_child import run_cli
 from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -187,45 +188,23 @@ def test_inspect_reads_standard_input(tmp_path: Path) -> None:
     assert json.loads(child.stdout) == _outcome(lambda: inspect_message(*read_dump(dump)))
 
 
-#: Runs ``peppol-dpi`` and writes its own peak RSS (VmHWM, kB) to the file named first. The
-#: ru_maxrss of wait4 cannot tell it: Linux carries the RSS of the forked test process (about
-#: 90 MB) into the child's, which would hide the growth this test bounds.
-_OWN_PEAK = """
-import atexit, runpy, sys
-report, sys.argv = sys.argv[1], ["peppol-dpi", *sys.argv[2:]]
-def write_peak():
-    with open("/proc/self/status") as status, open(report, "w") as out:
-        out.write(next(l for l in status if l.startswith("VmHWM:")).split()[1])
-atexit.register(write_peak)
-runpy.run_module("peppol_dpi", run_name="__main__")
-"""
-
-
-def _cli(*argv: str, cwd: Path) -> tuple[int, bytes, bytes, int]:
-    """Run ``peppol-dpi`` as a child: exit status, stdout, stderr and its own peak RSS."""
-    peak = cwd / "peak.kb"
-    child = subprocess.run(
-        [sys.executable, "-c", _OWN_PEAK, str(peak), *argv],
-        capture_output=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    return child.returncode, child.stdout, child.stderr, int(peak.read_text()) * 1024
-
-
 def test_a_large_message_is_inspected_in_flat_memory(tmp_path: Path) -> None:
     peaks: dict[str, dict[str, int]] = {}
     reports: dict[str, dict[str, Any]] = {}
     for name, size in (("small", 10_000), ("large", LARGE_SBD)):
         sbd, dump, receipt = (tmp_path / f"{name}.{ext}" for ext in ("xml", "as4", "receipt"))
         write_sbd(sbd, size)
-        status, _, err, _ = _cli("as4", "build", str(sbd), *BUILD_KEYS, "-o", str(dump), cwd=tmp_path)  # fmt: skip
+        status, _, err, _ = run_cli("as4", "build", str(sbd), *BUILD_KEYS, "-o", str(dump), cwd=tmp_path)  # fmt: skip
         assert (status, err) == (0, b"")
         sbd.unlink()
-        status, _, err, _ = _cli("as4", "open", str(dump), *OPEN_KEYS, "--receipt-out", str(receipt), cwd=tmp_path)  # fmt: skip
+        status, _, err, _ = run_cli("as4", "open", str(dump), *OPEN_KEYS, "--receipt-out", str(receipt), cwd=tmp_path)  # fmt: skip
         assert (status, err) == (0, b"")
-        status, out, err, inspect_peak = _cli("as4", "inspect", str(dump), "--json", cwd=tmp_path)
+        status, out, err, inspect_peak = run_cli(
+            "as4", "inspect", str(dump), "--json", cwd=tmp_path
+        )
         assert (status, err) == (0, b"")
         reports[name] = json.loads(out)
-        status, out, err, receipt_peak = _cli(
+        status, out, err, receipt_peak = run_cli(
             "as4", "verify-receipt", str(receipt), *OPEN_KEYS[4:], "--message", str(dump),
             "--json", cwd=tmp_path,
         )  # fmt: skip

@@ -13,6 +13,7 @@ from pathlib import Path
 import pki
 import pytest
 from as4_support import make_sbd
+from cli_child import run_cli
 from conftest import ROOT
 
 from peppol_dpi.as4 import open_message
@@ -30,23 +31,6 @@ LARGE = 200_000_000  # the SBD of the memory test (docs/performance.md has the 5
 GROWTH_BOUND = 48 * 1024 * 1024
 
 
-def _cli(*argv: str, cwd: Path) -> tuple[int, bytes, bytes, int]:
-    """Run ``peppol-dpi`` as a child; exit status, stdout, stderr and the child's peak RSS
-    (its own ru_maxrss from wait4, not the maximum over every child the tests ran)."""
-    out, err = cwd / "cli.stdout", cwd / "cli.stderr"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "peppol_dpi", *argv],
-            stdout=stdout,
-            stderr=stderr,
-            cwd=cwd,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, out.read_bytes(), err.read_bytes(), usage.ru_maxrss * 1024
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:
@@ -57,12 +41,12 @@ def _sha256(path: Path) -> str:
 
 def _build_and_open(sbd: Path, work: Path) -> tuple[int, int, dict[str, str], Path]:
     dump, payload = work / f"{sbd.stem}.as4", work / f"{sbd.stem}.out"
-    status, _, err, build_peak = _cli(
+    status, _, err, build_peak = run_cli(
         "as4", "build", str(sbd), *BUILD_KEYS, "--message-id", "big@c2.test", "-o", str(dump),
         cwd=work,
     )  # fmt: skip
     assert (status, err) == (0, b"")
-    status, out, err, open_peak = _cli(
+    status, out, err, open_peak = run_cli(
         "as4", "open", str(dump), *OPEN_KEYS, "--payload-out", str(payload), "--json", cwd=work
     )
     assert (status, err) == (0, b"")
