@@ -14,17 +14,18 @@ import re
 
 from .errors import UsageError
 
-__all__ = ["attr", "text"]
+__all__ = ["NOT_XML_CHAR", "attr", "text"]
 
-# XML 1.0 2.2 Char: tab, newline, carriage return and the non-control code points.
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: A character XML 1.0 cannot carry: anything outside 2.2 Char (tab, newline, carriage return
+#: and the non-control code points). The one definition the package checks text against.
+NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Values that need neither a check nor an escape: the common case, decided by one match.
 _PLAIN_TEXT = re.compile("[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff\r]*")
 _PLAIN_ATTR = re.compile('[^&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]*')
 
 
 def _check(value: str) -> None:
-    found = _NOT_XML_CHAR.search(value)
+    found = NOT_XML_CHAR.search(value)
     if found is not None:
         raise UsageError(
             f"U+{ord(found.group()):04X} cannot be written in XML (XML 1.0 2.2): {value[:60]!r}"

@@ -16,7 +16,6 @@ Reading what a peer answers to a user message (Peppol AS4 2.0.3; peppol.md 1.4):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +25,7 @@ from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy
+from ..xmltext import NOT_XML_CHAR
 from .ebms_xml import parse_messaging
 from .mime import Headers, parse_message
 from .model import (
@@ -79,9 +79,6 @@ def write_signal(
     return {"Content-Type": SIGNAL_CONTENT_TYPE}, body
 
 
-_XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
 def error_signal(
     error: InputError,
     *,
@@ -97,7 +94,7 @@ def error_signal(
     description = "decryption failed" if isinstance(error, DecryptionError) else error.message
     # The words of an error may quote the bad input: keep only what XML 1.0 can carry
     # (section 2.2 Char), and echo a RefToMessageId only when it is a well-formed message id.
-    description = _XML_UNSAFE.sub("\N{REPLACEMENT CHARACTER}", description)
+    description = NOT_XML_CHAR.sub("\N{REPLACEMENT CHARACTER}", description)
     if ref_to_message_id is not None:
         try:
             check_message_id(ref_to_message_id)

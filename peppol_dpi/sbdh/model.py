@@ -20,6 +20,7 @@ from .. import ns
 from ..errors import Problem, UsageError, ValidationError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..xmlparse import parse_xml
+from ..xmltext import NOT_XML_CHAR
 from . import rules
 
 __all__ = [
@@ -336,7 +337,7 @@ class TextContent:
         if not isinstance(self.text, str):
             raise UsageError("TextContent.text must be a str")
         _check_mime_type(self.mime_type, "TextContent")
-        bad = rules.NOT_XML_CHAR.search(self.text)
+        bad = NOT_XML_CHAR.search(self.text)
         if bad:
             # Envelope spec, non-XML payloads: text that XML cannot carry goes in BinaryContent.
             raise ValidationError(

@@ -18,11 +18,11 @@ from datetime import datetime
 
 from ..errors import Problem
 from ..ids import DocumentTypeId
+from ..xmltext import NOT_XML_CHAR
 
 __all__ = [
     "DEDICATED_SCOPES",
     "HEADER_VERSION",
-    "NOT_XML_CHAR",
     "RESERVED_SCOPES",
     "ScopeType",
     "check_country_c1",
@@ -39,10 +39,6 @@ HEADER_VERSION = "1.0"
 # Envelope 2.0 §2.5: the country of C1, ISO 3166-1 alpha-2; peppol-commons accepts
 # [A-Z0-9][A-Z0-9] so that the user-assigned codes (XK for Kosovo, 1A) pass.
 _COUNTRY_RE = re.compile(r"[A-Z0-9][A-Z0-9]")
-
-
-# Characters XML 1.0 cannot carry (§2.2).
-NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 class ScopeType(enum.StrEnum):
