@@ -7,7 +7,7 @@ import hashlib
 import io
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
@@ -177,11 +177,7 @@ def _open(args: argparse.Namespace) -> int:
         "signer": subject_of(received.signer),
         "payload_sha256": digesting.sha256.hexdigest(),
     }
-    if args.json:
-        print_json(summary)
-    else:
-        for name, value in summary.items():
-            print(f"{name}: {value}")
+    _print_result(summary, as_json=args.json)
     return 0
 
 
@@ -254,11 +250,7 @@ def _inspect(args: argparse.Namespace) -> int:
     with _message_file(args.dump) as (headers, body):
         result = inspect_message_from(body, headers, trust=trust_policy(args), at=parse_at(args))
     data = _inspection_json(result)
-    if args.json:
-        print_json(data)
-    else:
-        for name, value in data.items():
-            print(f"{name}: {value}")
+    _print_result(data, as_json=args.json)
     failure = result.signature_error or result.trust_error
     if result.signature is SignatureStatus.INVALID or result.trusted is False:
         reason = str(failure) if failure else "the signer is not trusted"
@@ -302,9 +294,14 @@ def _verify_receipt(args: argparse.Namespace) -> int:
         "trusted": receipt.validated is not None,
         "acknowledges_message": bool(args.message),
     }
-    if args.json:
-        print_json(summary)
-    else:
-        for name, value in summary.items():
-            print(f"{name}: {value}")
+    _print_result(summary, as_json=args.json)
     return 0
+
+
+def _print_result(fields: Mapping[str, object], *, as_json: bool) -> None:
+    """One JSON object, or one ``name: value`` line per field."""
+    if as_json:
+        print_json(fields)
+    else:
+        for name, value in fields.items():
+            print(f"{name}: {value}")
