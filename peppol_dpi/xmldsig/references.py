@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from lxml import etree
 
@@ -127,7 +127,7 @@ def reference_input(
     prefixes: tuple[str, ...],
     *,
     signature: Element,
-    ids: dict[str, Element],
+    ids: Mapping[str, Element],
     resolver: Resolver,
 ) -> tuple[bytes | ExternalDigest, Element | None]:
     """The octets a reference's digest is computed over (or their digest, for streamed

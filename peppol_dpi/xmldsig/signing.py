@@ -129,7 +129,7 @@ def complete_signature(
     digest_elements = _digest_value_elements(signed_info)
     if len(digest_elements) != len(spec.references):
         raise UsageError("the signature template does not hold the references of its spec")
-    index = dict(ids) if ids is not None else id_index(signature.getroottree().getroot())
+    index = ids if ids is not None else id_index(signature.getroottree().getroot())
     digests: list[bytes] = []
     for reference, element in zip(spec.references, digest_elements, strict=True):
         data, _ = reference_input(
