@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import struct
 import threading
 import zlib
 
@@ -50,6 +51,15 @@ def _streamed_gunzip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
 # -- gunzip: one member in one call -----------------------------------------------------------
 
 
+def _with_trailer(payload: bytes, *, crc: int | None = None, size: int | None = None) -> bytes:
+    """gzip of ``payload`` with its trailer (RFC 1952 2.3.1: CRC-32, ISIZE) replaced."""
+    data = gzip_compress(payload)
+    real_crc, real_size = struct.unpack("<II", data[-8:])
+    return data[:-8] + struct.pack(
+        "<II", real_crc if crc is None else crc, real_size if size is None else size
+    )
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -73,8 +83,23 @@ def test_gunzip_gives_what_the_streamed_path_gives(data: bytes) -> None:
         (gzip_compress(b"payload") + b"\0junk", "gzip:corrupt"),
         (b"\x1f\x8b\x08\x00" + b"\xff" * 30, "gzip:corrupt"),  # a gzip header, then garbage
         (gzip_compress(b"payload" * 100)[:20], "gzip:truncated"),
+        # The trailer's ISIZE sizes the one-call buffer, but is checked like the CRC-32:
+        (_with_trailer(b"payload" * 100, size=10), "gzip:corrupt"),
+        (_with_trailer(b"payload" * 100, size=70_000), "gzip:corrupt"),
+        (_with_trailer(b"payload" * 100, size=2**32 - 1), "gzip:corrupt"),
+        (_with_trailer(b"payload" * 100, crc=12345), "gzip:corrupt"),
     ],
-    ids=["truncated", "not gzip", "junk after", "corrupt deflate", "header only"],
+    ids=[
+        "truncated",
+        "not gzip",
+        "junk after",
+        "corrupt deflate",
+        "header only",
+        "ISIZE too small",
+        "ISIZE too large",
+        "ISIZE huge",
+        "CRC wrong",
+    ],
 )
 def test_gunzip_refuses_as_the_streamed_path_does(data: bytes, rule: str) -> None:
     for attempt in (gunzip, _streamed_gunzip):

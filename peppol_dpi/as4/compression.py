@@ -10,7 +10,6 @@ costs at most that much memory and never more time than reading it.
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -78,19 +77,21 @@ def _one_member(view: memoryview, limits: Limits) -> bytes | None:
     data is anything else (several members, padding, truncated, not gzip), which the general
     path below then reads and judges.
 
-    One call with an output bound of cap + 1 bytes: a bomb stops there, as in the general path.
+    One call whose output buffer is sized by the trailer's ISIZE (RFC 1952 2.3.1: the size
+    mod 2**32), bounded by cap + 1 bytes: a bomb stops there, as in the general path. ISIZE is
+    only a hint: a stream that does not end within it goes the general way.
     """
     if len(view) < 18 or bytes(view[:2]) != b"\x1f\x8b":
         return None
     cap = _cap(len(view), limits)
-    inflater = deflate.decompressobj(_GZIP_WBITS)
+    hint = int.from_bytes(view[-4:], "little")
     try:
-        out: bytes = inflater.decompress(view, min(cap + 1, sys.maxsize))  # limits may be huge
+        out, eof, unused = deflate.inflate_once(view, _GZIP_WBITS, min(cap, hint) + 1)
     except deflate.errors as exc:
         raise DecompressionError(f"the gzip data is corrupt: {exc}", rule="gzip:corrupt") from None
     if len(out) > cap:
         raise _too_large(cap)
-    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+    if not eof or unused:
         return None
     return out
 

@@ -424,10 +424,11 @@ class AsicZip:
             return buffer.getvalue()
         start = self._starts[info.filename]
         raw = self._view[start : start + info.compress_size]
-        # The whole deflate stream in one call; one byte more than declared would come out of
-        # an entry that is too long. What :meth:`chunks` checks, for one piece.
+        # The whole deflate stream in one call into one buffer sized by the declared size; one
+        # byte more than declared would come out of an entry that is too long. What
+        # :meth:`chunks` checks, for one piece.
         try:
-            data: bytes = deflate.decompressobj(-15).decompress(raw, info.file_size + 1)
+            data = deflate.inflate_once(raw, -15, info.file_size + 1).data
         except deflate.errors as exc:
             raise _corrupt(info, f"it does not inflate ({exc})") from None
         _check_whole(info, len(data), deflate.crc32(data))
