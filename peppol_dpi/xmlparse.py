@@ -28,9 +28,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
-import re
 import threading
-from collections.abc import Iterator
 from typing import IO, Any, TypeAlias
 
 from lxml import etree
@@ -40,14 +38,13 @@ from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
     "c14n",
-    "end_tag_end",
     "first_child",
     "parse_xml",
-    "parse_xml_until",
     "to_bytes",
 ]
-# PARSER_OPTIONS, PROLOG_SCAN, check_counts, check_namespaces, check_file_size and
-# syntax_error are shared with :mod:`.xmlstream` (the same refusals over a file in pieces).
+# PARSER_OPTIONS, PROLOG_SCAN, check_input, check_counts, check_namespaces, check_file_size and
+# syntax_error are shared with :mod:`.xmlstream` (the same refusals over a file in pieces) and
+# :mod:`.xmlprefix` (the same refusals over the start of a document).
 
 #: How much of a document's start is searched for a DOCTYPE when libxml2 reports an error.
 PROLOG_SCAN = 1024 * 1024
@@ -73,9 +70,6 @@ PARSER_OPTIONS: dict[str, Any] = {
     "collect_ids": False,  # ids are resolved by the signature code, with duplicates refused
     "strip_cdata": False,
 }
-# Bytes fed at a time to the streaming parser of parse_xml_until.
-_CHUNK = 64 * 1024
-_FIRST_CHUNK = 4 * 1024
 
 
 _local = threading.local()
@@ -106,7 +100,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     ``xml:entity-forbidden``, ``xml:too-deep``, ``xml:too-many-elements``,
     ``xml:too-many-namespaces`` or ``xml:c14n`` (from :func:`c14n`).
     """
-    _check_input(data, limits, what, "parse_xml")
+    check_input(data, limits, what, "parse_xml")
     data = bytes(data)
     if not data or data.isspace():
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")
@@ -128,7 +122,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     return root
 
 
-def _check_input(data: object, limits: Limits, what: str, caller: str) -> None:
+def check_input(data: object, limits: Limits, what: str, caller: str) -> None:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"{caller} takes bytes, not {type(data).__name__}")
     if len(data) > limits.max_xml_bytes:
@@ -153,122 +147,6 @@ def syntax_error(
             f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
         )
     return XmlSecurityError(f"{what} is not well-formed XML: {exc}", rule="xml:not-well-formed")
-
-
-def parse_xml_until(
-    data: bytes | IO[bytes], tag: str, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
-) -> Element | None:
-    """Parse ``data`` only as far as the end of the first ``tag`` element; return that element.
-
-    For reading a header without parsing what follows it (an SBDH before a 50 MB payload).
-    ``data`` is bytes or a seekable binary file, read from its start only as far as needed.
-    The same refusals as :func:`parse_xml` apply to the part read; the rest of the document
-    is not looked at, so it may still be broken. None when the document has no ``tag``.
-    """
-    if isinstance(data, bytes | bytearray | memoryview):
-        _check_input(data, limits, what, "parse_xml_until")
-    else:
-        check_file_size(data, limits, what)
-    parser = etree.XMLPullParser(events=("start", "end", "start-ns", "end-ns"), **PARSER_OPTIONS)
-    counts = [0, 0, 0]  # depth, elements, namespace declarations in scope
-    max_depth, max_elements = limits.max_xml_depth, limits.max_xml_elements
-    max_namespaces = limits.max_xml_namespaces_in_scope
-
-    def found() -> Element | None:
-        # The events parsed so far, up to the end of the element wanted (one pass, the limits
-        # compared inline: this loop runs for every element of the part read).
-        depth, elements, namespaces = counts
-        try:
-            for event, node in parser.read_events():
-                if event == "start-ns":
-                    namespaces += 1
-                    if namespaces > max_namespaces:
-                        check_namespaces(namespaces, limits, what)
-                elif event == "end-ns":
-                    namespaces -= 1
-                elif not isinstance(node, etree._Element):
-                    continue  # only element events were asked for
-                elif event == "end":
-                    depth -= 1
-                    if node.tag == tag:
-                        return node
-                else:
-                    if elements == 0:
-                        docinfo: Any = node.getroottree().docinfo
-                        if docinfo.doctype or docinfo.internalDTD is not None:
-                            raise XmlSecurityError(
-                                f"{what} contains a DOCTYPE, which is forbidden",
-                                rule="xml:dtd-forbidden",
-                            )
-                    depth += 1
-                    elements += 1
-                    if depth > max_depth or elements > max_elements:
-                        check_counts(depth, elements, limits, what)
-            return None
-        finally:
-            counts[:] = (depth, elements, namespaces)
-
-    try:
-        # Small first steps (see _first_step): a header is usually in the first kilobytes,
-        # and everything fed is parsed (and queued as events) whether it is needed or not.
-        for piece in _growing_pieces(data, tag):
-            parser.feed(piece)
-            element = found()
-            if element is not None:
-                return element
-        parser.close()
-    except etree.XMLSyntaxError as exc:
-        # The error may lie after the element, in the same chunk: what came before counts.
-        element = found()
-        if element is not None:
-            return element
-        raise syntax_error(exc, _head(data), limits, what) from None
-    return found()
-
-
-def _growing_pieces(data: bytes | bytearray | memoryview | IO[bytes], tag: str) -> Iterator[bytes]:
-    if isinstance(data, bytes | bytearray | memoryview):
-        view, offset = memoryview(data), 0
-        step = _first_step(view, tag)
-        while offset < len(view):
-            yield bytes(view[offset : offset + step])
-            offset += step
-            step = min(step * 2, _CHUNK)
-        return
-    data.seek(0)
-    yield from _growing_pieces(data.read(_CHUNK), tag)  # the start, where the hint looks
-    while piece := data.read(_CHUNK):
-        yield piece
-
-
-def end_tag_end(data: bytes | memoryview, tag: str, *, within: int = _CHUNK) -> int:
-    """Where the first end tag with ``tag``'s local name (any prefix) ends in the first
-    ``within`` bytes of ``data``, -1 without one: a hint of how far to read for
-    :func:`parse_xml_until` (ASCII-compatible encodings; a comment may hold such text too)."""
-    found = _end_tag_pattern(tag).search(data, 0, min(within, len(data)))
-    return found.end() if found is not None else -1
-
-
-@functools.lru_cache(maxsize=16)
-def _end_tag_pattern(tag: str) -> re.Pattern[bytes]:
-    local = re.escape(tag.rpartition("}")[2].encode())
-    return re.compile(rb"</(?:[^\s<>/:]+:)?" + local + rb"\s*>")
-
-
-def _first_step(view: memoryview, tag: str) -> int:
-    # How much to feed first: up to just past the first end tag with ``tag``'s local name when
-    # the first chunk holds one, so that what follows the header is neither parsed nor turned
-    # into events. Only a chunk size: what is parsed, and so the result, never depends on it.
-    end = end_tag_end(view, tag)
-    return end + 16 if end >= 0 else _FIRST_CHUNK
-
-
-def _head(data: bytes | bytearray | memoryview | IO[bytes]) -> bytes:
-    """The prolog where a DOCTYPE would be, for naming a syntax error's real cause."""
-    if isinstance(data, bytes | bytearray | memoryview):
-        return bytes(data[:PROLOG_SCAN])
-    data.seek(0)
-    return data.read(PROLOG_SCAN)
 
 
 def check_file_size(source: IO[bytes], limits: Limits, what: str) -> int:

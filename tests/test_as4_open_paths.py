@@ -31,7 +31,8 @@ from peppol_dpi.as4.wss_tokens import SecurityIds, SecurityPolicyError, resolve_
 from peppol_dpi.errors import EbmsError, InputError, SignatureError, XmlSecurityError
 from peppol_dpi.limits import DEFAULT_LIMITS, Limits
 from peppol_dpi.xmldsig.references import id_index
-from peppol_dpi.xmlparse import end_tag_end, first_child, parse_xml, parse_xml_until
+from peppol_dpi.xmlparse import first_child, parse_xml
+from peppol_dpi.xmlprefix import end_tag_end, parse_xml_until
 
 C2 = pki.ap_key("c2")
 C3 = pki.ap_key("c3")

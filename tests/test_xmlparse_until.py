@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from lxml import etree
 from test_xmlparse import HOSTILE
 
+from peppol_dpi import xmlprefix
 from peppol_dpi.errors import XmlSecurityError
 from peppol_dpi.limits import Limits
-from peppol_dpi.xmlparse import parse_xml_until
+from peppol_dpi.xmlprefix import parse_xml_until
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -41,3 +45,64 @@ def test_absent_element_and_limits() -> None:
     with pytest.raises(XmlSecurityError) as info:
         parse_xml_until(b"<r><a></b><h/></r>", "h")
     assert info.value.rule == "xml:not-well-formed"
+
+
+# -- the one-call path and the pull parser agree --------------------------------------------
+
+_H = "{urn:x}h"
+# Documents where the one-call path (the prefix closed with the root's end tag) must either
+# find what the pull parser finds or step aside; each with what the pull parser gives.
+_AGREEMENT = {
+    "plain": b'<?xml version="1.0"?>\n<r xmlns="urn:x"><h><a>1</a></h><p>' + b"z" * 5000,
+    "bom and prefix": b'\xef\xbb\xbf<x:r xmlns:x="urn:x"><x:h><x:a/></x:h><x:p>',
+    "end tag in a comment": b'<r xmlns="urn:x"><h><!-- </h> --><a/></h><p>',
+    "end tag in CDATA": b'<r xmlns="urn:x"><h><a><![CDATA[</h>]]></a></h><p>',
+    "end tag in a PI": b'<r xmlns="urn:x"><h><?pi </h> ?><a/></h><p>',
+    "other namespace first": b'<r xmlns="urn:x"><h><o:h xmlns:o="urn:o">1</o:h></h><p>',
+    "same name other namespace only": b'<r xmlns="urn:x"><o:h xmlns:o="urn:o">1</o:h><p>',
+    "empty one first": b'<r xmlns="urn:x"><h/><h><a/></h><p>',
+    "nested empty one": b'<r xmlns="urn:x"><h><h/><a/></h><p>',
+    "not a child of the root": b'<r xmlns="urn:x"><w><h><a/></h></w><p>',
+    "the root itself": b'<h xmlns="urn:x"><a/></h>',
+    "comment before the root": b'<!-- c --><r xmlns="urn:x"><h><a/></h><p>',
+    "broken before the end": b'<r xmlns="urn:x"><h><a></b></h><p>',
+    "broken after the end": b'<r xmlns="urn:x"><h><a/></h></broken>',
+    "unclosed sibling": b'<r xmlns="urn:x"><s><h><a/></h><p>',
+}
+
+
+def _pull(data: bytes, limits: Limits | None = None) -> object:
+    try:
+        element = xmlprefix._pull_parse(data, _H, limits or Limits(), "XML")
+    except XmlSecurityError as exc:
+        return exc.rule
+    return None if element is None else (element.sourceline, etree.tostring(element))
+
+
+def _public(data: bytes | io.BytesIO, limits: Limits | None = None) -> object:
+    try:
+        element = parse_xml_until(data, _H, limits=limits or Limits())
+    except XmlSecurityError as exc:
+        return exc.rule
+    return None if element is None else (element.sourceline, etree.tostring(element))
+
+
+@pytest.mark.parametrize("name", sorted(_AGREEMENT))
+def test_the_one_call_path_gives_what_the_pull_parser_gives(name: str) -> None:
+    data = _AGREEMENT[name]
+    expected = _pull(data)
+    assert _public(data) == expected
+    assert _public(io.BytesIO(data)) == expected
+    tight = Limits(max_xml_elements=3)
+    assert _public(data, tight) == _pull(data, tight)
+
+
+def test_a_plain_header_is_read_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("the pull parser was used")
+
+    monkeypatch.setattr(xmlprefix, "_pull_parse", refuse)
+    element = parse_xml_until(_AGREEMENT["plain"], _H)
+    assert element is not None and [child.tag for child in element] == ["{urn:x}a"]
+    with pytest.raises(AssertionError):
+        parse_xml_until(_AGREEMENT["empty one first"], _H)

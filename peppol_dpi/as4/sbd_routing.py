@@ -12,7 +12,7 @@ from ..errors import EbmsError, InputError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..ns import SBDH
 from ..sbdh import SbdHeader, read_sbdh
-from ..xmlparse import end_tag_end
+from ..xmlprefix import end_tag_end
 from .profile import SbdRouting
 
 __all__ = ["SbdhError", "header_may_end", "read_header", "read_routing", "routing_of"]

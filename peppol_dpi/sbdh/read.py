@@ -19,7 +19,8 @@ from .. import ns
 from ..errors import Problem, ValidationError
 from ..ids import DocumentTypeId
 from ..limits import DEFAULT_LIMITS, Limits
-from ..xmlparse import parse_xml, parse_xml_until
+from ..xmlparse import parse_xml
+from ..xmlprefix import parse_xml_until
 from . import rules
 from .header_reader import Collector, HeaderReader, sh
 from .model import (
