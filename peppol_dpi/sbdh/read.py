@@ -20,8 +20,9 @@ from ..errors import Problem, ValidationError
 from ..ids import DocumentTypeId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import parse_xml
-from ..xmlprefix import parse_xml_until
+from ..xmlprefix import end_tag_end, parse_xml_until
 from . import rules
+from .header_cache import header_shape
 from .header_reader import Collector, HeaderReader, sh
 from .model import (
     BinaryContent,
@@ -183,7 +184,24 @@ def read_sbdh(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Sb
     parsed, extracted, decoded nor checked against the header, so this costs the same for a
     50 MB payload as for a small one. The AS4 layer uses it to compare sender, receiver,
     document type and process with the ebMS headers; :func:`read_sbd` makes the full check.
+    A header that differs from one read before only in its instance id and creation time is
+    not parsed again: its two values are checked on their own (:mod:`.header_cache`).
     """
+    header: SbdHeader | None = None
+    shape = None
+    if isinstance(data, bytes | bytearray | memoryview) and len(data) <= limits.max_xml_bytes:
+        # A header like one read before but for its instance id and time (header_cache).
+        end = end_tag_end(data, sh(_H))
+        shape = header_shape(bytes(data[:end]), limits) if end >= 0 else None
+        header = shape.known() if shape is not None else None
+    if header is None:
+        header = _read_sbdh_fully(data, limits)
+        if shape is not None:
+            shape.remember(header)
+    return header
+
+
+def _read_sbdh_fully(data: bytes | IO[bytes], limits: Limits) -> SbdHeader:
     header = parse_xml_until(data, sh(_H), limits=limits, what="SBD")
     root = header.getparent() if header is not None else None
     if header is None or root is None or root.getparent() is not None:
