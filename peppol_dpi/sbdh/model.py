@@ -8,6 +8,7 @@ fits the payload. Problems are reported all together in one
 
 from __future__ import annotations
 
+import copy
 import enum
 import re
 from dataclasses import dataclass, field
@@ -120,6 +121,29 @@ class SbdHeader:
                     Problem(rule="sbdh:mls-type", message=f"MLS_TYPE {self.mls_type!r} is unknown")
                 )
         ValidationError.raise_if_any(problems, what="SBDH header")
+
+    def with_identification(self, *, instance_id: str, created: datetime) -> SbdHeader:
+        """This header with another InstanceIdentifier and CreationDateAndTime: the rules on
+        those two values are checked (as on construction), the rest was checked already."""
+        location = f"{_HEADER}/DocumentIdentification"
+        if not isinstance(instance_id, str) or not isinstance(created, datetime):
+            raise UsageError("instance_id must be a str and created a datetime")
+        ValidationError.raise_if_any(
+            [
+                *rules.check_not_empty(
+                    instance_id,
+                    rule="sbdh:instance-identifier",
+                    what="InstanceIdentifier",
+                    location=f"{location}/InstanceIdentifier",
+                ),
+                *rules.check_created(created, location=f"{location}/CreationDateAndTime"),
+            ],
+            what="SBDH header",
+        )
+        header = copy.copy(self)
+        object.__setattr__(header, "instance_id", instance_id)
+        object.__setattr__(header, "created", created)
+        return header
 
     @classmethod
     def for_payload(
