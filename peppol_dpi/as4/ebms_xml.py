@@ -8,7 +8,6 @@ an :class:`~peppol_dpi.as4.model.Ebms3HeaderError` (EBMS:0009) naming the rule.
 
 from __future__ import annotations
 
-import base64
 import binascii
 from datetime import UTC, datetime
 
@@ -17,6 +16,7 @@ from lxml import etree
 from .. import ns
 from ..errors import EbmsError
 from ..xmlparse import Element
+from ..xmltext import base64_binary
 from .model import (
     Ebms3Error,
     Ebms3HeaderError,
@@ -212,9 +212,7 @@ def read_signed_reference(ref: Element) -> SignedReference:
     method = next(ref.iterchildren(_DS_DIGEST_METHOD), None)
     value = next(ref.iterchildren(_DS_DIGEST_VALUE), None)
     try:
-        digest = base64.b64decode(
-            "".join((value.text or "").split()) if value is not None else "", validate=True
-        )
+        digest = base64_binary(value.text or "" if value is not None else "")
     except (binascii.Error, ValueError):
         raise _bad(
             "ds:DigestValue is not base64", "as4:receipt-reference", EbmsError.INVALID_RECEIPT

@@ -20,7 +20,7 @@ from .. import ns
 from ..errors import CertificateError, EbmsError, InputError
 from ..keys import certificate_from_der
 from ..xmlparse import Element
-from ..xmltext import attr
+from ..xmltext import attr, base64_binary
 
 __all__ = [
     "BASE64_BINARY",
@@ -146,7 +146,7 @@ def certificate_of(bst: Element, *, what: str) -> x509.Certificate:
             f"the {what} token encoding {encoding!r} is not Base64Binary", rule="wss:token-type"
         )
     try:
-        der = base64.b64decode("".join((bst.text or "").split()), validate=True)
+        der = base64_binary(bst.text or "")
         return certificate_from_der(der, what=f"the {what} token")
     except (binascii.Error, ValueError, CertificateError):
         raise InputError(

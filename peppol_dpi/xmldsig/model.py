@@ -38,10 +38,16 @@ class DigestMethod(enum.Enum):
     SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
 
     def digest(self, data: bytes) -> bytes:
-        name = {"SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512", "SHA1": "sha1"}[
-            self.name
-        ]
-        return hashlib.new(name, data).digest()
+        return _HASH_CONSTRUCTORS[self._name_](data).digest()
+
+
+# By member name: hashlib's own constructors (hashlib.new looks the name up on every call).
+_HASH_CONSTRUCTORS = {
+    "SHA256": hashlib.sha256,
+    "SHA384": hashlib.sha384,
+    "SHA512": hashlib.sha512,
+    "SHA1": hashlib.sha1,
+}
 
 
 class C14nMethod(enum.Enum):

@@ -12,6 +12,7 @@ from lxml import etree
 from .. import ns
 from ..errors import SignatureError
 from ..xmlparse import Element, c14n
+from ..xmltext import base64_binary
 from .model import (
     DS,
     ExternalDigest,
@@ -70,7 +71,7 @@ def b64(data: bytes) -> str:
 
 def unb64(text: str | None, what: str) -> bytes:
     try:
-        return base64.b64decode("".join((text or "").split()), validate=True)
+        return base64_binary(text or "")
     except (binascii.Error, ValueError):
         raise SignatureError(f"{what} is not valid base64", rule="dsig:malformed") from None
 
