@@ -25,13 +25,11 @@ _ID_NAMES = frozenset(_ID_ATTRIBUTES)
 _INCLUSIVE_NAMESPACES = f"{{{ns.EXC_C14N}}}InclusiveNamespaces"
 
 
-def id_index(root: Element) -> dict[str, Element]:
-    """Every element carrying an id attribute (wsu:Id, Id, ID, id, xml:id), by id.
-
-    A duplicate id anywhere in the document is refused (rule ``dsig:duplicate-id``): with two
-    candidates a verifier and an application may look at different elements.
-    """
-    index: dict[str, Element] = {}
+def id_attributes(root: Element) -> dict[str, list[tuple[str, Element]]]:
+    """Every id attribute (wsu:Id, Id, ID, id, xml:id) in the tree under ``root``, by value:
+    each with its name and element, in document order. Nothing is refused here (see
+    :func:`unique_ids`); one pass serves every index of a message."""
+    found: dict[str, list[tuple[str, Element]]] = {}
     for element in root.iter(etree.Element):
         # Attribute names first: most elements carry none, or no id among them.
         for attribute in element.keys():  # noqa: SIM118 (an element iterates its children)
@@ -39,12 +37,35 @@ def id_index(root: Element) -> dict[str, Element]:
                 continue
             value = element.get(attribute)
             assert value is not None
-            if value in index and index[value] is not element:
-                raise SignatureError(
-                    f"the id {value!r} occurs more than once", rule="dsig:duplicate-id"
-                )
-            index[value] = element
+            entries = found.get(value)
+            if entries is None:
+                found[value] = [(attribute, element)]
+            else:
+                entries.append((attribute, element))
+    return found
+
+
+def unique_ids(found: Mapping[str, Sequence[tuple[str, Element]]]) -> dict[str, Element]:
+    """The element of each id in ``found`` (from :func:`id_attributes`).
+
+    A duplicate id anywhere in the document is refused (rule ``dsig:duplicate-id``): with two
+    candidates a verifier and an application may look at different elements.
+    """
+    index: dict[str, Element] = {}
+    for value, entries in found.items():
+        element = entries[0][1]
+        if any(other is not element for _, other in entries):
+            raise SignatureError(
+                f"the id {value!r} occurs more than once", rule="dsig:duplicate-id"
+            )
+        index[value] = element
     return index
+
+
+def id_index(root: Element) -> dict[str, Element]:
+    """Every element carrying an id attribute (wsu:Id, Id, ID, id, xml:id), by id; a duplicate
+    is refused (:func:`unique_ids`)."""
+    return unique_ids(id_attributes(root))
 
 
 # -- helpers ------------------------------------------------------------------------------
