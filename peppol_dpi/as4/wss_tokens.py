@@ -21,6 +21,7 @@ from .. import ns
 from ..errors import CertificateError, EbmsError, InputError
 from ..keys import certificate_from_der
 from ..xmldsig import id_attributes, unique_ids
+from ..xmldsig.references import contains
 from ..xmlparse import Element
 from ..xmltext import attr, base64_binary
 
@@ -109,7 +110,7 @@ class SecurityIds:
             if (
                 attribute in _TOKEN_ID_ATTRIBUTES
                 and all(element is not seen for seen in result)
-                and (not self._whole or _inside(element, self.security))
+                and (not self._whole or contains(self.security, element))
             ):
                 result.append(element)
         return result
@@ -121,15 +122,6 @@ class SecurityIds:
 
 
 _TOKEN_ID_ATTRIBUTES = frozenset((_WSU_ID, "Id"))
-
-
-def _inside(element: Element, ancestor: Element) -> bool:
-    current: Element | None = element
-    while current is not None:
-        if current is ancestor:
-            return True
-        current = current.getparent()
-    return False
 
 
 def resolve_str(key_info: Element | None, security: Element | SecurityIds, *, what: str) -> Element:

@@ -193,13 +193,13 @@ def reference_input(
     # XMLDSig 4.4.3.2: a node-set left at the end is converted with inclusive C14N 1.0.
     final = c14n_steps[0] if c14n_steps else Transform.INCLUSIVE_C14N
     if enveloped:
-        if not _contains(element, signature):
+        if not contains(element, signature):
             raise SignatureError(
                 "enveloped-signature transform on an element that does not contain the signature",
                 rule="dsig:transform-not-allowed",
             )
         return _without(element, signature, final, prefixes), element
-    if _contains(element, signature):
+    if contains(element, signature):
         # Without the enveloped transform a reference to an ancestor of the signature could
         # never verify; refuse it explicitly rather than with a confusing digest mismatch.
         raise SignatureError(
@@ -208,7 +208,8 @@ def reference_input(
     return _canonicalize(element, final, prefixes), element
 
 
-def _contains(ancestor: Element, node: Element) -> bool:
+def contains(ancestor: Element, node: Element) -> bool:
+    """True when ``node`` is ``ancestor`` or lies inside it."""
     current: Element | None = node
     while current is not None:
         if current is ancestor:
