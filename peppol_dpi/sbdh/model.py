@@ -8,7 +8,6 @@ fits the payload. Problems are reported all together in one
 
 from __future__ import annotations
 
-import copy
 import enum
 import re
 from dataclasses import dataclass, field
@@ -140,9 +139,11 @@ class SbdHeader:
             ],
             what="SBDH header",
         )
-        header = copy.copy(self)
-        object.__setattr__(header, "instance_id", instance_id)
-        object.__setattr__(header, "created", created)
+        # A copy with the two fields replaced; every other field was checked when this header
+        # was made (a frozen dataclass: its fields live in the instance dictionary).
+        header = object.__new__(SbdHeader)
+        fields = {**self.__dict__, "instance_id": instance_id, "created": created}
+        object.__setattr__(header, "__dict__", fields)
         return header
 
     @classmethod
