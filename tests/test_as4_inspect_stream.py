@@ -158,6 +158,37 @@ def test_mutated_messages_inspect_as_the_bytes_path_inspects_them(data: st.DataO
     assert streamed == held
 
 
+@pytest.mark.parametrize(
+    ("edits", "rule"),
+    [
+        # A bad header line in the first part, and a broken closing delimiter:
+        ([("insert", 45, b"\n--"), ("flip", -40, 1)], "mime:truncated"),
+        # ... and a message cut short:
+        ([("insert", 45, b"\n--"), ("cut", -20, 0)], "mime:truncated"),
+        # ... and a line that only looks like a delimiter (not the boundary): the header's
+        ([("insert", 45, b"\n--"), ("insert", 200, b"\r\n--bogus\r\n")], "mime:header"),
+    ],
+    ids=["header and end", "header and truncation", "header and stray delimiter"],
+)
+def test_two_problems_are_reported_in_the_same_order_both_ways(
+    edits: list[tuple[str, int, Any]], rule: str
+) -> None:
+    # Found by the mutation test: the structure is checked first, then the part headers.
+    headers, body = _built()
+    changed = bytearray(body)
+    for action, position, value in edits:
+        at = position % len(changed)
+        if action == "insert":
+            changed[at:at] = value
+        elif action == "flip":
+            changed[at] ^= value
+        else:
+            del changed[at:]
+    held, streamed = _both(write_dump(headers, bytes(changed)), trust=trust())
+    assert streamed == held
+    assert isinstance(held, tuple) and held[1] == rule  # the structure is checked first
+
+
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))
     out, err = capsys.readouterr()

@@ -362,7 +362,11 @@ def parse_message(
         media = parse_content_type(hdrs.get("Content-Type") or "")[0]
         return MimeMessage(root=MimePart(Headers((("Content-Type", media),)), view))
     boundary, start = framing
-    return split_root(_split_parts(view, boundary, limits), start)
+    message = split_root(_split_parts(view, boundary, limits), start)
+    return MimeMessage(
+        root=_decoded(message.root),
+        attachments=tuple(_decoded(part) for part in message.attachments),
+    )
 
 
 def multipart_framing(headers: Headers) -> tuple[bytes, str | None] | None:
@@ -424,7 +428,7 @@ def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[Mime
         if first < 0:
             raise MimeError("the boundary does not occur in the body", rule="mime:boundary")
         pos = first + 1
-    parts: list[MimePart] = []
+    ranges: list[tuple[int, int]] = []
     while True:
         after = pos + len(dash)
         if bytes(data[after : after + 2]) == b"--":
@@ -441,27 +445,33 @@ def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[Mime
                 "the message ends without the closing MIME delimiter", rule="mime:truncated"
             )
         end = nxt - 1 if bytes(data[nxt - 1 : nxt]) == b"\r" else nxt
-        if len(parts) >= limits.max_mime_parts:
+        if len(ranges) >= limits.max_mime_parts:
             raise MimeError(
                 f"more than {limits.max_mime_parts} MIME parts", rule="mime:too-many-parts"
             )
-        parts.append(read_part(data[content_start : max(end, content_start)], limits))
+        ranges.append((content_start, max(end, content_start)))
         pos = nxt + 1
-    if not parts:
+    if not ranges:
         raise MimeError("the multipart body has no parts", rule="mime:missing-part")
-    return parts
+    # The whole structure first, then every part's headers (the transfer encodings are undone
+    # once the root is known): the order the streaming reader (mime_stream) finds problems in,
+    # so that both report the same one.
+    return [MimePart(*part_headers(data[start:end], limits)) for start, end in ranges]
 
 
 def read_part(raw: memoryview, limits: Limits) -> MimePart:
     """One body part (headers, empty line, content) with its transfer encoding undone."""
-    headers, content = part_headers(raw, limits)
-    encoding = transfer_encoding(headers)
-    if encoding == "base64":
+    return _decoded(MimePart(*part_headers(raw, limits)))
+
+
+def _decoded(part: MimePart) -> MimePart:
+    """``part`` with its transfer encoding undone."""
+    if transfer_encoding(part.headers) == "base64":
         try:
-            return MimePart(headers, binascii.a2b_base64(bytes(content)))
+            return MimePart(part.headers, binascii.a2b_base64(bytes(part.body)))
         except binascii.Error:
             raise MimeError("a base64 MIME part is not valid base64", rule="mime:base64") from None
-    return MimePart(headers, content)
+    return part
 
 
 def part_headers(raw: memoryview, limits: Limits) -> tuple[Headers, memoryview]:
