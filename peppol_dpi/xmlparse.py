@@ -229,8 +229,9 @@ def _standalone_copy(element: Element) -> Element:
     attributes: dict[str, str] = {str(k): str(v) for k, v in element.attrib.items()}
     root = etree.Element(element.tag, attrib=attributes, nsmap=nsmap)
     root.text = element.text
-    for child in element:
-        root.append(copy.deepcopy(child))
+    # An lxml element's copy.copy is a deep copy (its __deepcopy__ calls its __copy__),
+    # without copy.deepcopy's memo bookkeeping: 0.6 against 1.4 us a child.
+    root.extend([copy.copy(child) for child in element])
     return root
 
 

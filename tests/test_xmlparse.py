@@ -88,6 +88,17 @@ def test_c14n_inclusive_subtree_with_inherited_default_namespace() -> None:
     )
 
 
+def test_c14n_inclusive_subtree_keeps_tails_text_and_leaves_the_document_alone() -> None:
+    # The subtree is canonicalized from a deep copy of its children (copy.copy of an lxml
+    # element copies the whole subtree, tails included); the document is not touched.
+    data = b'<a xmlns="urn:a"><b>t<c>u<d>v</d>w</c>x<e/>y</b>z</a>'
+    root = parse_xml(data)
+    expected = b'<b xmlns="urn:a">t<c>u<d>v</d>w</c>x<e></e>y</b>'
+    assert c14n(root[0], exclusive=False) == expected
+    assert c14n(root[0], exclusive=False) == expected
+    assert c14n(root, exclusive=False) == data.replace(b"<e/>", b"<e></e>")
+
+
 def test_c14n_inclusive_subtree_renders_unused_namespaces_in_scope() -> None:
     # C14N 1.0 section 2.4: every namespace in scope appears on the apex, used or not (an SMP
     # SignedInfo inside SignedServiceMetadata carries xmlns, xmlns:ids and xmlns:wsa).
