@@ -226,11 +226,17 @@ def to_bytes(element: Element, *, xml_declaration: bool = True) -> bytes:
 def _standalone_copy(element: Element) -> Element:
     """``element`` as the root of a new document, declaring all namespaces in scope there."""
     nsmap: Any = element.nsmap  # lxml-stubs: the default namespace's key is None
+    # An lxml element's copy.copy is a deep copy (its __deepcopy__ calls its __copy__) into a
+    # new document, whose root declares the namespaces the subtree uses. When those are all
+    # the namespaces in scope (a XAdES SignedProperties, a DPI SignedInfo), that copy is the
+    # answer, in one call; otherwise the root is built with every one of them.
+    whole = copy.copy(element)
+    if whole.nsmap == nsmap:
+        whole.tail = None
+        return whole
     attributes: dict[str, str] = {str(k): str(v) for k, v in element.attrib.items()}
     root = etree.Element(element.tag, attrib=attributes, nsmap=nsmap)
     root.text = element.text
-    # An lxml element's copy.copy is a deep copy (its __deepcopy__ calls its __copy__),
-    # without copy.deepcopy's memo bookkeeping: 0.6 against 1.4 us a child.
     root.extend([copy.copy(child) for child in element])
     return root
 
