@@ -12,6 +12,7 @@ milliseconds.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -83,12 +84,7 @@ class SignatureHash(enum.Enum):
     SHA1 = "sha1"  # only ever used where a caller explicitly allowed legacy SHA-1
 
     def algorithm(self) -> hashes.HashAlgorithm:
-        return {
-            SignatureHash.SHA256: hashes.SHA256(),
-            SignatureHash.SHA384: hashes.SHA384(),
-            SignatureHash.SHA512: hashes.SHA512(),
-            SignatureHash.SHA1: hashes.SHA1(),  # noqa: S303 - explicit legacy opt-in only
-        }[self]
+        return _hash_algorithm(self)
 
 
 class RsaPadding(enum.Enum):
@@ -99,12 +95,29 @@ class RsaPadding(enum.Enum):
     OAEP_SHA256_MGF1_SHA1 = "oaep-sha256-mgf1-sha1"
 
     def padding(self) -> padding.OAEP:
-        digest, mgf = {
-            RsaPadding.OAEP_SHA256_MGF1_SHA256: (hashes.SHA256(), hashes.SHA256()),
-            RsaPadding.OAEP_SHA1_MGF1_SHA1: (hashes.SHA1(), hashes.SHA1()),  # noqa: S303
-            RsaPadding.OAEP_SHA256_MGF1_SHA1: (hashes.SHA256(), hashes.SHA1()),  # noqa: S303
-        }[self]
-        return padding.OAEP(mgf=padding.MGF1(mgf), algorithm=digest, label=None)
+        return _oaep(self)
+
+
+# The algorithm objects are immutable: made once per member, not on every signature and
+# every key unwrap.
+@functools.cache
+def _hash_algorithm(hash_: SignatureHash) -> hashes.HashAlgorithm:
+    return {
+        SignatureHash.SHA256: hashes.SHA256(),
+        SignatureHash.SHA384: hashes.SHA384(),
+        SignatureHash.SHA512: hashes.SHA512(),
+        SignatureHash.SHA1: hashes.SHA1(),  # noqa: S303 - explicit legacy opt-in only
+    }[hash_]
+
+
+@functools.cache
+def _oaep(padding_: RsaPadding) -> padding.OAEP:
+    digest, mgf = {
+        RsaPadding.OAEP_SHA256_MGF1_SHA256: (hashes.SHA256(), hashes.SHA256()),
+        RsaPadding.OAEP_SHA1_MGF1_SHA1: (hashes.SHA1(), hashes.SHA1()),  # noqa: S303
+        RsaPadding.OAEP_SHA256_MGF1_SHA1: (hashes.SHA256(), hashes.SHA1()),  # noqa: S303
+    }[padding_]
+    return padding.OAEP(mgf=padding.MGF1(mgf), algorithm=digest, label=None)
 
 
 @runtime_checkable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -403,3 +404,14 @@ def test_certificates_in_serves_a_known_text_from_cache_and_still_refuses_others
         with pytest.raises(SignatureError) as caught:
             certificates_in(_signature_with_certificates(text, bad))
         assert caught.value.rule == "dsig:malformed"
+
+
+@pytest.mark.parametrize("method", list(DigestMethod))
+def test_each_digest_method_is_the_hash_it_names(method: DigestMethod) -> None:
+    assert method.digest(b"abc") == hashlib.new(method.name.lower(), b"abc").digest()
+
+
+@pytest.mark.parametrize("method", list(SignatureMethod))
+def test_each_signature_method_hashes_with_the_hash_it_names(method: SignatureMethod) -> None:
+    assert method.hash.name == method.name.removeprefix("RSA_")
+    assert method.hash.algorithm().name == method.hash.value

@@ -6,6 +6,7 @@ import enum
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
 from .. import ns
 from ..errors import SignatureError, UsageError
@@ -23,12 +24,7 @@ class SignatureMethod(enum.Enum):
 
     @property
     def hash(self) -> SignatureHash:
-        return {
-            SignatureMethod.RSA_SHA256: SignatureHash.SHA256,
-            SignatureMethod.RSA_SHA384: SignatureHash.SHA384,
-            SignatureMethod.RSA_SHA512: SignatureHash.SHA512,
-            SignatureMethod.RSA_SHA1: SignatureHash.SHA1,
-        }[self]
+        return _SIGNATURE_HASHES[self]
 
 
 class DigestMethod(enum.Enum):
@@ -38,10 +34,22 @@ class DigestMethod(enum.Enum):
     SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
 
     def digest(self, data: bytes) -> bytes:
-        name = {"SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512", "SHA1": "sha1"}[
-            self.name
-        ]
-        return hashlib.new(name, data).digest()
+        return _DIGESTS[self](data).digest()
+
+
+# Looked up per signature and per reference: tables made once.
+_SIGNATURE_HASHES: Final = {
+    SignatureMethod.RSA_SHA256: SignatureHash.SHA256,
+    SignatureMethod.RSA_SHA384: SignatureHash.SHA384,
+    SignatureMethod.RSA_SHA512: SignatureHash.SHA512,
+    SignatureMethod.RSA_SHA1: SignatureHash.SHA1,
+}
+_DIGESTS: Final = {
+    DigestMethod.SHA256: hashlib.sha256,
+    DigestMethod.SHA384: hashlib.sha384,
+    DigestMethod.SHA512: hashlib.sha512,
+    DigestMethod.SHA1: hashlib.sha1,
+}
 
 
 class C14nMethod(enum.Enum):
