@@ -36,7 +36,7 @@ from lxml import etree
 
 from .. import ns, xmldsig
 from ..errors import SignatureError, UsageError
-from ..keys import PrivateKey, rsa_public_key
+from ..keys import PrivateKey, rsa_public_key, same_certificates
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml
 from ..xmltext import text
@@ -342,17 +342,10 @@ def verify_signatures(
         files[name] = formats.get(f"#{ref_id}", "") if ref_id else ""
     return VerifiedXades(
         signer=signer,
-        chain=tuple(c for c in certs if not _same_certificate(c, signer)),
+        chain=tuple(c for c in certs if not same_certificates((c,), (signer,))),
         signing_time=_signing_time(own_properties),
         files=files,
     )
-
-
-def _same_certificate(a: x509.Certificate, b: x509.Certificate) -> bool:
-    """``a == b`` (the same DER), asked cheaply first: comparing two certificates costs 3 us,
-    even for the same object; reading their signature values next to nothing, and
-    certificates whose signature values differ differ."""
-    return a is b or (a.signature == b.signature and a == b)
 
 
 def _rsa(cert: x509.Certificate) -> rsa.RSAPublicKey:
