@@ -229,15 +229,15 @@ def _standalone_copy(element: Element) -> Element:
     # An lxml element's copy.copy is a deep copy (its __deepcopy__ calls its __copy__) into a
     # new document, whose root declares the namespaces the subtree uses. When those are all
     # the namespaces in scope (a XAdES SignedProperties, a DPI SignedInfo), that copy is the
-    # answer, in one call; otherwise the root is built with every one of them.
+    # answer, in one call; otherwise a root declaring every one of them takes its children.
     whole = copy.copy(element)
+    whole.tail = None
     if whole.nsmap == nsmap:
-        whole.tail = None
         return whole
     attributes: dict[str, str] = {str(k): str(v) for k, v in element.attrib.items()}
     root = etree.Element(element.tag, attrib=attributes, nsmap=nsmap)
     root.text = element.text
-    root.extend([copy.copy(child) for child in element])
+    root.extend(list(whole))
     return root
 
 
