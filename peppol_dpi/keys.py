@@ -12,7 +12,6 @@ milliseconds.
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -85,7 +84,7 @@ class SignatureHash(enum.Enum):
     SHA1 = "sha1"  # only ever used where a caller explicitly allowed legacy SHA-1
 
     def algorithm(self) -> hashes.HashAlgorithm:
-        return _hash_algorithm(self)
+        return _HASH_ALGORITHMS[self._name_]()
 
 
 class RsaPadding(enum.Enum):
@@ -96,29 +95,32 @@ class RsaPadding(enum.Enum):
     OAEP_SHA256_MGF1_SHA1 = "oaep-sha256-mgf1-sha1"
 
     def padding(self) -> padding.OAEP:
-        return _oaep(self)
+        return _OAEP_PADDINGS[self._name_]
 
 
-# The algorithm objects are immutable: made once per member, not on every signature and
-# every key unwrap.
-@functools.cache
-def _hash_algorithm(hash_: SignatureHash) -> hashes.HashAlgorithm:
-    return {
-        SignatureHash.SHA256: hashes.SHA256(),
-        SignatureHash.SHA384: hashes.SHA384(),
-        SignatureHash.SHA512: hashes.SHA512(),
-        SignatureHash.SHA1: hashes.SHA1(),  # noqa: S303 - explicit legacy opt-in only
-    }[hash_]
-
-
-@functools.cache
-def _oaep(padding_: RsaPadding) -> padding.OAEP:
-    digest, mgf = {
-        RsaPadding.OAEP_SHA256_MGF1_SHA256: (hashes.SHA256(), hashes.SHA256()),
-        RsaPadding.OAEP_SHA1_MGF1_SHA1: (hashes.SHA1(), hashes.SHA1()),  # noqa: S303
-        RsaPadding.OAEP_SHA256_MGF1_SHA1: (hashes.SHA256(), hashes.SHA1()),  # noqa: S303
-    }[padding_]
-    return padding.OAEP(mgf=padding.MGF1(mgf), algorithm=digest, label=None)
+# By member name (the enums' own hashing is a Python call): hash classes, and the paddings,
+# which are immutable and so made once.
+_HASH_ALGORITHMS: dict[str, type[hashes.HashAlgorithm]] = {
+    "SHA256": hashes.SHA256,
+    "SHA384": hashes.SHA384,
+    "SHA512": hashes.SHA512,
+    "SHA1": hashes.SHA1,  # only where a caller explicitly allowed legacy SHA-1
+}
+_OAEP_PADDINGS = {
+    "OAEP_SHA256_MGF1_SHA256": padding.OAEP(
+        mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None
+    ),
+    "OAEP_SHA1_MGF1_SHA1": padding.OAEP(
+        mgf=padding.MGF1(hashes.SHA1()),  # noqa: S303 - xmlenc#rsa-oaep-mgf1p's parameters
+        algorithm=hashes.SHA1(),  # noqa: S303
+        label=None,
+    ),
+    "OAEP_SHA256_MGF1_SHA1": padding.OAEP(
+        mgf=padding.MGF1(hashes.SHA1()),  # noqa: S303 - RSA-OAEP with MGF1-SHA-1
+        algorithm=hashes.SHA256(),
+        label=None,
+    ),
+}
 
 
 @runtime_checkable

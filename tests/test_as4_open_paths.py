@@ -30,7 +30,7 @@ from peppol_dpi.as4.stream_receive import open_message_from
 from peppol_dpi.as4.wss_tokens import SecurityIds, SecurityPolicyError, resolve_str
 from peppol_dpi.errors import EbmsError, InputError, SignatureError, XmlSecurityError
 from peppol_dpi.limits import DEFAULT_LIMITS, Limits
-from peppol_dpi.xmldsig.references import id_index
+from peppol_dpi.xmldsig.references import id_attributes, id_index
 from peppol_dpi.xmlparse import first_child, parse_xml
 from peppol_dpi.xmlprefix import end_tag_end, parse_xml_until
 
@@ -183,6 +183,37 @@ def test_a_token_reference_resolves_through_one_index_and_refuses_duplicates() -
             with pytest.raises(SecurityPolicyError) as info:
                 resolve_str(_key_info(missing), security_or_ids, what="t")
             assert info.value.rule == "wss:token-reference"
+
+
+def test_the_envelope_wide_index_resolves_tokens_as_the_header_index_does() -> None:
+    envelope = etree.fromstring(
+        f'<e xmlns:wsse="{_WSSE}" xmlns:wsu="{_WSU}"><h>'
+        + etree.tostring(
+            _security(
+                '<wsse:BinarySecurityToken wsu:Id="a"/>',
+                '<x Id="b" wsu:Id="b"/>',
+                '<y Id="c"/><z wsu:Id="c"/>',
+                '<v ID="e"/><w xml:id="f"/>',  # ids, but not the ones tokens are referenced by
+            )
+        ).decode()
+        + '</h><body wsu:Id="a2"><t wsu:Id="g"/></body></e>'
+    )
+    security = envelope[0][0]
+    header_only = SecurityIds(security)
+    whole = SecurityIds(security, id_attributes(envelope))
+    for wanted in ("a", "b", "c", "e", "f", "g", "a2", "nothing"):
+        assert whole.elements(wanted) == header_only.elements(wanted), wanted
+    assert [e.tag for e in whole.elements("c")] == ["y", "z"]
+    assert whole.elements("g") == []  # outside the header
+    assert header_only.document_ids() is None
+    with pytest.raises(SignatureError) as info:  # "c" twice: refused when the signature asks
+        whole.document_ids()
+    assert info.value.rule == "dsig:duplicate-id"
+    envelope[0][0].remove(envelope[0][0][2])
+    envelope[0][0].remove(envelope[0][0][2])
+    fixed = SecurityIds(security, id_attributes(envelope)).document_ids()
+    assert fixed == id_index(envelope)
+    assert set(fixed or {}) == {"a", "b", "e", "f", "a2", "g"}
 
 
 def test_the_signature_id_index_refuses_a_duplicate_under_any_id_attribute() -> None:

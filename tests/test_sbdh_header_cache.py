@@ -3,13 +3,15 @@ its instance id and creation time gives exactly what the full read gives, value 
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from as4_support import make_sbd
 
-from peppol_dpi.errors import InputError
+from peppol_dpi.errors import InputError, ValidationError
 from peppol_dpi.limits import DEFAULT_LIMITS, Limits
 from peppol_dpi.sbdh import read, read_sbdh
 from peppol_dpi.sbdh.header_cache import forget_all, header_shape
@@ -175,3 +177,22 @@ def test_a_header_whose_values_are_not_the_ones_cut_out_is_not_kept() -> None:
     assert shape.known() is None
     shape.remember(read_sbdh(_BASE))
     assert shape.known() == read_sbdh(_BASE)
+
+
+def test_with_identification_checks_the_two_values_as_construction_does() -> None:
+    header = read_sbdh(_BASE)
+    later = datetime(2027, 1, 2, 3, 4, 5, tzinfo=UTC)
+    changed = header.with_identification(instance_id="other", created=later)
+    assert changed == dataclasses.replace(header, instance_id="other", created=later)
+    assert header.instance_id == "4f6b2c1e-0000-4000-8000-000000000001"  # a copy
+    for instance_id, created, rule in (
+        ("  ", later, "sbdh:instance-identifier"),
+        ("a\x01", later, "sbdh:instance-identifier"),
+        ("x", later.replace(tzinfo=None), "sbdh:creation-date-and-time"),
+    ):
+        with pytest.raises(ValidationError) as info:
+            header.with_identification(instance_id=instance_id, created=created)
+        assert [p.rule for p in info.value.problems] == [rule]
+        with pytest.raises(ValidationError) as direct:
+            dataclasses.replace(header, instance_id=instance_id, created=created)
+        assert [p.rule for p in direct.value.problems] == [rule]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from peppol_dpi.errors import UsageError
 from peppol_dpi.xmlparse import parse_xml
-from peppol_dpi.xmltext import attr, text
+from peppol_dpi.xmltext import attr, base64_binary, text
 
 # XML 1.0 2.2: the characters a document may hold.
 _XML_CHARS = st.characters(
@@ -37,3 +40,33 @@ def test_characters_xml_cannot_carry_are_refused(bad: str) -> None:
         text(bad)
     with pytest.raises(UsageError):
         attr(bad)
+
+
+@given(st.binary(max_size=300), st.sampled_from(["", "\n", "\r\n", " ", "\t"]))
+def test_base64_binary_reads_any_value_with_or_without_white_space(
+    data: bytes, breaks: str
+) -> None:
+    encoded = base64.b64encode(data).decode()
+    wrapped = breaks.join(encoded[i : i + 64] for i in range(0, len(encoded), 64))
+    assert base64_binary(encoded) == data
+    assert base64_binary(f"{breaks}{wrapped}{breaks}") == data
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["QUJD!", "QU=JD", "QUJDRA===", "QUJD RA=x", "QUJ\u00e9", "QUJDRA==QUJD"],
+    ids=[
+        "stray character",
+        "padding inside",
+        "too much padding",
+        "after padding",
+        "non-ASCII",
+        "data after padding",
+    ],
+)
+def test_base64_binary_refuses_what_is_not_base64(value: str) -> None:
+    with pytest.raises(ValueError):  # binascii.Error is a ValueError
+        base64_binary(value)
+    with pytest.raises(ValueError):  # as the standard library's strict decoder
+        base64.b64decode("".join(value.split()), validate=True)
+    assert issubclass(binascii.Error, ValueError)

@@ -8,8 +8,8 @@ an :class:`~peppol_dpi.as4.model.Ebms3HeaderError` (EBMS:0009) naming the rule.
 
 from __future__ import annotations
 
-import base64
 import binascii
+import functools
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -17,6 +17,7 @@ from lxml import etree
 from .. import ns
 from ..errors import EbmsError
 from ..xmlparse import Element
+from ..xmltext import base64_binary
 from .model import (
     Ebms3Error,
     Ebms3HeaderError,
@@ -74,43 +75,57 @@ def _bad(message: str, rule: str, code: EbmsError = EbmsError.INVALID_HEADER) ->
     return Ebms3HeaderError(message, rule=rule, ebms_code=code)
 
 
+@functools.cache
+def _eb(local: str) -> str:
+    return _q(local)
+
+
 class _Kids:
     """The children of one element grouped by name in one pass (a reader asks for several)."""
 
+    __slots__ = ("by_tag", "el")
+
     def __init__(self, el: Element) -> None:
         self.el = el
-        self.by_tag: dict[object, list[Element]] = {}
+        by_tag: dict[object, list[Element]] = {}
         for child in el:
-            self.by_tag.setdefault(child.tag, []).append(child)
+            same = by_tag.get(child.tag)
+            if same is None:
+                by_tag[child.tag] = [child]
+            else:
+                same.append(child)
+        self.by_tag = by_tag
 
+    def all(self, local: str) -> list[Element]:
+        """Every eb:``local`` child, in document order."""
+        return self.by_tag.get(_eb(local), [])
 
-def _children(el: Element | _Kids, local: str, namespace: str = _EB) -> list[Element]:
-    tag = _q(local, namespace)
-    return el.by_tag.get(tag, []) if isinstance(el, _Kids) else list(el.iterchildren(tag))
-
-
-def _one(el: Element | _Kids, local: str, *, optional: bool = False) -> Element | None:
-    found = _children(el, local)
-    if len(found) > 1:
-        raise _bad(
-            f"eb:{local} occurs {len(found)} times in eb:{_local_name(el)}",
-            "as4:header-cardinality",
-        )
-    if not found:
-        if optional:
+    def one(self, local: str) -> Element | None:
+        """The eb:``local`` child, None without one; more than one is an error."""
+        found = self.by_tag.get(_eb(local))
+        if found is None:
             return None
-        raise _bad(f"eb:{local} is missing in eb:{_local_name(el)}", "as4:header-missing")
-    return found[0]
+        if len(found) > 1:
+            raise _bad(
+                f"eb:{local} occurs {len(found)} times in eb:{etree.QName(self.el).localname}",
+                "as4:header-cardinality",
+            )
+        return found[0]
 
+    def required(self, local: str) -> Element:
+        found = self.one(local)
+        if found is None:
+            raise _bad(
+                f"eb:{local} is missing in eb:{etree.QName(self.el).localname}",
+                "as4:header-missing",
+            )
+        return found
 
-def _local_name(el: Element | _Kids) -> str:
-    return etree.QName(el.el if isinstance(el, _Kids) else el).localname
-
-
-def _req(el: Element | _Kids, local: str) -> Element:
-    child = _one(el, local)
-    assert child is not None
-    return child
+    def text(self, local: str) -> str:
+        """The trimmed text of the required eb:``local`` child, which must not be empty."""
+        value = _text(self.required(local), local)
+        assert value is not None
+        return value
 
 
 def _text(el: Element | None, what: str, *, required: bool = True) -> str | None:
@@ -120,38 +135,31 @@ def _text(el: Element | None, what: str, *, required: bool = True) -> str | None
     return value or None
 
 
-def _req_text(el: Element | _Kids, local: str) -> str:
-    value = _text(_req(el, local), local)
-    assert value is not None
-    return value
-
-
-def _read_message_info(el: Element | _Kids) -> MessageInfo:
-    mi = _Kids(_req(el, "MessageInfo"))
-    ref = _text(_one(mi, "RefToMessageId", optional=True), "RefToMessageId", required=False)
+def _read_message_info(el: _Kids) -> MessageInfo:
+    mi = _Kids(el.required("MessageInfo"))
+    ref = _text(mi.one("RefToMessageId"), "RefToMessageId", required=False)
     return MessageInfo(
-        timestamp=parse_timestamp(_req_text(mi, "Timestamp")),
-        message_id=_req_text(mi, "MessageId"),
+        timestamp=parse_timestamp(mi.text("Timestamp")),
+        message_id=mi.text("MessageId"),
         ref_to_message_id=ref,
     )
 
 
 def _read_party(el: _Kids, local: str) -> Party:
-    party = _Kids(_req(el, local))
+    party = _Kids(el.required(local))
     ids = tuple(
-        PartyId(value=_text(p, "PartyId") or "", type=p.get("type"))
-        for p in _children(party, "PartyId")
+        PartyId(value=_text(p, "PartyId") or "", type=p.get("type")) for p in party.all("PartyId")
     )
     if not ids:
         raise _bad(f"eb:{local} has no eb:PartyId", "as4:party-id")
-    return Party(ids=ids, role=_req_text(party, "Role"))
+    return Party(ids=ids, role=party.text("Role"))
 
 
 def _read_properties(el: Element | None) -> tuple[Property, ...]:
     if el is None:
         return ()
     props = []
-    for p in _children(el, "Property"):
+    for p in el.iterchildren(_eb("Property")):
         name = p.get("name")
         if not name:
             raise _bad("eb:Property without a name", "as4:property-name")
@@ -161,19 +169,19 @@ def _read_properties(el: Element | None) -> tuple[Property, ...]:
 
 def _read_user_message(el: Element) -> UserMessage:
     um = _Kids(el)
-    party_info = _Kids(_req(um, "PartyInfo"))
-    collab = _Kids(_req(um, "CollaborationInfo"))
-    agreement = _one(collab, "AgreementRef", optional=True)
-    service = _req(collab, "Service")
+    party_info = _Kids(um.required("PartyInfo"))
+    collab = _Kids(um.required("CollaborationInfo"))
+    agreement = collab.one("AgreementRef")
+    service = collab.required("Service")
     info = _read_message_info(um)
     sender, receiver = _read_party(party_info, "From"), _read_party(party_info, "To")
     parts: list[PartInfo] = []
-    payload_info = _one(um, "PayloadInfo", optional=True)
-    for pi in _children(payload_info, "PartInfo") if payload_info is not None else []:
+    payload_info = um.one("PayloadInfo")
+    for pi in payload_info.iterchildren(_eb("PartInfo")) if payload_info is not None else []:
         parts.append(
             PartInfo(
                 href=pi.get("href") or None,  # none: the payload is the SOAP Body (ebMS3 5.2.2.13)
-                properties=_read_properties(_one(pi, "PartProperties", optional=True)),
+                properties=_read_properties(_Kids(pi).one("PartProperties")),
             )
         )
     return UserMessage(
@@ -185,9 +193,9 @@ def _read_user_message(el: Element) -> UserMessage:
         agreement_pmode=agreement.get("pmode") if agreement is not None else None,
         service=_text(service, "Service") or "",
         service_type=service.get("type"),
-        action=_req_text(collab, "Action"),
-        conversation_id=_req_text(collab, "ConversationId"),
-        properties=_read_properties(_one(um, "MessageProperties", optional=True)),
+        action=collab.text("Action"),
+        conversation_id=collab.text("ConversationId"),
+        properties=_read_properties(um.one("MessageProperties")),
         parts=tuple(parts),
         mpc=el.get("mpc"),
     )
@@ -212,9 +220,7 @@ def read_signed_reference(ref: Element) -> SignedReference:
     method = next(ref.iterchildren(_DS_DIGEST_METHOD), None)
     value = next(ref.iterchildren(_DS_DIGEST_VALUE), None)
     try:
-        digest = base64.b64decode(
-            "".join((value.text or "").split()) if value is not None else "", validate=True
-        )
+        digest = base64_binary(value.text or "" if value is not None else "")
     except (binascii.Error, ValueError):
         raise _bad(
             "ds:DigestValue is not base64", "as4:receipt-reference", EbmsError.INVALID_RECEIPT
@@ -228,20 +234,21 @@ def read_signed_reference(ref: Element) -> SignedReference:
 
 
 def _read_signal(el: Element) -> SignalMessage:
-    info = _read_message_info(el)
-    receipt_el = _one(el, "Receipt", optional=True)
+    signal = _Kids(el)
+    info = _read_message_info(signal)
+    receipt_el = signal.one("Receipt")
     receipt = None
     if receipt_el is not None:
         refs = [read_signed_reference(r) for r in receipt_el.iter(_q("Reference", ns.DS))]
         receipt = Receipt(references=tuple(refs))
     errors = []
-    for e in _children(el, "Error"):
+    for e in signal.all("Error"):
         code = e.get("errorCode")
         severity = e.get("severity")
         if not code or not severity:
             raise _bad("eb:Error needs errorCode and severity", "as4:error-signal")
-        desc = _one(e, "Description", optional=True)
-        detail = _one(e, "ErrorDetail", optional=True)
+        error = _Kids(e)
+        desc, detail = error.one("Description"), error.one("ErrorDetail")
         errors.append(
             Ebms3Error(
                 code=code,
@@ -266,8 +273,8 @@ def parse_messaging(messaging: Element) -> UserMessage | SignalMessage:
     """The one UserMessage or SignalMessage in ``eb:Messaging`` (phase4 rejects more than one)."""
     if messaging.tag != _q("Messaging"):
         raise _bad("the header is not eb:Messaging", "as4:header-missing")
-    users = _children(messaging, "UserMessage")
-    signals = _children(messaging, "SignalMessage")
+    users = list(messaging.iterchildren(_eb("UserMessage")))
+    signals = list(messaging.iterchildren(_eb("SignalMessage")))
     if len(users) + len(signals) != 1:
         raise _bad(
             f"eb:Messaging must hold exactly one UserMessage or SignalMessage, "

@@ -24,7 +24,7 @@ from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
 from ..trust import TrustPolicy, ValidatedCertificate
-from ..xmldsig import ExternalDigest
+from ..xmldsig import ExternalDigest, id_attributes
 from .compression import GZIP, gunzip
 from .ebms_xml import parse_messaging
 from .mime import Headers, MimeMessage, parse_message
@@ -106,7 +106,8 @@ class Opening:
         mime = parse_message(headers, body, limits=limits)
         envelope, parsed = self.envelope_of(mime)
         assert envelope.security is not None
-        ids = SecurityIds(envelope.security)  # one index for the decryption and the signature
+        # One pass over the envelope's ids for the decryption, the tokens and the signature.
+        ids = SecurityIds(envelope.security, id_attributes(envelope.root))
         decrypted = decrypt_attachments(ids, mime, key)
         require_encrypted(parsed, decrypted)
         signed = {cid: (p.mime_type, p.content) for cid, p in decrypted.items()}

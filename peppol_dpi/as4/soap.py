@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .. import ns
 from ..errors import EbmsError
 from ..limits import DEFAULT_LIMITS, Limits
-from ..xmlparse import Element, parse_xml
+from ..xmlparse import Element, first_child, parse_xml
 from ..xmltext import attr
 from .model import Ebms3HeaderError
 
@@ -106,7 +106,7 @@ def parse_envelope(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS)
 
 
 def _fault(body: Element) -> SoapFault | None:
-    fault = body.find(_q(_S12, "Fault"))
+    fault = first_child(body, _q(_S12, "Fault"))
     if fault is None:
         return None
     code = fault.findtext(f"{_q(_S12, 'Code')}/{_q(_S12, 'Value')}") or ""

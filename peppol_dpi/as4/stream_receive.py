@@ -39,7 +39,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
 from ..spool import copy_chunks, spool
 from ..trust import TrustPolicy, ValidatedCertificate
-from ..xmldsig import DigestMethod, ExternalDigest
+from ..xmldsig import DigestMethod, ExternalDigest, id_attributes
 from ..xmlparse import Element
 from .compression import GZIP, gunzip_stream
 from .message_file import MessageSource, seekable_message
@@ -163,7 +163,8 @@ def _open(
         plain: dict[str, tuple[str | None, IO[bytes]]] = {}
         digests: dict[str, ExternalDigest] = {}
         failure = False
-        ids = SecurityIds(envelope.security)  # one index for the decryption and the signature
+        # One pass over the envelope's ids for the decryption, the tokens and the signature.
+        ids = SecurityIds(envelope.security, id_attributes(envelope.root))
         for found in attachment_keys(ids, lambda cid: cid in scanned.spans, key):
             out = stack.enter_context(spool(spool_dir))
             digest = _decrypt(

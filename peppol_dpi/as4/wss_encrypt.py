@@ -34,7 +34,7 @@ from ..errors import DecryptionError, UsageError
 from ..ids import random_uuid
 from ..keys import PrivateKey, RsaPadding
 from ..xmlparse import Element, first_child
-from ..xmltext import attr
+from ..xmltext import attr, base64_binary
 from .mime import MimeMessage
 from .wss_tokens import SecurityIds, SecurityPolicyError, bst_xml, resolve_str, str_xml
 
@@ -218,9 +218,7 @@ def _oaep_padding(method: Element) -> RsaPadding:
 def _cipher_value(encrypted_key: Element) -> bytes:
     value = first_child(encrypted_key, _q(ns.XENC, "CipherData"), _q(ns.XENC, "CipherValue"))
     try:
-        return base64.b64decode(
-            "".join((value.text or "").split()) if value is not None else "", validate=True
-        )
+        return base64_binary(value.text or "" if value is not None else "")
     except (binascii.Error, ValueError):
         raise DecryptionError() from None
 

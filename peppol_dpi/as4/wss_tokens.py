@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+from collections.abc import Mapping, Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -19,8 +20,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from .. import ns
 from ..errors import CertificateError, EbmsError, InputError
 from ..keys import certificate_from_der
+from ..xmldsig import id_attributes, unique_ids
+from ..xmldsig.references import contains
 from ..xmlparse import Element
-from ..xmltext import attr
+from ..xmltext import attr, base64_binary
 
 __all__ = [
     "BASE64_BINARY",
@@ -85,22 +88,40 @@ _WSU_ID = _q(ns.WSU, "Id")
 
 
 class SecurityIds:
-    """The elements of one ``wsse:Security`` header by ``wsu:Id`` or ``Id``, indexed in one
-    pass (a header resolves two or three token references)."""
+    """The elements of one ``wsse:Security`` header by ``wsu:Id`` or ``Id`` (a header resolves
+    two or three token references).
 
-    def __init__(self, security: Element) -> None:
+    ``found``: the id attributes of the whole envelope (:func:`id_attributes` of its root),
+    when the caller has them: one pass then serves the decryption, the token references and
+    the signature (:meth:`document_ids`). Without it the header alone is indexed.
+    """
+
+    def __init__(
+        self, security: Element, found: Mapping[str, Sequence[tuple[str, Element]]] | None = None
+    ) -> None:
         self.security = security
-        self._by_id: dict[str, list[Element]] = {}
-        for el in security.iter("*"):
-            wsu_id, plain_id = el.get(_WSU_ID), el.get("Id")
-            if wsu_id is not None:
-                self._by_id.setdefault(wsu_id, []).append(el)
-            if plain_id is not None and plain_id != wsu_id:
-                self._by_id.setdefault(plain_id, []).append(el)
+        self._whole = found is not None
+        self._found = found if found is not None else id_attributes(security)
 
     def elements(self, wanted: str) -> list[Element]:
-        """Every element whose wsu:Id or Id is ``wanted``."""
-        return self._by_id.get(wanted, [])
+        """Every element of the header whose wsu:Id or Id is ``wanted``."""
+        result: list[Element] = []
+        for attribute, element in self._found.get(wanted, ()):
+            if (
+                attribute in _TOKEN_ID_ATTRIBUTES
+                and all(element is not seen for seen in result)
+                and (not self._whole or contains(self.security, element))
+            ):
+                result.append(element)
+        return result
+
+    def document_ids(self) -> dict[str, Element] | None:
+        """The envelope's id index for the signature (a duplicate id refused, as
+        :func:`~peppol_dpi.xmldsig.id_index` does), None when only the header was indexed."""
+        return unique_ids(self._found) if self._whole else None
+
+
+_TOKEN_ID_ATTRIBUTES = frozenset((_WSU_ID, "Id"))
 
 
 def resolve_str(key_info: Element | None, security: Element | SecurityIds, *, what: str) -> Element:
@@ -146,7 +167,7 @@ def certificate_of(bst: Element, *, what: str) -> x509.Certificate:
             f"the {what} token encoding {encoding!r} is not Base64Binary", rule="wss:token-type"
         )
     try:
-        der = base64.b64decode("".join((bst.text or "").split()), validate=True)
+        der = base64_binary(bst.text or "")
         return certificate_from_der(der, what=f"the {what} token")
     except (binascii.Error, ValueError, CertificateError):
         raise InputError(

@@ -126,7 +126,13 @@ def verify_envelope(
             transforms=policy.transforms,
             allow_unresolved_external=True,
         )
-    result = verify(signature, public_key=public_key, resolver=resolver, policy=policy)
+    result = verify(
+        signature,
+        public_key=public_key,
+        resolver=resolver,
+        policy=policy,
+        ids=security_ids.document_ids() if security_ids is not None else None,
+    )
     _check_coverage(envelope, result.references, attachments)
     validated = trust.validate(cert, at=at) if trust is not None else None
     signed = tuple(_signed_reference(r) for r in result.references)

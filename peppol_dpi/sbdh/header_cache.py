@@ -20,7 +20,6 @@ depend on nothing but the key (the bytes and the limits), never on the time.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -79,7 +78,7 @@ class HeaderShape:
         if created is None:  # not a date the calendar has: the full read words the error
             return None
         try:  # the model's own checks of both values (not empty, a timezone)
-            return dataclasses.replace(template, instance_id=self.instance_id, created=created)
+            return template.with_identification(instance_id=self.instance_id, created=created)
         except InputError:
             return None
 

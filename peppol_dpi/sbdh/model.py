@@ -121,6 +121,31 @@ class SbdHeader:
                 )
         ValidationError.raise_if_any(problems, what="SBDH header")
 
+    def with_identification(self, *, instance_id: str, created: datetime) -> SbdHeader:
+        """This header with another InstanceIdentifier and CreationDateAndTime: the rules on
+        those two values are checked (as on construction), the rest was checked already."""
+        location = f"{_HEADER}/DocumentIdentification"
+        if not isinstance(instance_id, str) or not isinstance(created, datetime):
+            raise UsageError("instance_id must be a str and created a datetime")
+        ValidationError.raise_if_any(
+            [
+                *rules.check_not_empty(
+                    instance_id,
+                    rule="sbdh:instance-identifier",
+                    what="InstanceIdentifier",
+                    location=f"{location}/InstanceIdentifier",
+                ),
+                *rules.check_created(created, location=f"{location}/CreationDateAndTime"),
+            ],
+            what="SBDH header",
+        )
+        # A copy with the two fields replaced; every other field was checked when this header
+        # was made (a frozen dataclass: its fields live in the instance dictionary).
+        header = object.__new__(SbdHeader)
+        fields = {**self.__dict__, "instance_id": instance_id, "created": created}
+        object.__setattr__(header, "__dict__", fields)
+        return header
+
     @classmethod
     def for_payload(
         cls,

@@ -9,7 +9,6 @@ the ebMS headers.
 
 from __future__ import annotations
 
-import binascii
 import copy
 from typing import IO
 
@@ -21,6 +20,7 @@ from ..ids import DocumentTypeId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import parse_xml
 from ..xmlprefix import end_tag_end, parse_xml_until
+from ..xmltext import base64_binary
 from . import rules
 from .header_cache import header_shape
 from .header_reader import Collector, HeaderReader, sh
@@ -104,18 +104,6 @@ def _extract(message: etree._Element, binary: bytes) -> Payload:
     return BinaryContent(data=binary, mime_type=mime, encoding=message.get("encoding"))
 
 
-def _base64(text: str) -> bytes:
-    """Strict base64 (libxml2's xs:base64Binary check lets stray characters through).
-
-    Whitespace is allowed (XSD base64Binary); it is removed only when the fast path fails.
-    Raises ``binascii.Error`` (a ValueError).
-    """
-    try:
-        return binascii.a2b_base64(text, strict_mode=True)
-    except binascii.Error:
-        return binascii.a2b_base64("".join(text.split()), strict_mode=True)
-
-
 def _header(values: dict[str, object]) -> SbdHeader:
     return SbdHeader(**values)  # type: ignore[arg-type]
 
@@ -164,7 +152,7 @@ def read_sbd(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdDocument:
             # schema a second pass over it and frees libxml2's copy.
             base64_text, message.text = message.text or "", None
             try:
-                binary = _base64(base64_text)
+                binary = base64_binary(base64_text)
             except ValueError as exc:
                 out.add("sbdh:binary-content", f"BinaryContent is not base64: {exc}", "", message)
             del base64_text

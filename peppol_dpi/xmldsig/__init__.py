@@ -37,7 +37,7 @@ from .model import (
     VerifiedReference,
     VerifiedSignature,
 )
-from .references import id_index
+from .references import id_attributes, id_index, unique_ids
 from .signing import complete_signature, sign, signature_xml
 from .verifying import certificates_in, verify
 
@@ -56,8 +56,10 @@ __all__ = [
     "VerifiedSignature",
     "certificates_in",
     "complete_signature",
+    "id_attributes",
     "id_index",
     "sign",
     "signature_xml",
+    "unique_ids",
     "verify",
 ]

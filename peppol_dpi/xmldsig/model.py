@@ -6,7 +6,6 @@ import enum
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
 
 from .. import ns
 from ..errors import SignatureError, UsageError
@@ -24,7 +23,7 @@ class SignatureMethod(enum.Enum):
 
     @property
     def hash(self) -> SignatureHash:
-        return _SIGNATURE_HASHES[self]
+        return _SIGNATURE_HASHES[self._name_]
 
 
 class DigestMethod(enum.Enum):
@@ -34,21 +33,22 @@ class DigestMethod(enum.Enum):
     SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
 
     def digest(self, data: bytes) -> bytes:
-        return _DIGESTS[self](data).digest()
+        return _HASH_CONSTRUCTORS[self._name_](data).digest()
 
 
-# Looked up per signature and per reference: tables made once.
-_SIGNATURE_HASHES: Final = {
-    SignatureMethod.RSA_SHA256: SignatureHash.SHA256,
-    SignatureMethod.RSA_SHA384: SignatureHash.SHA384,
-    SignatureMethod.RSA_SHA512: SignatureHash.SHA512,
-    SignatureMethod.RSA_SHA1: SignatureHash.SHA1,
+# By member name: the hash of each signature method (a table made once, not per signature),
+# and hashlib's own constructors (hashlib.new looks the name up on every call).
+_SIGNATURE_HASHES = {
+    "RSA_SHA256": SignatureHash.SHA256,
+    "RSA_SHA384": SignatureHash.SHA384,
+    "RSA_SHA512": SignatureHash.SHA512,
+    "RSA_SHA1": SignatureHash.SHA1,
 }
-_DIGESTS: Final = {
-    DigestMethod.SHA256: hashlib.sha256,
-    DigestMethod.SHA384: hashlib.sha384,
-    DigestMethod.SHA512: hashlib.sha512,
-    DigestMethod.SHA1: hashlib.sha1,
+_HASH_CONSTRUCTORS = {
+    "SHA256": hashlib.sha256,
+    "SHA384": hashlib.sha384,
+    "SHA512": hashlib.sha512,
+    "SHA1": hashlib.sha1,
 }
 
 

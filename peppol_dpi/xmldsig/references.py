@@ -12,6 +12,7 @@ from lxml import etree
 from .. import ns
 from ..errors import SignatureError
 from ..xmlparse import Element, c14n
+from ..xmltext import base64_binary
 from .model import (
     DS,
     ExternalDigest,
@@ -24,13 +25,11 @@ _ID_NAMES = frozenset(_ID_ATTRIBUTES)
 _INCLUSIVE_NAMESPACES = f"{{{ns.EXC_C14N}}}InclusiveNamespaces"
 
 
-def id_index(root: Element) -> dict[str, Element]:
-    """Every element carrying an id attribute (wsu:Id, Id, ID, id, xml:id), by id.
-
-    A duplicate id anywhere in the document is refused (rule ``dsig:duplicate-id``): with two
-    candidates a verifier and an application may look at different elements.
-    """
-    index: dict[str, Element] = {}
+def id_attributes(root: Element) -> dict[str, list[tuple[str, Element]]]:
+    """Every id attribute (wsu:Id, Id, ID, id, xml:id) in the tree under ``root``, by value:
+    each with its name and element, in document order. Nothing is refused here (see
+    :func:`unique_ids`); one pass serves every index of a message."""
+    found: dict[str, list[tuple[str, Element]]] = {}
     for element in root.iter(etree.Element):
         # Attribute names first: most elements carry none, or no id among them.
         for attribute in element.keys():  # noqa: SIM118 (an element iterates its children)
@@ -38,12 +37,35 @@ def id_index(root: Element) -> dict[str, Element]:
                 continue
             value = element.get(attribute)
             assert value is not None
-            if value in index and index[value] is not element:
-                raise SignatureError(
-                    f"the id {value!r} occurs more than once", rule="dsig:duplicate-id"
-                )
-            index[value] = element
+            entries = found.get(value)
+            if entries is None:
+                found[value] = [(attribute, element)]
+            else:
+                entries.append((attribute, element))
+    return found
+
+
+def unique_ids(found: Mapping[str, Sequence[tuple[str, Element]]]) -> dict[str, Element]:
+    """The element of each id in ``found`` (from :func:`id_attributes`).
+
+    A duplicate id anywhere in the document is refused (rule ``dsig:duplicate-id``): with two
+    candidates a verifier and an application may look at different elements.
+    """
+    index: dict[str, Element] = {}
+    for value, entries in found.items():
+        element = entries[0][1]
+        if any(other is not element for _, other in entries):
+            raise SignatureError(
+                f"the id {value!r} occurs more than once", rule="dsig:duplicate-id"
+            )
+        index[value] = element
     return index
+
+
+def id_index(root: Element) -> dict[str, Element]:
+    """Every element carrying an id attribute (wsu:Id, Id, ID, id, xml:id), by id; a duplicate
+    is refused (:func:`unique_ids`)."""
+    return unique_ids(id_attributes(root))
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -70,7 +92,7 @@ def b64(data: bytes) -> str:
 
 def unb64(text: str | None, what: str) -> bytes:
     try:
-        return base64.b64decode("".join((text or "").split()), validate=True)
+        return base64_binary(text or "")
     except (binascii.Error, ValueError):
         raise SignatureError(f"{what} is not valid base64", rule="dsig:malformed") from None
 
@@ -171,13 +193,13 @@ def reference_input(
     # XMLDSig 4.4.3.2: a node-set left at the end is converted with inclusive C14N 1.0.
     final = c14n_steps[0] if c14n_steps else Transform.INCLUSIVE_C14N
     if enveloped:
-        if not _contains(element, signature):
+        if not contains(element, signature):
             raise SignatureError(
                 "enveloped-signature transform on an element that does not contain the signature",
                 rule="dsig:transform-not-allowed",
             )
         return _without(element, signature, final, prefixes), element
-    if _contains(element, signature):
+    if contains(element, signature):
         # Without the enveloped transform a reference to an ancestor of the signature could
         # never verify; refuse it explicitly rather than with a confusing digest mismatch.
         raise SignatureError(
@@ -186,7 +208,8 @@ def reference_input(
     return _canonicalize(element, final, prefixes), element
 
 
-def _contains(ancestor: Element, node: Element) -> bool:
+def contains(ancestor: Element, node: Element) -> bool:
+    """True when ``node`` is ``ancestor`` or lies inside it."""
     current: Element | None = node
     while current is not None:
         if current is ancestor:

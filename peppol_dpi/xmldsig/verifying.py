@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -65,6 +66,7 @@ def verify(
     public_key: rsa.RSAPublicKey,
     resolver: Resolver = no_external,
     policy: SignaturePolicy = DEFAULT_SIGNATURE_POLICY,
+    ids: Mapping[str, Element] | None = None,
 ) -> VerifiedSignature:
     """Verify ``signature`` (a ``ds:Signature`` element in its parsed document).
 
@@ -72,6 +74,7 @@ def verify(
     digest is computed), recomputes every reference digest, then verifies the SignatureValue
     over the canonical SignedInfo with ``public_key``. Which
     key to use, and whether to trust it, is the caller's decision (see :mod:`peppol_dpi.trust`).
+    ``ids``: the document's id index, when the caller built one already (:func:`id_index`).
     Raises :class:`~peppol_dpi.errors.SignatureError`.
     """
     if signature.tag != ds_tag("Signature"):
@@ -108,7 +111,8 @@ def verify(
     parsed = [_parse_reference(ref, policy) for ref in reference_elements]
 
     # Every algorithm of every reference passed the policy above before any digest work.
-    ids = id_index(signature.getroottree().getroot())
+    if ids is None:
+        ids = id_index(signature.getroottree().getroot())
     verified = [
         _verify_reference(ref, signature=signature, ids=ids, resolver=resolver, policy=policy)
         for ref in parsed
@@ -195,7 +199,7 @@ def _verify_reference(
     ref: _ParsedReference,
     *,
     signature: Element,
-    ids: dict[str, Element],
+    ids: Mapping[str, Element],
     resolver: Resolver,
     policy: SignaturePolicy,
 ) -> VerifiedReference:
