@@ -648,3 +648,12 @@ _FUZZ_PACKAGE = (
     .main_document(Document(name="brev.txt", content=b"Hei"))
     .build(pki.business_key("sender"), signing_time=NOW)
 )
+
+
+def test_read_zip_gives_what_zipfile_reads(package: bytes) -> None:
+    # The "mimetype" entry is read once, by open_zip's check, and not again.
+    entries = read_zip(package)
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        expected = {info.filename: archive.read(info) for info in archive.infolist()}
+    assert list(entries.items()) == list(expected.items())
+    assert entries["mimetype"] == b"application/vnd.etsi.asic-e+zip"
