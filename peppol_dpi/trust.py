@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
 from .errors import CertificateError, UsageError
-from .keys import MALFORMED_CERTIFICATE_ERRORS, fully_decoded
+from .keys import MALFORMED_CERTIFICATE_ERRORS, fully_decoded, same_certificates
 from .lrucache import LruCache
 
 __all__ = [
@@ -166,10 +166,15 @@ class TrustPolicy:
     revocation_checker: RevocationChecker | None = None
     required_key_usage: frozenset[KeyUsage] = field(default_factory=frozenset)
     allow_sha1: bool = False
-    # Paths that passed every check that does not depend on time or revocation, by (leaf,
-    # chain): building one costs an RSA verification per certificate. Per instance, since the
-    # answer depends on the anchors, intermediates and rules above (all frozen).
-    _paths: LruCache[tuple[x509.Certificate, ...], tuple[x509.Certificate, ...]] = field(
+    # Paths that passed every check that does not depend on time or revocation, with the
+    # (leaf, chain) they were built for: building one costs an RSA verification per
+    # certificate. Per instance, since the answer depends on the anchors, intermediates and
+    # rules above (all frozen). Found by the certificates' signature values, which are cheap
+    # to hash (a certificate's own hash costs 2 us), and served only for a (leaf, chain)
+    # equal to the one it was built for.
+    _paths: LruCache[
+        tuple[bytes, ...], tuple[tuple[x509.Certificate, ...], tuple[x509.Certificate, ...]]
+    ] = field(
         default_factory=lambda: LruCache(PATH_CACHE_SIZE),
         init=False,
         repr=False,
@@ -207,8 +212,10 @@ class TrustPolicy:
             raise CertificateError(
                 "no trust anchors configured: nothing is trusted", rule="cert:untrusted"
             )
-        key = (leaf, *chain)
-        path = self._paths.get(key)
+        given = (leaf, *chain)
+        key = tuple(cert.signature for cert in given)
+        cached = self._paths.get(key)
+        path = cached[1] if cached is not None and same_certificates(cached[0], given) else None
         if path is not None:
             # The same leaf and chain passed every static check before: only what depends on
             # the instant (validity, below; revocation) is checked again.
@@ -216,7 +223,7 @@ class TrustPolicy:
                 self._check_validity(cert, when)
         else:
             path = self._checked_path(leaf, chain, when)
-            self._paths.put(key, path)
+            self._paths.put(key, (given, path))
         checked, warnings = self._check_revocation(path, when)
         return ValidatedCertificate(
             certificate=leaf,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pki
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from peppol_dpi import keys, trust
 from peppol_dpi.errors import CertificateError, UsageError
@@ -237,3 +237,40 @@ def test_the_path_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         policy.validate(leaf.certificate, at=NOW)
     policy.validate(pki.ap_key("c2").certificate, chain=pki.ap_key("c2").chain, at=NOW)
     assert len(policy._paths) == 3
+
+
+# -- comparing certificates cheaply -----------------------------------------------------------
+
+
+def _forged(cert: x509.Certificate) -> x509.Certificate:
+    """``cert`` with one byte of its public key changed: another TBS, the same signature value."""
+    der = bytearray(_der(cert))
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    der[der.index(spki[-40:])] ^= 0x01
+    forged = x509.load_der_x509_certificate(bytes(der))
+    assert forged.signature == cert.signature and forged != cert
+    return forged
+
+
+def test_same_certificates_answers_as_equality() -> None:
+    leaf = pki.ap_key("c2").certificate
+    twin = x509.load_der_x509_certificate(_der(leaf))
+    candidates = (leaf, twin, pki.ap_ca(), _forged(leaf))
+    for a in candidates:
+        for b in candidates:
+            assert keys.same_certificates((a,), (b,)) == (a == b)
+    assert keys.same_certificates((leaf, pki.ap_ca()), (twin, pki.ap_ca()))
+    assert not keys.same_certificates((leaf,), (leaf, pki.ap_ca()))
+
+
+def test_a_cached_path_is_not_served_for_a_certificate_with_a_copied_signature() -> None:
+    c2 = pki.ap_key("c2")
+    policy = pki.peppol_trust()
+    assert policy.validate(c2.certificate, chain=c2.chain, at=NOW)
+    assert len(policy._paths) == 1
+    for _ in range(2):
+        with pytest.raises(CertificateError) as err:
+            policy.validate(_forged(c2.certificate), chain=c2.chain, at=NOW)
+        assert err.value.rule == "cert:untrusted"
+    twin = x509.load_der_x509_certificate(_der(c2.certificate))
+    assert policy.validate(twin, chain=c2.chain, at=NOW).path[0] == c2.certificate

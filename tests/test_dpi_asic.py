@@ -648,3 +648,31 @@ _FUZZ_PACKAGE = (
     .main_document(Document(name="brev.txt", content=b"Hei"))
     .build(pki.business_key("sender"), signing_time=NOW)
 )
+
+
+def test_read_zip_gives_what_zipfile_reads(package: bytes) -> None:
+    # The "mimetype" entry is read once, by open_zip's check, and not again.
+    entries = read_zip(package)
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        expected = {info.filename: archive.read(info) for info in archive.infolist()}
+    assert list(entries.items()) == list(expected.items())
+    assert entries["mimetype"] == b"application/vnd.etsi.asic-e+zip"
+
+
+@pytest.mark.parametrize(
+    ("authority", "accepted"),
+    [(None, True), ("iso6523-actorid-upis", True), ("iso6523", False), ("", False)],
+)
+def test_manifest_organisation_authority(authority: str | None, accepted: bool) -> None:
+    attribute = "" if authority is None else f' authority="{authority}"'
+    manifest = (
+        '<manifest xmlns="http://begrep.difi.no/sdp/schema_v10"><avsender>'
+        f"<organisasjon{attribute}>0192:991825827</organisasjon></avsender>"
+        '<hoveddokument href="brev.pdf" mime="application/pdf"/></manifest>'
+    ).encode()
+    if accepted:
+        assert SdpManifest.parse(manifest).sender.organisation.value == "0192:991825827"
+    else:
+        with pytest.raises(PackageError) as caught:
+            SdpManifest.parse(manifest)
+        assert caught.value.rule == "asic:manifest"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -375,3 +376,42 @@ def test_template_values_are_escaped(key: LocalPrivateKey) -> None:
     assert reference is not None
     assert reference.get("URI") == 'cid:a&b<"c">'
     assert reference.get("Id") == "r\t1"
+
+
+def _signature_with_certificates(*texts: str | None) -> etree._Element:
+    signature = etree.Element(f"{{{ns.DS}}}Signature", nsmap={"ds": ns.DS})
+    data = etree.SubElement(
+        etree.SubElement(signature, f"{{{ns.DS}}}KeyInfo"), f"{{{ns.DS}}}X509Data"
+    )
+    for text in texts:
+        etree.SubElement(data, f"{{{ns.DS}}}X509Certificate").text = text
+    return signature
+
+
+def test_certificates_in_serves_a_known_text_from_cache_and_still_refuses_others(
+    key: LocalPrivateKey,
+) -> None:
+    der = key.certificate.public_bytes(Encoding.DER)
+    text = base64.b64encode(der).decode()
+    wrapped = "\n".join(text[i : i + 64] for i in range(0, len(text), 64))
+    first = certificates_in(_signature_with_certificates(text, wrapped))
+    assert first == [key.certificate, key.certificate]
+    again = certificates_in(_signature_with_certificates(text))
+    assert again[0] is first[0]  # the same text: decoded once
+    # What the cache has never held is read the whole way, and refused as before.
+    truncated = base64.b64encode(der[:-1]).decode()
+    for bad in (text + "!", text[:-4], truncated, "", None):
+        with pytest.raises(SignatureError) as caught:
+            certificates_in(_signature_with_certificates(text, bad))
+        assert caught.value.rule == "dsig:malformed"
+
+
+@pytest.mark.parametrize("method", list(DigestMethod))
+def test_each_digest_method_is_the_hash_it_names(method: DigestMethod) -> None:
+    assert method.digest(b"abc") == hashlib.new(method.name.lower(), b"abc").digest()
+
+
+@pytest.mark.parametrize("method", list(SignatureMethod))
+def test_each_signature_method_hashes_with_the_hash_it_names(method: SignatureMethod) -> None:
+    assert method.hash.name == method.name.removeprefix("RSA_")
+    assert method.hash.algorithm().name == method.hash.value

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import time
 
 import pytest
+from lxml import etree
 
 from peppol_dpi.errors import XmlSecurityError
 from peppol_dpi.limits import Limits
@@ -88,6 +90,17 @@ def test_c14n_inclusive_subtree_with_inherited_default_namespace() -> None:
     )
 
 
+def test_c14n_inclusive_subtree_keeps_tails_text_and_leaves_the_document_alone() -> None:
+    # The subtree is canonicalized from a deep copy of its children (copy.copy of an lxml
+    # element copies the whole subtree, tails included); the document is not touched.
+    data = b'<a xmlns="urn:a"><b>t<c>u<d>v</d>w</c>x<e/>y</b>z</a>'
+    root = parse_xml(data)
+    expected = b'<b xmlns="urn:a">t<c>u<d>v</d>w</c>x<e></e>y</b>'
+    assert c14n(root[0], exclusive=False) == expected
+    assert c14n(root[0], exclusive=False) == expected
+    assert c14n(root, exclusive=False) == data.replace(b"<e/>", b"<e></e>")
+
+
 def test_c14n_inclusive_subtree_renders_unused_namespaces_in_scope() -> None:
     # C14N 1.0 section 2.4: every namespace in scope appears on the apex, used or not (an SMP
     # SignedInfo inside SignedServiceMetadata carries xmlns, xmlns:ids and xmlns:wsa).
@@ -97,3 +110,32 @@ def test_c14n_inclusive_subtree_renders_unused_namespaces_in_scope() -> None:
     assert c14n(root[0], exclusive=False) == (
         b'<s:x xmlns="urn:a" xmlns:i="urn:i" xmlns:s="urn:s" xmlns:w="urn:w"><s:y></s:y></s:x>'
     )
+
+
+def _canonical_from_built_root(element: etree._Element) -> bytes:
+    """Inclusive C14N of ``element`` the general way: a new root declaring every namespace
+    in scope, with deep copies of the children (what c14n does when its shortcut, one copy
+    of the whole subtree, would not declare them all)."""
+    root = etree.Element(element.tag, attrib=dict(element.attrib), nsmap=element.nsmap)
+    root.text = element.text
+    for child in element:
+        root.append(copy.deepcopy(child))
+    return etree.tostring(root, method="c14n", exclusive=False, with_comments=False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<a xmlns="urn:a" xmlns:p="urn:p"><b Id="x"><c><d><p:e/></d></c></b>tail</a>',
+        b'<r xmlns="urn:a" xmlns:i="urn:i"><x xmlns="urn:b"><y i:at="1"/></x></r>',
+        b'<r xmlns:p="urn:1"><p:x><q xmlns:p="urn:2"><p:y/></q></p:x>t<p:z/></r>',
+        b'<r xmlns="urn:d"><s xmlns=""><t><u xmlns="urn:e"><v/></u></t></s></r>',
+        b'<r xmlns:a="urn:a" xmlns:b="urn:b"><a:s b:at="v" xml:lang="no">x<a:t/>y</a:s>z</r>',
+        b'<r xmlns="urn:a" xmlns:u="urn:unused"><s>only text</s><s/></r>',
+    ],
+)
+def test_c14n_inclusive_subtree_shortcut_equals_the_general_way(data: bytes) -> None:
+    root = parse_xml(data)
+    for element in root.iter(etree.Element):
+        if element.getparent() is not None:
+            assert c14n(element, exclusive=False) == _canonical_from_built_root(element)

@@ -44,7 +44,8 @@ __all__ = [
 
 #: The ``mimetype`` entry's content (ETSI TS 102 918 A.1).
 ASIC_E_MIME_TYPE: Final = "application/vnd.etsi.asic-e+zip"
-_COMMENT: Final = b"mimetype=" + ASIC_E_MIME_TYPE.encode("ascii")
+_MIMETYPE_BYTES: Final = ASIC_E_MIME_TYPE.encode("ascii")
+_COMMENT: Final = b"mimetype=" + _MIMETYPE_BYTES
 
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _DESCRIPTOR = struct.Struct("<IIII")
@@ -466,7 +467,7 @@ def open_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Asi
     view = memoryview(data) if isinstance(data, bytes) else None
     archive = AsicZip(source, view, infos, starts)
     try:
-        if archive.read(infos[0]) != ASIC_E_MIME_TYPE.encode("ascii"):
+        if archive.read(infos[0]) != _MIMETYPE_BYTES:
             raise _fail(f"the 'mimetype' entry must be exactly {ASIC_E_MIME_TYPE}", "mimetype")
     except BaseException:
         archive.close()
@@ -485,4 +486,8 @@ def read_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Map
     ``asic:mimetype-extra-field``, ``asic:mimetype`` or ``asic:corrupt-entry``.
     """
     with open_zip(data, limits=limits) as archive:
-        return {info.filename: archive.read(info) for info in archive.infos}
+        first, *rest = archive.infos
+        # open_zip has read the first entry, "mimetype": exactly the ASiC-E type, not read again.
+        entries = {first.filename: _MIMETYPE_BYTES}
+        entries.update((info.filename, archive.read(info)) for info in rest)
+        return entries

@@ -37,6 +37,7 @@ MAX_ATTACHMENTS: Final = 200
 _DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 _ORGANISATION = re.compile(r"[0-9]{4}:\w{1,35}")  # sdp-felles.xsd Iso6523Identitet
 _PERSON = re.compile(r"[0-9]{11}")  # sdp-felles.xsd Person/personidentifikator
+_SCHEMES: Final = frozenset(ParticipantScheme)
 
 
 def _q(local: str) -> str:
@@ -237,7 +238,7 @@ def _parse(root: Element) -> SdpManifest:
     if set(values) - {"organisasjon", "avsenderidentifikator", "fakturaReferanse"}:
         raise UsageError("unexpected element in <avsender>")
     authority = values["organisasjon"].get("authority", ParticipantScheme.ISO6523_ACTORID_UPIS)
-    if authority not in set(ParticipantScheme):
+    if authority not in _SCHEMES:
         raise UsageError(f"authority {authority!r} is not iso6523-actorid-upis")
     sender = ManifestSender(
         organisation=ParticipantId(

@@ -36,7 +36,7 @@ from lxml import etree
 
 from .. import ns, xmldsig
 from ..errors import SignatureError, UsageError
-from ..keys import PrivateKey, rsa_public_key
+from ..keys import PrivateKey, rsa_public_key, same_certificates
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml
 from ..xmltext import text
@@ -342,7 +342,7 @@ def verify_signatures(
         files[name] = formats.get(f"#{ref_id}", "") if ref_id else ""
     return VerifiedXades(
         signer=signer,
-        chain=tuple(c for c in certs if c != signer),
+        chain=tuple(c for c in certs if not same_certificates((c,), (signer,))),
         signing_time=_signing_time(own_properties),
         files=files,
     )

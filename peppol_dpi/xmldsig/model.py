@@ -23,12 +23,7 @@ class SignatureMethod(enum.Enum):
 
     @property
     def hash(self) -> SignatureHash:
-        return {
-            SignatureMethod.RSA_SHA256: SignatureHash.SHA256,
-            SignatureMethod.RSA_SHA384: SignatureHash.SHA384,
-            SignatureMethod.RSA_SHA512: SignatureHash.SHA512,
-            SignatureMethod.RSA_SHA1: SignatureHash.SHA1,
-        }[self]
+        return _SIGNATURE_HASHES[self._name_]
 
 
 class DigestMethod(enum.Enum):
@@ -41,7 +36,14 @@ class DigestMethod(enum.Enum):
         return _HASH_CONSTRUCTORS[self._name_](data).digest()
 
 
-# By member name: hashlib's own constructors (hashlib.new looks the name up on every call).
+# By member name: the hash of each signature method (a table made once, not per signature),
+# and hashlib's own constructors (hashlib.new looks the name up on every call).
+_SIGNATURE_HASHES = {
+    "RSA_SHA256": SignatureHash.SHA256,
+    "RSA_SHA384": SignatureHash.SHA384,
+    "RSA_SHA512": SignatureHash.SHA512,
+    "RSA_SHA1": SignatureHash.SHA1,
+}
 _HASH_CONSTRUCTORS = {
     "SHA256": hashlib.sha256,
     "SHA384": hashlib.sha384,

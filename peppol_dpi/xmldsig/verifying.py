@@ -12,7 +12,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..errors import CertificateError, SignatureError, UsageError
-from ..keys import certificate_from_der
+from ..keys import CERTIFICATE_CACHE_SIZE, certificate_from_der
+from ..lrucache import LruCache
 from ..xmlparse import Element, c14n
 from .model import (
     DEFAULT_SIGNATURE_POLICY,
@@ -242,14 +243,26 @@ def _verify_reference(
 def certificates_in(signature: Element) -> list[x509.Certificate]:
     """The certificates in ``ds:KeyInfo/ds:X509Data/ds:X509Certificate``, in document order."""
     certs: list[x509.Certificate] = []
-    for text in signature.findall(
+    for element in signature.findall(
         f"{ds_tag('KeyInfo')}/{ds_tag('X509Data')}/{ds_tag('X509Certificate')}"
     ):
-        der = unb64(text.text, "X509Certificate")
-        try:
-            certs.append(certificate_from_der(der, what="an X509Certificate"))
-        except CertificateError:
-            raise SignatureError(
-                "an X509Certificate cannot be read", rule="dsig:malformed"
-            ) from None
+        text = element.text
+        cert = _BY_TEXT.get(text) if text else None
+        if cert is None:
+            der = unb64(text, "X509Certificate")
+            try:
+                cert = certificate_from_der(der, what="an X509Certificate")
+            except CertificateError:
+                raise SignatureError(
+                    "an X509Certificate cannot be read", rule="dsig:malformed"
+                ) from None
+            if text:
+                _BY_TEXT.put(text, cert)
+        certs.append(cert)
     return certs
+
+
+#: Certificates by the exact text of their X509Certificate element, as decoded from it: a
+#: signer sends the same chain with every signature, and decoding the base64 of three
+#: certificates cost more than the rest of reading them. Bounded like the cache by DER.
+_BY_TEXT: LruCache[str, x509.Certificate] = LruCache(CERTIFICATE_CACHE_SIZE)
