@@ -30,3 +30,19 @@ def test_inflate_once_reads_what_zlib_wrote_and_stops_at_the_bound() -> None:
     assert (whole.data, whole.eof) == (data, True)
     cut = deflate.inflate_once(raw, -15, len(data) - 1)
     assert (cut.data, cut.eof) == (data[:-1], False)
+
+
+def test_the_engines_objects_behave_as_zlibs() -> None:
+    # compressobj/decompressobj hand out the engine wrapped (the vector state cleared after
+    # every call): output and state attributes are the engine's own.
+    data = os.urandom(3000) * 30
+    compressor = deflate.compressobj(None, 31)
+    gz = (
+        compressor.compress(data[:40_000]) + compressor.compress(data[40_000:]) + compressor.flush()
+    )
+    assert zlib.decompress(gz, 31) == data
+    inflater = deflate.decompressobj(31)
+    first = inflater.decompress(gz + b"tail", 1000)
+    assert len(first) == 1000 and not inflater.eof and inflater.unconsumed_tail
+    rest = inflater.decompress(inflater.unconsumed_tail)
+    assert first + rest == data and inflater.eof and inflater.unused_data == b"tail"
