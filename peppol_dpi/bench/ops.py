@@ -43,6 +43,7 @@ __all__ = [
     "load_keys",
     "prepare",
     "prepare_stream",
+    "sbd_for",
     "write_sbd",
     "write_stream_input",
 ]

@@ -24,6 +24,7 @@ from .ops import (
     load_keys,
     make_input,
     prepare_stream,
+    sbd_for,
     write_stream_input,
 )
 from .payload import invoice
@@ -68,7 +69,9 @@ def run_suite(
                 keys=keys,
                 work=work,
                 pki_dir=pki_dir,
-                floors=floor_operations(payload, FloorContext(key=keys.c2.key)),
+                floors=floor_operations(
+                    payload, FloorContext(key=keys.c2.key), sbd=sbd_for(payload)
+                ),
                 repeat=repeats_for(size),
                 memory=memory,
             )
