@@ -153,18 +153,26 @@ class _ParsedReference:
     expected: bytes
 
 
+_TRANSFORMS, _TRANSFORM = ds_tag("Transforms"), ds_tag("Transform")
+_DIGEST_METHOD, _DIGEST_VALUE = ds_tag("DigestMethod"), ds_tag("DigestValue")
+
+
 def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
     uri = ref.get("URI")
     if uri is None:
         if policy.require_uri:
             raise SignatureError("a reference has no URI", rule="dsig:malformed")
         uri = ""
+    # The first Transforms, DigestMethod and DigestValue children, in one pass.
+    found: dict[object, Element] = {}
+    for child in ref:
+        found.setdefault(child.tag, child)
     transforms: list[Transform] = []
     prefixes: tuple[str, ...] = ()
-    transforms_element = ds_child(ref, "Transforms")
+    transforms_element = found.get(_TRANSFORMS)
     if transforms_element is not None:
         for t in transforms_element:
-            if not isinstance(t.tag, str) or t.tag != ds_tag("Transform"):
+            if t.tag != _TRANSFORM:
                 raise SignatureError("unexpected element in Transforms", rule="dsig:malformed")
             transform = _algorithm(t, Transform, "Transform")
             assert isinstance(transform, Transform)
@@ -179,7 +187,7 @@ def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
                     "transform parameters are not supported", rule="dsig:transform-not-allowed"
                 )
             transforms.append(transform)
-    digest_method = _algorithm(ds_child(ref, "DigestMethod"), DigestMethod, "DigestMethod")
+    digest_method = _algorithm(found.get(_DIGEST_METHOD), DigestMethod, "DigestMethod")
     assert isinstance(digest_method, DigestMethod)
     if digest_method not in policy.digest_methods:
         raise SignatureError(
@@ -191,7 +199,7 @@ def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
         transforms=tuple(transforms),
         prefixes=prefixes,
         digest_method=digest_method,
-        expected=unb64(_text_of(ds_child(ref, "DigestValue")), "DigestValue"),
+        expected=unb64(_text_of(found.get(_DIGEST_VALUE)), "DigestValue"),
     )
 
 
