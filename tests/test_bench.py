@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from peppol_dpi.bench.as4_remote import As4Remote
-from peppol_dpi.bench.ops import sbd_for, write_sbd
+from peppol_dpi.bench.ops import sbd_around, sbd_for, write_sbd
 from peppol_dpi.bench.payload import invoice
 from peppol_dpi.bench.runner import alternating_medians, parse_size, timed
 from peppol_dpi.bench.targets import check_targets
@@ -88,6 +88,8 @@ def test_streaming_operations_report_memory_from_the_child(
 def test_sbd_file_written_in_pieces_is_the_in_memory_sbd(tmp_path: Path) -> None:
     write_sbd(tmp_path / "sbd.xml", 2_500_000)
     assert (tmp_path / "sbd.xml").read_bytes() == sbd_for(invoice(2_500_000))
+    for size in (1, 10_000, 2_500_000):  # the floor's SBD, made without parsing the invoice
+        assert sbd_around(invoice(size)) == sbd_for(invoice(size))
 
 
 def _row(op: str, size: int, **values: float | None) -> dict[str, object]:

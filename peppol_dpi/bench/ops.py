@@ -17,6 +17,7 @@ documents into a directory instead of returning them.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable
@@ -43,6 +44,7 @@ __all__ = [
     "load_keys",
     "prepare",
     "prepare_stream",
+    "sbd_around",
     "sbd_for",
     "write_sbd",
     "write_stream_input",
@@ -111,10 +113,27 @@ def sbd_for(payload: bytes) -> bytes:
     return build_sbd(header, XmlPayload(data=payload))
 
 
+@functools.cache
+def _sbd_head_tail() -> tuple[bytes, bytes]:
+    # What :func:`sbd_for` writes before and after an invoice's root element: an invoice of
+    # the same root element and no content gives both.
+    stub = invoice(1)
+    head, tail = sbd_for(stub).split(stub.split(b"?>\n", 1)[1])
+    return head, tail
+
+
+def sbd_around(document: bytes) -> bytes:
+    """:func:`sbd_for` of an :func:`invoice` document, at any size: put between the SBD's
+    head and tail without being parsed (a 500 MB invoice has more elements than the parser
+    takes)."""
+    head, tail = _sbd_head_tail()
+    body = memoryview(document)[document.index(b"?>\n") + 3 :]
+    return b"".join((head, body, tail))
+
+
 def write_sbd(path: Path, size: int) -> None:
     """The SBD of :func:`sbd_for` around ``invoice(size)``, written in pieces."""
-    stub = invoice(1)  # the same root element, no content: its SBD gives head and tail
-    head, tail = sbd_for(stub).split(stub.split(b"?>\n", 1)[1])
+    head, tail = _sbd_head_tail()
     with path.open("wb") as sink:
         sink.write(head)
         write_invoice(sink, size, declaration=False)

@@ -24,7 +24,7 @@ from .ops import (
     load_keys,
     make_input,
     prepare_stream,
-    sbd_for,
+    sbd_around,
     write_stream_input,
 )
 from .payload import invoice
@@ -70,7 +70,7 @@ def run_suite(
                 work=work,
                 pki_dir=pki_dir,
                 floors=floor_operations(
-                    payload, FloorContext(key=keys.c2.key), sbd=sbd_for(payload)
+                    payload, FloorContext(key=keys.c2.key), sbd=sbd_around(payload)
                 ),
                 repeat=repeats_for(size),
                 memory=memory,
