@@ -280,11 +280,8 @@ def first_child(parent: Element, *path: str) -> Element | None:
     reached through them, in document order, without lxml's ElementPath (which runs in Python)."""
     if len(path) == 1:
         return next(parent.iterchildren(path[0]), None)
-    return next(
-        (
-            found
-            for child in parent.iterchildren(path[0])
-            if (found := first_child(child, *path[1:])) is not None
-        ),
-        None,
-    )
+    for child in parent.iterchildren(path[0]):
+        found = first_child(child, *path[1:])
+        if found is not None:
+            return found
+    return None
