@@ -13,7 +13,7 @@ from as4_support import make_sbd
 
 from peppol_dpi.errors import InputError, ValidationError
 from peppol_dpi.limits import DEFAULT_LIMITS, Limits
-from peppol_dpi.sbdh import read, read_sbdh
+from peppol_dpi.sbdh import SbdHeader, read, read_sbdh
 from peppol_dpi.sbdh.header_cache import forget_all, header_shape
 
 _VALUES = re.compile(
@@ -196,3 +196,15 @@ def test_with_identification_checks_the_two_values_as_construction_does() -> Non
         with pytest.raises(ValidationError) as direct:
             dataclasses.replace(header, instance_id=instance_id, created=created)
         assert [p.rule for p in direct.value.problems] == [rule]
+
+
+def test_large_headers_are_read_in_full(full_reads: list[bytes]) -> None:
+    # The cache's memory is bounded by the size of what it keeps, not only by its count.
+    padding = b"<Scope><Type>EXTRA</Type><InstanceIdentifier>" + b"x" * 20_000
+    large = _BASE.replace(
+        b"<BusinessScope>", b"<BusinessScope>" + padding + b"</InstanceIdentifier></Scope>"
+    )
+    first = _outcome(large)
+    assert isinstance(first, SbdHeader) and first.scopes[0].type == "EXTRA"  # a valid header
+    assert _outcome(large) == first == _full(large)
+    assert len(full_reads) == 3  # never remembered

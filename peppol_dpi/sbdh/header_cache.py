@@ -58,6 +58,9 @@ _CREATED = re.compile(
 
 _Key = tuple[Limits, bytes, bytes, bytes]
 _HEADERS: LruCache[_Key, SbdHeader] = LruCache(256)
+# Only headers up to this size are kept (a usual one is under 2 KB): the cache then holds at
+# most 256 x 16 KiB of keys, whatever a peer sends.
+MAX_KEPT_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class HeaderShape:
 def header_shape(prefix: bytes, limits: Limits) -> HeaderShape | None:
     """The shape of the document start ``prefix``, which ends with the header's end tag; None
     when the header is not of the plain shape (it is then read the full way only)."""
+    if len(prefix) > MAX_KEPT_BYTES:
+        return None
     declaration = _DECLARATION.match(prefix)
     if _NOT_A_TAG.search(prefix, declaration.end() if declaration else 0):
         return None
