@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from as4_support import make_sbd
+from as4_support import make_sbd, mutated
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from peppol_dpi.errors import InputError, ValidationError
 from peppol_dpi.limits import DEFAULT_LIMITS, Limits
@@ -208,3 +210,46 @@ def test_large_headers_are_read_in_full(full_reads: list[bytes]) -> None:
     assert isinstance(first, SbdHeader) and first.scopes[0].type == "EXTRA"  # a valid header
     assert _outcome(large) == first == _full(large)
     assert len(full_reads) == 3  # never remembered
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_mutated_headers_read_as_they_read_alone(data: st.DataObject) -> None:
+    # Whatever is flipped, cut or inserted in the header (its DocumentIdentification above
+    # all): after the untouched header was remembered, the same value or the same error.
+    start = _BASE.index(b"<DocumentIdentification>")
+    end = _BASE.index(b"</StandardBusinessDocumentHeader>")
+    head, middle, tail = _BASE[:start], _BASE[start:end], _BASE[end:]
+    inserts = [b"<", b"<!---->", b"&amp;", b"]]>", b"\r", b" ", b"Z", b"+14:00", b"T", b"-"]
+    changed = head + mutated(data, middle, inserts, most=2) + tail
+    assert _after(_BASE, changed) == _full(changed)
+
+
+_VALUE_ALPHABET = "0123456789-:+.TZtz aB_/@=&;<>#x\r\n\t\u00e9\x01"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text("ABCXYZabcxyz0123456789._:@/+=-", min_size=1, max_size=24),  # plain: cached
+        st.text(_VALUE_ALPHABET, max_size=24),
+    ),
+    st.one_of(
+        st.text(_VALUE_ALPHABET, max_size=32),
+        st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
+        st.builds(
+            "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}{}".format,
+            st.integers(0, 9999),
+            st.integers(0, 13),
+            st.integers(0, 32),
+            st.integers(0, 25),
+            st.integers(0, 60),
+            st.integers(0, 60),
+            st.sampled_from(["Z", "+14:00", "+14:01", "-00:00", "+01:30", "", "+1:00"]),
+        ),
+    ),
+)
+def test_any_two_values_read_as_they_read_alone(instance_id: str, created: str) -> None:
+    # The values the cache checks on its own, drawn widely (valid and not, escaped and not).
+    changed = _with_values(_BASE, instance_id.encode(), created.encode())
+    assert _after(_BASE, changed) == _full(changed)
