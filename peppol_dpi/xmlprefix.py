@@ -47,8 +47,8 @@ def parse_xml_until(
     For reading a header without parsing what follows it (an SBDH before a 50 MB payload).
     ``data`` is bytes or a seekable binary file, read from its start only as far as needed.
     The same refusals as :func:`~peppol_dpi.xmlparse.parse_xml` apply to the part read; the
-    rest of the document is not looked at, so it may still be broken. None when the document
-    has no ``tag``.
+    rest of the document is not looked at, so it may still be broken (and the element's tail,
+    the text after it, is whatever was read beyond it). None when the document has no ``tag``.
     """
     head: bytes | memoryview
     if isinstance(data, bytes | bytearray | memoryview):

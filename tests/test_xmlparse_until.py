@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
+from as4_support import make_sbd, mutated
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from test_xmlparse import HOSTILE
 
@@ -76,7 +80,9 @@ def _pull(data: bytes, limits: Limits | None = None) -> object:
         element = xmlprefix._pull_parse(data, _H, limits or Limits(), "XML")
     except XmlSecurityError as exc:
         return exc.rule
-    return None if element is None else (element.sourceline, etree.tostring(element))
+    return (
+        None if element is None else (element.sourceline, etree.tostring(element, with_tail=False))
+    )
 
 
 def _public(data: bytes | io.BytesIO, limits: Limits | None = None) -> object:
@@ -84,7 +90,9 @@ def _public(data: bytes | io.BytesIO, limits: Limits | None = None) -> object:
         element = parse_xml_until(data, _H, limits=limits or Limits())
     except XmlSecurityError as exc:
         return exc.rule
-    return None if element is None else (element.sourceline, etree.tostring(element))
+    return (
+        None if element is None else (element.sourceline, etree.tostring(element, with_tail=False))
+    )
 
 
 @pytest.mark.parametrize("name", sorted(_AGREEMENT))
@@ -106,3 +114,66 @@ def test_a_plain_header_is_read_in_one_call(monkeypatch: pytest.MonkeyPatch) -> 
     assert element is not None and [child.tag for child in element] == ["{urn:x}a"]
     with pytest.raises(AssertionError):
         parse_xml_until(_AGREEMENT["empty one first"], _H)
+
+
+_SBDH = "{http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_mutated_sbds_give_what_the_pull_parser_gives(data: st.DataObject) -> None:
+    # End tags, comments, CDATA and empty headers inserted anywhere in the header: the
+    # one-call path finds the same element, or steps aside, every time.
+    sbd = make_sbd()
+    end = sbd.index(b"<Invoice") if b"<Invoice" in sbd else len(sbd) // 2
+    inserts = [
+        b"<",
+        b"</",
+        b"<!--",
+        b"-->",
+        b"<![CDATA[",
+        b"]]>",
+        b"</StandardBusinessDocumentHeader>",
+        b"<StandardBusinessDocumentHeader/>",
+        b'<o:StandardBusinessDocumentHeader xmlns:o="urn:o">',
+        b"<?pi ?>",
+    ]
+    changed = mutated(data, sbd[:end], inserts, most=3) + sbd[end:]
+    tag = _SBDH + "StandardBusinessDocumentHeader"
+    expected = _outcome(lambda: xmlprefix._pull_parse(changed, tag, Limits(), "XML"))
+    assert _outcome(lambda: parse_xml_until(changed, tag)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_well_formed_insertions_give_what_the_pull_parser_gives(data: st.DataObject) -> None:
+    # Well-formed pieces put between the header's tags: the one-call path is taken for most
+    # of them, and must agree with the pull parser on each.
+    sbd = make_sbd()
+    boundaries = [i + 1 for i in range(sbd.index(b"<Invoice")) if sbd[i : i + 1] == b">"]
+    pieces = [
+        b"<!-- </StandardBusinessDocumentHeader> -->",
+        b"<?pi </StandardBusinessDocumentHeader>?>",
+        b"<StandardBusinessDocumentHeader/>",
+        b'<o:StandardBusinessDocumentHeader xmlns:o="urn:o"></o:StandardBusinessDocumentHeader>',
+        b'<o:x xmlns:o="urn:o"><![CDATA[</StandardBusinessDocumentHeader>]]></o:x>',
+        b"text",
+        b" \r\n",
+    ]
+    changed = sbd
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.sampled_from(boundaries))
+        changed = changed[:at] + data.draw(st.sampled_from(pieces)) + changed[at:]
+    tag = _SBDH + "StandardBusinessDocumentHeader"
+    expected = _outcome(lambda: xmlprefix._pull_parse(changed, tag, Limits(), "XML"))
+    assert _outcome(lambda: parse_xml_until(changed, tag)) == expected
+
+
+def _outcome(reader: Any) -> object:
+    try:
+        element = reader()
+    except XmlSecurityError as exc:
+        return exc.rule
+    return (
+        None if element is None else (element.sourceline, etree.tostring(element, with_tail=False))
+    )
