@@ -18,13 +18,12 @@ from collections.abc import Iterator
 from typing import IO
 
 from .spool import CHUNK_BYTES
+from .xmltext import XML_WHITESPACE, base64_binary
 
 __all__ = ["Base64Decoder", "decode_text", "encode_chunks"]
 
 #: Bytes encoded at a time: a multiple of 3, so that the pieces join without padding.
 _ENCODE_CHUNK = CHUNK_BYTES // 4 * 3
-#: The XML whitespace base64Binary text may carry between its characters.
-_XML_WHITESPACE = b" \t\r\n"
 #: A quantum of base64 text: 4 characters for 3 bytes.
 _QUANTUM = 4
 
@@ -37,11 +36,12 @@ def encode_chunks(source: IO[bytes]) -> Iterator[bytes]:
 
 
 def decode_text(text: str) -> bytes:
-    """The whole-text decoder: ``text`` without XML whitespace, decoded strictly.
+    """The whole-text decoder: ``text`` without XML whitespace, decoded strictly
+    (:func:`peppol_dpi.xmltext.base64_binary`).
 
     Raises ``ValueError`` (``binascii.Error`` is one) for anything else.
     """
-    return base64.b64decode(text.encode("ascii").translate(None, _XML_WHITESPACE), validate=True)
+    return base64_binary(text)
 
 
 class Base64Decoder:
@@ -62,7 +62,7 @@ class Base64Decoder:
 
     def feed(self, text: str) -> None:
         """Raises ``ValueError`` as soon as the text cannot be base64."""
-        self._pending += text.encode("ascii").translate(None, _XML_WHITESPACE)
+        self._pending += text.encode("ascii").translate(None, XML_WHITESPACE)
         if self._padded or len(self._pending) >= CHUNK_BYTES:
             self._drain()
 

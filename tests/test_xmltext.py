@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from peppol_dpi import base64text
 from peppol_dpi.errors import UsageError
 from peppol_dpi.xmlparse import parse_xml
 from peppol_dpi.xmltext import attr, base64_binary, text
@@ -70,3 +71,18 @@ def test_base64_binary_refuses_what_is_not_base64(value: str) -> None:
     with pytest.raises(ValueError):  # as the standard library's strict decoder
         base64.b64decode("".join(value.split()), validate=True)
     assert issubclass(binascii.Error, ValueError)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["QUJD\u00a0RA==", "QUJD\u0085RA==", "QUJD\u2028RA==", "QUJD\x0bRA=="],
+    ids=["no-break space", "next line", "line separator", "vertical tab"],
+)
+def test_base64_binary_allows_only_xml_white_space(value: str) -> None:
+    # XSD base64Binary: XML white space between the characters, nothing else (as the streamed
+    # payload decoder, peppol_dpi.base64text, has always read it).
+    assert base64_binary("QUJD \t\r\nRA==") == b"ABCD"
+    with pytest.raises(ValueError):
+        base64_binary(value)
+    with pytest.raises(ValueError):
+        base64text.decode_text(value)

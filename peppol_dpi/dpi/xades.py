@@ -39,7 +39,7 @@ from ..errors import SignatureError, UsageError
 from ..keys import PrivateKey, rsa_public_key, same_certificates
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml
-from ..xmltext import text
+from ..xmltext import base64_binary, text
 
 __all__ = [
     "SIGNATURES_ENTRY",
@@ -236,7 +236,7 @@ def _signer(signed_properties: Element, certs: Sequence[x509.Certificate]) -> x5
         if algorithm not in _CERT_DIGESTS:
             raise _bad("the SigningCertificate digest method is not supported", "cert-digest")
         try:
-            expected = base64.b64decode("".join(value.split()), validate=True)
+            expected = base64_binary(value)
         except (binascii.Error, ValueError):
             raise _bad("the SigningCertificate digest is not base64", "malformed") from None
         for cert in certs:
