@@ -15,7 +15,14 @@ from peppol_dpi.as4.ebms_xml import (
     parse_messaging,
     parse_timestamp,
 )
-from peppol_dpi.as4.mime import MimeError, build_multipart, parse_message, read_dump, write_dump
+from peppol_dpi.as4.mime import (
+    MimeError,
+    build_multipart,
+    parse_content_type,
+    parse_message,
+    read_dump,
+    write_dump,
+)
 from peppol_dpi.as4.model import (
     Ebms3Error,
     Ebms3HeaderError,
@@ -78,6 +85,26 @@ def test_parse_tolerates_real_world_quirks(transform) -> None:  # type: ignore[n
     mime = parse_message(headers, body)
     assert bytes(mime.root.body) == b"<soap/>"
     assert mime.attachments[0].content_id == "a@x"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            'Multipart/Related; boundary="----=_Part_1"; type="application/soap+xml"',
+            ("multipart/related", {"boundary": "----=_Part_1", "type": "application/soap+xml"}),
+        ),
+        # quoted-pairs (RFC 9110 5.6.4): an escaped quote, a ";" and a backslash inside
+        (
+            r'multipart/related;BOUNDARY="a\"b;c\\d" ; start=<root@x>',
+            ("multipart/related", {"boundary": 'a"b;c\\d', "start": "<root@x>"}),
+        ),
+        ('text/xml;charset=utf-8;;action=""', ("text/xml", {"charset": "utf-8", "action": ""})),
+        ("application/soap+xml", ("application/soap+xml", {})),
+    ],
+)
+def test_content_type_parameters(value: str, expected: tuple[str, dict[str, str]]) -> None:
+    assert parse_content_type(value) == expected
 
 
 def test_root_by_start_parameter_with_content_id() -> None:

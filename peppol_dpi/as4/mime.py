@@ -114,7 +114,11 @@ class MimeMessage:
         return next((a for a in self.attachments if a.content_id == content_id), None)
 
 
-_TOKEN_PARAM = re.compile(r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
+# A quoted-string is written as runs of plain characters between quoted-pairs (RFC 9110 5.6.4),
+# which the regex engine matches a run at a time rather than a character at a time.
+_TOKEN_PARAM = re.compile(
+    r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("[^"\\]*(?:\\.[^"\\]*)*"|[^;\s]*)'
+)
 
 
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
