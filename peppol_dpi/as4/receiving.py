@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from cryptography import x509
 
@@ -41,7 +41,7 @@ from .wss_verify import WssVerification, verify_envelope
 
 __all__ = [
     "Acceptor",
-    "Answerable",
+    "OpenedMessage",
     "Opening",
     "ReceivedMessage",
     "Reception",
@@ -53,11 +53,11 @@ __all__ = [
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReceivedMessage:
-    """A message that was decrypted, verified, checked against the profile and decompressed."""
+class OpenedMessage:
+    """What opening a message established, however its payload is held: the user message,
+    the signer and its validation, the digests it signed (for the receipt), the SBDH."""
 
     user_message: UserMessage
-    payload: bytes
     payload_mime_type: str | None
     signer: x509.Certificate
     validated: ValidatedCertificate
@@ -69,6 +69,13 @@ class ReceivedMessage:
     @property
     def message_id(self) -> str:
         return self.user_message.message_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceivedMessage(OpenedMessage):
+    """A message that was decrypted, verified, checked against the profile and decompressed."""
+
+    payload: bytes
 
     @property
     def payload_sha256(self) -> bytes:
@@ -269,17 +276,7 @@ def open_message(
     )
 
 
-class Answerable(Protocol):
-    """What a receipt needs of an opened message (held, or streamed to a sink)."""
-
-    @property
-    def message_id(self) -> str: ...
-
-    @property
-    def signed_references(self) -> tuple[SignedReference, ...]: ...
-
-
-MessageT = TypeVar("MessageT", bound=Answerable)
+MessageT = TypeVar("MessageT", bound=OpenedMessage)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, BinaryIO
 
-from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -38,16 +37,16 @@ from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
 from ..spool import copy_chunks, spool
-from ..trust import TrustPolicy, ValidatedCertificate
+from ..trust import TrustPolicy
 from ..xmldsig import DigestMethod, ExternalDigest, id_attributes
 from ..xmlparse import Element
 from .compression import GZIP, gunzip_stream
 from .message_file import MessageSource, seekable_message
 from .mime import Headers
 from .mime_stream import PartSpan, read_span, scan_message
-from .model import SignedReference, UserMessage
+from .model import UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
-from .receiving import Opening, Reception, reception_of, require_encrypted
+from .receiving import OpenedMessage, Opening, Reception, reception_of, require_encrypted
 from .sbd_routing import header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 from .wss_tokens import SecurityIds
@@ -56,23 +55,12 @@ __all__ = ["StreamedMessage", "open_message_from", "receive_from"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class StreamedMessage:
+class StreamedMessage(OpenedMessage):
     """A message opened from a file: as :class:`.receiving.ReceivedMessage`, with the payload
     written to the caller's sink instead of held (its size instead; a caller that wants its
     digest hashes what the sink receives: computing it here would cost a third of the time)."""
 
-    user_message: UserMessage
     payload_size: int
-    payload_mime_type: str | None
-    signer: x509.Certificate
-    validated: ValidatedCertificate
-    signed_references: tuple[SignedReference, ...]
-    routing: SbdRouting
-    sbdh: SbdHeader
-
-    @property
-    def message_id(self) -> str:
-        return self.user_message.message_id
 
 
 def open_message_from(
