@@ -92,10 +92,16 @@ class Opening:
 
     Its steps (:meth:`envelope_of`, :meth:`verify`, :meth:`check_sbdh`) are shared with the
     streaming opener (:mod:`.stream_receive`), which decrypts and decompresses differently.
+    ``caller`` names the public function in the UsageError raised when ``trust`` is not a
+    TrustPolicy.
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, trust: TrustPolicy, *, caller: str) -> None:
+        # Safe defaults: nothing is trusted without the caller's TrustPolicy.
+        if not isinstance(trust, TrustPolicy):
+            raise UsageError(f"{caller} needs a TrustPolicy: nothing is trusted by default")
         self.limits = limits
+        self.trust = trust
         self.message_id: str | None = None
 
     def run(
@@ -104,7 +110,6 @@ class Opening:
         body: bytes | memoryview,
         *,
         key: PrivateKey,
-        trust: TrustPolicy,
         at: datetime | None,
         profile: PeppolProfile,
         accept: Acceptor | None,
@@ -122,7 +127,6 @@ class Opening:
             envelope,
             parsed,
             signed,
-            trust=trust,
             at=at,
             profile=profile,
             attachment_count=len(mime.attachments),
@@ -183,7 +187,6 @@ class Opening:
         parsed: UserMessage,
         signed: Mapping[str, tuple[str | None, bytes | ExternalDigest]],
         *,
-        trust: TrustPolicy,
         at: datetime | None,
         profile: PeppolProfile,
         attachment_count: int,
@@ -193,7 +196,7 @@ class Opening:
         verification = verify_envelope(
             envelope,
             attachments=signed,
-            trust=trust,
+            trust=self.trust,
             at=at,
             limits=self.limits,
             security_ids=security_ids,
@@ -269,10 +272,8 @@ def open_message(
     accept: Acceptor | None = None,
 ) -> ReceivedMessage:
     """Open a received Peppol AS4 message or raise an InputError carrying its EBMS code."""
-    if not isinstance(trust, TrustPolicy):
-        raise UsageError("open_message needs a TrustPolicy: nothing is trusted by default")
-    return Opening(limits).run(
-        headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
+    return Opening(limits, trust, caller="open_message").run(
+        headers, body, key=key, at=at, profile=profile, accept=accept
     )
 
 
@@ -333,14 +334,10 @@ def receive(
     accept: Acceptor | None = None,
 ) -> Reception[ReceivedMessage]:
     """Like :func:`open_message`, but a peer's fault becomes ``Reception.error``, not an exception."""
-    if not isinstance(trust, TrustPolicy):
-        raise UsageError("receive needs a TrustPolicy: nothing is trusted by default")
-    opening = Opening(limits)
+    opening = Opening(limits, trust, caller="receive")
     return reception_of(
         opening,
-        lambda: opening.run(
-            headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
-        ),
+        lambda: opening.run(headers, body, key=key, at=at, profile=profile, accept=accept),
     )
 
 

@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from .. import ns
-from ..errors import DecryptionError, InputError, UsageError
+from ..errors import DecryptionError, InputError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
@@ -81,14 +81,11 @@ def open_message_from(
     ``source`` is a path or a binary stream holding the body and nothing else: a seekable
     stream is read from its start, one that cannot seek is first copied to a spool.
     """
-    if not isinstance(trust, TrustPolicy):
-        raise UsageError("open_message_from needs a TrustPolicy: nothing is trusted by default")
     return _open(
-        Opening(limits),
+        Opening(limits, trust, caller="open_message_from"),
         source,
         headers,
         key=key,
-        trust=trust,
         payload_sink=payload_sink,
         at=at,
         profile=profile,
@@ -110,9 +107,7 @@ def receive_from(
 ) -> Reception[StreamedMessage]:
     """Like :func:`open_message_from`, but a peer's fault becomes ``Reception.error`` (as
     :func:`.receiving.receive`); the Reception answers with a receipt or an error signal."""
-    if not isinstance(trust, TrustPolicy):
-        raise UsageError("receive_from needs a TrustPolicy: nothing is trusted by default")
-    opening = Opening(limits)
+    opening = Opening(limits, trust, caller="receive_from")
     return reception_of(
         opening,
         lambda: _open(
@@ -120,7 +115,6 @@ def receive_from(
             source,
             headers,
             key=key,
-            trust=trust,
             payload_sink=payload_sink,
             at=at,
             profile=profile,
@@ -135,7 +129,6 @@ def _open(
     headers: Headers | Mapping[str, str],
     *,
     key: PrivateKey,
-    trust: TrustPolicy,
     payload_sink: BinaryIO | IO[bytes],
     at: datetime | None,
     profile: PeppolProfile,
@@ -174,7 +167,6 @@ def _open(
             envelope,
             parsed,
             {cid: (mime_type, digests[cid]) for cid, (mime_type, _) in plain.items()},
-            trust=trust,
             at=at,
             profile=profile,
             attachment_count=len(scanned.mime.attachments),
