@@ -25,7 +25,7 @@ from peppol_dpi.as4.receipt import check_receipt
 from peppol_dpi.as4.signals import read_answer
 from peppol_dpi.as4.stream_receive import open_message_from, receive_from
 from peppol_dpi.as4.stream_send import build_message_to
-from peppol_dpi.errors import DecryptionError, EbmsError, InputError
+from peppol_dpi.errors import DecryptionError, EbmsError, InputError, UsageError
 from peppol_dpi.limits import Limits
 
 C2 = pki.ap_key("c2")
@@ -179,6 +179,29 @@ def test_bad_message_is_refused_as_the_bytes_path_refuses_it(case: str) -> None:
         )
     assert (info.value.ebms_code, info.value.rule) == (code, rule)
     assert sink.getvalue() == b""  # nothing of a refused message reaches the sink
+
+
+def test_every_opener_refuses_to_run_without_a_trust_policy() -> None:
+    """A missing TrustPolicy is the caller's mistake (UsageError naming the function), never
+    a peer's fault turned into an error signal, and nothing is read from the body first."""
+    headers, body = _build()
+    file = io.BytesIO(body)
+    openers = {
+        "open_message": lambda t: open_message(headers, body, key=C3, trust=t),
+        "receive": lambda t: receive(headers, body, key=C3, trust=t).message,
+        "open_message_from": lambda t: open_message_from(
+            file, headers, key=C3, trust=t, payload_sink=io.BytesIO()
+        ),
+        "receive_from": lambda t: (
+            receive_from(file, headers, key=C3, trust=t, payload_sink=io.BytesIO()).message
+        ),
+    }
+    for name, run in openers.items():
+        file.seek(0)
+        with pytest.raises(UsageError, match=f"^{name} needs a TrustPolicy: nothing is trusted"):
+            run(None)
+        assert file.tell() == 0
+        assert run(trust()).message_id == "m1@c2.test"
 
 
 def test_wrong_key_and_tampered_tag_look_the_same() -> None:

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from cryptography import x509
 
@@ -41,7 +41,7 @@ from .wss_verify import WssVerification, verify_envelope
 
 __all__ = [
     "Acceptor",
-    "Answerable",
+    "OpenedMessage",
     "Opening",
     "ReceivedMessage",
     "Reception",
@@ -53,11 +53,11 @@ __all__ = [
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReceivedMessage:
-    """A message that was decrypted, verified, checked against the profile and decompressed."""
+class OpenedMessage:
+    """What opening a message established, however its payload is held: the user message,
+    the signer and its validation, the digests it signed (for the receipt), the SBDH."""
 
     user_message: UserMessage
-    payload: bytes
     payload_mime_type: str | None
     signer: x509.Certificate
     validated: ValidatedCertificate
@@ -69,6 +69,13 @@ class ReceivedMessage:
     @property
     def message_id(self) -> str:
         return self.user_message.message_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceivedMessage(OpenedMessage):
+    """A message that was decrypted, verified, checked against the profile and decompressed."""
+
+    payload: bytes
 
     @property
     def payload_sha256(self) -> bytes:
@@ -85,10 +92,16 @@ class Opening:
 
     Its steps (:meth:`envelope_of`, :meth:`verify`, :meth:`check_sbdh`) are shared with the
     streaming opener (:mod:`.stream_receive`), which decrypts and decompresses differently.
+    ``caller`` names the public function in the UsageError raised when ``trust`` is not a
+    TrustPolicy.
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, trust: TrustPolicy, *, caller: str) -> None:
+        # Safe defaults: nothing is trusted without the caller's TrustPolicy.
+        if not isinstance(trust, TrustPolicy):
+            raise UsageError(f"{caller} needs a TrustPolicy: nothing is trusted by default")
         self.limits = limits
+        self.trust = trust
         self.message_id: str | None = None
 
     def run(
@@ -97,7 +110,6 @@ class Opening:
         body: bytes | memoryview,
         *,
         key: PrivateKey,
-        trust: TrustPolicy,
         at: datetime | None,
         profile: PeppolProfile,
         accept: Acceptor | None,
@@ -115,7 +127,6 @@ class Opening:
             envelope,
             parsed,
             signed,
-            trust=trust,
             at=at,
             profile=profile,
             attachment_count=len(mime.attachments),
@@ -176,7 +187,6 @@ class Opening:
         parsed: UserMessage,
         signed: Mapping[str, tuple[str | None, bytes | ExternalDigest]],
         *,
-        trust: TrustPolicy,
         at: datetime | None,
         profile: PeppolProfile,
         attachment_count: int,
@@ -186,7 +196,7 @@ class Opening:
         verification = verify_envelope(
             envelope,
             attachments=signed,
-            trust=trust,
+            trust=self.trust,
             at=at,
             limits=self.limits,
             security_ids=security_ids,
@@ -262,24 +272,12 @@ def open_message(
     accept: Acceptor | None = None,
 ) -> ReceivedMessage:
     """Open a received Peppol AS4 message or raise an InputError carrying its EBMS code."""
-    if not isinstance(trust, TrustPolicy):
-        raise UsageError("open_message needs a TrustPolicy: nothing is trusted by default")
-    return Opening(limits).run(
-        headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
+    return Opening(limits, trust, caller="open_message").run(
+        headers, body, key=key, at=at, profile=profile, accept=accept
     )
 
 
-class Answerable(Protocol):
-    """What a receipt needs of an opened message (held, or streamed to a sink)."""
-
-    @property
-    def message_id(self) -> str: ...
-
-    @property
-    def signed_references(self) -> tuple[SignedReference, ...]: ...
-
-
-MessageT = TypeVar("MessageT", bound=Answerable)
+MessageT = TypeVar("MessageT", bound=OpenedMessage)
 
 
 @dataclass(frozen=True)
@@ -336,14 +334,10 @@ def receive(
     accept: Acceptor | None = None,
 ) -> Reception[ReceivedMessage]:
     """Like :func:`open_message`, but a peer's fault becomes ``Reception.error``, not an exception."""
-    if not isinstance(trust, TrustPolicy):
-        raise UsageError("receive needs a TrustPolicy: nothing is trusted by default")
-    opening = Opening(limits)
+    opening = Opening(limits, trust, caller="receive")
     return reception_of(
         opening,
-        lambda: opening.run(
-            headers, body, key=key, trust=trust, at=at, profile=profile, accept=accept
-        ),
+        lambda: opening.run(headers, body, key=key, at=at, profile=profile, accept=accept),
     )
 
 

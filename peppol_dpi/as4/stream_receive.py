@@ -28,26 +28,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, BinaryIO
 
-from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from .. import ns
-from ..errors import DecryptionError, InputError, UsageError
+from ..errors import DecryptionError, InputError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
 from ..spool import copy_chunks, spool
-from ..trust import TrustPolicy, ValidatedCertificate
+from ..trust import TrustPolicy
 from ..xmldsig import DigestMethod, ExternalDigest, id_attributes
 from ..xmlparse import Element
 from .compression import GZIP, gunzip_stream
 from .message_file import MessageSource, seekable_message
 from .mime import Headers
 from .mime_stream import PartSpan, read_span, scan_message
-from .model import SignedReference, UserMessage
+from .model import UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
-from .receiving import Opening, Reception, reception_of, require_encrypted
+from .receiving import OpenedMessage, Opening, Reception, reception_of, require_encrypted
 from .sbd_routing import header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 from .wss_tokens import SecurityIds
@@ -56,23 +55,12 @@ __all__ = ["StreamedMessage", "open_message_from", "receive_from"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class StreamedMessage:
+class StreamedMessage(OpenedMessage):
     """A message opened from a file: as :class:`.receiving.ReceivedMessage`, with the payload
     written to the caller's sink instead of held (its size instead; a caller that wants its
     digest hashes what the sink receives: computing it here would cost a third of the time)."""
 
-    user_message: UserMessage
     payload_size: int
-    payload_mime_type: str | None
-    signer: x509.Certificate
-    validated: ValidatedCertificate
-    signed_references: tuple[SignedReference, ...]
-    routing: SbdRouting
-    sbdh: SbdHeader
-
-    @property
-    def message_id(self) -> str:
-        return self.user_message.message_id
 
 
 def open_message_from(
@@ -93,14 +81,11 @@ def open_message_from(
     ``source`` is a path or a binary stream holding the body and nothing else: a seekable
     stream is read from its start, one that cannot seek is first copied to a spool.
     """
-    if not isinstance(trust, TrustPolicy):
-        raise UsageError("open_message_from needs a TrustPolicy: nothing is trusted by default")
     return _open(
-        Opening(limits),
+        Opening(limits, trust, caller="open_message_from"),
         source,
         headers,
         key=key,
-        trust=trust,
         payload_sink=payload_sink,
         at=at,
         profile=profile,
@@ -122,9 +107,7 @@ def receive_from(
 ) -> Reception[StreamedMessage]:
     """Like :func:`open_message_from`, but a peer's fault becomes ``Reception.error`` (as
     :func:`.receiving.receive`); the Reception answers with a receipt or an error signal."""
-    if not isinstance(trust, TrustPolicy):
-        raise UsageError("receive_from needs a TrustPolicy: nothing is trusted by default")
-    opening = Opening(limits)
+    opening = Opening(limits, trust, caller="receive_from")
     return reception_of(
         opening,
         lambda: _open(
@@ -132,7 +115,6 @@ def receive_from(
             source,
             headers,
             key=key,
-            trust=trust,
             payload_sink=payload_sink,
             at=at,
             profile=profile,
@@ -147,7 +129,6 @@ def _open(
     headers: Headers | Mapping[str, str],
     *,
     key: PrivateKey,
-    trust: TrustPolicy,
     payload_sink: BinaryIO | IO[bytes],
     at: datetime | None,
     profile: PeppolProfile,
@@ -186,7 +167,6 @@ def _open(
             envelope,
             parsed,
             {cid: (mime_type, digests[cid]) for cid, (mime_type, _) in plain.items()},
-            trust=trust,
             at=at,
             profile=profile,
             attachment_count=len(scanned.mime.attachments),

@@ -19,23 +19,11 @@ from urllib.parse import parse_qs, quote, unquote_plus
 
 from .. import jsonparse
 from ..spool import spooled_copy
+from ..wsgihttp import request_headers, status_line
 
 __all__ = ["HttpProblem", "Request", "Response", "basic_auth_user", "wsgi_app"]
 
 _MAX_BODY = 8 * 1024 * 1024
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Content Too Large",
-    500: "Internal Server Error",
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,11 +105,7 @@ def _read_request(environ: Mapping[str, Any], streamed: Mapping[tuple[str, ...],
         raise HttpProblem(413, "the request body is too large")  # before a byte of it is read
     body_file = spooled_copy(environ["wsgi.input"], length) if limit is not None else None
     body = environ["wsgi.input"].read(length) if length and body_file is None else b""
-    headers = {
-        k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")
-    }
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    headers = request_headers(environ)
     host = headers.get("host") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
     return Request(
         method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
@@ -163,7 +147,7 @@ def wsgi_app(
             ("Content-Length", str(len(response.body))),
         ]
         headers += list(response.headers.items())
-        start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", headers)
+        start_response(status_line(response.status), headers)
         return [response.body]
 
     return app

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 from ..errors import InputError
 from ..spool import spooled_copy
+from ..wsgihttp import REASONS, request_headers, status_line
 
 __all__ = [
     "HttpError",
@@ -31,23 +32,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("peppol_dpi.transport.http")
-
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    411: "Length Required",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +55,7 @@ class HttpError(InputError):
     def __init__(self, status: int, detail: str, *, rule: str, title: str | None = None) -> None:
         super().__init__(detail, rule=rule)
         self.status = status
-        self.title = title or _REASONS.get(status, "Error")
+        self.title = title or REASONS.get(status, "Error")
 
 
 def problem(
@@ -80,7 +64,7 @@ def problem(
     """An RFC 7807 problem response (OpenAPI ``components.schemas.problem``)."""
     body: dict[str, Any] = {
         "type": f"urn:peppol-dpi:problem:{rule}" if rule else "about:blank",
-        "title": title or _REASONS.get(status, "Error"),
+        "title": title or REASONS.get(status, "Error"),
         "status": status,
         "detail": detail,
     }
@@ -119,13 +103,7 @@ class Request:
 
 
 def _read_request(environ: Mapping[str, Any], max_body: int) -> Request:
-    headers = {
-        key[5:].replace("_", "-").lower(): str(value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    headers = request_headers(environ)
     length_text = environ.get("CONTENT_LENGTH") or "0"
     try:
         length = int(length_text)
@@ -186,7 +164,7 @@ def wsgi_app(
                 request.body_file.close()
         headers = [(k, v) for k, v in response.headers if k.lower() not in _HOP_HEADERS]
         headers.append(("Content-Length", str(len(response.body))))
-        start_response(f"{response.status} {_REASONS.get(response.status, 'Status')}", headers)
+        start_response(status_line(response.status), headers)
         return [response.body]
 
     return app

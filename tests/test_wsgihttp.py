@@ -1,0 +1,28 @@
+"""The WSGI pieces the services and the transport share: status lines and request headers."""
+
+from __future__ import annotations
+
+from peppol_dpi.wsgihttp import REASONS, request_headers, status_line
+
+
+def test_status_lines_carry_the_reason_phrase() -> None:
+    assert status_line(200) == "200 OK"
+    assert status_line(413) == "413 Content Too Large"  # RFC 9110 15.5.14, not the old name
+    assert status_line(599) == "599 Unknown"
+    assert all(status_line(code) == f"{code} {phrase}" for code, phrase in REASONS.items())
+
+
+def test_request_headers_come_from_http_variables_and_content_type() -> None:
+    environ = {
+        "HTTP_X_FORWARDED_FOR": "10.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8080",
+        "CONTENT_TYPE": "multipart/related; boundary=b",
+        "CONTENT_LENGTH": "12",
+        "PATH_INFO": "/as4",
+    }
+    assert request_headers(environ) == {
+        "x-forwarded-for": "10.0.0.1",
+        "host": "127.0.0.1:8080",
+        "content-type": "multipart/related; boundary=b",
+    }
+    assert request_headers({"CONTENT_TYPE": ""}) == {}
