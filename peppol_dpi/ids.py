@@ -57,8 +57,10 @@ class ProcessScheme(enum.StrEnum):
     CENBII_PROCID_UBL = "cenbii-procid-ubl"
 
 
-# Peppol Code Lists - Participant identifier schemes v9.7: the ICD codes in state "active"
-# or "deprecated" (deprecated codes still occur in older registrations and messages).
+# Peppol Code Lists - Participant identifier schemes v9.7: every ICD the list holds. Those in
+# state "active"; then those "deprecated" or "removed", which are still read because they occur
+# in older registrations and archived messages (tests/test_codelists.py checks both against
+# the list itself).
 _ACTIVE_ICDS = frozenset(
     [
         "0002",
@@ -147,7 +149,7 @@ _ACTIVE_ICDS = frozenset(
         "9959",
     ]
 )
-_DEPRECATED_ICDS = frozenset(
+_RETIRED_ICDS = frozenset(
     [
         "0037",
         "0193",
@@ -172,7 +174,7 @@ _DEPRECATED_ICDS = frozenset(
         "9958",
     ]
 )
-KNOWN_ICDS = _ACTIVE_ICDS | _DEPRECATED_ICDS
+KNOWN_ICDS = _ACTIVE_ICDS | _RETIRED_ICDS
 
 _SCHEME_RE = re.compile(r"[a-z0-9]+-[a-z0-9]+-[a-z0-9]+")  # PFUOI 3.1
 _MAX_SCHEME = 25  # PFUOI 3.1

@@ -327,6 +327,31 @@ def test_our_manifest_validates_against_the_official_xsd(
     assert not manifest_schema.validate(etree.fromstring(broken))
 
 
+@pytest.fixture(scope="module")
+def asic_schema(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSchema:
+    # ETSI TS 102 918 (ASiC) v1.2.1, in the namespace with the leading zero that DPI and the
+    # samples use (ts_102918v010201_2.xsd); it imports ../w3/xmldsig-core-schema.xsd.
+    folder = tmp_path_factory.mktemp("asic-xsd")
+    shutil.copytree(shared / "xsd" / "asic", folder / "asic")
+    shutil.copytree(shared / "xsd" / "w3", folder / "w3")
+    parser = etree.XMLParser(load_dtd=True, no_network=True)
+    return etree.XMLSchema(etree.parse(str(folder / "asic" / "ts_102918v010201_2.xsd"), parser))
+
+
+def test_signatures_xml_validates_against_the_asic_xsd(
+    package: bytes, asic_schema: etree.XMLSchema, samples: Path
+) -> None:
+    ours = etree.fromstring(read_zip(package)["META-INF/signatures.xml"])
+    assert ours.tag == f"{{{ns.ASIC}}}XAdESSignatures"
+    assert asic_schema.validate(ours), asic_schema.error_log
+    for path in samples.glob("*-dokumentpakke.zip"):
+        theirs = etree.fromstring(dict(read_zip(path.read_bytes()))["META-INF/signatures.xml"])
+        assert asic_schema.validate(theirs), (path.name, asic_schema.error_log)
+    # XAdESSignaturesType holds ds:Signature elements and nothing else.
+    ours.append(etree.Element(f"{{{ns.ASIC}}}Other"))
+    assert not asic_schema.validate(ours)
+
+
 # -- the builder ---------------------------------------------------------------------------------
 
 

@@ -103,8 +103,8 @@ _PROCESS_TYPES: dict[DpiProcess, frozenset[MessageType]] = {
         {_T.UTSKRIFT, _T.FEIL, _T.LEVERINGSKVITTERING, _T.MOTTAKSKVITTERING}
         | {_T.RETURPOSTKVITTERING}
     ),
-    # identifiers.md lists leveringskvittering, the eGovernment page mottakskvittering: both.
-    DpiProcess.FLYTTET: frozenset(
-        {_T.FLYTTET, _T.FEIL, _T.LEVERINGSKVITTERING, _T.MOTTAKSKVITTERING}
-    ),
+    # identifiers.md: INNBYGGERPOST_FLYTTETPOST_1_0. The eGovernment page names
+    # mottakskvittering instead of leveringskvittering; the Peppol code list (Document types
+    # v9.7) registers mottakskvittering for utskrift only, as identifiers.md does.
+    DpiProcess.FLYTTET: frozenset({_T.FLYTTET, _T.FEIL, _T.LEVERINGSKVITTERING}),
 }
