@@ -116,6 +116,12 @@ def add_output_option(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def print_trusted(trust: TrustPolicy | None) -> None:
+    """The ``trusted:`` line of a verifying command's human output: whether the signer was
+    validated against ``--trust`` (None: no ``--trust`` given, so it was not)."""
+    print(f"trusted: {'yes' if trust is not None else 'not checked (no --trust)'}")
+
+
 def print_fields(fields: dict[str, Any]) -> None:
     """Human output of a reading command: one ``key  value`` line per field."""
     width = max((len(k) for k in fields), default=0)

@@ -14,7 +14,7 @@ import sys
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from ..dpi import cms
 from ..dpi.asic import AsicBuilder, Document
@@ -27,9 +27,11 @@ from ..trust import subject_of
 from .common import (
     add_key_options,
     add_trust_options,
+    input_stream,
     load_key,
     parse_at,
     print_json,
+    print_trusted,
     read_input,
     trust_policy,
     write_output,
@@ -129,17 +131,6 @@ def _describe(document: UnpackedDocument) -> dict[str, Any]:
     }
 
 
-def _encrypted(stack: ExitStack, path: str) -> BinaryIO:
-    if path == "-":
-        return sys.stdin.buffer
-    try:
-        return stack.enter_context(Path(path).open("rb"))
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory") from None
-
-
 def _unpack(args: argparse.Namespace) -> int:
     key = load_key(args)
     at = parse_at(args)
@@ -147,7 +138,7 @@ def _unpack(args: argparse.Namespace) -> int:
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        encrypted = _encrypted(stack, args.package)
+        encrypted = stack.enter_context(input_stream(args.package))
         # Decrypted into a spool beside the documents and streamed from there: memory does
         # not grow with the package, and nothing lands in out_dir unless it all verified.
         plaintext = stack.enter_context(spool(out_dir))
@@ -167,5 +158,5 @@ def _unpack(args: argparse.Namespace) -> int:
     else:
         print(f"verified: {package.main.name} + {len(package.attachments)} attachment(s)")
         print(f"signer: {result['signer']} at {result['signing_time']}")
-        print(f"trusted: {'yes' if trust is not None else 'not checked (no --trust)'}")
+        print_trusted(trust)
     return 0

@@ -38,6 +38,7 @@ from .common import (
     load_key,
     parse_at,
     print_json,
+    print_trusted,
     read_input,
     trust_policy,
     write_output,
@@ -228,7 +229,7 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"verified {message.type.value} {message.message_id}")
         print(f"conversation: {message.conversation_id}")
         print(f"from {message.sender} to {message.receiver}, signed by {result['signer']}")
-        print(f"trusted: {'yes' if trust is not None else 'not checked (no --trust)'}")
+        print_trusted(trust)
         if package is not None:
             print("package fingerprint: matches")
     return 0

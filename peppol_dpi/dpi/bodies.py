@@ -295,6 +295,17 @@ _TITTEL = Field("ikkesensitivtittel", "ikkesensitivtittel", Text(min_length=1, m
 _SPRAAK = Field("spraak", "spraak", Text(min_length=2, max_length=2), True)
 _VARSLER = Field("varsler", "varsler", Nested(Varsler))
 _TIDSPUNKT = Field("tidspunkt", "tidspunkt", DATE_TIME, True)
+_PERSONMOTTAKER = Field("mottaker", "mottaker", Nested(Personmottaker), True)
+# The members that digital post and moved post (flyttet) end with, in the schemas' order.
+_DIGITAL_POST = (
+    _SIKKERHETSNIVAA,
+    _VIRKNINGSDATO,
+    _VIRKNINGSTIDSPUNKT,
+    _AAPNINGSKVITTERING,
+    _TITTEL,
+    _SPRAAK,
+    _VARSLER,
+)
 
 
 # -- digital, flyttet -----------------------------------------------------------------------------
@@ -318,16 +329,10 @@ class Digital(JsonObject):
     _what: ClassVar = "digital"
     _fields: ClassVar = (
         _AVSENDER,
-        Field("mottaker", "mottaker", Nested(Personmottaker), True),
+        _PERSONMOTTAKER,
         _FINGERAVTRYKK,
         _TOKEN,
-        _SIKKERHETSNIVAA,
-        _VIRKNINGSDATO,
-        _VIRKNINGSTIDSPUNKT,
-        _AAPNINGSKVITTERING,
-        _TITTEL,
-        _SPRAAK,
-        _VARSLER,
+        *_DIGITAL_POST,
     )
 
 
@@ -352,19 +357,13 @@ class Flyttet(JsonObject):
     _what: ClassVar = "flyttet"
     _fields: ClassVar = (
         _AVSENDER,
-        Field("mottaker", "mottaker", Nested(Personmottaker), True),
+        _PERSONMOTTAKER,
         _TOKEN,
         _TIDSPUNKT,
         _FINGERAVTRYKK,
         Field("mottakstidspunkt", "mottakstidspunkt", DATE, True),
         Field("aapnet", "aapnet", Boolean()),
-        _SIKKERHETSNIVAA,
-        _VIRKNINGSDATO,
-        _VIRKNINGSTIDSPUNKT,
-        _AAPNINGSKVITTERING,
-        _TITTEL,
-        _SPRAAK,
-        _VARSLER,
+        *_DIGITAL_POST,
     )
 
 

@@ -141,24 +141,29 @@ class Ids:
     conversation_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-def _header(
-    *,
-    message_type: MessageType,
+def _message(
+    body: Digital | Utskrift,
     sender: Sender,
-    receiver: ParticipantId,
+    recipient: DigitalRecipient | PrintRecipient,
     created: datetime,
-    ids: Ids,
+    *,
+    ids: Ids | None,
     expected_response: datetime | None,
-) -> Sbdh:
-    return Sbdh.create(
+) -> BusinessMessage:
+    """``body`` under its SBDH, from the SBDH sender (the processor, if any) to the
+    recipient's provider."""
+    message_type = MessageType.DIGITAL if isinstance(body, Digital) else MessageType.UTSKRIFT
+    ids = ids or Ids()
+    header = Sbdh.create(
         message_type=message_type,
         sender=sender.sbdh_sender,
-        receiver=receiver,
+        receiver=recipient.provider,
         message_id=ids.message_id,
         conversation_id=ids.conversation_id,
         created=created,
         expected_response=expected_response,
     )
+    return BusinessMessage(header=header, body=body)
 
 
 def digital_message(
@@ -188,15 +193,7 @@ def digital_message(
         spraak=options.spraak,
         varsler=options.varsler,
     )
-    header = _header(
-        message_type=MessageType.DIGITAL,
-        sender=sender,
-        receiver=recipient.provider,
-        created=created,
-        ids=ids or Ids(),
-        expected_response=expected_response,
-    )
-    return BusinessMessage(header=header, body=body)
+    return _message(body, sender, recipient, created, ids=ids, expected_response=expected_response)
 
 
 def print_message(
@@ -219,15 +216,7 @@ def print_message(
         retur=recipient.retur,
         posttype=recipient.posttype,
     )
-    header = _header(
-        message_type=MessageType.UTSKRIFT,
-        sender=sender,
-        receiver=recipient.provider,
-        created=created,
-        ids=ids or Ids(),
-        expected_response=expected_response,
-    )
-    return BusinessMessage(header=header, body=body)
+    return _message(body, sender, recipient, created, ids=ids, expected_response=expected_response)
 
 
 @dataclass(frozen=True, kw_only=True)

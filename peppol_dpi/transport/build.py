@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import dns.resolver
 import requests
@@ -31,7 +32,16 @@ from ..lookup.smp_client import SmpClient
 from ..revocation import revocation_checker
 from ..trust import RevocationMode, TrustPolicy
 from .auth import HttpJwks, JwksSource, MaskinportenTokenVerifier, StaticJwks
-from .config import Corner2Config, Corner3Config, StoreConfig, TlsConfig
+from .config import (
+    Corner2Config,
+    Corner3Config,
+    RetentionConfig,
+    RetryConfig,
+    ServerConfig,
+    StoreConfig,
+    TlsConfig,
+    WorkerConfig,
+)
 from .delivery import HttpCorner4
 from .dpi_formats import DpiPayloads, DpiReader
 from .locate import FixedLocator, SmpLocator
@@ -40,6 +50,7 @@ from .peppol_as4 import PeppolAs4
 from .ports import As4Codec, BusinessMessageReader, EndpointLocator, PayloadCodec
 from .server import Service, corner2_service, corner3_service
 from .sqlite_store import SqliteStore
+from .store import Store
 from .wire import WireDump
 
 __all__ = [
@@ -186,30 +197,13 @@ def build_corner2(
     env: Mapping[str, str] | None = None,
 ) -> Service:
     """Corner 2 from its configuration (``formats``: the real ones from the configuration)."""
-    configure_logging(service="corner2", json_lines=config.log_json)
-    session = http_session(config.tls)
-    if formats is None:
-        formats = formats_from_config(config, session=session, clock=clock, env=env)
-    return corner2_service(
-        store=open_store(config.store),
-        tokens=MaskinportenTokenVerifier(
-            issuer=config.maskinporten_issuer,
-            jwks=_jwks(config, session),
-            audience=config.maskinporten_audience,
-        ),
-        reader=formats.reader,
-        as4=formats.as4,
-        payloads=formats.payloads,
-        locator=formats.locator,
-        session=session,
-        clock=clock,
-        server=config.server,
-        retry=config.retry,
-        worker=config.worker,
-        as4_path=config.as4.path,
-        dump=WireDump(config.wire_dump_dir) if config.wire_dump_dir else None,
-        retention=config.retention,
+    session, formats = _prepare("corner2", config, formats, clock, env)
+    tokens = MaskinportenTokenVerifier(
+        issuer=config.maskinporten_issuer,
+        jwks=_jwks(config, session),
+        audience=config.maskinporten_audience,
     )
+    return corner2_service(**_service_parts(config, formats, session, clock), tokens=tokens)
 
 
 def build_corner3(
@@ -225,28 +219,73 @@ def build_corner3(
         api_key = environment.get(config.corner4_api_key_env)
         if not api_key:
             raise UsageError(f"environment variable {config.corner4_api_key_env} is not set")
-    configure_logging(service="corner3", json_lines=config.log_json)
+    session, formats = _prepare("corner3", config, formats, clock, environment)
+    corner4 = HttpCorner4(
+        session=session, urls=dict(config.corner4_urls), default_url=config.corner4_default_url
+    )
+    return corner3_service(
+        **_service_parts(config, formats, session, clock),
+        corner4=corner4,
+        corner4_api_key=api_key,
+        served=_served(config),
+    )
+
+
+class _ServiceParts(TypedDict):
+    """What :func:`~.server.corner2_service` and :func:`~.server.corner3_service` both take,
+    made the same way from an access point's configuration and formats."""
+
+    store: Store
+    reader: BusinessMessageReader
+    as4: As4Codec
+    payloads: PayloadCodec
+    locator: EndpointLocator
+    session: requests.Session
+    clock: Callable[[], datetime]
+    server: ServerConfig
+    retry: RetryConfig
+    worker: WorkerConfig
+    as4_path: str
+    dump: WireDump | None
+    retention: RetentionConfig
+
+
+def _prepare(
+    service: str,
+    config: Corner2Config | Corner3Config,
+    formats: Formats | None,
+    clock: Callable[[], datetime],
+    env: Mapping[str, str] | None,
+) -> tuple[requests.Session, Formats]:
+    """Logging as ``service``, the HTTP session, and the formats (from the configuration
+    when none are given)."""
+    configure_logging(service=service, json_lines=config.log_json)
     session = http_session(config.tls)
     if formats is None:
-        formats = formats_from_config(config, session=session, clock=clock, env=environment)
-    return corner3_service(
+        formats = formats_from_config(config, session=session, clock=clock, env=env)
+    return session, formats
+
+
+def _service_parts(
+    config: Corner2Config | Corner3Config,
+    formats: Formats,
+    session: requests.Session,
+    clock: Callable[[], datetime],
+) -> _ServiceParts:
+    """The store, the formats and the settings both corners' services are made of."""
+    return _ServiceParts(
         store=open_store(config.store),
         reader=formats.reader,
         as4=formats.as4,
         payloads=formats.payloads,
         locator=formats.locator,
-        corner4=HttpCorner4(
-            session=session, urls=dict(config.corner4_urls), default_url=config.corner4_default_url
-        ),
         session=session,
         clock=clock,
         server=config.server,
         retry=config.retry,
         worker=config.worker,
         as4_path=config.as4.path,
-        corner4_api_key=api_key,
         dump=WireDump(config.wire_dump_dir) if config.wire_dump_dir else None,
-        served=_served(config),
         retention=config.retention,
     )
 

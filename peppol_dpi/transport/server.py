@@ -21,7 +21,7 @@ from .config import RetentionConfig, RetryConfig, ServerConfig, ServerTls, Worke
 from .corner2 import Corner2Api, TokenVerifier
 from .corner3 import Corner3Receipts, delivery_sink, receipt_sink
 from .http import Request, Response, Router, wsgi_app
-from .inbox import As4Inbox
+from .inbox import As4Inbox, Sink
 from .ports import As4Codec, BusinessMessageReader, Corner4, EndpointLocator, PayloadCodec
 from .store import Store
 from .wire import WireDump
@@ -33,6 +33,8 @@ _SERVER, _RETRY, _WORKER = ServerConfig(), RetryConfig(), WorkerConfig()
 _RETENTION = RetentionConfig()
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_Routes = dict[str, Callable[[Request], Response]]
+_Worker = OutboundWorker | DeliveryWorker | PruneWorker
 
 
 class WsgiServer:
@@ -150,7 +152,7 @@ class Service:
         self.stop()
 
 
-def _outbound_workers(
+def _as4_out_and_in(
     *,
     store: Store,
     as4: As4Codec,
@@ -161,8 +163,11 @@ def _outbound_workers(
     retry: RetryConfig,
     worker: WorkerConfig,
     dump: WireDump | None,
-) -> list[OutboundWorker]:
-    return [
+    sink: Sink,
+) -> tuple[list[OutboundWorker], As4Inbox]:
+    """The AS4 side both corners have: the workers that send what the store holds for sending,
+    and the inbox that opens the AS4 messages received and hands them to ``sink``."""
+    senders = [
         OutboundWorker(
             store=store,
             as4=as4,
@@ -179,6 +184,8 @@ def _outbound_workers(
         )
         for _ in range(worker.concurrency)
     ]
+    inbox = As4Inbox(store=store, as4=as4, payloads=payloads, sink=sink, clock=clock, dump=dump)
+    return senders, inbox
 
 
 def _wake_all(workers: Iterable[OutboundWorker | DeliveryWorker]) -> Callable[[], None]:
@@ -191,10 +198,19 @@ def _wake_all(workers: Iterable[OutboundWorker | DeliveryWorker]) -> Callable[[]
     return wake
 
 
-def _http_server(app: Any, server: ServerConfig) -> WsgiServer:
-    return WsgiServer(
+def _service(
+    store: Store,
+    server: ServerConfig,
+    as4_path: str,
+    routes: _Routes,
+    workers: list[_Worker],
+) -> Service:
+    """The service serving ``routes`` over HTTP as ``server`` says, with its workers."""
+    app = wsgi_app(Router(routes=routes), max_body=server.max_request_bytes)
+    http = WsgiServer(
         app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
     )
+    return Service(server=http, workers=workers, store=store, as4_path=as4_path)
 
 
 def corner2_service(
@@ -215,32 +231,16 @@ def corner2_service(
     retention: RetentionConfig = _RETENTION,
 ) -> Service:
     """Corner 2: the DPI API on ``/messages``, AS4 receipts in on ``as4_path``, the sender."""
-    senders = _outbound_workers(
+    senders, inbox = _as4_out_and_in(
         store=store, as4=as4, payloads=payloads, locator=locator, session=session,
-        clock=clock, retry=retry, worker=worker, dump=dump,
+        clock=clock, retry=retry, worker=worker, dump=dump, sink=receipt_sink(reader, store),
     )  # fmt: skip
     api = Corner2Api(
         store=store, tokens=tokens, reader=reader, clock=clock,
         send_deadline=retry.deadline, on_accepted=_wake_all(senders),
     )  # fmt: skip
-    inbox = As4Inbox(
-        store=store,
-        as4=as4,
-        payloads=payloads,
-        sink=receipt_sink(reader, store),
-        clock=clock,
-        dump=dump,
-    )
-    app = wsgi_app(
-        Router(routes={"/messages": api, as4_path: inbox}), max_body=server.max_request_bytes
-    )
-    http = _http_server(app, server)
-    return Service(
-        server=http,
-        workers=[*senders, _pruner(store, clock, retention)],
-        store=store,
-        as4_path=as4_path,
-    )
+    routes: _Routes = {"/messages": api, as4_path: inbox}
+    return _service(store, server, as4_path, routes, [*senders, _pruner(store, clock, retention)])
 
 
 def corner3_service(
@@ -265,9 +265,9 @@ def corner3_service(
     """Corner 3: AS4 in on ``as4_path`` to corner 4; receipts from corner 4 on ``/receipts``.
 
     ``served``: the receivers this access point serves (others: PEPPOL:NOT_SERVICED)."""
-    senders = _outbound_workers(
+    senders, inbox = _as4_out_and_in(
         store=store, as4=as4, payloads=payloads, locator=locator, session=session,
-        clock=clock, retry=retry, worker=worker, dump=dump,
+        clock=clock, retry=retry, worker=worker, dump=dump, sink=delivery_sink(reader, served),
     )  # fmt: skip
     deliveries = [
         DeliveryWorker(
@@ -281,30 +281,14 @@ def corner3_service(
         )
         for _ in range(worker.concurrency)
     ]
-    inbox = As4Inbox(
-        store=store,
-        as4=as4,
-        payloads=payloads,
-        sink=delivery_sink(reader, served),
-        clock=clock,
-        dump=dump,
-    )
     receipts = Corner3Receipts(
         store=store, reader=reader, clock=clock, send_deadline=retry.deadline,
         api_key=corner4_api_key, on_accepted=_wake_all(senders),
     )  # fmt: skip
     wake_delivery = _after(inbox, _wake_all(deliveries))
-    app = wsgi_app(
-        Router(routes={as4_path: wake_delivery, "/receipts": receipts}),
-        max_body=server.max_request_bytes,
-    )
-    http = _http_server(app, server)
-    return Service(
-        server=http,
-        workers=[*senders, *deliveries, _pruner(store, clock, retention)],
-        store=store,
-        as4_path=as4_path,
-    )
+    routes: _Routes = {as4_path: wake_delivery, "/receipts": receipts}
+    workers: list[_Worker] = [*senders, *deliveries, _pruner(store, clock, retention)]
+    return _service(store, server, as4_path, routes, workers)
 
 
 def _pruner(store: Store, clock: Callable[[], datetime], retention: RetentionConfig) -> PruneWorker:

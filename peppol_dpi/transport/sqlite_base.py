@@ -218,6 +218,35 @@ class SqliteBase:
             return Blob(file=self.blob_dir / name)
         return Blob(inline=inline) if inline is not None else None
 
+    def _claim(
+        self,
+        table: str,
+        columns: str,
+        state: str,
+        *,
+        worker: str,
+        now: datetime,
+        lease_seconds: float,
+        limit: int,
+    ) -> list[Any]:
+        """Lease to ``worker`` up to ``limit`` jobs of ``table`` (the outbox or the delivery
+        queue) in ``state`` that are due and whose lease is free or expired, earliest due
+        first, counting an attempt on each; their ``columns``, the first of which is the key."""
+        moment = epoch(now)
+        key = columns.split(",", 1)[0].strip()
+        with self._write() as db:
+            rows = db.execute(
+                f"SELECT {columns} FROM {table} WHERE state = ? AND next_attempt <= ?"  # noqa: S608 - fixed names
+                " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt LIMIT ?",
+                (state, moment, moment, limit),
+            ).fetchall()
+            db.executemany(
+                f"UPDATE {table} SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"  # noqa: S608 - fixed names
+                f" WHERE {key} = ?",
+                [(worker, moment + lease_seconds, row[0]) for row in rows],
+            )
+        return rows
+
     @staticmethod
     def _update_leased(
         db: sqlite3.Connection,

@@ -128,20 +128,16 @@ class SqliteStore(SqliteBase):
     def claim_outbound(
         self, *, worker: str, now: datetime, lease_seconds: float, limit: int
     ) -> list[OutboundClaim]:
-        moment = epoch(now)
-        with self._write() as db:
-            rows = db.execute(
-                f"SELECT {self._OUTBOUND_COLUMNS}, package, package_file, attempts, wire,"  # noqa: S608
-                " wire_file, as4_message_id FROM outbound"
-                " WHERE state = ? AND next_attempt <= ? AND (lease_until IS NULL OR lease_until < ?)"
-                " ORDER BY next_attempt LIMIT ?",
-                (PENDING, moment, moment, limit),
-            ).fetchall()
-            db.executemany(
-                "UPDATE outbound SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
-                " WHERE message_id = ?",
-                [(worker, moment + lease_seconds, row[0]) for row in rows],
-            )
+        rows = self._claim(
+            "outbound",
+            f"{self._OUTBOUND_COLUMNS}, package, package_file, attempts, wire, wire_file,"
+            " as4_message_id",
+            PENDING,
+            worker=worker,
+            now=now,
+            lease_seconds=lease_seconds,
+            limit=limit,
+        )
         return [
             OutboundClaim(
                 message=self._outbound(row),
@@ -366,19 +362,16 @@ class SqliteStore(SqliteBase):
     def claim_deliveries(
         self, *, worker: str, now: datetime, lease_seconds: float, limit: int
     ) -> list[DeliveryClaim]:
-        moment = epoch(now)
-        with self._write() as db:
-            rows = db.execute(
-                "SELECT id, as4_message_id, receiver, business_message, received_at, package,"
-                " package_file, attempts FROM deliveries WHERE state = ? AND next_attempt <= ?"
-                " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt LIMIT ?",
-                (DELIVERY_PENDING, moment, moment, limit),
-            ).fetchall()
-            db.executemany(
-                "UPDATE deliveries SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
-                " WHERE id = ?",
-                [(worker, moment + lease_seconds, row[0]) for row in rows],
-            )
+        rows = self._claim(
+            "deliveries",
+            "id, as4_message_id, receiver, business_message, received_at, package, package_file,"
+            " attempts",
+            DELIVERY_PENDING,
+            worker=worker,
+            now=now,
+            lease_seconds=lease_seconds,
+            limit=limit,
+        )
         return [
             DeliveryClaim(
                 delivery=Delivery(
