@@ -8,6 +8,37 @@ from __future__ import annotations
 
 from typing import Final
 
+__all__ = [
+    "ASIC",
+    "BDXR2_CAC",
+    "BDXR2_CBC",
+    "BDXR2_SERVICE_GROUP",
+    "BDXR2_SERVICE_METADATA",
+    "BUSDOX_IDS",
+    "DS",
+    "DSIG_MORE",
+    "EB",
+    "EBBP",
+    "EXC_C14N",
+    "INNBYGGERPOST",
+    "ODF_MANIFEST",
+    "PEPPOL_ENVELOPE",
+    "PREFIXES",
+    "SBDH",
+    "SDP",
+    "SMP",
+    "SOAP12",
+    "WSA",
+    "WSSE",
+    "WSSE11",
+    "WSU",
+    "XADES",
+    "XENC",
+    "XENC11",
+    "XML",
+    "qname",
+]
+
 # SOAP 1.2 (W3C SOAP 1.2 Part 1)
 SOAP12: Final = "http://www.w3.org/2003/05/soap-envelope"
 # ebMS 3.0 core header (ebMS3 core 5.2)

@@ -42,7 +42,14 @@ from .model import (
 )
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message
 from .receipt import InvalidReceiptError, VerifiedReceipt, check_receipt, receipt_signal
-from .receiving import Acceptor, ReceivedMessage, Reception, open_message, receive
+from .receiving import (
+    Acceptor,
+    OpenedMessage,
+    ReceivedMessage,
+    Reception,
+    open_message,
+    receive,
+)
 from .sending import SentMessage, build_message, build_message_chunks, seat_id
 from .signals import (
     PEPPOL_NOT_SERVICED,
@@ -72,6 +79,7 @@ __all__ = [
     "MessageKind",
     "MimeError",
     "NotServicedError",
+    "OpenedMessage",
     "PartInfo",
     "Party",
     "PartyId",

@@ -4,3 +4,5 @@ The raw floor of an operation is the sum of the primitives it cannot avoid (comp
 ciphers, digests, RSA), each timed alone on the same payload in the same run; the ratio of our
 time to that floor says how much the library itself adds.
 """
+
+__all__: list[str] = []  # the modules of the package are imported by name

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+__all__ = ["main"]
+
 
 def main(request_file: str) -> int:
     from as4 import AS4LocalPrivateKey

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from .ops import STREAM_OPERATIONS, from_input, load_keys, prepare_stream
 
+__all__ = ["main"]
+
 
 def _status(field: str) -> int | None:
     try:

@@ -12,6 +12,8 @@ from ..bench.runner import parse_size
 from ..bench.suite import run_suite
 from .common import print_json
 
+__all__ = ["register"]
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(

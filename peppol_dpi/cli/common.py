@@ -21,6 +21,24 @@ from ..keystore import load_key_file, load_trust_store
 from ..revocation import revocation_checker
 from ..trust import RevocationMode, TrustPolicy
 
+__all__ = [
+    "add_json_flag",
+    "add_key_options",
+    "add_output_option",
+    "add_trust_options",
+    "input_stream",
+    "iso_instant",
+    "load_key",
+    "output_stream",
+    "parse_at",
+    "print_fields",
+    "print_json",
+    "print_trusted",
+    "read_input",
+    "trust_policy",
+    "write_output",
+]
+
 
 def read_input(path: str) -> bytes:
     """Read a file given on the command line (``-`` is standard input)."""

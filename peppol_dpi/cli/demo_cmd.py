@@ -11,6 +11,8 @@ from typing import Any
 from ..demo.run import run_demo, summary
 from .serve_cmd import run_until_signalled
 
+__all__ = ["register"]
+
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(

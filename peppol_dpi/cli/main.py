@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from ..errors import InputError, PeppolDpiError, TransportError, UsageError
 
+__all__ = ["build_parser", "main"]
+
 # Each module registers one command group: ``register(subparsers)`` adds its parsers and sets
 # ``handler`` (a callable taking the parsed namespace and returning an exit status).
 _COMMAND_MODULES: tuple[str, ...] = (

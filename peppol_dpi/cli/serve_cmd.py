@@ -12,6 +12,8 @@ from typing import Any
 
 from ..demo.serve import ROLES, start_role
 
+__all__ = ["register", "run_until_signalled"]
+
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

@@ -5,3 +5,5 @@ Submodules: ``message``/``bodies``/``identifiers`` (the JSON business messages),
 and ``peppol_payload`` (the corner 2 to corner 3 payload), ``asic``/``cms``/``package`` (the
 document package), ``sender`` and ``mailbox`` (the two ends of the flow).
 """
+
+__all__: list[str] = []  # the modules of the package are imported by name

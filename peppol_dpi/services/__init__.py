@@ -6,3 +6,5 @@ Each is a plain WSGI application (or, for DNS, a dnslib resolver) plus a ``serve
 that runs it in a thread on 127.0.0.1 and returns a :class:`~.base.RunningService`. They are
 for local networks and tests: they trust their configuration and bind to loopback by default.
 """
+
+__all__: list[str] = []  # the modules of the package are imported by name

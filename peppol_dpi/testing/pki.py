@@ -27,6 +27,33 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from ..keys import LocalPrivateKey
 
+__all__ = [
+    "BUSINESS_EKU",
+    "BUSINESS_USAGE",
+    "CA_FROM",
+    "CA_UNTIL",
+    "CA_USAGE",
+    "CLIENT_AUTH",
+    "EXPIRED_FROM",
+    "EXPIRED_UNTIL",
+    "LEAF_FROM",
+    "LEAF_UNTIL",
+    "PASSWORD",
+    "PEPPOL_USAGE",
+    "REVOKED_AT",
+    "REVOKED_CRL_URL",
+    "SIGNING_USAGE",
+    "TLS_USAGE",
+    "Issued",
+    "build",
+    "issue",
+    "make_crl",
+    "make_name",
+    "new_key",
+    "parties",
+    "write",
+]
+
 PASSWORD = b"changeit"
 
 CA_FROM = datetime(2020, 1, 1, tzinfo=UTC)

@@ -12,6 +12,26 @@ from ..errors import SignatureError, UsageError
 from ..keys import SignatureHash
 from ..xmlparse import Element
 
+__all__ = [
+    "C14N_TRANSFORMS",
+    "DEFAULT_SIGNATURE_POLICY",
+    "DS",
+    "C14nMethod",
+    "DigestMethod",
+    "ExternalDigest",
+    "ObjectBuilder",
+    "ReferenceSpec",
+    "Resolver",
+    "SignatureMethod",
+    "SignaturePolicy",
+    "SignedInfoSpec",
+    "Transform",
+    "VerifiedReference",
+    "VerifiedSignature",
+    "digest_of",
+    "no_external",
+]
+
 DS = ns.DS
 
 

@@ -20,6 +20,20 @@ from .model import (
     Transform,
 )
 
+__all__ = [
+    "b64",
+    "contains",
+    "ds_child",
+    "ds_children",
+    "ds_tag",
+    "id_attributes",
+    "id_index",
+    "prefix_list",
+    "reference_input",
+    "unb64",
+    "unique_ids",
+]
+
 _ID_ATTRIBUTES = (f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id")
 _ID_NAMES = frozenset(_ID_ATTRIBUTES)
 _INCLUSIVE_NAMESPACES = f"{{{ns.EXC_C14N}}}InclusiveNamespaces"

@@ -38,6 +38,8 @@ from .references import (
     unb64,
 )
 
+__all__ = ["certificates_in", "verify"]
+
 
 def _algorithm(element: Element | None, enum_type: type[enum.Enum], what: str) -> enum.Enum:
     uri = element.get("Algorithm") if element is not None else None
