@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -130,7 +132,7 @@ def test_jwks_fetched_over_http_and_cached():
         HttpJwks("http://127.0.0.1:9/jwks", session=requests.Session(), timeout=2).keys()
 
 
-def test_services_built_from_configuration_dump_wire_and_log_ids(tmp_path, capsys):
+def test_services_built_from_configuration_dump_wire_and_log_ids(tmp_path, capsys, monkeypatch):
     """Both corners from configuration files alone: keys, trust anchors, SML zone, DNS server,
     JWKS; the real AS4/DPI formats are made from them."""
     import pki
@@ -140,12 +142,16 @@ def test_services_built_from_configuration_dump_wire_and_log_ids(tmp_path, capsy
 
     from peppol_dpi.transport.build import build_corner2, build_corner3
 
-    keys, corner4, network = Keys.make(), RecordingCorner4(), Network()
+    (tmp_path / "spool-c4").mkdir()
+    keys, network = Keys.make(), Network()
+    corner4 = RecordingCorner4(spool_dir=tmp_path / "spool-c4")
     (tmp_path / "jwks.json").write_text(json.dumps(keys.maskinporten.jwks))
     dns_server = f"{network.resolver.nameservers[0]}:{network.resolver.port}"
 
     def common(corner: str) -> dict[str, object]:
+        (tmp_path / f"spool-{corner}").mkdir()
         return {
+            "server": {"spool_dir": str(tmp_path / f"spool-{corner}")},
             "retry": {"first_delay_seconds": 0.2},
             "worker": {"lease_seconds": 5, "timeout_seconds": 3, "poll_seconds": 0.5},
             "store": {"path": str(tmp_path / f"{corner}.sqlite3")},
@@ -175,6 +181,16 @@ def test_services_built_from_configuration_dump_wire_and_log_ids(tmp_path, capsy
         build_corner2(load_config(Corner2Config, c2_file), env={})
     with pytest.raises(UsageError, match="C4_KEY"):
         build_corner3(load_config(Corner3Config, c3_file), env={"AP_PASSWORD": "changeit"})
+    # Every spool the services make (request bodies, packages, AS4 messages built, opened and
+    # delivered) is made in the folder configured for it (corner 4 here is the test's own).
+    spool_dirs: list[object] = []
+    spooled = tempfile.SpooledTemporaryFile
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        spool_dirs.append(kwargs.get("dir"))
+        return spooled(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", recording)
     c2 = build_corner2(load_config(Corner2Config, c2_file), env=env).start()
     c3 = build_corner3(load_config(Corner3Config, c3_file), env=env).start()
     network.register(f"0192:{MAILBOX_ORG}", url=c3.as4_url,
@@ -188,6 +204,7 @@ def test_services_built_from_configuration_dump_wire_and_log_ids(tmp_path, capsy
         assert requests.post(f"{c3.url}/receipts", data=b"x", timeout=10).status_code == 401
         dumps = sorted(p.suffix for p in (tmp_path / "dumps2").iterdir())
         assert dumps == [".as4in", ".as4out"]
+        assert set(spool_dirs) == {str(tmp_path / f"spool-{c}") for c in ("c2", "c3", "c4")}
     finally:
         c2.stop()
         c3.stop()

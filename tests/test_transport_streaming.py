@@ -67,6 +67,21 @@ def test_a_request_body_is_read_in_pieces_into_a_spool() -> None:
     assert seen["file"].closed  # the spool is gone once the answer is made
 
 
+def test_a_request_body_beyond_the_memory_spool_goes_to_the_spool_dir(tmp_path) -> None:
+    data = os.urandom(SPOOL_IN_MEMORY_BYTES + 1)
+    seen: dict[str, str] = {}
+
+    def handler(request: Request) -> Response:
+        # The spool's file is already unlinked; its descriptor still names where it was made.
+        seen["path"] = os.readlink(f"/proc/self/fd/{request.body_file.fileno()}")
+        return Response(status=200)
+
+    app = wsgi_app(handler, max_body=64 * MiB, spool_dir=tmp_path)
+    status, _ = _call(app, _Input(data), len(data))
+    assert status.startswith("200")
+    assert seen["path"].startswith(f"{tmp_path}/"), seen
+
+
 def test_a_body_beyond_the_limit_is_refused_before_it_is_read() -> None:
     source = _Input(b"x" * 2048)
     status, out = _call(wsgi_app(lambda r: Response(status=200), max_body=1024), source, 2048)

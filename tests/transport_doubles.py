@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -214,13 +215,18 @@ def receipt_for(
 class RecordingCorner4:
     """A corner 4 on loopback: keeps every distinct message id, counts every POST."""
 
-    def __init__(self, check: Callable[[bytes, bytes | None], None] | None = None) -> None:
+    def __init__(
+        self,
+        check: Callable[[bytes, bytes | None], None] | None = None,
+        *,
+        spool_dir: Path | None = None,
+    ) -> None:
         self.check = check  # runs what a mailbox checks; an error answers 400 (refused)
         self.lock = threading.Lock()
         self.posts: Counter[str] = Counter()
         self.delivered: dict[str, tuple[str, bytes | None]] = {}
         self.fail_next = 0
-        self.server = WsgiServer(wsgi_app(self._handle, max_body=64 << 20))
+        self.server = WsgiServer(wsgi_app(self._handle, max_body=64 << 20, spool_dir=spool_dir))
         self.server.start()
 
     @property

@@ -172,6 +172,7 @@ def formats_from_config(
             trust=peppol,
             clock=clock,
             new_message_id=message_id_factory(as4.message_id_host),
+            spool_dir=config.server.spool_dir,
         ),
         payloads=DpiPayloads(),
         reader=DpiReader(
@@ -221,7 +222,10 @@ def build_corner3(
             raise UsageError(f"environment variable {config.corner4_api_key_env} is not set")
     session, formats = _prepare("corner3", config, formats, clock, environment)
     corner4 = HttpCorner4(
-        session=session, urls=dict(config.corner4_urls), default_url=config.corner4_default_url
+        session=session,
+        urls=dict(config.corner4_urls),
+        default_url=config.corner4_default_url,
+        spool_dir=config.server.spool_dir,
     )
     return corner3_service(
         **_service_parts(config, formats, session, clock),

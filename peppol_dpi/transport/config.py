@@ -67,6 +67,9 @@ class ServerConfig:
     threads: int = 8
     max_request_bytes: int = 64 * MiB  # dpi.md 3.1: packages up to 50 MB, plus the JWS
     tls: ServerTls | None = None  # None: plain HTTP (behind a TLS-terminating proxy)
+    #: Where request bodies, packages and AS4 messages beyond 8 MiB are spooled while they are
+    #: read, built or opened (the system's temporary directory if None).
+    spool_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535 or self.threads < 1 or self.max_request_bytes < 1:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -102,7 +103,9 @@ class Request:
         return values[0] if values else None
 
 
-def _read_request(environ: Mapping[str, Any], max_body: int) -> Request:
+def _read_request(
+    environ: Mapping[str, Any], max_body: int, spool_dir: str | os.PathLike[str] | None
+) -> Request:
     headers = request_headers(environ)
     length_text = environ.get("CONTENT_LENGTH") or "0"
     try:
@@ -118,17 +121,19 @@ def _read_request(environ: Mapping[str, Any], max_body: int) -> Request:
         path=str(environ.get("PATH_INFO", "/")),
         query=parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True),
         headers=headers,
-        body_file=_spool_body(environ["wsgi.input"], length),
+        body_file=_spool_body(environ["wsgi.input"], length, spool_dir),
         remote=str(environ.get("REMOTE_ADDR", "")),
         environ=environ,
     )
 
 
-def _spool_body(stream: IO[bytes], length: int) -> IO[bytes]:
+def _spool_body(
+    stream: IO[bytes], length: int, spool_dir: str | os.PathLike[str] | None
+) -> IO[bytes]:
     """The ``length`` bytes of the body (checked against the limit before), read in pieces so
     that a large AS4 message never sits in memory whole (issue 8). A client that sends fewer
     leaves a shorter body, which the handler's parser refuses as truncated."""
-    return spooled_copy(stream, length)
+    return spooled_copy(stream, length, spool_dir)
 
 
 # Set by the server from the body; never copied from a stored or built message.
@@ -139,14 +144,17 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
 def wsgi_app(
-    handler: Handler, *, max_body: int
+    handler: Handler, *, max_body: int, spool_dir: str | os.PathLike[str] | None = None
 ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """A WSGI callable running ``handler``; HttpError and InputError become problem+json."""
+    """A WSGI callable running ``handler``; HttpError and InputError become problem+json.
+
+    Request bodies beyond the in-memory spool go to files in ``spool_dir`` (the system's
+    temporary directory if None)."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request: Request | None = None
         try:
-            request = _read_request(environ, max_body)
+            request = _read_request(environ, max_body, spool_dir)
             response = handler(request)
         except HttpError as exc:
             response = problem(exc.status, exc.message, title=exc.title, rule=exc.rule)

@@ -11,6 +11,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -164,6 +165,7 @@ def _as4_out_and_in(
     worker: WorkerConfig,
     dump: WireDump | None,
     sink: Sink,
+    spool_dir: Path | None,
 ) -> tuple[list[OutboundWorker], As4Inbox]:
     """The AS4 side both corners have: the workers that send what the store holds for sending,
     and the inbox that opens the AS4 messages received and hands them to ``sink``."""
@@ -181,10 +183,14 @@ def _as4_out_and_in(
             poll_seconds=worker.poll_seconds,
             batch=worker.batch,
             dump=dump,
+            spool_dir=spool_dir,
         )
         for _ in range(worker.concurrency)
     ]
-    inbox = As4Inbox(store=store, as4=as4, payloads=payloads, sink=sink, clock=clock, dump=dump)
+    inbox = As4Inbox(
+        store=store, as4=as4, payloads=payloads, sink=sink, clock=clock, dump=dump,
+        spool_dir=spool_dir,
+    )  # fmt: skip
     return senders, inbox
 
 
@@ -206,7 +212,9 @@ def _service(
     workers: list[_Worker],
 ) -> Service:
     """The service serving ``routes`` over HTTP as ``server`` says, with its workers."""
-    app = wsgi_app(Router(routes=routes), max_body=server.max_request_bytes)
+    app = wsgi_app(
+        Router(routes=routes), max_body=server.max_request_bytes, spool_dir=server.spool_dir
+    )
     http = WsgiServer(
         app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
     )
@@ -234,10 +242,12 @@ def corner2_service(
     senders, inbox = _as4_out_and_in(
         store=store, as4=as4, payloads=payloads, locator=locator, session=session,
         clock=clock, retry=retry, worker=worker, dump=dump, sink=receipt_sink(reader, store),
+        spool_dir=server.spool_dir,
     )  # fmt: skip
     api = Corner2Api(
         store=store, tokens=tokens, reader=reader, clock=clock,
         send_deadline=retry.deadline, on_accepted=_wake_all(senders),
+        spool_dir=server.spool_dir,
     )  # fmt: skip
     routes: _Routes = {"/messages": api, as4_path: inbox}
     return _service(store, server, as4_path, routes, [*senders, _pruner(store, clock, retention)])
@@ -268,6 +278,7 @@ def corner3_service(
     senders, inbox = _as4_out_and_in(
         store=store, as4=as4, payloads=payloads, locator=locator, session=session,
         clock=clock, retry=retry, worker=worker, dump=dump, sink=delivery_sink(reader, served),
+        spool_dir=server.spool_dir,
     )  # fmt: skip
     deliveries = [
         DeliveryWorker(
