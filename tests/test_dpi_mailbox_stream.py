@@ -184,10 +184,9 @@ class _Maskinporten:
         return {"mp": pki.maskinporten_key().certificate.public_key()}
 
 
-@pytest.fixture
-def mailbox() -> Iterator[tuple[MailboxService, str]]:
+def _mailbox_service(spool_dir: Path | None = None) -> MailboxService:
     package_limit = len(send().dokumentpakke) + 100  # the test letters are all about this size
-    service = MailboxService(
+    return MailboxService(
         organisation=ParticipantId.norwegian("984661185"),
         key=pki.business_key("digipost"),
         trust=trust(),
@@ -196,7 +195,13 @@ def mailbox() -> Iterator[tuple[MailboxService, str]]:
         receipts_url="",  # the receipt sender is not started: receipts stay queued
         clock=lambda: NOW,
         limits=Limits(max_dpi_package_bytes=package_limit, max_jws_bytes=64 * 1024),
+        spool_dir=spool_dir,
     )
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[MailboxService, str]]:
+    service = _mailbox_service()
     running = serve_wsgi_in_thread(service.app)
     yield service, running.url + "/deliveries"
     running.stop()
@@ -267,3 +272,33 @@ def test_the_mailbox_refuses_a_body_beyond_its_limit_unread(mailbox: tuple[Mailb
     environ.update(CONTENT_LENGTH=str(largest), **{"wsgi.input": io.BytesIO(b"--b--")})
     service.app(environ, lambda status, headers: statuses.append(status))
     assert statuses[1] == "400 Bad Request"
+
+
+def test_the_mailbox_spools_in_its_spool_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The request body, the package part and the opened documents all go to spool_dir.
+    folders: list[object] = []
+    spooled, directory = tempfile.SpooledTemporaryFile, tempfile.TemporaryDirectory
+
+    def recording_spool(*args: Any, **kwargs: Any) -> Any:
+        folders.append(kwargs.get("dir"))
+        return spooled(*args, **kwargs)
+
+    def recording_directory(*args: Any, **kwargs: Any) -> Any:
+        folders.append(kwargs.get("dir"))
+        return directory(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", recording_spool)
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", recording_directory)
+    service = _mailbox_service(spool_dir=tmp_path)
+    running = serve_wsgi_in_thread(service.app)
+    try:
+        parts = send()
+        answer = _post(running.url + "/deliveries", parts, str(parts.message_id))
+        assert answer.status_code == 201, answer.text
+    finally:
+        running.stop()
+    assert len(folders) >= 3
+    for folder in map(Path, map(str, folders)):  # the documents' own spools sit in the opened one
+        assert folder == tmp_path or tmp_path in folder.parents, folder

@@ -258,6 +258,7 @@ def _mailbox(path: Path | None) -> tuple[str, Started]:
         receipts_url=config.receipts_url,
         corner3_api_key=_secret(config.corner3_api_key_env),
         session=session,
+        spool_dir=config.server.spool_dir,
     )
     return _serving(serve_mailbox(service, host=config.server.host, port=config.server.port))
 

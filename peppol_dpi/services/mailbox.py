@@ -131,7 +131,9 @@ class MailboxService:
 
     def __post_init__(self) -> None:
         largest = self.limits.max_dpi_package_bytes + self.limits.max_jws_bytes + _FORM_FRAMING
-        self.app = wsgi_app(self._handle, streamed={("deliveries",): largest})
+        self.app = wsgi_app(
+            self._handle, streamed={("deliveries",): largest}, spool_dir=self.spool_dir
+        )
 
     # -- the receipt sender --------------------------------------------------------------------
     def start(self) -> MailboxService:

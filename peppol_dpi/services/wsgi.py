@@ -12,6 +12,7 @@ import binascii
 import hmac
 import io
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -91,7 +92,11 @@ def basic_auth_user(request: Request, users: Mapping[str, str], realm: str) -> s
     return user
 
 
-def _read_request(environ: Mapping[str, Any], streamed: Mapping[tuple[str, ...], int]) -> Request:
+def _read_request(
+    environ: Mapping[str, Any],
+    streamed: Mapping[tuple[str, ...], int],
+    spool_dir: str | os.PathLike[str] | None,
+) -> Request:
     # REQUEST_URI keeps %2F inside identifiers; PATH_INFO has already decoded it.
     raw = str(environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", "")))
     raw_path = raw.split("?", 1)[0]
@@ -103,7 +108,9 @@ def _read_request(environ: Mapping[str, Any], streamed: Mapping[tuple[str, ...],
     limit = streamed.get(segments)
     if length > (_MAX_BODY if limit is None else limit):
         raise HttpProblem(413, "the request body is too large")  # before a byte of it is read
-    body_file = spooled_copy(environ["wsgi.input"], length) if limit is not None else None
+    body_file = (
+        spooled_copy(environ["wsgi.input"], length, spool_dir) if limit is not None else None
+    )
     body = environ["wsgi.input"].read(length) if length and body_file is None else b""
     headers = request_headers(environ)
     host = headers.get("host") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
@@ -119,18 +126,23 @@ def _read_request(environ: Mapping[str, Any], streamed: Mapping[tuple[str, ...],
 
 
 def wsgi_app(
-    handler: Callable[[Request], Response], *, streamed: Mapping[tuple[str, ...], int] | None = None
+    handler: Callable[[Request], Response],
+    *,
+    streamed: Mapping[tuple[str, ...], int] | None = None,
+    spool_dir: str | os.PathLike[str] | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     """A WSGI application around ``handler``; HttpProblem becomes an HTTP error answer.
 
     ``streamed`` maps the path segments of routes whose bodies are spooled to the most bytes
-    such a body may have (a larger ``Content-Length`` is answered 413 unread)."""
+    such a body may have (a larger ``Content-Length`` is answered 413 unread); beyond the
+    in-memory spool they go to files in ``spool_dir`` (the system's temporary directory if
+    None)."""
     routes = dict(streamed or {})
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request: Request | None = None
         try:
-            request = _read_request(environ, routes)
+            request = _read_request(environ, routes, spool_dir)
             response = handler(request)
         except HttpProblem as problem:
             response = Response(
