@@ -1,4 +1,5 @@
-"""What the two small WSGI layers share: request headers from the environ, status lines.
+"""What the two small WSGI layers share: request headers and the body's length from the
+environ, status lines.
 
 The services (:mod:`.services.wsgi`) and the reference transport (:mod:`.transport.http`)
 each wrap a handler in their own WSGI callable, with their own request, response and error
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["REASONS", "request_headers", "status_line"]
+__all__ = ["REASONS", "content_length", "request_headers", "status_line"]
 
 #: The reason phrases of the statuses the services and the access points answer with
 #: (RFC 9110 section 15).
@@ -49,3 +50,10 @@ def request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
     if environ.get("CONTENT_TYPE"):
         headers["content-type"] = str(environ["CONTENT_TYPE"])
     return headers
+
+
+def content_length(environ: Mapping[str, Any]) -> int | None:
+    """The request body's length: 0 without a Content-Length, None when the value is not
+    ``1*DIGIT`` in ASCII (RFC 9110 8.6), which each layer answers with its own 400."""
+    text = str(environ.get("CONTENT_LENGTH") or "0")
+    return int(text) if text.isascii() and text.isdigit() else None

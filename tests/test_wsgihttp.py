@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from peppol_dpi.wsgihttp import REASONS, request_headers, status_line
 
 
@@ -26,3 +28,28 @@ def test_request_headers_come_from_http_variables_and_content_type() -> None:
         "content-type": "multipart/related; boundary=b",
     }
     assert request_headers({"CONTENT_TYPE": ""}) == {}
+
+
+def test_both_layers_answer_a_bad_content_length_with_400() -> None:
+    # RFC 9110 8.6: Content-Length is 1*DIGIT; a server in front may pass anything through.
+    from peppol_dpi.services import wsgi as services_wsgi
+    from peppol_dpi.transport import http as transport_http
+
+    def never(request: object) -> object:
+        raise AssertionError("the handler must not run")
+
+    apps = [
+        services_wsgi.wsgi_app(never),  # type: ignore[arg-type]
+        transport_http.wsgi_app(never, max_body=1024),  # type: ignore[arg-type]
+    ]
+    for app in apps:
+        for bad in ("abc", "-1", "1e3", "٣"):
+            environ = {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": "/x",
+                "CONTENT_LENGTH": bad,
+                "wsgi.input": io.BytesIO(b"abc"),
+            }
+            answered: list[str] = []
+            b"".join(app(environ, lambda status, headers, seen=answered: seen.append(status)))
+            assert answered == ["400 Bad Request"], (app, bad, answered)

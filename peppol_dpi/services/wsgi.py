@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, quote, unquote_plus
 
 from .. import jsonparse
 from ..spool import spooled_copy
-from ..wsgihttp import request_headers, status_line
+from ..wsgihttp import content_length, request_headers, status_line
 
 __all__ = ["HttpProblem", "Request", "Response", "basic_auth_user", "wsgi_app"]
 
@@ -103,8 +103,9 @@ def _read_request(
     if "://" in raw_path:  # absolute-form request target
         raw_path = "/" + raw_path.split("://", 1)[1].partition("/")[2]
     segments = tuple(unquote_plus(s) for s in raw_path.split("/") if s)
-    length_text = str(environ.get("CONTENT_LENGTH") or "0")
-    length = int(length_text) if length_text.isdigit() else 0
+    length = content_length(environ)
+    if length is None:  # it cannot say where the body ends
+        raise HttpProblem(400, "bad Content-Length")
     limit = streamed.get(segments)
     if length > (_MAX_BODY if limit is None else limit):
         raise HttpProblem(413, "the request body is too large")  # before a byte of it is read

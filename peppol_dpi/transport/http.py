@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 
 from ..errors import InputError
 from ..spool import spooled_copy
-from ..wsgihttp import REASONS, request_headers, status_line
+from ..wsgihttp import REASONS, content_length, request_headers, status_line
 
 __all__ = [
     "HttpError",
@@ -107,12 +107,8 @@ def _read_request(
     environ: Mapping[str, Any], max_body: int, spool_dir: str | os.PathLike[str] | None
 ) -> Request:
     headers = request_headers(environ)
-    length_text = environ.get("CONTENT_LENGTH") or "0"
-    try:
-        length = int(length_text)
-    except ValueError:
-        raise HttpError(400, "bad Content-Length", rule="http:content-length") from None
-    if length < 0:
+    length = content_length(environ)
+    if length is None:
         raise HttpError(400, "bad Content-Length", rule="http:content-length")
     if length > max_body:
         raise HttpError(413, f"body larger than {max_body} bytes", rule="http:too-large")
