@@ -325,6 +325,8 @@ def test_messages_in_paging_kanal_and_204(keys, c2):
     assert [m["forretningsmelding"] for m in get(kanal="A").json()] == ["jws0", "jws2", "jws4"]
     _assert_problem(get(page_size=0), 400, "c2:paging")
     _assert_problem(get(page="x"), 400, "c2:paging")
+    for loose in ("-1", " 1", "1_0", "\u0663"):  # what int() takes but a query value is not
+        _assert_problem(get(page=loose), 400, "c2:paging")
     assert (
         requests.post(f"{c2.url}/messages/in/r0/read", headers=auth, timeout=10).status_code == 200
     )

@@ -240,10 +240,8 @@ class Corner2Api:
         claims = self._authenticate(request)
         kanal = self._kanal(request)
         page, page_size = _int_param(request, "page", 0), _int_param(request, "page_size", 100)
-        if page < 0 or not 1 <= page_size <= _MAX_PAGE_SIZE:
-            raise HttpError(
-                400, f"page must be >= 0 and page_size 1..{_MAX_PAGE_SIZE}", rule="c2:paging"
-            )
+        if not 1 <= page_size <= _MAX_PAGE_SIZE:  # page is a whole number already
+            raise HttpError(400, f"page_size must be 1..{_MAX_PAGE_SIZE}", rule="c2:paging")
         receipts = self.store.list_incoming(
             claims.owner,
             kanal=kanal,
@@ -269,10 +267,9 @@ def _int_param(request: Request, name: str, default: int) -> int:
     text = request.param(name)
     if text is None or text == "":
         return default
-    try:
-        return int(text)
-    except ValueError:
-        raise HttpError(400, f"{name} must be an integer", rule="c2:paging") from None
+    if not (text.isascii() and text.isdigit()):  # int() would take " 1", "1_0" and "٣"
+        raise HttpError(400, f"{name} must be a whole number", rule="c2:paging")
+    return int(text)
 
 
 def _not_allowed() -> Response:
