@@ -1,5 +1,6 @@
-"""Writing XML as text: character data and attribute values, escaped (XML 1.0 sections 2.2,
-2.4 and 3.3.3).
+"""XML text: writing character data and attribute values, escaped (XML 1.0 sections 2.2, 2.4
+and 3.3.3), and reading the two XML Schema types every layer meets, xs:base64Binary and
+xs:dateTime, strictly.
 
 Messages with a fixed layout (the AS4 envelope, its security header, eb:Messaging) are written
 as text and parsed once by :func:`peppol_dpi.xmlparse.parse_xml`: a few string joins instead of
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import binascii
 import re
+from datetime import UTC, datetime, timedelta, timezone
 
 from .errors import UsageError
 
-__all__ = ["NOT_XML_CHAR", "XML_WHITESPACE", "attr", "base64_binary", "text"]
+__all__ = ["NOT_XML_CHAR", "XML_WHITESPACE", "attr", "base64_binary", "date_time", "text"]
 
 #: A character XML 1.0 cannot carry: anything outside 2.2 Char (tab, newline, carriage return
 #: and the non-control code points). The one definition the package checks text against.
@@ -74,3 +76,41 @@ def base64_binary(value: str) -> bytes:
     except binascii.Error:
         stripped = value.encode("ascii").translate(None, XML_WHITESPACE)
         return binascii.a2b_base64(stripped, strict_mode=True)
+
+
+# xs:dateTime (XSD 1.0 part 2 section 3.2.7), with the four-digit years Python can hold.
+_DATE_TIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def date_time(value: str) -> datetime | None:
+    """An xs:dateTime value (XSD 1.0 part 2 section 3.2.7), or None when it is not one (or not
+    one Python can hold). Surrounding XML white space is removed (the type's whiteSpace
+    collapse); the value has no time zone (a naive datetime) when it names none; fractions
+    beyond microseconds are cut (Oxalis writes nanoseconds); 24:00:00 is the next midnight.
+
+    The one reader of the package for xs:dateTime: ``datetime.fromisoformat`` would also take
+    dates alone, ISO week dates, the basic format and a space instead of ``T``.
+    """
+    m = _DATE_TIME.fullmatch(value.strip(" \t\r\n"))
+    if m is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
+    tz: timezone | None = None
+    if m.group(8) == "Z":
+        tz = UTC
+    elif m.group(8):
+        sign = -1 if m.group(8)[0] == "-" else 1
+        hours, minutes = int(m.group(8)[1:3]), int(m.group(8)[4:6])
+        if hours > 14 or minutes > 59 or (hours == 14 and minutes):  # at most 14:00
+            return None
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        if hour == 24 and minute == second == micro == 0:
+            return datetime(year, month, day, tzinfo=tz) + timedelta(days=1)
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+    except (ValueError, OverflowError):
+        return None

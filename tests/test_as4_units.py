@@ -315,8 +315,10 @@ def test_timestamps_and_message_ids() -> None:
         2025, 9, 25, 9, 54, 32, 971659, tzinfo=timezone(timedelta(hours=2))
     )
     assert parse_timestamp("2017-06-13T11:39:52.967").tzinfo is UTC
-    with pytest.raises(Ebms3HeaderError):
-        parse_timestamp("yesterday")
+    for bad in ("yesterday", "2026-11-26", "2026-W48-4", "20261126T120000", "2026-11-26 12:00"):
+        with pytest.raises(Ebms3HeaderError) as refused:
+            parse_timestamp(bad)
+        assert refused.value.rule == "as4:timestamp"
     new_id = message_id_factory("c2.example")
     first, second = new_id(), new_id()
     assert first != second and first.endswith("@c2.example") and check_message_id(first) == first

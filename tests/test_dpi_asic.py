@@ -352,6 +352,22 @@ def test_signatures_xml_validates_against_the_asic_xsd(
     assert not asic_schema.validate(ours)
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["2026-11-26 12:00:00Z", "20261126T120000Z", "2026-11-26T12:00Z", "2026-W48-4T12:00:00Z"],
+)
+def test_signing_time_is_an_xs_date_time(value: str) -> None:
+    # What datetime.fromisoformat would take but XAdES' xsd:dateTime is not (XAdES 7.2.1).
+    props = etree.fromstring(
+        f'<xades:SignedProperties xmlns:xades="{ns.XADES}"><xades:SignedSignatureProperties>'
+        f"<xades:SigningTime>{value}</xades:SigningTime>"
+        "</xades:SignedSignatureProperties></xades:SignedProperties>"
+    )
+    with pytest.raises(SignatureError) as refused:
+        xades._signing_time(props)
+    assert refused.value.rule == "xades:signing-time"
+
+
 # -- the builder ---------------------------------------------------------------------------------
 
 

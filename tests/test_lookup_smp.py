@@ -652,3 +652,18 @@ def test_one_http_redirect_is_followed(network: dict[str, Any]) -> None:
     with _serve(moved) as server:
         _, endpoint = _client(network).endpoint(server.url, RECEIVER, DIGITAL, process=None, at=NOW)
     assert endpoint.url == "https://moved.example/as4"
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-W01-1", "20260101", "2026-01-01T00:00", "2026-01-01 00:00:00"]
+)
+def test_endpoint_dates_are_xml_schema_dates(value: str) -> None:
+    # What date/datetime.fromisoformat would take but xs:date and xs:dateTime are not.
+    from peppol_dpi.lookup.smp_xml import _instant
+
+    with pytest.raises(SmpError) as refused:
+        _instant(value, end_of_day=False, what="ActivationDate")
+    assert refused.value.rule == "smp:malformed"
+    assert _instant("2026-01-01Z", end_of_day=True, what="ExpirationDate") == datetime(
+        2026, 1, 1, 23, 59, 59, 999999, tzinfo=UTC
+    )

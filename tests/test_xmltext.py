@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from peppol_dpi import base64text
 from peppol_dpi.errors import UsageError
 from peppol_dpi.xmlparse import parse_xml
-from peppol_dpi.xmltext import attr, base64_binary, text
+from peppol_dpi.xmltext import attr, base64_binary, date_time, text
 
 # XML 1.0 2.2: the characters a document may hold.
 _XML_CHARS = st.characters(
@@ -86,3 +87,48 @@ def test_base64_binary_allows_only_xml_white_space(value: str) -> None:
         base64_binary(value)
     with pytest.raises(ValueError):
         base64text.decode_text(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-26T12:00:00Z", datetime(2026, 11, 26, 12, tzinfo=UTC)),
+        (
+            "2025-09-25T09:54:32.971659362+02:00",  # Oxalis' nanoseconds, cut to microseconds
+            datetime(2025, 9, 25, 9, 54, 32, 971659, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        (" 2017-06-13T11:39:52.967\n", datetime(2017, 6, 13, 11, 39, 52, 967000)),  # no zone
+        (
+            "2026-11-26T24:00:00-14:00",  # XSD: the next midnight; -14:00 is the farthest zone
+            datetime(2026, 11, 27, tzinfo=timezone(timedelta(hours=-14))),
+        ),
+    ],
+)
+def test_date_time_reads_xs_date_time(value: str, expected: datetime) -> None:
+    found = date_time(value)
+    assert found == expected
+    assert found is not None and found.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # what datetime.fromisoformat takes but xs:dateTime is not
+        "2026-11-26",
+        "2026-W48-4",
+        "20261126T120000",
+        "2026-11-26 12:00:00",
+        "2026-11-26T12:00",
+        "2026-11-26T12:00:00,5",
+        "2026-11-26T12:00:00+0100",
+        # not a time at all, or beyond the type's bounds
+        "2026-11-26T12:00:00+14:30",
+        "2026-02-30T00:00:00Z",
+        "2026-11-26T25:00:00Z",
+        "2026-11-26T12:00:00Z\u00a0",  # a no-break space is not XML white space
+        "\u0662\u0660\u0662\u0666-11-26T12:00:00Z",  # Arabic-Indic digits
+        "",
+    ],
+)
+def test_date_time_refuses_what_is_not_one(value: str) -> None:
+    assert date_time(value) is None

@@ -17,7 +17,7 @@ from lxml import etree
 from .. import ns
 from ..errors import EbmsError
 from ..xmlparse import Element
-from ..xmltext import base64_binary
+from ..xmltext import base64_binary, date_time
 from .model import (
     Ebms3Error,
     Ebms3HeaderError,
@@ -52,19 +52,13 @@ def format_timestamp(when: datetime) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
-    """An xs:dateTime; without a zone it is taken as UTC (ebMS3 says UTC; Oxalis adds offsets)."""
-    value = text.strip()
-    head, dot, rest = value.partition(".")
-    if dot:  # Oxalis writes nanoseconds: keep at most microseconds
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        rest = rest[: min(digits, 6)] + rest[digits:]
-        value = f"{head}.{rest}"
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    """An xs:dateTime (ebMS3 core 5.2.2.1); without a zone it is taken as UTC (ebMS3 says UTC;
+    Oxalis adds offsets and writes nanoseconds, cut to microseconds)."""
+    when = date_time(text)
+    if when is None:
         raise Ebms3HeaderError(
             f"Timestamp {text[:60]!r} is not an xs:dateTime", rule="as4:timestamp"
-        ) from None
+        )
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 

@@ -39,7 +39,7 @@ from ..errors import SignatureError, UsageError
 from ..keys import PrivateKey, rsa_public_key, same_certificates
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml
-from ..xmltext import base64_binary, text
+from ..xmltext import base64_binary, date_time, text
 
 __all__ = [
     "SIGNATURES_ENTRY",
@@ -252,10 +252,9 @@ def _signer(signed_properties: Element, certs: Sequence[x509.Certificate]) -> x5
 
 def _signing_time(signed_properties: Element) -> datetime:
     text = signed_properties.findtext(f"{_x('SignedSignatureProperties')}/{_x('SigningTime')}")
-    try:
-        when = datetime.fromisoformat((text or "").strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise _bad(f"SigningTime {text!r} is not an xs:dateTime", "signing-time") from None
+    when = date_time(text or "")
+    if when is None:
+        raise _bad(f"SigningTime {text!r} is not an xs:dateTime", "signing-time")
     if when.tzinfo is None:
         raise _bad("SigningTime has no time zone", "signing-time")
     return when

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from urllib.parse import unquote_plus, urlsplit
 
@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml, to_bytes
+from ..xmltext import date_time
 from .errors import SmpError
 from .smp import (
     Endpoint,
@@ -103,27 +104,26 @@ def parse_certificate(text: str | None, *, what: str = "Certificate") -> x509.Ce
         ) from None
 
 
+_XS_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})?")
+
+
 def _instant(text: str | None, *, end_of_day: bool, what: str) -> datetime | None:
     """xs:dateTime (Peppol 1.x) or xs:date (OASIS 2.0); no zone means UTC."""
     if text is None:
         return None
-    value = text.strip()
-    try:
-        if "T" in value:
-            parsed = datetime.fromisoformat(value)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        day_text, zone = value[:10], value[10:]
-        day = date.fromisoformat(day_text)
-        instant = datetime.combine(day, time(0, 0), tzinfo=UTC)
-        if zone and zone != "Z":
-            offset = datetime.fromisoformat(f"{day_text}T00:00:00{zone}").utcoffset()
-            instant -= offset or timedelta(0)
-        # An expiration date includes its whole day.
-        return instant + timedelta(days=1, microseconds=-1) if end_of_day else instant
-    except ValueError:
-        raise SmpError(
-            f"{what} {value!r} is not an XML Schema date", rule="smp:malformed"
-        ) from None
+    value = text.strip(" \t\r\n")
+    parsed: datetime | None = None
+    if "T" in value:
+        parsed = date_time(value)
+    elif _XS_DATE.fullmatch(value):
+        # xs:date (XSD 1.0 part 2 section 3.2.9): from the day's midnight in its zone; an
+        # expiration date includes its whole day.
+        parsed = date_time(f"{value[:10]}T00:00:00{value[10:]}")
+        if parsed is not None and end_of_day:
+            parsed += timedelta(days=1, microseconds=-1)
+    if parsed is None:
+        raise SmpError(f"{what} {value!r} is not an XML Schema date", rule="smp:malformed")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _url(text: str, what: str) -> str:

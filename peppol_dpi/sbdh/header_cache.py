@@ -49,7 +49,7 @@ _DOCUMENT_IDENTIFICATION = re.compile(
     rb"</(?P=p)DocumentIdentification>"
 )
 # xs:dateTime (XSD 1.0 part 2 section 3.2.7) with a timezone, hours 00-23, and a timezone of
-# at most 14:00 (the XSD bound, which parse_created leaves to the schema).
+# at most 14:00 (the XSD bound, which parse_created checks too).
 _CREATED = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
     r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))",

@@ -8,8 +8,7 @@ element it was found on, so that the reader can leave out schema errors about th
 from __future__ import annotations
 
 import functools
-import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import TypeVar
 
 from lxml import etree
@@ -24,6 +23,7 @@ from ..ids import (
     ProcessId,
     ProcessScheme,
 )
+from ..xmltext import date_time
 from . import rules
 from .model import MlsType, Scope
 from .rules import ScopeType
@@ -32,10 +32,6 @@ __all__ = ["Collector", "HeaderReader", "parse_created", "sh"]
 
 _H = "StandardBusinessDocumentHeader"
 _S = TypeVar("_S", DocumentTypeScheme, ProcessScheme)
-# xs:dateTime (XSD 1.0 part 2 §3.2.7); the timezone is optional in XSD, required by Peppol.
-_DATETIME_RE = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?", re.ASCII
-)
 
 
 @functools.cache
@@ -45,27 +41,9 @@ def sh(name: str) -> str:
 
 
 def parse_created(text: str) -> datetime | None:
-    """An xs:dateTime (timezone optional here), or None when it is not one Python can hold."""
-    m = _DATETIME_RE.fullmatch(text.strip())
-    if m is None:
-        return None
-    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
-    tz: timezone | None = None
-    if m.group(8) == "Z":
-        tz = UTC
-    elif m.group(8):
-        sign = -1 if m.group(8)[0] == "-" else 1
-        hours, minutes = int(m.group(8)[1:3]), int(m.group(8)[4:6])
-        if hours > 14 or minutes > 59:
-            return None
-        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
-    try:
-        if hour == 24 and minute == second == micro == 0:  # XSD: 24:00:00 is next midnight
-            return datetime(year, month, day, tzinfo=tz) + timedelta(days=1)
-        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
-    except (ValueError, OverflowError):
-        return None
+    """An xs:dateTime (timezone optional here), or None when it is not one Python can hold
+    (:func:`peppol_dpi.xmltext.date_time`)."""
+    return date_time(text)
 
 
 class Collector:
