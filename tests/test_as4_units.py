@@ -39,8 +39,15 @@ from peppol_dpi.as4.model import (
     check_message_id,
     message_id_factory,
 )
-from peppol_dpi.as4.profile import check_user_message, user_message_problems
+from peppol_dpi.as4.profile import (
+    SbdRouting,
+    check_user_message,
+    routing_problems,
+    user_message_problems,
+)
+from peppol_dpi.dpi.identifiers import MessageType
 from peppol_dpi.errors import EbmsError, UsageError, ValidationError
+from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
 from peppol_dpi.limits import Limits
 from peppol_dpi.xmlparse import parse_xml, to_bytes
 
@@ -381,3 +388,30 @@ def test_swa_attachment_signature_input_follows_wss4j() -> None:
     )
     assert swa_signature_input("text/plain", b"a\nb\r\nc\rd") == b"a\r\nb\r\nc\r\nd"
     assert swa_signature_input("application/gzip", b"a\nb") == b"a\nb"  # binary: as is
+
+
+def test_ebms_and_sbdh_participants_compare_ignoring_ascii_case_only() -> None:
+    # PFUOI: participant ids compare case-insensitively; they are printable US-ASCII, so the
+    # comparison folds ASCII only (str.lower() turns U+212A KELVIN SIGN into "k").
+    routing = SbdRouting(
+        sender=ParticipantId.parse("9915:test-k"),
+        receiver=ParticipantId.parse("0192:810969342"),
+        document_type=DocumentTypeId.parse("busdox-docid-qns::urn:x::Invoice##c::2.1"),
+        process=ProcessId.parse("cenbii-procid-ubl::urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"),
+    )
+
+    def problems(sender_value: str) -> list[str]:
+        properties = (
+            Property(name="originalSender", value=sender_value, type="iso6523-actorid-upis"),
+            Property(name="finalRecipient", value="0192:810969342", type="iso6523-actorid-upis"),
+        )
+        return [p.rule for p in routing_problems(_user_message(properties=properties), routing)]
+
+    assert problems("9915:TEST-K") == []
+    assert problems("9915:test-\u212a") == ["peppol:sbdh-mismatch"]
+
+
+def test_dpi_standards_match_ignoring_ascii_case_only() -> None:
+    digital = MessageType.DIGITAL.standard
+    assert MessageType.from_standard(digital.replace("xsd::innbyggerpost", "xsd::Innbyggerpost"))
+    assert MessageType.from_standard(digital.replace("innbyggerpost", "innbyggerpo\u017ft")) is None

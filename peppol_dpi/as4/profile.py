@@ -186,7 +186,9 @@ def routing_problems(um: UserMessage, routing: SbdRouting) -> list[Problem]:
         prop = um.find_property(name)
         if prop is None:
             continue  # reported by user_message_problems
-        same_value = prop.value.lower() == participant.value.lower()
+        # Peppol ids compare ignoring ASCII case (PFUOI 4.4); str.lower() folds more than ASCII
+        # (U+212A KELVIN SIGN lowers to "k"), and a participant id is ASCII only.
+        same_value = prop.value.isascii() and prop.value.lower() == participant.value.lower()
         if not same_value or prop.type != participant.scheme.value:
             problems.append(
                 _p(

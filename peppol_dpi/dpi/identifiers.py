@@ -61,8 +61,10 @@ class MessageType(enum.StrEnum):
     def from_standard(cls, standard: str) -> MessageType | None:
         """The type whose ``standard`` this is. Case-insensitive: Digipost's receipts write
         ``xsd::Innbyggerpost`` with a capital I."""
-        folded = standard.casefold()
-        return next((t for t in cls if t.standard.casefold() == folded), None)
+        if not standard.isascii():  # casefold() would also match "ſ" (U+017F) to "s"
+            return None
+        folded = standard.lower()
+        return next((t for t in cls if t.standard.lower() == folded), None)
 
 
 _OUTGOING = frozenset({MessageType.DIGITAL, MessageType.UTSKRIFT, MessageType.FLYTTET})
