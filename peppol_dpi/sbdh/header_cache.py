@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..limits import Limits
 from ..lrucache import LruCache
-from .header_reader import parse_created
+from ..xmltext import date_time
 from .model import SbdHeader
 
 __all__ = ["HeaderShape", "header_shape"]
@@ -49,7 +49,7 @@ _DOCUMENT_IDENTIFICATION = re.compile(
     rb"</(?P=p)DocumentIdentification>"
 )
 # xs:dateTime (XSD 1.0 part 2 section 3.2.7) with a timezone, hours 00-23, and a timezone of
-# at most 14:00 (the XSD bound, which parse_created checks too).
+# at most 14:00 (the XSD bound, which date_time checks too).
 _CREATED = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
     r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))",
@@ -77,7 +77,7 @@ class HeaderShape:
         template = _HEADERS.get(self.key)
         if template is None or not _CREATED.fullmatch(self.created):
             return None
-        created = parse_created(self.created)
+        created = date_time(self.created)
         if created is None:  # not a date the calendar has: the full read words the error
             return None
         try:  # the model's own checks of both values (not empty, a timezone)
@@ -88,7 +88,7 @@ class HeaderShape:
     def remember(self, header: SbdHeader) -> None:
         """Keep ``header``, the full read of these bytes, if its two values are the ones cut
         out here (they are, unless the elements were not what they seemed)."""
-        if header.instance_id == self.instance_id and header.created == parse_created(self.created):
+        if header.instance_id == self.instance_id and header.created == date_time(self.created):
             _HEADERS.put(self.key, header)
 
 

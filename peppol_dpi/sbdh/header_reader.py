@@ -8,7 +8,6 @@ element it was found on, so that the reader can leave out schema errors about th
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from typing import TypeVar
 
 from lxml import etree
@@ -40,10 +39,8 @@ def sh(name: str) -> str:
     return ns.qname(ns.SBDH, name)
 
 
-def parse_created(text: str) -> datetime | None:
-    """An xs:dateTime (timezone optional here), or None when it is not one Python can hold
-    (:func:`peppol_dpi.xmltext.date_time`)."""
-    return date_time(text)
+#: The SBDH's name for the package's one xs:dateTime reader (public before that reader was).
+parse_created = date_time
 
 
 class Collector:
@@ -166,7 +163,7 @@ class HeaderReader:
             self.values[key] = value
         element = firsts.get(sh("CreationDateAndTime"))
         if element is not None:
-            created = parse_created(_text(element))
+            created = date_time(_text(element))
             location = f"{where}/CreationDateAndTime"
             if created is None:
                 self.out.add(
