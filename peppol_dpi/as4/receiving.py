@@ -1,8 +1,10 @@
 """Peppol AS4 receiver recipes: open a message, or receive it and always have an answer.
 
-Parse MIME and the envelope, match PartInfo to attachments, decrypt, verify the signature over
-the decrypted attachment and the signer's certificate, check the Peppol profile, decompress
-within the limits, compare the SBDH with the ebMS headers. :func:`open_message` raises the
+Parse MIME and the envelope, match PartInfo to attachments, verify the signature and the
+signer's certificate and check the Peppol profile (authentication comes before decryption:
+the receiver's private key is used only for a sender the trust policy accepts), decrypt and
+check the attachments' digests, decompress within the limits, compare the SBDH with the ebMS
+headers. :func:`open_message` raises the
 first failure (an InputError carrying its EBMS code); :func:`receive` never raises for a peer's
 fault and always lets the caller build the answer (a signed receipt or an error signal), as the
 ``as4`` package's ``parse_error`` + ``build_signal``.
@@ -118,19 +120,21 @@ class Opening:
         mime = parse_message(headers, body, limits=limits)
         envelope, parsed = self.envelope_of(mime)
         assert envelope.security is not None
-        # One pass over the envelope's ids for the decryption, the tokens and the signature.
+        # One pass over the envelope's ids for the signature, the tokens and the decryption.
         ids = SecurityIds(envelope.security, id_attributes(envelope.root))
-        decrypted = decrypt_attachments(ids, mime, key)
-        require_encrypted(parsed, decrypted)
-        signed = {cid: (p.mime_type, p.content) for cid, p in decrypted.items()}
         verification = self.verify(
             envelope,
             parsed,
-            signed,
+            None,
             at=at,
             profile=profile,
             attachment_count=len(mime.attachments),
             security_ids=ids,
+        )
+        decrypted = decrypt_attachments(ids, mime, key)
+        require_encrypted(parsed, decrypted)
+        verification = verification.with_attachments(
+            {cid: (p.mime_type, p.content) for cid, p in decrypted.items()}, limits=limits
         )
         assert verification.validated is not None
         part = parsed.parts[0]
@@ -185,14 +189,18 @@ class Opening:
         self,
         envelope: SoapEnvelope,
         parsed: UserMessage,
-        signed: Mapping[str, tuple[str | None, bytes | ExternalDigest]],
+        signed: Mapping[str, tuple[str | None, bytes | ExternalDigest]] | None,
         *,
         at: datetime | None,
         profile: PeppolProfile,
         attachment_count: int,
         security_ids: SecurityIds | None = None,
     ) -> WssVerification:
-        """The signature over the decrypted attachments, the signer, and the Peppol profile."""
+        """The signature, the signer, and the Peppol profile; over the decrypted attachments
+        ``signed`` when given, else with their digests left to
+        :meth:`~.wss_verify.WssVerification.with_attachments`: a message is authenticated
+        before anything in it is decrypted, so that a sender the trust policy refuses never
+        gets the receiver's private key used (nor a large attachment decrypted) at all."""
         verification = verify_envelope(
             envelope,
             attachments=signed,

@@ -5,10 +5,12 @@ The same checks, in the same order and with the same errors (EBMS codes) as
 
 1. the MIME body is scanned for its delimiters (:mod:`.mime_stream`); the SOAP part is read
    into memory, the encrypted attachment stays in the file;
-2. the envelope and its user message are checked, the content key unwrapped;
-3. AES-GCM decryption streams the attachment (the tag is its last 16 bytes) into a spool,
-   digesting the gzip bytes as they come; the tag is checked at the end;
-4. the signature is verified over Messaging, Body and that digest (WSS SwA 1.1 5.2);
+2. the envelope and its user message are checked, the signature over Messaging and Body
+   and the signer verified (before the receiver's key is used at all);
+3. the content key is unwrapped and AES-GCM decryption streams the attachment (the tag is its
+   last 16 bytes) into a spool, digesting the gzip bytes as they come with the digest methods
+   the signature names; the tag is checked at the end;
+4. those digests are compared with the signed ones (WSS SwA 1.1 5.2);
 5. only then is the spool gunzipped, with the caps of :mod:`.compression`, into
    ``payload_sink``: the first ``Limits.max_sbdh_bytes`` are held back until the SBDH was read
    and compared with the ebMS headers.
@@ -31,7 +33,6 @@ from typing import IO, BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from .. import ns
 from ..errors import DecryptionError, InputError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
@@ -39,7 +40,6 @@ from ..sbdh import SbdHeader
 from ..spool import copy_chunks, spool
 from ..trust import TrustPolicy
 from ..xmldsig import DigestMethod, ExternalDigest, id_attributes
-from ..xmlparse import Element
 from .compression import GZIP, gunzip_stream
 from .message_file import MessageSource, seekable_message
 from .mime import Headers
@@ -50,6 +50,7 @@ from .receiving import OpenedMessage, Opening, Reception, reception_of, require_
 from .sbd_routing import header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 from .wss_tokens import SecurityIds
+from .wss_verify import WssVerification
 
 __all__ = ["StreamedMessage", "open_message_from", "receive_from"]
 
@@ -141,11 +142,21 @@ def _open(
         scanned = scan_message(headers, file, size=size, limits=limits)
         envelope, parsed = opening.envelope_of(scanned.mime)
         assert envelope.security is not None
+        # One pass over the envelope's ids for the signature, the tokens and the decryption.
+        ids = SecurityIds(envelope.security, id_attributes(envelope.root))
+        # Authenticated before anything is decrypted (see receiving.Opening.verify).
+        verification = opening.verify(
+            envelope,
+            parsed,
+            None,
+            at=at,
+            profile=profile,
+            attachment_count=len(scanned.mime.attachments),
+            security_ids=ids,
+        )
         plain: dict[str, tuple[str | None, IO[bytes]]] = {}
         digests: dict[str, ExternalDigest] = {}
         failure = False
-        # One pass over the envelope's ids for the decryption, the tokens and the signature.
-        ids = SecurityIds(envelope.security, id_attributes(envelope.root))
         for found in attachment_keys(ids, lambda cid: cid in scanned.spans, key):
             out = stack.enter_context(spool(spool_dir))
             digest = _decrypt(
@@ -153,7 +164,7 @@ def _open(
                 scanned.spans[found.content_id],
                 found.key,
                 out,
-                _digest_methods(envelope.security, found.content_id),
+                _digest_methods(verification, found.content_id),
             )
             if digest is None:
                 failure = True  # keep going: every part costs the same, the error says nothing
@@ -163,14 +174,9 @@ def _open(
         if failure:
             raise DecryptionError()
         require_encrypted(parsed, plain)
-        verification = opening.verify(
-            envelope,
-            parsed,
+        verification = verification.with_attachments(
             {cid: (mime_type, digests[cid]) for cid, (mime_type, _) in plain.items()},
-            at=at,
-            profile=profile,
-            attachment_count=len(scanned.mime.attachments),
-            security_ids=ids,
+            limits=limits,
         )
         assert verification.validated is not None
         part = parsed.parts[0]
@@ -193,16 +199,11 @@ def _open(
         )
 
 
-def _digest_methods(security: Element, content_id: str) -> list[DigestMethod]:
-    """The digest methods the signature uses for the attachment (SHA-256 if it names none we
-    know: the verifier then refuses the algorithm or the digest)."""
-    wanted: set[str] = set()
-    for ref in security.iter(f"{{{ns.DS}}}Reference"):
-        method = ref.find(f"{{{ns.DS}}}DigestMethod")
-        if ref.get("URI") == f"cid:{content_id}" and method is not None:
-            wanted.add(method.get("Algorithm") or "")
-    methods = [m for m in DigestMethod if m.value in wanted]
-    return methods or [DigestMethod.SHA256]
+def _digest_methods(verification: WssVerification, content_id: str) -> set[DigestMethod]:
+    """The digest methods of the verified signature's references to the attachment (none for
+    an attachment it does not sign: ``with_attachments`` refuses that)."""
+    uri = f"cid:{content_id}"
+    return {ref.digest_method for ref in verification.verified if ref.uri == uri}
 
 
 def _decrypt(
@@ -210,7 +211,7 @@ def _decrypt(
     span: PartSpan,
     cek: bytes | None,
     out: IO[bytes],
-    methods: list[DigestMethod],
+    methods: set[DigestMethod],
 ) -> ExternalDigest | None:
     """Decrypt ``IV || ciphertext || tag`` into ``out``, digesting the plaintext; None when
     the key or the tag is wrong (XML Enc 1.1 5.2.4: AES-GCM without AAD)."""

@@ -18,7 +18,7 @@ the WSS4J secure-validation rules phase4 and Oxalis run with):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from cryptography import x509
@@ -36,6 +36,7 @@ from ..xmldsig import (
     SignaturePolicy,
     Transform,
     VerifiedReference,
+    check_external,
     verify,
 )
 from ..xmlparse import first_child
@@ -57,19 +58,64 @@ AS4_SIGNATURE_POLICY = SignaturePolicy(
 )
 
 
+#: The same algorithms for the SignedInfo of a message whose attachments are still encrypted:
+#: their references are checked afterwards, by :meth:`WssVerification.with_attachments`.
+_HEADER_POLICY = replace(AS4_SIGNATURE_POLICY, allow_unresolved_external=True)
+
+
 @dataclass(frozen=True)
 class WssVerification:
     """What the signature established.
 
     ``references`` are the signed ds:References (what a receipt repeats); ``attachments_checked``
-    is False only when attachment digests could not be recomputed (inspection without key);
-    ``validated`` is the trust-policy result, None when no policy was given.
+    is False while attachment digests are left to :meth:`with_attachments` (a receiver that
+    has not decrypted yet, or inspection without the key); ``validated`` is the trust-policy
+    result, None when no policy was given.
     """
 
     signer: x509.Certificate
     references: tuple[SignedReference, ...]
     attachments_checked: bool
     validated: ValidatedCertificate | None
+    #: The references as verified; those of attachments still unchecked carry
+    #: ``digest_checked=False``.
+    verified: tuple[VerifiedReference, ...] = field(default=(), repr=False, compare=False)
+
+    def with_attachments(
+        self,
+        attachments: Mapping[str, tuple[str | None, bytes | ExternalDigest]],
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> WssVerification:
+        """This verification completed with the attachments: ``attachments`` maps Content-ID
+        to (MIME type, content after decryption), the content given by its digest when it
+        was streamed. Every reference left open must name one of them and match its digest
+        (WSS SwA 1.1 5.2), and every attachment must be signed (EBMS:0101)."""
+        if self.attachments_checked and not attachments:
+            return self
+        verified = tuple(
+            ref if ref.digest_checked else _attachment_checked(ref, attachments, limits)
+            for ref in self.verified
+        )
+        # AS4 profile 5.1.4 / Peppol: every attachment is signed.
+        signed = {r.uri[4:] for r in verified if r.uri.startswith("cid:")}
+        missing = sorted(set(attachments) - signed)
+        if missing:
+            raise _fail(f"the attachments {missing} are not signed", "wss:coverage")
+        return replace(self, attachments_checked=True, verified=verified)
+
+
+def _attachment_checked(
+    ref: VerifiedReference,
+    attachments: Mapping[str, tuple[str | None, bytes | ExternalDigest]],
+    limits: Limits,
+) -> VerifiedReference:
+    found = attachments.get(ref.uri[4:]) if ref.uri.startswith("cid:") else None
+    if found is None:
+        raise SignatureError(
+            f"the reference {ref.uri!r} cannot be resolved", rule="dsig:unresolved-reference"
+        )
+    return check_external(ref, swa_signature_input(found[0], found[1], limits=limits))
 
 
 def _fail(message: str, rule: str) -> SignatureError:
@@ -88,9 +134,11 @@ def verify_envelope(
     """Verify the signature; ``attachments`` maps Content-ID to (MIME type, signed content),
     the content given by its digest when it was streamed.
 
-    ``attachments=None`` checks everything but the attachment digests (inspection without the
-    decryption key); the result says so. ``security_ids``: the header's id index, when the
-    caller built one already (to decrypt).
+    The SignedInfo, the XML references and the signer come first; the attachment digests
+    last (:meth:`WssVerification.with_attachments`). ``attachments=None`` leaves those to the
+    caller: a receiver authenticates the message before it decrypts anything, inspection
+    without the decryption key never checks them (the result says so). ``security_ids``:
+    the header's id index, when the caller built one already (to decrypt).
     """
     if envelope.security is None:
         raise SecurityPolicyError(
@@ -110,38 +158,25 @@ def verify_envelope(
     token = resolve_str(key_info, ids, what="signature")
     cert = certificate_of(token, what="signing")
     public_key = rsa_public_key(cert, what="the signing certificate")
-
-    def resolver(uri: str) -> bytes | ExternalDigest | None:
-        if attachments is None or not uri.startswith("cid:"):
-            return None
-        found = attachments.get(uri[4:])
-        return swa_signature_input(found[0], found[1], limits=limits) if found else None
-
-    policy = AS4_SIGNATURE_POLICY
-    if attachments is None:
-        policy = SignaturePolicy(
-            signature_methods=policy.signature_methods,
-            digest_methods=policy.digest_methods,
-            c14n_methods=policy.c14n_methods,
-            transforms=policy.transforms,
-            allow_unresolved_external=True,
-        )
+    # Attachments are never resolved here: their references come back unchecked.
     result = verify(
         signature,
         public_key=public_key,
-        resolver=resolver,
-        policy=policy,
+        policy=_HEADER_POLICY,
         ids=security_ids.document_ids() if security_ids is not None else None,
     )
-    _check_coverage(envelope, result.references, attachments)
+    _check_coverage(envelope, result.references)
     validated = trust.validate(cert, at=at) if trust is not None else None
-    signed = tuple(_signed_reference(r) for r in result.references)
-    return WssVerification(
+    verification = WssVerification(
         signer=cert,
-        references=signed,
+        references=tuple(_signed_reference(r) for r in result.references),
         attachments_checked=all(r.digest_checked for r in result.references),
         validated=validated,
+        verified=result.references,
     )
+    if attachments is None:
+        return verification
+    return verification.with_attachments(attachments, limits=limits)
 
 
 def _signed_reference(ref: VerifiedReference) -> SignedReference:
@@ -158,13 +193,10 @@ def _signed_reference(ref: VerifiedReference) -> SignedReference:
     )
 
 
-def _check_coverage(
-    envelope: SoapEnvelope,
-    references: tuple[VerifiedReference, ...],
-    attachments: Mapping[str, tuple[str | None, bytes | ExternalDigest]] | None,
-) -> None:
-    # AS4 profile 5.1.4 / Peppol: Messaging, Body and every attachment are signed, and XML
-    # references use exactly exclusive C14N, attachments exactly the SwA content transform.
+def _check_coverage(envelope: SoapEnvelope, references: tuple[VerifiedReference, ...]) -> None:
+    # AS4 profile 5.1.4 / Peppol: Messaging and Body are signed (the attachments: see
+    # WssVerification.with_attachments), and XML references use exactly exclusive C14N,
+    # attachments exactly the SwA content transform.
     xml_only = (Transform.EXCLUSIVE_C14N,)
     swa_only = (Transform.SWA_CONTENT_SIGNATURE,)
     for ref in references:
@@ -179,8 +211,3 @@ def _check_coverage(
         raise _fail("the signature does not cover the eb:Messaging header", "wss:coverage")
     if id(envelope.body) not in covered:
         raise _fail("the signature does not cover the SOAP Body", "wss:coverage")
-    if attachments is not None:
-        signed = {r.uri[4:] for r in references if r.uri.startswith("cid:")}
-        missing = sorted(set(attachments) - signed)
-        if missing:
-            raise _fail(f"the attachments {missing} are not signed", "wss:coverage")

@@ -39,7 +39,7 @@ from .model import (
 )
 from .references import id_attributes, id_index, unique_ids
 from .signing import complete_signature, sign, signature_xml
-from .verifying import certificates_in, verify
+from .verifying import certificates_in, check_external, verify
 
 __all__ = [
     "C14nMethod",
@@ -55,6 +55,7 @@ __all__ = [
     "VerifiedReference",
     "VerifiedSignature",
     "certificates_in",
+    "check_external",
     "complete_signature",
     "id_attributes",
     "id_index",

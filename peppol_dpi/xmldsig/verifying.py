@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import functools
+import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -19,6 +20,7 @@ from .model import (
     DEFAULT_SIGNATURE_POLICY,
     C14nMethod,
     DigestMethod,
+    ExternalDigest,
     Resolver,
     SignatureMethod,
     SignaturePolicy,
@@ -38,7 +40,7 @@ from .references import (
     unb64,
 )
 
-__all__ = ["certificates_in", "verify"]
+__all__ = ["certificates_in", "check_external", "verify"]
 
 
 def _algorithm(element: Element | None, enum_type: type[enum.Enum], what: str) -> enum.Enum:
@@ -236,8 +238,7 @@ def _verify_reference(
             digest_checked=False,
             prefixes=ref.prefixes,
         )
-    if digest_of(ref.digest_method, data, uri) != ref.expected:
-        raise SignatureError(f"the digest of {uri!r} does not match", rule="dsig:digest-mismatch")
+    _check_digest(ref.digest_method, data, uri, ref.expected)
     return VerifiedReference(
         uri=uri,
         transforms=ref.transforms,
@@ -248,6 +249,28 @@ def _verify_reference(
         reference_element=ref.element,
         prefixes=ref.prefixes,
     )
+
+
+def _check_digest(
+    method: DigestMethod, data: bytes | ExternalDigest, uri: str, expected: bytes
+) -> None:
+    if not hmac.compare_digest(digest_of(method, data, uri), expected):
+        raise SignatureError(f"the digest of {uri!r} does not match", rule="dsig:digest-mismatch")
+
+
+def check_external(ref: VerifiedReference, data: bytes | ExternalDigest) -> VerifiedReference:
+    """``ref``, an external reference :func:`verify` left unresolved (``digest_checked``
+    False, under ``SignaturePolicy.allow_unresolved_external``), with its digest now checked
+    against ``data``: the octets its transforms produce, or their digest when they streamed
+    past. A caller that verifies the SignedInfo before it has the content (an AS4 receiver
+    authenticates a message before it decrypts the attachments) finishes the reference so.
+    Raises :class:`~peppol_dpi.errors.SignatureError` (``dsig:digest-mismatch``) as
+    :func:`verify` would have.
+    """
+    if ref.digest_checked or ref.element is not None:
+        raise UsageError(f"the reference {ref.uri!r} was checked already")
+    _check_digest(ref.digest_method, data, ref.uri, ref.digest_value)
+    return replace(ref, digest_checked=True)
 
 
 def certificates_in(signature: Element) -> list[x509.Certificate]:
