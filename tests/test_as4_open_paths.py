@@ -10,6 +10,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import itertools
+import random
+import re
 import struct
 import threading
 import zlib
@@ -23,7 +26,7 @@ from peppol_dpi import ns
 from peppol_dpi.as4 import build_message, open_message
 from peppol_dpi.as4.compression import gunzip, gunzip_stream, gzip_compress
 from peppol_dpi.as4.ebms_xml import read_signed_reference
-from peppol_dpi.as4.mime import parse_message
+from peppol_dpi.as4.mime import _empty_line, parse_message, part_headers
 from peppol_dpi.as4.sbd_routing import read_routing
 from peppol_dpi.as4.soap import parse_envelope
 from peppol_dpi.as4.stream_receive import open_message_from
@@ -344,3 +347,36 @@ def test_parse_xml_until_reads_past_an_end_tag_in_a_comment() -> None:
     assert end_tag_end(utf16, tag) == -1
     header16 = parse_xml_until(utf16, tag)
     assert header16 is not None and len(header16) == len(header)
+
+
+# -- MIME header blocks without the regex engine ------------------------------------------
+
+
+def test_the_empty_line_is_found_where_the_pattern_finds_it() -> None:
+    # _empty_line and _split_headers' line split against the regexes they replaced
+    # (\r?\n\r?\n and \r?\n), on every string of up to 7 characters from an alphabet of line
+    # ends, header text and CR/LF neighbours, and on random longer ones.
+    empty_line, line_end = re.compile(rb"\r?\n\r?\n"), re.compile(r"\r?\n")
+    alphabet = [b"\r", b"\n", b"a", b":"]
+    cases = [b"".join(p) for n in range(8) for p in itertools.product(alphabet, repeat=n)]
+    rng = random.Random(8)
+    cases += [
+        bytes(rng.choice(b"\r\n\r\na: ") for _ in range(rng.randrange(60))) for _ in range(3000)
+    ]
+    for case in cases:
+        match = empty_line.search(case)
+        assert _empty_line(case) == (match.span() if match else None), case
+        text = case.decode("latin-1")
+        assert text.replace("\r\n", "\n").split("\n") == line_end.split(text), case
+
+
+@pytest.mark.parametrize("at", [1000, 1020, 1021, 1022, 1023, 1024, 1025, 3000])
+def test_a_header_block_ends_wherever_the_first_kilobyte_ends(at: int) -> None:
+    # The header block is searched in its first kilobyte first: an empty line across or after
+    # that boundary is still found, with the same headers and content.
+    name = b"X-Long: " + b"v" * (at - len(b"X-Long: "))
+    headers, body = b"Content-Type: application/gzip\r\n" + name, b"payload\r\n"
+    part = headers + b"\r\n\r\n" + body
+    parsed, rest = part_headers(memoryview(part), DEFAULT_LIMITS)
+    assert parsed.get("X-Long") == name.split(b": ", 1)[1].decode()
+    assert bytes(rest) == body

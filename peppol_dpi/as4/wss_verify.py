@@ -39,6 +39,7 @@ from ..xmldsig import (
     check_external,
     verify,
 )
+from ..xmldsig.references import unresolved
 from ..xmlparse import first_child
 from .model import SignedReference
 from .soap import SoapEnvelope
@@ -102,7 +103,13 @@ class WssVerification:
         missing = sorted(set(attachments) - signed)
         if missing:
             raise _fail(f"the attachments {missing} are not signed", "wss:coverage")
-        return replace(self, attachments_checked=True, verified=verified)
+        return WssVerification(
+            signer=self.signer,
+            references=self.references,
+            attachments_checked=True,
+            validated=self.validated,
+            verified=verified,
+        )
 
 
 def _attachment_checked(
@@ -112,9 +119,7 @@ def _attachment_checked(
 ) -> VerifiedReference:
     found = attachments.get(ref.uri[4:]) if ref.uri.startswith("cid:") else None
     if found is None:
-        raise SignatureError(
-            f"the reference {ref.uri!r} cannot be resolved", rule="dsig:unresolved-reference"
-        )
+        raise unresolved(ref.uri)
     return check_external(ref, swa_signature_input(found[0], found[1], limits=limits))
 
 

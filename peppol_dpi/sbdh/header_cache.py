@@ -100,8 +100,13 @@ def header_shape(prefix: bytes, limits: Limits) -> HeaderShape | None:
     declaration = _DECLARATION.match(prefix)
     if _NOT_A_TAG.search(prefix, declaration.end() if declaration else 0):
         return None
-    found = _DOCUMENT_IDENTIFICATION.search(prefix)
-    if found is None or prefix.count(b"DocumentIdentification>") != 2:
+    # A match starts at the "<" of the first "DocumentIdentification>" (none can start
+    # earlier, and no "<" lies between): the search starts there, not at every "<" before.
+    first = prefix.find(b"DocumentIdentification>")
+    if first < 0 or prefix.count(b"DocumentIdentification>") != 2:
+        return None
+    found = _DOCUMENT_IDENTIFICATION.search(prefix, max(prefix.rfind(b"<", 0, first), 0))
+    if found is None:
         return None
     (id_start, id_end), (created_start, created_end) = found.span("id"), found.span("created")
     return HeaderShape(

@@ -35,7 +35,15 @@ __all__ = [
 DS = ns.DS
 
 
-class SignatureMethod(enum.Enum):
+class _Algorithm(enum.Enum):
+    """An algorithm named by its URI. Members are singletons that compare by identity, so
+    they hash by identity too: a C call, where Enum's own ``__hash__`` runs in Python on every
+    policy lookup of every reference."""
+
+    __hash__ = object.__hash__
+
+
+class SignatureMethod(_Algorithm):
     RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
     RSA_SHA384 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384"
     RSA_SHA512 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
@@ -46,7 +54,7 @@ class SignatureMethod(enum.Enum):
         return _SIGNATURE_HASHES[self._name_]
 
 
-class DigestMethod(enum.Enum):
+class DigestMethod(_Algorithm):
     SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
     SHA384 = "http://www.w3.org/2001/04/xmldsig-more#sha384"
     SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
@@ -72,13 +80,13 @@ _HASH_CONSTRUCTORS = {
 }
 
 
-class C14nMethod(enum.Enum):
+class C14nMethod(_Algorithm):
     EXCLUSIVE = "http://www.w3.org/2001/10/xml-exc-c14n#"
     INCLUSIVE = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
     INCLUSIVE_11 = "http://www.w3.org/2006/12/xml-c14n11"
 
 
-class Transform(enum.Enum):
+class Transform(_Algorithm):
     EXCLUSIVE_C14N = C14nMethod.EXCLUSIVE.value
     INCLUSIVE_C14N = C14nMethod.INCLUSIVE.value
     INCLUSIVE_C14N_11 = C14nMethod.INCLUSIVE_11.value

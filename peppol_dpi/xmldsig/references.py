@@ -30,8 +30,11 @@ __all__ = [
     "id_index",
     "prefix_list",
     "reference_input",
+    "reference_target",
+    "target_input",
     "unb64",
     "unique_ids",
+    "unresolved",
 ]
 
 _ID_ATTRIBUTES = (f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id")
@@ -168,20 +171,43 @@ def reference_input(
 ) -> tuple[bytes | ExternalDigest, Element | None]:
     """The octets a reference's digest is computed over (or their digest, for streamed
     content), and the element it covers."""
-    target: bytes | ExternalDigest | Element | None
-    if uri == "":
-        target = signature.getroottree().getroot()
-    elif uri.startswith("#"):
-        target = ids.get(uri[1:])
-        if target is None:
-            target = resolver(uri)
-    else:
-        target = resolver(uri)
+    target = reference_target(uri, signature=signature, ids=ids, resolver=resolver)
     if target is None:
-        raise SignatureError(
-            f"the reference {uri!r} cannot be resolved", rule="dsig:unresolved-reference"
-        )
+        raise unresolved(uri)
+    return target_input(uri, target, transforms, prefixes, signature=signature)
 
+
+def unresolved(uri: str) -> SignatureError:
+    """The error for a reference whose content cannot be found."""
+    return SignatureError(
+        f"the reference {uri!r} cannot be resolved", rule="dsig:unresolved-reference"
+    )
+
+
+def reference_target(
+    uri: str, *, signature: Element, ids: Mapping[str, Element], resolver: Resolver
+) -> bytes | bytearray | memoryview | ExternalDigest | Element | None:
+    """What ``uri`` names: the whole document (``""``), the element with that id (``#id``,
+    else the resolver's answer), or external content from the resolver; None when nothing."""
+    if uri == "":
+        return signature.getroottree().getroot()
+    if uri.startswith("#"):
+        found = ids.get(uri[1:])
+        if found is not None:
+            return found
+    return resolver(uri)
+
+
+def target_input(
+    uri: str,
+    target: bytes | bytearray | memoryview | ExternalDigest | Element,
+    transforms: Sequence[Transform],
+    prefixes: tuple[str, ...],
+    *,
+    signature: Element,
+) -> tuple[bytes | ExternalDigest, Element | None]:
+    """The octets ``transforms`` make of a reference's resolved ``target`` (or their digest,
+    for streamed content), and the element it covers."""
     if isinstance(target, bytes | bytearray | memoryview | ExternalDigest):
         # External content (an attachment or a zip entry): only the SwA content transform
         # applies, and it hands over the content exactly as the resolver produced it.

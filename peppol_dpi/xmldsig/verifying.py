@@ -6,7 +6,8 @@ import enum
 import functools
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -36,8 +37,10 @@ from .references import (
     ds_tag,
     id_index,
     prefix_list,
-    reference_input,
+    reference_target,
+    target_input,
     unb64,
+    unresolved,
 )
 
 __all__ = ["certificates_in", "check_external", "verify"]
@@ -145,9 +148,9 @@ def verify(
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class _ParsedReference:
-    """A ds:Reference whose algorithms passed the policy, not yet digested."""
+class _ParsedReference(NamedTuple):
+    """A ds:Reference whose algorithms passed the policy, not yet digested (a tuple: made
+    three times per AS4 message, never handed out)."""
 
     element: Element
     uri: str
@@ -216,18 +219,11 @@ def _verify_reference(
     policy: SignaturePolicy,
 ) -> VerifiedReference:
     uri = ref.uri
-    try:
-        data, element = reference_input(
-            uri, ref.transforms, ref.prefixes, signature=signature, ids=ids, resolver=resolver
-        )
-    except SignatureError as exc:
+    target = reference_target(uri, signature=signature, ids=ids, resolver=resolver)
+    if target is None:
         external = uri != "" and not uri.startswith("#")
-        if not (
-            external
-            and policy.allow_unresolved_external
-            and exc.rule == "dsig:unresolved-reference"
-        ):
-            raise
+        if not (external and policy.allow_unresolved_external):
+            raise unresolved(uri)
         return VerifiedReference(
             uri=uri,
             transforms=ref.transforms,
@@ -238,6 +234,7 @@ def _verify_reference(
             digest_checked=False,
             prefixes=ref.prefixes,
         )
+    data, element = target_input(uri, target, ref.transforms, ref.prefixes, signature=signature)
     _check_digest(ref.digest_method, data, uri, ref.expected)
     return VerifiedReference(
         uri=uri,
