@@ -26,6 +26,7 @@ KEYS = {
     "op",
     "size_bytes",
     "median_s",
+    "throughput_bytes_per_s",
     "floor_s",
     "ratio_to_floor",
     "peak_rss_bytes",
@@ -46,6 +47,7 @@ def test_bench_json_report(capsys: pytest.CaptureFixture[str]) -> None:
         assert row["size_bytes"] >= 3000
         assert row["median_s"] > 0 and row["floor_s"] > 0
         assert row["ratio_to_floor"] == pytest.approx(row["median_s"] / row["floor_s"])
+        assert row["throughput_bytes_per_s"] == pytest.approx(row["size_bytes"] / row["median_s"])
         assert row["peak_rss_bytes"] > 10_000_000  # a real interpreter's RSS, from the child
         assert row["as4_median_s"] is None and row["ratio_as4"] is None
     # The 10 KB-class fixed-cost target applies to as4_build; without as4 its ratio is unmeasured.
@@ -183,3 +185,23 @@ def test_as4_remote_reports_a_driver_that_cannot_start(tmp_path: Path) -> None:
     # This interpreter has no as4 package: the driver fails at its import.
     with pytest.raises(UsageError, match="could not be timed"):
         As4Remote(Path(sys.executable), payload_file, tmp_path / "pki")
+
+
+def test_the_table_shows_throughput(capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 8 asks for median time, throughput, the ratio to the floor and peak memory.
+    row = {
+        "op": "as4_open",
+        "size_bytes": 1_000_000,
+        "median_s": 0.002,
+        "throughput_bytes_per_s": 1_000_000 / 0.002,
+        "floor_s": 0.0015,
+        "ratio_to_floor": 0.002 / 0.0015,
+        "peak_rss_above_baseline_bytes": 3_000_000,
+        "as4_median_s": None,
+        "ratio_as4": None,
+    }
+    machine = {"platform": "p", "cpu_count": 2, "python": "3", "openssl": "o"}
+    bench_cmd._print_table({"machine": machine | {"deflate_engine": "isal"}, "results": [row]})
+    header, _, line = capsys.readouterr().out.splitlines()[1:4]
+    assert header.split()[:5] == ["operation", "size", "median", "ms", "MB/s"]
+    assert line.split()[:6] == ["as4_open", "1,000,000", "2.00", "500.0", "1.50", "1.33"]

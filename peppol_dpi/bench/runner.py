@@ -110,6 +110,8 @@ class Measurement:
     op: str
     size_bytes: int
     median_s: float
+    #: Payload bytes per second: ``size_bytes / median_s``.
+    throughput_bytes_per_s: float
     floor_s: float | None
     ratio_to_floor: float | None
     peak_rss_bytes: int | None

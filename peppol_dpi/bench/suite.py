@@ -148,6 +148,7 @@ class _SizeRun:
             op=op,
             size_bytes=len(self.payload),
             median_s=medians[0],
+            throughput_bytes_per_s=len(self.payload) / medians[0],
             floor_s=medians[1],
             ratio_to_floor=medians[0] / medians[1] if medians[1] else None,
             peak_rss_bytes=rss[0] if rss else None,

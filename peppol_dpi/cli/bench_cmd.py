@@ -80,16 +80,16 @@ def _print_table(report: dict[str, Any]) -> None:
         f"{machine['openssl']}, deflate: {machine['deflate_engine']}"
     )
     header = (
-        f"{'operation':<16} {'size':>12} {'median ms':>11} {'floor ms':>10} {'x floor':>8} "
-        f"{'+peak MB':>9} {'as4 ms':>10} {'as4/ours':>9}"
+        f"{'operation':<18} {'size':>12} {'median ms':>11} {'MB/s':>8} {'floor ms':>10} "
+        f"{'x floor':>8} {'+peak MB':>9} {'as4 ms':>10} {'as4/ours':>9}"
     )
     print(header)
     print("-" * len(header))
     for row in report["results"]:
         extra = row["peak_rss_above_baseline_bytes"]
         print(
-            f"{row['op']:<16} {row['size_bytes']:>12,} {_ms(row['median_s']):>11} "
-            f"{_ms(row['floor_s']):>10} "
+            f"{row['op']:<18} {row['size_bytes']:>12,} {_ms(row['median_s']):>11} "
+            f"{row['throughput_bytes_per_s'] / 1e6:>8,.1f} {_ms(row['floor_s']):>10} "
             f"{'-' if row['ratio_to_floor'] is None else format(row['ratio_to_floor'], '.2f'):>8} "
             f"{'-' if extra is None else format(extra / 1e6, '.1f'):>9} "
             f"{_ms(row['as4_median_s']):>10} "
