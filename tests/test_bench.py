@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from peppol_dpi.bench import transport
 from peppol_dpi.bench.as4_remote import As4Remote
 from peppol_dpi.bench.ops import sbd_around, sbd_for, write_sbd
 from peppol_dpi.bench.payload import invoice
@@ -19,7 +21,10 @@ from peppol_dpi.bench.runner import alternating_medians, parse_size, timed
 from peppol_dpi.bench.targets import check_targets
 from peppol_dpi.cli import bench_cmd
 from peppol_dpi.cli.main import main
-from peppol_dpi.errors import UsageError
+from peppol_dpi.demo.flow import Letter
+from peppol_dpi.demo.network import PARTIES
+from peppol_dpi.dpi.identifiers import MessageType
+from peppol_dpi.errors import TransportError, UsageError
 from peppol_dpi.testing.pki import write as write_pki
 
 KEYS = {
@@ -205,3 +210,35 @@ def test_the_table_shows_throughput(capsys: pytest.CaptureFixture[str]) -> None:
     header, _, line = capsys.readouterr().out.splitlines()[1:4]
     assert header.split()[:5] == ["operation", "size", "median", "ms", "MB/s"]
     assert line.split()[:6] == ["as4_open", "1,000,000", "2.00", "500.0", "1.50", "1.33"]
+
+
+def test_transport_end_to_end_through_the_demo_network(capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 8's optional figure: letters through the reference access points on loopback,
+    # timed until every one is in its mailbox (measure_transport raises otherwise).
+    assert (
+        main(["bench", "--ops", "", "--transport", "6", "--transport-clients", "2", "--json"]) == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["results"] == []
+    transport = report["transport"]
+    assert (transport["letters"], transport["clients"]) == (6, 2)
+    assert 0 < transport["posted_s"] <= transport["delivered_s"]
+    assert transport["delivered_per_s"] == pytest.approx(6 / transport["delivered_s"])
+    assert transport["posted_per_s"] == pytest.approx(6 / transport["posted_s"])
+
+
+def test_transport_needs_letters(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--ops", "", "--transport", "0"]) == 2
+    assert "at least one letter" in capsys.readouterr().err
+
+
+def test_transport_fails_when_a_letter_never_reaches_its_mailbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(transport, "DELIVERY_TIMEOUT_SECONDS", 0.05)
+    empty = SimpleNamespace(store=SimpleNamespace(letter=lambda message_id: None))
+    network = SimpleNamespace(mailboxes={"digipost": empty})
+    letter = Letter(label="l", citizen="01017012345", sent_by="sender", kind=MessageType.DIGITAL)
+    letter.provider, letter.message_id = PARTIES["digipost"].participant.value, "m-1"
+    with pytest.raises(TransportError, match="1 of 1 letters"):
+        transport._wait_for_mailboxes(network, [letter])  # type: ignore[arg-type]

@@ -59,7 +59,7 @@ def run_suite(
         pki_dir = work / "pki"
         write_pki(pki_dir)  # shared with the child processes
         keys = load_keys(pki_dir)
-        for size in sizes:
+        for size in sizes if operations else ():
             payload = invoice(size)
             payload_file = work / f"payload-{size}.xml"
             payload_file.write_bytes(payload)

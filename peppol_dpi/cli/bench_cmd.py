@@ -10,6 +10,7 @@ from typing import Any
 from ..bench.ops import OPERATIONS
 from ..bench.runner import parse_size
 from ..bench.suite import run_suite
+from ..bench.transport import measure_transport
 from .common import print_json
 
 __all__ = ["register"]
@@ -41,6 +42,22 @@ def register(commands: Any) -> None:
         help="the python of a virtual environment with the PyPI as4 package, to compare with",
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument(
+        "--transport",
+        type=int,
+        metavar="LETTERS",
+        help=(
+            "also send LETTERS digital letters end to end through the demo's reference access "
+            "points on 127.0.0.1 and report letters per second (--ops '' for this alone)"
+        ),
+    )
+    parser.add_argument(
+        "--transport-clients",
+        type=int,
+        default=4,
+        metavar="N",
+        help="sending threads for --transport (default 4)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--check",
@@ -60,11 +77,16 @@ def _bench(args: argparse.Namespace) -> int:
         memory=not args.no_memory,
         progress=lambda text: print(f"  measuring {text}", file=sys.stderr),
     )
+    if args.transport is not None:
+        print("  measuring transport, end to end", file=sys.stderr)
+        measured = measure_transport(letters=args.transport, clients=args.transport_clients)
+        report["transport"] = measured.to_json()
     if args.json:
         print_json(report)
     else:
         _print_table(report)
         _print_targets(report["targets"])
+        _print_transport(report.get("transport"))
     missed = [t for t in report["targets"] if t["met"] is False]
     return 1 if args.check and missed else 0
 
@@ -79,6 +101,8 @@ def _print_table(report: dict[str, Any]) -> None:
         f"{machine['platform']}, {machine['cpu_count']} CPUs, Python {machine['python']}, "
         f"{machine['openssl']}, deflate: {machine['deflate_engine']}"
     )
+    if not report["results"]:
+        return
     header = (
         f"{'operation':<18} {'size':>12} {'median ms':>11} {'MB/s':>8} {'floor ms':>10} "
         f"{'x floor':>8} {'+peak MB':>9} {'as4 ms':>10} {'as4/ours':>9}"
@@ -95,6 +119,19 @@ def _print_table(report: dict[str, Any]) -> None:
             f"{_ms(row['as4_median_s']):>10} "
             f"{'-' if row['ratio_as4'] is None else format(row['ratio_as4'], '.1f'):>9}"
         )
+
+
+def _print_transport(transport: dict[str, Any] | None) -> None:
+    if transport is None:
+        return
+    print()
+    print(
+        f"end to end through the reference access points on 127.0.0.1: "
+        f"{transport['letters']} letters from {transport['clients']} clients, accepted by "
+        f"corner 2 in {transport['posted_s']:.2f} s ({transport['posted_per_s']:.1f}/s), all "
+        f"in their mailboxes in {transport['delivered_s']:.2f} s "
+        f"({transport['delivered_per_s']:.1f}/s)"
+    )
 
 
 def _print_targets(targets: list[dict[str, Any]]) -> None:
