@@ -4,10 +4,10 @@ Parse MIME and the envelope, match PartInfo to attachments, verify the signature
 signer's certificate and check the Peppol profile (authentication comes before decryption:
 the receiver's private key is used only for a sender the trust policy accepts), decrypt and
 check the attachments' digests, decompress within the limits, compare the SBDH with the ebMS
-headers. :func:`open_message` raises the
-first failure (an InputError carrying its EBMS code); :func:`receive` never raises for a peer's
-fault and always lets the caller build the answer (a signed receipt or an error signal), as the
-``as4`` package's ``parse_error`` + ``build_signal``.
+headers. :func:`open_message` raises the first failure (an InputError carrying its EBMS code);
+:func:`receive` never raises for a peer's fault and always lets the caller build the answer
+(a signed receipt or an error signal), as the ``as4`` package's ``parse_error`` +
+``build_signal``.
 """
 
 from __future__ import annotations
