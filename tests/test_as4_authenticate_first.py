@@ -10,6 +10,7 @@ spool), and the key-transport decryption is never an oracle for an unauthenticat
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from collections.abc import Callable
@@ -19,7 +20,11 @@ import pki
 import pytest
 from as4_support import NOW, make_sbd, trust
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from lxml import etree
 
+from peppol_dpi import ns
 from peppol_dpi.as4 import build_message, open_message, receive
 from peppol_dpi.as4.mime import parse_message
 from peppol_dpi.as4.soap import parse_envelope
@@ -204,4 +209,55 @@ def test_check_external_takes_only_an_unchecked_external_reference() -> None:
         check_external(done, content)
     with pytest.raises(SignatureError) as info:
         check_external(attachment, content[:-1])
+    assert info.value.rule == "dsig:digest-mismatch"
+
+
+# -- the digest methods come from the verified signature ------------------------------------
+
+
+def _with_sha512_reference(
+    headers: dict[str, str], body: bytes, digest: Callable[[bytes], bytes]
+) -> bytes:
+    """``body`` with the attachment's reference changed to SHA-512, its DigestValue
+    ``digest(gzip bytes)``, and the SignedInfo signed again with the sender's key."""
+    mime = parse_message(headers, body)
+    envelope = parse_envelope(mime.root.body)
+    assert envelope.security is not None
+    ((_, part),) = decrypt_attachments(envelope.security, mime, C3).items()
+    signature = envelope.security.find(f"{{{ns.DS}}}Signature")
+    assert signature is not None
+    signed_info = signature.find(f"{{{ns.DS}}}SignedInfo")
+    assert signed_info is not None
+    for reference in signed_info.iterfind(f"{{{ns.DS}}}Reference"):
+        if (reference.get("URI") or "").startswith("cid:"):
+            method = reference.find(f"{{{ns.DS}}}DigestMethod")
+            value = reference.find(f"{{{ns.DS}}}DigestValue")
+            assert method is not None and value is not None
+            method.set("Algorithm", DigestMethod.SHA512.value)
+            value.text = base64.b64encode(digest(part.content)).decode()
+    canonical = etree.tostring(
+        signed_info, method="c14n", exclusive=True, inclusive_ns_prefixes=["S12"]
+    )
+    value_element = signature.find(f"{{{ns.DS}}}SignatureValue")
+    assert value_element is not None
+    value_element.text = base64.b64encode(
+        C2.key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())
+    ).decode()
+    return body.replace(bytes(mime.root.body), etree.tostring(envelope.root))
+
+
+@pytest.mark.parametrize("opener", OPENERS.values(), ids=OPENERS.keys())
+def test_the_attachment_is_digested_with_the_method_its_reference_names(
+    opener: Callable[[dict[str, str], bytes, CountingKey], object],
+) -> None:
+    # The streaming opener digests the attachment while decrypting it, with the methods of
+    # the references the verified signature has for it; the bytes opener hashes it after.
+    headers, body = _build()
+    sha512 = _with_sha512_reference(headers, body, lambda gz: hashlib.sha512(gz).digest())
+    opened = opener(headers, sha512, CountingKey(C3))
+    methods = [r.digest_method for r in opened.signed_references]  # type: ignore[attr-defined]
+    assert methods == [DigestMethod.SHA256.value] * 2 + [DigestMethod.SHA512.value]
+    wrong = _with_sha512_reference(headers, body, lambda _: hashlib.sha512(b"other").digest())
+    with pytest.raises(SignatureError) as info:
+        opener(headers, wrong, CountingKey(C3))
     assert info.value.rule == "dsig:digest-mismatch"
