@@ -119,17 +119,8 @@ class Opening:
         limits = self.limits
         mime = parse_message(headers, body, limits=limits)
         envelope, parsed = self.envelope_of(mime)
-        assert envelope.security is not None
-        # One pass over the envelope's ids for the signature, the tokens and the decryption.
-        ids = SecurityIds(envelope.security, id_attributes(envelope.root))
-        verification = self.verify(
-            envelope,
-            parsed,
-            None,
-            at=at,
-            profile=profile,
-            attachment_count=len(mime.attachments),
-            security_ids=ids,
+        ids, verification = self.authenticate(
+            envelope, parsed, at=at, profile=profile, attachment_count=len(mime.attachments)
         )
         decrypted = decrypt_attachments(ids, mime, key)
         require_encrypted(parsed, decrypted)
@@ -184,6 +175,31 @@ class Opening:
                 "the message is neither signed nor encrypted", rule="wss:unsigned"
             )
         return envelope, parsed
+
+    def authenticate(
+        self,
+        envelope: SoapEnvelope,
+        parsed: UserMessage,
+        *,
+        at: datetime | None,
+        profile: PeppolProfile,
+        attachment_count: int,
+    ) -> tuple[SecurityIds, WssVerification]:
+        """The envelope's id index and :meth:`verify` without the attachments: everything
+        that is checked before the receiver's key is used."""
+        assert envelope.security is not None  # (envelope_of refuses an unsigned message)
+        # One pass over the envelope's ids for the signature, the tokens and the decryption.
+        ids = SecurityIds(envelope.security, id_attributes(envelope.root))
+        verification = self.verify(
+            envelope,
+            parsed,
+            None,
+            at=at,
+            profile=profile,
+            attachment_count=attachment_count,
+            security_ids=ids,
+        )
+        return ids, verification
 
     def verify(
         self,

@@ -39,7 +39,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
 from ..spool import copy_chunks, spool
 from ..trust import TrustPolicy
-from ..xmldsig import DigestMethod, ExternalDigest, id_attributes
+from ..xmldsig import DigestMethod, ExternalDigest
 from .compression import GZIP, gunzip_stream
 from .message_file import MessageSource, seekable_message
 from .mime import Headers
@@ -49,7 +49,6 @@ from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
 from .receiving import OpenedMessage, Opening, Reception, reception_of, require_encrypted
 from .sbd_routing import header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
-from .wss_tokens import SecurityIds
 from .wss_verify import WssVerification
 
 __all__ = ["StreamedMessage", "open_message_from", "receive_from"]
@@ -141,18 +140,9 @@ def _open(
         size = file.seek(0, os.SEEK_END)
         scanned = scan_message(headers, file, size=size, limits=limits)
         envelope, parsed = opening.envelope_of(scanned.mime)
-        assert envelope.security is not None
-        # One pass over the envelope's ids for the signature, the tokens and the decryption.
-        ids = SecurityIds(envelope.security, id_attributes(envelope.root))
         # Authenticated before anything is decrypted (see receiving.Opening.verify).
-        verification = opening.verify(
-            envelope,
-            parsed,
-            None,
-            at=at,
-            profile=profile,
-            attachment_count=len(scanned.mime.attachments),
-            security_ids=ids,
+        ids, verification = opening.authenticate(
+            envelope, parsed, at=at, profile=profile, attachment_count=len(scanned.mime.attachments)
         )
         plain: dict[str, tuple[str | None, IO[bytes]]] = {}
         digests: dict[str, ExternalDigest] = {}
