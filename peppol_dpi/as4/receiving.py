@@ -26,7 +26,7 @@ from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
 from ..trust import TrustPolicy, ValidatedCertificate
-from ..xmldsig import ExternalDigest, id_attributes
+from ..xmldsig import id_attributes
 from .compression import GZIP, gunzip
 from .ebms_xml import parse_messaging
 from .mime import Headers, MimeMessage, parse_message
@@ -92,7 +92,7 @@ Acceptor = Callable[["ReceivedMessage"], None]
 class Opening:
     """One attempt to open a message; remembers the message id once it is known.
 
-    Its steps (:meth:`envelope_of`, :meth:`verify`, :meth:`check_sbdh`) are shared with the
+    Its steps (:meth:`envelope_of`, :meth:`authenticate`, :meth:`check_sbdh`) are shared with the
     streaming opener (:mod:`.stream_receive`), which decrypts and decompresses differently.
     ``caller`` names the public function in the UsageError raised when ``trust`` is not a
     TrustPolicy.
@@ -185,45 +185,21 @@ class Opening:
         profile: PeppolProfile,
         attachment_count: int,
     ) -> tuple[SecurityIds, WssVerification]:
-        """The envelope's id index and :meth:`verify` without the attachments: everything
-        that is checked before the receiver's key is used."""
+        """The envelope's id index, and its signature, signer and Peppol profile checked with
+        the attachments' digests left to :meth:`~.wss_verify.WssVerification.with_attachments`:
+        a message is authenticated before anything in it is decrypted, so that a sender the
+        trust policy refuses never gets the receiver's private key used (nor a large
+        attachment decrypted) at all."""
         assert envelope.security is not None  # (envelope_of refuses an unsigned message)
         # One pass over the envelope's ids for the signature, the tokens and the decryption.
         ids = SecurityIds(envelope.security, id_attributes(envelope.root))
-        verification = self.verify(
-            envelope,
-            parsed,
-            None,
-            at=at,
-            profile=profile,
-            attachment_count=attachment_count,
-            security_ids=ids,
-        )
-        return ids, verification
-
-    def verify(
-        self,
-        envelope: SoapEnvelope,
-        parsed: UserMessage,
-        signed: Mapping[str, tuple[str | None, bytes | ExternalDigest]] | None,
-        *,
-        at: datetime | None,
-        profile: PeppolProfile,
-        attachment_count: int,
-        security_ids: SecurityIds | None = None,
-    ) -> WssVerification:
-        """The signature, the signer, and the Peppol profile; over the decrypted attachments
-        ``signed`` when given, else with their digests left to
-        :meth:`~.wss_verify.WssVerification.with_attachments`: a message is authenticated
-        before anything in it is decrypted, so that a sender the trust policy refuses never
-        gets the receiver's private key used (nor a large attachment decrypted) at all."""
         verification = verify_envelope(
             envelope,
-            attachments=signed,
+            attachments=None,
             trust=self.trust,
             at=at,
             limits=self.limits,
-            security_ids=security_ids,
+            security_ids=ids,
         )
         if profile.sender_is_signer and parsed.sender.id != common_name(verification.signer):
             raise InputError(
@@ -233,7 +209,7 @@ class Opening:
                 ebms_code=EbmsError.FAILED_AUTHENTICATION,
             )
         check_user_message(parsed, attachment_count=attachment_count, profile=profile)
-        return verification
+        return ids, verification
 
     def check_sbdh(
         self, parsed: UserMessage, payload: bytes | memoryview

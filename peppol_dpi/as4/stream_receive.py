@@ -140,7 +140,7 @@ def _open(
         size = file.seek(0, os.SEEK_END)
         scanned = scan_message(headers, file, size=size, limits=limits)
         envelope, parsed = opening.envelope_of(scanned.mime)
-        # Authenticated before anything is decrypted (see receiving.Opening.verify).
+        # Authenticated before anything is decrypted (see receiving.Opening.authenticate).
         ids, verification = opening.authenticate(
             envelope, parsed, at=at, profile=profile, attachment_count=len(scanned.mime.attachments)
         )

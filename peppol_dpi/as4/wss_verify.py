@@ -92,8 +92,6 @@ class WssVerification:
         to (MIME type, content after decryption), the content given by its digest when it
         was streamed. Every reference left open must name one of them and match its digest
         (WSS SwA 1.1 5.2), and every attachment must be signed (EBMS:0101)."""
-        if self.attachments_checked and not attachments:
-            return self
         verified = tuple(
             ref if ref.digest_checked else _attachment_checked(ref, attachments, limits)
             for ref in self.verified

@@ -26,6 +26,7 @@ __all__ = [
     "ds_child",
     "ds_children",
     "ds_tag",
+    "external_input",
     "id_attributes",
     "id_index",
     "prefix_list",
@@ -198,6 +199,21 @@ def reference_target(
     return resolver(uri)
 
 
+def external_input(
+    uri: str,
+    content: bytes | bytearray | memoryview | ExternalDigest,
+    transforms: Sequence[Transform],
+) -> bytes | ExternalDigest:
+    """What the transforms make of external content (an attachment or a zip entry): only the
+    SwA content transform applies, and it hands over the content exactly as it came."""
+    if any(t is not Transform.SWA_CONTENT_SIGNATURE for t in transforms):
+        raise SignatureError(
+            f"transforms {[t.value for t in transforms]} cannot apply to binary content {uri!r}",
+            rule="dsig:transform-not-allowed",
+        )
+    return content if isinstance(content, ExternalDigest) else bytes(content)
+
+
 def target_input(
     uri: str,
     target: bytes | bytearray | memoryview | ExternalDigest | Element,
@@ -209,14 +225,7 @@ def target_input(
     """The octets ``transforms`` make of a reference's resolved ``target`` (or their digest,
     for streamed content), and the element it covers."""
     if isinstance(target, bytes | bytearray | memoryview | ExternalDigest):
-        # External content (an attachment or a zip entry): only the SwA content transform
-        # applies, and it hands over the content exactly as the resolver produced it.
-        if any(t is not Transform.SWA_CONTENT_SIGNATURE for t in transforms):
-            raise SignatureError(
-                f"transforms {[t.value for t in transforms]} cannot apply to binary content {uri!r}",
-                rule="dsig:transform-not-allowed",
-            )
-        return (target if isinstance(target, ExternalDigest) else bytes(target)), None
+        return external_input(uri, target, transforms), None
 
     element = target
     if Transform.SWA_CONTENT_SIGNATURE in transforms:

@@ -35,6 +35,7 @@ from .references import (
     ds_child,
     ds_children,
     ds_tag,
+    external_input,
     id_index,
     prefix_list,
     reference_target,
@@ -266,7 +267,8 @@ def check_external(ref: VerifiedReference, data: bytes | ExternalDigest) -> Veri
     """
     if ref.digest_checked or ref.element is not None:
         raise UsageError(f"the reference {ref.uri!r} was checked already")
-    _check_digest(ref.digest_method, data, ref.uri, ref.digest_value)
+    content = external_input(ref.uri, data, ref.transforms)
+    _check_digest(ref.digest_method, content, ref.uri, ref.digest_value)
     return replace(ref, digest_checked=True)
 
 
