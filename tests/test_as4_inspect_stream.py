@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from test_cli_as4_stream import BUILD_KEYS, OPEN_KEYS
 
 from peppol_dpi.as4 import build_message, mime_stream
+from peppol_dpi.as4.dump import read_dump, write_dump
 from peppol_dpi.as4.inspection import inspect_message, inspect_message_from
 from peppol_dpi.as4.message_file import read_dump_from
-from peppol_dpi.as4.mime import read_dump, write_dump
 from peppol_dpi.as4.stream_receive import open_message_from
 from peppol_dpi.bench.ops import write_sbd
 from peppol_dpi.cli.as4_cmd import _inspection_json

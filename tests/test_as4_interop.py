@@ -27,8 +27,9 @@ from lxml import etree
 
 from peppol_dpi import ns
 from peppol_dpi.as4 import build_message, open_message
+from peppol_dpi.as4.dump import read_dump
 from peppol_dpi.as4.ebms_xml import parse_messaging
-from peppol_dpi.as4.mime import parse_message, read_dump
+from peppol_dpi.as4.mime import parse_message
 from peppol_dpi.as4.model import MessageInfo, Receipt, SignalMessage, UserMessage
 from peppol_dpi.as4.receipt import check_receipt
 from peppol_dpi.as4.signals import read_answer, write_signal

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from peppol_dpi.as4 import build_message, receive
+from peppol_dpi.as4.dump import read_dump
 from peppol_dpi.as4.inspection import inspect_message
-from peppol_dpi.as4.mime import read_dump
 from peppol_dpi.errors import InputError
 
 C2, C3 = pki.ap_key("c2"), pki.ap_key("c3")

@@ -19,8 +19,8 @@ from test_as4_message import CASES
 from peppol_dpi import spool
 from peppol_dpi.as4 import build_message, mime_stream, open_message, receive
 from peppol_dpi.as4.compression import gunzip, gunzip_stream, gzip_compress
+from peppol_dpi.as4.dump import read_dump
 from peppol_dpi.as4.message_file import read_dump_from
-from peppol_dpi.as4.mime import read_dump
 from peppol_dpi.as4.receipt import check_receipt
 from peppol_dpi.as4.signals import read_answer
 from peppol_dpi.as4.stream_receive import open_message_from, receive_from

@@ -9,20 +9,14 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from peppol_dpi.as4.compression import DecompressionError, gunzip, gzip_compress
+from peppol_dpi.as4.dump import read_dump, write_dump
 from peppol_dpi.as4.ebms_write import messaging_element
 from peppol_dpi.as4.ebms_xml import (
     format_timestamp,
     parse_messaging,
     parse_timestamp,
 )
-from peppol_dpi.as4.mime import (
-    MimeError,
-    build_multipart,
-    parse_content_type,
-    parse_message,
-    read_dump,
-    write_dump,
-)
+from peppol_dpi.as4.mime import MimeError, build_multipart, parse_content_type, parse_message
 from peppol_dpi.as4.model import (
     Ebms3Error,
     Ebms3HeaderError,

@@ -17,7 +17,7 @@ from cli_child import run_cli
 from conftest import ROOT
 
 from peppol_dpi.as4 import open_message
-from peppol_dpi.as4.mime import read_dump
+from peppol_dpi.as4.dump import read_dump
 from peppol_dpi.bench.ops import write_sbd
 from peppol_dpi.cli.main import main
 from peppol_dpi.trust import RevocationMode, TrustPolicy

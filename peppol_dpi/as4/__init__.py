@@ -13,6 +13,7 @@ view). See docs/as4.md.
 from __future__ import annotations
 
 from .compression import DecompressionError
+from .dump import read_dump, write_dump
 from .inspection import (
     Inspection,
     MessageKind,
@@ -21,7 +22,7 @@ from .inspection import (
     inspect_message_from,
 )
 from .message_file import read_dump_from
-from .mime import Headers, MimeError, read_dump, write_dump
+from .mime import Headers, MimeError
 from .model import (
     PEPPOL_AGREEMENT,
     PEPPOL_PARTY_TYPE,

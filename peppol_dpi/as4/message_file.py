@@ -1,8 +1,8 @@
 """Message files read without holding their body (issue 8: large payloads).
 
-:func:`read_dump_from` is :func:`.mime.read_dump` for a file (the dump form of docs/cli.md:
+:func:`read_dump_from` is :func:`.dump.read_dump` for a file (the dump form of docs/cli.md:
 HTTP headers, an empty line, the body; or a bare MIME body or SOAP envelope): the headers are
-read from the first :func:`.mime.dump_head_bytes` of the file, and the body is a seekable
+read from the first :func:`.dump.dump_head_bytes` of the file, and the body is a seekable
 view of the rest of it, ready for :func:`.stream_receive.open_message_from`. A body that
 really is chunked (RFC 9112 7.1) is de-chunked into a spool; one whose dump only keeps the
 ``Transfer-Encoding: chunked`` header (as real dumps do) is viewed in place.
@@ -23,15 +23,8 @@ from typing import IO, TYPE_CHECKING, BinaryIO
 
 from ..limits import DEFAULT_LIMITS, Limits
 from ..spool import CHUNK_BYTES, copy_chunks, spool
-from .mime import (
-    Headers,
-    MimeError,
-    chunk_spans,
-    dump_head_bytes,
-    is_chunked,
-    looks_chunked,
-    split_dump,
-)
+from .dump import chunk_spans, dump_head_bytes, is_chunked, looks_chunked, split_dump
+from .mime import Headers, MimeError
 from .mime_stream import PartSpan, read_span
 
 if TYPE_CHECKING:
@@ -116,7 +109,7 @@ def read_dump_from(
     spool_dir: str | os.PathLike[str] | None = None,
 ) -> Iterator[tuple[Headers, IO[bytes]]]:
     """The HTTP headers of the dump in ``source`` and its body as a seekable stream, open
-    inside the ``with`` block; the same errors as :func:`.mime.read_dump`."""
+    inside the ``with`` block; the same errors as :func:`.dump.read_dump`."""
     with ExitStack() as stack:
         file = seekable_message(source, stack, limits=limits, spool_dir=spool_dir)
         if file.seek(0, os.SEEK_END) > limits.max_message_bytes:

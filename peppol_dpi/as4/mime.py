@@ -1,4 +1,4 @@
-"""SOAP-with-attachments packaging: MIME multipart/related (RFC 2387) and message dumps.
+"""SOAP-with-attachments packaging: MIME multipart/related (RFC 2387).
 
 Writing follows phase4: CRLF line ends, the SOAP part first without a Content-ID, attachment
 parts with ``Content-Transfer-Encoding: binary`` and ``Content-ID: <...>``, no
@@ -10,11 +10,11 @@ Reading is tolerant where real peers differ and strict where safety needs it:
 * header names in any case, folded header lines, quoted or bare boundary parameters;
 * CRLF or bare LF line ends (dumps edited on Unix), a preamble before the first delimiter;
 * the root part is named by ``start`` (CXF/Oxalis) or is the first part (phase4);
-* ``Content-Transfer-Encoding`` binary/8bit/7bit or base64 (old phase4 test files);
-* a dump's ``Transfer-Encoding: chunked`` header over a body that is not chunked.
+* ``Content-Transfer-Encoding`` binary/8bit/7bit or base64 (old phase4 test files).
 
 A missing closing delimiter, too many parts or oversized headers are refused with EBMS:0007
-(MimeInconsistency) before anything is decrypted.
+(MimeInconsistency) before anything is decrypted. The dump form of a whole message (HTTP
+headers, empty line, body) is :mod:`.dump`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import binascii
 import functools
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import EbmsError, InputError
@@ -35,10 +35,8 @@ __all__ = [
     "MimeMessage",
     "MimePart",
     "build_multipart",
-    "chunk_spans",
-    "dump_head_bytes",
-    "is_chunked",
-    "looks_chunked",
+    "header_block",
+    "headers_and_rest",
     "multipart_frame",
     "multipart_framing",
     "multipart_headers",
@@ -46,12 +44,9 @@ __all__ = [
     "parse_content_type",
     "parse_message",
     "part_headers",
-    "read_dump",
     "read_part",
-    "split_dump",
     "split_root",
     "transfer_encoding",
-    "write_dump",
 ]
 
 SOAP_CONTENT_TYPE = "application/soap+xml"
@@ -143,7 +138,8 @@ def new_boundary() -> str:
 # -- writing --------------------------------------------------------------------------------
 
 
-def _header_block(headers: Sequence[tuple[str, str]]) -> bytes:
+def header_block(headers: Sequence[tuple[str, str]]) -> bytes:
+    """Header lines, each ended by CRLF, and the empty line that ends them."""
     return b"".join(f"{k}: {v}\r\n".encode("ascii") for k, v in headers) + b"\r\n"
 
 
@@ -162,7 +158,7 @@ def build_multipart(
     delimiter = f"--{boundary}\r\n".encode("ascii")
     chunks: list[bytes | memoryview] = [
         delimiter,
-        _header_block(
+        header_block(
             [
                 ("Content-Type", f"{SOAP_CONTENT_TYPE};charset=UTF-8"),
                 ("Content-Transfer-Encoding", "binary"),
@@ -174,7 +170,7 @@ def build_multipart(
     for content_id, content_type, content in attachments:
         chunks += [
             delimiter,
-            _header_block(
+            header_block(
                 [
                     ("Content-Type", content_type),
                     ("Content-Transfer-Encoding", "binary"),
@@ -205,13 +201,6 @@ def multipart_frame(
     headers, chunks = build_multipart(root, [(content_id, content_type, ())], boundary=boundary)
     # The body ends with the attachment's CRLF and the close delimiter (see build_multipart).
     return headers, b"".join(chunks[:-2]), b"".join(chunks[-2:])
-
-
-def write_dump(headers: Mapping[str, str], body: bytes | Iterable[bytes | memoryview]) -> bytes:
-    """The dump form: HTTP headers, an empty line, the body (as phase4 writes .as4out files)."""
-    head = _header_block(list(headers.items()))
-    parts = [body] if isinstance(body, bytes | memoryview) else list(body)
-    return b"".join([head, *parts])
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -254,7 +243,9 @@ def _empty_line(block: bytes) -> tuple[int, int] | None:
     return start, middle + (2 if block[middle + 1] == 0x0A else 3)
 
 
-def _headers_and_rest(data: memoryview, limits: Limits, what: str) -> tuple[Headers, memoryview]:
+def headers_and_rest(data: memoryview, limits: Limits, what: str) -> tuple[Headers, memoryview]:
+    """The header lines at the start of ``data`` (a body part, or a dump's HTTP head; ``what``
+    names it in errors) and what follows their empty line."""
     start = bytes(data[:2])
     if start.startswith((b"\r\n", b"\n")):  # no headers at all
         skip = 2 if start == b"\r\n" else 1
@@ -268,96 +259,6 @@ def _headers_and_rest(data: memoryview, limits: Limits, what: str) -> tuple[Head
     if span is None:
         raise MimeError(f"the {what} headers do not end with an empty line", rule="mime:truncated")
     return _split_headers(data[: span[0]], limits, what), data[span[1] :]
-
-
-def read_dump(
-    data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS
-) -> tuple[Headers, memoryview]:
-    """Split a message file into HTTP headers and body (docs/cli.md "dump form").
-
-    Also accepts a bare MIME body (first line is the boundary; the headers are then derived
-    from it) and a bare SOAP envelope.
-    """
-    view = memoryview(data)
-    if len(view) > limits.max_message_bytes:
-        raise MimeError(
-            f"the message is larger than {limits.max_message_bytes} bytes", rule="mime:too-large"
-        )
-    headers, body = split_dump(view, limits=limits)
-    if is_chunked(headers):
-        body = _dechunk_if_chunked(body)
-    return headers, body
-
-
-def dump_head_bytes(limits: Limits = DEFAULT_LIMITS) -> int:
-    """How much of a dump :func:`split_dump` looks at: the headers and their empty line."""
-    return max(256, limits.max_mime_header_bytes + 4)
-
-
-def is_chunked(headers: Headers) -> bool:
-    """Whether a dump's headers say its body was sent chunked (RFC 9112 7.1)."""
-    return (headers.get("Transfer-Encoding") or "").lower() == "chunked"
-
-
-def split_dump(
-    data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS
-) -> tuple[Headers, memoryview]:
-    """:func:`read_dump` without undoing chunked transfer coding: the headers and the rest.
-
-    Only the first :func:`dump_head_bytes` of ``data`` are looked at, so the start of a large
-    dump file is enough (the rest then begins at ``len(data) - len(rest)`` in the file).
-    """
-    view = memoryview(data)
-    start = bytes(view[:256]).lstrip()
-    if start.startswith(b"--"):
-        boundary = start[2:].split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")
-        ctype = f'multipart/related; boundary="{boundary}"; type="{SOAP_CONTENT_TYPE}"'
-        return Headers((("Content-Type", ctype),)), view
-    if start.startswith(b"<"):
-        return Headers((("Content-Type", SOAP_CONTENT_TYPE),)), view
-    return _headers_and_rest(view, limits, "HTTP")
-
-
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?\r?\n")
-
-
-def looks_chunked(start: bytes | memoryview) -> bool:
-    """Whether a body whose first bytes are ``start`` really is chunked: real dumps keep the
-    ``Transfer-Encoding: chunked`` header but store the de-chunked body (see the shared
-    receipts), so chunking is undone only when the body has a chunk-size line (RFC 9112 7.1)."""
-    return _CHUNK_SIZE.match(bytes(start[:16])) is not None
-
-
-def chunk_spans(read_at: Callable[[int, int], bytes], size: int) -> Iterator[tuple[int, int]]:
-    """Offset and length of each chunk's data in a chunked body of ``size`` bytes (RFC 9112
-    7.1), read through ``read_at(offset, length)``; MimeError when it is malformed."""
-    pos = 0
-    while True:
-        match = _CHUNK_SIZE.match(read_at(pos, 600))
-        if match is None:
-            raise MimeError("the chunked body is malformed", rule="mime:chunked")
-        length = int(match.group(1), 16)
-        pos += match.end()
-        if length == 0:
-            return
-        if pos + length > size:
-            raise MimeError("the chunked body is malformed", rule="mime:chunked")
-        yield pos, length
-        pos += length
-        after = read_at(pos, 2)
-        if after == b"\r\n":
-            pos += 2
-        elif after[:1] == b"\n":
-            pos += 1
-        else:
-            raise MimeError("the chunked body is malformed", rule="mime:chunked")
-
-
-def _dechunk_if_chunked(body: memoryview) -> memoryview:
-    if not looks_chunked(body):
-        return body
-    spans = chunk_spans(lambda offset, length: bytes(body[offset : offset + length]), len(body))
-    return memoryview(b"".join(body[offset : offset + length] for offset, length in spans))
 
 
 def parse_message(
@@ -492,7 +393,7 @@ def _decoded(part: MimePart) -> MimePart:
 
 def part_headers(raw: memoryview, limits: Limits) -> tuple[Headers, memoryview]:
     """The headers of a body part and its content (enough of it: a prefix will do)."""
-    return _headers_and_rest(raw, limits, "MIME part")
+    return headers_and_rest(raw, limits, "MIME part")
 
 
 def transfer_encoding(headers: Headers) -> str:

@@ -12,17 +12,10 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
+from ..as4.dump import dump_head_bytes, read_dump, write_dump
 from ..as4.inspection import Inspection, SignatureStatus, inspect_message_from
 from ..as4.message_file import read_dump_from
-from ..as4.mime import (
-    Headers,
-    MimeError,
-    dump_head_bytes,
-    multipart_headers,
-    new_boundary,
-    read_dump,
-    write_dump,
-)
+from ..as4.mime import Headers, MimeError, multipart_headers, new_boundary
 from ..as4.model import UserMessage, check_message_id, message_id_factory
 from ..as4.receipt import check_receipt
 from ..as4.signals import read_answer

@@ -13,7 +13,8 @@ from fuzzing import fuzz, instrumented
 
 with instrumented():
     from peppol_dpi.as4.compression import gunzip, gzip_compress
-    from peppol_dpi.as4.mime import parse_message, read_dump, write_dump
+    from peppol_dpi.as4.dump import read_dump, write_dump
+    from peppol_dpi.as4.mime import parse_message
     from peppol_dpi.errors import InputError
     from peppol_dpi.limits import Limits
 
