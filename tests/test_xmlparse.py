@@ -6,11 +6,14 @@ import copy
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
+from peppol_dpi import xmlparse
 from peppol_dpi.errors import XmlSecurityError
 from peppol_dpi.limits import Limits
-from peppol_dpi.xmlparse import c14n, parse_xml
+from peppol_dpi.xmlparse import _most_elements, c14n, parse_xml
 
 LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -139,3 +142,76 @@ def test_c14n_inclusive_subtree_shortcut_equals_the_general_way(data: bytes) -> 
     for element in root.iter(etree.Element):
         if element.getparent() is not None:
             assert c14n(element, exclusive=False) == _canonical_from_built_root(element)
+
+
+# -- the shape checks' shortcut: a document with few tags is not walked ----------------------
+
+
+def _elements_and_depth(root: etree._Element) -> tuple[int, int]:
+    count = depth = deepest = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        count += event == "start"
+        deepest = max(deepest, depth)
+    return count, deepest
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.sampled_from(
+            [b"<b/>", b"text", b"<!-- </</ < -->", b"<![CDATA[</a><</]]>", b"<?p </?>"]
+        ),
+        lambda inner: st.lists(inner, max_size=4).map(
+            lambda kids: b"<c x='&lt;/'>" + b"".join(kids) + b"</c>"
+        ),
+        max_leaves=30,
+    )
+)
+def test_the_tag_bound_never_undercounts(body: bytes) -> None:
+    data = b"<?xml version='1.0' encoding='UTF-8'?><r>" + body + b"</r>"
+    bound = _most_elements(data)
+    count, depth = _elements_and_depth(etree.fromstring(data))
+    assert bound is not None and bound >= count >= depth
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '<?xml version="1.0" encoding="UTF-16"?><a/>'.encode("utf-16"),
+        "<a><\u2f00x/></a>".encode("utf-16-be"),  # "<" then U+2F00: the bytes 3C 2F
+        b'<?xml version="1.0" encoding="ISO-8859-1"?><a/>',
+        b"<?xml version='1.0' encoding='UTF-7'?><a/>",
+    ],
+)
+def test_the_tag_bound_is_only_taken_for_utf8(data: bytes) -> None:
+    assert _most_elements(data) is None
+
+
+def test_a_utf16_document_with_slash_like_names_is_still_counted() -> None:
+    # In UTF-16BE "<" followed by U+2F00 (a NameStartChar) is the byte pair of "</": counting
+    # bytes would miss every such tag, so a document in UTF-16 goes the walking way.
+    data = b"\xfe\xff" + ("<a>" + "<\u2f00/>" * 200 + "</a>").encode("utf-16-be")
+    assert data.count(b"<") - data.count(b"</") <= 2  # what counting bytes would have said
+    with pytest.raises(XmlSecurityError) as info:
+        parse_xml(data, limits=Limits(max_xml_elements=100))
+    assert info.value.rule == "xml:too-many-elements"
+
+
+def test_a_document_with_few_tags_is_not_walked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def walked(_root: object) -> float:
+        raise AssertionError("the element count was evaluated")
+
+    monkeypatch.setattr(xmlparse, "_COUNT_ELEMENTS", walked)
+    parse_xml(b"<?xml version='1.0' encoding='utf-8'?><a>" + b"<b/>" * 98 + b"</a>")
+    with pytest.raises(AssertionError):
+        parse_xml(b"<a>" + b"<b/>" * 100 + b"</a>")
+
+
+def test_tight_limits_still_apply_below_the_default_depth() -> None:
+    with pytest.raises(XmlSecurityError) as info:
+        parse_xml(b"<a><a><a><a/></a></a></a>", limits=Limits(max_xml_depth=3))
+    assert info.value.rule == "xml:too-deep"
+    with pytest.raises(XmlSecurityError) as info:
+        parse_xml(b"<a><b/><b/><b/></a>", limits=Limits(max_xml_elements=3))
+    assert info.value.rule == "xml:too-many-elements"
