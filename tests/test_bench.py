@@ -17,7 +17,14 @@ from peppol_dpi.bench import transport
 from peppol_dpi.bench.as4_remote import As4Remote
 from peppol_dpi.bench.ops import sbd_around, sbd_for, write_sbd
 from peppol_dpi.bench.payload import invoice
-from peppol_dpi.bench.runner import alternating_medians, parse_size, timed
+from peppol_dpi.bench.runner import (
+    alternating_blocks,
+    alternating_medians,
+    block_ratios,
+    parse_size,
+    pooled_median,
+    timed,
+)
 from peppol_dpi.bench.targets import check_targets
 from peppol_dpi.cli import bench_cmd
 from peppol_dpi.cli.main import main
@@ -34,6 +41,7 @@ KEYS = {
     "throughput_bytes_per_s",
     "floor_s",
     "ratio_to_floor",
+    "ratio_to_floor_blocks",
     "peak_rss_bytes",
     "as4_median_s",
     "ratio_as4",
@@ -55,6 +63,9 @@ def test_bench_json_report(capsys: pytest.CaptureFixture[str]) -> None:
         assert row["throughput_bytes_per_s"] == pytest.approx(row["size_bytes"] / row["median_s"])
         assert row["peak_rss_bytes"] > 10_000_000  # a real interpreter's RSS, from the child
         assert row["as4_median_s"] is None and row["ratio_as4"] is None
+        # One ratio per block of the five in which ours and the floor took turns.
+        assert len(row["ratio_to_floor_blocks"]) == 5
+        assert all(ratio > 0 for ratio in row["ratio_to_floor_blocks"])
     # The 10 KB-class fixed-cost target applies to as4_build; without as4 its ratio is unmeasured.
     targets = {(t["op"], t["target"]): t for t in report["targets"]}
     fixed = targets[("as4_build", "fixed cost per message under 2 ms")]
@@ -171,6 +182,26 @@ def test_ours_the_floor_and_as4_are_timed_in_turns() -> None:
     # Two rounds; in each, every timer runs a warm-up and then a block of two.
     assert "".join(calls) == ("ooo" + "fff") * 2
     assert medians[0] >= 0 and medians[1] >= 0 and medians[2] == 0.25
+
+
+def test_the_ratio_is_also_given_block_by_block() -> None:
+    durations = iter([9.0, 1.0, 1.0, 9.0, 2.0, 2.0, 9.0, 3.0, 5.0, 9.0, 1.0, 1.0])
+    ours, floor = alternating_blocks([lambda: next(durations)] * 2, 4, rounds=2)
+    # Each block: one warm-up (9.0, not recorded), then two runs.
+    assert ours == [[1.0, 1.0], [3.0, 5.0]] and floor == [[2.0, 2.0], [1.0, 1.0]]
+    assert pooled_median(ours) == 2.0
+    assert block_ratios(ours, floor) == (0.5, 4.0)
+    assert block_ratios(ours, [[0.0, 0.0], [1.0, 1.0]]) is None
+
+
+def test_a_target_shows_the_spread_of_its_blocks(capsys: pytest.CaptureFixture[str]) -> None:
+    row = _row("as4_open", 1_000_000, ratio_to_floor=1.52) | {
+        "ratio_to_floor_blocks": [1.44, 1.61, 1.5, 1.52, 1.55]
+    }
+    (check,) = [c for c in check_targets([row]) if c.target.startswith("time")]
+    assert check.spread == (1.44, 1.61) and check.met is False
+    bench_cmd._print_targets([check.to_json()])
+    assert "1.52 (<= 1.5 x floor, 1.44-1.61 over the blocks)" in capsys.readouterr().out
 
 
 def test_as4_remote_times_one_run_at_a_time(as4_python: Path, tmp_path: Path) -> None:

@@ -24,10 +24,13 @@ from ..errors import UsageError
 
 __all__ = [
     "Measurement",
+    "alternating_blocks",
     "alternating_medians",
+    "block_ratios",
     "machine_info",
     "parse_size",
     "peak_rss_in_child",
+    "pooled_median",
     "timed",
 ]
 
@@ -84,25 +87,51 @@ def timed(fn: Callable[[], object]) -> Callable[[], float]:
     return run
 
 
-def alternating_medians(
+def alternating_blocks(
     timers: Sequence[Callable[[], float]], repeat: int, *, rounds: int = 5
-) -> list[float]:
-    """The median of at least ``repeat`` runs of each timer, the timers taking turns in blocks.
+) -> list[list[list[float]]]:
+    """At least ``repeat`` runs of each timer, the timers taking turns in ``rounds`` blocks:
+    for each timer, the seconds of each run, block by block.
 
     On a shared machine a burst of other work can slow a whole series of runs; timing one
     series after the other would put the burst in one of them and skew their ratio. Taking
-    turns in ``rounds`` blocks puts every series in the same minutes. Each block starts with
-    one unrecorded run, so that what the previous block did to the caches (the other
-    implementation runs in another process) is not counted: the figures are warm, as for a
-    server handling messages one after the other.
+    turns in blocks puts every series in the same minutes, and the blocks show how much the
+    ratio moved within the run. Each block starts with one unrecorded run, so that what the
+    previous block did to the caches (the other implementation runs in another process) is
+    not counted: the figures are warm, as for a server handling messages one after the other.
     """
     block = max(1, -(-repeat // rounds))
-    samples: list[list[float]] = [[] for _ in timers]
+    samples: list[list[list[float]]] = [[] for _ in timers]
     for _ in range(rounds):
         for timer, series in zip(timers, samples, strict=True):
             timer()  # warm-up of the block: caches, lazy imports, schema loads
-            series.extend(timer() for _ in range(block))
-    return [statistics.median(series) for series in samples]
+            series.append([timer() for _ in range(block)])
+    return samples
+
+
+def alternating_medians(
+    timers: Sequence[Callable[[], float]], repeat: int, *, rounds: int = 5
+) -> list[float]:
+    """The median of every run of each timer, timed by :func:`alternating_blocks`."""
+    return [pooled_median(series) for series in alternating_blocks(timers, repeat, rounds=rounds)]
+
+
+def pooled_median(blocks: Sequence[Sequence[float]]) -> float:
+    """The median of the runs of all ``blocks`` together."""
+    return statistics.median(run for block in blocks for run in block)
+
+
+def block_ratios(
+    ours: Sequence[Sequence[float]], floor: Sequence[Sequence[float]]
+) -> tuple[float, ...] | None:
+    """Our median over the floor's, block by block (the blocks of :func:`alternating_blocks`);
+    None if a floor block took no measurable time."""
+    floors = [statistics.median(block) for block in floor]
+    if not all(floors):
+        return None
+    return tuple(
+        statistics.median(mine) / theirs for mine, theirs in zip(ours, floors, strict=True)
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +147,9 @@ class Measurement:
     peak_rss_above_baseline_bytes: int | None
     as4_median_s: float | None = None
     ratio_as4: float | None = None
+    #: The ratio to the floor in each block of the run (:func:`block_ratios`): how far it
+    #: moved while the machine's load changed.
+    ratio_to_floor_blocks: tuple[float, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -30,9 +30,12 @@ from .ops import (
 from .payload import invoice
 from .runner import (
     Measurement,
+    alternating_blocks,
     alternating_medians,
+    block_ratios,
     machine_info,
     peak_rss_in_child,
+    pooled_median,
     repeats_for,
     timed,
 )
@@ -126,7 +129,8 @@ class _SizeRun:
                 input_file.write_bytes(op_input)
             del op_input
         timed_ours = timed(ours)
-        medians = alternating_medians([timed_ours, timed(floor)], self.repeat)
+        ours_blocks, floor_blocks = alternating_blocks([timed_ours, timed(floor)], self.repeat)
+        median_s, floor_s = pooled_median(ours_blocks), pooled_median(floor_blocks)
         theirs = ratio_as4 = None
         remote = self.remote
         if remote is not None and op in ("as4_build", "as4_open"):
@@ -147,12 +151,13 @@ class _SizeRun:
         return Measurement(
             op=op,
             size_bytes=len(self.payload),
-            median_s=medians[0],
-            throughput_bytes_per_s=len(self.payload) / medians[0],
-            floor_s=medians[1],
-            ratio_to_floor=medians[0] / medians[1] if medians[1] else None,
+            median_s=median_s,
+            throughput_bytes_per_s=len(self.payload) / median_s,
+            floor_s=floor_s,
+            ratio_to_floor=median_s / floor_s if floor_s else None,
             peak_rss_bytes=rss[0] if rss else None,
             peak_rss_above_baseline_bytes=rss[0] - rss[1] if rss else None,
             as4_median_s=theirs,
             ratio_as4=ratio_as4,
+            ratio_to_floor_blocks=block_ratios(ours_blocks, floor_blocks),
         )

@@ -38,6 +38,9 @@ class TargetCheck:
     bound: float
     at_most: bool  # the measured value must be <= bound (else >= bound)
     unit: str
+    #: The lowest and highest value in the run's blocks (the ratio to the floor only): when
+    #: the bound lies between them, the run's own spread decides the verdict.
+    spread: tuple[float, float] | None = None
 
     @property
     def met(self) -> bool | None:
@@ -53,6 +56,7 @@ class TargetCheck:
 def _checks(row: Mapping[str, Any]) -> Iterator[TargetCheck]:
     op, size = str(row["op"]), int(row["size_bytes"])
     if op in _FLOOR_BOUND_OPS and size >= _LARGE:
+        blocks = row.get("ratio_to_floor_blocks")
         yield TargetCheck(
             target="time at most 1.5x the raw floor",
             measured=row.get("ratio_to_floor"),
@@ -61,6 +65,7 @@ def _checks(row: Mapping[str, Any]) -> Iterator[TargetCheck]:
             unit="x floor",
             op=op,
             size_bytes=size,
+            spread=(min(blocks), max(blocks)) if blocks else None,
         )
     if op in _AS4_OPS and size < _SMALL:
         yield TargetCheck(

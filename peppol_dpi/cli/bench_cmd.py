@@ -143,7 +143,9 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
         verdict = {True: "met", False: "MISSED", None: "not measured"}[check["met"]]
         measured = "-" if check["measured"] is None else f"{check['measured']:.2f}"
         bound = f"{'<=' if check['at_most'] else '>='} {check['bound']:g} {check['unit']}"
+        spread = check.get("spread")
+        blocks = "" if not spread else f", {spread[0]:.2f}-{spread[1]:.2f} over the blocks"
         print(
             f"  {verdict:<12} {check['op']:<16} {check['size_bytes']:>12,}  "
-            f"{check['target']}: {measured} ({bound})"
+            f"{check['target']}: {measured} ({bound}{blocks})"
         )
