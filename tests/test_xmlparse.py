@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from xml_support import elements_and_depth
 
 from peppol_dpi import xmlparse
 from peppol_dpi.errors import XmlSecurityError
@@ -147,15 +148,6 @@ def test_c14n_inclusive_subtree_shortcut_equals_the_general_way(data: bytes) -> 
 # -- the shape checks' shortcut: a document with few tags is not walked ----------------------
 
 
-def _elements_and_depth(root: etree._Element) -> tuple[int, int]:
-    count = depth = deepest = 0
-    for event, _ in etree.iterwalk(root, events=("start", "end")):
-        depth += 1 if event == "start" else -1
-        count += event == "start"
-        deepest = max(deepest, depth)
-    return count, deepest
-
-
 @settings(max_examples=300, deadline=None)
 @given(
     st.recursive(
@@ -171,7 +163,7 @@ def _elements_and_depth(root: etree._Element) -> tuple[int, int]:
 def test_the_tag_bound_never_undercounts(body: bytes) -> None:
     data = b"<?xml version='1.0' encoding='UTF-8'?><r>" + body + b"</r>"
     bound = _most_elements(data)
-    count, depth = _elements_and_depth(etree.fromstring(data))
+    count, depth = elements_and_depth(etree.fromstring(data))
     assert bound is not None and bound >= count >= depth
 
 
