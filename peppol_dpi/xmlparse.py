@@ -28,7 +28,6 @@ from __future__ import annotations
 import copy
 import functools
 import os
-import re
 import threading
 from typing import IO, Any, TypeAlias
 
@@ -116,7 +115,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
         raise XmlSecurityError(
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
         )
-    _check_shape(root, limits, what, data)
+    _check_shape(root, limits, what)
     if _count_xmlns(data) > limits.max_xml_namespaces_in_scope:
         # Only a document with that many "xmlns" anywhere can break the limit: walk it then.
         _check_namespace_scopes(root, limits, what)
@@ -202,45 +201,7 @@ def _deeper_than(depth: int) -> etree.XPath:
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
 
 
-# An XML declaration's encoding pseudo-attribute (XML 1.0 section 4.3.3, EncName).
-_DECLARED_ENCODING = re.compile(
-    rb"<\?xml[^>]*?\sencoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._-]*)[\"']"
-)
-
-
-def _in_utf8(data: bytes) -> bool:
-    """Whether ``data`` is read as UTF-8 (XML 1.0 section 4.3.3 and appendix F): no NUL in
-    its first four bytes (as UTF-16 and UTF-32 have) and no declaration of another encoding."""
-    if b"\0" in data[:4]:
-        return False
-    head = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    if not head.startswith(b"<?xml"):
-        return True
-    declared = _DECLARED_ENCODING.match(head)
-    return declared is None or declared.group(1).lower() in (b"utf-8", b"us-ascii")
-
-
-def _most_elements(data: bytes) -> int | None:
-    """An upper bound on the number of elements in the UTF-8 XML document ``data``, counted
-    from its bytes; None for a document in another encoding.
-
-    In UTF-8 every start or empty-element tag begins with a "<" byte followed by the first
-    byte of a name, never "/" (XML 1.0 section 3.1); "<" bytes appear nowhere else but in
-    end tags, comments, CDATA sections and processing instructions (section 2.4). Every
-    b"</" holds one b"<", so the difference below counts the "<" bytes not followed by "/":
-    one per tag, and perhaps some from comments or CDATA, which only make the bound larger.
-    """
-    if not _in_utf8(data):
-        return None
-    return data.count(b"<") - data.count(b"</")
-
-
-def _check_shape(root: Element, limits: Limits, what: str, data: bytes) -> None:
-    # A document with no more tags than the depth limit can neither nest too deep nor hold
-    # too many elements: the usual SOAP envelope (about 70 tags) is not walked at all.
-    bound = _most_elements(data)
-    if bound is not None and bound <= min(limits.max_xml_depth, limits.max_xml_elements):
-        return
+def _check_shape(root: Element, limits: Limits, what: str) -> None:
     # No entity-reference nodes can exist here: a document with a DOCTYPE was refused above,
     # and without one libxml2 rejects any reference to an undeclared entity as not well-formed.
     count = _COUNT_ELEMENTS(root)

@@ -15,8 +15,7 @@ with instrumented():
 from xml_support import elements_and_depth
 
 # Small limits, so that documents on either side of them are common: whatever is accepted
-# must really be within them (the depth and element-count checks take a shortcut for
-# documents with few tags, which must never let a larger one through).
+# must really be within them.
 SMALL = Limits(max_xml_depth=4, max_xml_elements=12)
 
 
