@@ -38,6 +38,7 @@ Files: ``path(name)`` is ``fixtures/pki/<name>``; ``PASSWORD`` is the PKCS#12 pa
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -49,7 +50,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from peppol_dpi.keys import LocalPrivateKey, load_certificate, load_certificates, load_private_key
+from peppol_dpi.keys import (
+    LocalPrivateKey,
+    RsaPadding,
+    SignatureHash,
+    load_certificate,
+    load_certificates,
+    load_private_key,
+)
 from peppol_dpi.testing import pki as testing_pki
 from peppol_dpi.trust import TrustPolicy
 
@@ -295,3 +303,29 @@ def resign(
         }
     )
     return x509.load_der_x509_certificate(resigned.dump())
+
+
+@dataclass
+class CountingKey:
+    """A key that is not a LocalPrivateKey (only the PrivateKey protocol's methods, as an HSM
+    offers them), recording each private-key decryption: its ciphertext and padding."""
+
+    inner: LocalPrivateKey
+    decryptions: list[bytes] = field(default_factory=list)
+    paddings: list[RsaPadding] = field(default_factory=list)
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self.inner.certificate
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        return self.inner.chain
+
+    def sign(self, data: bytes, hash_: SignatureHash) -> bytes:
+        return self.inner.sign(data, hash_)
+
+    def decrypt(self, ciphertext: bytes, padding_: RsaPadding) -> bytes:
+        self.decryptions.append(ciphertext)
+        self.paddings.append(padding_)
+        return self.inner.decrypt(ciphertext, padding_)

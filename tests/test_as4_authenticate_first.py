@@ -14,7 +14,6 @@ import base64
 import hashlib
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import pki
 import pytest
@@ -32,34 +31,11 @@ from peppol_dpi.as4.stream_receive import open_message_from
 from peppol_dpi.as4.wss_encrypt import decrypt_attachments
 from peppol_dpi.as4.wss_verify import WssVerification, verify_envelope
 from peppol_dpi.errors import EbmsError, InputError, SignatureError, UsageError
-from peppol_dpi.keys import LocalPrivateKey, RsaPadding, SignatureHash
+from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.xmldsig import DigestMethod, ExternalDigest, check_external
 
 C2 = pki.ap_key("c2")
 C3 = pki.ap_key("c3")
-
-
-@dataclass
-class CountingKey:
-    """The receiver's key, counting its private-key decryptions."""
-
-    inner: LocalPrivateKey
-    decryptions: list[bytes] = field(default_factory=list)
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self.inner.certificate
-
-    @property
-    def chain(self) -> tuple[x509.Certificate, ...]:
-        return self.inner.chain
-
-    def sign(self, data: bytes, hash_: SignatureHash) -> bytes:
-        return self.inner.sign(data, hash_)
-
-    def decrypt(self, ciphertext: bytes, padding_: RsaPadding) -> bytes:
-        self.decryptions.append(ciphertext)
-        return self.inner.decrypt(ciphertext, padding_)
 
 
 def _build(
@@ -75,17 +51,17 @@ def _build(
     return dict(headers), body
 
 
-def _open_bytes(headers: dict[str, str], body: bytes, key: CountingKey) -> object:
+def _open_bytes(headers: dict[str, str], body: bytes, key: pki.CountingKey) -> object:
     return open_message(headers, body, key=key, trust=trust(), at=NOW)
 
 
-def _open_streamed(headers: dict[str, str], body: bytes, key: CountingKey) -> object:
+def _open_streamed(headers: dict[str, str], body: bytes, key: pki.CountingKey) -> object:
     return open_message_from(
         io.BytesIO(body), headers, key=key, trust=trust(), payload_sink=io.BytesIO(), at=NOW
     )
 
 
-OPENERS: dict[str, Callable[[dict[str, str], bytes, CountingKey], object]] = {
+OPENERS: dict[str, Callable[[dict[str, str], bytes, pki.CountingKey], object]] = {
     "bytes": _open_bytes,
     "streamed": _open_streamed,
 }
@@ -107,7 +83,7 @@ def _bad_signature_value(body: bytes) -> bytes:
     ],
 )
 def test_an_unauthenticated_message_never_uses_the_private_key(
-    opener: Callable[[dict[str, str], bytes, CountingKey], object], case: str, rule: str
+    opener: Callable[[dict[str, str], bytes, pki.CountingKey], object], case: str, rule: str
 ) -> None:
     if case == "wrong CA":
         headers, body = _build(signer=pki.wrong_ca_key())
@@ -116,7 +92,7 @@ def test_an_unauthenticated_message_never_uses_the_private_key(
     else:
         headers, body = _build()
         body = _bad_signature_value(body)
-    key = CountingKey(C3)
+    key = pki.CountingKey(C3)
     with pytest.raises(InputError) as info:
         opener(headers, body, key)
     assert (info.value.ebms_code, info.value.rule) == (EbmsError.FAILED_AUTHENTICATION, rule)
@@ -125,10 +101,10 @@ def test_an_unauthenticated_message_never_uses_the_private_key(
 
 @pytest.mark.parametrize("opener", OPENERS.values(), ids=OPENERS.keys())
 def test_an_authenticated_message_uses_the_key_once(
-    opener: Callable[[dict[str, str], bytes, CountingKey], object],
+    opener: Callable[[dict[str, str], bytes, pki.CountingKey], object],
 ) -> None:
     headers, body = _build()
-    key = CountingKey(C3)
+    key = pki.CountingKey(C3)
     opener(headers, body, key)
     assert len(key.decryptions) == 1
 
@@ -137,7 +113,7 @@ def test_a_message_both_untrusted_and_undecryptable_is_refused_as_unauthenticate
     # Encrypted for another receiver and signed under a CA nobody trusts: the answer names
     # the signer (EBMS:0101), not the decryption (EBMS:0102), which it never reached.
     headers, body = _build(signer=pki.wrong_ca_key(), receiver=C2.certificate)
-    reception = receive(headers, body, key=CountingKey(C3), trust=trust(), at=NOW)
+    reception = receive(headers, body, key=pki.CountingKey(C3), trust=trust(), at=NOW)
     assert reception.error is not None
     assert (reception.error.ebms_code, reception.error.rule) == (
         EbmsError.FAILED_AUTHENTICATION,
@@ -145,7 +121,7 @@ def test_a_message_both_untrusted_and_undecryptable_is_refused_as_unauthenticate
     )
     # Trusted but encrypted for another receiver: the decryption fails, after authentication.
     headers, body = _build(receiver=C2.certificate)
-    key = CountingKey(C3)
+    key = pki.CountingKey(C3)
     reception = receive(headers, body, key=key, trust=trust(), at=NOW)
     assert reception.error is not None
     assert reception.error.ebms_code is EbmsError.FAILED_DECRYPTION
@@ -248,16 +224,16 @@ def _with_sha512_reference(
 
 @pytest.mark.parametrize("opener", OPENERS.values(), ids=OPENERS.keys())
 def test_the_attachment_is_digested_with_the_method_its_reference_names(
-    opener: Callable[[dict[str, str], bytes, CountingKey], object],
+    opener: Callable[[dict[str, str], bytes, pki.CountingKey], object],
 ) -> None:
     # The streaming opener digests the attachment while decrypting it, with the methods of
     # the references the verified signature has for it; the bytes opener hashes it after.
     headers, body = _build()
     sha512 = _with_sha512_reference(headers, body, lambda gz: hashlib.sha512(gz).digest())
-    opened = opener(headers, sha512, CountingKey(C3))
+    opened = opener(headers, sha512, pki.CountingKey(C3))
     methods = [r.digest_method for r in opened.signed_references]  # type: ignore[attr-defined]
     assert methods == [DigestMethod.SHA256.value] * 2 + [DigestMethod.SHA512.value]
     wrong = _with_sha512_reference(headers, body, lambda _: hashlib.sha512(b"other").digest())
     with pytest.raises(SignatureError) as info:
-        opener(headers, wrong, CountingKey(C3))
+        opener(headers, wrong, pki.CountingKey(C3))
     assert info.value.rule == "dsig:digest-mismatch"

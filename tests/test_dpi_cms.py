@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from peppol_dpi.dpi import cms
 from peppol_dpi.errors import DecryptionError, UsageError
-from peppol_dpi.keys import LocalPrivateKey, PrivateKey, RsaPadding, SignatureHash
+from peppol_dpi.keys import LocalPrivateKey, PrivateKey, RsaPadding
 from peppol_dpi.keystore import load_jks
 from peppol_dpi.limits import Limits
 
@@ -322,38 +322,15 @@ def test_encrypting_to_a_non_rsa_certificate_is_a_usage_error() -> None:
         cms.encrypt(b"x", cert)
 
 
-class _HsmLikeKey:
-    """A PrivateKey that is not a LocalPrivateKey: only the protocol's methods, counted."""
-
-    def __init__(self, inner: LocalPrivateKey) -> None:
-        self._inner = inner
-        self.decryptions = 0
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self._inner.certificate
-
-    @property
-    def chain(self) -> tuple[x509.Certificate, ...]:
-        return self._inner.chain
-
-    def sign(self, data: bytes, hash_: SignatureHash) -> bytes:
-        return self._inner.sign(data, hash_)
-
-    def decrypt(self, ciphertext: bytes, padding_: RsaPadding) -> bytes:
-        self.decryptions += 1
-        assert padding_ is RsaPadding.OAEP_SHA256_MGF1_SHA256
-        return self._inner.decrypt(ciphertext, padding_)
-
-
 def test_the_rsa_step_goes_through_the_private_key_protocol(
     samples: Path, eksempel: LocalPrivateKey
 ) -> None:
-    key = _HsmLikeKey(eksempel)
+    key = pki.CountingKey(eksempel)
     assert isinstance(key, PrivateKey)
     expected = (samples / "digital-dokumentpakke.zip").read_bytes()
     assert cms.decrypt((samples / "digital-dokumentpakke.cms").read_bytes(), key) == expected
-    assert key.decryptions == 1
+    assert len(key.decryptions) == 1
+    assert key.paddings == [RsaPadding.OAEP_SHA256_MGF1_SHA256]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
