@@ -3,10 +3,11 @@ and 3.3.3), and reading the two XML Schema types every layer meets, xs:base64Bin
 xs:dateTime, strictly.
 
 Messages with a fixed layout (the AS4 envelope, its security header, eb:Messaging) are written
-as text and parsed once by :func:`peppol_dpi.xmlparse.parse_xml`: a few string joins instead of
-dozens of element-API calls, and the parsed tree is exactly what a receiver will parse. Every
-value goes through :func:`text` or :func:`attr`, which refuse characters XML cannot carry
-rather than write a document nobody can read.
+as text: a few string joins instead of dozens of element-API calls. Every value goes through
+:func:`text` or :func:`attr`, which refuse characters XML cannot carry rather than write a
+document nobody can read, and escape exactly as Canonical XML 1.0 (section 2.3) writes character
+data and attribute values: text written with them, in canonical element and attribute order, is
+already its own canonical form (the AS4 signer relies on it).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 _PLAIN_TEXT = re.compile("[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff\r]*")
 #: The white space XML text may carry between base64 characters (XML 1.0 section 2.3 S).
 XML_WHITESPACE = b" \t\r\n"
-_PLAIN_ATTR = re.compile('[^&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]*')
+_PLAIN_ATTR = re.compile('[^&<"\x00-\x1f\ud800-\udfff\ufffe\uffff]*')
 
 
 def _check(value: str) -> None:
@@ -38,30 +39,31 @@ def _check(value: str) -> None:
 
 
 def text(value: str) -> str:
-    """``value`` as character data. ``\\r`` becomes a character reference, which end-of-line
-    handling (XML 1.0 2.11) would otherwise turn into ``\\n``."""
+    """``value`` as character data, escaped as C14N 1.0 (section 2.3) escapes text: ``&``, ``<``,
+    ``>`` and ``\\r`` (a character reference, which end-of-line handling, XML 1.0 2.11, would
+    otherwise turn into ``\\n``)."""
     if _PLAIN_TEXT.fullmatch(value):
         return value
     _check(value)
     return (
-        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
     )
 
 
 def attr(value: str) -> str:
-    """``value`` for a double-quoted attribute; tab, newline and carriage return become
-    character references so that attribute-value normalization (XML 1.0 3.3.3) keeps them."""
+    """``value`` for a double-quoted attribute, escaped as C14N 1.0 (section 2.3) escapes
+    attribute values: ``&``, ``<``, ``"`` and, so that attribute-value normalization (XML 1.0
+    3.3.3) keeps them, tab, newline and carriage return (``>`` stays as it is)."""
     if _PLAIN_ATTR.fullmatch(value):
         return value
     _check(value)
     return (
         value.replace("&", "&amp;")
         .replace("<", "&lt;")
-        .replace(">", "&gt;")
         .replace('"', "&quot;")
-        .replace("\t", "&#9;")
-        .replace("\n", "&#10;")
-        .replace("\r", "&#13;")
+        .replace("\t", "&#x9;")
+        .replace("\n", "&#xA;")
+        .replace("\r", "&#xD;")
     )
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from peppol_dpi import base64text
 from peppol_dpi.errors import UsageError
-from peppol_dpi.xmlparse import parse_xml
+from peppol_dpi.xmlparse import c14n, parse_xml
 from peppol_dpi.xmltext import attr, base64_binary, date_time, text
 
 # XML 1.0 2.2: the characters a document may hold.
@@ -30,9 +30,18 @@ def test_values_round_trip_through_the_parser(content: str, value: str) -> None:
     assert (root.text or "") == content
 
 
-def test_markup_characters_are_escaped() -> None:
-    assert text("a<b>&c\r") == "a&lt;b&gt;&amp;c&#13;"
-    assert attr('"x"\t\n') == "&quot;x&quot;&#9;&#10;"
+@given(st.text(_XML_CHARS, max_size=40), st.text(_XML_CHARS, max_size=40))
+def test_written_values_are_already_canonical(content: str, value: str) -> None:
+    # C14N 1.0 section 2.3 writes character data and attribute values with these very escapes:
+    # what the AS4 signer writes as text is its own canonical form.
+    written = f'<r a="{attr(value)}">{text(content)}</r>'
+    for exclusive in (True, False):
+        assert c14n(parse_xml(written.encode()), exclusive=exclusive) == written.encode()
+
+
+def test_markup_characters_are_escaped_as_canonical_xml_does() -> None:
+    assert text("a<b>&c\r") == "a&lt;b&gt;&amp;c&#xD;"
+    assert attr('"x"\t\n\r<>&') == "&quot;x&quot;&#x9;&#xA;&#xD;&lt;>&amp;"
     assert text("plain") == "plain"
 
 

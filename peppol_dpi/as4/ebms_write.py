@@ -2,8 +2,13 @@
 
 phase4's layout: element order per the ebMS3 XSD, no ``mpc`` attribute for the default MPC,
 ``S12:mustUnderstand="true"`` and a ``wsu:Id`` on Messaging (the signature refers to it). The
-text is written for the envelope of :mod:`.envelope_write`, which declares the ``S12`` prefix;
-:func:`messaging_element` parses a standalone copy (tests, inspection).
+text is written for the envelope of :func:`.soap.envelope_xml`, which declares the ``S12``
+prefix; :func:`messaging_element` parses a standalone copy (tests, inspection).
+
+The text is written in canonical form (C14N 1.0 section 2: no empty-element tags, namespace
+declarations and attributes in canonical order, values escaped by :mod:`..xmltext`), so that
+the signer knows the exclusive canonical form of eb:Messaging without parsing it
+(:func:`messaging_texts`).
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from .model import (
     UserMessage,
 )
 
-__all__ = ["messaging_element", "messaging_xml"]
+__all__ = ["messaging_element", "messaging_texts", "messaging_xml"]
 
 
 def _attributes(pairs: Iterable[tuple[str, str | None]]) -> str:
+    # Callers list unqualified attributes by name: their canonical order (C14N 1.0 2.2).
     return "".join(f' {name}="{attr(value)}"' for name, value in pairs if value is not None)
 
 
@@ -65,8 +71,8 @@ def _user_message(um: UserMessage) -> str:
         _leaf(
             "AgreementRef",
             um.agreement,
-            ("type", um.agreement_type),
             ("pmode", um.agreement_pmode),
+            ("type", um.agreement_type),
         )
         if um.agreement is not None
         else ""
@@ -100,16 +106,15 @@ def _signed_reference(ref: SignedReference) -> str:
     transforms = ""
     if ref.transforms:
         inner = "".join(
-            f'<ds:Transform Algorithm="{attr(algorithm)}">{inclusive_namespaces_xml(p)}</ds:Transform>'
-            if p
-            else f'<ds:Transform Algorithm="{attr(algorithm)}"/>'
+            f'<ds:Transform Algorithm="{attr(algorithm)}">'
+            f"{inclusive_namespaces_xml(p) if p else ''}</ds:Transform>"
             for algorithm, p in ref.transforms
         )
         transforms = f"<ds:Transforms>{inner}</ds:Transforms>"
     digest = base64.b64encode(ref.digest_value).decode("ascii")
     return (
         f'<ds:Reference xmlns:ds="{ns.DS}" URI="{attr(ref.uri)}">{transforms}'
-        f'<ds:DigestMethod Algorithm="{attr(ref.digest_method)}"/>'
+        f'<ds:DigestMethod Algorithm="{attr(ref.digest_method)}"></ds:DigestMethod>'
         f"<ds:DigestValue>{digest}</ds:DigestValue></ds:Reference>"
     )
 
@@ -130,7 +135,7 @@ def _error(err: Ebms3Error) -> str:
             ("shortDescription", err.short_description),
         ]
     )
-    return f"{head}>{inner}</eb:Error>" if inner else f"{head}/>"
+    return f"{head}>{inner}</eb:Error>"
 
 
 def _signal_message(sm: SignalMessage) -> str:
@@ -150,16 +155,38 @@ def _signal_message(sm: SignalMessage) -> str:
     return f"<eb:SignalMessage>{_message_info(sm.message_info)}{receipt}{errors}</eb:SignalMessage>"
 
 
+def _messaging_start(wsu_id: str, *, declare_soap: bool) -> str:
+    # Declarations sorted by prefix, then wsu:Id before S12:mustUnderstand (attributes sort by
+    # namespace URI, C14N 1.0 2.2: WSS utility's before SOAP 1.2's).
+    soap = f' xmlns:S12="{ns.SOAP12}"' if declare_soap else ""
+    return (
+        f'<eb:Messaging{soap} xmlns:eb="{ns.EB}" xmlns:wsu="{ns.WSU}"'
+        f' wsu:Id="{attr(wsu_id)}" S12:mustUnderstand="true">'
+    )
+
+
+def _messaging_content(message: UserMessage | SignalMessage) -> str:
+    if isinstance(message, UserMessage):
+        return _user_message(message) + "</eb:Messaging>"
+    return _signal_message(message) + "</eb:Messaging>"
+
+
 def messaging_xml(
     message: UserMessage | SignalMessage, *, wsu_id: str, declare_soap: bool = False
 ) -> str:
     """``eb:Messaging`` with ``S12:mustUnderstand="true"`` and ``wsu:Id``, as text for an
     envelope that declares ``S12`` (or declaring it, with ``declare_soap``)."""
-    body = _user_message(message) if isinstance(message, UserMessage) else _signal_message(message)
-    soap = f' xmlns:S12="{ns.SOAP12}"' if declare_soap else ""
+    return _messaging_start(wsu_id, declare_soap=declare_soap) + _messaging_content(message)
+
+
+def messaging_texts(message: UserMessage | SignalMessage, *, wsu_id: str) -> tuple[str, str]:
+    """``eb:Messaging`` as text for the envelope, and its exclusive canonical form with the
+    PrefixList ``S12`` (Exclusive C14N 1.0 section 3: the prefixes it uses and ``S12``, which
+    the envelope declares), which is what the signature's reference digests."""
+    content = _messaging_content(message)
     return (
-        f'<eb:Messaging{soap} xmlns:eb="{ns.EB}" xmlns:wsu="{ns.WSU}"'
-        f' S12:mustUnderstand="true" wsu:Id="{attr(wsu_id)}">{body}</eb:Messaging>'
+        _messaging_start(wsu_id, declare_soap=False) + content,
+        _messaging_start(wsu_id, declare_soap=True) + content,
     )
 
 

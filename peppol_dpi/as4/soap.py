@@ -18,7 +18,7 @@ from ..xmlparse import Element, first_child, parse_xml
 from ..xmltext import attr
 from .model import Ebms3HeaderError
 
-__all__ = ["SoapEnvelope", "SoapFault", "envelope_xml", "parse_envelope"]
+__all__ = ["SoapEnvelope", "SoapFault", "body_xml", "envelope_xml", "parse_envelope"]
 
 _S12 = ns.SOAP12
 _SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -50,15 +50,24 @@ class SoapEnvelope:
     fault: SoapFault | None
 
 
-def envelope_xml(*, security: str, messaging: str, body_id: str) -> str:
+def body_xml(body_id: str, *, declare_soap: bool = False) -> str:
+    """The empty ``S12:Body`` with its ``wsu:Id`` (payloads travel as attachments, Peppol AS4
+    2.0.3 section 3), as text for an envelope that declares ``S12``.
+
+    With ``declare_soap`` it declares ``S12`` too and is then its own exclusive canonical form
+    (Exclusive C14N 1.0 section 3: the two prefixes it uses, sorted, then ``wsu:Id``)."""
+    soap = f' xmlns:S12="{_S12}"' if declare_soap else ""
+    return f'<S12:Body{soap} xmlns:wsu="{ns.WSU}" wsu:Id="{attr(body_id)}"></S12:Body>'
+
+
+def envelope_xml(*, security: str, messaging: str, body: str) -> str:
     """An outgoing envelope as text: the ``wsse:Security`` header (mustUnderstand, declaring
-    ``wsse`` and ``wsu``) holding ``security``, then ``messaging`` (eb:Messaging), then an
-    empty ``S12:Body`` with ``wsu:Id`` (payloads travel as attachments, Peppol AS4 2.0.3 3)."""
+    ``wsse`` and ``wsu``) holding ``security``, then ``messaging`` (eb:Messaging), then
+    ``body`` (:func:`body_xml`)."""
     return (
         f'<S12:Envelope xmlns:S12="{_S12}"><S12:Header>'
         f'<wsse:Security xmlns:wsse="{ns.WSSE}" xmlns:wsu="{ns.WSU}" S12:mustUnderstand="true">'
-        f"{security}</wsse:Security>{messaging}</S12:Header>"
-        f'<S12:Body xmlns:wsu="{ns.WSU}" wsu:Id="{attr(body_id)}"/></S12:Envelope>'
+        f"{security}</wsse:Security>{messaging}</S12:Header>{body}</S12:Envelope>"
     )
 
 

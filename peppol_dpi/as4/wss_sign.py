@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from .. import ns
 from ..errors import SignatureError
 from ..ids import random_uuid
 from ..keys import PrivateKey
@@ -26,20 +27,24 @@ from ..xmldsig import (
     ReferenceSpec,
     SignedInfoSpec,
     Transform,
-    complete_signature,
     signature_xml,
+    signed_info_xml,
 )
-from ..xmlparse import c14n, parse_xml, to_bytes
+from ..xmldsig.model import digest_of
+from ..xmlparse import c14n, parse_xml
 from ..xmltext import attr
-from .ebms_write import messaging_xml
+from .ebms_write import messaging_texts
 from .model import SignalMessage, SignedReference, UserMessage
-from .soap import envelope_xml
+from .soap import body_xml, envelope_xml
 from .wss_tokens import bst_xml, str_xml
 
 __all__ = ["SIGNED_INFO_PREFIXES", "swa_signature_input", "write_signed_envelope"]
 
 #: InclusiveNamespaces of SignedInfo and the Messaging reference (phase4's choice).
 SIGNED_INFO_PREFIXES = ("S12",)
+
+# The declaration lxml writes (the envelope was once serialized by it; kept byte for byte).
+_XML_DECLARATION = b"<?xml version='1.0' encoding='UTF-8'?>\n"
 
 _XML_TYPE = re.compile(r"^(text/xml|application/xml|(application|image)/[^;/]+\+xml)$")
 
@@ -83,9 +88,13 @@ def write_signed_envelope(
     Messaging, Body and the ``(content_id, mime_type, content)`` attachments are signed as they
     are before encryption (sign-then-encrypt, ebMS3 core 7.6); a streamed attachment is given
     by its digest. ``security_head`` (the encryption header) goes first in ``wsse:Security``,
-    then the signer's BinarySecurityToken and the ``ds:Signature`` (phase4's order). The
-    envelope is written as text and parsed once, so every canonical form is computed on
-    exactly the tree a receiver parses.
+    then the signer's BinarySecurityToken and the ``ds:Signature`` (phase4's order).
+
+    Nothing is parsed: eb:Messaging, the Body and SignedInfo are written in canonical form
+    (:mod:`..xmltext`), so their canonical octets are known from the text itself: for
+    Messaging and SignedInfo (exclusive C14N, PrefixList ``S12``) the prefixes they use plus
+    ``S12``, which the envelope declares; for the Body the two it uses. The tests check every
+    one against libxml2's canonicalization of the parsed envelope.
     """
     messaging_id = f"phase4-msg-{new_id()}"
     body_id = f"id-{new_id()}"
@@ -107,30 +116,30 @@ def write_signed_envelope(
         ),
         c14n_prefixes=SIGNED_INFO_PREFIXES,
     )
+    messaging, canonical_messaging = messaging_texts(message, wsu_id=messaging_id)
+    inputs: list[bytes | ExternalDigest] = [
+        canonical_messaging.encode(),
+        body_xml(body_id, declare_soap=True).encode(),
+        *(swa_signature_input(mime, data, limits=limits) for mime, data in contents.values()),
+    ]
+    digests = tuple(
+        digest_of(reference.digest_method, data, reference.uri)
+        for reference, data in zip(spec.references, inputs, strict=True)
+    )
+    canonical_signed_info = signed_info_xml(
+        spec, digests=digests, namespaces={"S12": ns.SOAP12, "ds": ns.DS}
+    )
     signature = signature_xml(
         spec,
         key_info_xml=f'<ds:KeyInfo Id="{attr(key_info_id)}">{str_xml(bst_id)}</ds:KeyInfo>',
         signature_id=f"SIG-{new_id()}",
+        digests=digests,
+        signature_value=key.sign(canonical_signed_info.encode(), spec.signature_method.hash),
     )
-    text = envelope_xml(
+    envelope = envelope_xml(
         security=security_head + bst_xml(key.certificate, bst_id) + signature,
-        messaging=messaging_xml(message, wsu_id=messaging_id),
-        body_id=body_id,
-    )
-    root = parse_xml(text.encode(), limits=limits, what="the envelope being signed")
-    header, body = root  # written above: S12:Header, S12:Body
-    security, messaging = header
-
-    def resolver(uri: str) -> bytes | ExternalDigest | None:
-        found = contents.get(uri)
-        return swa_signature_input(found[0], found[1], limits=limits) if found else None
-
-    digests = complete_signature(
-        security[-1],  # the ds:Signature, written last in wsse:Security
-        spec,
-        key=key,
-        resolver=resolver,
-        ids={messaging_id: messaging, body_id: body},
+        messaging=messaging,
+        body=body_xml(body_id),
     )
     references = tuple(
         SignedReference(
@@ -144,4 +153,4 @@ def write_signed_envelope(
         )
         for reference, digest in zip(spec.references, digests, strict=True)
     )
-    return to_bytes(root), references
+    return _XML_DECLARATION + envelope.encode(), references

@@ -38,7 +38,7 @@ from .model import (
     VerifiedSignature,
 )
 from .references import id_attributes, id_index, unique_ids
-from .signing import complete_signature, sign, signature_xml
+from .signing import complete_signature, sign, signature_xml, signed_info_xml
 from .verifying import certificates_in, check_external, verify
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "id_index",
     "sign",
     "signature_xml",
+    "signed_info_xml",
     "unique_ids",
     "verify",
 ]

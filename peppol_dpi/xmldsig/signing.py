@@ -1,11 +1,13 @@
-"""Creating a ds:Signature: its template as text, and completing it in document context.
+"""Creating a ds:Signature: its SignedInfo written as text, and completed in document context.
 
 Signing has two halves (XMLDSig 3.1): writing ``ds:SignedInfo`` with one ``ds:Reference`` per
 thing signed, then computing each reference's digest and the signature over the canonical
-SignedInfo. :func:`signature_xml` writes the first half as text, so that a message written as
-text (the AS4 envelope) carries its signature template from the start and is parsed once;
-:func:`complete_signature` does the second half on a parsed document. :func:`sign` puts the two
-together for a tree built with the element API.
+SignedInfo. :func:`signed_info_xml` and :func:`signature_xml` write SignedInfo as text in its
+canonical form: a writer that knows the canonical octets of what it references (the AS4
+envelope, :mod:`peppol_dpi.as4.wss_sign`) signs that text as it is, without a parse. Otherwise
+the text is a template in a document that is parsed once, and :func:`complete_signature` does
+the second half on the parsed tree. :func:`sign` puts the two together for a tree built with
+the element API.
 """
 
 from __future__ import annotations
@@ -33,37 +35,87 @@ from .model import (
 )
 from .references import b64, ds_tag, id_index, reference_input
 
-__all__ = ["complete_signature", "inclusive_namespaces_xml", "sign", "signature_xml"]
+__all__ = [
+    "complete_signature",
+    "inclusive_namespaces_xml",
+    "sign",
+    "signature_xml",
+    "signed_info_xml",
+]
 
 
 def inclusive_namespaces_xml(prefixes: Sequence[str]) -> str:
-    """``ec:InclusiveNamespaces`` with its PrefixList (Exclusive C14N 1.0 section 3)."""
-    return f'<ec:InclusiveNamespaces xmlns:ec="{ns.EXC_C14N}" PrefixList="{attr(" ".join(prefixes))}"/>'
+    """``ec:InclusiveNamespaces`` with its PrefixList (Exclusive C14N 1.0 section 3), in
+    canonical form."""
+    return (
+        f'<ec:InclusiveNamespaces xmlns:ec="{ns.EXC_C14N}" PrefixList="{attr(" ".join(prefixes))}">'
+        "</ec:InclusiveNamespaces>"
+    )
 
 
-def _reference_xml(spec: ReferenceSpec, p: str) -> str:
-    head = f'<{p}Reference URI="{attr(spec.uri)}"'
+def _reference_xml(spec: ReferenceSpec, p: str, digest: bytes | None) -> str:
+    # Attributes in canonical order (C14N 1.0 section 2.2: unqualified ones by name).
+    head = f"<{p}Reference"
     if spec.id:
         head += f' Id="{attr(spec.id)}"'
     if spec.type:
         head += f' Type="{attr(spec.type)}"'
-    parts = [head, ">"]
+    parts = [head, f' URI="{attr(spec.uri)}">']
     if spec.transforms:
         parts.append(f"<{p}Transforms>")
         for transform in spec.transforms:
+            parts.append(f'<{p}Transform Algorithm="{transform.value}">')
             if transform is Transform.EXCLUSIVE_C14N and spec.inclusive_prefixes:
-                parts.append(
-                    f'<{p}Transform Algorithm="{transform.value}">'
-                    f"{inclusive_namespaces_xml(spec.inclusive_prefixes)}</{p}Transform>"
-                )
-            else:
-                parts.append(f'<{p}Transform Algorithm="{transform.value}"/>')
+                parts.append(inclusive_namespaces_xml(spec.inclusive_prefixes))
+            parts.append(f"</{p}Transform>")
         parts.append(f"</{p}Transforms>")
     parts.append(
-        f'<{p}DigestMethod Algorithm="{spec.digest_method.value}"/>'
-        f"<{p}DigestValue></{p}DigestValue></{p}Reference>"
+        f'<{p}DigestMethod Algorithm="{spec.digest_method.value}"></{p}DigestMethod>'
+        f"<{p}DigestValue>{b64(digest) if digest is not None else ''}</{p}DigestValue>"
+        f"</{p}Reference>"
     )
     return "".join(parts)
+
+
+def signed_info_xml(
+    spec: SignedInfoSpec,
+    *,
+    digests: Sequence[bytes] | None = None,
+    prefix: str | None = "ds",
+    namespaces: Mapping[str, str] | None = None,
+) -> str:
+    """``ds:SignedInfo`` for ``spec`` as text, in canonical form (C14N 1.0 section 2: no
+    empty-element tags, attributes in canonical order, values escaped as :mod:`..xmltext` does),
+    with the ``digests`` of its references (empty DigestValues without them).
+
+    ``namespaces`` (prefix, or "" for the default namespace, to URI) are declared on the start
+    tag, sorted as C14N sorts them. Given exactly the declarations the signature's
+    canonicalization renders there (for exclusive C14N: the prefix SignedInfo uses and those of
+    its PrefixList in scope), the text *is* the canonical SignedInfo, the octets to sign.
+    """
+    p = f"{prefix}:" if prefix else ""
+    declarations = "".join(
+        f' xmlns:{name}="{attr(uri)}"' if name else f' xmlns="{attr(uri)}"'
+        for name, uri in sorted((namespaces or {}).items())
+    )
+    c14n_method = f'<{p}CanonicalizationMethod Algorithm="{spec.c14n_method.value}">'
+    if spec.c14n_prefixes and spec.c14n_method is C14nMethod.EXCLUSIVE:
+        c14n_method += inclusive_namespaces_xml(spec.c14n_prefixes)
+    if digests is not None and len(digests) != len(spec.references):
+        raise UsageError("one digest per reference is needed")
+    return "".join(
+        (
+            f"<{p}SignedInfo{declarations}>",
+            c14n_method,
+            f"</{p}CanonicalizationMethod>",
+            f'<{p}SignatureMethod Algorithm="{spec.signature_method.value}"></{p}SignatureMethod>',
+            *(
+                _reference_xml(reference, p, digests[i] if digests is not None else None)
+                for i, reference in enumerate(spec.references)
+            ),
+            f"</{p}SignedInfo>",
+        )
+    )
 
 
 def signature_xml(
@@ -72,30 +124,25 @@ def signature_xml(
     key_info_xml: str = "",
     signature_id: str | None = None,
     prefix: str | None = "ds",
+    digests: Sequence[bytes] | None = None,
+    signature_value: bytes | None = None,
 ) -> str:
-    """The ``ds:Signature`` template for ``spec``: SignedInfo with empty DigestValues, an empty
+    """The ``ds:Signature`` for ``spec``: its SignedInfo (:func:`signed_info_xml`), the
     SignatureValue, then ``key_info_xml`` (already written XML, e.g. a ``ds:KeyInfo``).
 
-    With ``prefix=None`` the XMLDSig namespace is the default namespace (as XAdES in ASiC-E
-    writes it). Complete it with :func:`complete_signature` once it is in its document.
+    Without ``digests`` and ``signature_value`` it is a template, to be completed by
+    :func:`complete_signature` once it is in its document. With ``prefix=None`` the XMLDSig
+    namespace is the default namespace (as XAdES in ASiC-E writes it).
     """
     p = f"{prefix}:" if prefix else ""
     declaration = f'xmlns:{prefix}="{DS}"' if prefix else f'xmlns="{DS}"'
     id_attribute = f' Id="{attr(signature_id)}"' if signature_id else ""
-    c14n_method = f'<{p}CanonicalizationMethod Algorithm="{spec.c14n_method.value}"'
-    if spec.c14n_prefixes and spec.c14n_method is C14nMethod.EXCLUSIVE:
-        c14n_method += (
-            f">{inclusive_namespaces_xml(spec.c14n_prefixes)}</{p}CanonicalizationMethod>"
-        )
-    else:
-        c14n_method += "/>"
+    value = b64(signature_value) if signature_value is not None else ""
     return "".join(
         (
-            f"<{p}Signature {declaration}{id_attribute}><{p}SignedInfo>",
-            c14n_method,
-            f'<{p}SignatureMethod Algorithm="{spec.signature_method.value}"/>',
-            *(_reference_xml(reference, p) for reference in spec.references),
-            f"</{p}SignedInfo><{p}SignatureValue></{p}SignatureValue>",
+            f"<{p}Signature {declaration}{id_attribute}>",
+            signed_info_xml(spec, digests=digests, prefix=prefix),
+            f"<{p}SignatureValue>{value}</{p}SignatureValue>",
             key_info_xml,
             f"</{p}Signature>",
         )

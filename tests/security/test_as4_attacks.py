@@ -164,7 +164,7 @@ def test_a_signing_token_that_names_another_certificate_is_refused(substitute: o
 
 @pytest.mark.parametrize("where", ["after", "before"])
 def test_xsw_a_second_soap_body_is_refused(where: str) -> None:
-    found = re.search(rb"<S12:Body [^>]*/>", BODY)
+    found = re.search(rb"<S12:Body [^>]*></S12:Body>", BODY)
     assert found is not None
     signed = found.group(0)
     forged = b"<S12:Body><order amount='1000000'/></S12:Body>"
