@@ -29,6 +29,7 @@ import copy
 import functools
 import os
 import threading
+from collections.abc import Iterator
 from typing import IO, Any, TypeAlias
 
 from lxml import etree
@@ -38,8 +39,10 @@ from .limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
     "c14n",
+    "children_at",
     "first_child",
     "parse_xml",
+    "text_at",
     "to_bytes",
 ]
 # PARSER_OPTIONS, PROLOG_SCAN, check_input, check_counts, check_namespaces, check_file_size and
@@ -285,3 +288,20 @@ def first_child(parent: Element, *path: str) -> Element | None:
         if found is not None:
             return found
     return None
+
+
+def children_at(parent: Element, *path: str) -> Iterator[Element]:
+    """``parent.iterfind("a/b")`` for the Clark names ``path``: every element reached through
+    them, in document order, without lxml's ElementPath."""
+    if len(path) == 1:
+        yield from parent.iterchildren(path[0])
+        return
+    for child in parent.iterchildren(path[0]):
+        yield from children_at(child, *path[1:])
+
+
+def text_at(parent: Element, *path: str) -> str | None:
+    """``parent.findtext("a/b")`` for the Clark names ``path``: the text of the first element
+    reached through them ("" when it has none), None without one."""
+    found = first_child(parent, *path)
+    return None if found is None else (found.text or "")

@@ -34,7 +34,7 @@ from peppol_dpi.as4.wss_tokens import SecurityIds, SecurityPolicyError, resolve_
 from peppol_dpi.errors import EbmsError, InputError, SignatureError, XmlSecurityError
 from peppol_dpi.limits import DEFAULT_LIMITS, Limits
 from peppol_dpi.xmldsig.references import id_attributes, id_index
-from peppol_dpi.xmlparse import first_child, parse_xml
+from peppol_dpi.xmlparse import parse_xml
 from peppol_dpi.xmlprefix import end_tag_end, parse_xml_until
 
 C2 = pki.ap_key("c2")
@@ -230,13 +230,6 @@ def test_the_signature_id_index_refuses_a_duplicate_under_any_id_attribute() -> 
             id_index(doc)
         assert info.value.rule == "dsig:duplicate-id"
         doc.remove(doc[-1])
-
-
-def test_first_child_follows_find_for_paths() -> None:
-    doc = etree.fromstring(b"<r><a/><a><b>second</b></a><a><b>third</b></a><c/></r>")
-    assert first_child(doc, "a", "b") is doc.find("a/b")
-    assert first_child(doc, "c") is doc.find("c")
-    assert first_child(doc, "a", "x") is None and first_child(doc, "x") is None
 
 
 # -- receipts repeat the references that were verified ----------------------------------------

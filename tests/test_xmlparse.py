@@ -13,7 +13,7 @@ from xml_support import elements_and_depth
 
 from peppol_dpi.errors import XmlSecurityError
 from peppol_dpi.limits import Limits
-from peppol_dpi.xmlparse import c14n, parse_xml
+from peppol_dpi.xmlparse import c14n, children_at, first_child, parse_xml, text_at
 
 LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -188,3 +188,39 @@ def test_tight_limits_apply() -> None:
     with pytest.raises(XmlSecurityError) as info:
         parse_xml(b"<a><b/><b/><b/></a>", limits=Limits(max_xml_elements=3))
     assert info.value.rule == "xml:too-many-elements"
+
+
+# -- paths without lxml's ElementPath ---------------------------------------------------------
+
+_TREES = st.recursive(
+    st.builds(
+        lambda tag, text: (tag, text, []), st.sampled_from("abc"), st.sampled_from(["", "t"])
+    ),
+    lambda kids: st.builds(
+        lambda tag, text, children: (tag, text, children),
+        st.sampled_from("abc"),
+        st.sampled_from(["", "t"]),
+        st.lists(kids, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+_Tree = tuple[str, str, list["_Tree"]]
+
+
+def _element(tree: _Tree) -> etree._Element:
+    tag, text, children = tree
+    element = etree.Element(tag)
+    element.text = text or None
+    element.extend(_element(child) for child in children)
+    return element
+
+
+@given(_TREES, st.lists(st.sampled_from("abc"), min_size=1, max_size=3))
+def test_path_helpers_follow_element_path(tree: _Tree, path: list[str]) -> None:
+    root = _element(tree)
+    expression = "/".join(path)
+    assert first_child(root, *path) is root.find(expression)
+    assert list(children_at(root, *path)) == root.findall(expression)
+    assert text_at(root, *path) == root.findtext(expression)

@@ -38,7 +38,7 @@ from .. import ns, xmldsig
 from ..errors import SignatureError, UsageError
 from ..keys import PrivateKey, rsa_public_key, same_certificates
 from ..limits import DEFAULT_LIMITS, Limits
-from ..xmlparse import Element, parse_xml
+from ..xmlparse import Element, children_at, first_child, parse_xml, text_at
 from ..xmltext import base64_binary, date_time, text
 
 __all__ = [
@@ -226,12 +226,12 @@ def _certificate_digest(cert: x509.Certificate, algorithm: str) -> bytes:
 
 def _signer(signed_properties: Element, certs: Sequence[x509.Certificate]) -> x509.Certificate:
     """The KeyInfo certificate that SigningCertificate names (TS 101 903 7.2.2)."""
-    cert_elements = signed_properties.findall(
-        f"{_x('SignedSignatureProperties')}/{_x('SigningCertificate')}/{_x('Cert')}"
+    cert_elements = children_at(
+        signed_properties, _x("SignedSignatureProperties"), _x("SigningCertificate"), _x("Cert")
     )
     for cert_element in cert_elements:
-        method = cert_element.find(f"{_x('CertDigest')}/{_ds('DigestMethod')}")
-        value = cert_element.findtext(f"{_x('CertDigest')}/{_ds('DigestValue')}") or ""
+        method = first_child(cert_element, _x("CertDigest"), _ds("DigestMethod"))
+        value = text_at(cert_element, _x("CertDigest"), _ds("DigestValue")) or ""
         algorithm = method.get("Algorithm", "") if method is not None else ""
         if algorithm not in _CERT_DIGESTS:
             raise _bad("the SigningCertificate digest method is not supported", "cert-digest")
@@ -241,7 +241,7 @@ def _signer(signed_properties: Element, certs: Sequence[x509.Certificate]) -> x5
             raise _bad("the SigningCertificate digest is not base64", "malformed") from None
         for cert in certs:
             if _certificate_digest(cert, algorithm) == expected:
-                serial = cert_element.findtext(f"{_x('IssuerSerial')}/{_ds('X509SerialNumber')}")
+                serial = text_at(cert_element, _x("IssuerSerial"), _ds("X509SerialNumber"))
                 if serial is not None and serial.strip() != str(cert.serial_number):
                     raise _bad("IssuerSerial does not name the signing certificate", "cert-digest")
                 return cert
@@ -251,7 +251,7 @@ def _signer(signed_properties: Element, certs: Sequence[x509.Certificate]) -> x5
 
 
 def _signing_time(signed_properties: Element) -> datetime:
-    text = signed_properties.findtext(f"{_x('SignedSignatureProperties')}/{_x('SigningTime')}")
+    text = text_at(signed_properties, _x("SignedSignatureProperties"), _x("SigningTime"))
     when = date_time(text or "")
     if when is None:
         raise _bad(f"SigningTime {text!r} is not an xs:dateTime", "signing-time")
@@ -299,13 +299,13 @@ def verify_signatures(
         raise _bad("signatures.xml must hold exactly one ds:Signature", "malformed")
     signature = signatures[0]
     certs = xmldsig.certificates_in(signature)
-    properties = signature.findall(f"{_ds('Object')}/{_x('QualifyingProperties')}")
+    properties = list(children_at(signature, _ds("Object"), _x("QualifyingProperties")))
     signature_id = signature.get("Id")
     if len(properties) != 1 or signature_id is None:
         raise _bad("the signature needs an Id and one QualifyingProperties", "malformed")
     if properties[0].get("Target") != f"#{signature_id}":
         raise _bad("QualifyingProperties does not target this signature", "malformed")
-    own_properties = properties[0].find(_x("SignedProperties"))
+    own_properties = first_child(properties[0], _x("SignedProperties"))
     if own_properties is None:
         raise _bad("QualifyingProperties has no SignedProperties", "malformed")
     signer = _signer(own_properties, certs)
@@ -319,9 +319,9 @@ def verify_signatures(
     if len(property_refs) != 1 or property_refs[0].element is not own_properties:
         raise _bad("the SignedProperties of this signature are not signed once", "properties")
     formats = {
-        d.get("ObjectReference", ""): (d.findtext(_x("MimeType")) or "").strip()
-        for d in own_properties.iterfind(
-            f"{_x('SignedDataObjectProperties')}/{_x('DataObjectFormat')}"
+        d.get("ObjectReference", ""): (text_at(d, _x("MimeType")) or "").strip()
+        for d in children_at(
+            own_properties, _x("SignedDataObjectProperties"), _x("DataObjectFormat")
         )
     }
     files: dict[str, str] = {}

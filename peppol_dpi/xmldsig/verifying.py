@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from ..errors import CertificateError, SignatureError, UsageError
 from ..keys import CERTIFICATE_CACHE_SIZE, certificate_from_der
 from ..lrucache import LruCache
-from ..xmlparse import Element, c14n
+from ..xmlparse import Element, c14n, children_at
 from .model import (
     DEFAULT_SIGNATURE_POLICY,
     C14nMethod,
@@ -275,8 +275,8 @@ def check_external(ref: VerifiedReference, data: bytes | ExternalDigest) -> Veri
 def certificates_in(signature: Element) -> list[x509.Certificate]:
     """The certificates in ``ds:KeyInfo/ds:X509Data/ds:X509Certificate``, in document order."""
     certs: list[x509.Certificate] = []
-    for element in signature.findall(
-        f"{ds_tag('KeyInfo')}/{ds_tag('X509Data')}/{ds_tag('X509Certificate')}"
+    for element in children_at(
+        signature, ds_tag("KeyInfo"), ds_tag("X509Data"), ds_tag("X509Certificate")
     ):
         text = element.text
         cert = _BY_TEXT.get(text) if text else None
