@@ -40,6 +40,7 @@ from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.limits import Limits
 from peppol_dpi.trust import RevocationMode, TrustPolicy
 from peppol_dpi.xmlparse import parse_xml
+from peppol_dpi.xmltext import NOT_XML_CHAR
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
 SENDER = ParticipantId.norwegian("991825827")
@@ -238,6 +239,36 @@ def test_signature_text_is_escaped(signer: LocalPrivateKey) -> None:
     assert verified.files == {"manifest.xml": "application/xml", files[1].name: "application/pdf"}
     issuer = parse_xml(signed).find(f".//{{{ns.DS}}}X509IssuerName")
     assert issuer is not None and issuer.text == cert.issuer.rfc4514_string()
+
+
+# Runs of XML 1.0 characters with the ones C14N escapes put in often (as strings: hypothesis
+# merges character strategies offered together).
+_TRICKY = st.lists(
+    st.sampled_from(list("&<>\"'\t\r\n ]")) | st.text(st.characters(codec="utf-8"), max_size=3),
+    max_size=6,
+).map(lambda parts: "".join(c for c in "".join(parts) if not NOT_XML_CHAR.match(c)))
+_SPARE = pki.spare_key()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mime=_TRICKY, name=_TRICKY.filter(str.strip), issuer=_TRICKY.filter(str.strip))
+def test_what_signatures_xml_signs_is_the_canonical_form_of_what_it_holds(
+    mime: str, name: str, issuer: str
+) -> None:
+    # signatures.xml is not parsed when it is written: SignedProperties and SignedInfo are
+    # digested and signed as written. For any MIME type, issuer name and file name, libxml2's
+    # inclusive C14N of the parsed document must give the same octets, or it does not verify.
+    make = pki.factory()
+    issued = make.issue(subject=make.make_name(issuer), serial=7, key=_SPARE)
+    key = LocalPrivateKey(key=issued.key, certificate=issued.cert)
+    files = [
+        xades.SignedFile(name="manifest.xml", mime="application/xml", content=b"<m/>"),
+        xades.SignedFile(name=f"x{name}", mime=f"a{mime}", content=b"%PDF"),
+    ]
+    signed = xades.sign_files(files, key, signing_time=NOW, chain=())
+    verified = xades.verify_signatures(signed, {f.name: f.content for f in files})
+    assert verified.signer == issued.cert
+    assert verified.files[files[1].name] == files[1].mime.strip()
 
 
 def test_certificate_digests_and_key_info_are_kept_per_der_and_bounded() -> None:

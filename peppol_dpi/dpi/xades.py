@@ -32,7 +32,6 @@ from urllib.parse import unquote_plus
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from lxml import etree
 
 from .. import ns, xmldsig
 from ..errors import SignatureError, UsageError
@@ -106,11 +105,13 @@ class SignedFile:
     content: bytes
 
 
-def _qualifying_properties_xml(
+def _signed_properties_content(
     files: Sequence[SignedFile], signer: x509.Certificate, signing_time: datetime
 ) -> str:
-    """``xades:QualifyingProperties`` as commons-asic writes it: XAdES the default namespace,
-    XMLDSig as ``ns2`` (dpi.md 3.3)."""
+    """What follows the start tag of ``xades:SignedProperties``, as commons-asic writes it, in
+    canonical form (no empty-element tags, values escaped by :mod:`..xmltext`): XAdES the
+    default namespace, XMLDSig as ``ns2``, both declared by the QualifyingProperties around it
+    (dpi.md 3.3)."""
     # dpi.md 3.3: CertDigest is SHA-1 of the DER certificate, as every implementation has it.
     cert_digest = _b64(_certificate_digest(signer, xmldsig.DigestMethod.SHA1.value))
     formats = "".join(
@@ -119,18 +120,16 @@ def _qualifying_properties_xml(
         for index, file in enumerate(files)
     )
     return (
-        f'<QualifyingProperties xmlns="{ns.XADES}" xmlns:ns2="{ns.DS}" '
-        f'Target="#{_SIGNATURE_ID}"><SignedProperties Id="{_PROPERTIES_ID}">'
         "<SignedSignatureProperties><SigningTime>"
         f"{signing_time.isoformat(timespec='milliseconds')}</SigningTime>"
         "<SigningCertificate><Cert><CertDigest>"
-        f'<ns2:DigestMethod Algorithm="{xmldsig.DigestMethod.SHA1.value}"/>'
+        f'<ns2:DigestMethod Algorithm="{xmldsig.DigestMethod.SHA1.value}"></ns2:DigestMethod>'
         f"<ns2:DigestValue>{cert_digest}</ns2:DigestValue></CertDigest><IssuerSerial>"
         f"<ns2:X509IssuerName>{text(signer.issuer.rfc4514_string())}</ns2:X509IssuerName>"
         f"<ns2:X509SerialNumber>{signer.serial_number}</ns2:X509SerialNumber>"
         "</IssuerSerial></Cert></SigningCertificate></SignedSignatureProperties>"
         f"<SignedDataObjectProperties>{formats}</SignedDataObjectProperties>"
-        "</SignedProperties></QualifyingProperties>"
+        "</SignedProperties>"
     )
 
 
@@ -159,15 +158,14 @@ def sign_files(
     """The ``META-INF/signatures.xml`` bytes signing ``files`` (in zip order) with ``key``.
 
     ``chain``: the certificates to embed after the leaf (dpi.md 3.3: all up to and including
-    the root); ``key.chain`` when not given. The document is written as text and parsed once;
-    the signature is completed in that parsed tree, exactly as a verifier will read it.
+    the root); ``key.chain`` when not given. The document is written as text, in canonical
+    form where it is signed.
     """
     if signing_time.tzinfo is None:
         raise UsageError("signing_time must be timezone-aware")
     if not files:
         raise UsageError("a package signature covers at least one file")
-    content = {java_url_encode(f.name): f.content for f in files}
-    if len(content) != len(files):
+    if len({java_url_encode(f.name) for f in files}) != len(files):
         raise UsageError("the signed files must have distinct names")
     spec = xmldsig.SignedInfoSpec(
         references=(
@@ -184,17 +182,38 @@ def sign_files(
         signature_method=xmldsig.SignatureMethod.RSA_SHA256,
         c14n_method=xmldsig.C14nMethod.INCLUSIVE,
     )
+    # Nothing is parsed: SignedProperties and SignedInfo are written in canonical form, and
+    # with the namespaces in scope declared on their start tags (inclusive C14N 1.0 2.4), their
+    # text is what their digest and the signature cover. The tests compare both with libxml2's
+    # canonicalization of the document and have libxmlsec1 verify it.
+    content = _signed_properties_content(files, key.certificate, signing_time)
+    properties = f'<SignedProperties Id="{_PROPERTIES_ID}">{content}'
+    # Inclusive C14N renders the namespaces in scope on the apex (C14N 1.0 section 2.4).
+    canonical_properties = (
+        f'<SignedProperties xmlns="{ns.XADES}" xmlns:ns2="{ns.DS}" Id="{_PROPERTIES_ID}">{content}'
+    )
+    digests = [
+        *(xmldsig.DigestMethod.SHA256.digest(f.content) for f in files),
+        xmldsig.DigestMethod.SHA256.digest(canonical_properties.encode()),
+    ]
+    canonical_signed_info = xmldsig.signed_info_xml(
+        spec, digests=digests, prefix=None, namespaces={"": ns.DS}
+    )
     after_signature_value = (  # ds:KeyInfo, then the ds:Object with the XAdES properties
         f"{_key_info_xml((key.certificate, *(chain or key.chain)))}<Object>"
-        f"{_qualifying_properties_xml(files, key.certificate, signing_time)}</Object>"
+        f'<QualifyingProperties xmlns="{ns.XADES}" xmlns:ns2="{ns.DS}" '
+        f'Target="#{_SIGNATURE_ID}">{properties}</QualifyingProperties></Object>'
     )
     signature = xmldsig.signature_xml(
-        spec, key_info_xml=after_signature_value, signature_id=_SIGNATURE_ID, prefix=None
+        spec,
+        key_info_xml=after_signature_value,
+        signature_id=_SIGNATURE_ID,
+        prefix=None,
+        digests=digests,
+        signature_value=key.sign(canonical_signed_info.encode(), spec.signature_method.hash),
     )
     document = f'<XAdESSignatures xmlns="{ns.ASIC}">{signature}</XAdESSignatures>'
-    root = parse_xml(document.encode("utf-8"), what=SIGNATURES_ENTRY)
-    xmldsig.complete_signature(root[0], spec, key=key, resolver=content.get)
-    return _DECLARATION + etree.tostring(root, encoding="UTF-8")
+    return _DECLARATION + document.encode("utf-8")
 
 
 # -- verification -----------------------------------------------------------------------------
