@@ -212,6 +212,14 @@ def certificate_from_der(der: bytes, *, what: str = "the certificate") -> x509.C
     cached = _FROM_DER.get(der)
     if cached is not None:
         return cached
+    serial = _serial_number_octets(der)
+    if serial is not None and (not serial or serial[0] & 0x80 or not any(serial)):
+        # RFC 5280 4.1.2.2: a positive integer. cryptography accepts others with a warning
+        # today and will refuse them; refused here, the answer does not depend on its version.
+        raise CertificateError(
+            f"{what} has a serial number that is not positive (RFC 5280 4.1.2.2)",
+            rule="cert:malformed",
+        )
     try:
         cert = fully_decoded(x509.load_der_x509_certificate(der))
     except MALFORMED_CERTIFICATE_ERRORS:
@@ -220,6 +228,38 @@ def certificate_from_der(der: bytes, *, what: str = "the certificate") -> x509.C
         ) from None
     _FROM_DER.put(der, cert)
     return cert
+
+
+def _serial_number_octets(der: bytes) -> bytes | None:
+    """The content octets of the TBSCertificate's serialNumber INTEGER (RFC 5280 4.1: inside
+    the Certificate and TBSCertificate SEQUENCEs, after the optional [0] version), or None when
+    the DER does not start so (cryptography then says what is wrong)."""
+    try:
+        position = 0
+        for _ in ("Certificate", "TBSCertificate"):
+            if der[position] != 0x30:
+                return None
+            _, position = _der_length(der, position + 1)
+        if der[position] == 0xA0:  # version [0] EXPLICIT
+            length, start = _der_length(der, position + 1)
+            position = start + length
+        if der[position] != 0x02:
+            return None
+        length, start = _der_length(der, position + 1)
+    except IndexError:
+        return None
+    return der[start : start + length]
+
+
+def _der_length(der: bytes, position: int) -> tuple[int, int]:
+    """The definite length at ``position`` (X.690 8.1.3) and where the content starts."""
+    first = der[position]
+    if first < 0x80:
+        return first, position + 1
+    count = first & 0x7F
+    if not count or position + 1 + count > len(der):
+        raise IndexError("not a definite length")
+    return int.from_bytes(der[position + 1 : position + 1 + count], "big"), position + 1 + count
 
 
 def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x509.Certificate]:

@@ -23,8 +23,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from .. import ns
-from ..errors import InputError
+from ..errors import CertificateError, InputError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
+from ..keys import certificate_from_der
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml, to_bytes
 from ..xmltext import date_time
@@ -96,9 +97,9 @@ def parse_certificate(text: str | None, *, what: str = "Certificate") -> x509.Ce
     """A certificate given as base64 DER (Peppol SMP 1.x), tolerating PEM armour and line breaks."""
     data = _PEM_ARMOUR.sub(b"", (text or "").encode("ascii", "replace"))
     try:
-        der = base64.b64decode(b"".join(data.split()), validate=True)
-        return x509.load_der_x509_certificate(der)
-    except (binascii.Error, ValueError):
+        # Decoded whole where it enters, as every certificate from a peer (keys.py).
+        return certificate_from_der(base64.b64decode(b"".join(data.split()), validate=True))
+    except (binascii.Error, ValueError, CertificateError):
         raise SmpError(
             f"{what} is not a base64 DER certificate", rule="smp:bad-certificate"
         ) from None

@@ -10,6 +10,7 @@ be refused where they enter.
 from __future__ import annotations
 
 import base64
+import warnings
 from pathlib import Path
 
 import pki
@@ -17,10 +18,12 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from peppol_dpi import ns
+from peppol_dpi import keys, ns
 from peppol_dpi.errors import CertificateError, SignatureError
-from peppol_dpi.keys import KeyFileError, load_certificates
+from peppol_dpi.keys import KeyFileError, certificate_from_der, load_certificates
 from peppol_dpi.keystore import load_trust_store
+from peppol_dpi.lookup.errors import SmpError
+from peppol_dpi.lookup.smp_xml import parse_certificate
 from peppol_dpi.trust import RevocationMode
 from peppol_dpi.xmldsig import certificates_in
 from peppol_dpi.xmlparse import parse_xml
@@ -65,6 +68,10 @@ def test_lazily_broken_certificates_are_refused_where_they_enter(name: str) -> N
     with pytest.raises(SignatureError) as dsig_err:
         certificates_in(signature)
     assert dsig_err.value.rule == "dsig:malformed"
+    # An SMP answer's endpoint certificate enters the same way (it used to be loaded as is).
+    with pytest.raises(SmpError) as smp_err:
+        parse_certificate(base64.b64encode(der).decode())
+    assert smp_err.value.rule == "smp:bad-certificate"
 
 
 @pytest.mark.parametrize("name", NAMES[:-1])  # version 4 does not even load
@@ -79,3 +86,50 @@ def test_trust_policy_refuses_them_even_when_loaded_elsewhere(name: str) -> None
 def test_a_readable_certificate_is_unaffected() -> None:
     der = pki.ap_key("c2").certificate.public_bytes(Encoding.DER)
     assert load_certificates(der) == [pki.ap_key("c2").certificate]
+
+
+@pytest.mark.parametrize("serial", ["negative", "zero"])
+def test_a_serial_number_that_is_not_positive_is_refused_without_a_warning(serial: str) -> None:
+    # RFC 5280 4.1.2.2: a positive integer. cryptography loads others with a deprecation
+    # warning for now (it will refuse them later): refused here, whatever its version.
+    cert = pki.ap_key("c2").certificate
+    der = cert.public_bytes(Encoding.DER)
+    octets = keys._serial_number_octets(der)
+    assert octets is not None
+    assert int.from_bytes(octets, "big", signed=True) == cert.serial_number
+    at = der.index(bytes([0x02, len(octets)]) + octets) + 2
+    bad = b"\x80" + octets[1:] if serial == "negative" else bytes(len(octets))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(CertificateError) as err:
+            certificate_from_der(der[:at] + bad + der[at + len(octets) :])
+    assert err.value.rule == "cert:malformed" and "RFC 5280" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("der", "octets"),
+    [
+        (b"\x30\x0a\x30\x08\xa0\x03\x02\x01\x02\x02\x01\x07", b"\x07"),  # v3: [0] version first
+        (b"\x30\x05\x30\x03\x02\x01\x07", b"\x07"),  # v1: no version
+        (b"\x30\x81\x06\x30\x82\x00\x03\x02\x01\x09", b"\x09"),  # long-form lengths
+        (b"\x30\x05\x30\x03\x04\x01\x07", None),  # not an INTEGER there
+        (b"\x31\x05\x30\x03\x02\x01\x07", None),  # not a SEQUENCE
+        (b"\x30\x05\x30", None),  # truncated
+        (b"\x30\x85\x01", None),  # a length beyond the data
+        (b"", None),
+    ],
+    ids=[
+        "v3",
+        "v1",
+        "long lengths",
+        "not an integer",
+        "not a sequence",
+        "truncated",
+        "too long",
+        "empty",
+    ],
+)
+def test_the_serial_number_is_found_where_rfc_5280_puts_it(
+    der: bytes, octets: bytes | None
+) -> None:
+    assert keys._serial_number_octets(der) == octets
