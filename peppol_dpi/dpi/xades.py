@@ -183,18 +183,17 @@ def sign_files(
         c14n_method=xmldsig.C14nMethod.INCLUSIVE,
     )
     # Nothing is parsed: SignedProperties and SignedInfo are written in canonical form, and
-    # with the namespaces in scope declared on their start tags (inclusive C14N 1.0 2.4), their
-    # text is what their digest and the signature cover. The tests compare both with libxml2's
-    # canonicalization of the document and have libxmlsec1 verify it.
+    # with the namespaces in scope declared on their start tags (inclusive C14N renders them
+    # on the apex, C14N 1.0 section 2.4) their text is what the digest and the signature
+    # cover. The tests verify it with libxml2's canonicalization, and with libxmlsec1.
     content = _signed_properties_content(files, key.certificate, signing_time)
     properties = f'<SignedProperties Id="{_PROPERTIES_ID}">{content}'
-    # Inclusive C14N renders the namespaces in scope on the apex (C14N 1.0 section 2.4).
     canonical_properties = (
         f'<SignedProperties xmlns="{ns.XADES}" xmlns:ns2="{ns.DS}" Id="{_PROPERTIES_ID}">{content}'
     )
+    signed = [*(f.content for f in files), canonical_properties.encode()]
     digests = [
-        *(xmldsig.DigestMethod.SHA256.digest(f.content) for f in files),
-        xmldsig.DigestMethod.SHA256.digest(canonical_properties.encode()),
+        r.digest_method.digest(data) for r, data in zip(spec.references, signed, strict=True)
     ]
     canonical_signed_info = xmldsig.signed_info_xml(
         spec, digests=digests, prefix=None, namespaces={"": ns.DS}
