@@ -212,22 +212,25 @@ def certificate_from_der(der: bytes, *, what: str = "the certificate") -> x509.C
     cached = _FROM_DER.get(der)
     if cached is not None:
         return cached
-    serial = _serial_number_octets(der)
-    if serial is not None and (not serial or serial[0] & 0x80 or not any(serial)):
-        # RFC 5280 4.1.2.2: a positive integer. cryptography accepts others with a warning
-        # today and will refuse them; refused here, the answer does not depend on its version.
-        raise CertificateError(
-            f"{what} has a serial number that is not positive (RFC 5280 4.1.2.2)",
-            rule="cert:malformed",
-        )
     try:
-        cert = fully_decoded(x509.load_der_x509_certificate(der))
-    except MALFORMED_CERTIFICATE_ERRORS:
+        cert = _decoded_der(der)
+    except MALFORMED_CERTIFICATE_ERRORS as exc:
         raise CertificateError(
-            f"{what} is not a readable DER certificate", rule="cert:malformed"
+            f"{what} is not a readable DER certificate: {exc}", rule="cert:malformed"
         ) from None
     _FROM_DER.put(der, cert)
     return cert
+
+
+def _decoded_der(der: bytes) -> x509.Certificate:
+    """A DER certificate loaded and decoded whole, or one of
+    :data:`MALFORMED_CERTIFICATE_ERRORS`."""
+    serial = _serial_number_octets(der)
+    if serial is not None and (not serial or serial[0] & 0x80 or not any(serial)):
+        # RFC 5280 4.1.2.2: a positive integer. cryptography loads others with a warning today
+        # and will refuse them; refused here, the answer does not depend on its version.
+        raise ValueError("the serial number is not positive (RFC 5280 4.1.2.2)")
+    return fully_decoded(x509.load_der_x509_certificate(der))
 
 
 def _serial_number_octets(der: bytes) -> bytes | None:
@@ -269,7 +272,7 @@ def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x
         if b"-----BEGIN" in data:
             certs = [fully_decoded(c) for c in x509.load_pem_x509_certificates(data)]
         else:
-            certs = [fully_decoded(x509.load_der_x509_certificate(data))]
+            certs = [_decoded_der(data)]
     except MALFORMED_CERTIFICATE_ERRORS as exc:
         raise KeyFileError(
             f"not a PEM or DER certificate: {exc}", rule="keys:certificate"

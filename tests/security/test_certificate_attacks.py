@@ -99,11 +99,15 @@ def test_a_serial_number_that_is_not_positive_is_refused_without_a_warning(seria
     assert int.from_bytes(octets, "big", signed=True) == cert.serial_number
     at = der.index(bytes([0x02, len(octets)]) + octets) + 2
     bad = b"\x80" + octets[1:] if serial == "negative" else bytes(len(octets))
+    bad_der = der[:at] + bad + der[at + len(octets) :]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(CertificateError) as err:
-            certificate_from_der(der[:at] + bad + der[at + len(octets) :])
+            certificate_from_der(bad_der)
+        with pytest.raises(KeyFileError) as file_err:
+            load_certificates(bad_der)
     assert err.value.rule == "cert:malformed" and "RFC 5280" in err.value.message
+    assert file_err.value.rule == "keys:certificate" and "RFC 5280" in file_err.value.message
 
 
 @pytest.mark.parametrize(
