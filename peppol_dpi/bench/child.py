@@ -45,6 +45,7 @@ def main(argv: list[str]) -> int:
     op, input_file, pki_dir = argv
     keys = load_keys(Path(pki_dir))
     with tempfile.TemporaryDirectory(dir=Path(input_file).parent) as work:
+        run: Callable[[], object]
         if op in STREAM_OPERATIONS:
             run = prepare_stream(op, Path(input_file), keys, Path(work))
         else:

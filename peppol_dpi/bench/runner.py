@@ -88,7 +88,11 @@ def timed(fn: Callable[[], object]) -> Callable[[], float]:
 
 
 def alternating_blocks(
-    timers: Sequence[Callable[[], float]], repeat: int, *, rounds: int = 5
+    timers: Sequence[Callable[[], float]],
+    repeat: int,
+    *,
+    rounds: int = 5,
+    between_blocks: Callable[[], object] | None = None,
 ) -> list[list[list[float]]]:
     """At least ``repeat`` runs of each timer, the timers taking turns in ``rounds`` blocks:
     for each timer, the seconds of each run, block by block.
@@ -99,11 +103,14 @@ def alternating_blocks(
     ratio moved within the run. Each block starts with one unrecorded run, so that what the
     previous block did to the caches (the other implementation runs in another process) is
     not counted: the figures are warm, as for a server handling messages one after the other.
+    ``between_blocks`` runs before every block, untimed (e.g. :meth:`.ops.StreamRun.clean`).
     """
     block = max(1, -(-repeat // rounds))
     samples: list[list[list[float]]] = [[] for _ in timers]
     for _ in range(rounds):
         for timer, series in zip(timers, samples, strict=True):
+            if between_blocks is not None:
+                between_blocks()
             timer()  # warm-up of the block: caches, lazy imports, schema loads
             series.append([timer() for _ in range(block)])
     return samples

@@ -117,10 +117,13 @@ class _SizeRun:
         """Ours and the floor taking turns; for AS4 build and open, ours and ``as4`` taking
         turns in a series of their own; then memory."""
         input_file = self.work / f"{op}-{self.size}.input"
+        clean: Callable[[], object] | None = None
+        ours: Callable[[], object]
         if op in STREAM_OPERATIONS:
             # Streaming: from a file to files; the operation never holds the payload.
             write_stream_input(op, input_file, self.size, self.keys)
-            ours = prepare_stream(op, input_file, self.keys, self.work)
+            ours = stream = prepare_stream(op, input_file, self.keys, self.work)
+            clean = stream.clean  # earlier runs' outputs, removed between blocks
             floor = self.floors[floor_name(op)]
         else:
             op_input = make_input(op, self.payload, self.keys)
@@ -129,7 +132,11 @@ class _SizeRun:
                 input_file.write_bytes(op_input)
             del op_input
         timed_ours = timed(ours)
-        ours_blocks, floor_blocks = alternating_blocks([timed_ours, timed(floor)], self.repeat)
+        ours_blocks, floor_blocks = alternating_blocks(
+            [timed_ours, timed(floor)], self.repeat, between_blocks=clean
+        )
+        if clean is not None:
+            clean()
         median_s, floor_s = pooled_median(ours_blocks), pooled_median(floor_blocks)
         theirs = ratio_as4 = None
         remote = self.remote
