@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from peppol_dpi import ns
@@ -30,9 +32,11 @@ from peppol_dpi.xmldsig import (
     complete_signature,
     sign,
     signature_xml,
+    signed_info_xml,
     verify,
 )
-from peppol_dpi.xmlparse import parse_xml, to_bytes
+from peppol_dpi.xmlparse import c14n, parse_xml, to_bytes
+from peppol_dpi.xmltext import NOT_XML_CHAR
 
 
 @pytest.fixture(scope="module")
@@ -415,3 +419,54 @@ def test_each_digest_method_is_the_hash_it_names(method: DigestMethod) -> None:
 def test_each_signature_method_hashes_with_the_hash_it_names(method: SignatureMethod) -> None:
     assert method.hash.name == method.name.removeprefix("RSA_")
     assert method.hash.algorithm().name == method.hash.value
+
+
+# -- SignedInfo written in canonical form --------------------------------------------------------
+
+# Runs of XML 1.0 characters, with those C14N escapes in attributes often (as strings: hypothesis
+# merges character strategies offered together).
+_ATTRIBUTE_TEXT = st.lists(
+    st.sampled_from(list("&<>\"'\t\r\n #")) | st.text(st.characters(codec="utf-8"), max_size=3),
+    max_size=6,
+).map(lambda parts: "".join(c for c in "".join(parts) if not NOT_XML_CHAR.match(c)))
+_REFERENCES = st.builds(
+    ReferenceSpec,
+    uri=_ATTRIBUTE_TEXT,
+    transforms=st.lists(st.sampled_from(list(Transform)), max_size=2).map(tuple),
+    digest_method=st.sampled_from([DigestMethod.SHA256, DigestMethod.SHA512]),
+    inclusive_prefixes=st.lists(st.from_regex(r"[a-z]{1,3}", fullmatch=True), max_size=2).map(
+        tuple
+    ),
+    type=st.none() | _ATTRIBUTE_TEXT,
+    id=st.none() | st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,5}", fullmatch=True),
+)
+
+
+@given(
+    references=st.lists(_REFERENCES, min_size=1, max_size=3),
+    method=st.sampled_from([C14nMethod.EXCLUSIVE, C14nMethod.INCLUSIVE]),
+    prefixes=st.lists(st.from_regex(r"[a-z]{1,3}", fullmatch=True), max_size=2),
+    default_namespace=st.booleans(),
+)
+def test_signed_info_is_written_in_its_canonical_form(
+    references: list[ReferenceSpec],
+    method: C14nMethod,
+    prefixes: list[str],
+    default_namespace: bool,
+) -> None:
+    # What a writer that signs without a parse relies on (AS4, XAdES): with the declarations
+    # its canonicalization renders on the apex, the text is libxml2's C14N of the parsed element.
+    spec = SignedInfoSpec(references=tuple(references), c14n_method=method, c14n_prefixes=prefixes)
+    digests = [hashlib.sha256(r.uri.encode()).digest() for r in references]
+    prefix = None if default_namespace else "ds"
+    signature = parse_xml(signature_xml(spec, prefix=prefix, digests=digests).encode())
+    signed_info = signature[0]
+    expected = c14n(
+        signed_info,
+        exclusive=method is C14nMethod.EXCLUSIVE,
+        inclusive_prefixes=tuple(prefixes),
+    )
+    written = signed_info_xml(
+        spec, digests=digests, prefix=prefix, namespaces={prefix or "": ns.DS}
+    )
+    assert written.encode() == expected
