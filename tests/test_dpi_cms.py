@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peppol_dpi.dpi import cms
+from peppol_dpi.dpi import cms, cms_profile
 from peppol_dpi.errors import DecryptionError, UsageError
 from peppol_dpi.keys import LocalPrivateKey, PrivateKey, RsaPadding
 from peppol_dpi.keystore import load_jks
@@ -262,12 +262,13 @@ def test_recipient_structures_are_kept_per_certificate_and_bounded(
     # The recipient's key and KeyTransRecipientInfo head are built once per certificate (equal
     # by DER) and serve both writing and the byte comparison when reading.
     again = x509.load_der_x509_certificate(recipient.certificate.public_bytes(Encoding.DER))
-    cms._recipient(recipient.certificate)
-    hits = cms._recipient.cache_info().hits
+    head = cms_profile.recipient_info_head
+    head(recipient.certificate)
+    hits = head.cache_info().hits
     assert cms.decrypt(cms.encrypt(b"x", again), recipient) == b"x"
-    assert cms._recipient.cache_info().hits > hits
-    assert cms._recipient.cache_info().maxsize == cms._usual_recipient_infos.cache_info().maxsize
-    assert cms._recipient(pki.business_key("eboks").certificate) != cms._recipient(again)
+    assert head.cache_info().hits > hits
+    assert head.cache_info().maxsize == cms._usual_recipient_infos.cache_info().maxsize
+    assert head(pki.business_key("eboks").certificate) != head(again)
 
 
 def test_other_recipient_infos_are_parsed_and_checked(recipient: LocalPrivateKey) -> None:
