@@ -163,8 +163,9 @@ class StreamRun:
     outputs of earlier runs are removed by :meth:`clean`, which the benchmark calls between
     blocks, outside the timed runs. Writing over one output file would make every run also pay
     for freeing the blocks of the run before: on the benchmark machine (ext4 mounted with
-    ``discard``) truncating a 1 MB file took 0.7 ms and a 50 MB one 24 ms, a third of opening
-    the message. An application writes each payload to a new file, and frees old ones apart.
+    ``discard``) truncating a 1 MB file took 0.7 ms and a 50 MB one 24 ms, up to a quarter of
+    what opening the message took. An application writes each payload to a new file, and
+    frees old ones apart.
     """
 
     def __init__(self, run: Callable[[Path], object], directory: Path) -> None:
