@@ -1,10 +1,5 @@
-"""The zip layer of the ASiC-E document package: a streaming writer and a defensive reader.
-
-Writing (ETSI TS 102 918 A.1, dpi.md 3.1, byte for byte as commons-asic in Digdir's
-integrasjonspunkt writes it): ``mimetype`` first, STORED, with its sizes in the local header
-and no extra field; every other entry DEFLATED with a data descriptor and the UTF-8 name flag;
-no zip64; the archive comment ``mimetype=application/vnd.etsi.asic-e+zip``. The writer streams:
-it needs no seekable sink, so the zip can go straight into the CMS encryptor.
+"""The zip layer of the ASiC-E document package: the defensive reader, and the public names of
+the writer (:mod:`.zip_write`) and of the format both use (:mod:`.zip_format`).
 
 Reading refuses what could hurt the receiver before any inflating is done: more entries
 than ``Limits.max_zip_entries``, a declared total above ``max_package_bytes`` or a compression
@@ -19,17 +14,25 @@ are bounded by the declared ones and CRC-checked.
 from __future__ import annotations
 
 import io
-import re
-import struct
 import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import IO, Final, Protocol
+from typing import IO
 
 from .. import deflate
-from ..errors import InputError, UsageError
+from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits
+from .zip_format import (
+    ASIC_E_MIME_TYPE,
+    FLAG_ENCRYPTED,
+    FLAG_PATCHED,
+    FLAG_STRONG_ENCRYPTION,
+    FLAG_UTF8,
+    LOCAL,
+    MIMETYPE_BYTES,
+    SIG_LOCAL,
+    check_entry_name,
+)
+from .zip_write import Sink, ZipEntryWriter
 
 __all__ = [
     "ASIC_E_MIME_TYPE",
@@ -42,184 +45,11 @@ __all__ = [
     "read_zip",
 ]
 
-#: The ``mimetype`` entry's content (ETSI TS 102 918 A.1).
-ASIC_E_MIME_TYPE: Final = "application/vnd.etsi.asic-e+zip"
-_MIMETYPE_BYTES: Final = ASIC_E_MIME_TYPE.encode("ascii")
-_COMMENT: Final = b"mimetype=" + _MIMETYPE_BYTES
-
-_LOCAL = struct.Struct("<IHHHHHIIIHH")
-_DESCRIPTOR = struct.Struct("<IIII")
-_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
-_END = struct.Struct("<IHHHHIIH")
-_SIG_LOCAL, _SIG_DESCRIPTOR, _SIG_CENTRAL, _SIG_END = (
-    0x04034B50,
-    0x08074B50,
-    0x02014B50,
-    0x06054B50,
-)
-_FLAG_DESCRIPTOR, _FLAG_UTF8, _FLAG_ENCRYPTED = 0x0008, 0x0800, 0x0001
-_FLAG_PATCHED, _FLAG_STRONG_ENCRYPTION = 0x0020, 0x0040
-_MAX_32 = 0xFFFFFFFF
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
-_CHUNK = 1024 * 1024
 _RATIO_FLOOR = 64 * 1024  # entries smaller than this are not ratio-checked
-
-
-class Sink(Protocol):
-    """Where a writer puts its bytes: a binary file, a socket, the CMS encryptor."""
-
-    def write(self, data: bytes, /) -> object: ...
 
 
 class PackageError(InputError):
     """The document package (zip, manifest, signature) breaks a rule; ``rule`` says which."""
-
-
-def check_entry_name(name: str) -> str | None:
-    """Why ``name`` is not a safe zip entry name, or None when it is."""
-    if not name:
-        return "is empty"
-    if len(name.encode("utf-8")) > 0xFFFF:
-        return "is too long"
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        return "is absolute"
-    if "\\" in name:
-        return "contains a backslash"
-    if _CONTROL.search(name):
-        return "contains a control character"
-    if any(part in ("", ".", "..") for part in name.split("/")):
-        return "has an empty, '.' or '..' path segment"
-    return None
-
-
-def _dos_time(when: datetime) -> tuple[int, int]:
-    year = min(max(when.year, 1980), 2107)
-    date = ((year - 1980) << 9) | (when.month << 5) | when.day
-    time = (when.hour << 11) | (when.minute << 5) | (when.second // 2)
-    return time, date
-
-
-@dataclass
-class _Central:
-    name: bytes
-    flags: int
-    method: int
-    crc: int
-    compressed: int
-    size: int
-    offset: int
-
-
-class ZipEntryWriter:
-    """Writes an ASiC-E zip to a (possibly unseekable) binary stream, entry by entry."""
-
-    def __init__(self, sink: Sink, *, modified: datetime, level: int | None = None) -> None:
-        self._sink = sink
-        self._time, self._date = _dos_time(modified)
-        self._level = level
-        self._position = 0
-        self._entries: list[_Central] = []
-        self._closed = False
-
-    def _write(self, data: bytes) -> None:
-        self._sink.write(data)
-        self._position += len(data)
-
-    def _local(
-        self, name: bytes, flags: int, method: int, *, crc: int, csize: int, size: int
-    ) -> None:
-        version = 10 if method == zipfile.ZIP_STORED else 20
-        self._write(
-            _LOCAL.pack(
-                _SIG_LOCAL,
-                version,
-                flags,
-                method,
-                self._time,
-                self._date,
-                crc,
-                csize,
-                size,
-                len(name),
-                0,
-            )
-            + name
-        )
-
-    def _flags(self, name: str) -> int:
-        return _FLAG_UTF8 if not name.isascii() else 0
-
-    def add_stored(self, name: str, data: bytes) -> None:
-        """An uncompressed entry with its sizes in the local header (the ``mimetype`` entry)."""
-        encoded, offset, crc = name.encode("utf-8"), self._position, deflate.crc32(data)
-        flags = self._flags(name)
-        self._local(encoded, flags, zipfile.ZIP_STORED, crc=crc, csize=len(data), size=len(data))
-        self._write(data)
-        self._entries.append(
-            _Central(encoded, flags, zipfile.ZIP_STORED, crc, len(data), len(data), offset)
-        )
-
-    def add_deflated(self, name: str, data: bytes) -> None:
-        """A DEFLATED entry followed by a data descriptor, compressed in 1 MiB steps."""
-        if len(data) > _MAX_32:
-            raise UsageError(f"{name} is larger than 4 GiB; zip64 is not used")
-        encoded, offset = name.encode("utf-8"), self._position
-        flags = self._flags(name) | _FLAG_DESCRIPTOR
-        self._local(encoded, flags, zipfile.ZIP_DEFLATED, crc=0, csize=0, size=0)
-        compressor = deflate.compressobj(self._level, -15)
-        crc, compressed = 0, 0
-        view = memoryview(data)
-        for start in range(0, len(data), _CHUNK):
-            piece = view[start : start + _CHUNK]
-            crc = deflate.crc32(piece, crc)
-            out = compressor.compress(piece)
-            compressed += len(out)
-            self._write(out)
-        out = compressor.flush()
-        compressed += len(out)
-        self._write(out)
-        self._write(_DESCRIPTOR.pack(_SIG_DESCRIPTOR, crc, compressed, len(data)))
-        self._entries.append(
-            _Central(encoded, flags, zipfile.ZIP_DEFLATED, crc, compressed, len(data), offset)
-        )
-
-    def close(self) -> None:
-        """Write the central directory and the end record (with the ASiC archive comment)."""
-        if self._closed:
-            return
-        self._closed = True
-        start = self._position
-        for e in self._entries:
-            version = 10 if e.method == zipfile.ZIP_STORED else 20
-            self._write(
-                _CENTRAL.pack(
-                    _SIG_CENTRAL,
-                    version,
-                    version,
-                    e.flags,
-                    e.method,
-                    self._time,
-                    self._date,
-                    e.crc,
-                    e.compressed,
-                    e.size,
-                    len(e.name),
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    e.offset,
-                )
-                + e.name
-            )
-        if self._position > _MAX_32 or len(self._entries) > 0xFFFF:
-            raise UsageError("the package is too large for a zip without zip64")
-        count = len(self._entries)
-        self._write(
-            _END.pack(_SIG_END, 0, 0, count, count, self._position - start, start, len(_COMMENT))
-            + _COMMENT
-        )
 
 
 _READ_CHUNK = 1024 * 1024
@@ -260,7 +90,7 @@ def _check_layout(
         if folded in seen:
             raise _fail(f"entry {info.filename!r} occurs more than once", "duplicate-entry")
         seen.add(folded)
-        if info.flag_bits & _FLAG_ENCRYPTED:
+        if info.flag_bits & FLAG_ENCRYPTED:
             raise _fail(f"entry {info.filename!r} is encrypted", "encrypted-entry")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _fail(
@@ -285,13 +115,13 @@ def _check_layout(
     ordered = sorted(infos, key=lambda i: i.header_offset)
     starts: dict[str, int] = {}
     for info, following in zip(ordered, [*ordered[1:], None][: len(ordered)], strict=True):
-        local = _read_at(source, info.header_offset, _LOCAL.size)
-        if len(local) != _LOCAL.size or _LOCAL.unpack(local)[0] != _SIG_LOCAL:
+        local = _read_at(source, info.header_offset, LOCAL.size)
+        if len(local) != LOCAL.size or LOCAL.unpack(local)[0] != SIG_LOCAL:
             raise _fail(f"entry {info.filename!r} has no local header", "not-a-zip")
-        fields = _LOCAL.unpack(local)
+        fields = LOCAL.unpack(local)
         name_length, extra_length = int(fields[9]), int(fields[10])
         _check_local_header(info, int(fields[2]), source.read(name_length))
-        starts[info.filename] = info.header_offset + _LOCAL.size + name_length + extra_length
+        starts[info.filename] = info.header_offset + LOCAL.size + name_length + extra_length
         limit = following.header_offset if following is not None else size
         if starts[info.filename] + info.compress_size > limit:
             raise _fail(f"entry {info.filename!r} overlaps the next one", "overlapping-entries")
@@ -301,7 +131,7 @@ def _check_layout(
         raise _fail("the first entry of an ASiC-E package must be 'mimetype'", "mimetype-first")
     if first.compress_type != zipfile.ZIP_STORED:
         raise _fail("the 'mimetype' entry must be stored, not compressed", "mimetype-compressed")
-    if first.extra or _LOCAL.unpack(_read_at(source, 0, _LOCAL.size))[10]:
+    if first.extra or LOCAL.unpack(_read_at(source, 0, LOCAL.size))[10]:
         raise _fail("the 'mimetype' entry must have no extra field", "mimetype-extra-field")
     return starts
 
@@ -310,12 +140,12 @@ def _check_local_header(info: zipfile.ZipInfo, flags: int, name: bytes) -> None:
     """What zipfile checks of a local header before reading an entry: the same name as the
     central directory's, no patched data, no strong encryption."""
     try:
-        local_name = name.decode("utf-8" if flags & _FLAG_UTF8 else "cp437")
+        local_name = name.decode("utf-8" if flags & FLAG_UTF8 else "cp437")
     except UnicodeDecodeError:
         local_name = None
     if local_name != info.orig_filename:
         raise _corrupt(info, "its local header names another file")
-    if info.flag_bits & (_FLAG_PATCHED | _FLAG_STRONG_ENCRYPTION):
+    if info.flag_bits & (FLAG_PATCHED | FLAG_STRONG_ENCRYPTION):
         raise _corrupt(info, "it uses patched data or strong encryption")
 
 
@@ -467,7 +297,7 @@ def open_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Asi
     view = memoryview(data) if isinstance(data, bytes) else None
     archive = AsicZip(source, view, infos, starts)
     try:
-        if archive.read(infos[0]) != _MIMETYPE_BYTES:
+        if archive.read(infos[0]) != MIMETYPE_BYTES:
             raise _fail(f"the 'mimetype' entry must be exactly {ASIC_E_MIME_TYPE}", "mimetype")
     except BaseException:
         archive.close()
@@ -488,6 +318,6 @@ def read_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Map
     with open_zip(data, limits=limits) as archive:
         first, *rest = archive.infos
         # open_zip has read the first entry, "mimetype": exactly the ASiC-E type, not read again.
-        entries = {first.filename: _MIMETYPE_BYTES}
+        entries = {first.filename: MIMETYPE_BYTES}
         entries.update((info.filename, archive.read(info)) for info in rest)
         return entries
