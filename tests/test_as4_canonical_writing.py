@@ -10,6 +10,7 @@ import pki
 from as4_support import counter_ids
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from xml_support import MARKUP_TEXT
 
 from peppol_dpi import ns
 from peppol_dpi.as4.ebms_write import messaging_texts
@@ -33,17 +34,7 @@ from peppol_dpi.xmlparse import c14n, first_child
 C2 = pki.ap_key("c2")
 T0 = datetime(2026, 11, 27, 3, 0, 0, 500000, tzinfo=UTC)
 
-# Runs of XML 1.0 2.2 characters, with the markup and white space C14N escapes put in often (as
-# strings: hypothesis would merge a character strategy into the one it is offered with).
-_CHARS = st.characters(
-    blacklist_categories=("Cs",),
-    blacklist_characters="".join(chr(c) for c in range(0x20)) + "\ufffe\uffff",
-)
-_VALUE = (
-    st.lists(st.sampled_from(list("&<>\"'\t\r\n ]")) | st.text(_CHARS, max_size=3), max_size=6)
-    .map("".join)
-    .filter(lambda v: v.strip() != "")
-)
+_VALUE = MARKUP_TEXT.filter(str.strip)
 _OPTIONAL = st.none() | _VALUE
 _PROPERTIES = st.lists(
     st.builds(Property, name=_VALUE, value=_VALUE, type=_OPTIONAL), max_size=3

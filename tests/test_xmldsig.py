@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
+from xml_support import MARKUP_TEXT
 
 from peppol_dpi import ns
 from peppol_dpi.errors import SignatureError, UsageError
@@ -36,7 +37,6 @@ from peppol_dpi.xmldsig import (
     verify,
 )
 from peppol_dpi.xmlparse import c14n, parse_xml, to_bytes
-from peppol_dpi.xmltext import NOT_XML_CHAR
 
 
 @pytest.fixture(scope="module")
@@ -423,21 +423,15 @@ def test_each_signature_method_hashes_with_the_hash_it_names(method: SignatureMe
 
 # -- SignedInfo written in canonical form --------------------------------------------------------
 
-# Runs of XML 1.0 characters, with those C14N escapes in attributes often (as strings: hypothesis
-# merges character strategies offered together).
-_ATTRIBUTE_TEXT = st.lists(
-    st.sampled_from(list("&<>\"'\t\r\n #")) | st.text(st.characters(codec="utf-8"), max_size=3),
-    max_size=6,
-).map(lambda parts: "".join(c for c in "".join(parts) if not NOT_XML_CHAR.match(c)))
 _REFERENCES = st.builds(
     ReferenceSpec,
-    uri=_ATTRIBUTE_TEXT,
+    uri=MARKUP_TEXT,
     transforms=st.lists(st.sampled_from(list(Transform)), max_size=2).map(tuple),
     digest_method=st.sampled_from([DigestMethod.SHA256, DigestMethod.SHA512]),
     inclusive_prefixes=st.lists(st.from_regex(r"[a-z]{1,3}", fullmatch=True), max_size=2).map(
         tuple
     ),
-    type=st.none() | _ATTRIBUTE_TEXT,
+    type=st.none() | MARKUP_TEXT,
     id=st.none() | st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,5}", fullmatch=True),
 )
 

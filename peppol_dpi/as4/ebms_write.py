@@ -166,9 +166,8 @@ def _messaging_start(wsu_id: str, *, declare_soap: bool) -> str:
 
 
 def _messaging_content(message: UserMessage | SignalMessage) -> str:
-    if isinstance(message, UserMessage):
-        return _user_message(message) + "</eb:Messaging>"
-    return _signal_message(message) + "</eb:Messaging>"
+    body = _user_message(message) if isinstance(message, UserMessage) else _signal_message(message)
+    return body + "</eb:Messaging>"
 
 
 def messaging_xml(
