@@ -31,6 +31,7 @@ from peppol_dpi.xmldsig import (
     Transform,
     certificates_in,
     complete_signature,
+    id_attributes,
     sign,
     signature_xml,
     signed_info_xml,
@@ -464,3 +465,51 @@ def test_signed_info_is_written_in_its_canonical_form(
         spec, digests=digests, prefix=prefix, namespaces={prefix or "": ns.DS}
     )
     assert written.encode() == expected
+
+
+# -- the id index ------------------------------------------------------------------------------
+
+_ID_NAMES = (f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id")
+#: Attribute names an id index must see, and look-alikes it must not (another namespace's Id).
+_ATTRIBUTE_NAMES = (*_ID_NAMES, "{urn:other}Id", "name", "iD")
+_ID_TREES = st.recursive(
+    st.builds(
+        lambda attributes: (attributes, []),
+        st.dictionaries(st.sampled_from(_ATTRIBUTE_NAMES), st.sampled_from("xyz"), max_size=3),
+    ),
+    lambda kids: st.builds(
+        lambda attributes, children: (attributes, children),
+        st.dictionaries(st.sampled_from(_ATTRIBUTE_NAMES), st.sampled_from("xyz"), max_size=3),
+        st.lists(kids, max_size=4),
+    ),
+    max_leaves=15,
+)
+
+
+def _id_tree(tree: tuple[dict[str, str], list[object]]) -> etree._Element:
+    attributes, children = tree
+    element = etree.Element("e", attrib=attributes)
+    element.extend(_id_tree(child) for child in children)  # type: ignore[arg-type]
+    return element
+
+
+@given(_ID_TREES)
+def test_the_id_index_finds_every_id_attribute_in_document_order(
+    tree: tuple[dict[str, str], list[object]],
+) -> None:
+    root = _id_tree(tree)
+    expected: dict[str, list[tuple[str, object]]] = {}
+    for element in root.iter():
+        for name, value in element.attrib.items():
+            if name in _ID_NAMES:
+                expected.setdefault(value, []).append((name, element))
+    found = id_attributes(root)
+    assert found == expected
+    assert all(type(value) is str for value in found)
+    # Below the root only that subtree is indexed.
+    for child in root:
+        assert all(
+            child is element or element in child.iterdescendants()
+            for entries in id_attributes(child).values()
+            for _, element in entries
+        )
