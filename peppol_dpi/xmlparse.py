@@ -149,7 +149,9 @@ def syntax_error(
         return XmlSecurityError(
             f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
         )
-    return XmlSecurityError(f"{what} is not well-formed XML: {exc}", rule="xml:not-well-formed")
+    # lxml's own text ends with the name of the source, "(<string>, line 1)" for bytes.
+    reason = getattr(exc, "msg", None) or str(exc)
+    return XmlSecurityError(f"{what} is not well-formed XML: {reason}", rule="xml:not-well-formed")
 
 
 def check_file_size(source: IO[bytes], limits: Limits, what: str) -> int:

@@ -184,6 +184,8 @@ def test_hostile_xml_through_the_cli(tmp_path: Path, name: str) -> None:
         lines = result.stderr.decode().splitlines()
         assert len(lines) == 1 and lines[0].startswith("peppol-dpi: "), lines
         assert f"[{rule}]" in lines[0]
+        assert "EBMS:" not in lines[0]  # docs/cli.md: only AS4 failures name an EBMS code
+        assert "(<string>" not in lines[0]  # lxml's source name is not part of the reason
         assert b"Traceback" not in result.stderr
         assert result.stdout == b""
     assert time.monotonic() - started < 60  # a guard against hangs, not a benchmark
@@ -265,3 +267,22 @@ def test_wrap_defaults_give_a_fresh_id_and_now(
         ids.add(fields["instance_id"])
         assert fields["created"].endswith("Z")
     assert len(ids) == 2
+
+
+def test_only_as4_failures_name_an_ebms_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/cli.md: "EBMS:0101 FailedAuthentication: <what> [<rule>]" for AS4 failures,
+    # "<what> [<rule>]" otherwise; the same parser error is both.
+    path = tmp_path / "broken.xml"
+    path.write_bytes(b"<a><b></a>")
+    expected = {
+        ("sbdh", "read"): "peppol-dpi: SBD is not well-formed XML: ",
+        ("smp", "verify"): "peppol-dpi: SMP answer is not well-formed XML: ",
+        ("as4", "inspect"): "peppol-dpi: EBMS:0009 InvalidHeader: the SOAP envelope is not ",
+    }
+    for command, start in expected.items():
+        assert main([*command, str(path)]) == 1
+        line = capsys.readouterr().err.strip()
+        assert line.startswith(start), line
+        assert line.endswith("[xml:not-well-formed]"), line

@@ -47,13 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _input_error_line(exc: InputError, command: str) -> str:
+    # docs/cli.md: an AS4 failure names its EBMS error code, any other failure its rule. The
+    # code an error carries for an AS4 peer (the hardened parser's EBMS:0009, say) would
+    # mislead about an SBDH, a package or an SMP answer.
+    return str(exc) if command == "as4" else f"{exc.message} [{exc.rule}]"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         status: int = args.handler(args)
     except InputError as exc:
-        print(f"peppol-dpi: {exc}", file=sys.stderr)
+        print(f"peppol-dpi: {_input_error_line(exc, args.command)}", file=sys.stderr)
         return 1
     except (UsageError, TransportError) as exc:
         print(f"peppol-dpi: error: {exc}", file=sys.stderr)
