@@ -42,9 +42,11 @@ def peppol_seat_id(cert: x509.Certificate) -> str | None:
     Peppol PKI certificate policy: the CN of an AP or SMP certificate is the seat id the
     service provider got from OpenPEPPOL (``POP000306`` in G2, ``PNO000104``-style in G3). The
     form is not checked here: test PKIs use other names, and the CN is what phase4 and Oxalis
-    report. None when the subject has no single CN.
+    report. Surrounding spaces are not part of it (an eb:PartyId's text is compared trimmed
+    too). None when the subject has no single, non-blank CN.
     """
-    return common_name(cert)
+    seat = (common_name(cert) or "").strip()
+    return seat or None
 
 
 def norwegian_org_number(cert: x509.Certificate) -> str | None:

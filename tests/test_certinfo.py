@@ -11,7 +11,9 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from peppol_dpi.as4 import seat_id
 from peppol_dpi.certinfo import common_name, norwegian_org_number, peppol_seat_id
+from peppol_dpi.errors import UsageError
 from peppol_dpi.keys import load_pkcs12
 
 ORG_NUMBERS = {
@@ -80,3 +82,19 @@ def test_seid2_identifier_wins_over_the_serial_number() -> None:
         (NameOID.SERIAL_NUMBER, "984661185"), (NameOID.ORGANIZATION_IDENTIFIER, "NTRNO-922020175")
     )
     assert norwegian_org_number(cert) == "922020175"
+
+
+@pytest.mark.parametrize(
+    ("cn", "seat"), [(" POP000306 ", "POP000306"), ("POP000306", "POP000306"), ("   ", None)]
+)
+def test_the_seat_id_is_the_cn_without_surrounding_spaces(cn: str, seat: str | None) -> None:
+    # One reader for the AS4 sender's From PartyId and the receiver's signer check, which
+    # compares it with the trimmed eb:PartyId text.
+    cert = _with_subject((NameOID.COMMON_NAME, cn))
+    assert common_name(cert) == cn
+    assert peppol_seat_id(cert) == seat
+    if seat is None:
+        with pytest.raises(UsageError, match="no single CN"):
+            seat_id(cert)
+    else:
+        assert seat_id(cert) == seat

@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 
 from cryptography import x509
 
+from ..certinfo import peppol_seat_id
 from ..errors import EbmsError, InputError, UsageError, ValidationError
 from ..ids import random_uuid
 from ..keys import PrivateKey
@@ -34,7 +35,6 @@ from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message, routing_problems
 from .receipt import receipt_signal
 from .sbd_routing import read_header, routing_of
-from .sending import common_name
 from .signals import error_signal, write_signal
 from .soap import SoapEnvelope, parse_envelope
 from .wss_encrypt import decrypt_attachments
@@ -201,10 +201,10 @@ class Opening:
             limits=self.limits,
             security_ids=ids,
         )
-        if profile.sender_is_signer and parsed.sender.id != common_name(verification.signer):
+        if profile.sender_is_signer and parsed.sender.id != peppol_seat_id(verification.signer):
             raise InputError(
                 f"From PartyId {parsed.sender.id!r} is not the signer's seat id "
-                f"{common_name(verification.signer)!r}",
+                f"{peppol_seat_id(verification.signer)!r}",
                 rule="peppol:sender-not-signer",
                 ebms_code=EbmsError.FAILED_AUTHENTICATION,
             )

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.x509.oid import NameOID
 
+from ..certinfo import peppol_seat_id
 from ..errors import UsageError
 from ..ids import random_uuid
 from ..keys import PrivateKey
@@ -34,7 +34,6 @@ __all__ = [
     "SentMessage",
     "build_message",
     "build_message_chunks",
-    "common_name",
     "new_user_message",
     "seat_id",
     "signed_envelope",
@@ -44,16 +43,10 @@ __all__ = [
 OCTET_STREAM = "application/octet-stream"
 
 
-def common_name(cert: x509.Certificate) -> str | None:
-    """The single CN of ``cert`` (the Peppol seat id of an AP certificate), None without one."""
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value).strip() if len(names) == 1 else None
-
-
 def seat_id(cert: x509.Certificate) -> str:
     """The Peppol seat id of an access point: the CN of its certificate (Peppol AS4 5)."""
-    cn = common_name(cert)
-    if not cn:
+    cn = peppol_seat_id(cert)
+    if cn is None:
         raise UsageError(f"{cert.subject.rfc4514_string()} has no single CN to use as seat id")
     return cn
 
