@@ -107,9 +107,13 @@ class SecurityIds:
         """Every element of the header whose wsu:Id or Id is ``wanted``."""
         result: list[Element] = []
         for attribute, element in self._found.get(wanted, ()):
+            # The entries of one element are adjacent (id_attributes reads an element's
+            # attributes together), so comparing with the last one found drops an element
+            # carrying both names. Comparing with every one found made a header flooded with
+            # one id quadratic, before the signature is checked (tests/security).
             if (
                 attribute in _TOKEN_ID_ATTRIBUTES
-                and all(element is not seen for seen in result)
+                and (not result or result[-1] is not element)
                 and (not self._whole or contains(self.security, element))
             ):
                 result.append(element)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import gzip
 import re
+import time
 
 import as4_support
 import pki
@@ -170,3 +171,20 @@ def test_xsw_a_second_soap_body_is_refused(where: str) -> None:
     forged = b"<S12:Body><order amount='1000000'/></S12:Body>"
     body = BODY.replace(signed, signed + forged if where == "after" else forged + signed, 1)
     _refused(body)
+
+
+def test_a_header_flooded_with_the_token_id_is_refused_fast() -> None:
+    # Before the signature is checked, the receiver resolves the signature's token reference
+    # among the header's ids. 30,000 elements carrying the signer token's wsu:Id made that
+    # quadratic (each one compared with every one found, about 10 s here); the flood is now
+    # refused as an ambiguous reference in well under a second. A guard, not a benchmark.
+    reference = re.search(rb'<wsse:Reference URI="#([^"]+)"', BODY.split(b"<ds:Signature ")[1])
+    assert reference is not None
+    flood = b"".join(b'<x wsu:Id="' + reference.group(1) + b'"/>' for _ in range(30_000))
+    security = re.search(rb"<wsse:Security [^>]*>", BODY)
+    assert security is not None
+    body = BODY.replace(security.group(0), security.group(0) + flood, 1)
+    started = time.monotonic()
+    error = _refused(body)
+    assert time.monotonic() - started < 3
+    assert error.rule == "wss:token-reference"
