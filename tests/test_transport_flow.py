@@ -350,6 +350,8 @@ def test_print_letter_travels_in_the_utskrift_process_and_its_mottakskvittering_
     assert response.status_code == 201, response.text
     message_id = str(parts.message_id)
     wait_for(lambda: message_id in flow.corner4.delivered, what="delivery to the print provider")
+    # Corner 3 may hand the letter on before corner 2's worker has recorded the AS4 receipt.
+    wait_for(lambda: sender.statuses(message_id)[-1] == "SENDT", what="SENDT")
     assert sender.statuses(message_id) == ["OPPRETTET", "SENDT"]
     receipt, _ = receipt_for(
         flow.corner4.delivered[message_id][0], printer, kind=MessageType.MOTTAKSKVITTERING
