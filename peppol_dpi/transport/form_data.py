@@ -15,7 +15,7 @@ as such whatever else is wrong in it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -68,26 +68,42 @@ def _name(head: bytes) -> str | None:
     return name
 
 
-def _pieces(body: IO[bytes], delimiter: bytes) -> Iterator[bytes | None]:
+def _pieces(
+    body: IO[bytes], delimiter: bytes, refused: Callable[[], bool]
+) -> Iterator[bytes | None]:
     """The body as data pieces, with None where a delimiter stood (leftmost, non-overlapping,
     as ``bytes.split``): a delimiter across two reads is found, as the last
-    ``len(delimiter) - 1`` bytes of each read wait for the next."""
+    ``len(delimiter) - 1`` bytes of each read wait for the next.
+
+    Once ``refused()`` is true only whether the body is closed still counts (see
+    :meth:`_Reader.closed`), and the delimiters left in a read are passed on as one None: a body
+    of nothing but short delimiters then costs one ``bytes.split`` per read, not a Python step
+    per delimiter. Each read is scanned from where the last delimiter ended, never copied again
+    (slicing the rest after every delimiter made such a body quadratic in the read size).
+    """
     keep, buffer = len(delimiter) - 1, b""
     while True:
         read = body.read(CHUNK_BYTES)
-        buffer += read
-        while (at := buffer.find(delimiter)) >= 0:
-            if at:
-                yield buffer[:at]
+        buffer += read  # at most ``keep`` bytes were left from the last read
+        start = 0
+        while not refused() and (at := buffer.find(delimiter, start)) >= 0:
+            if at > start:
+                yield buffer[start:at]
             yield None
-            buffer = buffer[at + len(delimiter) :]
+            start = at + len(delimiter)
+        if refused():
+            rest = buffer[start:].split(delimiter)
+            if len(rest) > 1:
+                yield None
+            buffer, start = rest[-1], 0
         if not read:
-            if buffer:
-                yield buffer
+            if start < len(buffer):
+                yield buffer[start:]
             return
-        if len(buffer) > keep:
-            yield buffer[:-keep]
-            buffer = buffer[-keep:]
+        cut = max(start, len(buffer) - keep)
+        if cut > start:
+            yield buffer[start:cut]
+        buffer = buffer[cut:]
 
 
 class _Reader:
@@ -177,6 +193,10 @@ class _Reader:
         else:
             self.form.values[self.name] = bytes(self.memory)
 
+    def refused(self) -> bool:
+        """Whether a part broke a rule already: the rest only decides whether it is closed."""
+        return self.error is not None
+
     def closed(self) -> bool:
         """Whether what followed the last delimiter began with ``--`` (and there were two)."""
         return self.delimiters >= 2 and (self.head + self.held).startswith(_CLOSE)
@@ -201,7 +221,7 @@ def read_form_data(
         raise _bad("multipart/form-data without boundary")
     delimiter = _CLOSE + (match.group(1) or match.group(2)).encode("latin-1")
     reader = _Reader(files or {}, max_part_bytes, max_parts)
-    for piece in _pieces(body, delimiter):
+    for piece in _pieces(body, delimiter, reader.refused):
         if piece is None:
             reader.delimiter()
         else:
