@@ -7,6 +7,8 @@ store and the protocol implementations of :mod:`.ports`) and return a :class:`Se
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -96,18 +98,80 @@ class WsgiServer:
             self._thread = None
 
 
+#: The largest request head (request line and header fields) either server reads: waitress'
+#: default, which the plain-HTTP server keeps; cheroot's default is no limit at all.
+MAX_REQUEST_HEAD_BYTES = 256 * 1024
+
+
 def _tls_server(app: WsgiApp, host: str, port: int, threads: int, tls: ServerTls) -> Any:
     from cheroot import wsgi
-    from cheroot.ssl.builtin import BuiltinSSLAdapter
 
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="peppol-dpi")
-    adapter = BuiltinSSLAdapter(
+    server.max_request_header_size = MAX_REQUEST_HEAD_BYTES
+    adapter = _deferred_handshake_adapter()(
         str(tls.certificate), str(tls.key), str(tls.chain) if tls.chain else None
     )
     adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2  # Peppol AS4: TLS 1.2+ (peppol.md 1.2)
+    adapter.context.sslsocket_class = _HandshakeOnFirstRead
     server.ssl_adapter = adapter
     server.prepare()  # binds now, so the port is known
     return server
+
+
+def _deferred_handshake_adapter() -> type:
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    class DeferredHandshakeAdapter(BuiltinSSLAdapter):
+        """cheroot's adapter without the handshake on accept: cheroot wraps each accepted
+        socket in its one accepting thread, so one client that connects and says nothing held
+        every other client for the 10 s timeout (three of them for 30 s). The handshake now
+        happens on the connection's first read, in the worker thread that serves it."""
+
+        def wrap(self, sock: Any) -> tuple[Any, dict[str, str]]:
+            wrapped = self.context.wrap_socket(
+                sock, server_side=True, do_handshake_on_connect=False
+            )
+            # What cheroot would add but the cipher (unknown before the handshake; unused).
+            return wrapped, {"wsgi.url_scheme": "https", "HTTPS": "on"}
+
+    return DeferredHandshakeAdapter
+
+
+class _HandshakeOnFirstRead(ssl.SSLSocket):
+    """A server-side TLS socket that completes its handshake before its first read, with the
+    socket's timeout for the whole handshake (Python's ``do_handshake``), and reports a failed
+    one as cheroot's ``FatalSSLAlert``: the worker then just closes the connection."""
+
+    _handshaken = False
+
+    def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
+        if not self._handshaken:
+            self._handshake()
+        return super().recv_into(buffer, nbytes, flags)
+
+    def _handshake(self) -> None:
+        from cheroot.errors import FatalSSLAlert
+
+        try:
+            self.do_handshake()
+        except ssl.SSLError as exc:
+            if "http request" in str(exc).lower():
+                # A plain HTTP request on the TLS port: answered in plain text, as cheroot does.
+                with contextlib.suppress(OSError):
+                    socket.socket.sendall(self, _PLAIN_HTTP_ANSWER)
+            raise FatalSSLAlert(*exc.args) from exc
+        except OSError as exc:  # a timeout or a dropped connection, during the handshake
+            raise FatalSSLAlert(*exc.args) from exc
+        self._handshaken = True
+
+
+_PLAIN_HTTP_MESSAGE = (
+    b"The client sent a plain HTTP request, but this server only speaks HTTPS on this port."
+)
+_PLAIN_HTTP_ANSWER = (
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(_PLAIN_HTTP_MESSAGE), _PLAIN_HTTP_MESSAGE)
+)
 
 
 class Service:

@@ -1,0 +1,91 @@
+"""The reference services' HTTP servers against clients that try to hold them: idle and slow
+TLS handshakes, oversized request heads (docs/security.md, HTTP)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+
+import pki
+import pytest
+
+from peppol_dpi.transport.config import ServerTls
+from peppol_dpi.transport.server import MAX_REQUEST_HEAD_BYTES, WsgiServer
+
+
+def _app(environ, start_response):  # type: ignore[no-untyped-def]
+    body = environ["wsgi.url_scheme"].encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+@pytest.fixture
+def https() -> Iterator[WsgiServer]:
+    chain, key = pki.tls_files()
+    server = WsgiServer(_app, tls=ServerTls(certificate=chain, key=key), threads=4)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _client() -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(pki.path("root-ca.cert.pem")))
+    context.check_hostname = False
+    return context
+
+
+def _get(server: WsgiServer, extra: bytes = b"") -> bytes:
+    """The answer to a GET, read until the server closes or the status line is all there is."""
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    with raw, _client().wrap_socket(raw) as tls:
+        tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" + extra + b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
+            if answer.startswith(b"HTTP/1.1 4") and b"\r\n" in answer:
+                break  # refused: cheroot may keep the connection until its timeout
+    return answer
+
+
+def test_clients_that_connect_and_say_nothing_hold_no_one_up(https: WsgiServer) -> None:
+    # cheroot handshakes in its one accepting thread: each silent connection held every other
+    # client for its 10 s timeout (three: 30 s). The handshake now runs in the worker.
+    silent = [socket.create_connection(("127.0.0.1", https.port)) for _ in range(3)]
+    try:
+        time.sleep(0.2)
+        started = time.monotonic()
+        answer = _get(https)
+        assert time.monotonic() - started < 3
+        assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"https")
+    finally:
+        for connection in silent:
+            connection.close()
+
+
+def test_a_request_head_beyond_the_limit_is_refused(https: WsgiServer) -> None:
+    # cheroot reads request heads of any size by default (a 144 MiB one was held in memory).
+    fields = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(300))
+    assert len(fields) > MAX_REQUEST_HEAD_BYTES
+    assert _get(https, fields).startswith(b"HTTP/1.1 413 ")
+    within = fields[: fields.index(b"X-Filler-200:")]  # 200 whole lines
+    assert _get(https, within).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_plain_http_on_the_tls_port_gets_a_plain_answer(https: WsgiServer) -> None:
+    # As cheroot answered it when it handshook on accept.
+    with socket.create_connection(("127.0.0.1", https.port), timeout=20) as raw:
+        raw.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = raw.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request")
+    assert answer.endswith(b"this server only speaks HTTPS on this port.")
+
+
+def test_a_failed_handshake_leaves_the_server_serving(https: WsgiServer) -> None:
+    with socket.create_connection(("127.0.0.1", https.port), timeout=20) as raw:
+        raw.sendall(b"\x16\x03\x01\x00\x05hello")  # a TLS record that is no ClientHello
+        assert raw.recv(4096) is not None
+    assert _get(https).startswith(b"HTTP/1.1 200 OK")
