@@ -10,8 +10,9 @@ failures become :class:`~peppol_dpi.errors.TransportError`; an answer too large 
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -55,8 +56,8 @@ def bounded_request(
     if timeout <= 0 or max_bytes <= 0:
         raise UsageError("timeout and max_bytes must be positive")
     deadline = time.monotonic() + timeout
-    try:
-        response = session.request(
+    response = _HeadWithin(timeout).send(
+        lambda: session.request(
             method,
             url,
             data=data,
@@ -64,9 +65,9 @@ def bounded_request(
             timeout=(timeout, timeout),
             stream=True,
             allow_redirects=allow_redirects,
-        )
-    except requests.RequestException as exc:
-        raise TransportError(f"{method} {url} failed: {exc}") from None
+        ),
+        what=f"{method} {url}",
+    )
     with response:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes:
@@ -92,3 +93,55 @@ def bounded_request(
         return HttpAnswer(
             status=response.status_code, headers=dict(response.headers), body=bytes(body)
         )
+
+
+class _HeadWithin:
+    """``session.request`` (the request sent, the answer's status line and header fields read)
+    given at most ``seconds`` in all.
+
+    The per-read timeout of ``requests`` never trips while a server drips its header fields a
+    byte at a time, and the socket is out of reach until the answer's head is in: so the
+    exchange runs in a thread of its own and the caller stops waiting at the deadline. The
+    thread then ends when the server stops dripping or goes quiet for a read timeout; an answer
+    that still arrives is closed, so that its connection is released. A request body given as
+    a file is read by that thread (the package's callers close it when the exchange fails).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._abandoned = False
+        self._response: requests.Response | None = None
+        self._error: BaseException | None = None
+
+    def send(self, request: Callable[[], requests.Response], *, what: str) -> requests.Response:
+        threading.Thread(
+            target=self._run, args=(request,), name="http-exchange", daemon=True
+        ).start()
+        if not self._done.wait(self.seconds):
+            with self._lock:
+                if not self._done.is_set():
+                    self._abandoned = True
+                    raise TransportError(f"{what} took longer than {self.seconds} s")
+        if isinstance(self._error, requests.RequestException):
+            raise TransportError(f"{what} failed: {self._error}") from None
+        if self._error is not None:
+            raise self._error  # not a network failure: the caller's to see, as before
+        assert self._response is not None
+        return self._response
+
+    def _run(self, request: Callable[[], requests.Response]) -> None:
+        response: requests.Response | None = None
+        error: BaseException | None = None
+        try:
+            response = request()
+        except BaseException as exc:  # handed to the caller's thread
+            error = exc
+        with self._lock:
+            if self._abandoned:
+                if response is not None:
+                    response.close()
+                return
+            self._response, self._error = response, error
+            self._done.set()
