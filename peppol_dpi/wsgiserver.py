@@ -4,25 +4,53 @@ waitress' own ``run()`` loops forever and its sockets cannot safely be closed fr
 thread (the running ``select()`` then fails on a closed descriptor). Here the server loop runs
 in short steps in its own thread and checks a stop flag; everything is closed in that same
 thread once the flag is set. Used by the reference transport and the local services.
+
+waitress reads every request body whole (to a temporary file beyond 512 KiB) before the
+application sees the request, up to 1 GiB by default, chunked or not. So the server refuses
+(413) a body larger than the application takes: a :class:`LimitedApp` says how large that is;
+any other application gets :data:`DEFAULT_MAX_BODY_BYTES`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from waitress.server import create_server
 
-__all__ = ["ThreadedWsgiServer", "WsgiApp"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "LimitedApp", "ThreadedWsgiServer", "WsgiApp", "body_limit"]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
+
+#: The largest request body served to an application that does not say (the services read
+#: bodies of up to 8 MiB into memory).
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LimitedApp:
+    """A WSGI application and the largest request body it takes, for its server to enforce."""
+
+    app: WsgiApp
+    max_body_bytes: int
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return self.app(environ, start_response)
+
+
+def body_limit(app: object) -> int:
+    """The largest request body ``app`` takes (:class:`LimitedApp`), or the default."""
+    return app.max_body_bytes if isinstance(app, LimitedApp) else DEFAULT_MAX_BODY_BYTES
+
 
 _STEP_SECONDS = 0.05
 
 
 class ThreadedWsgiServer:
-    """A waitress server bound at construction (``port`` 0 = a free port)."""
+    """A waitress server bound at construction (``port`` 0 = a free port); bodies larger than
+    the application takes (:func:`body_limit`) are refused before they are read."""
 
     def __init__(
         self, app: WsgiApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 4
@@ -35,6 +63,7 @@ class ThreadedWsgiServer:
             threads=threads,
             ident="peppol-dpi",
             clear_untrusted_proxy_headers=True,
+            max_request_body_size=body_limit(app),
         )
         self.port = int(self._server.effective_port)
         self._stopping = threading.Event()

@@ -11,8 +11,11 @@ from collections.abc import Iterator
 import pki
 import pytest
 
+from peppol_dpi.services.wsgi import wsgi_app as service_app
 from peppol_dpi.transport.config import ServerTls
+from peppol_dpi.transport.http import wsgi_app as transport_app
 from peppol_dpi.transport.server import MAX_REQUEST_HEAD_BYTES, WsgiServer
+from peppol_dpi.wsgiserver import DEFAULT_MAX_BODY_BYTES, LimitedApp, body_limit
 
 
 def _app(environ, start_response):  # type: ignore[no-untyped-def]
@@ -89,3 +92,75 @@ def test_a_failed_handshake_leaves_the_server_serving(https: WsgiServer) -> None
         raw.sendall(b"\x16\x03\x01\x00\x05hello")  # a TLS record that is no ClientHello
         assert raw.recv(4096) is not None
     assert _get(https).startswith(b"HTTP/1.1 200 OK")
+
+
+class _Counting:
+    """A WSGI application that counts the requests that reached it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return _app(environ, start_response)
+
+
+def _post_head_and_body(port: int, head: bytes, chunk: bytes, total: int) -> bytes:
+    """Send ``head`` and then ``chunk`` until ``total`` bytes or the server stops reading; the
+    server's answer (empty when it only closed)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+        raw.sendall(head)
+        sent = 0
+        try:
+            while sent < total:
+                raw.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass  # refused and closed while we were still sending
+        try:
+            return raw.recv(4096)
+        except OSError:
+            return b""
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["waitress", "cheroot"])
+def test_a_body_beyond_the_limit_is_refused_before_it_is_read(tls: bool) -> None:
+    # waitress reads every body whole (to a temporary file) before the application sees the
+    # request, up to 1 GiB by default, chunked or not: 193 MiB of a body the application
+    # refuses at 8 MiB were read in 3 s. Each server now refuses what the application would.
+    app = _Counting()
+    chain, key = pki.tls_files()
+    server = WsgiServer(
+        LimitedApp(app, max_body_bytes=1 << 20),
+        tls=ServerTls(certificate=chain, key=key) if tls else None,
+    )
+    server.start()
+    try:
+        if not tls:
+            declared = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (64 << 20)
+            answer = _post_head_and_body(server.port, declared, b"a" * 65536, 64 << 20)
+            assert answer.startswith(b"HTTP/1.1 413 ")
+            chunked = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            piece = b"10000\r\n" + b"a" * 0x10000 + b"\r\n"
+            answer = _post_head_and_body(server.port, chunked, piece, 64 << 20)
+            assert answer == b"" or answer.startswith(b"HTTP/1.1 413 ")
+        else:
+            big = b"Content-Length: %d\r\n" % (64 << 20)
+            assert _get(server, big).startswith(b"HTTP/1.1 413 ")
+        assert app.calls == 0
+    finally:
+        server.stop()
+
+
+def test_each_application_says_how_large_a_body_it_takes() -> None:
+    # What the servers enforce: a service's largest streamed route (the mailbox's deliveries
+    # take a package and its JWS), the transport's configured limit, and 8 MiB for an
+    # application that does not say.
+    def nothing(request: object) -> None:
+        raise AssertionError("not called")
+
+    assert body_limit(_app) == DEFAULT_MAX_BODY_BYTES
+    assert body_limit(service_app(nothing)) == DEFAULT_MAX_BODY_BYTES
+    streamed = service_app(nothing, streamed={("deliveries",): 70 << 20})
+    assert body_limit(streamed) == 70 << 20
+    assert body_limit(transport_app(nothing, max_body=123)) == 123

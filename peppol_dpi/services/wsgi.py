@@ -21,10 +21,11 @@ from urllib.parse import parse_qs, quote, unquote_plus
 from .. import jsonparse
 from ..spool import spooled_copy
 from ..wsgihttp import content_length, request_headers, status_line
+from ..wsgiserver import DEFAULT_MAX_BODY_BYTES, LimitedApp
 
 __all__ = ["HttpProblem", "Request", "Response", "basic_auth_user", "wsgi_app"]
 
-_MAX_BODY = 8 * 1024 * 1024
+_MAX_BODY = DEFAULT_MAX_BODY_BYTES  # bodies read into memory
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,7 +132,7 @@ def wsgi_app(
     *,
     streamed: Mapping[tuple[str, ...], int] | None = None,
     spool_dir: str | os.PathLike[str] | None = None,
-) -> Callable[..., Iterable[bytes]]:
+) -> LimitedApp:
     """A WSGI application around ``handler``; HttpProblem becomes an HTTP error answer.
 
     ``streamed`` maps the path segments of routes whose bodies are spooled to the most bytes
@@ -163,4 +164,5 @@ def wsgi_app(
         start_response(status_line(response.status), headers)
         return [response.body]
 
-    return app
+    # Its server refuses larger bodies before reading them (wsgiserver).
+    return LimitedApp(app, max([_MAX_BODY, *routes.values()]))

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 from ..errors import InputError
 from ..spool import spooled_copy
 from ..wsgihttp import REASONS, content_length, request_headers, status_line
+from ..wsgiserver import LimitedApp
 
 __all__ = [
     "HttpError",
@@ -141,11 +142,11 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 def wsgi_app(
     handler: Handler, *, max_body: int, spool_dir: str | os.PathLike[str] | None = None
-) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+) -> LimitedApp:
     """A WSGI callable running ``handler``; HttpError and InputError become problem+json.
 
     Request bodies beyond the in-memory spool go to files in ``spool_dir`` (the system's
-    temporary directory if None)."""
+    temporary directory if None); its server refuses bodies beyond ``max_body`` unread."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request: Request | None = None
@@ -171,7 +172,7 @@ def wsgi_app(
         start_response(status_line(response.status), headers)
         return [response.body]
 
-    return app
+    return LimitedApp(app, max_body)
 
 
 def parse_form_data(

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from ..ids import ParticipantId
-from ..wsgiserver import ThreadedWsgiServer
+from ..wsgiserver import ThreadedWsgiServer, body_limit
 from .config import RetentionConfig, RetryConfig, ServerConfig, ServerTls, WorkerConfig
 from .corner2 import Corner2Api, TokenVerifier
 from .corner3 import Corner3Receipts, delivery_sink, receipt_sink
@@ -108,6 +108,7 @@ def _tls_server(app: WsgiApp, host: str, port: int, threads: int, tls: ServerTls
 
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="peppol-dpi")
     server.max_request_header_size = MAX_REQUEST_HEAD_BYTES
+    server.max_request_body_size = body_limit(app)  # as waitress (wsgiserver)
     adapter = _deferred_handshake_adapter()(
         str(tls.certificate), str(tls.key), str(tls.chain) if tls.chain else None
     )
