@@ -20,6 +20,8 @@ from typing import Any
 
 from waitress.server import create_server
 
+from .errors import UsageError
+
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "LimitedApp", "ThreadedWsgiServer", "WsgiApp", "body_limit"]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
@@ -29,12 +31,16 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LimitedApp:
     """A WSGI application and the largest request body it takes, for its server to enforce."""
 
     app: WsgiApp
     max_body_bytes: int
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 0:
+            raise UsageError("max_body_bytes must not be negative")
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         return self.app(environ, start_response)

@@ -131,7 +131,7 @@ def test_a_body_beyond_the_limit_is_refused_before_it_is_read(tls: bool) -> None
     app = _Counting()
     chain, key = pki.tls_files()
     server = WsgiServer(
-        LimitedApp(app, max_body_bytes=1 << 20),
+        LimitedApp(app=app, max_body_bytes=1 << 20),
         tls=ServerTls(certificate=chain, key=key) if tls else None,
     )
     server.start()

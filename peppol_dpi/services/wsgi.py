@@ -165,4 +165,4 @@ def wsgi_app(
         return [response.body]
 
     # Its server refuses larger bodies before reading them (wsgiserver).
-    return LimitedApp(app, max([_MAX_BODY, *routes.values()]))
+    return LimitedApp(app=app, max_body_bytes=max([_MAX_BODY, *routes.values()]))

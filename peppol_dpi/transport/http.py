@@ -172,7 +172,7 @@ def wsgi_app(
         start_response(status_line(response.status), headers)
         return [response.body]
 
-    return LimitedApp(app, max_body)
+    return LimitedApp(app=app, max_body_bytes=max_body)
 
 
 def parse_form_data(
