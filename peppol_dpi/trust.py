@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
 from .errors import CertificateError, UsageError
+from .instants import require_aware
 from .keys import MALFORMED_CERTIFICATE_ERRORS, fully_decoded, same_certificates
 from .lrucache import LruCache
 
@@ -206,8 +207,7 @@ class TrustPolicy:
         ``cert:malformed``, ``cert:revoked``, ``cert:revocation-unavailable``.
         """
         when = at if at is not None else datetime.now(UTC)
-        if when.tzinfo is None:
-            raise UsageError("the validation instant must be timezone-aware")
+        require_aware(when, "the validation instant")
         if not self.anchors:
             raise CertificateError(
                 "no trust anchors configured: nothing is trusted", rule="cert:untrusted"

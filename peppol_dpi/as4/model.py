@@ -15,6 +15,7 @@ from datetime import datetime
 
 from ..errors import EbmsError, EbmsSeverity, InputError, UsageError
 from ..ids import random_uuid
+from ..instants import require_aware
 
 __all__ = [
     "PEPPOL_AGREEMENT",
@@ -167,8 +168,7 @@ class MessageInfo:
     ref_to_message_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.timestamp.tzinfo is None:
-            raise UsageError("the message timestamp must be timezone-aware")
+        require_aware(self.timestamp, "the message timestamp")
         _need(self.message_id, "MessageId")
 
 

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 import requests
 
 from ..errors import UsageError
+from ..instants import is_aware
 from ..keys import LocalPrivateKey, load_certificate, load_certificates, load_private_key
 from ..keystore import load_key_file, load_trust_store
 from ..revocation import revocation_checker
@@ -115,7 +116,7 @@ def iso_instant(text: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date and time") from None
-    if value.tzinfo is None or value.utcoffset() is None:
+    if not is_aware(value):
         raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (add Z or +01:00)")
     return value
 

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..errors import UsageError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
+from ..instants import is_aware
 from ..keys import load_certificates
 from ..lookup.discovery import discover_endpoint
 from ..lookup.sml import sml_zone
@@ -86,7 +87,7 @@ def _instant(text: str | None) -> datetime | None:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--at {text!r} is not an ISO-8601 instant") from None
-    if value.tzinfo is None:
+    if not is_aware(value):
         raise UsageError("--at needs a time zone offset (for example 2020-06-01T00:00:00Z)")
     return value
 

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from .. import ns, xmldsig
 from ..errors import SignatureError, UsageError
+from ..instants import is_aware, require_aware
 from ..keys import PrivateKey, rsa_public_key, same_certificates
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, children_at, first_child, parse_xml, text_at
@@ -161,8 +162,7 @@ def sign_files(
     the root); ``key.chain`` when not given. The document is written as text, in canonical
     form where it is signed.
     """
-    if signing_time.tzinfo is None:
-        raise UsageError("signing_time must be timezone-aware")
+    require_aware(signing_time, "signing_time")
     if not files:
         raise UsageError("a package signature covers at least one file")
     if len({java_url_encode(f.name) for f in files}) != len(files):
@@ -273,7 +273,7 @@ def _signing_time(signed_properties: Element) -> datetime:
     when = date_time(text or "")
     if when is None:
         raise _bad(f"SigningTime {text!r} is not an xs:dateTime", "signing-time")
-    if when.tzinfo is None:
+    if not is_aware(when):
         raise _bad("SigningTime has no time zone", "signing-time")
     return when
 

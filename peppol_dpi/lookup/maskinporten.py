@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from .. import jsonparse
 from ..errors import InputError, UsageError
 from ..ids import ParticipantId, is_valid_norwegian_org_number
+from ..instants import require_aware
 from ..jose import JwsAlgorithm, decode_compact, encode_compact
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
@@ -96,8 +97,7 @@ class JwtGrant:
             raise UsageError("a JWT grant needs a client id and a jti")
         if not self.scopes or any(not s or " " in s for s in self.scopes):
             raise UsageError(f"scopes must be non-empty words, got {self.scopes!r}")
-        if self.issued_at.tzinfo is None:
-            raise UsageError("issued_at must be timezone-aware")
+        require_aware(self.issued_at, "issued_at")
         if not timedelta(0) < self.lifetime <= MAX_GRANT_LIFETIME:
             raise UsageError("a grant lives more than 0 and at most 120 seconds")
         if self.consumer_org is not None and not is_valid_norwegian_org_number(self.consumer_org):

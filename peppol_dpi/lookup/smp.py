@@ -23,6 +23,7 @@ from cryptography import x509
 
 from ..errors import UsageError
 from ..ids import DocumentTypeId, DocumentTypeScheme, ParticipantId, ProcessId
+from ..instants import require_aware
 from .errors import NotRegisteredError, SmpError
 
 __all__ = [
@@ -116,8 +117,8 @@ class Endpoint:
     def __post_init__(self) -> None:
         for name in ("activation", "expiration"):
             value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise UsageError(f"endpoint {name} must be timezone-aware")
+            if value is not None:
+                require_aware(value, f"endpoint {name}")
 
     def is_active(self, at: datetime) -> bool:
         """Peppol SMP 1.x: ServiceActivationDate <= at <= ServiceExpirationDate (both optional)."""
@@ -175,8 +176,7 @@ def select_endpoint(
 
     ``process`` None accepts the metadata's only process (ambiguity is an error).
     """
-    if at.tzinfo is None:
-        raise UsageError("the selection instant must be timezone-aware")
+    require_aware(at, "the selection instant")
     candidates: tuple[ProcessMetadata, ...]
     if process is None:
         if len(metadata.processes) != 1:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from ..errors import Problem
 from ..ids import DocumentTypeId
+from ..instants import is_aware
 from ..xmltext import NOT_XML_CHAR
 
 __all__ = [
@@ -111,7 +112,7 @@ def check_country_c1(value: str, *, location: str) -> list[Problem]:
 
 def check_created(value: datetime, *, location: str) -> list[Problem]:
     """Envelope 2.0 §2 (CreationDateAndTime): the value MUST include timezone information."""
-    if value.tzinfo is None or value.utcoffset() is None:
+    if not is_aware(value):
         return [
             Problem(
                 rule="sbdh:creation-date-and-time",

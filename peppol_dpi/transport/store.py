@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from ..errors import InputError, UsageError
+from ..instants import require_aware
 
 __all__ = [
     "Blob",
@@ -81,11 +82,6 @@ class DuplicateMessageError(InputError):
         super().__init__(f"message id {message_id} was already used", rule="c2:message-id-reused")
 
 
-def _aware(value: datetime, name: str) -> None:
-    if value.tzinfo is None:
-        raise UsageError(f"{name} must be timezone-aware")
-
-
 @dataclass(frozen=True, kw_only=True)
 class OutboundMessage:
     """A business message to send over AS4, as the outbox keeps it.
@@ -113,8 +109,8 @@ class OutboundMessage:
         for name in ("message_id", "conversation_id", "sender", "receiver", "business_message"):
             if not getattr(self, name):
                 raise UsageError(f"OutboundMessage.{name} must not be empty")
-        _aware(self.created_at, "created_at")
-        _aware(self.deadline, "deadline")
+        require_aware(self.created_at, "created_at")
+        require_aware(self.deadline, "deadline")
 
 
 @dataclass(frozen=True, kw_only=True)
