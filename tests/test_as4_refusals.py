@@ -32,6 +32,7 @@ from lxml import etree
 from peppol_dpi import deflate, ns
 from peppol_dpi.as4 import (
     build_message,
+    build_message_to,
     inspect_message,
     inspect_message_from,
     open_message,
@@ -643,17 +644,23 @@ def test_an_error_signal_does_not_echo_a_malformed_message_id() -> None:
     assert signal.errors[0].ref_to_message_in_error is None
 
 
-def test_an_sbdh_ending_beyond_max_sbdh_bytes_is_refused_while_streaming() -> None:
+def _sbd_with_header_scope(filler: bytes) -> bytes:
+    """An SBD whose header carries ``filler`` in an extra Scope, so that it ends late."""
+    scope = b"<Scope><Type>X-FILLER</Type><InstanceIdentifier>" + filler
+    scope += b"</InstanceIdentifier></Scope>"
+    return make_sbd().replace(b"</BusinessScope>", scope + b"</BusinessScope>")
+
+
+@pytest.mark.parametrize(
+    "filler",
+    [base64.b64encode(random.Random(1).randbytes(6000)), b"A" * 300_000],
+    ids=["in small pieces", "in one piece larger than the limit"],
+)
+def test_an_sbdh_ending_beyond_max_sbdh_bytes_is_refused_while_streaming(filler: bytes) -> None:
     # The streaming receiver holds back at most Limits.max_sbdh_bytes of the payload until
-    # the SBDH is read: a header ending later is cut there (random filler: small pieces).
-    filler = base64.b64encode(random.Random(1).randbytes(6000))
-    scope = (
-        b"<Scope><Type>X-FILLER</Type><InstanceIdentifier>"
-        + filler
-        + b"</InstanceIdentifier></Scope>"
-    )
-    sbd = make_sbd().replace(b"</BusinessScope>", scope + b"</BusinessScope>")
-    headers, body, _ = _built(sbd)
+    # the SBDH is read: a header ending later is refused, naming the limit, however large the
+    # pieces the payload inflates in (random filler: small ones; repeated bytes: one large).
+    headers, body, _ = _built(_sbd_with_header_scope(filler))
     sink = io.BytesIO()
     with pytest.raises(SbdhError) as info:
         open_message_from(
@@ -665,10 +672,28 @@ def test_an_sbdh_ending_beyond_max_sbdh_bytes_is_refused_while_streaming() -> No
             limits=Limits(max_sbdh_bytes=4096),
         )
     assert (info.value.rule, info.value.ebms_code) == (
-        "xml:not-well-formed",
+        "sbdh:header-too-large",
         EbmsError.VALUE_INCONSISTENT,
     )
+    assert "4096" in info.value.message
     assert sink.getvalue() == b""
+
+
+def test_a_streaming_sender_refuses_an_sbdh_ending_beyond_max_sbdh_bytes() -> None:
+    # The sender reads the header from the first max_sbdh_bytes of the file.
+    sbd = _sbd_with_header_scope(b"A" * 8000)
+    with pytest.raises(SbdhError) as info:
+        build_message_to(
+            io.BytesIO(sbd),
+            io.BytesIO(),
+            key=C2,
+            receiver_cert=C3.certificate,
+            now=NOW,
+            message_id="m1@c2.test",
+            limits=Limits(max_sbdh_bytes=4096),
+        )
+    assert info.value.rule == "sbdh:header-too-large"
+    assert read_routing(sbd) is not None  # the same SBD read whole is fine
 
 
 def test_a_streamed_attachment_said_to_be_xml_cannot_be_digested() -> None:

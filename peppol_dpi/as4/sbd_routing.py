@@ -47,6 +47,19 @@ def header_may_end(sbd_prefix: bytes | memoryview) -> bool:
     return end_tag_end(sbd_prefix, _q("StandardBusinessDocumentHeader")) >= 0
 
 
+def require_header_end(sbd_prefix: bytes | memoryview, *, limits: Limits) -> None:
+    """Refuse a streamed SBD whose header does not end within ``Limits.max_sbdh_bytes``, the
+    most a streaming sender reads ahead or a streaming receiver holds back for it, with an
+    error that names the limit (a parse of the cut header would only say "premature end").
+    ``sbd_prefix``: the SBD's first ``max_sbdh_bytes``, or all of it when it is shorter."""
+    if len(sbd_prefix) >= limits.max_sbdh_bytes and not header_may_end(sbd_prefix):
+        raise SbdhError(
+            f"the payload's SBDH does not end within its first {limits.max_sbdh_bytes} bytes "
+            "(Limits.max_sbdh_bytes)",
+            rule="sbdh:header-too-large",
+        )
+
+
 def routing_of(header: SbdHeader) -> SbdRouting:
     """What the ebMS headers must agree with (Peppol AS4 2.0.3 section 5)."""
     return SbdRouting(

@@ -47,7 +47,7 @@ from .mime_stream import PartSpan, read_span, scan_message
 from .model import UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
 from .receiving import OpenedMessage, Opening, Reception, reception_of, require_encrypted
-from .sbd_routing import header_may_end
+from .sbd_routing import header_may_end, require_header_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 from .wss_verify import WssVerification
 
@@ -269,7 +269,10 @@ def _deliver(
                 break
             held.append(more)
             held_size += len(more)
-        checked = opening.check_sbdh(parsed, b"".join(held))
+        # The header must end within the bytes held back, however large the pieces came.
+        prefix = b"".join(held)[: limits.max_sbdh_bytes]
+        require_header_end(prefix, limits=limits)
+        checked = opening.check_sbdh(parsed, prefix)
     sbdh, routing = checked
     size = 0
     for piece in held:

@@ -32,7 +32,7 @@ from ..xmldsig import DigestMethod, ExternalDigest
 from .compression import GZIP, gzip_stream
 from .mime import multipart_frame, new_boundary
 from .profile import SbdRouting
-from .sbd_routing import read_routing
+from .sbd_routing import read_routing, require_header_end
 from .sending import (
     OCTET_STREAM,
     SentMessage,
@@ -87,6 +87,8 @@ def build_message_to(
             else sbd_source
         )
         prefix = _read_prefix(source, limits.max_sbdh_bytes)
+        if routing is None:
+            require_header_end(prefix, limits=limits)
         route = routing if routing is not None else read_routing(prefix, limits=limits)
         cek = random_bytes(16)
         iv = random_bytes(GCM_IV_BYTES)
