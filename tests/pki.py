@@ -48,7 +48,7 @@ from typing import Any, Literal
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from peppol_dpi.keys import (
     LocalPrivateKey,
@@ -237,6 +237,21 @@ def spare_key() -> rsa.RSAPrivateKey:
     return key
 
 
+@cache
+def ec_certificate() -> x509.Certificate:
+    """A certificate of the test PKI (issued by the AP CA) for a P-256 key: for the checks that
+    refuse what is not RSA (AS4, XMLDSig and DPI sign and encrypt with RSA only)."""
+    make = factory()
+    issued = make.issue(
+        subject=make.make_name("ec"),
+        serial=9102,
+        issuer=ca_issued("ap-ca"),
+        key=ec.generate_private_key(ec.SECP256R1()),
+    )
+    certificate: x509.Certificate = issued.cert
+    return certificate
+
+
 def issue_leaf(
     cn: str,
     *,
@@ -272,6 +287,32 @@ def issue_leaf(
             next(certificate(n) for n in CA_NAMES if certificate(n).subject == chain[-1].issuer)
         )
     return LocalPrivateKey(key=issued.key, certificate=issued.cert, chain=tuple(chain))
+
+
+def without_extension(extension: str) -> Callable[[Any], None]:
+    """An ``edit`` for :func:`resign` removing the extension named (asn1crypto's name)."""
+
+    def edit(tbs: Any) -> None:
+        kept = [e for e in tbs["extensions"] if e["extn_id"].native != extension]
+        tbs["extensions"] = asn1_x509.Extensions(kept)
+
+    return edit
+
+
+def with_key_usage(*usages: str) -> Callable[[Any], None]:
+    """An ``edit`` for :func:`resign` setting the KeyUsage bits (asn1crypto's names)."""
+
+    def edit(tbs: Any) -> None:
+        for extension in tbs["extensions"]:
+            if extension["extn_id"].native == "key_usage":
+                extension["extn_value"] = asn1_x509.KeyUsage(set(usages))
+
+    return edit
+
+
+def ap_ca_without(extension: str) -> x509.Certificate:
+    """The AP CA (same name and key) re-signed by the root without one extension."""
+    return resign(ap_ca(), "root-ca", edit=without_extension(extension))
 
 
 def resign(
