@@ -23,10 +23,13 @@ from typing import Any, Protocol
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .. import jsonparse
 from ..dpi.token import DPI_SCOPE, verify_maskinporten_token
 from ..errors import InputError, TransportError, UsageError
+from ..httpclient import bounded_request
 from ..ids import ParticipantId
 from ..jose import JwsError, rsa_key_from_jwk
+from ..limits import DEFAULT_LIMITS
 from ..lookup.maskinporten import TokenClaims as MaskinportenClaims
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "AuthenticationError",
     "AuthorizationError",
     "HttpJwks",
+    "JwksError",
     "JwksSource",
     "MaskinportenTokenVerifier",
     "StaticJwks",
@@ -72,10 +76,18 @@ class TokenClaims:
         return self.caller.value
 
 
-def jwks_keys(jwks: Mapping[str, Any]) -> dict[str, rsa.RSAPublicKey]:
-    """The RSA signing keys of a JWKS document, by ``kid`` (RFC 7517 5; others are skipped)."""
+def jwks_keys(jwks: Mapping[str, Any] | object) -> dict[str, rsa.RSAPublicKey]:
+    """The RSA signing keys of a JWKS document, by ``kid`` (RFC 7517 5; others are skipped).
+
+    Raises :class:`JwksError` for a document that is not a JWKS: a JSON object whose ``keys``
+    is a list (RFC 7517 5)."""
+    entries = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    if not isinstance(entries, list):
+        raise JwksError(
+            "a JWKS is a JSON object whose keys member is a list", rule="jwks:malformed"
+        )
     keys: dict[str, rsa.RSAPublicKey] = {}
-    for entry in jwks.get("keys", []):
+    for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str):
             continue
         if entry.get("use", "sig") != "sig":
@@ -87,6 +99,10 @@ def jwks_keys(jwks: Mapping[str, Any]) -> dict[str, rsa.RSAPublicKey]:
     return keys
 
 
+class JwksError(InputError):
+    """A JWKS document that is not one (RFC 7517 5)."""
+
+
 class JwksSource(Protocol):
     def keys(self, *, refresh: bool = False) -> dict[str, rsa.RSAPublicKey]: ...
 
@@ -95,7 +111,10 @@ class StaticJwks:
     """A JWKS given once (configuration, tests)."""
 
     def __init__(self, jwks: Mapping[str, Any]) -> None:
-        self._keys = jwks_keys(jwks)
+        try:
+            self._keys = jwks_keys(jwks)
+        except JwksError as exc:
+            raise UsageError(f"the JWKS given is not one: {exc.message}") from None
         if not self._keys:
             raise UsageError("the JWKS holds no RSA signing key with a kid")
 
@@ -106,7 +125,9 @@ class StaticJwks:
 class HttpJwks:
     """Maskinporten's JWKS, fetched from its ``jwks_uri`` and cached for ``ttl_seconds``.
 
-    An unknown ``kid`` triggers one refresh (key rotation), at most once a minute.
+    An unknown ``kid`` triggers one refresh (key rotation), at most once a minute. Each fetch is
+    one bounded exchange (:func:`~peppol_dpi.httpclient.bounded_request`: ``timeout`` for all
+    of it, at most ``Limits.max_http_response_bytes``); a failed one keeps the keys cached.
     """
 
     def __init__(
@@ -130,14 +151,28 @@ class HttpJwks:
             age = time.monotonic() - self._fetched
             if not self._keys or age > self._ttl or (refresh and age > 60):
                 try:
-                    response = self._session.get(self.jwks_uri, timeout=self._timeout)
-                    response.raise_for_status()
-                    self._keys = jwks_keys(response.json())
-                except (requests.RequestException, ValueError) as exc:
+                    self._keys = self._fetch()
+                except (TransportError, InputError) as exc:
                     if not self._keys:
                         raise TransportError(f"cannot fetch the JWKS: {exc}") from None
                 self._fetched = time.monotonic()
             return self._keys
+
+    def _fetch(self) -> dict[str, rsa.RSAPublicKey]:
+        answer = bounded_request(
+            self._session,
+            "GET",
+            self.jwks_uri,
+            max_bytes=DEFAULT_LIMITS.max_http_response_bytes,
+            timeout=self._timeout,
+        )
+        if answer.status != 200:
+            raise TransportError(f"HTTP {answer.status} from {self.jwks_uri}")
+        try:
+            document = jsonparse.loads(answer.body)
+        except ValueError:
+            raise JwksError("the JWKS is not JSON", rule="jwks:malformed") from None
+        return jwks_keys(document)
 
 
 class MaskinportenTokenVerifier:

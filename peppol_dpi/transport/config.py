@@ -258,8 +258,11 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
             raise UsageError(f"{where}: expected a list")
         return tuple(_convert(args[0], item, where) for item in items if item != "")
     if origin is dict:
-        if isinstance(value, str):
-            value = json.loads(value)
+        if isinstance(value, str):  # from the environment: a JSON object
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise UsageError(f"{where}: expected a JSON object") from None
         if not isinstance(value, dict):
             raise UsageError(f"{where}: expected a table")
         return {str(k): _convert(args[1], v, where) for k, v in value.items()}
@@ -272,6 +275,11 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
             raise UsageError(f"{where}: expected true or false")
         return value
     if hint in (int, float):
+        # int() would cut 8080.5 to 8080 and take true as 1: neither is what was meant.
+        if isinstance(value, bool) or (
+            hint is int and isinstance(value, float) and not value.is_integer()
+        ):
+            raise UsageError(f"{where}: expected {'an integer' if hint is int else 'a number'}")
         try:
             return hint(value)
         except (TypeError, ValueError):
