@@ -263,13 +263,8 @@ def _deliver(
                 except InputError:
                     pass  # read again from the longer prefix below, which decides
     if checked is None:
-        while held_size < limits.max_sbdh_bytes:
-            more = next(pieces, None)  # the same iterator: what the loop above left
-            if more is None:
-                break
-            held.append(more)
-            held_size += len(more)
-        # The header must end within the bytes held back, however large the pieces came.
+        # Held: max_sbdh_bytes or more, or the whole payload. The header must end within the
+        # bytes held back, however large the pieces came.
         prefix = b"".join(held)[: limits.max_sbdh_bytes]
         require_header_end(prefix, limits=limits)
         checked = opening.check_sbdh(parsed, prefix)
