@@ -42,8 +42,29 @@ class _Maskinporten:
         return {"mp": pki.maskinporten_key().certificate.public_key()}
 
 
+class _Body:
+    """An answer body that is empty (what ``bounded_request`` reads from ``raw``)."""
+
+    def read1(self, size: int, decode_content: bool = False) -> bytes:
+        return b""
+
+
+class _Answer:
+    def __init__(self, status: int) -> None:
+        self.status_code = status
+        self.headers = {"Content-Length": "0"}
+        self.raw = _Body()
+
+    def __enter__(self) -> _Answer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 class _Corner3:
-    """A stand-in for the session the receipt sender posts to corner 3 with."""
+    """A stand-in for the session the receipt sender posts to corner 3 with (its ``request``,
+    as ``httpclient.bounded_request`` calls it)."""
 
     def __init__(self, answer: int | Exception = 201) -> None:
         self.answer = answer
@@ -51,14 +72,17 @@ class _Corner3:
         self.posted = threading.Event()
         self.on_post: Any = None
 
-    def post(self, url: str, *, data: bytes, headers: dict[str, str], timeout: float) -> Any:
+    def request(
+        self, method: str, url: str, *, data: bytes, headers: dict[str, str], **_: Any
+    ) -> Any:
+        assert method == "POST"
         self.posts.append((url, data, dict(headers)))
         if self.on_post is not None:
             self.on_post()
         self.posted.set()
         if isinstance(self.answer, Exception):
             raise self.answer
-        return type("Answer", (), {"status_code": self.answer})()
+        return _Answer(self.answer)
 
 
 def _service(**changes: Any) -> MailboxService:
@@ -307,7 +331,10 @@ def test_receipts_are_posted_to_corner_3_with_its_api_key() -> None:
 @pytest.mark.parametrize(
     ("answer", "detail"),
     [
-        (requests.ConnectionError("connection refused"), "connection refused"),
+        (
+            requests.ConnectionError("connection refused"),
+            "POST http://corner3.invalid/receipts failed: connection refused",
+        ),
         (503, "HTTP 503"),
     ],
 )

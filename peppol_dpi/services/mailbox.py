@@ -54,7 +54,8 @@ from ..dpi.message import BusinessMessage, parse_business_message
 from ..dpi.package import open_package_to
 from ..dpi.signed import sign_business_message
 from ..dpi.unpack import UnpackedPackage
-from ..errors import InputError, PeppolDpiError
+from ..errors import InputError, PeppolDpiError, RemoteError, TransportError
+from ..httpclient import bounded_request
 from ..ids import ParticipantId
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
@@ -163,12 +164,19 @@ class MailboxService:
         if self.corner3_api_key:
             headers["Authorization"] = f"Bearer {self.corner3_api_key}"
         try:
-            answer = self.session.post(
-                self.receipts_url, data=pending.jws, headers=headers, timeout=30
+            # One bounded exchange: corner 3's answer is read within a size cap and 30 s.
+            answer = bounded_request(
+                self.session,
+                "POST",
+                self.receipts_url,
+                data=pending.jws,
+                headers=headers,
+                max_bytes=self.limits.max_http_response_bytes,
+                timeout=30,
             )
-            ok = answer.status_code in (200, 201)
-            detail = f"HTTP {answer.status_code}"
-        except requests.RequestException as exc:
+            ok = answer.status in (200, 201)
+            detail = f"HTTP {answer.status}"
+        except (TransportError, RemoteError) as exc:
             ok, detail = False, str(exc)
         self.store.update_receipt(replace(pending, delivered=ok, attempts=pending.attempts + 1))
         if ok:
