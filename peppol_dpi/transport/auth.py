@@ -76,7 +76,7 @@ class TokenClaims:
         return self.caller.value
 
 
-def jwks_keys(jwks: Mapping[str, Any] | object) -> dict[str, rsa.RSAPublicKey]:
+def jwks_keys(jwks: object) -> dict[str, rsa.RSAPublicKey]:
     """The RSA signing keys of a JWKS document, by ``kid`` (RFC 7517 5; others are skipped).
 
     Raises :class:`JwksError` for a document that is not a JWKS: a JSON object whose ``keys``
