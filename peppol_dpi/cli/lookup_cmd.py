@@ -156,10 +156,15 @@ def _signature_json(verified: VerifiedServiceMetadata) -> dict[str, Any]:
 
 
 def _print_human(fields: dict[str, Any]) -> None:
+    # In words, as the other verifying commands write them: no Python True, None or dicts.
     for key, raw in fields.items():
         value = raw
-        if key == "trusted" and raw is None:
-            value = "null (no --trust given: the cryptography only was checked)"
+        if key == "trusted":
+            value = "yes" if raw else "not checked (no --trust)"
+        elif key == "redirect":
+            value = f"{raw['url']} (certificate {raw['certificate_uid']})"
+        elif raw is None:
+            value = "-"
         if isinstance(value, str) and "\n" in value:
             sys.stdout.write(f"{key}:\n{value}")
         else:
