@@ -266,10 +266,16 @@ class Network:
         self.stop()
 
     def stop(self) -> None:
+        # The corners' workers first, then the services (the mailboxes' receipt senders with
+        # them), then the corners' servers: nothing is still sending to a server already gone
+        # (which would log retries after a run that went well).
         for corner in self.corners.values():
-            corner.stop()
+            for worker in corner.workers:
+                worker.stop()
         for running in reversed(list(self.running.values())):
             running.stop()
+        for corner in self.corners.values():
+            corner.stop()
         self.corners.clear()
         self.running.clear()
         if self._tmp is not None:
