@@ -54,12 +54,10 @@ def read_input(path: str) -> bytes:
 
 
 def write_output(path: str | None, data: bytes) -> None:
-    """Write to ``path``, or to standard output when it is None or ``-``."""
-    if path is None or path == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        Path(path).write_bytes(data)
+    """Write to ``path``, or to standard output when it is None or ``-`` (as
+    :func:`output_stream`: whole or not at all, the same errors)."""
+    with output_stream(path) as out:
+        out.write(data)
 
 
 @contextmanager

@@ -54,6 +54,16 @@ def _input_error_line(exc: InputError, command: str) -> str:
     return str(exc) if command == "as4" else f"{exc.message} [{exc.rule}]"
 
 
+def _os_error_line(exc: OSError) -> str:
+    # Worded as cli/common.py words the files it opens itself, whoever opened this one.
+    name = exc.filename
+    if isinstance(exc, FileNotFoundError) and name:
+        return f"no such file: {name}"
+    if isinstance(exc, IsADirectoryError) and name:
+        return f"{name} is a directory"
+    return f"{exc.strerror or exc}: {name or ''}".rstrip(": ")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -69,10 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"peppol-dpi: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(
-            f"peppol-dpi: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-            file=sys.stderr,
-        )
+        print(f"peppol-dpi: error: {_os_error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
