@@ -442,3 +442,22 @@ def test_bench_human_output_of_a_transport_run(capsys: pytest.CaptureFixture[str
         r"\d+\.\d\d s \(\d+\.\d/s\)",
         transport,
     ), transport
+
+
+def test_output_to_a_device_or_through_a_symlink_writes_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # -o names where the bytes go: a symlink stays a symlink, a device stays a device
+    # (writing a file beside it and renaming it over it would replace /dev/null itself).
+    payload = tmp_path / "invoice.xml"
+    payload.write_bytes(INVOICE)
+    null = tmp_path / "null"
+    null.symlink_to("/dev/null")
+    assert _run(capsys, *_wrap_args(payload), "-o", str(null)) == (0, "", "")
+    assert null.is_symlink() and Path("/dev/null").is_char_device()
+    real = tmp_path / "real.xml"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.xml"
+    link.symlink_to(real)
+    assert _run(capsys, *_wrap_args(payload), "-o", str(link)) == (0, "", "")
+    assert link.is_symlink() and real.read_bytes().startswith(b"<?xml")

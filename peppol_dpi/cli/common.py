@@ -85,7 +85,13 @@ def output_stream(path: str | None) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
+    target = Path(os.path.realpath(path))  # through symlinks: a link stays a link
+    if target.exists() and not target.is_file() and not target.is_dir():
+        # A device or a pipe (-o /dev/null, -o /dev/stdout): written to as it is; renaming a
+        # file over it would replace the device itself.
+        with target.open("wb") as device:
+            yield device
+        return
     # Opened like the final file (mode from the umask), under a name nobody else uses.
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     try:
