@@ -22,6 +22,7 @@ from peppol_dpi.dpi.jws import decode_unverified
 from peppol_dpi.dpi.message import parse_business_message
 from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
 from peppol_dpi.keys import LocalPrivateKey
+from peppol_dpi.limits import DEFAULT_LIMITS
 from peppol_dpi.transport.auth import TokenClaims
 from peppol_dpi.transport.corner2 import Corner2Api
 from peppol_dpi.transport.corner3 import Corner3Receipts, delivery_sink, receipt_sink
@@ -258,4 +259,18 @@ def test_corner3_refuses_a_receipt_from_corner4_that_does_not_read(
     with pytest.raises(HttpError) as info:
         receipts(_request("POST", "/receipts", body, {"Content-Type": "application/jwt"}))
     assert (info.value.status, info.value.rule) == (400, "c3:receipt")
+    assert store.next_outbound_due() is None
+
+
+def test_corner3_refuses_a_receipt_body_larger_than_a_jws_without_reading_it(
+    keys: Keys, tmp_path: Path
+) -> None:
+    # POST /receipts takes one compact JWS: a body beyond max_jws_bytes (the service takes up
+    # to 64 MiB) is refused before it is read into memory.
+    store = SqliteStore(tmp_path / "c3.sqlite3")
+    receipts = Corner3Receipts(store=store, reader=keys.reader(), clock=utcnow)
+    body = b"a" * (DEFAULT_LIMITS.max_jws_bytes + 3)
+    with pytest.raises(HttpError) as info:
+        receipts(_request("POST", "/receipts", body, {"Content-Type": "application/jwt"}))
+    assert (info.value.status, info.value.rule) == (413, "http:too-large")
     assert store.next_outbound_due() is None

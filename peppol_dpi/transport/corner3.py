@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from ..as4 import NotServicedError
 from ..errors import EbmsError, InputError
 from ..ids import ParticipantId
+from ..limits import DEFAULT_LIMITS
 from .http import HttpError, Request, Response
 from .inbox import Kept, Sink
 from .ports import BusinessMessageReader, OpenedAs4, UnwrappedPayload
@@ -126,8 +127,11 @@ class Corner3Receipts:
             given = (request.header("Authorization") or "").removeprefix("Bearer ").strip()
             if not hmac.compare_digest(given.encode(), self.api_key.encode()):
                 raise HttpError(401, "corner 4 credentials required", rule="c3:unauthenticated")
+        # A receipt is one compact JWS (and perhaps a line end): not the 64 MiB a request to
+        # this service may have.
+        body = request.body_within(DEFAULT_LIMITS.max_jws_bytes + 2)
         try:
-            jws = request.body.decode("ascii").strip()
+            jws = body.decode("ascii").strip()
             now = self.clock()
             receipt = self.reader.read_receipt(jws, now=now)
         except (UnicodeDecodeError, InputError) as exc:

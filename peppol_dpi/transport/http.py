@@ -96,6 +96,13 @@ class Request:
         self.body_file.seek(0)
         return self.body_file.read()
 
+    def body_within(self, limit: int) -> bytes:
+        """:attr:`body`, refused (413) without reading it when it is larger than ``limit``."""
+        size = self.body_file.seek(0, os.SEEK_END)
+        if size > limit:
+            raise HttpError(413, f"body larger than {limit} bytes", rule="http:too-large")
+        return self.body
+
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
