@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -24,9 +23,16 @@ import pytest
 import requests
 import urllib3
 from dns.rdtypes.IN.NAPTR import NAPTR
+from lookup_support import (
+    DIGITAL,
+    NOW,
+    RECEIVER,
+    answering_app,
+    smp_metadata,
+    udp_dns,
+)
 
 from peppol_dpi.errors import UsageError
-from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
 from peppol_dpi.jose import encode_compact
 from peppol_dpi.lookup.cache import TtlCache
 from peppol_dpi.lookup.discovery import EndpointFinder, discover_endpoint
@@ -55,66 +61,12 @@ from peppol_dpi.lookup.sml import (
     select_smp_url,
     sml_zone,
 )
-from peppol_dpi.lookup.smp import (
-    Endpoint,
-    ProcessMetadata,
-    ServiceMetadata,
-    TransportProfile,
-)
 from peppol_dpi.lookup.smp_client import SmpClient
 from peppol_dpi.services.base import serve_wsgi_in_thread
 from peppol_dpi.services.dns import DnsZone, serve_dns
 from peppol_dpi.services.smp import sign_service_metadata
 
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
-RECEIVER = ParticipantId.parse("0192:984661185")
-DIGITAL = DocumentTypeId.parse(
-    "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost"
-    "##urn:fdc:digdir.no:2020:innbyggerpost:schema:digital::1.0"
-)
-DIGITAL_PROCESS = ProcessId.parse(
-    "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:digital:ver1.0"
-)
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]
-
-
 # -- shared helpers ----------------------------------------------------------------------------
-
-
-def _app(
-    status: str, body: bytes, content_type: str = "application/json", **headers: str
-) -> WsgiApp:
-    """A WSGI application answering every request with the same response."""
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        start_response(status, [("Content-Type", content_type), *headers.items()])
-        return [body]
-
-    return app
-
-
-def _endpoint(**changes: Any) -> Endpoint:
-    values: dict[str, Any] = {
-        "transport_profile": TransportProfile.PEPPOL_AS4_V2,
-        "url": "https://ap.example/as4",
-        "certificate": pki.ap_key("c3").certificate,
-        "description": "corner 3",
-        "technical_contact": "mailto:ops@example.test",
-    }
-    return Endpoint(**(values | changes))
-
-
-def _metadata(
-    *endpoints: Endpoint, participant: ParticipantId = RECEIVER, processes: int = 1
-) -> ServiceMetadata:
-    process_ids = [DIGITAL_PROCESS, ProcessId.parse("urn:other:process")][:processes]
-    return ServiceMetadata(
-        participant=participant,
-        document_type=DIGITAL,
-        processes=tuple(
-            ProcessMetadata(process=p, endpoints=endpoints or (_endpoint(),)) for p in process_ids
-        ),
-    )
 
 
 # -- lookup/cache.py ---------------------------------------------------------------------------
@@ -145,7 +97,7 @@ def test_the_default_clock_is_utc_and_keeps_a_fresh_entry() -> None:
 
 def test_clearing_the_smp_client_cache_fetches_the_metadata_again() -> None:
     hits: list[str] = []
-    signed = sign_service_metadata(_metadata(), pki.smp_key())
+    signed = sign_service_metadata(smp_metadata(), pki.smp_key())
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         hits.append(environ["PATH_INFO"])
@@ -201,7 +153,7 @@ def test_a_redirect_chain_longer_than_three_hops_is_refused() -> None:
 
 
 def test_a_redirect_to_another_scheme_is_refused() -> None:
-    app = _app("302 Found", b"", Location="ftp://files.example/metadata")
+    app = answering_app("302 Found", b"", Location="ftp://files.example/metadata")
     with (
         serve_wsgi_in_thread(app) as server,
         requests.Session() as session,
@@ -302,7 +254,10 @@ def test_a_krr_client_needs_a_session_and_an_http_url(session: str, base_url: st
     ],
 )
 def test_krr_answers_without_the_expected_entry_are_refused(call: str, body: bytes) -> None:
-    with serve_wsgi_in_thread(_app("200 OK", body)) as server, requests.Session() as session:
+    with (
+        serve_wsgi_in_thread(answering_app("200 OK", body)) as server,
+        requests.Session() as session,
+    ):
         client = KrrClient(session=session, base_url=server.url)
         with pytest.raises(KrrError) as info:
             if call == "person":
@@ -376,7 +331,7 @@ def test_a_maskinporten_client_needs_a_requests_session() -> None:
     ],
 )
 def test_unusable_token_answers_are_refused(status: str, body: bytes, rule: str) -> None:
-    with serve_wsgi_in_thread(_app(status, body)) as server, requests.Session() as session:
+    with serve_wsgi_in_thread(answering_app(status, body)) as server, requests.Session() as session:
         environment = MaskinportenEnvironment(
             name="local", token_url=f"{server.url}/token", issuer=f"{server.url}/"
         )
@@ -496,37 +451,16 @@ def dns_responder() -> Iterator[
     Callable[[Callable[[dns.message.Message], dns.message.Message]], dns.resolver.Resolver]
 ]:
     """A UDP DNS server on loopback that answers each query with ``make(query)``."""
-    running: list[tuple[socket.socket, threading.Event, threading.Thread]] = []
+    with ExitStack() as servers:
 
-    def start(
-        make: Callable[[dns.message.Message], dns.message.Message],
-    ) -> dns.resolver.Resolver:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind(("127.0.0.1", 0))
-        sock.settimeout(0.1)
-        stop = threading.Event()
+        def start(
+            make: Callable[[dns.message.Message], dns.message.Message],
+        ) -> dns.resolver.Resolver:
+            return servers.enter_context(
+                udp_dns(lambda query: make(dns.message.from_wire(query)).to_wire())
+            )
 
-        def run() -> None:
-            while not stop.is_set():
-                try:
-                    query, peer = sock.recvfrom(4096)
-                except OSError:
-                    continue
-                sock.sendto(make(dns.message.from_wire(query)).to_wire(), peer)
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        running.append((sock, stop, thread))
-        resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = ["127.0.0.1"]
-        resolver.port = sock.getsockname()[1]
-        return resolver
-
-    yield start
-    for sock, stop, thread in running:
-        stop.set()
-        thread.join()
-        sock.close()
+        yield start
 
 
 def _rcode(code: dns.rcode.Rcode) -> Callable[[dns.message.Message], dns.message.Message]:

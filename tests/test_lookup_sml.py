@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 
 import dns.resolver
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lookup_support import udp_dns
 
 from peppol_dpi.errors import UsageError
 from peppol_dpi.ids import ParticipantId
@@ -252,28 +251,6 @@ def test_hostile_record_from_dns_is_refused(
     assert info.value.rule == "sml:unsafe-regexp"
 
 
-def _udp_server(reply: bytes | None) -> tuple[socket.socket, threading.Thread]:
-    """A UDP 'DNS server' that answers every query with ``reply`` (or never, when None)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                query, peer = sock.recvfrom(4096)
-            except OSError:
-                continue
-            if reply is not None:
-                sock.sendto(query[:2] + reply, peer)  # same transaction id, garbage after
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.stop = stop  # type: ignore[attr-defined]
-    return sock, thread
-
-
 @pytest.mark.parametrize(
     "reply",
     [
@@ -288,18 +265,12 @@ def _udp_server(reply: bytes | None) -> tuple[socket.socket, threading.Thread]:
 def test_malformed_or_missing_dns_answers(reply: bytes | None) -> None:
     # dnspython drops unparseable UDP replies (they may be spoofed) and keeps waiting, so a
     # server that only sends garbage looks like one that does not answer: a timeout, bounded.
-    sock, thread = _udp_server(reply)
-    try:
-        resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = ["127.0.0.1"]
-        resolver.port = sock.getsockname()[1]
-        with pytest.raises(LookupTimeoutError) as info:
-            resolve_smp_url(OTHER, zone=sml_zone(LOCAL_ZONE), resolver=resolver, timeout=0.5)
-        assert "no usable DNS answer" in str(info.value)
-    finally:
-        thread.stop.set()  # type: ignore[attr-defined]
-        thread.join()
-        sock.close()
+    def answer(query: bytes) -> bytes | None:
+        return None if reply is None else query[:2] + reply  # the same id, garbage after
+
+    with udp_dns(answer) as resolver, pytest.raises(LookupTimeoutError) as info:
+        resolve_smp_url(OTHER, zone=sml_zone(LOCAL_ZONE), resolver=resolver, timeout=0.5)
+    assert "no usable DNS answer" in str(info.value)
 
 
 # -- property: any regexp field is either refused cleanly or applied, quickly ----------------

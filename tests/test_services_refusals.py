@@ -20,9 +20,10 @@ import pki
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from lookup_support import DIGITAL, DIGITAL_PROCESS
 
 from peppol_dpi.errors import UsageError
-from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
+from peppol_dpi.ids import DocumentTypeId, ParticipantId
 from peppol_dpi.jose import encode_compact
 from peppol_dpi.lookup.maskinporten import GRANT_TYPE
 from peppol_dpi.lookup.smp import (
@@ -491,13 +492,6 @@ def test_krr_serves_nothing_else(krr: str, method: str, path: str) -> None:
 OWNER, OTHER_USER = ("c2", "secret-c2"), ("other", "secret-o")
 PARTICIPANT = ParticipantId.parse("0192:984661185")
 ELSEWHERE = ParticipantId.parse("0192:922020175")
-DIGITAL = DocumentTypeId.parse(
-    "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost"
-    "##urn:fdc:digdir.no:2020:innbyggerpost:schema:digital::1.0"
-)
-DIGITAL_PROCESS = ProcessId.parse(
-    "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:digital:ver1.0"
-)
 PRINT = DocumentTypeId.parse(
     "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost"
     "##urn:fdc:digdir.no:2020:innbyggerpost:schema:utskrift::1.0"

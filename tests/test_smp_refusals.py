@@ -13,23 +13,28 @@ import pki
 import pytest
 import requests
 from cryptography.hazmat.primitives.serialization import Encoding
+from lookup_support import (
+    DIGITAL,
+    DIGITAL_PROCESS,
+    NOW,
+    RECEIVER,
+    answering_app,
+    smp_endpoint,
+    smp_metadata,
+)
 from lxml import etree
 
 from peppol_dpi import ns
 from peppol_dpi.errors import SignatureError, UsageError
-from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
+from peppol_dpi.ids import DocumentTypeId, ParticipantId
 from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.lookup.errors import (
     SmpError,
 )
 from peppol_dpi.lookup.smp import (
-    Endpoint,
-    ProcessMetadata,
     Redirect,
     ServiceGroup,
-    ServiceMetadata,
     SmpFlavour,
-    TransportProfile,
     select_endpoint,
     service_group_url,
     wildcard_candidates,
@@ -48,61 +53,15 @@ from peppol_dpi.services.smp import sign_service_metadata
 from peppol_dpi.xmldsig import C14nMethod, ReferenceSpec, Transform, sign
 from peppol_dpi.xmlparse import parse_xml, to_bytes
 
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
-RECEIVER = ParticipantId.parse("0192:984661185")
 OTHER = ParticipantId.parse("0192:974760673")
-DIGITAL = DocumentTypeId.parse(
-    "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost"
-    "##urn:fdc:digdir.no:2020:innbyggerpost:schema:digital::1.0"
-)
-DIGITAL_PROCESS = ProcessId.parse(
-    "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:digital:ver1.0"
-)
 OASIS_NS = (
     'xmlns="http://docs.oasis-open.org/bdxr/ns/SMP/2/ServiceMetadata"'
     ' xmlns:cac="http://docs.oasis-open.org/bdxr/ns/SMP/2/AggregateComponents"'
     ' xmlns:cbc="http://docs.oasis-open.org/bdxr/ns/SMP/2/BasicComponents"'
 )
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]
 
 
 # -- shared helpers ----------------------------------------------------------------------------
-
-
-def _app(
-    status: str, body: bytes, content_type: str = "application/json", **headers: str
-) -> WsgiApp:
-    """A WSGI application answering every request with the same response."""
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        start_response(status, [("Content-Type", content_type), *headers.items()])
-        return [body]
-
-    return app
-
-
-def _endpoint(**changes: Any) -> Endpoint:
-    values: dict[str, Any] = {
-        "transport_profile": TransportProfile.PEPPOL_AS4_V2,
-        "url": "https://ap.example/as4",
-        "certificate": pki.ap_key("c3").certificate,
-        "description": "corner 3",
-        "technical_contact": "mailto:ops@example.test",
-    }
-    return Endpoint(**(values | changes))
-
-
-def _metadata(
-    *endpoints: Endpoint, participant: ParticipantId = RECEIVER, processes: int = 1
-) -> ServiceMetadata:
-    process_ids = [DIGITAL_PROCESS, ProcessId.parse("urn:other:process")][:processes]
-    return ServiceMetadata(
-        participant=participant,
-        document_type=DIGITAL,
-        processes=tuple(
-            ProcessMetadata(process=p, endpoints=endpoints or (_endpoint(),)) for p in process_ids
-        ),
-    )
 
 
 def _cert_b64(key: LocalPrivateKey) -> str:
@@ -141,22 +100,22 @@ def test_an_smp_url_that_is_not_http_is_refused() -> None:
 @pytest.mark.parametrize("name", ["activation", "expiration"])
 def test_endpoint_dates_must_be_timezone_aware(name: str) -> None:
     with pytest.raises(UsageError):
-        _endpoint(**{name: datetime(2026, 1, 1)})
+        smp_endpoint(**{name: datetime(2026, 1, 1)})
 
 
 def test_endpoint_selection_at_a_naive_instant_is_refused() -> None:
     with pytest.raises(UsageError):
-        select_endpoint(_metadata(), process=DIGITAL_PROCESS, at=datetime(2026, 6, 1))
+        select_endpoint(smp_metadata(), process=DIGITAL_PROCESS, at=datetime(2026, 6, 1))
 
 
 def test_endpoint_selection_without_a_process_among_several_is_refused() -> None:
     with pytest.raises(SmpError) as info:
-        select_endpoint(_metadata(processes=2), process=None, at=NOW)
+        select_endpoint(smp_metadata(processes=2), process=None, at=NOW)
     assert info.value.rule == "smp:process-ambiguous"
 
 
 def test_several_active_endpoints_that_differ_are_refused() -> None:
-    metadata = _metadata(_endpoint(), _endpoint(url="https://other.example/as4"))
+    metadata = smp_metadata(smp_endpoint(), smp_endpoint(url="https://other.example/as4"))
     with pytest.raises(SmpError) as info:
         select_endpoint(metadata, process=DIGITAL_PROCESS, at=NOW)
     assert info.value.rule == "smp:endpoint-ambiguous"
@@ -164,7 +123,9 @@ def test_several_active_endpoints_that_differ_are_refused() -> None:
 
 def test_an_endpoint_without_a_certificate_is_refused() -> None:
     with pytest.raises(SmpError) as info:
-        select_endpoint(_metadata(_endpoint(certificate=None)), process=DIGITAL_PROCESS, at=NOW)
+        select_endpoint(
+            smp_metadata(smp_endpoint(certificate=None)), process=DIGITAL_PROCESS, at=NOW
+        )
     assert info.value.rule == "smp:no-certificate"
 
 
@@ -200,7 +161,7 @@ def test_a_redirect_without_participant_and_document_type_cannot_be_published() 
 
 def test_a_service_group_of_another_participant_is_refused() -> None:
     body = build_service_group(ServiceGroup(participant=OTHER, document_types=()))
-    app = _app("200 OK", body, "application/xml")
+    app = answering_app("200 OK", body, "application/xml")
     with (
         serve_wsgi_in_thread(app) as server,
         requests.Session() as session,
@@ -212,8 +173,8 @@ def test_a_service_group_of_another_participant_is_refused() -> None:
 
 def test_signed_metadata_of_another_participant_is_refused() -> None:
     # A validly signed answer, but about someone else: the SMP (or a cache) mixed them up.
-    signed = sign_service_metadata(_metadata(participant=OTHER), pki.smp_key())
-    app = _app("200 OK", signed, "application/xml")
+    signed = sign_service_metadata(smp_metadata(participant=OTHER), pki.smp_key())
+    app = answering_app("200 OK", signed, "application/xml")
     with (
         serve_wsgi_in_thread(app) as server,
         requests.Session() as session,
@@ -233,7 +194,7 @@ def _signed_by_reference(uri: str, key_info: bool) -> bytes:
         f"{{{ns.SMP}}}SignedServiceMetadata",
         nsmap={None: ns.SMP, "ids": ns.BUSDOX_IDS, "wsa": ns.WSA},  # type: ignore[dict-item]
     )
-    metadata = build_service_metadata(_metadata())
+    metadata = build_service_metadata(smp_metadata())
     metadata.set("Id", "metadata")
     root.append(metadata)
     info = None
@@ -273,7 +234,8 @@ def test_a_certificate_uid_naming_the_whole_subject_matches(separator: str) -> N
     assert signer_matches_uid(certificate, subject + "X") is False
 
 
-def _oasis_redirect(publisher: str, certificate_b64: str) -> bytes:
+def _oasis(inner: str) -> bytes:
+    """OASIS SMP 2.0 metadata of the receiver's digital process, ``inner`` after its Process."""
     return f"""<ServiceMetadata {OASIS_NS}>
       <cbc:SMPVersionID>2.0</cbc:SMPVersionID>
       <cbc:ID schemeID="busdox-docid-qns">{DIGITAL.value}</cbc:ID>
@@ -282,32 +244,26 @@ def _oasis_redirect(publisher: str, certificate_b64: str) -> bytes:
         <cac:Process>
           <cbc:ID schemeID="cenbii-procid-ubl">{DIGITAL_PROCESS.value}</cbc:ID>
         </cac:Process>
-        <cac:Redirect>
+        {inner}
+      </cac:ProcessMetadata>
+    </ServiceMetadata>""".encode()
+
+
+def _oasis_redirect(publisher: str, certificate_b64: str) -> bytes:
+    return _oasis(f"""<cac:Redirect>
           <cbc:PublisherURI>{publisher}</cbc:PublisherURI>
           <cac:Certificate><cbc:TypeCode>signing</cbc:TypeCode>
             <cbc:ContentBinaryObject mimeCode="application/base64"
               >{certificate_b64}</cbc:ContentBinaryObject>
           </cac:Certificate>
-        </cac:Redirect>
-      </cac:ProcessMetadata>
-    </ServiceMetadata>""".encode()
+        </cac:Redirect>""")
 
 
 def _oasis_metadata() -> bytes:
-    return f"""<ServiceMetadata {OASIS_NS}>
-      <cbc:SMPVersionID>2.0</cbc:SMPVersionID>
-      <cbc:ID schemeID="busdox-docid-qns">{DIGITAL.value}</cbc:ID>
-      <cbc:ParticipantID schemeID="iso6523-actorid-upis">{RECEIVER.value}</cbc:ParticipantID>
-      <cac:ProcessMetadata>
-        <cac:Process>
-          <cbc:ID schemeID="cenbii-procid-ubl">{DIGITAL_PROCESS.value}</cbc:ID>
-        </cac:Process>
-        <cac:Endpoint>
+    return _oasis("""<cac:Endpoint>
           <cbc:TransportProfileID>peppol-transport-as4-v2_0</cbc:TransportProfileID>
           <cbc:AddressURI>https://ap.example/as4</cbc:AddressURI>
-        </cac:Endpoint>
-      </cac:ProcessMetadata>
-    </ServiceMetadata>""".encode()
+        </cac:Endpoint>""")
 
 
 def test_an_oasis_redirect_is_read_with_its_certificate() -> None:
@@ -346,7 +302,7 @@ _WSA_Q = f"{{{ns.WSA}}}"
 
 
 def _break_metadata(change: Callable[[etree._Element], None]) -> etree._Element:
-    root = build_service_metadata(_metadata())
+    root = build_service_metadata(smp_metadata())
     change(root)
     return parse_xml(to_bytes(root))
 
@@ -446,18 +402,18 @@ def test_malformed_service_groups_are_refused(document: bytes) -> None:
 
 
 def test_every_endpoint_field_survives_writing_and_reading() -> None:
-    endpoint = _endpoint(
+    endpoint = smp_endpoint(
         activation=datetime(2026, 1, 1, tzinfo=UTC),
         expiration=datetime(2026, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=1))),
         minimum_authentication_level="2",
         technical_information_url="https://ap.example/info",
         require_business_level_signature=True,
     )
-    written = build_service_metadata(_metadata(endpoint))
+    written = build_service_metadata(smp_metadata(endpoint))
     assert written.find(f"{_ENDPOINT}/{_SMP_Q}ServiceActivationDate").text == (
         "2026-01-01T00:00:00Z"
     )
     assert written.find(f"{_ENDPOINT}/{_SMP_Q}ServiceExpirationDate").text == (
         "2026-12-31T22:00:00Z"  # written in UTC
     )
-    assert read_service_metadata(parse_xml(to_bytes(written))) == _metadata(endpoint)
+    assert read_service_metadata(parse_xml(to_bytes(written))) == smp_metadata(endpoint)

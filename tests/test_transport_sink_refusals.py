@@ -15,12 +15,13 @@ from typing import Any
 
 import pki
 import pytest
+from lookup_support import DIGITAL, DIGITAL_PROCESS, RECEIVER
 from transport_doubles import SENDER_ORG, letter, make_key, receipt_for, sign_as, utcnow
 from transport_harness import Keys, as4_codec
 
 from peppol_dpi.dpi.jws import decode_unverified
 from peppol_dpi.dpi.message import parse_business_message
-from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
+from peppol_dpi.ids import ParticipantId
 from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.limits import DEFAULT_LIMITS
 from peppol_dpi.transport.auth import TokenClaims
@@ -33,16 +34,6 @@ from peppol_dpi.transport.inbox import As4Inbox, Sink
 from peppol_dpi.transport.ports import ReadBusinessMessage
 from peppol_dpi.transport.sqlite_store import SqliteStore
 from peppol_dpi.transport.wire import WireMessage
-
-RECEIVER = ParticipantId.parse("0192:984661185")
-DIGITAL = DocumentTypeId.parse(
-    "urn:fdc:digdir.no:2020:innbyggerpost:xsd::innbyggerpost"
-    "##urn:fdc:digdir.no:2020:innbyggerpost:schema:digital::1.0"
-)
-DIGITAL_PROCESS = ProcessId.parse(
-    "urn:fdc:digdir.no:2020:profile:egovernment:innbyggerpost:digital:ver1.0"
-)
-
 
 # -- shared helpers ----------------------------------------------------------------------------
 
