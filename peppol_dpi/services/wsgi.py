@@ -25,8 +25,6 @@ from ..wsgiserver import DEFAULT_MAX_BODY_BYTES, LimitedApp
 
 __all__ = ["HttpProblem", "Request", "Response", "basic_auth_user", "wsgi_app"]
 
-_MAX_BODY = DEFAULT_MAX_BODY_BYTES  # bodies read into memory
-
 
 @dataclass(frozen=True, kw_only=True)
 class Request:
@@ -108,7 +106,7 @@ def _read_request(
     if length is None:  # it cannot say where the body ends
         raise HttpProblem(400, "bad Content-Length")
     limit = streamed.get(segments)
-    if length > (_MAX_BODY if limit is None else limit):
+    if length > (DEFAULT_MAX_BODY_BYTES if limit is None else limit):
         raise HttpProblem(413, "the request body is too large")  # before a byte of it is read
     body_file = (
         spooled_copy(environ["wsgi.input"], length, spool_dir) if limit is not None else None
@@ -165,4 +163,4 @@ def wsgi_app(
         return [response.body]
 
     # Its server refuses larger bodies before reading them (wsgiserver).
-    return LimitedApp(app=app, max_body_bytes=max([_MAX_BODY, *routes.values()]))
+    return LimitedApp(app=app, max_body_bytes=max([DEFAULT_MAX_BODY_BYTES, *routes.values()]))

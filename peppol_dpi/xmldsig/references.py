@@ -42,8 +42,7 @@ __all__ = [
 # in time linear in the document: an XPath union of one path per name was 2 us faster on an
 # envelope, but libxml2 merges a union's node sets by comparing every pair and then sorts them
 # into document order, and a hostile envelope with 36,000 ids took 7 s (tests/security).
-_ID_ATTRIBUTES = (f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id")
-_ID_NAMES = frozenset(_ID_ATTRIBUTES)
+_ID_NAMES = frozenset((f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id"))
 _INCLUSIVE_NAMESPACES = f"{{{ns.EXC_C14N}}}InclusiveNamespaces"
 
 
