@@ -673,6 +673,24 @@ def test_a_streamed_attachment_said_to_be_xml_cannot_be_digested() -> None:
     )
 
 
+def test_an_attachment_forged_to_be_xml_fails_authentication_in_both_openers() -> None:
+    # The same forgery opened from bytes: the gzip content declared XML cannot be canonicalized
+    # (WSS SwA 1.1 5.2), so no digest can match. EBMS:0101, as the streaming opener answers
+    # above, not the EBMS:0009 of an unparsable header.
+    headers, body = _message()
+    bad = _replaced(body, b'MimeType="application/gzip"', b'MimeType="application/xml"')
+    with pytest.raises(SignatureError) as info:
+        open_message(headers, bad, key=C3, trust=trust())
+    assert (info.value.rule, info.value.ebms_code) == (
+        "dsig:attachment-not-xml",
+        EbmsError.FAILED_AUTHENTICATION,
+    )
+    assert "cid:" in info.value.message and "application/xml" in info.value.message
+    reception = receive(headers, bad, key=C3, trust=trust(), at=NOW)
+    assert reception.error is not None
+    assert reception.error.ebms_code is EbmsError.FAILED_AUTHENTICATION
+
+
 def _resign_envelope(root: Element) -> None:
     """A valid signature by C2 over whatever the AS4 SignedInfo now says (exclusive C14N,
     PrefixList S12, as written)."""

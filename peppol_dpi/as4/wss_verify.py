@@ -24,7 +24,7 @@ from datetime import datetime
 from cryptography import x509
 
 from .. import ns
-from ..errors import EbmsError, SignatureError, UsageError
+from ..errors import EbmsError, SignatureError, UsageError, XmlSecurityError
 from ..keys import rsa_public_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
@@ -118,7 +118,19 @@ def _attachment_checked(
     found = attachments.get(ref.uri[4:]) if ref.uri.startswith("cid:") else None
     if found is None:
         raise unresolved(ref.uri)
-    return check_external(ref, swa_signature_input(found[0], found[1], limits=limits))
+    try:
+        signed_octets = swa_signature_input(found[0], found[1], limits=limits)
+    except XmlSecurityError as exc:
+        # WSS SwA 1.1 5.2: an attachment declared XML is canonicalized before its digest. When
+        # it does not parse, no digest can match: the message fails authentication (EBMS:0101),
+        # as the streaming opener reports an XML attachment it cannot canonicalize. The type
+        # comes from EncryptedData/@MimeType, which the signature does not cover.
+        raise _fail(
+            f"the attachment {ref.uri} is declared {found[0]} but is not XML that can be "
+            f"canonicalized ({exc.message})",
+            "dsig:attachment-not-xml",
+        ) from None
+    return check_external(ref, signed_octets)
 
 
 def _fail(message: str, rule: str) -> SignatureError:
