@@ -351,8 +351,8 @@ def _one_entry_zip(name: bytes, compressed: bytes, *, crc: int, size: int) -> by
 
 
 def test_a_deflate_stream_without_its_last_blocks_is_refused_when_streamed() -> None:
-    # The inflater runs dry before the end of the stream: what came out is shorter than the
-    # declared size (read from a file, so entries are inflated in chunks).
+    # The inflater runs dry before the end of the stream, half the content out (read from a
+    # file, so entries are inflated in chunks).
     content = os.urandom(2000)
     compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
     cut = compressor.compress(content[:1000]) + compressor.flush(zlib.Z_SYNC_FLUSH)
@@ -360,7 +360,27 @@ def test_a_deflate_stream_without_its_last_blocks_is_refused_when_streamed() -> 
     with pytest.raises(PackageError) as caught:
         read_zip(io.BytesIO(data))
     assert caught.value.rule == "asic:corrupt-entry"
-    assert "it does not have its declared size" in caught.value.message
+    assert "no final block" in caught.value.message
+
+
+@pytest.mark.parametrize("source", [bytes, io.BytesIO], ids=["in memory", "streamed"])
+def test_a_deflate_stream_without_its_final_block_is_refused(
+    source: Callable[[bytes], bytes | io.BytesIO],
+) -> None:
+    # All the content, its size and CRC right, but the stream stops after a sync flush: no
+    # block with BFINAL set (RFC 1951 3.2.3). In memory the entry is inflated in one call,
+    # from a file in chunks: both refuse it.
+    content = os.urandom(2000)
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    unended = compressor.compress(content) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    data = _one_entry_zip(b"a.txt", unended, crc=zlib.crc32(content), size=len(content))
+    with pytest.raises(PackageError) as caught:
+        read_zip(source(data))
+    assert caught.value.rule == "asic:corrupt-entry"
+    assert "no final block" in caught.value.message
+    ended = unended + compressor.flush()
+    entries = read_zip(source(_one_entry_zip(b"a.txt", ended, crc=zlib.crc32(content), size=2000)))
+    assert entries["a.txt"] == content
 
 
 def test_a_package_larger_than_the_limit_is_refused_before_reading_its_directory() -> None:

@@ -238,6 +238,8 @@ class AsicZip:
                 yield out
         except deflate.errors as exc:
             raise _corrupt(info, f"it does not inflate ({exc})") from None
+        if not inflater.eof:
+            raise _unended(info)
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
         """The whole inflated content of entry ``info`` (see :meth:`chunks`): inflated in one
@@ -259,9 +261,12 @@ class AsicZip:
         # byte more than declared would come out of an entry that is too long. What
         # :meth:`chunks` checks, for one piece.
         try:
-            data = deflate.inflate_once(raw, -15, info.file_size + 1).data
+            inflated = deflate.inflate_once(raw, -15, info.file_size + 1)
         except deflate.errors as exc:
             raise _corrupt(info, f"it does not inflate ({exc})") from None
+        data = inflated.data
+        if not inflated.eof and len(data) <= info.file_size:
+            raise _unended(info)
         _check_whole(info, len(data), deflate.crc32(data))
         return data
 
@@ -272,6 +277,13 @@ def _check_whole(info: zipfile.ZipInfo, size: int, crc: int) -> None:
         raise _corrupt(info, "it does not have its declared size")
     if crc != info.CRC:
         raise _corrupt(info, "its CRC-32 does not match")
+
+
+def _unended(info: zipfile.ZipInfo) -> PackageError:
+    # RFC 1951 3.2.3: a deflate stream ends with a block whose BFINAL bit is set. Without it
+    # the entry is cut short, whatever came out so far (zipfile and some readers accept it when
+    # the size and CRC happen to match; a reader of the same bytes must not see more later).
+    return _corrupt(info, "its deflate stream has no final block")
 
 
 def _corrupt(info: zipfile.ZipInfo, why: str) -> PackageError:
