@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -95,10 +96,11 @@ def is_retryable(error: Exception) -> bool:
     }
 
 
-class _Loop:
+class _Loop(ABC):
     """A daemon thread calling ``run_once`` until stopped; ``wake`` cuts a sleep short."""
 
     name = "worker"
+    clock: Callable[[], datetime]  # set by each worker
 
     def __init__(self, *, poll_seconds: float) -> None:
         self.poll_seconds = poll_seconds
@@ -106,14 +108,13 @@ class _Loop:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @abstractmethod
     def run_once(self) -> int:
-        raise NotImplementedError
+        """Do what is due now; the number of items handled (0: sleep until the next due)."""
 
+    @abstractmethod
     def _next_due(self) -> datetime | None:
-        raise NotImplementedError
-
-    def _now(self) -> datetime:
-        raise NotImplementedError
+        """When the next item falls due, None when nothing is scheduled."""
 
     def wake(self) -> None:
         self._wake.set()
@@ -143,7 +144,7 @@ class _Loop:
             due = self._next_due()
             sleep = self.poll_seconds
             if due is not None:
-                sleep = min(sleep, max((due - self._now()).total_seconds(), 0.0))
+                sleep = min(sleep, max((due - self.clock()).total_seconds(), 0.0))
             self._wake.wait(sleep)
             self._wake.clear()
 
@@ -181,9 +182,6 @@ class OutboundWorker(_Loop):
         self.dump = dump
         #: Where the AS4 message is built before it is frozen and sent (system temp if None).
         self.spool_dir = spool_dir
-
-    def _now(self) -> datetime:
-        return self.clock()
 
     def _next_due(self) -> datetime | None:
         return self.store.next_outbound_due()
@@ -389,9 +387,6 @@ class DeliveryWorker(_Loop):
         self.deadline, self.lease_seconds, self.batch = deadline, lease_seconds, batch
         self.worker_id = worker_id or f"delivery-{uuid.uuid4()}"
 
-    def _now(self) -> datetime:
-        return self.clock()
-
     def _next_due(self) -> datetime | None:
         return self.store.next_delivery_due()
 
@@ -467,9 +462,6 @@ class PruneWorker(_Loop):
         if retention <= timedelta(0) or interval <= timedelta(0):
             raise UsageError("retention and interval must be positive")
         self.store, self.clock, self.retention = store, clock, retention
-
-    def _now(self) -> datetime:
-        return self.clock()
 
     def _next_due(self) -> datetime | None:
         return None  # sleep a whole interval
