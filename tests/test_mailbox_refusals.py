@@ -194,7 +194,7 @@ def test_opening_a_letter_whose_sender_asked_no_receipt_sends_none(mailbox: Any)
     assert _receipt_types(service) == ["leveringskvittering"]
 
 
-def test_a_letter_delivered_again_under_another_key_is_kept_and_answered_once(
+def test_a_letter_delivered_again_under_another_key_is_kept_once_and_answered_200(
     mailbox: Any,
 ) -> None:
     # Corner 3 delivers at least once; without the same Idempotency-Key the store notices.
@@ -203,8 +203,8 @@ def test_a_letter_delivered_again_under_another_key_is_kept_and_answered_once(
     assert _deliver(url, parts, key=None).status_code == 201
     again = _deliver(url, parts, key="another-key")
     assert (again.status_code, again.json()) == (
-        201,
-        {"id": str(parts.message_id), "status": "delivered"},
+        200,
+        {"id": str(parts.message_id), "status": "already delivered"},
     )
     assert [x.id for x in service.store.letters()] == [str(parts.message_id)]
     assert _receipt_types(service) == ["leveringskvittering"]

@@ -15,8 +15,8 @@ Routes (``app``, a WSGI application):
   passes is kept and answered ``201``; a digital letter gets a ``leveringskvittering``, a print
   letter a ``mottakskvittering``. A letter that fails is answered ``400`` with the rule and,
   when its header can be read, a ``feil`` receipt (feiltype KLIENT) goes back to the sender.
-  A repeated ``Idempotency-Key`` answers ``200`` and changes nothing (corner 3 delivers at
-  least once).
+  A repeated ``Idempotency-Key``, or a letter already kept arriving under another key,
+  answers ``200`` and changes nothing (corner 3 delivers at least once).
 * ``GET /letters[?mailbox=]`` - the letters kept (JSON), ``GET /letters/{id}``.
 * ``POST /letters/{id}/open`` - the citizen opens a digital letter: ``aapningskvittering``
   when the sender asked for one (``digital.aapningskvittering``).
@@ -360,9 +360,11 @@ class MailboxService:
                 letter = self.deliver(jws, package)
             except PeppolDpiError as exc:
                 return self._refuse(message_id, jws, exc)
-        if self.store.add_letter(letter):
-            kind = MessageType.MOTTAKSKVITTERING if letter.kind == "utskrift" else None
-            self._letter_receipt(letter, kind or MessageType.LEVERINGSKVITTERING)
+        if not self.store.add_letter(letter):
+            # The same message under another Idempotency-Key: kept once, answered as above.
+            return Response.json({"id": letter.id, "status": "already delivered"})
+        kind = MessageType.MOTTAKSKVITTERING if letter.kind == "utskrift" else None
+        self._letter_receipt(letter, kind or MessageType.LEVERINGSKVITTERING)
         return Response.json({"id": letter.id, "status": "delivered"}, status=201)
 
     def _refuse(self, message_id: str, jws: bytes, exc: PeppolDpiError) -> Response:
