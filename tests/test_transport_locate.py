@@ -8,7 +8,7 @@ import pki
 import pytest
 from transport_network import Network
 
-from peppol_dpi.errors import InputError
+from peppol_dpi.errors import InputError, UsageError
 from peppol_dpi.ids import DocumentTypeId, ParticipantId, ProcessId
 from peppol_dpi.transport.locate import FixedLocator
 
@@ -47,3 +47,14 @@ def test_fixed_locator():
     )
     with pytest.raises(InputError):
         locator.locate(ParticipantId.parse("0192:922020175"), DIGITAL, PROCESS)
+
+
+def test_fixed_locator_keys_are_participant_identifiers():
+    cert = pki.ap_key("c3").certificate
+    locator = FixedLocator(
+        urls={"iso6523-actorid-upis::0192:984661185": "http://127.0.0.1:1/as4"}, certificate=cert
+    )
+    found = locator.locate(ParticipantId.parse("0192:984661185"), DIGITAL, PROCESS)
+    assert found.url == "http://127.0.0.1:1/as4"
+    with pytest.raises(UsageError, match="a fixed endpoint: '984661185' is not a participant"):
+        FixedLocator(urls={"984661185": "http://127.0.0.1:1/as4"}, certificate=cert)

@@ -455,6 +455,26 @@ def test_a_receiver_without_a_corner4_is_refused():
     assert info.value.rule == "c3:no-corner4"
 
 
+def test_corner4_urls_are_keyed_by_participant_identifier():
+    # Written with its scheme or without, the configured receiver is the one a message names;
+    # served() and the delivery agree (corner 3 must not accept what it then cannot deliver).
+    corner4 = HttpCorner4(
+        session=_NoNetwork(),
+        urls={f"iso6523-actorid-upis::0192:{MAILBOX_ORG}": "http://127.0.0.1:9/c4"},
+    )
+    receiver = ParticipantId.parse(f"0192:{MAILBOX_ORG}")
+    assert corner4.serves(receiver) and corner4.url_for(receiver) == "http://127.0.0.1:9/c4"
+    other = ParticipantId.parse("0192:910076787")
+    assert not corner4.serves(other) and corner4.url_for(other) is None
+    fallback = HttpCorner4(session=_NoNetwork(), urls={}, default_url="http://127.0.0.1:9/")
+    assert fallback.serves(other)
+
+
+def test_a_corner4_url_for_no_participant_is_refused_when_built():
+    with pytest.raises(UsageError, match="a corner 4 URL: 'mailbox' is not a participant"):
+        HttpCorner4(session=_NoNetwork(), urls={"mailbox": "http://127.0.0.1:9/"})
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

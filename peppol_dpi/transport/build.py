@@ -23,7 +23,6 @@ from cryptography import x509
 
 from ..as4 import message_id_factory
 from ..errors import UsageError
-from ..ids import ParticipantId
 from ..keys import load_certificate
 from ..keystore import load_key_file, load_trust_store
 from ..lookup.discovery import EndpointFinder
@@ -231,7 +230,7 @@ def build_corner3(
         **_service_parts(config, formats, session, clock),
         corner4=corner4,
         corner4_api_key=api_key,
-        served=_served(config),
+        served=corner4.serves,
     )
 
 
@@ -292,11 +291,3 @@ def _service_parts(
         dump=WireDump(config.wire_dump_dir) if config.wire_dump_dir else None,
         retention=config.retention,
     )
-
-
-def _served(config: Corner3Config) -> Callable[[ParticipantId], bool]:
-    # The receivers with a corner 4 configured, unless a default corner 4 takes all.
-    if config.corner4_default_url is not None:
-        return lambda _: True
-    known = {ParticipantId.parse(value) for value in config.corner4_urls}
-    return lambda receiver: receiver in known

@@ -16,7 +16,7 @@ import io
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 import requests
@@ -26,6 +26,7 @@ from ..httpclient import bounded_request
 from ..ids import ParticipantId
 from ..limits import DEFAULT_LIMITS
 from ..spool import copy_chunks, spool
+from .ports import by_participant
 
 __all__ = ["FormPart", "HttpCorner4", "encode_form_data", "write_form_data"]
 
@@ -79,10 +80,20 @@ class HttpCorner4:
     #: Where the request body is put together before it is sent (system temp if None).
     spool_dir: str | os.PathLike[str] | None = None
 
+    _by_receiver: dict[ParticipantId, str] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         for url in [*self.urls.values(), *([self.default_url] if self.default_url else [])]:
             if not url.startswith(("http://", "https://")):
                 raise UsageError(f"corner 4 URL must be http(s): {url!r}")
+        object.__setattr__(self, "_by_receiver", by_participant(self.urls, "a corner 4 URL"))
+
+    def url_for(self, receiver: ParticipantId) -> str | None:
+        """Where ``receiver``'s letters are delivered; None when this corner 3 serves it not."""
+        return self._by_receiver.get(receiver, self.default_url)
+
+    def serves(self, receiver: ParticipantId) -> bool:
+        return self.url_for(receiver) is not None
 
     def deliver(
         self,
@@ -92,7 +103,7 @@ class HttpCorner4:
         business_message: str,
         package: IO[bytes] | None,
     ) -> None:
-        url = self.urls.get(receiver.value, self.default_url)
+        url = self.url_for(receiver)
         if url is None:
             raise RemoteError(f"no corner 4 configured for {receiver.value}", rule="c3:no-corner4")
         parts: list[FormPart] = [

@@ -9,7 +9,7 @@ CA. :class:`FixedLocator` names a fixed endpoint per participant (a bilateral pa
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography import x509
@@ -17,7 +17,7 @@ from cryptography import x509
 from ..errors import InputError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..lookup.discovery import EndpointFinder
-from .ports import Endpoint
+from .ports import Endpoint, by_participant
 
 __all__ = ["FixedLocator", "SmpLocator"]
 
@@ -53,11 +53,15 @@ class FixedLocator:
 
     urls: Mapping[str, str]
     certificate: x509.Certificate
+    _by_receiver: dict[ParticipantId, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_receiver", by_participant(self.urls, "a fixed endpoint"))
 
     def locate(
         self, participant: ParticipantId, document_type: DocumentTypeId, process: ProcessId
     ) -> Endpoint:
-        url = self.urls.get(participant.value)
+        url = self._by_receiver.get(participant)
         if url is None:
             raise InputError(
                 f"no endpoint configured for {participant.value}", rule="c2:unknown-receiver"

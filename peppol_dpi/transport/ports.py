@@ -14,7 +14,7 @@ signer, a cached lookup) can be put in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Protocol
@@ -36,6 +36,7 @@ __all__ = [
     "ReadBusinessMessage",
     "ReadReceipt",
     "UnwrappedPayload",
+    "by_participant",
 ]
 
 
@@ -231,3 +232,20 @@ class Corner4(Protocol):
     ) -> None:
         """``package``: a seekable binary file, read from its start."""
         ...
+
+
+def by_participant(urls: Mapping[str, str], what: str) -> dict[ParticipantId, str]:
+    """A configured table of participant value (``0192:<orgnr>``) -> URL, keyed by the parsed
+    identifier: looked up with the receiver of a message, it matches as Peppol identifiers do
+    (Peppol Policy for use of Identifiers 4.0: case-insensitive values) and whatever way the
+    configuration wrote the scheme. A key that is no participant identifier is a UsageError
+    naming ``what``, when the service is built, not when a message for it arrives."""
+    table: dict[ParticipantId, str] = {}
+    for value, url in urls.items():
+        try:
+            table[ParticipantId.parse(value)] = url
+        except InputError as exc:
+            raise UsageError(
+                f"{what}: {value!r} is not a participant identifier ({exc.message})"
+            ) from None
+    return table
