@@ -473,6 +473,10 @@ def test_corner4_urls_are_keyed_by_participant_identifier():
 def test_a_corner4_url_for_no_participant_is_refused_when_built():
     with pytest.raises(UsageError, match="a corner 4 URL: 'mailbox' is not a participant"):
         HttpCorner4(session=_NoNetwork(), urls={"mailbox": "http://127.0.0.1:9/"})
+    twice = {f"0192:{MAILBOX_ORG}": "http://127.0.0.1:9/a"}
+    twice[f"iso6523-actorid-upis::0192:{MAILBOX_ORG}"] = "http://127.0.0.1:9/b"
+    with pytest.raises(UsageError, match=f"0192:{MAILBOX_ORG} is configured twice"):
+        HttpCorner4(session=_NoNetwork(), urls=twice)
 
 
 def _closed_port() -> int:

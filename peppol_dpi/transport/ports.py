@@ -237,15 +237,19 @@ class Corner4(Protocol):
 def by_participant(urls: Mapping[str, str], what: str) -> dict[ParticipantId, str]:
     """A configured table of participant value (``0192:<orgnr>``) -> URL, keyed by the parsed
     identifier: looked up with the receiver of a message, it matches as Peppol identifiers do
-    (Peppol Policy for use of Identifiers 4.0: case-insensitive values) and whatever way the
-    configuration wrote the scheme. A key that is no participant identifier is a UsageError
-    naming ``what``, when the service is built, not when a message for it arrives."""
+    (PFUOI 4.4: participant values compare case-insensitively) and whatever way the
+    configuration wrote the scheme. A key that is no participant identifier, or a participant
+    given twice, is a UsageError naming ``what``, when the service is built, not when a message
+    for it arrives."""
     table: dict[ParticipantId, str] = {}
     for value, url in urls.items():
         try:
-            table[ParticipantId.parse(value)] = url
+            participant = ParticipantId.parse(value)
         except InputError as exc:
             raise UsageError(
                 f"{what}: {value!r} is not a participant identifier ({exc.message})"
             ) from None
+        if participant in table:
+            raise UsageError(f"{what}: {participant} is configured twice")
+        table[participant] = url
     return table
