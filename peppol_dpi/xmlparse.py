@@ -45,9 +45,10 @@ __all__ = [
     "text_at",
     "to_bytes",
 ]
-# PARSER_OPTIONS, PROLOG_SCAN, check_input, check_counts, check_namespaces, check_file_size and
-# syntax_error are shared with :mod:`.xmlstream` (the same refusals over a file in pieces) and
-# :mod:`.xmlprefix` (the same refusals over the start of a document).
+# PARSER_OPTIONS, PROLOG_SCAN, check_input, check_size, check_counts, check_namespaces,
+# check_file_size and syntax_error are shared with :mod:`.xmlstream` (the same refusals over a
+# file in pieces) and :mod:`.xmlprefix` (the same refusals over the start of a document);
+# check_size also with :mod:`.dpi.unpack` (an XML zip entry refused by its size, unread).
 
 #: How much of a document's start is searched for a DOCTYPE when libxml2 reports an error.
 PROLOG_SCAN = 1024 * 1024
@@ -128,9 +129,14 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
 def check_input(data: object, limits: Limits, what: str, caller: str) -> None:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"{caller} takes bytes, not {type(data).__name__}")
-    if len(data) > limits.max_xml_bytes:
+    check_size(len(data), limits, what)
+
+
+def check_size(size: int, limits: Limits, what: str) -> None:
+    """Refuse XML of ``size`` bytes beyond ``limits.max_xml_bytes`` (before reading it)."""
+    if size > limits.max_xml_bytes:
         raise XmlSecurityError(
-            f"{what} is {len(data)} bytes, more than the limit of {limits.max_xml_bytes}",
+            f"{what} is {size} bytes, more than the limit of {limits.max_xml_bytes}",
             rule="xml:too-large",
         )
 
@@ -158,11 +164,7 @@ def check_file_size(source: IO[bytes], limits: Limits, what: str) -> int:
     """The size of a seekable XML file, refused beyond ``limits.max_xml_bytes``."""
     size = source.seek(0, os.SEEK_END)
     source.seek(0)
-    if size > limits.max_xml_bytes:
-        raise XmlSecurityError(
-            f"{what} is {size} bytes, more than the limit of {limits.max_xml_bytes}",
-            rule="xml:too-large",
-        )
+    check_size(size, limits, what)
     return size
 
 

@@ -1,4 +1,5 @@
-"""A signed SOAP envelope shaped like an AS4 message, shared by the attack tests and fuzz seeds.
+"""Signed samples shared by tests: a signed SOAP envelope shaped like an AS4 message (the attack
+tests and fuzz seeds), and a XAdES signatures.xml signed again after an edit (the DPI tests).
 
 Use it as ``import signed_samples`` (``tests/`` is on ``sys.path`` under pytest and in the fuzz
 harness).
@@ -6,16 +7,21 @@ harness).
 
 from __future__ import annotations
 
+import base64
+import copy
 from collections.abc import Callable, Sequence
 
 import pki
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from lxml import etree
 
 from peppol_dpi import ns
 from peppol_dpi.keys import LocalPrivateKey
 from peppol_dpi.xmldsig import ReferenceSpec, Transform, sign
 from peppol_dpi.xmlparse import parse_xml, to_bytes
 
-__all__ = ["ENVELOPE", "SIGNED_PARTS", "signed_soap"]
+__all__ = ["ENVELOPE", "SIGNED_PARTS", "resigned_xades", "signed_soap"]
 
 ENVELOPE = (
     f'<S12:Envelope xmlns:S12="{ns.SOAP12}" xmlns:wsu="{ns.WSU}">'
@@ -54,3 +60,24 @@ def signed_soap(
         resolver=resolver,
     )
     return to_bytes(root)
+
+
+def resigned_xades(
+    signatures: bytes, edit: Callable[[etree._Element], None], key: LocalPrivateKey
+) -> bytes:
+    """An ASiC-E ``META-INF/signatures.xml`` whose SignedInfo ``edit`` changed, signed again by
+    ``key`` (RSA-SHA256) so that only what the edit did can be wrong."""
+    root = etree.fromstring(signatures)
+    signature = root[0]
+    signed_info = signature.find(f"{{{ns.DS}}}SignedInfo")
+    assert signed_info is not None
+    edit(signed_info)
+    # Inclusive C14N 1.0, as declared; of a copy: libxml2 writes xmlns="" on some descendants
+    # when it canonicalizes a subtree whose default namespace is the parent's.
+    canonical = etree.tostring(copy.deepcopy(signed_info), method="c14n")
+    value = signature.find(f"{{{ns.DS}}}SignatureValue")
+    assert value is not None
+    value.text = base64.b64encode(
+        key.key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())
+    ).decode()
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

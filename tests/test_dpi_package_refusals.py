@@ -5,7 +5,6 @@ input is held to the exact error class and rule."""
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import io
 import os
@@ -21,10 +20,9 @@ from typing import Any
 import pki
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
+from signed_samples import resigned_xades
 
 from peppol_dpi import ns
 from peppol_dpi.dpi import xades
@@ -564,20 +562,7 @@ def test_a_signing_time_without_time_zone_is_refused(monkeypatch: pytest.MonkeyP
 
 def _resigned(edit: Callable[[etree._Element], None]) -> bytes:
     """The package with its SignedInfo edited and signed again by the same key."""
-    root = etree.fromstring(_signatures())
-    signature = root[0]
-    signed_info = signature.find(f"{{{ns.DS}}}SignedInfo")
-    assert signed_info is not None
-    edit(signed_info)
-    # Inclusive C14N 1.0, as declared; of a copy: libxml2 writes xmlns="" on some descendants
-    # when it canonicalizes a subtree whose default namespace is the parent's.
-    canonical = etree.tostring(copy.deepcopy(signed_info), method="c14n")
-    value = signature.find(f"{{{ns.DS}}}SignatureValue")
-    assert value is not None
-    value.text = base64.b64encode(
-        SIGNER.key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())
-    ).decode()
-    return _with_signatures(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    return _with_signatures(resigned_xades(_signatures(), edit, SIGNER))
 
 
 def _properties_reference(signed_info: etree._Element) -> etree._Element:

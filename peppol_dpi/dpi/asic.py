@@ -51,6 +51,7 @@ from .manifest import (
 from .mime import DOCUMENT_MIME_TYPES, METADATA_MIME_TYPES, mime_type_for
 
 __all__ = [
+    "MANIFEST_ENTRY",
     "AsicBuilder",
     "Document",
     "PackageDocument",
@@ -62,9 +63,10 @@ __all__ = [
     "verify_files",
 ]
 
-_MANIFEST: Final = "manifest.xml"
+#: The SDP manifest naming the package's documents (dpi.md 3.1).
+MANIFEST_ENTRY: Final = "manifest.xml"
 _META_MANIFEST: Final = "META-INF/manifest.xml"
-_RESERVED: Final = frozenset({"mimetype", _MANIFEST})
+_RESERVED: Final = frozenset({"mimetype", MANIFEST_ENTRY})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,7 +210,7 @@ class AsicBuilder:
         manifest, files = self._validated(limits)
         manifest_xml = manifest.to_xml()
         signed = [
-            xades.SignedFile(name=_MANIFEST, mime="application/xml", content=manifest_xml),
+            xades.SignedFile(name=MANIFEST_ENTRY, mime="application/xml", content=manifest_xml),
             *(xades.SignedFile(name=f.name, mime=f.mime, content=f.content) for f in files),
         ]
         signatures = xades.sign_files(
@@ -331,12 +333,12 @@ def package_files(
     """Parse ``manifest.xml`` (``read`` gives an entry's content) and check that the zip entry
     ``names`` are exactly the files it names plus the ASiC-E ones. Returns the manifest and the
     signed files' names, ``manifest.xml`` first. Raises :class:`~.container.PackageError`."""
-    if _MANIFEST not in names:
+    if MANIFEST_ENTRY not in names:
         raise _fail("the package has no manifest.xml", "missing-entry")
     if xades.SIGNATURES_ENTRY not in names:
         raise _fail(f"the package has no {xades.SIGNATURES_ENTRY}", "missing-entry")
-    manifest = SdpManifest.parse(read(_MANIFEST), limits=limits)
-    named = [_MANIFEST]
+    manifest = SdpManifest.parse(read(MANIFEST_ENTRY), limits=limits)
+    named = [MANIFEST_ENTRY]
     for document in manifest.documents:
         named.append(document.href)
         if document.data is not None:

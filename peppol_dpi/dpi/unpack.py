@@ -1,12 +1,16 @@
 """Reading a document package into a directory, with memory that does not grow with the documents.
 
 :func:`read_package_to` makes the checks :func:`~.asic.read_package` makes, in the same
-order and with the same rules, but never holds a document: each zip entry is inflated in
-1 MiB chunks, digested (SHA-256, and whatever else the signature names) and written to a
-temporary file in the destination directory; the XAdES signature is then verified against
-those digests (:class:`~peppol_dpi.xmldsig.ExternalDigest`). Only when the signature, every
-digest and the trust decision passed are the temporary files renamed to the documents' names;
-on any failure they are removed, so a refused package leaves nothing behind.
+order and with the same rules, but never holds a document: every zip entry is read to its end
+in archive order, its size and CRC checked, before anything in the package is believed (as
+:func:`~.container.read_zip` does); a document is inflated in 1 MiB chunks, digested (SHA-256)
+and written to a temporary file in the destination directory, and only the package's own XML
+files are held. The XAdES signature is then verified against those digests
+(:class:`~peppol_dpi.xmldsig.ExternalDigest`; another digest method the signature names is
+computed from the file). Only when the signature, every digest and the trust decision passed
+are the temporary files renamed to the documents' names; on any failure they are removed, so
+a refused package leaves nothing behind. On top of the in-memory reader's rules, a document
+name must be a safe file name on disk (``asic:unsafe-name``).
 """
 
 from __future__ import annotations
@@ -24,9 +28,13 @@ from ..errors import UsageError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy
 from ..xmldsig import DigestMethod, ExternalDigest
+from ..xmlparse import check_size
 from . import xades
-from .asic import PackageFacts, package_documents, package_files, verify_files
+from .asic import MANIFEST_ENTRY, PackageFacts, package_documents, package_files, verify_files
 from .container import ASIC_E_MIME_TYPE, AsicZip, PackageError, open_zip
+
+_SHA256 = DigestMethod.SHA256
+_READ_CHUNK = 1024 * 1024
 
 __all__ = ["UnpackedDocument", "UnpackedPackage", "destination", "read_package_to"]
 
@@ -57,41 +65,72 @@ class UnpackedPackage(PackageFacts):
 class _Staged:
     temporary: Path
     size: int
-    sha256: str
+    sha256: bytes
 
 
-def _disk_name_problem(name: str) -> str | None:
+#: The longest file name, in bytes, that common file systems take (ext4, XFS, Btrfs, tmpfs, APFS:
+#: 255; NTFS: 255 UTF-16 units). The manifest allows 100 characters (sdp-manifest.xsd), which
+#: can be 400 bytes of UTF-8.
+_NAME_MAX_BYTES = 255
+
+
+def _disk_name_problem(name: str, name_max: int = _NAME_MAX_BYTES) -> str | None:
     # Beyond the zip rules (plain names, no '..', no control characters): names that would
-    # hide the file, or that Windows would alter or read as a device stream.
+    # hide the file, that Windows would alter or read as a device stream, or that the file
+    # system cannot hold.
     if name.startswith("."):
         return "starts with '.'"
     if name.endswith((" ", ".")) or ":" in name:
         return "is not a portable file name"
+    if len(name.encode("utf-8")) > name_max:
+        return f"is longer than {name_max} bytes"
     return None
 
 
-def _stage(
-    archive: AsicZip,
-    info: zipfile.ZipInfo,
-    directory: Path,
-    methods: frozenset[DigestMethod],
-) -> tuple[_Staged, ExternalDigest]:
+def _name_max(directory: Path) -> int:
+    """The longest file name ``directory`` takes, at most :data:`_NAME_MAX_BYTES`."""
+    try:
+        return min(_NAME_MAX_BYTES, os.pathconf(directory, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or not answered
+        return _NAME_MAX_BYTES
+
+
+def _held(name: str) -> bool:
+    """Entries read into memory: the package's own small XML files (bounded by the XML limits
+    when they are parsed); everything else is a document, staged in a file."""
+    return name == MANIFEST_ENTRY or name.startswith("META-INF/")
+
+
+def _stage(archive: AsicZip, info: zipfile.ZipInfo, directory: Path) -> _Staged:
+    """Entry ``info`` inflated into a temporary file in ``directory``, its size and CRC checked
+    (:meth:`AsicZip.chunks`) and its SHA-256 computed on the way."""
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".unpack-", suffix=".part")
-    hashers = {method: hashlib.new(method.name.lower()) for method in methods}
+    hasher = hashlib.sha256()
     size = 0
     try:
         with os.fdopen(handle, "wb") as sink:
             for piece in archive.chunks(info):
-                for hasher in hashers.values():
-                    hasher.update(piece)
+                hasher.update(piece)
                 sink.write(piece)
                 size += len(piece)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    digests = {method: hasher.digest() for method, hasher in hashers.items()}
-    staged = _Staged(Path(temporary), size, digests[DigestMethod.SHA256].hex())
-    return staged, ExternalDigest(digests)
+    return _Staged(Path(temporary), size, hasher.digest())
+
+
+def _digests(staged: _Staged, methods: frozenset[DigestMethod]) -> ExternalDigest:
+    """The staged file's digest under each method the signature names: SHA-256 from staging,
+    any other (rare: XAdES in DPI uses SHA-256) by reading the file once more."""
+    others = {method: hashlib.new(method.name.lower()) for method in methods - {_SHA256}}
+    if others:
+        with staged.temporary.open("rb") as source:
+            for piece in iter(lambda: source.read(_READ_CHUNK), b""):
+                for hasher in others.values():
+                    hasher.update(piece)
+    return ExternalDigest(
+        {_SHA256: staged.sha256, **{m: hasher.digest() for m, hasher in others.items()}}
+    )
 
 
 def destination(directory: str | os.PathLike[str]) -> Path:
@@ -118,29 +157,42 @@ def read_package_to(
     name that is not a safe file name on disk. Nothing is left in ``directory`` on failure.
     """
     out = destination(directory)
+    name_max = _name_max(out)
     with open_zip(data, limits=limits) as archive:
-        infos = {info.filename: info for info in archive.infos}
-
-        def read(name: str) -> bytes:
-            return archive.read(infos[name])
-
-        manifest, named = package_files(infos.keys(), read, limits=limits)
-        unsafe = [n for n in named[1:] if _disk_name_problem(n) is not None]
-        if unsafe:
-            raise PackageError(
-                f"manifest.xml names files that are unsafe on disk: {unsafe}",
-                rule="asic:unsafe-name",
-            )
-        signatures = read(xades.SIGNATURES_ENTRY)
-        methods = xades.digest_methods(signatures, limits=limits)
-        contents: dict[str, bytes | ExternalDigest] = {
-            "mimetype": ASIC_E_MIME_TYPE.encode("ascii"),
-            named[0]: read(named[0]),
-        }
+        _, *rest = archive.infos  # "mimetype", read and checked by open_zip
+        held: dict[str, bytes] = {}
         staged: dict[str, _Staged] = {}
         try:
+            # Every entry read to its end, its size and CRC checked, in archive order before
+            # anything in it is believed: what read_package does, so that both refuse a package
+            # for the same first fault. Documents go to temporary files, never into memory.
+            for info in rest:
+                if _held(info.filename) and info.file_size <= limits.max_xml_bytes:
+                    held[info.filename] = archive.read(info)
+                else:  # a document, or a file too large to be one of the package's XML files
+                    staged[info.filename] = _stage(archive, info, out)
+
+            def xml_entry(name: str) -> bytes:
+                if name not in held:  # staged for its size: refused as parsing it would be
+                    check_size(staged[name].size, limits, name)
+                return held[name]
+
+            names = [info.filename for info in archive.infos]
+            manifest, named = package_files(names, xml_entry, limits=limits)
+            unsafe = [n for n in named[1:] if _disk_name_problem(n, name_max) is not None]
+            if unsafe:
+                raise PackageError(
+                    f"manifest.xml names files that are unsafe on disk: {unsafe}",
+                    rule="asic:unsafe-name",
+                )
+            signatures = xml_entry(xades.SIGNATURES_ENTRY)
+            methods = xades.digest_methods(signatures, limits=limits)
+            contents: dict[str, bytes | ExternalDigest] = {
+                "mimetype": ASIC_E_MIME_TYPE.encode("ascii"),
+                named[0]: xml_entry(named[0]),
+            }
             for name in named[1:]:
-                staged[name], contents[name] = _stage(archive, infos[name], out, methods)
+                contents[name] = _digests(staged[name], methods)
             verified, validated = verify_files(
                 named, signatures, contents, trust=trust, at=at, limits=limits
             )
@@ -155,17 +207,17 @@ def read_package_to(
                     title=title,
                     path=out / name,
                     size=file.size,
-                    sha256=file.sha256,
+                    sha256=file.sha256.hex(),
                     metadata=metadata,
                 )
 
             main, attachments = package_documents(manifest, verified.files, make)
             # Refused before any rename, so that a package is written whole or not at all.
-            blocked = [n for n in staged if (out / n).is_dir()]
+            blocked = [n for n in named[1:] if (out / n).is_dir()]
             if blocked:
                 raise UsageError(f"{out} holds directories named as documents: {blocked}")
-            for name, file in staged.items():
-                os.replace(file.temporary, out / name)
+            for name in named[1:]:
+                os.replace(staged[name].temporary, out / name)
         finally:
             for file in staged.values():
                 file.temporary.unlink(missing_ok=True)
