@@ -33,8 +33,8 @@ class Limits:
     max_message_bytes: int = 1024 * MiB
     #: Most MIME parts in one message (Peppol needs 2: the SOAP part and one payload).
     max_mime_parts: int = 16
-    #: Largest SOAP envelope part read into memory when a message is streamed from a file
-    #: (the payload travels as an attachment; a Peppol envelope is a few KiB).
+    #: Largest SOAP envelope part (its content), in memory or streamed from a file (the
+    #: payload travels as an attachment; a Peppol envelope is a few KiB).
     max_envelope_bytes: int = 16 * MiB
     #: How far into a streamed SBD its header must end (the SBDH precedes the payload).
     max_sbdh_bytes: int = 1 * MiB

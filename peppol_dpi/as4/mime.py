@@ -30,11 +30,15 @@ from ..errors import EbmsError, InputError
 from ..limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
+    "MAX_DELIMITER_LINE_BYTES",
     "Headers",
     "MimeError",
     "MimeMessage",
     "MimePart",
     "build_multipart",
+    "check_envelope_size",
+    "decoded",
+    "delimiter_line_end",
     "header_block",
     "headers_and_rest",
     "multipart_frame",
@@ -44,7 +48,6 @@ __all__ = [
     "parse_content_type",
     "parse_message",
     "part_headers",
-    "read_part",
     "split_root",
     "transfer_encoding",
 ]
@@ -276,13 +279,15 @@ def parse_message(
         )
     framing = multipart_framing(hdrs)
     if framing is None:
+        check_envelope_size(len(view), limits)
         media = parse_content_type(hdrs.get("Content-Type") or "")[0]
         return MimeMessage(root=MimePart(Headers((("Content-Type", media),)), view))
     boundary, start = framing
     message = split_root(_split_parts(view, boundary, limits), start)
+    check_envelope_size(len(message.root.body), limits)
     return MimeMessage(
-        root=_decoded(message.root),
-        attachments=tuple(_decoded(part) for part in message.attachments),
+        root=decoded(message.root),
+        attachments=tuple(decoded(part) for part in message.attachments),
     )
 
 
@@ -333,6 +338,39 @@ def _finder(data: memoryview) -> Callable[[bytes, int], int]:
     return find
 
 
+#: RFC 2046 5.1.1 lets transport padding (white space) follow a delimiter; both readers refuse
+#: a delimiter line longer than this (the streaming one reads that much of it, no more).
+MAX_DELIMITER_LINE_BYTES = 1024
+
+
+def delimiter_line_end(line_end: int, available: int) -> int:
+    """Check one delimiter line: ``line_end`` is where its line feed was found (-1: not within
+    ``available`` bytes after the delimiter, which are all there are or more than
+    :data:`MAX_DELIMITER_LINE_BYTES`). Returns ``line_end``; refuses a line too long
+    (``mime:boundary``) or cut off by the end of the body (``mime:truncated``)."""
+    if line_end > MAX_DELIMITER_LINE_BYTES or (
+        line_end < 0 and available > MAX_DELIMITER_LINE_BYTES
+    ):
+        raise MimeError(
+            f"a MIME delimiter line is longer than {MAX_DELIMITER_LINE_BYTES} bytes",
+            rule="mime:boundary",
+        )
+    if line_end < 0:
+        raise MimeError("the message ends inside a delimiter line", rule="mime:truncated")
+    return line_end
+
+
+def check_envelope_size(size: int, limits: Limits) -> None:
+    """The SOAP part (its content, before any transfer decoding) is at most
+    ``Limits.max_envelope_bytes``: the streaming reader holds it in memory, the bytes reader
+    parses it."""
+    if size > limits.max_envelope_bytes:
+        raise MimeError(
+            f"the SOAP part is larger than {limits.max_envelope_bytes} bytes",
+            rule="mime:envelope-too-large",
+        )
+
+
 def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[MimePart]:
     # A delimiter is "--boundary" at the start of a line (RFC 2046 5.1.1).
     dash = b"--" + boundary
@@ -350,9 +388,10 @@ def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[Mime
         after = pos + len(dash)
         if bytes(data[after : after + 2]) == b"--":
             break  # close delimiter
-        line_end = find(b"\n", after)
-        if line_end < 0:
-            raise MimeError("the message ends inside a delimiter line", rule="mime:truncated")
+        found = find(b"\n", after)
+        line_end = after + delimiter_line_end(
+            found - after if found >= 0 else -1, len(data) - after
+        )
         if bytes(data[after:line_end]).strip(b" \t\r"):
             raise MimeError("text after a MIME delimiter", rule="mime:boundary")
         content_start = line_end + 1
@@ -376,12 +415,7 @@ def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[Mime
     return [MimePart(*part_headers(data[start:end], limits)) for start, end in ranges]
 
 
-def read_part(raw: memoryview, limits: Limits) -> MimePart:
-    """One body part (headers, empty line, content) with its transfer encoding undone."""
-    return _decoded(MimePart(*part_headers(raw, limits)))
-
-
-def _decoded(part: MimePart) -> MimePart:
+def decoded(part: MimePart) -> MimePart:
     """``part`` with its transfer encoding undone."""
     if transfer_encoding(part.headers) == "base64":
         try:

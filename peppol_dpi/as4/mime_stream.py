@@ -18,13 +18,16 @@ from typing import IO
 
 from ..limits import DEFAULT_LIMITS, Limits
 from .mime import (
+    MAX_DELIMITER_LINE_BYTES,
     Headers,
     MimeError,
     MimeMessage,
     MimePart,
+    check_envelope_size,
+    decoded,
+    delimiter_line_end,
     multipart_framing,
     part_headers,
-    read_part,
     split_root,
     transfer_encoding,
 )
@@ -32,7 +35,6 @@ from .mime import (
 __all__ = ["PartSpan", "ScannedMessage", "read_span", "scan_message"]
 
 _CHUNK = 1024 * 1024
-_LINE_WINDOW = 1024  # a delimiter line's transport padding must end within this
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def scan_message(
         spans.append(PartSpan(span.offset + head, span.length - head))
     message = split_root(parts, start)
     root_at = next(i for i, p in enumerate(parts) if p is message.root)
-    root = read_part(memoryview(_bounded_root(file, raw_parts[root_at], limits)), limits)
+    root = decoded(MimePart(message.root.headers, _bounded_root(file, spans[root_at], limits)))
     located: dict[str, PartSpan] = {}
     base64 = False
     for part, span in zip(parts, spans, strict=True):
@@ -124,11 +126,7 @@ def scan_message(
 
 
 def _bounded_root(file: IO[bytes], span: PartSpan, limits: Limits) -> bytes:
-    if span.length > limits.max_envelope_bytes:
-        raise MimeError(
-            f"the SOAP part is larger than {limits.max_envelope_bytes} bytes",
-            rule="mime:envelope-too-large",
-        )
+    check_envelope_size(span.length, limits)
     return _read_at(file, span.offset, span.length)
 
 
@@ -139,12 +137,10 @@ def _part_ranges(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> lis
         raise MimeError("the boundary does not occur in the body", rule="mime:boundary")
     ranges: list[PartSpan] = []
     for index, pos in enumerate(delimiters):
-        line = _read_at(file, pos + len(dash), _LINE_WINDOW)
+        line = _read_at(file, pos + len(dash), MAX_DELIMITER_LINE_BYTES + 1)
         if line.startswith(b"--"):
             break  # close delimiter
-        line_end = line.find(b"\n")
-        if line_end < 0:
-            raise MimeError("the message ends inside a delimiter line", rule="mime:truncated")
+        line_end = delimiter_line_end(line.find(b"\n"), len(line))
         if line[:line_end].strip(b" \t\r"):
             raise MimeError("text after a MIME delimiter", rule="mime:boundary")
         if index + 1 == len(delimiters):
@@ -165,9 +161,13 @@ def _part_ranges(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> lis
 
 
 def _delimiters(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> list[int]:
-    """Offsets of every ``--boundary`` at the start of a line, found chunk by chunk."""
+    """Offsets of every ``--boundary`` at the start of a line up to the close delimiter, found
+    chunk by chunk. What follows the close delimiter is the epilogue, which RFC 2046 5.1.1 says
+    to ignore (delimiter lines in it included), as the bytes reader does; it is still read, so
+    that a file shorter than ``size`` is noticed."""
     pattern = b"\n" + dash
     found: list[int] = [0] if _read_at(file, 0, len(dash)) == dash else []
+    closed = bool(found) and _read_at(file, len(dash), 2) == b"--"
     file.seek(0)
     carry = b""
     base = 0  # offset in the file of carry[0]
@@ -176,14 +176,16 @@ def _delimiters(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> list
         if not chunk:
             raise MimeError("the message file is shorter than its size", rule="mime:truncated")
         buffer = carry + chunk
-        at = buffer.find(pattern)
+        at = -1 if closed else buffer.find(pattern)
         while at >= 0:
             found.append(base + at + 1)
             if len(found) > limits.max_mime_parts + 1:
                 raise MimeError(
                     f"more than {limits.max_mime_parts} MIME parts", rule="mime:too-many-parts"
                 )
-            at = buffer.find(pattern, at + 1)
+            closed = _read_at(file, base + at + len(pattern), 2) == b"--"
+            at = -1 if closed else buffer.find(pattern, at + 1)
+        file.seek(base + len(buffer))
         carry = buffer[-(len(pattern) - 1) :]  # too short to hold a whole delimiter
         base += len(buffer) - len(carry)
     return found
