@@ -40,7 +40,11 @@ _ROOT_NAME = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml[^<>]*\?>)?\s*<([^\s/<>!?]+
 
 
 def parse_xml_until(
-    data: bytes | IO[bytes], tag: str, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
+    data: bytes | memoryview | IO[bytes],
+    tag: str,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    what: str = "XML",
 ) -> Element | None:
     """Parse ``data`` only as far as the end of the first ``tag`` element; return that element.
 

@@ -34,7 +34,7 @@ from .mime import Headers, MimeMessage, parse_message
 from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message, routing_problems
 from .receipt import receipt_signal
-from .sbd_routing import read_header, routing_of
+from .sbd_routing import read_header, require_header_end, routing_of
 from .signals import error_signal, write_signal
 from .soap import SoapEnvelope, parse_envelope
 from .wss_encrypt import decrypt_attachments
@@ -214,9 +214,15 @@ class Opening:
     def check_sbdh(
         self, parsed: UserMessage, payload: bytes | memoryview
     ) -> tuple[SbdHeader, SbdRouting]:
-        """The payload's SBDH (only its header is read: a prefix will do), compared with the
-        ebMS headers."""
-        sbdh = read_header(payload, limits=self.limits)
+        """The payload's SBDH, compared with the ebMS headers. Only the first
+        ``Limits.max_sbdh_bytes`` of the payload are looked at, and the header must end within
+        them (``sbdh:header-too-large``): what the streaming opener holds back, so both
+        answer alike. Of those, no more than ``Limits.max_xml_bytes`` are parsed: the XML
+        limits bind the header, not the payload after it."""
+        limits = self.limits
+        prefix = memoryview(payload)[: limits.max_sbdh_bytes]
+        require_header_end(prefix, limits=limits)
+        sbdh = read_header(prefix[: limits.max_xml_bytes], limits=limits)
         routing = routing_of(sbdh)
         # Peppol AS4 5: originalSender/finalRecipient, Service and Action agree with the SBDH.
         ValidationError.raise_if_any(

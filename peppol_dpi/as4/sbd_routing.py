@@ -36,7 +36,7 @@ def read_header(sbd: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> 
     application.
     """
     try:
-        return read_sbdh(bytes(sbd), limits=limits)
+        return read_sbdh(sbd, limits=limits)
     except InputError as exc:  # the payload is inconsistent, whatever the SBDH module's code
         raise SbdhError(f"the payload's SBDH is invalid: {exc.message}", rule=exc.rule) from None
 

@@ -47,7 +47,7 @@ from .mime_stream import PartSpan, read_span, scan_message
 from .model import UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
 from .receiving import OpenedMessage, Opening, Reception, reception_of, require_encrypted
-from .sbd_routing import header_may_end, require_header_end
+from .sbd_routing import header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 from .wss_verify import WssVerification
 
@@ -264,10 +264,16 @@ def _deliver(
                     pass  # read again from the longer prefix below, which decides
     if checked is None:
         # Held: max_sbdh_bytes or more, or the whole payload. The header must end within the
-        # bytes held back, however large the pieces came.
-        prefix = b"".join(held)[: limits.max_sbdh_bytes]
-        require_header_end(prefix, limits=limits)
-        checked = opening.check_sbdh(parsed, prefix)
+        # bytes held back, however large the pieces came (check_sbdh looks no further).
+        try:
+            checked = opening.check_sbdh(parsed, b"".join(held)[: limits.max_sbdh_bytes])
+        except InputError:
+            # The bytes opener decompresses the whole payload before it reads the SBDH, so a
+            # payload that does not decompress is reported as that (EBMS:0303) first: read
+            # the rest (bounded by the decompression limits), keep nothing, then refuse.
+            for _ in pieces:
+                pass
+            raise
     sbdh, routing = checked
     size = 0
     for piece in held:

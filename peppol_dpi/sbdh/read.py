@@ -164,7 +164,9 @@ def read_sbd(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdDocument:
     return SbdDocument(header=_header(values), payload=_extract(message, binary))
 
 
-def read_sbdh(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> SbdHeader:
+def read_sbdh(
+    data: bytes | memoryview | IO[bytes], *, limits: Limits = DEFAULT_LIMITS
+) -> SbdHeader:
     """Only the header of an SBD (bytes, or a seekable file read from its start), validated on
     its own (schema and header rules).
 
@@ -189,7 +191,7 @@ def read_sbdh(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Sb
     return header
 
 
-def _read_sbdh_fully(data: bytes | IO[bytes], limits: Limits) -> SbdHeader:
+def _read_sbdh_fully(data: bytes | memoryview | IO[bytes], limits: Limits) -> SbdHeader:
     header = parse_xml_until(data, sh(_H), limits=limits, what="SBD")
     root = header.getparent() if header is not None else None
     if header is None or root is None or root.getparent() is not None:
