@@ -32,6 +32,12 @@ GZIP = "application/gzip"
 _CHUNK = 1024 * 1024
 _FIRST_STEP = 1024
 _GZIP_WBITS = 31  # zlib: gzip header and trailer
+_MAGIC = b"\x1f\x8b"
+_FEXTRA, _FNAME, _FCOMMENT, _FHCRC = 4, 8, 16, 2
+_FRESERVED = 0xE0
+#: The longest gzip member header accepted (RFC 1952 2.3: FEXTRA is at most 64 KiB; file name
+#: and comment have no bound there). Both openers refuse a longer one alike.
+MAX_GZIP_HEADER_BYTES = 256 * 1024
 
 
 class DecompressionError(InputError):
@@ -72,6 +78,40 @@ def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> byte
     return out.getvalue()
 
 
+def gzip_header_length(data: bytes | memoryview) -> int | None:
+    """The length of the gzip member header at the start of ``data`` (RFC 1952 2.3), None when
+    ``data`` ends inside it. Refuses a compression method other than deflate, reserved flag
+    bits (2.3.1.2: "a compliant decompressor must give an error") and a header longer than
+    :data:`MAX_GZIP_HEADER_BYTES`. ``data`` starts with the two magic bytes."""
+    fixed = bytes(data[:10])
+    if len(fixed) < 10:
+        return None
+    if fixed[2] != 8:
+        raise DecompressionError("the gzip member is not deflate-compressed", rule="gzip:corrupt")
+    flags = fixed[3]
+    if flags & _FRESERVED:
+        raise DecompressionError("the gzip header sets reserved flag bits", rule="gzip:corrupt")
+    if not flags & (_FEXTRA | _FNAME | _FCOMMENT | _FHCRC):
+        return 10  # the usual header: nothing optional
+    head = bytes(data[:MAX_GZIP_HEADER_BYTES])
+    end: int | None = 10
+    if flags & _FEXTRA:
+        end = 12 + int.from_bytes(head[10:12], "little") if len(head) >= 12 else None
+    for flag in (_FNAME, _FCOMMENT):  # zero-terminated, in this order
+        if end is not None and flags & flag:
+            zero = head.find(b"\0", end)
+            end = zero + 1 if zero >= 0 else None
+    if end is not None and flags & _FHCRC:
+        end += 2
+    if end is not None and end <= len(head):
+        return end
+    if len(head) >= MAX_GZIP_HEADER_BYTES:
+        raise DecompressionError(
+            f"the gzip header is longer than {MAX_GZIP_HEADER_BYTES} bytes", rule="gzip:corrupt"
+        )
+    return None
+
+
 def _one_member(view: memoryview, limits: Limits) -> bytes | None:
     """The payload of a gzip stream of exactly one member, inflated in one call; None when the
     data is anything else (several members, padding, truncated, not gzip), which the general
@@ -81,7 +121,7 @@ def _one_member(view: memoryview, limits: Limits) -> bytes | None:
     mod 2**32), bounded by cap + 1 bytes: a bomb stops there, as in the general path. ISIZE is
     only a hint: a stream that does not end within it goes the general way.
     """
-    if len(view) < 18 or bytes(view[:2]) != b"\x1f\x8b":
+    if len(view) < 18 or bytes(view[:2]) != _MAGIC or gzip_header_length(view) is None:
         return None
     cap = _cap(len(view), limits)
     hint = int.from_bytes(view[-4:], "little")
@@ -159,11 +199,10 @@ class _Inflating:
                         )
                     break
                 if self.inflater is None:
-                    need = 2 - len(self.between)
-                    self.between += bytes(view[:need])
-                    view = view[need:]
-                    if len(self.between) == 2:
-                        self._start_member()
+                    view, extra = self._next_member(view)
+                    if extra:  # input after the member's header: the inflater's, first
+                        queue.append(view)
+                        view = extra
                     continue
                 # Input is fed in growing slices and output taken in bounded steps: neither
                 # the input nor zlib's leftovers (unconsumed_tail, unused_data) are ever
@@ -184,17 +223,43 @@ class _Inflating:
                     self.inflater = None
                     break
 
-    def _start_member(self) -> None:
-        magic, self.between = self.between, b""
-        if magic != b"\x1f\x8b":
-            if self.members == 0:
-                raise DecompressionError("the payload is not gzip data", rule="gzip:not-gzip")
-            if magic.strip(b"\0"):
-                raise DecompressionError(
-                    "data after the gzip stream is not gzip", rule="gzip:corrupt"
-                )
-            self.padding = True
-            return
+    def _next_member(self, view: memoryview) -> tuple[memoryview, memoryview]:
+        """Gather what follows a member (or starts the stream) into ``between``: two bytes
+        decide between a new member and padding; a member's whole header is then handed to a
+        new inflater in one call (python-isal 1.9 loses the state of a gzip header split
+        between calls, with FHCRC, FEXTRA, FNAME or FCOMMENT). Returns the rest of ``view``
+        and the input gathered past the header."""
+        if len(self.between) < 2:
+            need = 2 - len(self.between)
+            self.between += bytes(view[:need])
+            view = view[need:]
+            if len(self.between) < 2:
+                return view, memoryview(b"")
+            if self.between != _MAGIC:
+                self._not_a_member()
+                return view, memoryview(b"")
+        length = gzip_header_length(self.between)
+        while length is None and view:
+            take = max(512, len(self.between))  # doubling: the header is gathered in linear time
+            self.between += bytes(view[:take])
+            view = view[take:]
+            length = gzip_header_length(self.between)
+        if length is None:
+            return view, memoryview(b"")
+        header, extra = self.between[:length], self.between[length:]
+        self.between = b""
+        self._start_member(header)
+        return view, memoryview(extra)
+
+    def _not_a_member(self) -> None:
+        start, self.between = self.between, b""
+        if self.members == 0:
+            raise DecompressionError("the payload is not gzip data", rule="gzip:not-gzip")
+        if start.strip(b"\0"):
+            raise DecompressionError("data after the gzip stream is not gzip", rule="gzip:corrupt")
+        self.padding = True
+
+    def _start_member(self, header: bytes) -> None:
         # Another member follows (RFC 1952 2.2): continue with it.
         self.members += 1
         if self.members > self.limits.max_gzip_members:
@@ -204,7 +269,7 @@ class _Inflating:
             )
         self.inflater = deflate.decompressobj(_GZIP_WBITS)
         self.step = _FIRST_STEP
-        self.inflater.decompress(magic)  # the two magic bytes: header only, no output
+        self.inflater.decompress(header)  # the whole header, no output
 
     def finish(self) -> None:
         if self.inflater is not None or (self.members == 0 and not self.padding):
