@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli_as4_stream import BUILD_KEYS, OPEN_KEYS
 
-from peppol_dpi.as4 import build_message, mime_stream
+from peppol_dpi.as4 import build_message, mime_stream, open_message
 from peppol_dpi.as4.dump import read_dump, write_dump
 from peppol_dpi.as4.inspection import inspect_message, inspect_message_from
 from peppol_dpi.as4.message_file import read_dump_from
@@ -250,15 +250,31 @@ def test_a_large_message_is_inspected_in_flat_memory(tmp_path: Path) -> None:
         assert growth < GROWTH_BOUND, (command, peaks)
 
 
-def test_opening_still_refuses_a_base64_attachment() -> None:
-    # Only inspection, which never reads an attachment, lets base64 parts through the scanner.
+def test_opening_decodes_a_base64_attachment_in_pieces_as_the_bytes_path_does(
+    tmp_path: Path,
+) -> None:
+    # Inspection passes base64 parts over; the streaming opener decodes them into a spool,
+    # as strictly as the bytes opener decodes them whole (RFC 2045 6.8, white space dropped).
     headers, body = _built()
-    with pytest.raises(InputError) as info:
+    encoded = _base64_attachment(body)
+    expected = open_message(headers, encoded, key=C3, trust=trust())
+    sink = io.BytesIO()
+    opened = open_message_from(
+        io.BytesIO(encoded),
+        headers,
+        key=C3,
+        trust=trust(),
+        payload_sink=sink,
+        spool_dir=tmp_path,
+    )
+    assert sink.getvalue() == expected.payload
+    assert opened.routing == expected.routing
+    assert list(tmp_path.iterdir()) == []  # the decoded part's spool is gone
+    broken = _base64_attachment(body, broken=True)
+    with pytest.raises(InputError) as whole:
+        open_message(headers, broken, key=C3, trust=trust())
+    with pytest.raises(InputError) as streamed:
         open_message_from(
-            io.BytesIO(_base64_attachment(body)),
-            headers,
-            key=C3,
-            trust=trust(),
-            payload_sink=io.BytesIO(),
+            io.BytesIO(broken), headers, key=C3, trust=trust(), payload_sink=io.BytesIO()
         )
-    assert info.value.rule == "mime:encoding"
+    assert whole.value.rule == streamed.value.rule == "mime:base64"

@@ -4,18 +4,21 @@ The body is scanned in chunks for its delimiters (RFC 2046 5.1.1: ``--boundary``
 of a line; a delimiter split across two chunks is found too). The root part (the SOAP envelope,
 small) is read into memory, bounded by ``Limits.max_envelope_bytes``; of each attachment only
 its headers are read and where its content lies in the file is kept. The rules are those of
-:mod:`.mime` (the same header, transfer-encoding and root-selection code), except that a
-streamed attachment must use binary transfer encoding (Peppol AS4 2.0.3 section 10); a
-caller that never reads attachment content (inspection) may let base64 parts through, then
-:attr:`ScannedMessage.base64` says one was seen and such parts have no span.
+:mod:`.mime` (the same header, transfer-encoding and root-selection code). Peppol sends
+attachments in binary; a base64 one is decoded, in pieces, into a file the caller supplies
+(``base64_files``), checked as :func:`.mime.decoded` checks it, and its span then lies in that
+file (:attr:`ScannedMessage.files`). A caller that never reads attachment content
+(inspection) may instead let base64 parts through undecoded: :attr:`ScannedMessage.base64`
+says one was seen, and such parts have no span.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import IO
 
+from ..base64text import Base64Decoder
 from ..limits import DEFAULT_LIMITS, Limits
 from .mime import (
     MAX_DELIMITER_LINE_BYTES,
@@ -23,6 +26,7 @@ from .mime import (
     MimeError,
     MimeMessage,
     MimePart,
+    base64_error,
     check_envelope_size,
     decoded,
     delimiter_line_end,
@@ -54,6 +58,9 @@ class ScannedMessage:
     spans: Mapping[str, PartSpan]
     #: An attachment is base64-encoded (only with ``allow_base64``; it has no span).
     base64: bool = False
+    #: The file an attachment's span lies in, when it is not the message's own (a decoded
+    #: base64 part), by Content-ID.
+    files: Mapping[str, IO[bytes]] = field(default_factory=dict)
 
 
 def read_span(file: IO[bytes], span: PartSpan, *, chunk: int = _CHUNK) -> Iterator[bytes]:
@@ -80,9 +87,11 @@ def scan_message(
     size: int,
     limits: Limits = DEFAULT_LIMITS,
     allow_base64: bool = False,
+    base64_files: Callable[[], IO[bytes]] | None = None,
 ) -> ScannedMessage:
-    """Scan the ``size``-byte body in the seekable ``file`` (see the module documentation);
-    a base64 attachment is refused (MimeError ``mime:encoding``) unless ``allow_base64``."""
+    """Scan the ``size``-byte body in the seekable ``file`` (see the module documentation).
+    A base64 attachment is decoded into a new file from ``base64_files``; without it, it is
+    passed over when ``allow_base64``, else refused (MimeError ``mime:encoding``)."""
     hdrs = headers if isinstance(headers, Headers) else Headers.of(headers)
     if size > limits.max_message_bytes:
         raise MimeError(
@@ -107,22 +116,46 @@ def scan_message(
     root_at = next(i for i, p in enumerate(parts) if p is message.root)
     root = decoded(MimePart(message.root.headers, _bounded_root(file, spans[root_at], limits)))
     located: dict[str, PartSpan] = {}
+    files: dict[str, IO[bytes]] = {}
     base64 = False
-    for part, span in zip(parts, spans, strict=True):
+    for part, found in zip(parts, spans, strict=True):
         if part is message.root:
             continue
+        source, span = file, found
         if transfer_encoding(part.headers) == "base64":
-            if not allow_base64:
-                raise MimeError(
-                    "a base64 attachment cannot be streamed (Peppol sends binary parts)",
-                    rule="mime:encoding",
-                )
-            base64 = True
-        elif part.content_id is not None:
-            located.setdefault(part.content_id, span)
+            if base64_files is None:
+                if not allow_base64:
+                    raise MimeError(
+                        "a base64 attachment is not read here (Peppol sends binary parts)",
+                        rule="mime:encoding",
+                    )
+                base64 = True
+                continue
+            # Every base64 part is decoded, as the bytes reader decodes them all.
+            source = base64_files()
+            span = PartSpan(0, _decode_base64(file, found, source))
+        if part.content_id is not None and part.content_id not in located:
+            located[part.content_id] = span
+            if source is not file:
+                files[part.content_id] = source
     return ScannedMessage(
-        mime=MimeMessage(root=root, attachments=message.attachments), spans=located, base64=base64
+        mime=MimeMessage(root=root, attachments=message.attachments),
+        spans=located,
+        base64=base64,
+        files=files,
     )
+
+
+def _decode_base64(file: IO[bytes], span: PartSpan, sink: IO[bytes]) -> int:
+    """The base64 content of ``span`` decoded into ``sink`` (see :func:`.mime.decoded`); the
+    number of bytes written."""
+    decoder = Base64Decoder(sink)
+    try:
+        for piece in read_span(file, span):
+            decoder.feed(piece.decode("latin-1"))  # non-ASCII text is refused by the decoder
+        return decoder.close()
+    except ValueError:  # binascii.Error and UnicodeEncodeError are ValueErrors
+        raise base64_error() from None
 
 
 def _bounded_root(file: IO[bytes], span: PartSpan, limits: Limits) -> bytes:

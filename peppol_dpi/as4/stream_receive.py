@@ -138,7 +138,13 @@ def _open(
     with ExitStack() as stack:
         file = seekable_message(source, stack, limits=limits, spool_dir=spool_dir)
         size = file.seek(0, os.SEEK_END)
-        scanned = scan_message(headers, file, size=size, limits=limits)
+        scanned = scan_message(
+            headers,
+            file,
+            size=size,
+            limits=limits,
+            base64_files=lambda: stack.enter_context(spool(spool_dir)),
+        )
         envelope, parsed = opening.envelope_of(scanned.mime)
         # Authenticated before anything is decrypted (see receiving.Opening.authenticate).
         ids, verification = opening.authenticate(
@@ -150,7 +156,7 @@ def _open(
         for found in attachment_keys(ids, lambda cid: cid in scanned.spans, key):
             out = stack.enter_context(spool(spool_dir))
             digest = _decrypt(
-                file,
+                scanned.files.get(found.content_id, file),
                 scanned.spans[found.content_id],
                 found.key,
                 out,
