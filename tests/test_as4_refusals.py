@@ -658,37 +658,48 @@ def test_a_streaming_sender_refuses_an_sbdh_ending_beyond_max_sbdh_bytes() -> No
     assert read_routing(sbd) is not None  # the same SBD read whole is fine
 
 
-def test_a_streamed_attachment_said_to_be_xml_cannot_be_digested() -> None:
-    # WSS SwA 1.1 5.2: XML attachments are canonicalized before digesting, which a streamed
-    # attachment cannot be; the EncryptedData MimeType is outside the signature.
+def test_an_attachment_forged_to_be_xml_fails_authentication_in_both_openers() -> None:
+    # WSS SwA 1.1 5.2: an attachment of an XML type is canonicalized before its digest; the
+    # EncryptedData MimeType saying so is outside the signature. The gzip content cannot be
+    # parsed, so no digest can match: EBMS:0101 from bytes and streamed alike (the streaming
+    # opener reads such an attachment back from its spool), not the EBMS:0009 of a bad header.
     headers, body = _message()
     bad = _replaced(body, b'MimeType="application/gzip"', b'MimeType="application/xml"')
-    with pytest.raises(SignatureError) as info:
+    with pytest.raises(SignatureError) as whole:
+        open_message(headers, bad, key=C3, trust=trust())
+    with pytest.raises(SignatureError) as streamed:
         open_message_from(
             io.BytesIO(bad), headers, key=C3, trust=trust(), payload_sink=io.BytesIO()
         )
-    assert (info.value.rule, info.value.ebms_code) == (
-        "dsig:streamed-transform",
-        EbmsError.FAILED_AUTHENTICATION,
-    )
-
-
-def test_an_attachment_forged_to_be_xml_fails_authentication_in_both_openers() -> None:
-    # The same forgery opened from bytes: the gzip content declared XML cannot be canonicalized
-    # (WSS SwA 1.1 5.2), so no digest can match. EBMS:0101, as the streaming opener answers
-    # above, not the EBMS:0009 of an unparsable header.
-    headers, body = _message()
-    bad = _replaced(body, b'MimeType="application/gzip"', b'MimeType="application/xml"')
-    with pytest.raises(SignatureError) as info:
-        open_message(headers, bad, key=C3, trust=trust())
-    assert (info.value.rule, info.value.ebms_code) == (
-        "dsig:attachment-not-xml",
-        EbmsError.FAILED_AUTHENTICATION,
-    )
-    assert "cid:" in info.value.message and "application/xml" in info.value.message
+    for info in (whole, streamed):
+        assert (info.value.rule, info.value.ebms_code) == (
+            "dsig:attachment-not-xml",
+            EbmsError.FAILED_AUTHENTICATION,
+        )
+        assert "cid:" in info.value.message and "application/xml" in info.value.message
     reception = receive(headers, bad, key=C3, trust=trust(), at=NOW)
     assert reception.error is not None
     assert reception.error.ebms_code is EbmsError.FAILED_AUTHENTICATION
+
+
+def test_an_attachment_canonicalized_before_its_digest_is_held_to_max_xml_bytes() -> None:
+    # The SwA transform changes a text attachment before its digest, so it is held whole: at
+    # most max_xml_bytes (here above the envelope's size, below the attachment's), both ways.
+    headers, body, _ = _built(make_sbd(filler=os.urandom(20_000).hex().encode()))
+    bad = _replaced(body, b'MimeType="application/gzip"', b'MimeType="text/plain"')
+    limits = Limits(max_xml_bytes=15_000)
+    with pytest.raises(SignatureError) as whole:
+        open_message(headers, bad, key=C3, trust=trust(), limits=limits)
+    with pytest.raises(SignatureError) as streamed:
+        open_message_from(
+            io.BytesIO(bad),
+            headers,
+            key=C3,
+            trust=trust(),
+            payload_sink=io.BytesIO(),
+            limits=limits,
+        )
+    assert whole.value.rule == streamed.value.rule == "dsig:attachment-too-large"
 
 
 def _resign_envelope(root: Element) -> None:

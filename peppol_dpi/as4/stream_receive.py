@@ -49,6 +49,7 @@ from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
 from .receiving import OpenedMessage, Opening, Reception, reception_of, require_encrypted
 from .sbd_routing import header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
+from .wss_sign import check_canonical_size, needs_canonical_form
 from .wss_verify import WssVerification
 
 __all__ = ["StreamedMessage", "open_message_from", "receive_from"]
@@ -171,7 +172,10 @@ def _open(
             raise DecryptionError()
         require_encrypted(parsed, plain)
         verification = verification.with_attachments(
-            {cid: (mime_type, digests[cid]) for cid, (mime_type, _) in plain.items()},
+            {
+                cid: (mime_type, _signed_content(mime_type, out, digests[cid], limits))
+                for cid, (mime_type, out) in plain.items()
+            },
             limits=limits,
         )
         assert verification.validated is not None
@@ -193,6 +197,20 @@ def _open(
             routing=routing,
             sbdh=sbdh,
         )
+
+
+def _signed_content(
+    mime_type: str | None, decrypted: IO[bytes], digest: ExternalDigest, limits: Limits
+) -> bytes | ExternalDigest:
+    """What the signature's attachment reference is checked against: the digest taken while
+    decrypting, or, for a type the SwA transform canonicalizes first (XML, text; not Peppol's
+    gzip), the decrypted content itself, read back whole (at most ``Limits.max_xml_bytes``)
+    so that it is checked as :func:`~.receiving.open_message` checks it."""
+    if not needs_canonical_form(mime_type):
+        return digest
+    check_canonical_size(mime_type, decrypted.seek(0, os.SEEK_END), limits)
+    decrypted.seek(0)
+    return decrypted.read()
 
 
 def _digest_methods(verification: WssVerification, content_id: str) -> set[DigestMethod]:

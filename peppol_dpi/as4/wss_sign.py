@@ -38,7 +38,13 @@ from .model import SignalMessage, SignedReference, UserMessage
 from .soap import body_xml, envelope_xml
 from .wss_tokens import bst_xml, str_xml
 
-__all__ = ["SIGNED_INFO_PREFIXES", "swa_signature_input", "write_signed_envelope"]
+__all__ = [
+    "SIGNED_INFO_PREFIXES",
+    "check_canonical_size",
+    "needs_canonical_form",
+    "swa_signature_input",
+    "write_signed_envelope",
+]
 
 #: InclusiveNamespaces of SignedInfo and the Messaging reference (phase4's choice).
 SIGNED_INFO_PREFIXES = ("S12",)
@@ -49,24 +55,49 @@ _XML_DECLARATION = b"<?xml version='1.0' encoding='UTF-8'?>\n"
 _XML_TYPE = re.compile(r"^(text/xml|application/xml|(application|image)/[^;/]+\+xml)$")
 
 
+def _media(mime_type: str | None) -> str:
+    return (mime_type or "application/octet-stream").split(";", 1)[0].strip().lower()
+
+
+def needs_canonical_form(mime_type: str | None) -> bool:
+    """Whether the Attachment-Content-Signature-Transform changes an attachment of this type
+    before digesting it (WSS SwA 1.1 5.2: XML is canonicalized, text gets CRLF line ends), so
+    that it cannot be digested as it streams past (gzip, as Peppol sends, is not changed)."""
+    media = _media(mime_type)
+    return media.startswith("text/") or bool(media.endswith("xml") and _XML_TYPE.match(media))
+
+
+def check_canonical_size(mime_type: str | None, size: int, limits: Limits) -> None:
+    """An attachment the transform changes is held whole to be changed: at most
+    ``Limits.max_xml_bytes`` (EBMS:0101, ``dsig:attachment-too-large``)."""
+    if size > limits.max_xml_bytes:
+        raise SignatureError(
+            f"an attachment of type {_media(mime_type)} is canonicalized before it is digested "
+            f"and is {size} bytes, more than {limits.max_xml_bytes}",
+            rule="dsig:attachment-too-large",
+        )
+
+
 def swa_signature_input(
     mime_type: str | None, content: bytes | ExternalDigest, *, limits: Limits = DEFAULT_LIMITS
 ) -> bytes | ExternalDigest:
     """The octets the Attachment-Content-Signature-Transform digests for one attachment.
 
     Content digested while streaming (:class:`ExternalDigest`) is only possible for media
-    types the transform hands over unchanged (gzip, as Peppol sends).
+    types the transform hands over unchanged (:func:`needs_canonical_form`).
     """
-    media = (mime_type or "application/octet-stream").split(";", 1)[0].strip().lower()
+    media = _media(mime_type)
     if isinstance(content, ExternalDigest):
-        if _XML_TYPE.match(media) or media.startswith("text/"):
+        if needs_canonical_form(media):
             raise SignatureError(
                 f"an attachment of type {media} must be canonicalized before it is digested, "
                 "which a streamed attachment cannot be",
                 rule="dsig:streamed-transform",
             )
         return content
-    if media.endswith("xml") and _XML_TYPE.match(media):  # (gzip, the Peppol case, skips it)
+    if needs_canonical_form(media):  # (gzip, the Peppol case, skips both)
+        check_canonical_size(media, len(content), limits)
+    if media.endswith("xml") and _XML_TYPE.match(media):
         return c14n(parse_xml(content, limits=limits, what="an XML attachment"))
     if media.startswith("text/"):
         normalized = content.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
