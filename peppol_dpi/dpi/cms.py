@@ -295,8 +295,10 @@ def _decrypt(
         last = unpadder.update(tail + decryptor.finalize()) + unpadder.finalize()
     except ValueError:
         raise DecryptionError() from None
-    write(last)
     written += len(last)
+    if written > limits.max_package_bytes:  # by no more than the last block's data
+        raise _malformed("too-large")
+    write(last)
 
     _close(reader, content, content_start)
     _close(reader, enveloped, enveloped_start, optional_tag=TAG_UNPROTECTED)
