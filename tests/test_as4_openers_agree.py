@@ -488,6 +488,15 @@ def _padded_envelope(padding: int) -> Build:
     return replaced(b"</wsse:Security>", b" " * padding + b"</wsse:Security>")
 
 
+def _with_delimiter_lines(
+    built: tuple[dict[str, str], bytes], count: int
+) -> tuple[dict[str, str], bytes]:
+    """``built`` with ``count`` delimiter lines more before its close delimiter."""
+    headers, body = built
+    close = body.rindex(b"\r\n--" + BOUNDARY.encode() + b"--")
+    return headers, body[:close] + (b"\r\n--" + BOUNDARY.encode()) * count + body[close:]
+
+
 def _envelope_limits(extra: int) -> Limits:
     # The limit is on the SOAP part's content (its headers not counted), in both openers.
     root, _ = sealed()
@@ -873,6 +882,12 @@ CASES_AGREE: dict[str, Case] = {
     ),
     "text after a delimiter, 16 delimiter lines in the epilogue": Case(
         lambda: message(padding=b" x", epilogue=b"e" + (b"\r\n--" + BOUNDARY.encode()) * 16),
+        EbmsError.MIME_INCONSISTENCY,
+    ),
+    # Found by the fuzz target: the streaming reader counted every delimiter before it read
+    # the first delimiter line (mime:too-many-parts against the bytes reader's mime:boundary).
+    "text after the first delimiter, 20 delimiter lines after it": Case(
+        lambda: _with_delimiter_lines(message(padding=b" x"), 20),
         EbmsError.MIME_INCONSISTENCY,
     ),
     "SOAP part at max_envelope_bytes": Case(message, OK, _envelope_limits(0)),

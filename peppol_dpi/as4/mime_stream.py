@@ -195,9 +195,9 @@ def _part_ranges(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> lis
 
 def _delimiters(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> list[int]:
     """Offsets of every ``--boundary`` at the start of a line up to the close delimiter, found
-    chunk by chunk. What follows the close delimiter is the epilogue, which RFC 2046 5.1.1 says
-    to ignore (delimiter lines in it included), as the bytes reader does; it is still read, so
-    that a file shorter than ``size`` is noticed."""
+    chunk by chunk, at most ``max_mime_parts + 2`` of them. What follows the close delimiter is
+    the epilogue, which RFC 2046 5.1.1 says to ignore (delimiter lines in it included), as the
+    bytes reader does; it is still read, so that a file shorter than ``size`` is noticed."""
     pattern = b"\n" + dash
     found: list[int] = [0] if _read_at(file, 0, len(dash)) == dash else []
     closed = bool(found) and _read_at(file, len(dash), 2) == b"--"
@@ -213,9 +213,9 @@ def _delimiters(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> list
         while at >= 0:
             found.append(base + at + 1)
             if len(found) > limits.max_mime_parts + 1:
-                raise MimeError(
-                    f"more than {limits.max_mime_parts} MIME parts", rule="mime:too-many-parts"
-                )
+                # Enough for the caller to refuse more than max_mime_parts parts, after it has
+                # checked the delimiter lines before, in order, as the bytes reader does.
+                return found
             closed = _read_at(file, base + at + len(pattern), 2) == b"--"
             at = -1 if closed else buffer.find(pattern, at + 1)
         file.seek(base + len(buffer))
