@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from .spool import CHUNK_BYTES
-from .xmltext import XML_WHITESPACE, base64_binary
+from .xmltext import XML_WHITESPACE, base64_binary, strict_base64
 
 __all__ = ["Base64Decoder", "decode_text", "encode_chunks"]
 
@@ -68,7 +68,7 @@ class Base64Decoder:
 
     def close(self) -> int:
         """Decode what is left; the number of bytes written. Raises ``ValueError``."""
-        self._write(binascii.a2b_base64(bytes(self._pending), strict_mode=True))
+        self._write(strict_base64(bytes(self._pending)))
         self._pending.clear()
         return self.written
 
@@ -84,7 +84,7 @@ class Base64Decoder:
                 # padding", "discontinuous padding"), as the whole-text decoder would.
                 raise binascii.Error("data after the base64 padding")
         if end:
-            self._write(binascii.a2b_base64(bytes(self._pending[:end]), strict_mode=True))
+            self._write(strict_base64(bytes(self._pending[:end])))
             del self._pending[:end]
 
     def _write(self, data: bytes) -> None:

@@ -25,6 +25,7 @@ return bytes and the package's own types.
 
 from __future__ import annotations
 
+import codecs
 import copy
 import functools
 import os
@@ -120,10 +121,31 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
         )
     _check_shape(root, limits, what)
-    if _count_xmlns(data) > limits.max_xml_namespaces_in_scope:
-        # Only a document with that many "xmlns" anywhere can break the limit: walk it then.
+    if _count_xmlns(data) > limits.max_xml_namespaces_in_scope or not _xmlns_countable(
+        docinfo.encoding
+    ):
+        # Only a document with that many "xmlns" anywhere can break the limit: walk it then,
+        # or when its encoding can write "xmlns" in other bytes (UTF-7, EBCDIC, unknown).
         _check_namespace_scopes(root, limits, what)
     return root
+
+
+@functools.lru_cache(maxsize=32)
+def _xmlns_countable(encoding: str | None) -> bool:
+    """Whether :func:`_count_xmlns` sees every namespace declaration of a document in
+    ``encoding`` (as libxml2 names it): UTF-16 and UTF-32 by their markers, and encodings that
+    write ASCII as ASCII. Not UTF-7, where ``+AHgAbQBsAG4Acw-`` is "xmlns" too."""
+    name = (encoding or "utf-8").lower()
+    if name.startswith(("utf-16", "utf-32")):
+        return True
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return False
+    try:
+        return codec != "utf-7" and "<xmlns=".encode(codec) == b"<xmlns="
+    except UnicodeError:
+        return False
 
 
 def check_input(data: object, limits: Limits, what: str, caller: str) -> None:

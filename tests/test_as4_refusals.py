@@ -830,3 +830,18 @@ def test_what_is_not_a_signed_receipt_is_refused(case: str) -> None:
     with pytest.raises(InvalidReceiptError) as info:
         check_receipt(answer)
     assert (info.value.rule, info.value.ebms_code) == (rule, EbmsError.INVALID_RECEIPT)
+
+
+@pytest.mark.parametrize("text", [b"AAAA=", b"QUJD==", b"QUJD\r\n=\r\n", b"QUJDRUZH==="])
+def test_base64_padding_after_a_complete_quantum_is_refused(text: bytes) -> None:
+    # RFC 4648 section 4 pads only the last quantum; CPython before 3.12.4 (gh-118314) took
+    # these in strict mode. Refused from bytes, as the streaming opener's decoder refuses them.
+    body = (
+        b"--BND\r\nContent-Type: application/soap+xml\r\n\r\n<a/>\r\n"
+        b"--BND\r\nContent-Type: application/octet-stream\r\nContent-ID: <p@x>\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + text + b"\r\n--BND--\r\n"
+    )
+    with pytest.raises(MimeError) as info:
+        parse_message(MULTIPART, body)
+    assert info.value.rule == "mime:base64"
+    assert parse_message(MULTIPART, body.replace(text, b"QUJD")).attachments[0].body == b"ABC"

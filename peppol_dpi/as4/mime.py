@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from ..errors import EbmsError, InputError
 from ..limits import DEFAULT_LIMITS, Limits
-from ..xmltext import XML_WHITESPACE
+from ..xmltext import XML_WHITESPACE, strict_base64
 
 __all__ = [
     "MAX_DELIMITER_LINE_BYTES",
@@ -428,7 +428,7 @@ def decoded(part: MimePart) -> MimePart:
         try:
             # Space, tab, CR, LF: the white space base64text's decoder drops as well.
             text = bytes(part.body).translate(None, XML_WHITESPACE)
-            return MimePart(part.headers, binascii.a2b_base64(text, strict_mode=True))
+            return MimePart(part.headers, strict_base64(text))
         except binascii.Error:
             raise base64_error() from None
     return part

@@ -10,6 +10,7 @@ the ebMS headers.
 from __future__ import annotations
 
 import copy
+import re
 from typing import IO
 
 from lxml import etree
@@ -179,8 +180,13 @@ def read_sbdh(
     """
     header: SbdHeader | None = None
     shape = None
-    if isinstance(data, bytes | bytearray | memoryview) and len(data) <= limits.max_xml_bytes:
-        # A header like one read before but for its instance id and time (header_cache).
+    if (
+        isinstance(data, bytes | bytearray | memoryview)
+        and len(data) <= limits.max_xml_bytes
+        and _is_utf8(data)
+    ):
+        # A header like one read before but for its instance id and time (header_cache), which
+        # reads those two from the bytes as UTF-8: only for a document in UTF-8.
         end = end_tag_end(data, sh(_H))
         shape = header_shape(bytes(data[:end]), limits) if end >= 0 else None
         header = shape.known() if shape is not None else None
@@ -189,6 +195,19 @@ def read_sbdh(
         if shape is not None:
             shape.remember(header)
     return header
+
+
+_ENCODING_DECLARATION = re.compile(
+    rb"(?:\xef\xbb\xbf)?<\?xml[^>]*?\sencoding\s*=\s*[\"']([^\"']*)[\"']"
+)
+
+
+def _is_utf8(data: bytes | bytearray | memoryview) -> bool:
+    """No encoding declared (XML 1.0 4.3.3: UTF-8, or UTF-16 with its byte order mark, which
+    the cache's UTF-8 patterns never match), or UTF-8 declared. In UTF-7, say, the same bytes
+    mean other characters ("+-" is "+")."""
+    declared = _ENCODING_DECLARATION.match(bytes(data[:512]))
+    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
 
 
 def _read_sbdh_fully(data: bytes | memoryview | IO[bytes], limits: Limits) -> SbdHeader:
