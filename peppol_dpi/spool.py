@@ -8,7 +8,14 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
-__all__ = ["CHUNK_BYTES", "SPOOL_IN_MEMORY_BYTES", "copy_chunks", "spool", "spooled_copy"]
+__all__ = [
+    "CHUNK_BYTES",
+    "SPOOL_IN_MEMORY_BYTES",
+    "copy_chunks",
+    "read_up_to",
+    "spool",
+    "spooled_copy",
+]
 
 #: Bytes read, compressed, encrypted or copied at a time.
 CHUNK_BYTES = 1024 * 1024
@@ -33,6 +40,20 @@ def copy_chunks(source: IO[bytes], size: int | None = None) -> Iterator[bytes]:
         if left is not None:
             left -= len(piece)
         yield piece
+
+
+def read_up_to(source: IO[bytes], size: int) -> bytes:
+    """``size`` bytes from ``source``'s position, fewer only at its end: one ``read`` may
+    return less (a pipe, a raw file), and what follows must not depend on how it was cut."""
+    pieces: list[bytes] = []
+    left = size
+    while left > 0:
+        piece = source.read(left)
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
 
 
 def spooled_copy(

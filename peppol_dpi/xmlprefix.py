@@ -17,6 +17,7 @@ from lxml import etree
 
 from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
+from .spool import read_up_to
 from .xmlparse import (
     PARSER_OPTIONS,
     PROLOG_SCAN,
@@ -193,4 +194,4 @@ def _head(data: bytes | bytearray | memoryview | IO[bytes]) -> bytes:
     if isinstance(data, bytes | bytearray | memoryview):
         return bytes(data[:PROLOG_SCAN])
     data.seek(0)
-    return data.read(PROLOG_SCAN)
+    return read_up_to(data, PROLOG_SCAN)

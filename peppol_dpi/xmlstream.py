@@ -22,7 +22,7 @@ from lxml import etree
 
 from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
-from .spool import copy_chunks
+from .spool import copy_chunks, read_up_to
 from .xmlparse import (
     PARSER_OPTIONS,
     PROLOG_SCAN,
@@ -122,7 +122,7 @@ def parse_xml_from(
     ``text_sink`` stops the parse and is raised as it is.
     """
     size = check_file_size(source, limits, what)
-    head = source.read(PROLOG_SCAN)
+    head = read_up_to(source, PROLOG_SCAN)
     source.seek(0)
     if not head.strip() and size <= len(head):
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")

@@ -887,12 +887,6 @@ def test_unwrap_after_a_cached_header_in_utf7() -> None:
     assert held == streamed, _describe({"unwrap": held, "unwrap_from": streamed})
 
 
-@pytest.mark.xfail(
-    reason="xmlprefix and xmlstream name a DOCTYPE in a syntax error from the file's first "
-    "read only: from a file whose reads return a few bytes a broken DOCTYPE is "
-    "xml:not-well-formed, from bytes xml:dtd-forbidden",
-    strict=True,
-)
 @pytest.mark.parametrize("data", [BROKEN_DOCTYPE, PARAMETER_ENTITY])
 def test_a_broken_doctype_read_from_a_trickling_file(data: bytes) -> None:
     assert_all_equal(payload_outcomes(data, steps=(7,)))
@@ -1222,11 +1216,6 @@ def test_an_encoding_error_after_the_header_read_in_pieces() -> None:
     assert_headers_agree(_UTF16_BAD_CHARACTER_AFTER_THE_HEADER)
 
 
-@pytest.mark.xfail(
-    reason="read_sbdh of a file whose reads return a few bytes names a broken DOCTYPE "
-    "xml:not-well-formed (xmlprefix._head reads once), of bytes xml:dtd-forbidden",
-    strict=True,
-)
 def test_read_sbdh_of_a_trickling_file_and_a_broken_doctype() -> None:
     assert_headers_agree(_GENERIC_BROKEN_DOCTYPE)
 
@@ -1610,10 +1599,5 @@ def test_parse_xml_until_of_a_trickling_file_and_an_undeclared_entity() -> None:
     assert_until_agrees(b"", b"&e;")
 
 
-@pytest.mark.xfail(
-    reason="parse_xml_until of a file whose reads return a few bytes names a broken DOCTYPE "
-    "xml:not-well-formed: xmlprefix._head takes one read as the prolog to search",
-    strict=True,
-)
 def test_parse_xml_until_of_a_trickling_file_and_a_broken_doctype() -> None:
     assert_until_agrees(b"<!DOCTYPE r [<!ENTITY", b"")
