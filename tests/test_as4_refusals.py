@@ -63,7 +63,7 @@ from peppol_dpi.errors import (
     SignatureError,
     UsageError,
 )
-from peppol_dpi.limits import Limits
+from peppol_dpi.limits import DEFAULT_LIMITS, Limits
 from peppol_dpi.xmlparse import Element, c14n, parse_xml, to_bytes
 
 C2, C3 = pki.ap_key("c2"), pki.ap_key("c3")
@@ -665,18 +665,12 @@ def test_an_attachment_forged_to_be_xml_fails_authentication_in_both_openers() -
     # opener reads such an attachment back from its spool), not the EBMS:0009 of a bad header.
     headers, body = _message()
     bad = _replaced(body, b'MimeType="application/gzip"', b'MimeType="application/xml"')
-    with pytest.raises(SignatureError) as whole:
-        open_message(headers, bad, key=C3, trust=trust())
-    with pytest.raises(SignatureError) as streamed:
-        open_message_from(
-            io.BytesIO(bad), headers, key=C3, trust=trust(), payload_sink=io.BytesIO()
-        )
-    for info in (whole, streamed):
-        assert (info.value.rule, info.value.ebms_code) == (
+    for error in _signature_errors_both_ways(headers, bad):
+        assert (error.rule, error.ebms_code) == (
             "dsig:attachment-not-xml",
             EbmsError.FAILED_AUTHENTICATION,
         )
-        assert "cid:" in info.value.message and "application/xml" in info.value.message
+        assert "cid:" in error.message and "application/xml" in error.message
     reception = receive(headers, bad, key=C3, trust=trust(), at=NOW)
     assert reception.error is not None
     assert reception.error.ebms_code is EbmsError.FAILED_AUTHENTICATION
@@ -687,19 +681,26 @@ def test_an_attachment_canonicalized_before_its_digest_is_held_to_max_xml_bytes(
     # most max_xml_bytes (here above the envelope's size, below the attachment's), both ways.
     headers, body, _ = _built(make_sbd(filler=os.urandom(20_000).hex().encode()))
     bad = _replaced(body, b'MimeType="application/gzip"', b'MimeType="text/plain"')
-    limits = Limits(max_xml_bytes=15_000)
+    whole, streamed = _signature_errors_both_ways(headers, bad, Limits(max_xml_bytes=15_000))
+    assert whole.rule == streamed.rule == "dsig:attachment-too-large"
+
+
+def _signature_errors_both_ways(
+    headers: dict[str, str], body: bytes, limits: Limits = DEFAULT_LIMITS
+) -> tuple[SignatureError, SignatureError]:
+    """The SignatureError each opener raises for ``body``: from bytes, and streamed."""
     with pytest.raises(SignatureError) as whole:
-        open_message(headers, bad, key=C3, trust=trust(), limits=limits)
+        open_message(headers, body, key=C3, trust=trust(), limits=limits)
     with pytest.raises(SignatureError) as streamed:
         open_message_from(
-            io.BytesIO(bad),
+            io.BytesIO(body),
             headers,
             key=C3,
             trust=trust(),
             payload_sink=io.BytesIO(),
             limits=limits,
         )
-    assert whole.value.rule == streamed.value.rule == "dsig:attachment-too-large"
+    return whole.value, streamed.value
 
 
 def _resign_envelope(root: Element) -> None:
