@@ -10,6 +10,9 @@ WSS4J and phase4 apply):
   elements than ``max_xml_elements`` or more namespace declarations in scope of one element
   than ``max_xml_namespaces_in_scope`` (libxml2's inclusive C14N costs the square of that
   number per element: 1,000 declarations over 10,000 elements, a 65 KB message, took 30 s);
+* namespace errors (an undeclared prefix, a reserved prefix rebound, one attribute twice
+  under two prefixes), which libxml2 logs and parses on from, dropping the prefix or one of
+  the attributes (:func:`refuse_logged_errors`);
 * comments are dropped while parsing, so the text on either side of one is a single text node
   (``<ID>alice<!---->@evil.example</ID>`` reads as the whole address, not ``alice``: the
   comment-truncation attack on signed identifiers, CVE-2017-11427). Signatures never cover
@@ -30,7 +33,7 @@ import copy
 import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any, TypeAlias
 
 from lxml import etree
@@ -47,9 +50,9 @@ __all__ = [
     "to_bytes",
 ]
 # PARSER_OPTIONS, PROLOG_SCAN, check_input, check_size, check_counts, check_namespaces,
-# check_file_size and syntax_error are shared with :mod:`.xmlstream` (the same refusals over a
-# file in pieces) and :mod:`.xmlprefix` (the same refusals over the start of a document);
-# check_size also with :mod:`.dpi.unpack` (an XML zip entry refused by its size, unread).
+# check_file_size, syntax_error and refuse_logged_errors are shared with :mod:`.xmlstream` (the
+# same refusals over pieces) and :mod:`.xmlprefix` (over the start of a document); check_size
+# also with :mod:`.dpi.unpack` (an XML zip entry refused by its size, unread).
 
 #: How much of a document's start is searched for a DOCTYPE when libxml2 reports an error.
 PROLOG_SCAN = 1024 * 1024
@@ -109,10 +112,12 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     data = bytes(data)
     if not data or data.isspace():
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")
+    parser = _parser()
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise syntax_error(exc, bytes(data[:PROLOG_SCAN]), limits, what) from None
+    refuse_logged_errors(parser.error_log, lambda: data[:PROLOG_SCAN], limits, what)
     if root is None:
         raise XmlSecurityError(f"{what} has no root element", rule="xml:not-well-formed")
     docinfo: Any = root.getroottree().docinfo  # lxml-stubs lacks DocInfo.doctype
@@ -167,18 +172,37 @@ def syntax_error(
     exc: etree.XMLSyntaxError, head: bytes, limits: Limits, what: str
 ) -> XmlSecurityError:
     """The error for a syntax error libxml2 reported; ``head``: the document's first bytes."""
+    # lxml's own text ends with the name of the source, "(<string>, line 1)" for bytes.
+    return _named(getattr(exc, "msg", None) or str(exc), head, limits, what)
+
+
+def refuse_logged_errors(log: Any, head: Callable[[], bytes], limits: Limits, what: str) -> None:
+    """Refuse a document for which libxml2 logged an error it went on from, as a syntax error.
+
+    A namespace error (XML Namespaces 1.0 sections 3 and 5: an undeclared prefix,
+    ``xmlns:p=""``, a reserved prefix or name rebound, one attribute twice under two prefixes,
+    a QName with two colons) does not stop libxml2, and lxml refuses the document only when
+    the *last* message it logged is an error: with one warning after it (a relative namespace
+    name) the document was taken, its prefix dropped or one of the two attributes lost. The
+    streaming parsers never refused them at all. Any error in ``log`` (an lxml error log;
+    libxml2 keeps logging errors after it stops logging warnings) refuses it here.
+    """
+    for entry in log:
+        if entry.level >= etree.ErrorLevels.ERROR:
+            raise _named(entry.message, head(), limits, what)
+
+
+def _named(reason: str, head: bytes, limits: Limits, what: str) -> XmlSecurityError:
     # libxml2 may stop on an entity-amplification or depth guard before we see the
     # DOCTYPE; name the real rule rather than "not well-formed".
     if any(marker in head for marker in _DOCTYPE_MARKERS):
         return XmlSecurityError(
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
         )
-    if "Excessive depth" in str(exc):
+    if "Excessive depth" in reason:
         return XmlSecurityError(
             f"{what} nests deeper than {limits.max_xml_depth} elements", rule="xml:too-deep"
         )
-    # lxml's own text ends with the name of the source, "(<string>, line 1)" for bytes.
-    reason = getattr(exc, "msg", None) or str(exc)
     return XmlSecurityError(f"{what} is not well-formed XML: {reason}", rule="xml:not-well-formed")
 
 

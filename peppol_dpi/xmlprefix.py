@@ -11,28 +11,17 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from typing import IO, Any
-
-from lxml import etree
+from typing import IO
 
 from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 from .spool import read_up_to
-from .xmlparse import (
-    PARSER_OPTIONS,
-    PROLOG_SCAN,
-    Element,
-    check_counts,
-    check_file_size,
-    check_input,
-    check_namespaces,
-    parse_xml,
-    syntax_error,
-)
+from .xmlparse import PROLOG_SCAN, Element, check_file_size, check_input, parse_xml
+from .xmlstream import parse_pieces_until, whole_pieces
 
 __all__ = ["end_tag_end", "parse_xml_until"]
 
-# Bytes fed at a time to the pull parser; the first piece is smaller (see _first_step).
+# Bytes fed at a time to the streaming parser; the first piece is smaller (see _first_step).
 _CHUNK = 64 * 1024
 _FIRST_CHUNK = 4 * 1024
 # The root element's name, after at most a UTF-8 byte order mark, an XML declaration and
@@ -52,8 +41,8 @@ def parse_xml_until(
     For reading a header without parsing what follows it (an SBDH before a 50 MB payload).
     ``data`` is bytes or a seekable binary file, read from its start only as far as needed.
     The same refusals as :func:`~peppol_dpi.xmlparse.parse_xml` apply to the part read; the
-    rest of the document is not looked at, so it may still be broken (and the element's tail,
-    the text after it, is whatever was read beyond it). None when the document has no ``tag``.
+    rest of the document is not looked at, so it may still be broken (and the element's tail
+    is not the text after it in the document). None when the document has no ``tag``.
     """
     head: bytes | memoryview
     if isinstance(data, bytes | bytearray | memoryview):
@@ -62,9 +51,9 @@ def parse_xml_until(
     else:
         check_file_size(data, limits, what)
         data.seek(0)
-        head = data.read(_CHUNK)
+        head = read_up_to(data, _CHUNK)
     element = _parse_through(head, tag, limits, what)
-    return element if element is not None else _pull_parse(data, tag, limits, what)
+    return element if element is not None else _read_through(data, tag, limits, what)
 
 
 def _parse_through(head: bytes | memoryview, tag: str, limits: Limits, what: str) -> Element | None:
@@ -72,9 +61,9 @@ def _parse_through(head: bytes | memoryview, tag: str, limits: Limits, what: str
     ``tag``'s local name, closed with the root's end tag.
 
     Used only when that document is well-formed and its one ``tag`` element is the root's
-    last child, ended there: then it is the element the pull parser stops at, the part read
+    last child, ended there: then it is the element the streaming parser stops at, the part read
     is the same, and :func:`~peppol_dpi.xmlparse.parse_xml` has applied the same refusals to
-    it. None otherwise (a refusal included): the pull parser then decides, and words the error.
+    it. None otherwise (a refusal included): the streaming parser then decides, and words the error.
     """
     end = end_tag_end(head, tag)
     root_name = _ROOT_NAME.match(head) if end >= 0 else None
@@ -90,66 +79,17 @@ def _parse_through(head: bytes | memoryview, tag: str, limits: Limits, what: str
     return root[-1]
 
 
-def _pull_parse(
+def _read_through(
     data: bytes | bytearray | memoryview | IO[bytes], tag: str, limits: Limits, what: str
 ) -> Element | None:
-    """The general way: a pull parser fed growing pieces, every event counted against the
-    limits, stopping at the first end of ``tag``."""
-    parser = etree.XMLPullParser(events=("start", "end", "start-ns", "end-ns"), **PARSER_OPTIONS)
-    counts = [0, 0, 0]  # depth, elements, namespace declarations in scope
-    max_depth, max_elements = limits.max_xml_depth, limits.max_xml_elements
-    max_namespaces = limits.max_xml_namespaces_in_scope
-
-    def found() -> Element | None:
-        # The events parsed so far, up to the end of the element wanted (one pass, the limits
-        # compared inline: this loop runs for every element of the part read).
-        depth, elements, namespaces = counts
-        try:
-            for event, node in parser.read_events():
-                if event == "start-ns":
-                    namespaces += 1
-                    if namespaces > max_namespaces:
-                        check_namespaces(namespaces, limits, what)
-                elif event == "end-ns":
-                    namespaces -= 1
-                elif not isinstance(node, etree._Element):
-                    continue  # only element events were asked for
-                elif event == "end":
-                    depth -= 1
-                    if node.tag == tag:
-                        return node
-                else:
-                    if elements == 0:
-                        docinfo: Any = node.getroottree().docinfo
-                        if docinfo.doctype or docinfo.internalDTD is not None:
-                            raise XmlSecurityError(
-                                f"{what} contains a DOCTYPE, which is forbidden",
-                                rule="xml:dtd-forbidden",
-                            )
-                    depth += 1
-                    elements += 1
-                    if depth > max_depth or elements > max_elements:
-                        check_counts(depth, elements, limits, what)
-            return None
-        finally:
-            counts[:] = (depth, elements, namespaces)
-
-    try:
-        # Small first steps (see _first_step): a header is usually in the first kilobytes,
-        # and everything fed is parsed (and queued as events) whether it is needed or not.
-        for piece in _growing_pieces(data, tag):
-            parser.feed(piece)
-            element = found()
-            if element is not None:
-                return element
-        parser.close()
-    except etree.XMLSyntaxError as exc:
-        # The error may lie after the element, in the same chunk: what came before counts.
-        element = found()
-        if element is not None:
-            return element
-        raise syntax_error(exc, _head(data), limits, what) from None
-    return found()
+    """The general way: the document fed in growing pieces to the streaming parser, which
+    applies ``parse_xml``'s refusals in its order to the part read and stops at the first end
+    of ``tag``."""
+    # Small first steps (see _first_step): a header is usually in the first kilobytes, and
+    # everything fed is parsed whether it is needed or not.
+    return parse_pieces_until(
+        _growing_pieces(data, tag), tag, lambda: _head(data), limits=limits, what=what
+    )
 
 
 def _growing_pieces(data: bytes | bytearray | memoryview | IO[bytes], tag: str) -> Iterator[bytes]:
@@ -161,10 +101,10 @@ def _growing_pieces(data: bytes | bytearray | memoryview | IO[bytes], tag: str) 
             offset += step
             step = min(step * 2, _CHUNK)
         return
+    # A file is cut as its bytes would be, however its reads return.
     data.seek(0)
-    yield from _growing_pieces(data.read(_CHUNK), tag)  # the start, where the hint looks
-    while piece := data.read(_CHUNK):
-        yield piece
+    yield from _growing_pieces(read_up_to(data, _CHUNK), tag)  # the start, where the hint looks
+    yield from whole_pieces(data, _CHUNK)
 
 
 def end_tag_end(data: bytes | memoryview, tag: str, *, within: int = _CHUNK) -> int:

@@ -41,6 +41,7 @@ from asn1crypto import core as asn1_core
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from differential import Failure, outcome, same
 from lxml import etree
 from signed_samples import resigned_xades
 
@@ -52,7 +53,6 @@ from peppol_dpi.dpi.cms_profile import aes256_cbc_head, oaep_algorithm_der, reci
 from peppol_dpi.dpi.container import read_zip
 from peppol_dpi.dpi.package import open_package, open_package_from, open_package_to
 from peppol_dpi.dpi.unpack import read_package_to
-from peppol_dpi.errors import InputError
 from peppol_dpi.ids import ParticipantId
 from peppol_dpi.limits import DEFAULT_LIMITS, Limits
 from peppol_dpi.trust import RevocationMode, TrustPolicy
@@ -67,33 +67,6 @@ SIGNATURES = xades.SIGNATURES_ENTRY
 
 
 # -- what each reader gives -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A refusal: compared by class, rule and ebMS code (the message is shown, not compared)."""
-
-    cls: str
-    rule: str | None
-    ebms_code: str | None
-    message: str = field(default="", compare=False)
-    cause: str = field(default="", compare=False)
-
-
-def _outcome(read: Callable[[], object]) -> object:
-    try:
-        return read()
-    except InputError as exc:
-        cause = exc.__cause__
-        return Failure(
-            type(exc).__name__,
-            exc.rule,
-            exc.ebms_code.code if exc.ebms_code is not None else None,
-            str(exc),
-            f"{type(cause).__name__} [{getattr(cause, 'rule', '')}] {cause}" if cause else "",
-        )
-    except Exception as exc:  # another reader may answer: compared, not raised
-        return ("crash", type(exc).__name__, str(exc)[:200])
 
 
 def _document(doc: Any, content: Callable[[Any], bytes]) -> tuple[object, ...] | None:
@@ -148,21 +121,21 @@ class _Readers:
                 return tuple(read_zip(file, limits=limits).items())
 
         return {
-            "read_zip(bytes)": _outcome(lambda: tuple(read_zip(data, limits=limits).items())),
-            "read_zip(BytesIO)": _outcome(
+            "read_zip(bytes)": outcome(lambda: tuple(read_zip(data, limits=limits).items())),
+            "read_zip(BytesIO)": outcome(
                 lambda: tuple(read_zip(io.BytesIO(data), limits=limits).items())
             ),
-            "read_zip(file)": _outcome(from_file),
+            "read_zip(file)": outcome(from_file),
         }
 
     def package(self, data: bytes) -> dict[str, object]:
         kw = {"limits": self.limits, **self.verify}
         return {
-            "read_package(bytes)": _outcome(lambda: _package(read_package(data, **kw), _in_memory)),
-            "read_package(BytesIO)": _outcome(
+            "read_package(bytes)": outcome(lambda: _package(read_package(data, **kw), _in_memory)),
+            "read_package(BytesIO)": outcome(
                 lambda: _package(read_package(io.BytesIO(data), **kw), _in_memory)
             ),
-            "read_package_to": _outcome(
+            "read_package_to": outcome(
                 lambda: _package(read_package_to(io.BytesIO(data), self._dir(), **kw), _on_disk)
             ),
         }
@@ -174,44 +147,35 @@ class _Readers:
             return sink.getvalue()
 
         return {
-            "cms.decrypt": _outcome(lambda: cms.decrypt(sealed, RECIPIENT, limits=self.limits)),
-            "cms.decrypt_stream": _outcome(streamed),
+            "cms.decrypt": outcome(lambda: cms.decrypt(sealed, RECIPIENT, limits=self.limits)),
+            "cms.decrypt_stream": outcome(streamed),
         }
 
     def open(self, sealed: bytes) -> dict[str, object]:
         kw = {"limits": self.limits, **self.verify}
         path = self._file(sealed)
         return {
-            "open_package": _outcome(
+            "open_package": outcome(
                 lambda: _package(open_package(sealed, RECIPIENT, **kw), _in_memory)
             ),
-            "open_package_from(BytesIO)": _outcome(
+            "open_package_from(BytesIO)": outcome(
                 lambda: _package(open_package_from(io.BytesIO(sealed), RECIPIENT, **kw), _in_memory)
             ),
-            "open_package_from(path)": _outcome(
+            "open_package_from(path)": outcome(
                 lambda: _package(open_package_from(path, RECIPIENT, **kw), _in_memory)
             ),
-            "open_package_to": _outcome(
+            "open_package_to": outcome(
                 lambda: _package(open_package_to(path, RECIPIENT, self._dir(), **kw), _on_disk)
             ),
         }
 
 
-def _agree(outcomes: dict[str, object]) -> object:
-    """The one outcome all readers of a layer reached; fails naming each one otherwise."""
-    first = next(iter(outcomes.values()))
-    if any(o != first for o in outcomes.values()):
-        shown = "\n".join(f"  {name}: {str(o)[:400]}" for name, o in outcomes.items())
-        pytest.fail(f"the readers disagree:\n{shown}")
-    return first
-
-
 def _all_agree(readers: _Readers, plain: bytes) -> object:
     """Zip, package and (encrypted to the receiver) open_package* layers each agree; the
     package layer's outcome."""
-    _agree(readers.zip(plain))
-    outcome = _agree(readers.package(plain))
-    _agree(readers.open(cms.encrypt(plain, RECIPIENT.certificate)))
+    same(readers.zip(plain))
+    outcome = same(readers.package(plain))
+    same(readers.open(cms.encrypt(plain, RECIPIENT.certificate)))
     return outcome
 
 
@@ -649,13 +613,13 @@ def test_the_readers_agree_on_the_zip_structure(case: str, tmp_path: Path) -> No
 
 def test_a_valid_package_reads_the_same_everywhere(tmp_path: Path) -> None:
     readers = _Readers(tmp_path)
-    entries = _agree(readers.zip(_valid()))
+    entries = same(readers.zip(_valid()))
     assert [n for n, _ in entries] == [  # type: ignore[attr-defined]
         "mimetype", "manifest.xml", MAIN, "lenke.xml", ATTACHMENT, SIGNATURES, ODF,
     ]  # fmt: skip
-    opened = _agree(readers.package(_valid()))
+    opened = same(readers.package(_valid()))
     sealed = cms.encrypt(_valid(), RECIPIENT.certificate)
-    assert _agree(readers.open(sealed)) == opened
+    assert same(readers.open(sealed)) == opened
     main, attachments = opened[1], opened[2]  # type: ignore[index]
     contents = _contents()
     assert main == (MAIN, "application/pdf", "Vedtak", contents[MAIN],
@@ -671,7 +635,7 @@ def test_the_readers_agree_on_trust(tmp_path: Path) -> None:
     untrusted = _Readers(tmp_path, trust=stranger, at=NOW)
     outcome = _all_agree(untrusted, _valid())
     assert isinstance(outcome, Failure) and outcome.cls == "CertificateError"
-    opened = _agree(untrusted.open(cms.encrypt(_valid(), RECIPIENT.certificate)))
+    opened = same(untrusted.open(cms.encrypt(_valid(), RECIPIENT.certificate)))
     assert isinstance(opened, Failure) and opened.cls == "CertificateError"
 
 
@@ -706,7 +670,7 @@ def test_the_zip_readers_agree_on_a_large_deflated_entry(damage: str, tmp_path: 
         size += 1 if damage == "size +1" else -1
     entries = [_entry("mimetype", MIMETYPE, 0)]
     entries.append(Entry(b"a.txt", bytes(stream), 8, zlib.crc32(content), size))
-    outcome = _agree(_Readers(tmp_path).zip(_zip(entries)))
+    outcome = same(_Readers(tmp_path).zip(_zip(entries)))
     inflater = zlib.decompressobj(-15)
     try:
         sound = inflater.decompress(bytes(stream)) == content and inflater.eof
@@ -1000,8 +964,8 @@ def test_the_decryptors_agree_on_the_size_limit(over: int, tmp_path: Path) -> No
     assert len(_valid()) % 16 > over
     readers = _Readers(tmp_path, Limits(max_package_bytes=len(_valid()) - over))
     sealed = cms.encrypt(_valid(), RECIPIENT.certificate)
-    decrypted = _agree(readers.cms(sealed))
-    opened = _agree(readers.open(sealed))
+    decrypted = same(readers.cms(sealed))
+    opened = same(readers.open(sealed))
     if over:
         assert decrypted == opened == Failure("DecryptionError", "cms:too-large", "EBMS:0102")
     else:  # (the sealed package, larger than its plaintext, is then over the limit itself)
@@ -1240,8 +1204,8 @@ def test_the_readers_agree_on_the_cms_structure(case: str, tmp_path: Path) -> No
     make, expected = CMS_CASES[case]
     readers = _Readers(tmp_path)
     sealed = make()
-    decrypted = _agree(readers.cms(sealed))
-    opened = _agree(readers.open(sealed))
+    decrypted = same(readers.cms(sealed))
+    opened = same(readers.open(sealed))
     if expected == "ok":
         assert isinstance(decrypted, bytes) and decrypted.startswith(_valid())
         assert _rule(opened) == "ok"
@@ -1252,12 +1216,8 @@ def test_the_readers_agree_on_the_cms_structure(case: str, tmp_path: Path) -> No
 def test_the_readers_agree_on_another_recipient(tmp_path: Path) -> None:
     sealed = cms.encrypt(_valid(), pki.business_key("eboks").certificate)
     readers = _Readers(tmp_path)
-    assert _agree(readers.cms(sealed)) == Failure(
-        "DecryptionError", "cms:no-recipient", "EBMS:0102"
-    )
-    assert _agree(readers.open(sealed)) == Failure(
-        "DecryptionError", "cms:no-recipient", "EBMS:0102"
-    )
+    assert same(readers.cms(sealed)) == Failure("DecryptionError", "cms:no-recipient", "EBMS:0102")
+    assert same(readers.open(sealed)) == Failure("DecryptionError", "cms:no-recipient", "EBMS:0102")
 
 
 # -- disagreements found by this file, since fixed (unpack.py reads every entry first) ---------
@@ -1302,10 +1262,10 @@ def _two_faults(fault: str) -> bytes:
 def test_two_faults_are_reported_alike(fault: str, tmp_path: Path) -> None:
     readers = _Readers(tmp_path)
     package = _two_faults(fault)
-    opened = _agree(readers.open(cms.encrypt(package, RECIPIENT.certificate)))
+    opened = same(readers.open(cms.encrypt(package, RECIPIENT.certificate)))
     assert opened == Failure("DecryptionError", "decryption-failed", "EBMS:0102")
     # The first fault in archive order is the one named, by both package readers.
-    assert _rule(_agree(readers.package(package))) == "asic:corrupt-entry"
+    assert _rule(same(readers.package(package))) == "asic:corrupt-entry"
 
 
 def _named(name: str) -> bytes:
@@ -1330,12 +1290,12 @@ def test_names_unsafe_on_disk_are_refused_only_when_written_to_disk(
     # By design (unpack.py): read_package_to refuses what cannot be a portable file name.
     readers = _Readers(tmp_path)
     package = _named(name)
-    _agree(readers.zip(package))
+    same(readers.zip(package))
     outcomes = readers.package(package)
     refused = outcomes.pop("read_package_to")
-    assert _rule(_agree(outcomes)) == "ok"
+    assert _rule(same(outcomes)) == "ok"
     assert refused == Failure("PackageError", "asic:unsafe-name", None)
     opened = readers.open(cms.encrypt(package, RECIPIENT.certificate))
     refused = opened.pop("open_package_to")
-    assert _rule(_agree(opened)) == "ok"
+    assert _rule(same(opened)) == "ok"
     assert refused == Failure("DecryptionError", "decryption-failed", "EBMS:0102")

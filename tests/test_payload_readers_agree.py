@@ -19,26 +19,29 @@ stream may do so), so that every chunk boundary is met. Valid inputs are built w
 project's builders, then changed as a hostile sender could: XML structure, namespaces and
 prefixes, comments, PIs and CDATA, white space and other characters inside the base64, its
 padding, encodings, entities and DOCTYPEs, small ``Limits``, an SBDH ending at a chunk boundary
-and an SBDH that disagrees with the business message. What agrees is a plain test; a
-disagreement not yet fixed is an ``xfail(strict=True)`` saying what differs. Those found
-(tests/fuzz/fuzz_payload_readers.py checks the same contracts on random input):
+and an SBDH that disagrees with the business message. Every case is a plain test: each
+disagreement this file found is fixed (tests/fuzz/fuzz_payload_readers.py checks the same
+contracts on random input). They were:
 
 * namespace errors (XML Namespaces 1.0: undeclared prefix, ``xmlns:p=""``, the reserved
-  prefixes, one attribute twice under two prefixes) pass lxml's parser-target interface
-  (parse_xml_from, so unwrap_from accepts) and its pull parser until closed (parse_xml_until);
-  parse_xml refuses them;
+  prefixes, one attribute twice under two prefixes) passed lxml's parser-target interface
+  (parse_xml_from, so unwrap_from accepted) and its pull parser until closed
+  (parse_xml_until); parse_xml refused them, but only when libxml2's last message was an
+  error (xmlparse.refuse_logged_errors now reads the whole log, for all three);
 * parse_xml reports a syntax error first, then too-many-elements, too-deep,
-  too-many-namespaces; the streaming parsers report the first fault in document order;
-* parse_xml counts "xmlns" in the bytes before it walks namespace scopes: in UTF-7 or the JAVA
-  encoding a namespace flood passes it (unwrap, read_sbd, parse_xml_until's one-call path) and
-  not the streaming parsers;
-* the header cache takes the instance id and creation time from the raw bytes: in UTF-7 they
-  decode otherwise (read_sbdh of bytes, and unwrap, differ from read_sbdh of a file);
+  too-many-namespaces; the streaming parsers reported the first fault in document order
+  (they now remember a limit passed and read on, xmlstream);
+* parse_xml counted "xmlns" in the bytes before it walked namespace scopes: in UTF-7 or the
+  JAVA encoding a namespace flood passed it;
+* the header cache took the instance id and creation time from the raw bytes: in UTF-7 they
+  decode otherwise;
 * binascii's strict mode (CPython < 3.12.4, gh-118314) accepts padding after complete quanta:
-  decode_text does, Base64Decoder does not once it drains its buffer (CHUNK_BYTES of text);
-* from a file whose reads return a few bytes: a broken DOCTYPE is named xml:not-well-formed
-  (the prolog searched is one read), an undeclared entity can go unnoticed by parse_xml_until,
-  and a UTF-16 encoding error after the header is met after the header's own faults.
+  decode_text did, Base64Decoder did not once it drained its buffer (CHUNK_BYTES of text);
+* from a file whose reads return a few bytes: a broken DOCTYPE was named xml:not-well-formed
+  (the prolog searched was one read), an undeclared entity went unnoticed by
+  parse_xml_until's pull parser, and a UTF-16 encoding error after the header was met after
+  the header's own faults (the pieces fed to libxml2 followed the reads; they now follow the
+  bytes, xmlstream.whole_pieces).
 """
 
 from __future__ import annotations
@@ -48,12 +51,13 @@ import io
 import itertools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
 import pytest
 import sbdh_support
+from differential import Crash, Failure, Trickle, describe, outcome, same
 from lxml import etree
 from test_dpi_peppol_payload import CREATED, innbyggerpost
 
@@ -62,7 +66,6 @@ from peppol_dpi.base64text import Base64Decoder, decode_text
 from peppol_dpi.dpi.identifiers import MessageType
 from peppol_dpi.dpi.innbyggerpost import Innbyggerpost
 from peppol_dpi.dpi.peppol_payload import unwrap, unwrap_from, wrap
-from peppol_dpi.errors import InputError, ValidationError
 from peppol_dpi.limits import DEFAULT_LIMITS, Limits
 from peppol_dpi.sbdh import BinaryContent, TextContent, XmlPayload, build_sbd, read_sbd, read_sbdh
 from peppol_dpi.sbdh.header_cache import forget_all, header_shape
@@ -71,81 +74,6 @@ from peppol_dpi.xmlparse import parse_xml
 from peppol_dpi.xmlprefix import end_tag_end, parse_xml_until
 
 HEADER_TAG = ns.qname(ns.SBDH, "StandardBusinessDocumentHeader")
-
-# -- files whose reads return few bytes -----------------------------------------------------------
-
-
-class Trickle(io.RawIOBase):
-    """A seekable binary file whose reads return at most ``step`` bytes, and never cross the
-    offsets in ``cuts``: a raw stream may return fewer bytes than asked (io.RawIOBase.read)."""
-
-    def __init__(self, data: bytes, step: int | None = None, cuts: Iterable[int] = ()) -> None:
-        self._data = io.BytesIO(data)
-        self._step = step
-        self._cuts = sorted(cuts)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return self._data.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._data.tell()
-
-    def readinto(self, buffer: Any) -> int:
-        at = self._data.tell()
-        size = len(buffer)
-        if self._step is not None:
-            size = min(size, self._step)
-        for cut in self._cuts:
-            if cut > at:
-                size = min(size, cut - at)
-                break
-        piece = self._data.read(size)
-        buffer[: len(piece)] = piece
-        return len(piece)
-
-
-# -- outcomes -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A refusal: compared by class, rule and ebMS code; the message is shown, not compared."""
-
-    cls: str
-    rule: str | None
-    ebms_code: str | None
-    message: str = field(default="", compare=False)
-
-
-def _failure(exc: InputError) -> Failure:
-    code = exc.ebms_code.code if exc.ebms_code is not None else None
-    return Failure(type(exc).__name__, exc.rule, code, str(exc)[:300])
-
-
-def _outcome(read: Callable[[], object]) -> object:
-    try:
-        return read()
-    except InputError as exc:
-        return _failure(exc)
-    except Exception as exc:  # another reader may answer: compared, not raised
-        return ("crash", type(exc).__name__, str(exc)[:200])
-
-
-def _describe(outcomes: dict[str, object]) -> str:
-    return "\n".join(f"  {name}: {value!r}"[:700] for name, value in outcomes.items())
-
-
-def assert_all_equal(outcomes: dict[str, object]) -> object:
-    values = list(outcomes.values())
-    assert all(v == values[0] for v in values), f"the readers disagree:\n{_describe(outcomes)}"
-    return values[0]
-
 
 # -- unwrap and unwrap_from -----------------------------------------------------------------------
 
@@ -169,12 +97,12 @@ def payload_outcomes(
     """unwrap, unwrap_from of a BytesIO and of Trickle files (the header cache emptied first)."""
     forget_all()
     outcomes = {
-        "unwrap": _outcome(lambda: _unwrapped(data, limits)),
-        "unwrap_from": _outcome(lambda: _unwrapped_from(io.BytesIO(data), limits)),
+        "unwrap": outcome(lambda: _unwrapped(data, limits)),
+        "unwrap_from": outcome(lambda: _unwrapped_from(io.BytesIO(data), limits)),
     }
     for asked in steps:
         step = asked if len(data) < 20_000 else max(asked, 4093)  # big ones: fewer, longer reads
-        outcomes[f"unwrap_from(reads of {step})"] = _outcome(
+        outcomes[f"unwrap_from(reads of {step})"] = outcome(
             lambda step=step: _unwrapped_from(Trickle(data, step), limits)  # type: ignore[misc]
         )
     return outcomes
@@ -621,18 +549,18 @@ AGREEING: dict[str, tuple[bytes, Limits]] = {
 @pytest.mark.parametrize("name", sorted(AGREEING))
 def test_unwrap_and_unwrap_from_agree(name: str) -> None:
     data, limits = AGREEING[name]
-    assert_all_equal(payload_outcomes(data, limits))
+    same(payload_outcomes(data, limits))
 
 
 @pytest.mark.parametrize("data", [BROKEN_DOCTYPE, PARAMETER_ENTITY])
 def test_a_broken_doctype_from_bytes_and_a_bytesio(data: bytes) -> None:
-    refusal = assert_all_equal(payload_outcomes(data, steps=()))
+    refusal = same(payload_outcomes(data, steps=()))
     assert refusal == Failure("XmlSecurityError", "xml:dtd-forbidden", "EBMS:0009")
 
 
 def test_valid_payloads_are_read() -> None:
     # The cases above are not all refusals: the valid ones are read, package and all.
-    outcome = assert_all_equal(payload_outcomes(SBD))
+    outcome = same(payload_outcomes(SBD))
     assert isinstance(outcome, tuple) and outcome[-1] == PACKAGE
     for name in (
         "a receipt without package",
@@ -645,20 +573,20 @@ def test_valid_payloads_are_read() -> None:
         "text after a PI between the parts (both lax)",
     ):
         data, limits = AGREEING[name]
-        assert isinstance(assert_all_equal(payload_outcomes(data, limits)), tuple), name
+        assert isinstance(same(payload_outcomes(data, limits)), tuple), name
 
 
 @pytest.mark.parametrize("name", sorted(_BIG))
 def test_a_package_across_chunk_bytes(name: str) -> None:
-    outcome = assert_all_equal(payload_outcomes(_BIG[name], steps=()))
+    outcome = same(payload_outcomes(_BIG[name], steps=()))
     if name != "the same, broken at its end":
         assert isinstance(outcome, tuple) and outcome[-1] == _BIG_PACKAGE
 
 
 def _cut_everywhere(data: bytes, start: int, end: int, limits: Limits = DEFAULT_LIMITS) -> None:
-    expected = _outcome(lambda: _unwrapped(data, limits))
+    expected = outcome(lambda: _unwrapped(data, limits))
     for cut in range(start, end + 1):
-        got = _outcome(lambda: _unwrapped_from(Trickle(data, cuts=[cut]), limits))  # noqa: B023
+        got = outcome(lambda: _unwrapped_from(Trickle(data, cuts=[cut]), limits))  # noqa: B023
         assert got == expected, f"a read ending at {cut}: {got!r} != {expected!r}"
 
 
@@ -706,17 +634,12 @@ def _cpython_accepts_excess_padding() -> bool:
     return True
 
 
-NAMESPACE_WF = pytest.mark.xfail(
-    reason="parse_xml_from (lxml's parser-target interface) does not refuse namespace errors "
-    "(XML Namespaces 1.0: undeclared prefix, xmlns:p='', reserved prefixes, duplicate expanded "
-    "attribute names) that parse_xml refuses as xml:not-well-formed",
-    strict=True,
-)
-FAULT_ORDER = pytest.mark.xfail(
-    reason="parse_xml reports a syntax error before any limit, then too-many-elements, "
-    "too-deep, too-many-namespaces; parse_xml_from reports the first fault in document order",
-    strict=True,
-)
+# What parse_xml refuses them as: a syntax error (namespace errors included) before any limit,
+# then too-many-elements, too-deep, too-many-namespaces. The streaming parsers took namespace
+# errors and named the first fault in document order; they now remember a limit passed and
+# read on (xmlstream), so both give parse_xml's answer.
+NAMESPACE_WF = "xml:not-well-formed"
+SYNTAX_FIRST = "xml:not-well-formed"
 _UTF7_FLOOD = (
     ("<?xml version='1.0' encoding='UTF-7'?>\n" + _BODY)
     .replace("<Dokumentpakke", "<Dokumentpakke " + _namespaces(70).decode())
@@ -733,7 +656,7 @@ _ONE_MIB_PACKAGE = bytes(range(256)) * (CHUNK_BYTES // 4 * 3 // 256)
 assert len(_text_of(_ONE_MIB_PACKAGE)) == CHUNK_BYTES
 _ONE_MIB = _sbd_of(_ONE_MIB_PACKAGE)
 
-KNOWN: dict[str, tuple[bytes, Limits, pytest.MarkDecorator]] = {
+NAMESPACES_AND_PRECEDENCE: dict[str, tuple[bytes, Limits, str]] = {
     "undeclared prefix of an attribute": (
         edit(INNBYGGERPOST, INNBYGGERPOST[:-1] + b' p:a="1">'),
         DEFAULT_LIMITS,
@@ -790,17 +713,17 @@ KNOWN: dict[str, tuple[bytes, Limits, pytest.MarkDecorator]] = {
     "too deep, then broken": (
         edit(b"</Innbyggerpost>", b"</Innbyggerpos>", in_text(b"<a>" * 120 + b"</a>" * 120, 8)),
         DEFAULT_LIMITS,
-        FAULT_ORDER,
+        SYNTAX_FIRST,
     ),
     "too many elements, then broken": (
         edit(b"</Innbyggerpost>", b"</Innbyggerpos>"),
         Limits(max_xml_elements=_TOTAL - 1),
-        FAULT_ORDER,
+        SYNTAX_FIRST,
     ),
     "namespace flood, then broken": (
         edit(b"</Innbyggerpost>", b"</Innbyggerpos>", _LIMITS["namespace flood on the package"][0]),
         DEFAULT_LIMITS,
-        FAULT_ORDER,
+        SYNTAX_FIRST,
     ),
     "namespace flood, then too many elements": (
         edit(
@@ -809,7 +732,7 @@ KNOWN: dict[str, tuple[bytes, Limits, pytest.MarkDecorator]] = {
             _LIMITS["namespace flood on the package"][0],
         ),
         Limits(max_xml_elements=_TOTAL),
-        FAULT_ORDER,
+        "xml:too-many-elements",
     ),
     "namespace flood, then too deep": (
         edit(
@@ -818,22 +741,22 @@ KNOWN: dict[str, tuple[bytes, Limits, pytest.MarkDecorator]] = {
             _LIMITS["namespace flood on the package"][0],
         ),
         DEFAULT_LIMITS,
-        FAULT_ORDER,
+        "xml:too-deep",
     ),
     "too deep, then too many elements": (
         edit(b"</Innbyggerpost>", b"<b/><b/></Innbyggerpost>", in_text(b"<a><a><a/></a></a>", 8)),
         Limits(max_xml_depth=5, max_xml_elements=_TOTAL + 4),
-        FAULT_ORDER,
+        "xml:too-many-elements",
     ),
 }
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=mark) for name, (_, _, mark) in sorted(KNOWN.items())]
-)
-def test_known_disagreements_of_unwrap_and_unwrap_from(name: str) -> None:
-    data, limits, _ = KNOWN[name]
-    assert_all_equal(payload_outcomes(data, limits, steps=() if len(data) > CHUNK_BYTES else (3,)))
+@pytest.mark.parametrize("name", sorted(NAMESPACES_AND_PRECEDENCE))
+def test_namespace_errors_and_precedence_of_unwrap_and_unwrap_from(name: str) -> None:
+    data, limits, rule = NAMESPACES_AND_PRECEDENCE[name]
+    steps = () if len(data) > CHUNK_BYTES else (3,)
+    found = same(payload_outcomes(data, limits, steps=steps))
+    assert found == Failure("XmlSecurityError", rule, "EBMS:0009"), found
 
 
 #: Disagreements this file found, now fixed: padding after a complete quantum (CPython
@@ -857,21 +780,7 @@ FIXED: dict[str, tuple[bytes, Limits]] = {
 def test_fixed_disagreements_agree(name: str) -> None:
     data, limits = FIXED[name]
     found = payload_outcomes(data, limits, steps=() if len(data) > CHUNK_BYTES else (3,))
-    assert isinstance(assert_all_equal(found), Failure)
-
-
-def test_the_known_disagreements_really_differ_only_in_the_documented_way() -> None:
-    # What each side says today (so that an xfail above cannot pass for another reason).
-    def sides(name: str) -> tuple[object, object]:
-        data, limits, _ = KNOWN[name]
-        found = payload_outcomes(data, limits, steps=())
-        return found["unwrap"], found["unwrap_from"]
-
-    held, streamed = sides("undeclared prefix of an attribute")
-    assert held == Failure("XmlSecurityError", "xml:not-well-formed", "EBMS:0009")
-    assert isinstance(streamed, tuple) and streamed[-1] == PACKAGE
-    held, streamed = sides("too deep, then broken")
-    assert (held.rule, streamed.rule) == ("xml:not-well-formed", "xml:too-deep")  # type: ignore[union-attr]
+    assert isinstance(same(found), Failure)
 
 
 # UTF-7 ("+-" is "+"; a timezone "+01:00" starts a base64 run) seen through the header cache.
@@ -882,14 +791,14 @@ def test_unwrap_after_a_cached_header_in_utf7() -> None:
     data = edit(b">c2-0001<", b">a+-b<", _UTF7_SBD)
     forget_all()
     unwrap(_UTF7_SBD)  # the same header but for its instance id: remembered
-    held = _outcome(lambda: _unwrapped(data, DEFAULT_LIMITS))
-    streamed = _outcome(lambda: _unwrapped_from(io.BytesIO(data), DEFAULT_LIMITS))
-    assert held == streamed, _describe({"unwrap": held, "unwrap_from": streamed})
+    held = outcome(lambda: _unwrapped(data, DEFAULT_LIMITS))
+    streamed = outcome(lambda: _unwrapped_from(io.BytesIO(data), DEFAULT_LIMITS))
+    assert held == streamed, describe({"unwrap": held, "unwrap_from": streamed})
 
 
 @pytest.mark.parametrize("data", [BROKEN_DOCTYPE, PARAMETER_ENTITY])
 def test_a_broken_doctype_read_from_a_trickling_file(data: bytes) -> None:
-    assert_all_equal(payload_outcomes(data, steps=(7,)))
+    same(payload_outcomes(data, steps=(7,)))
 
 
 def _utf16_with_a_lone_surrogate(body: str, after: str) -> bytes:
@@ -904,41 +813,19 @@ _UTF16_BAD_HEADER_THEN_BAD_CHARACTER = _utf16_with_a_lone_surrogate(
 )
 
 
-def test_an_encoding_error_after_a_bad_header_from_bytes_and_a_bytesio() -> None:
+def test_an_encoding_error_after_a_bad_header() -> None:
     # libxml2 decodes UTF-16 ahead of the parse (the first piece is 4 KiB): the encoding error
-    # after the header is found first, from bytes and from a file read in full pieces.
-    found = payload_outcomes(_UTF16_BAD_HEADER_THEN_BAD_CHARACTER, steps=(4093,))
-    assert assert_all_equal(found) == Failure(
-        "XmlSecurityError", "xml:not-well-formed", "EBMS:0009"
-    )
-
-
-@pytest.mark.xfail(
-    reason="libxml2 decodes UTF-16 ahead of what it parses; read in pieces of a few bytes the "
-    "header is read and refused (sbdh:header-version) before the bad character after it is "
-    "decoded; from bytes or a BytesIO the document is refused first (xml:not-well-formed)",
-    strict=True,
-)
-def test_an_encoding_error_after_a_bad_header_read_in_pieces() -> None:
-    assert_all_equal(payload_outcomes(_UTF16_BAD_HEADER_THEN_BAD_CHARACTER, steps=(3,)))
+    # after the header is found first. A file is cut into the same pieces as the bytes, however
+    # its reads return (read 3 bytes at a time, the header used to be refused first).
+    found = payload_outcomes(_UTF16_BAD_HEADER_THEN_BAD_CHARACTER, steps=(3, 4093))
+    assert same(found) == Failure("XmlSecurityError", "xml:not-well-formed", "EBMS:0009")
 
 
 # -- read_sbd and read_sbdh -----------------------------------------------------------------------
 
 
-def _problems(exc: InputError) -> tuple[tuple[str, str, str], ...]:
-    if isinstance(exc, ValidationError):
-        return tuple((p.rule, p.location, p.message) for p in exc.problems)
-    return ()
-
-
-def _header_outcome(read: Callable[[], object]) -> object:
-    try:
-        return read()
-    except InputError as exc:
-        return (_failure(exc), _problems(exc))
-    except Exception as exc:
-        return ("crash", type(exc).__name__, str(exc)[:200])
+def _with_problems(read: Callable[[], object]) -> object:
+    return outcome(read, problems=True)
 
 
 def _template(data: bytes) -> bytes | None:
@@ -959,22 +846,20 @@ def header_outcomes(
     BytesIO and (``trickle``) a file whose reads return 3 bytes."""
     forget_all()
     outcomes = {
-        "read_sbdh(bytes)": _header_outcome(lambda: read_sbdh(data, limits=limits)),
-        "read_sbdh(memoryview)": _header_outcome(
-            lambda: read_sbdh(memoryview(data), limits=limits)
-        ),
-        "read_sbdh(file)": _header_outcome(lambda: read_sbdh(io.BytesIO(data), limits=limits)),
+        "read_sbdh(bytes)": _with_problems(lambda: read_sbdh(data, limits=limits)),
+        "read_sbdh(memoryview)": _with_problems(lambda: read_sbdh(memoryview(data), limits=limits)),
+        "read_sbdh(file)": _with_problems(lambda: read_sbdh(io.BytesIO(data), limits=limits)),
     }
     if trickle:
         step = 3 if len(data) < 20_000 else 4093
-        outcomes[f"read_sbdh(reads of {step})"] = _header_outcome(
+        outcomes[f"read_sbdh(reads of {step})"] = _with_problems(
             lambda: read_sbdh(Trickle(data, step), limits=limits)
         )
     template = _template(data)
     if template is not None and limits == DEFAULT_LIMITS:
         forget_all()
-        _header_outcome(lambda: read_sbdh(template))
-        outcomes["read_sbdh(bytes, cache warm)"] = _header_outcome(lambda: read_sbdh(data))
+        _with_problems(lambda: read_sbdh(template))
+        outcomes["read_sbdh(bytes, cache warm)"] = _with_problems(lambda: read_sbdh(data))
     forget_all()
     return outcomes
 
@@ -983,17 +868,16 @@ def assert_headers_agree(
     data: bytes, limits: Limits = DEFAULT_LIMITS, *, trickle: bool = True
 ) -> None:
     outcomes = header_outcomes(data, limits, trickle=trickle)
-    header = assert_all_equal(outcomes)
-    whole = _header_outcome(lambda: read_sbd(data, limits=limits))
-    described = _describe({"read_sbd": whole, **outcomes})
-    assert not (isinstance(whole, tuple) and whole[0] == "crash"), described
-    assert not (isinstance(header, tuple) and header[0] == "crash"), described
-    if not isinstance(whole, tuple):
+    header = same(outcomes)
+    whole = _with_problems(lambda: read_sbd(data, limits=limits))
+    described = describe({"read_sbd": whole, **outcomes})
+    assert not isinstance(whole, Crash), described
+    if not isinstance(whole, Failure):
         # read_sbd accepted: read_sbdh reads the same header.
         assert header == whole.header, described  # type: ignore[attr-defined]
-    if isinstance(header, tuple):
+    if isinstance(header, Failure):
         # read_sbdh refused: so does read_sbd (for the header, or for the XML or the payload).
-        assert isinstance(whole, tuple) and isinstance(whole[0], Failure), described
+        assert isinstance(whole, Failure), described
 
 
 _XML_PAYLOAD = XmlPayload(data=sbdh_support.INVOICE)
@@ -1124,7 +1008,7 @@ def test_read_sbdh_reads_valid_headers_from_everything() -> None:
         "an xsi:type declared on the root",
     ):
         data, limits = HEADERS[name]
-        header = assert_all_equal(header_outcomes(data, limits))
+        header = same(header_outcomes(data, limits))
         assert not isinstance(header, tuple), name
 
 
@@ -1140,8 +1024,8 @@ def test_header_faults_are_the_same_problems_for_both() -> None:
         "bad process scheme",
     ):
         data, limits = HEADERS[name]
-        alone = assert_all_equal(header_outcomes(data, limits))
-        whole = _header_outcome(lambda: read_sbd(data, limits=limits))  # noqa: B023
+        alone = same(header_outcomes(data, limits))
+        whole = _with_problems(lambda: read_sbd(data, limits=limits))  # noqa: B023
         assert alone == whole, name
 
 
@@ -1150,9 +1034,9 @@ def test_header_faults_are_the_same_problems_for_both() -> None:
 def test_both_refuse_these_under_different_rules() -> None:
     def rules(name: str) -> tuple[str | None, str | None]:
         data, limits = HEADERS[name]
-        alone = assert_all_equal(header_outcomes(data, limits))
-        whole = _header_outcome(lambda: read_sbd(data, limits=limits))
-        return alone[0].rule, whole[0].rule  # type: ignore[index]
+        alone = same(header_outcomes(data, limits))
+        whole = _with_problems(lambda: read_sbd(data, limits=limits))
+        return alone.rule, whole.rule  # type: ignore[attr-defined]
 
     assert rules("the header as the root") == ("sbdh:missing-header", "sbdh:not-sbd")
     assert rules("the header after the payload") == ("sbdh:schema", "sbdh:missing-header")
@@ -1200,19 +1084,9 @@ def test_read_sbdh_of_bytes_and_a_bytesio_and_a_broken_doctype() -> None:
 _UTF16_BAD_CHARACTER_AFTER_THE_HEADER = _utf16_with_a_lone_surrogate(_GENERIC_BODY, "</Invoice>")
 
 
-def test_an_encoding_error_after_the_header_from_bytes_and_a_bytesio() -> None:
-    # read_sbdh refuses it, though it lies after the header (libxml2 decodes ahead); so does
-    # read_sbd.
-    assert_headers_agree(_UTF16_BAD_CHARACTER_AFTER_THE_HEADER, trickle=False)
-
-
-@pytest.mark.xfail(
-    reason="read_sbdh of a UTF-16 SBD with an unpaired surrogate a few KiB after the header: "
-    "from bytes or a BytesIO xml:not-well-formed (libxml2 decodes the first 4 KiB piece before "
-    "parsing it), from a file read 3 bytes at a time the header (read_sbd refuses the document)",
-    strict=True,
-)
-def test_an_encoding_error_after_the_header_read_in_pieces() -> None:
+def test_an_encoding_error_after_the_header() -> None:
+    # read_sbdh refuses it, though it lies after the header (libxml2 decodes ahead), from bytes
+    # and from files however their reads return; so does read_sbd.
     assert_headers_agree(_UTF16_BAD_CHARACTER_AFTER_THE_HEADER)
 
 
@@ -1377,13 +1251,13 @@ def until_outcomes(
         return _element(parse_xml_until(source, tag, limits=limits))
 
     outcomes = {
-        "bytes": _outcome(lambda: read(data)),
-        "memoryview": _outcome(lambda: read(memoryview(data))),
-        "file": _outcome(lambda: read(io.BytesIO(data))),
+        "bytes": outcome(lambda: read(data)),
+        "memoryview": outcome(lambda: read(memoryview(data))),
+        "file": outcome(lambda: read(io.BytesIO(data))),
     }
     if trickle:
         for step in (1, 5) if len(data) < 20_000 else (4093,):
-            outcomes[f"reads of {step}"] = _outcome(lambda step=step: read(Trickle(data, step)))  # type: ignore[misc]
+            outcomes[f"reads of {step}"] = outcome(lambda step=step: read(Trickle(data, step)))  # type: ignore[misc]
     return outcomes
 
 
@@ -1393,12 +1267,12 @@ def assert_until_agrees(
     """The document ``prolog<r>content<stop/></r>``, read until ``stop``; and the whole document,
     read until an element it lacks (the part read is then all of it)."""
     data = prolog + b"<r>" + content + b"<stop/></r>"
-    found = assert_all_equal(until_outcomes(data, "stop", limits, trickle=trickle))
-    whole = _outcome(lambda: parse_xml(data, limits=limits))
+    found = same(until_outcomes(data, "stop", limits, trickle=trickle))
+    whole = outcome(lambda: parse_xml(data, limits=limits))
     outcomes = {"parse_xml_until": found, "parse_xml": whole}
     if isinstance(found, Failure):
         # A refusal within the part read: parse_xml refuses it under the same rule.
-        assert isinstance(whole, Failure) and whole.rule == found.rule, _describe(outcomes)
+        assert isinstance(whole, Failure) and whole.rule == found.rule, describe(outcomes)
     elif found is not None and b"stop" not in prolog + content and b"</r>" not in content:
         # The stop after the content ended as the root's child: only "</r>" was left unread,
         # so parse_xml accepts.
@@ -1406,9 +1280,9 @@ def assert_until_agrees(
         assert element is not None
         parent = element.getparent()
         if parent is not None and parent.getparent() is None:
-            assert not isinstance(whole, Failure), _describe(outcomes)
-    absent = assert_all_equal(until_outcomes(data, "absent", limits))
-    assert absent == (None if not isinstance(whole, Failure) else whole), _describe(
+            assert not isinstance(whole, Failure), describe(outcomes)
+    absent = same(until_outcomes(data, "absent", limits))
+    assert absent == (None if not isinstance(whole, Failure) else whole), describe(
         {"parse_xml_until(absent)": absent, "parse_xml": whole}
     )
 
@@ -1461,9 +1335,7 @@ _LIMITED = {
 @pytest.mark.parametrize("prolog", sorted(_PROLOGS))
 def test_parse_xml_until_agrees(prolog: str) -> None:
     for content in sorted(_CONTENTS):
-        # An undeclared entity read in pieces of a few bytes: see the xfail below.
-        trickle = content != "undeclared entity"
-        assert_until_agrees(_PROLOGS[prolog], _CONTENTS[content], trickle=trickle)
+        assert_until_agrees(_PROLOGS[prolog], _CONTENTS[content])
 
 
 @pytest.mark.parametrize("name", sorted(_LIMITED))
@@ -1483,8 +1355,8 @@ def test_parse_xml_until_agrees_in_other_encodings(encoding: str) -> None:
             if encoding != "utf-16-be"
             else b"\xfe\xff" + text.encode(encoding)
         )
-        found = assert_all_equal(until_outcomes(encoded, "stop", trickle=content != b"&e;"))
-        whole = _outcome(lambda: parse_xml(encoded))  # noqa: B023
+        found = same(until_outcomes(encoded, "stop"))
+        whole = outcome(lambda: parse_xml(encoded))  # noqa: B023
         assert isinstance(found, Failure) == isinstance(whole, Failure), (content, found, whole)
 
 
@@ -1492,92 +1364,84 @@ def test_the_part_read_may_end_at_any_chunk_boundary() -> None:
     # The SBDH's end tag at and around parse_xml_until's first piece and its 64 KiB chunk.
     for at in (4095, 4096, 4097, 4112, 65535, 65536, 65537, 65552):
         data = _padded_before_root(_GENERIC, at)
-        outcome = assert_all_equal(until_outcomes(data, HEADER_TAG))
+        outcome = same(until_outcomes(data, HEADER_TAG))
         assert isinstance(outcome, tuple) and outcome[0] == HEADER_TAG, at
 
 
-UNTIL_NAMESPACE_WF = pytest.mark.xfail(
-    reason="parse_xml_until (lxml's XMLPullParser) raises namespace errors only when closed: "
-    "in the part read they pass, where parse_xml refuses them (xml:not-well-formed)",
-    strict=True,
-)
-UNTIL_FAULT_ORDER = pytest.mark.xfail(
-    reason="parse_xml_until reports the first fault in document order; parse_xml a syntax "
-    "error first, then too-many-elements, too-deep, too-many-namespaces, and a DOCTYPE only "
-    "when it is in the first MiB",
-    strict=True,
-)
-UNTIL_KNOWN: dict[str, tuple[bytes, bytes, Limits, pytest.MarkDecorator]] = {
-    "an undeclared prefix (element)": (b"", b"<p:a/>", DEFAULT_LIMITS, UNTIL_NAMESPACE_WF),
-    "an undeclared prefix (attribute)": (b"", b"<a p:b='1'/>", DEFAULT_LIMITS, UNTIL_NAMESPACE_WF),
+#: Refused as parse_xml refuses them, within the part read (see NAMESPACES_AND_PRECEDENCE).
+UNTIL_NAMESPACES_AND_PRECEDENCE: dict[str, tuple[bytes, bytes, Limits, str]] = {
+    "an undeclared prefix (element)": (b"", b"<p:a/>", DEFAULT_LIMITS, NAMESPACE_WF),
+    "an undeclared prefix (attribute)": (b"", b"<a p:b='1'/>", DEFAULT_LIMITS, NAMESPACE_WF),
     "a prefix bound to the empty name": (
         b"",
         b"<a xmlns:p=''/>",
         DEFAULT_LIMITS,
-        UNTIL_NAMESPACE_WF,
+        NAMESPACE_WF,
     ),
     "the xmlns prefix declared": (
         b"",
         b"<a xmlns:xmlns='urn:x'/>",
         DEFAULT_LIMITS,
-        UNTIL_NAMESPACE_WF,
+        NAMESPACE_WF,
     ),
     "the xml prefix bound elsewhere": (
         b"",
         b"<a xmlns:xml='urn:x'/>",
         DEFAULT_LIMITS,
-        UNTIL_NAMESPACE_WF,
+        NAMESPACE_WF,
     ),
     "the xml namespace bound to another prefix": (
         b"",
         b"<a xmlns:q='http://www.w3.org/XML/1998/namespace'/>",
         DEFAULT_LIMITS,
-        UNTIL_NAMESPACE_WF,
+        NAMESPACE_WF,
     ),
     "one attribute twice under two prefixes": (
         b"",
         b"<a xmlns:p='urn:a' xmlns:q='urn:a' p:x='1' q:x='2'/>",
         DEFAULT_LIMITS,
-        UNTIL_NAMESPACE_WF,
+        NAMESPACE_WF,
     ),
     "too deep and too many elements": (
         b"",
         b"<a>" * 8 + b"</a>" * 8 + b"<b/>" * 10,
         Limits(max_xml_depth=6, max_xml_elements=15),
-        UNTIL_FAULT_ORDER,
+        "xml:too-many-elements",
     ),
     "too many namespaces, then too deep": (
         b"",
         b"<a " + _namespaces(70) + b">" + b"<a>" * 120 + b"</a>" * 121,
         DEFAULT_LIMITS,
-        UNTIL_FAULT_ORDER,
+        "xml:too-deep",
     ),
     "too deep, then not well-formed": (
         b"",
         b"<a>" * 120 + b"</a>" * 120 + b"&e;",
         DEFAULT_LIMITS,
-        UNTIL_FAULT_ORDER,
+        SYNTAX_FIRST,
     ),
     "too many namespaces, then not well-formed": (
         b"",
         b"<a " + _namespaces(70) + b"/>&e;",
         DEFAULT_LIMITS,
-        UNTIL_FAULT_ORDER,
+        SYNTAX_FIRST,
     ),
     "a DOCTYPE beyond the first MiB, then not well-formed": (
         b"<!--" + b"x" * (1 << 20) + b"--><!DOCTYPE r>",
         b"&e;",
         DEFAULT_LIMITS,
-        UNTIL_FAULT_ORDER,
+        SYNTAX_FIRST,
     ),
 }
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=mark) for name, (*_, mark) in sorted(UNTIL_KNOWN.items())]
-)
-def test_known_disagreements_of_parse_xml_until(name: str) -> None:
-    prolog, content, limits, _ = UNTIL_KNOWN[name]
+@pytest.mark.parametrize("name", sorted(UNTIL_NAMESPACES_AND_PRECEDENCE))
+def test_namespace_errors_and_precedence_of_parse_xml_until(name: str) -> None:
+    prolog, content, limits, rule = UNTIL_NAMESPACES_AND_PRECEDENCE[name]
+    data = prolog + b"<r>" + content + b"<stop/></r>"
+    assert same(until_outcomes(data, "stop", limits)) == Failure(
+        "XmlSecurityError", rule, "EBMS:0009"
+    )
     assert_until_agrees(prolog, content, limits)
 
 
@@ -1589,13 +1453,9 @@ def test_a_utf7_namespace_flood_read_until() -> None:
     assert_until_agrees(prolog, b"<a " + _UTF7_DECLARATIONS + b"/>")
 
 
-@pytest.mark.xfail(
-    reason="lxml's XMLPullParser fed a few bytes at a time does not raise an undeclared entity "
-    "(XML 1.0 4.1 WFC Entity Declared) and goes on with the events: parse_xml_until of such a "
-    "file returns the element; of bytes or a BytesIO (one piece) it refuses xml:not-well-formed",
-    strict=True,
-)
 def test_parse_xml_until_of_a_trickling_file_and_an_undeclared_entity() -> None:
+    # XML 1.0 4.1 WFC Entity Declared. lxml's XMLPullParser, fed a few bytes at a time, went on
+    # past it; files are now cut as their bytes would be, and the streaming parser is another.
     assert_until_agrees(b"", b"&e;")
 
 

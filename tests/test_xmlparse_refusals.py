@@ -13,6 +13,7 @@ from peppol_dpi.errors import (
     EbmsError,
     XmlSecurityError,
 )
+from peppol_dpi.limits import DEFAULT_LIMITS, Limits
 from peppol_dpi.xmlparse import Element, parse_xml
 from peppol_dpi.xmlprefix import parse_xml_until
 from peppol_dpi.xmlstream import parse_xml_from
@@ -59,8 +60,8 @@ def test_a_header_beyond_the_first_piece_of_a_file_is_found() -> None:
     assert element is not None and element.text == "found"
 
 
-def _parse_from(source: io.BytesIO) -> Element:
-    return parse_xml_from(source, divert=("root",), text_sink=lambda text: None)
+def _parse_from(source: io.BytesIO, limits: Limits = DEFAULT_LIMITS) -> Element:
+    return parse_xml_from(source, divert=("root",), text_sink=lambda text: None, limits=limits)
 
 
 @pytest.mark.parametrize(
@@ -92,3 +93,118 @@ class _FailingDisk(io.BytesIO):
 def test_an_io_error_of_the_streaming_parser_source_is_raised_as_it_is() -> None:
     with pytest.raises(OSError, match="read error"):
         _parse_from(_FailingDisk(b"<root>text</root>"))
+
+
+# -- namespace errors libxml2 goes on from (XML Namespaces 1.0 sections 3 and 5) ---------------
+
+# Each is an error libxml2 logs and parses on from; lxml's tree parser refused the document
+# only when that error was the last message logged. A relative namespace name after it (a
+# warning, which every parser accepts) made parse_xml take it: the prefix dropped, or one of
+# two attributes lost. The streaming parsers took them in any case.
+_NAMESPACE_ERRORS = {
+    "undeclared prefix of an element": b"<p:x/>",
+    "undeclared prefix of an attribute": b'<x p:a="1"/>',
+    "a prefix bound to the empty name": b'<x xmlns:p=""/>',
+    "the xmlns prefix declared": b'<x xmlns:xmlns="urn:x"/>',
+    "the xml prefix bound elsewhere": b'<x xmlns:xml="urn:x"/>',
+    "the xml namespace under another prefix": (
+        b'<x xmlns:q="http://www.w3.org/XML/1998/namespace"/>'
+    ),
+    "the xmlns namespace declared": b'<x xmlns:q="http://www.w3.org/2000/xmlns/"/>',
+    "one attribute twice under two prefixes": (
+        b'<x xmlns:a="urn:a" xmlns:b="urn:a" a:v="1" b:v="2"/>'
+    ),
+    "a name with two colons": b'<x xmlns:a="urn:a" a:b:c="1"/>',
+}
+_THEN_A_WARNING = b'<w xmlns="relative"/>'
+
+
+def _three_ways(document: bytes) -> list[object]:
+    """What parse_xml, parse_xml_until (bytes, then a file) and parse_xml_from make of
+    ``document``: its rule when refused, else "accepted"."""
+    readers = [
+        lambda: parse_xml(document),
+        lambda: parse_xml_until(document, "stop"),
+        lambda: parse_xml_until(io.BytesIO(document), "stop"),
+        lambda: _parse_from(io.BytesIO(document)),
+    ]
+    outcomes: list[object] = []
+    for read in readers:
+        try:
+            read()
+        except XmlSecurityError as exc:
+            outcomes.append((exc.rule, exc.ebms_code))
+        else:
+            outcomes.append("accepted")
+    return outcomes
+
+
+@pytest.mark.parametrize("name", sorted(_NAMESPACE_ERRORS))
+@pytest.mark.parametrize("warnings", [0, 1, 150], ids=["alone", "then-a-warning", "150-first"])
+def test_a_namespace_error_is_refused_by_every_parser(name: str, warnings: int) -> None:
+    error = _NAMESPACE_ERRORS[name]
+    # libxml2 stops logging warnings after 100 of them, never errors.
+    before = _THEN_A_WARNING * (warnings if warnings > 1 else 0)
+    after = _THEN_A_WARNING if warnings else b""
+    document = b"<root>" + before + error + after + b"<stop/></root>"
+    assert _three_ways(document) == [("xml:not-well-formed", EbmsError.INVALID_HEADER)] * 4
+
+
+def test_a_relative_namespace_name_alone_is_accepted_by_every_parser() -> None:
+    assert _three_ways(b"<root>" + _THEN_A_WARNING * 150 + b"<stop/></root>") == ["accepted"] * 4
+
+
+def test_a_namespace_error_after_the_element_is_not_read_by_parse_xml_until() -> None:
+    # parse_xml_until applies parse_xml's refusals to the part it reads, and stops there.
+    document = b"<root><stop/>" + _NAMESPACE_ERRORS["undeclared prefix of an element"] + b"</root>"
+    for source in (document, io.BytesIO(document)):
+        element = parse_xml_until(source, "stop")
+        assert element is not None and element.tag == "stop"
+
+
+# -- the streaming parsers give parse_xml's answer when a document has two faults --------------
+
+
+def test_a_limit_passed_is_refused_after_the_syntax_error_that_follows() -> None:
+    # parse_xml refuses a syntax error before any limit, wherever it lies.
+    document = b"<root>" + b"<a/>" * 20 + b"<stop/><b></c></root>"
+    tight = Limits(max_xml_elements=10)
+    for read in (
+        lambda: _parse_from(io.BytesIO(document), tight),
+        lambda: parse_xml_until(io.BytesIO(document), "never", limits=tight),
+        lambda: parse_xml(document, limits=tight),
+    ):
+        with pytest.raises(XmlSecurityError) as info:
+            read()
+        assert info.value.rule == "xml:not-well-formed"
+    # Within the part parse_xml_until reads (up to the end of "stop"), the limit is the fault.
+    with pytest.raises(XmlSecurityError) as info:
+        parse_xml_until(io.BytesIO(document), "stop", limits=tight)
+    assert info.value.rule == "xml:too-many-elements"
+
+
+def test_two_limits_passed_are_refused_in_parse_xml_order() -> None:
+    # Too deep first in the document, too many elements overall: parse_xml counts first.
+    document = b"<root>" + b"<a>" * 8 + b"</a>" * 8 + b"<b/>" * 10 + b"</root>"
+    tight = Limits(max_xml_depth=6, max_xml_elements=15)
+    with pytest.raises(XmlSecurityError) as info:
+        parse_xml(document, limits=tight)
+    assert info.value.rule == "xml:too-many-elements"
+    with pytest.raises(XmlSecurityError) as info:
+        _parse_from(io.BytesIO(document), tight)
+    assert info.value.rule == "xml:too-many-elements"
+
+
+def test_nothing_more_is_built_or_handed_out_once_a_limit_is_passed() -> None:
+    # The parse goes on to find a later syntax error, but keeps nothing of what it reads.
+    handed: list[str] = []
+    document = b"<root>" + b"<a/>" * 20 + b"<d>" + b"x" * 100_000 + b"</d></root>"
+    with pytest.raises(XmlSecurityError) as info:
+        parse_xml_from(
+            io.BytesIO(document),
+            divert=("root", "d"),
+            text_sink=handed.append,
+            limits=Limits(max_xml_elements=10),
+        )
+    assert info.value.rule == "xml:too-many-elements"
+    assert handed == []

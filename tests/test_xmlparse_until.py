@@ -51,11 +51,11 @@ def test_absent_element_and_limits() -> None:
     assert info.value.rule == "xml:not-well-formed"
 
 
-# -- the one-call path and the pull parser agree --------------------------------------------
+# -- the one-call path and the streaming parser agree --------------------------------------------
 
 _H = "{urn:x}h"
 # Documents where the one-call path (the prefix closed with the root's end tag) must either
-# find what the pull parser finds or step aside; each with what the pull parser gives.
+# find what the streaming parser finds or step aside; each with what the streaming parser gives.
 _AGREEMENT = {
     "plain": b'<?xml version="1.0"?>\n<r xmlns="urn:x"><h><a>1</a></h><p>' + b"z" * 5000,
     "bom and prefix": b'\xef\xbb\xbf<x:r xmlns:x="urn:x"><x:h><x:a/></x:h><x:p>',
@@ -75,13 +75,20 @@ _AGREEMENT = {
 }
 
 
-def _pull(data: bytes, limits: Limits | None = None) -> object:
+def _position(element: etree._Element) -> tuple[int, ...]:
+    """Where ``element`` is: its index among its parent's children, and its parent's, up to
+    the root (the streaming parser's elements have no source line)."""
+    parent = element.getparent()
+    return () if parent is None else (*_position(parent), parent.index(element))
+
+
+def _streamed(data: bytes, limits: Limits | None = None) -> object:
     try:
-        element = xmlprefix._pull_parse(data, _H, limits or Limits(), "XML")
+        element = xmlprefix._read_through(data, _H, limits or Limits(), "XML")
     except XmlSecurityError as exc:
         return exc.rule
     return (
-        None if element is None else (element.sourceline, etree.tostring(element, with_tail=False))
+        None if element is None else (_position(element), etree.tostring(element, with_tail=False))
     )
 
 
@@ -91,25 +98,25 @@ def _public(data: bytes | io.BytesIO, limits: Limits | None = None) -> object:
     except XmlSecurityError as exc:
         return exc.rule
     return (
-        None if element is None else (element.sourceline, etree.tostring(element, with_tail=False))
+        None if element is None else (_position(element), etree.tostring(element, with_tail=False))
     )
 
 
 @pytest.mark.parametrize("name", sorted(_AGREEMENT))
-def test_the_one_call_path_gives_what_the_pull_parser_gives(name: str) -> None:
+def test_the_one_call_path_gives_what_the_streaming_parser_gives(name: str) -> None:
     data = _AGREEMENT[name]
-    expected = _pull(data)
+    expected = _streamed(data)
     assert _public(data) == expected
     assert _public(io.BytesIO(data)) == expected
     tight = Limits(max_xml_elements=3)
-    assert _public(data, tight) == _pull(data, tight)
+    assert _public(data, tight) == _streamed(data, tight)
 
 
 def test_a_plain_header_is_read_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
-        raise AssertionError("the pull parser was used")
+        raise AssertionError("the streaming parser was used")
 
-    monkeypatch.setattr(xmlprefix, "_pull_parse", refuse)
+    monkeypatch.setattr(xmlprefix, "_read_through", refuse)
     element = parse_xml_until(_AGREEMENT["plain"], _H)
     assert element is not None and [child.tag for child in element] == ["{urn:x}a"]
     with pytest.raises(AssertionError):
@@ -121,7 +128,7 @@ _SBDH = "{http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader}
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
-def test_mutated_sbds_give_what_the_pull_parser_gives(data: st.DataObject) -> None:
+def test_mutated_sbds_give_what_the_streaming_parser_gives(data: st.DataObject) -> None:
     # End tags, comments, CDATA and empty headers inserted anywhere in the header: the
     # one-call path finds the same element, or steps aside, every time.
     sbd = make_sbd()
@@ -140,15 +147,15 @@ def test_mutated_sbds_give_what_the_pull_parser_gives(data: st.DataObject) -> No
     ]
     changed = mutated(data, sbd[:end], inserts, most=3) + sbd[end:]
     tag = _SBDH + "StandardBusinessDocumentHeader"
-    expected = _outcome(lambda: xmlprefix._pull_parse(changed, tag, Limits(), "XML"))
+    expected = _outcome(lambda: xmlprefix._read_through(changed, tag, Limits(), "XML"))
     assert _outcome(lambda: parse_xml_until(changed, tag)) == expected
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
-def test_well_formed_insertions_give_what_the_pull_parser_gives(data: st.DataObject) -> None:
+def test_well_formed_insertions_give_what_the_streaming_parser_gives(data: st.DataObject) -> None:
     # Well-formed pieces put between the header's tags: the one-call path is taken for most
-    # of them, and must agree with the pull parser on each.
+    # of them, and must agree with the streaming parser on each.
     sbd = make_sbd()
     boundaries = [i + 1 for i in range(sbd.index(b"<Invoice")) if sbd[i : i + 1] == b">"]
     pieces = [
@@ -165,7 +172,7 @@ def test_well_formed_insertions_give_what_the_pull_parser_gives(data: st.DataObj
         at = data.draw(st.sampled_from(boundaries))
         changed = changed[:at] + data.draw(st.sampled_from(pieces)) + changed[at:]
     tag = _SBDH + "StandardBusinessDocumentHeader"
-    expected = _outcome(lambda: xmlprefix._pull_parse(changed, tag, Limits(), "XML"))
+    expected = _outcome(lambda: xmlprefix._read_through(changed, tag, Limits(), "XML"))
     assert _outcome(lambda: parse_xml_until(changed, tag)) == expected
 
 
@@ -175,5 +182,5 @@ def _outcome(reader: Any) -> object:
     except XmlSecurityError as exc:
         return exc.rule
     return (
-        None if element is None else (element.sourceline, etree.tostring(element, with_tail=False))
+        None if element is None else (_position(element), etree.tostring(element, with_tail=False))
     )

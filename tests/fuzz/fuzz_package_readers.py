@@ -32,7 +32,6 @@ import struct
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,12 +45,12 @@ with instrumented():
     from peppol_dpi.dpi.container import read_zip
     from peppol_dpi.dpi.package import open_package, open_package_from, open_package_to
     from peppol_dpi.dpi.unpack import _disk_name_problem, read_package_to
-    from peppol_dpi.errors import InputError
     from peppol_dpi.ids import ParticipantId
     from peppol_dpi.limits import DEFAULT_LIMITS, Limits
 
 import pki
 import seeds
+from differential import Crash, Failure, outcome
 
 RECIPIENT = pki.business_key("digipost")
 ZIP, CMS, DEFLATE = 0, 1, 2
@@ -67,37 +66,7 @@ LIMITS = (
 MIMETYPE = b"application/vnd.etsi.asic-e+zip"
 
 
-@dataclass(frozen=True)
-class Failure:
-    """How a reader refused: compared by class, rule and ebMS code; the message is shown."""
-
-    cls: str
-    rule: str | None
-    ebms_code: str | None
-    message: str = field(default="", compare=False)
-
-
-@dataclass(frozen=True)
-class Crash:
-    """An exception other than InputError: compared by class, raised when every reader
-    raised it."""
-
-    cls: str
-    exc: BaseException = field(compare=False, repr=False)
-    message: str = field(default="", compare=False)
-
-
-Outcome = tuple[object, ...] | Failure | Crash
-
-
-def outcome(read: Callable[[], tuple[object, ...]]) -> Outcome:
-    try:
-        return read()
-    except InputError as exc:
-        code = exc.ebms_code.code if exc.ebms_code is not None else None
-        return Failure(type(exc).__name__, exc.rule, code, str(exc)[:300])
-    except Exception as exc:  # a reader that crashes where another answers: compared too
-        return Crash(type(exc).__name__, exc, str(exc)[:300])
+Outcome = object  # a tuple read, a Failure or a Crash
 
 
 def _document(doc: Any, content: Callable[[Any], bytes]) -> tuple[object, ...] | None:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import binascii
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from fuzzing import fuzz, instrumented
@@ -48,7 +47,6 @@ with instrumented():
     from peppol_dpi.dpi.innbyggerpost import Innbyggerpost
     from peppol_dpi.dpi.peppol_payload import unwrap, unwrap_from, wrap
     from peppol_dpi.dpi.signed import sign_business_message
-    from peppol_dpi.errors import InputError, ValidationError
     from peppol_dpi.limits import DEFAULT_LIMITS, Limits
     from peppol_dpi.sbdh import (
         BinaryContent,
@@ -65,6 +63,7 @@ with instrumented():
 import dpi_samples
 import pki
 import sbdh_support
+from differential import Crash, Failure, Trickle, describe, outcome, same
 from lxml import etree
 
 from peppol_dpi import ns
@@ -98,83 +97,6 @@ SMALL = Limits(
 
 
 # -- outcomes -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A refusal: compared by class, rule, ebMS code and (a ValidationError's) problems; the
-    message is shown."""
-
-    cls: str
-    rule: str | None
-    ebms_code: str | None
-    problems: tuple[tuple[str, str, str], ...] = ()
-    message: str = field(default="", compare=False)
-
-
-@dataclass(frozen=True)
-class Crash:
-    """An exception other than InputError: compared by class, raised when every reader
-    raised it."""
-
-    cls: str
-    exc: BaseException = field(compare=False, repr=False)
-    message: str = field(default="", compare=False)
-
-
-def outcome(read: Callable[[], object], *, problems: bool = False) -> object:
-    try:
-        return read()
-    except InputError as exc:
-        code = exc.ebms_code.code if exc.ebms_code is not None else None
-        found = ()
-        if problems and isinstance(exc, ValidationError):
-            found = tuple((p.rule, p.location, p.message) for p in exc.problems)
-        return Failure(type(exc).__name__, exc.rule, code, found, str(exc)[:300])
-    except Exception as exc:  # a reader that crashes where another answers: compared too
-        return Crash(type(exc).__name__, exc, str(exc)[:300])
-
-
-def _describe(outcomes: dict[str, object]) -> str:
-    return "\n".join(f"  {name}: {value!r}"[:600] for name, value in outcomes.items())
-
-
-def same(outcomes: dict[str, object]) -> object:
-    """The one outcome of ``outcomes``; AssertionError naming all unless they are the same."""
-    values = list(outcomes.values())
-    if not all(v == values[0] for v in values):
-        raise AssertionError(f"the readers disagree:\n{_describe(outcomes)}")
-    if isinstance(values[0], Crash):
-        raise values[0].exc
-    return values[0]
-
-
-class Trickle(io.RawIOBase):
-    """A seekable file whose reads return at most ``step`` bytes (as a raw stream may)."""
-
-    def __init__(self, data: bytes, step: int) -> None:
-        self._data = io.BytesIO(data)
-        self._step = step
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return self._data.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._data.tell()
-
-    def readinto(self, buffer: Any) -> int:
-        piece = self._data.read(min(len(buffer), self._step))
-        buffer[: len(piece)] = piece
-        return len(piece)
-
-
-# -- the pairs ------------------------------------------------------------------------------------
 
 
 def check_payload(data: bytes, limits: Limits, step: int) -> None:
@@ -229,7 +151,7 @@ def check_headers(data: bytes, limits: Limits, step: int) -> None:
     forget_all()
     header = same(outcomes)
     whole = outcome(lambda: read_sbd(data, limits=limits), problems=True)
-    described = _describe({"read_sbd": whole, **outcomes})
+    described = describe({"read_sbd": whole, **outcomes})
     if isinstance(whole, Crash):
         raise AssertionError(f"read_sbd crashed:\n{described}")
     if not isinstance(whole, Failure):
@@ -291,7 +213,7 @@ def check_until(prolog: bytes, content: bytes, limits: Limits, step: int) -> Non
 
     found = same(readers("stop"))
     whole = outcome(lambda: parse_xml(data, limits=limits))
-    described = _describe({"parse_xml_until(stop)": found, "parse_xml": whole})
+    described = describe({"parse_xml_until(stop)": found, "parse_xml": whole})
     if isinstance(found, Failure):
         assert isinstance(whole, Failure) and whole.rule == found.rule, described
     elif found is not None and b"stop" not in prolog + content and b"</r>" not in content:
@@ -303,7 +225,7 @@ def check_until(prolog: bytes, content: bytes, limits: Limits, step: int) -> Non
             assert not isinstance(whole, Failure), f"only </r> was left unread:\n{described}"
     absent = same(readers("absent"))
     expected = whole if isinstance(whole, Failure) else None
-    assert absent == expected, _describe({"parse_xml_until(absent)": absent, "parse_xml": whole})
+    assert absent == expected, describe({"parse_xml_until(absent)": absent, "parse_xml": whole})
 
 
 # -- the target -----------------------------------------------------------------------------------
