@@ -561,7 +561,10 @@ def test_entries_that_do_not_match_their_directory_records(package: bytes) -> No
         "CRC-32": changed(manifest + 16, crc_plus_one(manifest + 16)),
         "local header names another file": changed(local + 30, b"n"),
         "does not inflate": changed(data_start, b"\xff" * 8),
-        "stored entry's sizes differ": changed(_central_record(zipped, 0) + 20, b"\x1e"),
+        # (the local header too: else it differs from the central directory)
+        "stored entry's sizes differ": changed(_central_record(zipped, 0) + 20, b"\x1e")[:18]
+        + b"\x1e"
+        + changed(_central_record(zipped, 0) + 20, b"\x1e")[19:],
     }
     for why, damaged in cases.items():
         error = _refused(damaged, "asic:corrupt-entry")

@@ -384,12 +384,12 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "local utf-8 flag only": (_changed(MAIN, _local(flags=0x0800)), "ok"),
     "central utf-8 flag only": (_changed(MAIN, _central(flags=0x0800)), "ok"),
-    "local crc wrong": (_changed(MAIN, _local(crc=1)), "ok"),
-    "local sizes wrong": (_changed(MAIN, _local(csize=1, size=2)), "ok"),
-    "local method stored": (_changed(MAIN, _local(method=0)), "ok"),
-    "local method 99": (_changed(MAIN, _local(method=99)), "ok"),
-    "local encrypted flag": (_changed(MAIN, _local(flags=0x0001)), "ok"),
-    "local patched-data flag": (_changed(MAIN, _local(flags=0x0020)), "ok"),
+    "local crc wrong": (_changed(MAIN, _local(crc=1)), "asic:corrupt-entry"),
+    "local sizes wrong": (_changed(MAIN, _local(csize=1, size=2)), "asic:corrupt-entry"),
+    "local method stored": (_changed(MAIN, _local(method=0)), "asic:corrupt-entry"),
+    "local method 99": (_changed(MAIN, _local(method=99)), "asic:corrupt-entry"),
+    "local encrypted flag": (_changed(MAIN, _local(flags=0x0001)), "asic:corrupt-entry"),
+    "local patched-data flag": (_changed(MAIN, _local(flags=0x0020)), "asic:corrupt-entry"),
     "central crc wrong": (_changed(MAIN, _central(crc=1)), "asic:corrupt-entry"),
     "central size +1": (
         _changed(MAIN, lambda e: e.central.update(size=e.size + 1)),
@@ -401,7 +401,7 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "central csize +1": (
         _changed(MAIN, lambda e: e.central.update(csize=len(e.data) + 1)),
-        "asic:overlapping-entries",
+        "asic:corrupt-entry",
     ),
     "central csize -1": (
         _changed(MAIN, lambda e: e.central.update(csize=len(e.data) - 1)),
@@ -423,9 +423,9 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "data descriptor with a wrong crc": (
         _changed(MAIN, lambda e: _with_descriptor(e, wrong=True)),
-        "ok",
+        "asic:corrupt-entry",
     ),
-    "descriptor flag, no descriptor": (_changed(MAIN, _set(flags=0x0008)), "ok"),
+    "descriptor flag, no descriptor": (_changed(MAIN, _set(flags=0x0008)), "asic:corrupt-entry"),
     # extra fields, zip64 (APPNOTE 4.5)
     "local extra field": (_changed(MAIN, _set(local_extra=b"\x99\x99\x02\x00ab")), "ok"),
     "central extra field": (_changed(MAIN, _set(central_extra=b"\x99\x99\x02\x00ab")), "ok"),
@@ -521,7 +521,7 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: _pointing(MAIN, ATTACHMENT),
         "asic:corrupt-entry",
     ),
-    "last entry running into the central directory": (_into_the_directory, "ok"),
+    "last entry running into the central directory": (_into_the_directory, "asic:corrupt-entry"),
     # stored and deflated (APPNOTE 4.4.5), deflate streams (RFC 1951)
     "every entry stored": (lambda: _zip([_entry(n, c, 0) for n, c in _contents().items()]), "ok"),
     "stored, sizes differ": (
@@ -533,7 +533,7 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
                 e.central.update(csize=9),
             ),
         ),
-        "asic:overlapping-entries",
+        "asic:corrupt-entry",
     ),
     "stored blocks (level 0)": (_changed(MAIN, _data(lambda c, e: _deflate(c, 0))), "ok"),
     "fixed Huffman codes": (_changed(MAIN, _data(lambda c, e: _deflate(c, 6, zlib.Z_FIXED))), "ok"),
@@ -543,11 +543,11 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "bytes after the final block": (
         _changed(MAIN, _data(lambda c, e: _deflate(c) + b"\x00junk")),
-        "ok",
+        "asic:corrupt-entry",
     ),
     "a second final block": (
         _changed(MAIN, _data(lambda c, e: _deflate(c) + _stored_block(b"more", final=True))),
-        "ok",
+        "asic:corrupt-entry",
     ),
     "no final block": (
         _changed(ATTACHMENT, _data(lambda c, e: _stored_block(c, final=False))),
@@ -674,6 +674,7 @@ def test_the_zip_readers_agree_on_a_large_deflated_entry(damage: str, tmp_path: 
     inflater = zlib.decompressobj(-15)
     try:
         sound = inflater.decompress(bytes(stream)) == content and inflater.eof
+        sound = sound and not inflater.unused_data  # its compressed size is the stream's
     except zlib.error:
         sound = False
     sound = sound and size == len(content)

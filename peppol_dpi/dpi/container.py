@@ -6,8 +6,9 @@ than ``Limits.max_zip_entries``, a declared total above ``max_package_bytes`` or
 ratio above ``max_compression_ratio`` (zip bombs), overlapping entries, unsafe names (``..``,
 absolute, backslashes, drive letters, control characters), duplicate names (also differing only
 in case: e-Boks refuses those, dpi.md 9.10), encryption, methods other than STORED/DEFLATED,
-a local header that names another file than the central directory or flags patched data, and
-a ``mimetype`` entry that is not first, compressed, or carries an extra field. Inflated sizes
+a local header or a data descriptor that differs from the central directory (a reader that
+streams the zip would see another content), bytes after an entry's deflate stream, and a
+``mimetype`` entry that is not first, compressed, or carries an extra field. Inflated sizes
 are bounded by the declared ones and CRC-checked.
 """
 
@@ -23,14 +24,19 @@ from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits
 from .zip_format import (
     ASIC_E_MIME_TYPE,
+    FLAG_DESCRIPTOR,
     FLAG_ENCRYPTED,
     FLAG_PATCHED,
     FLAG_STRONG_ENCRYPTION,
     FLAG_UTF8,
     LOCAL,
+    MAX_DESCRIPTOR_BYTES,
     MIMETYPE_BYTES,
     SIG_LOCAL,
+    LocalHeader,
     check_entry_name,
+    descriptor_problem,
+    local_header_problem,
 )
 from .zip_write import Sink, ZipEntryWriter
 
@@ -118,13 +124,23 @@ def _check_layout(
         local = _read_at(source, info.header_offset, LOCAL.size)
         if len(local) != LOCAL.size or LOCAL.unpack(local)[0] != SIG_LOCAL:
             raise _fail(f"entry {info.filename!r} has no local header", "not-a-zip")
-        fields = LOCAL.unpack(local)
-        name_length, extra_length = int(fields[9]), int(fields[10])
-        _check_local_header(info, int(fields[2]), source.read(name_length))
-        starts[info.filename] = info.header_offset + LOCAL.size + name_length + extra_length
+        header = LocalHeader._make(LOCAL.unpack(local))
+        _check_local_name(info, header.flags, source.read(header.name_length))
+        problem = local_header_problem(info, header)
+        if problem is not None:
+            raise _corrupt(info, problem)
+        starts[info.filename] = (
+            info.header_offset + LOCAL.size + header.name_length + header.extra_length
+        )
+        end = starts[info.filename] + info.compress_size
         limit = following.header_offset if following is not None else size
-        if starts[info.filename] + info.compress_size > limit:
+        if end > limit:
             raise _fail(f"entry {info.filename!r} overlaps the next one", "overlapping-entries")
+        if info.flag_bits & FLAG_DESCRIPTOR:
+            after = _read_at(source, end, min(MAX_DESCRIPTOR_BYTES, limit - end))
+            problem = descriptor_problem(info, after)
+            if problem is not None:
+                raise _corrupt(info, problem)
     # ETSI TS 102 918 A.1: "mimetype" is the first entry, stored, without extra field.
     first = infos[0] if infos else None
     if first is None or first.filename != "mimetype" or first.header_offset != 0:
@@ -136,9 +152,9 @@ def _check_layout(
     return starts
 
 
-def _check_local_header(info: zipfile.ZipInfo, flags: int, name: bytes) -> None:
-    """What zipfile checks of a local header before reading an entry: the same name as the
-    central directory's, no patched data, no strong encryption."""
+def _check_local_name(info: zipfile.ZipInfo, flags: int, name: bytes) -> None:
+    """The local header names the file the central directory names (as zipfile checks before
+    reading an entry), and the entry uses no patched data or strong encryption."""
     try:
         local_name = name.decode("utf-8" if flags & FLAG_UTF8 else "cp437")
     except UnicodeDecodeError:
@@ -225,6 +241,8 @@ class AsicZip:
             # Input in pieces small enough that what one call leaves unconsumed (which the
             # inflater copies) stays small; views of a package in memory are not copied.
             for compressed in self._raw(info, _INFLATE_INPUT):
+                if inflater.eof and len(compressed):
+                    raise _trailing(info)
                 piece: bytes | memoryview = compressed
                 while piece and not inflater.eof:
                     out = inflater.decompress(piece, limit)
@@ -240,6 +258,8 @@ class AsicZip:
             raise _corrupt(info, f"it does not inflate ({exc})") from None
         if not inflater.eof:
             raise _unended(info)
+        if inflater.unused_data:
+            raise _trailing(info)
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
         """The whole inflated content of entry ``info`` (see :meth:`chunks`): inflated in one
@@ -267,6 +287,8 @@ class AsicZip:
         data = inflated.data
         if not inflated.eof and len(data) <= info.file_size:
             raise _unended(info)
+        if inflated.unused_data:
+            raise _trailing(info)
         _check_whole(info, len(data), deflate.crc32(data))
         return data
 
@@ -284,6 +306,12 @@ def _unended(info: zipfile.ZipInfo) -> PackageError:
     # the entry is cut short, whatever came out so far (zipfile and some readers accept it when
     # the size and CRC happen to match; a reader of the same bytes must not see more later).
     return _corrupt(info, "its deflate stream has no final block")
+
+
+def _trailing(info: zipfile.ZipInfo) -> PackageError:
+    # The entry's compressed size must be its deflate stream's: a reader that streams the zip
+    # (Java's ZipInputStream) refuses bytes between the stream's end and the next record.
+    return _corrupt(info, "bytes follow the end of its deflate stream")
 
 
 def _corrupt(info: zipfile.ZipInfo, why: str) -> PackageError:
