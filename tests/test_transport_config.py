@@ -31,6 +31,8 @@ maskinporten_issuer = "https://maskinporten.no/"
 business_trust_anchors = ["a.pem", "b.pem"]
 [server]
 port = 8080
+[server.deadlines]
+head_seconds = 10
 [retry]
 first_delay_seconds = 5
 [lookup.static_endpoints]
@@ -42,12 +44,16 @@ first_delay_seconds = 5
         path,
         env={
             "PEPPOL_DPI_C2__SERVER__THREADS": "3",
+            "PEPPOL_DPI_C2__SERVER__DEADLINES__MIN_BYTES_PER_SECOND": "1000",
             "PEPPOL_DPI_C2__LOG_JSON": "false",
             "OTHER": "x",
         },
         prefix="PEPPOL_DPI_C2",
     )
     assert config.server.port == 8080 and config.server.threads == 3
+    deadlines = config.server.deadlines
+    assert (deadlines.head_seconds, deadlines.body_seconds) == (10.0, 20.0)
+    assert deadlines.min_bytes_per_second == 1000
     assert (
         config.retry.first_delay_seconds == 5.0
         and config.retry.policy().first_delay.total_seconds() == 5
@@ -65,6 +71,8 @@ def test_config_refuses_typos_and_bad_values(tmp_path):
         load_config(Corner3Config, env={"PEPPOL_DPI__SERVER__PORT": "eighty"})
     with pytest.raises(UsageError):
         load_config(Corner3Config, env={"PEPPOL_DPI__SERVER__PORT": "70000"})
+    with pytest.raises(UsageError, match="positive"):
+        load_config(Corner3Config, env={"PEPPOL_DPI__SERVER__DEADLINES__HEAD_SECONDS": "0"})
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(UsageError):

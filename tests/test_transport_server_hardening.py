@@ -3,6 +3,7 @@ TLS handshakes, oversized request heads (docs/security.md, HTTP)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import time
@@ -11,11 +12,13 @@ from collections.abc import Iterator
 import pki
 import pytest
 
+from peppol_dpi.errors import UsageError
 from peppol_dpi.services.wsgi import wsgi_app as service_app
 from peppol_dpi.transport.config import ServerTls
 from peppol_dpi.transport.http import wsgi_app as transport_app
-from peppol_dpi.transport.server import MAX_REQUEST_HEAD_BYTES, WsgiServer
-from peppol_dpi.wsgiserver import DEFAULT_MAX_BODY_BYTES, LimitedApp, body_limit
+from peppol_dpi.transport.server import WsgiServer
+from peppol_dpi.transport.tls import MAX_REQUEST_HEAD_BYTES
+from peppol_dpi.wsgiserver import DEFAULT_MAX_BODY_BYTES, LimitedApp, RequestDeadlines, body_limit
 
 
 def _app(environ, start_response):  # type: ignore[no-untyped-def]
@@ -164,3 +167,110 @@ def test_each_application_says_how_large_a_body_it_takes() -> None:
     streamed = service_app(nothing, streamed={("deliveries",): 70 << 20})
     assert body_limit(streamed) == 70 << 20
     assert body_limit(transport_app(nothing, max_body=123)) == 123
+
+
+# -- slow clients (slowloris): RequestDeadlines, Apache mod_reqtimeout's rule ------------------
+
+_QUICK = RequestDeadlines(head_seconds=1.0, body_seconds=1.0, min_bytes_per_second=200)
+
+
+def _echo(environ, start_response):  # type: ignore[no-untyped-def]
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+@pytest.fixture(params=["http", "https"])
+def quick(request: pytest.FixtureRequest) -> Iterator[WsgiServer]:
+    """A server of each kind holding clients to one-second deadlines."""
+    tls = None
+    if request.param == "https":
+        chain, key = pki.tls_files()
+        tls = ServerTls(certificate=chain, key=key)
+    server = WsgiServer(_echo, tls=tls, threads=4, deadlines=_QUICK)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _connect(server: WsgiServer) -> socket.socket:
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    return _client().wrap_socket(raw) if server.tls else raw
+
+
+def _trickle(server: WsgiServer, data: bytes, gap: float) -> tuple[float, bytes]:
+    """``data`` sent a byte every ``gap`` seconds while the server listens; how long until it
+    answered and closed, and its answer."""
+    started = time.monotonic()
+    with _connect(server) as connection:
+        try:
+            for byte in data:
+                connection.sendall(bytes([byte]))
+                time.sleep(gap)
+        except OSError:
+            pass  # closed on us: the answer is read below
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := connection.recv(65536):
+                answer += chunk
+    return time.monotonic() - started, answer
+
+
+_SLOW_HEAD = b"GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * 200 + b"\r\n\r\n"
+_SLOW_BODY = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" + b"b" * 2000
+
+
+@pytest.mark.parametrize(
+    ("what", "data"), [("head", _SLOW_HEAD), ("body", _SLOW_BODY)], ids=["head", "body"]
+)
+def test_a_request_that_trickles_in_is_answered_408_and_cut_off(
+    quick: WsgiServer, what: str, data: bytes
+) -> None:
+    # A byte every 50 ms: each read well within any per-read timeout (waitress: 120 s without a
+    # byte, cheroot: 10 s), so before the deadlines such a client held its connection (and
+    # cheroot's worker) for as long as it liked. Now: the head's 1 s, or the body's 1 s plus
+    # 1 s per 200 bytes (about 1.3 s at 20 bytes a second).
+    elapsed, answer = _trickle(quick, data, 0.05)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:80]
+    assert elapsed < 4, elapsed
+
+
+def test_a_connection_that_never_speaks_is_cut_off(quick: WsgiServer) -> None:
+    # Not one byte (no TLS handshake either): cut off after the head's deadline, where waitress
+    # waited 120 s and cheroot's handshake its 10 s timeout.
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", quick.port), timeout=10) as connection:
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := connection.recv(65536):
+                answer += chunk
+    assert time.monotonic() - started < 4
+    if not quick.tls:
+        assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_clients_within_the_deadlines_are_served_and_kept(quick: WsgiServer) -> None:
+    with _connect(quick) as connection:
+        for _ in range(2):
+            # A body at 1,000 bytes a second, five times the minimum rate.
+            head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1500\r\n\r\n"
+            connection.sendall(head)
+            for _ in range(15):
+                connection.sendall(b"c" * 100)
+                time.sleep(0.1)
+            answer = b""
+            while not answer.endswith(b"c" * 1500):
+                chunk = connection.recv(65536)
+                assert chunk, answer
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 OK")
+            time.sleep(1.5)  # idle between requests, beyond the head's deadline: kept open
+
+
+def test_request_deadlines_must_be_positive() -> None:
+    with pytest.raises(UsageError):
+        RequestDeadlines(head_seconds=0)
+    with pytest.raises(UsageError):
+        RequestDeadlines(min_bytes_per_second=-1)

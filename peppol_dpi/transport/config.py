@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import UsageError
+from ..wsgiserver import DEFAULT_DEADLINES, RequestDeadlines
 from .worker import RetryPolicy
 
 __all__ = [
@@ -70,6 +71,8 @@ class ServerConfig:
     #: Where request bodies, packages and AS4 messages beyond 8 MiB are spooled while they are
     #: read, built or opened (the system's temporary directory if None).
     spool_dir: Path | None = None
+    #: How long a client may take to send a request (slowloris; ``[server.deadlines]``).
+    deadlines: RequestDeadlines = DEFAULT_DEADLINES
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535 or self.threads < 1 or self.max_request_bytes < 1:

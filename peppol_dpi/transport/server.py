@@ -7,9 +7,6 @@ store and the protocol implementations of :mod:`.ports`) and return a :class:`Se
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import ssl
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -19,7 +16,7 @@ from typing import Any
 import requests
 
 from ..ids import ParticipantId
-from ..wsgiserver import ThreadedWsgiServer, body_limit
+from ..wsgiserver import DEFAULT_DEADLINES, RequestDeadlines, ThreadedWsgiServer
 from .config import RetentionConfig, RetryConfig, ServerConfig, ServerTls, WorkerConfig
 from .corner2 import Corner2Api, TokenVerifier
 from .corner3 import Corner3Receipts, delivery_sink, receipt_sink
@@ -27,6 +24,7 @@ from .http import Request, Response, Router, wsgi_app
 from .inbox import As4Inbox, Sink
 from .ports import As4Codec, BusinessMessageReader, Corner4, EndpointLocator, PayloadCodec
 from .store import Store
+from .tls import tls_server
 from .wire import WireDump
 from .worker import DeliveryWorker, OutboundWorker, PruneWorker
 
@@ -44,8 +42,8 @@ class WsgiServer:
     """A WSGI server on ``host:port`` (port 0: a free one), run in a daemon thread.
 
     Plain HTTP is served by waitress. With ``tls`` (certificate, key and optional chain files)
-    the same application is served over HTTPS by cheroot (CherryPy's production server; waitress
-    does not speak TLS), TLS 1.2 or newer.
+    the same application is served over HTTPS by cheroot (:mod:`.tls`), TLS 1.2 or newer. Both
+    hold clients to ``deadlines`` (slowloris).
     """
 
     def __init__(
@@ -56,16 +54,21 @@ class WsgiServer:
         port: int = 0,
         threads: int = 8,
         tls: ServerTls | None = None,
+        deadlines: RequestDeadlines = DEFAULT_DEADLINES,
     ) -> None:
         self.host = host
         self.tls = tls
         self._thread: threading.Thread | None = None
         self._plain: ThreadedWsgiServer | None = None
         if tls is None:
-            self._plain = ThreadedWsgiServer(app, host=host, port=port, threads=threads)
+            self._plain = ThreadedWsgiServer(
+                app, host=host, port=port, threads=threads, deadlines=deadlines
+            )
             self.port: int = self._plain.port
         else:
-            self._server: Any = _tls_server(app, host, port, threads, tls)
+            self._server: Any = tls_server(
+                app, host=host, port=port, threads=threads, tls=tls, deadlines=deadlines
+            )
             self.port = int(self._server.bind_addr[1])
 
     @property
@@ -96,83 +99,6 @@ class WsgiServer:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
-
-
-#: The largest request head (request line and header fields) either server reads: waitress'
-#: default, which the plain-HTTP server keeps; cheroot's default is no limit at all.
-MAX_REQUEST_HEAD_BYTES = 256 * 1024
-
-
-def _tls_server(app: WsgiApp, host: str, port: int, threads: int, tls: ServerTls) -> Any:
-    from cheroot import wsgi
-
-    server = wsgi.Server((host, port), app, numthreads=threads, server_name="peppol-dpi")
-    server.max_request_header_size = MAX_REQUEST_HEAD_BYTES
-    server.max_request_body_size = body_limit(app)  # as waitress (wsgiserver)
-    adapter = _deferred_handshake_adapter()(
-        str(tls.certificate), str(tls.key), str(tls.chain) if tls.chain else None
-    )
-    adapter.context.minimum_version = ssl.TLSVersion.TLSv1_2  # Peppol AS4: TLS 1.2+ (peppol.md 1.2)
-    adapter.context.sslsocket_class = _HandshakeOnFirstRead
-    server.ssl_adapter = adapter
-    server.prepare()  # binds now, so the port is known
-    return server
-
-
-def _deferred_handshake_adapter() -> type:
-    from cheroot.ssl.builtin import BuiltinSSLAdapter
-
-    class DeferredHandshakeAdapter(BuiltinSSLAdapter):
-        """cheroot's adapter without the handshake on accept: cheroot wraps each accepted
-        socket in its one accepting thread, so one client that connects and says nothing held
-        every other client for the 10 s timeout (three of them for 30 s). The handshake now
-        happens on the connection's first read, in the worker thread that serves it."""
-
-        def wrap(self, sock: Any) -> tuple[Any, dict[str, str]]:
-            wrapped = self.context.wrap_socket(
-                sock, server_side=True, do_handshake_on_connect=False
-            )
-            # What cheroot would add but the cipher (unknown before the handshake; unused).
-            return wrapped, {"wsgi.url_scheme": "https", "HTTPS": "on"}
-
-    return DeferredHandshakeAdapter
-
-
-class _HandshakeOnFirstRead(ssl.SSLSocket):
-    """A server-side TLS socket that completes its handshake before its first read, with the
-    socket's timeout for the whole handshake (Python's ``do_handshake``), and reports a failed
-    one as cheroot's ``FatalSSLAlert``: the worker then just closes the connection."""
-
-    _handshaken = False
-
-    def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
-        if not self._handshaken:
-            self._handshake()
-        return super().recv_into(buffer, nbytes, flags)
-
-    def _handshake(self) -> None:
-        from cheroot.errors import FatalSSLAlert
-
-        try:
-            self.do_handshake()
-        except ssl.SSLError as exc:
-            if "http request" in str(exc).lower():
-                # A plain HTTP request on the TLS port: answered in plain text, as cheroot does.
-                with contextlib.suppress(OSError):
-                    socket.socket.sendall(self, _PLAIN_HTTP_ANSWER)
-            raise FatalSSLAlert(*exc.args) from exc
-        except OSError as exc:  # a timeout or a dropped connection, during the handshake
-            raise FatalSSLAlert(*exc.args) from exc
-        self._handshaken = True
-
-
-_PLAIN_HTTP_MESSAGE = (
-    b"The client sent a plain HTTP request, but this server only speaks HTTPS on this port."
-)
-_PLAIN_HTTP_ANSWER = (
-    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
-    b"Content-Length: %d\r\n\r\n%s" % (len(_PLAIN_HTTP_MESSAGE), _PLAIN_HTTP_MESSAGE)
-)
 
 
 class Service:
@@ -281,7 +207,12 @@ def _service(
         Router(routes=routes), max_body=server.max_request_bytes, spool_dir=server.spool_dir
     )
     http = WsgiServer(
-        app, host=server.host, port=server.port, threads=server.threads, tls=server.tls
+        app,
+        host=server.host,
+        port=server.port,
+        threads=server.threads,
+        tls=server.tls,
+        deadlines=server.deadlines,
     )
     return Service(server=http, workers=workers, store=store, as4_path=as4_path)
 
