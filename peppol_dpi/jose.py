@@ -6,13 +6,18 @@ trust on top), the Maskinporten JWT grant and access tokens, and the local servi
 :func:`decode_compact` refuses, before anything is verified:
 
 * input over ``Limits.max_jws_bytes``; anything but three canonical base64url parts (RFC 7515
-  2, appendix C: one signature has exactly one serialization);
+  2, appendix C: one signature has exactly one serialization; white space around the token, as
+  a file or an XML element's text may hold it, is not part of it);
 * a header that is not strict JSON (duplicate member names: two parsers would disagree on which
   counts) or not an object;
 * every algorithm but RS256, RS384 and RS512 - ``none`` (RFC 7518 3.6), HMAC (3.2: a shared
   secret, the "public key as HMAC secret" confusion), ECDSA and PSS: the profiles sign with
   RSASSA-PKCS1-v1_5 only;
-* a ``crit`` header (RFC 7515 4.1.11: no extension is understood);
+* a ``crit`` header (RFC 7515 4.1.11: no extension is understood), and ``b64`` other than
+  ``true`` with or without it (RFC 7797 3, 6: a verifier that honours it reads another payload
+  from the same signature);
+* registered header parameters of the wrong type: ``kid``, ``typ``, ``cty``, ``x5t`` and
+  ``x5t#S256`` are strings (4.1.4-4.1.10; ``x5c`` is read by :mod:`peppol_dpi.dpi.jws`);
 * keys given by reference or inline (``jku``, ``jwk``, ``x5u``, 4.1.2-4.1.5): which key
   verifies is the verifier's decision, never the message's.
 
@@ -190,6 +195,12 @@ def decode_compact(
         raise JwsError(
             f"the JWS marks {header['crit']!r} critical; no extension is supported", rule="jws:crit"
         )
+    if header.get("b64", True) is not True:
+        raise JwsError(
+            "the JWS header has b64 (RFC 7797 unencoded payload), which is not supported",
+            rule="jws:crit",
+        )
+    _check_header_types(header)
     named = [name for name in _KEY_REFERENCES if name in header]
     if named:
         raise JwsError(
@@ -203,6 +214,16 @@ def decode_compact(
         signature=b64url_decode(parts[2], what="JWS signature"),
         algorithm=algorithm,
     )
+
+
+# RFC 7515 4.1.4-4.1.10: the registered header parameters whose value is a string.
+_STRING_PARAMETERS = ("kid", "typ", "cty", "x5t", "x5t#S256")
+
+
+def _check_header_types(header: Mapping[str, Any]) -> None:
+    for name in _STRING_PARAMETERS:
+        if name in header and not isinstance(header[name], str):
+            raise JwsError(f"the JWS header's {name} is not a string", rule="jws:header")
 
 
 def _algorithm(header: Mapping[str, Any], algorithms: frozenset[JwsAlgorithm]) -> JwsAlgorithm:
