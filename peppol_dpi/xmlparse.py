@@ -90,6 +90,7 @@ def _parser() -> etree.XMLParser:
     parser: etree.XMLParser | None = getattr(_local, "parser", None)
     if parser is None:
         parser = _local.parser = etree.XMLParser(**PARSER_OPTIONS)
+        _know_default_token()  # for documents of this thread canonicalized in another one
     return parser
 
 
@@ -276,8 +277,25 @@ def to_bytes(element: Element, *, xml_declaration: bool = True) -> bytes:
     return etree.tostring(element, encoding="UTF-8", xml_declaration=xml_declaration)
 
 
+_XML_ATTRIBUTE = "{http://www.w3.org/XML/1998/namespace}"
+
+
+def _inherited_xml_attributes(element: Element) -> dict[str, str]:
+    """The ``xml:*`` attributes ``element`` inherits: C14N 1.0 section 2.4 renders those of its
+    nearest ancestors on the apex of a document subset (``xml:lang``, ``xml:space``, and in
+    1.0 ``xml:base`` and ``xml:id`` too), unless the apex has its own."""
+    inherited: dict[str, str] = {}
+    for ancestor in element.iterancestors():
+        for name, value in ancestor.attrib.items():
+            if str(name).startswith(_XML_ATTRIBUTE) and name not in element.attrib:
+                inherited.setdefault(str(name), str(value))
+    return inherited
+
+
 def _standalone_copy(element: Element) -> Element:
-    """``element`` as the root of a new document, declaring all namespaces in scope there."""
+    """``element`` as the root of a new document, declaring all namespaces in scope there and
+    carrying the ``xml:*`` attributes it inherits."""
+    inherited = _inherited_xml_attributes(element)
     nsmap: Any = element.nsmap  # lxml-stubs: the default namespace's key is None
     # An lxml element's copy.copy is a deep copy (its __deepcopy__ calls its __copy__) into a
     # new document, whose root declares the namespaces the subtree uses. When those are all
@@ -286,12 +304,29 @@ def _standalone_copy(element: Element) -> Element:
     whole = copy.copy(element)
     whole.tail = None
     if whole.nsmap == nsmap:
+        for name, value in inherited.items():
+            whole.set(name, value)
         return whole
     attributes: dict[str, str] = {str(k): str(v) for k, v in element.attrib.items()}
-    root = etree.Element(element.tag, attrib=attributes, nsmap=nsmap)
+    root = etree.Element(element.tag, attrib=inherited | attributes, nsmap=nsmap)
     root.text = element.text
     root.extend(list(whole))
     return root
+
+
+def _know_default_token() -> None:
+    """Make libxml2 see the ``#default`` token of an InclusiveNamespaces PrefixList (Exclusive
+    C14N 1.0 section 3: the default namespace is then rendered as inclusive C14N would).
+
+    lxml passes on only the prefixes its thread's name dictionary already holds, and
+    ``#default`` is no name, so it was dropped: a valid signature by a signer that lists it
+    (Santuario and WSS4J may) failed its digest, and one over content whose default namespace
+    was changed could pass. Parsing a declaration whose namespace name is ``#default`` puts the
+    string in the dictionary, which every document parsed or built in the thread shares (once a
+    thread; libxml2 merely warns that the name is relative)."""
+    if not getattr(_local, "default_token", False):
+        etree.fromstring(b'<x xmlns:p="#default"/>', _parser())
+        _local.default_token = True
 
 
 def c14n(
@@ -302,6 +337,8 @@ def c14n(
     Exclusive C14N 1.0 (http://www.w3.org/2001/10/xml-exc-c14n#) by default, with the
     InclusiveNamespaces PrefixList given; inclusive C14N 1.0 with ``exclusive=False``.
     """
+    if exclusive and "#default" in inclusive_prefixes:
+        _know_default_token()
     if not exclusive and element.getparent() is not None:
         # lxml/libxml2 (seen with libxml2 2.12 and 2.14) writes spurious ``xmlns=""`` on
         # descendants two or more levels below a subtree whose default namespace is inherited

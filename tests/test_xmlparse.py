@@ -115,15 +115,38 @@ def test_c14n_inclusive_subtree_renders_unused_namespaces_in_scope() -> None:
     )
 
 
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
 def _canonical_from_built_root(element: etree._Element) -> bytes:
     """Inclusive C14N of ``element`` the general way: a new root declaring every namespace
     in scope, with deep copies of the children (what c14n does when its shortcut, one copy
     of the whole subtree, would not declare them all)."""
-    root = etree.Element(element.tag, attrib=dict(element.attrib), nsmap=element.nsmap)
+    # C14N 1.0 section 2.4: the apex of a document subset carries the xml:* attributes it
+    # inherits from its ancestors (the nearest one's, unless it has its own).
+    inherited: dict[str, str] = {}
+    for ancestor in element.iterancestors():
+        for name, value in ancestor.attrib.items():
+            if name.startswith(f"{{{XML_NS}}}"):
+                inherited.setdefault(name, value)
+    root = etree.Element(element.tag, attrib=inherited | dict(element.attrib), nsmap=element.nsmap)
     root.text = element.text
     for child in element:
         root.append(copy.deepcopy(child))
     return etree.tostring(root, method="c14n", exclusive=False, with_comments=False)
+
+
+def test_inclusive_c14n_of_a_subtree_renders_the_xml_attributes_it_inherits() -> None:
+    # C14N 1.0 section 2.4 (xmlsec and Santuario do so); exclusive C14N does not (Exc-C14N 3).
+    root = parse_xml(
+        b'<r xml:lang="en" xml:space="preserve"><s xml:lang="no"><t xml:space="default"/></s></r>'
+    )
+    t = root[0][0]
+    assert c14n(t, exclusive=False) == b'<t xml:lang="no" xml:space="default"></t>'
+    assert c14n(t, exclusive=True) == b'<t xml:space="default"></t>'
+    assert c14n(root[0], exclusive=False) == (
+        b'<s xml:lang="no" xml:space="preserve"><t xml:space="default"></t></s>'
+    )
 
 
 @pytest.mark.parametrize(

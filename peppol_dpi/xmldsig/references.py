@@ -23,13 +23,10 @@ from .model import (
 __all__ = [
     "b64",
     "contains",
-    "ds_child",
-    "ds_children",
     "ds_tag",
     "external_input",
     "id_attributes",
     "id_index",
-    "prefix_list",
     "reference_input",
     "reference_target",
     "target_input",
@@ -43,7 +40,6 @@ __all__ = [
 # envelope, but libxml2 merges a union's node sets by comparing every pair and then sorts them
 # into document order, and a hostile envelope with 36,000 ids took 7 s (tests/security).
 _ID_NAMES = frozenset((f"{{{ns.WSU}}}Id", "Id", "ID", "id", f"{{{ns.XML}}}id"))
-_INCLUSIVE_NAMESPACES = f"{{{ns.EXC_C14N}}}InclusiveNamespaces"
 
 
 def id_attributes(root: Element) -> dict[str, list[tuple[str, Element]]]:
@@ -97,16 +93,6 @@ def ds_tag(local: str) -> str:
     return f"{{{DS}}}{local}"
 
 
-def ds_child(parent: Element, local: str) -> Element | None:
-    """The first ``ds:local`` child, as ``parent.find`` (without lxml's Python ElementPath)."""
-    return next(parent.iterchildren(ds_tag(local)), None)
-
-
-def ds_children(parent: Element, local: str) -> list[Element]:
-    """Every ``ds:local`` child, as ``parent.findall``."""
-    return list(parent.iterchildren(ds_tag(local)))
-
-
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -116,13 +102,6 @@ def unb64(text: str | None, what: str) -> bytes:
         return base64_binary(text or "")
     except (binascii.Error, ValueError):
         raise SignatureError(f"{what} is not valid base64", rule="dsig:malformed") from None
-
-
-def prefix_list(element: Element) -> tuple[str, ...]:
-    inclusive = next(element.iterchildren(_INCLUSIVE_NAMESPACES), None)
-    if inclusive is None:
-        return ()
-    return tuple(p for p in (inclusive.get("PrefixList") or "").split() if p)
 
 
 def _canonicalize(node: Element, transform: Transform, prefixes: tuple[str, ...]) -> bytes:

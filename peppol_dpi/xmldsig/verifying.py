@@ -32,16 +32,20 @@ from .model import (
     no_external,
 )
 from .references import (
-    ds_child,
-    ds_children,
     ds_tag,
     external_input,
     id_index,
-    prefix_list,
     reference_target,
     target_input,
     unb64,
     unresolved,
+)
+from .structure import (
+    inclusive_prefixes,
+    reference_parts,
+    refuse_parameters,
+    signature_parts,
+    signed_info_parts,
 )
 
 __all__ = ["certificates_in", "check_external", "verify"]
@@ -87,10 +91,9 @@ def verify(
     """
     if signature.tag != ds_tag("Signature"):
         raise UsageError("verify() takes a ds:Signature element")
-    signed_info = ds_child(signature, "SignedInfo")
-    if signed_info is None:
-        raise SignatureError("the signature has no SignedInfo", rule="dsig:malformed")
-    c14n_element = ds_child(signed_info, "CanonicalizationMethod")
+    # XMLDSig 4.1, 4.4: every child in its place, none twice (structure.py).
+    signed_info, signature_value = signature_parts(signature)
+    c14n_element, method_element, reference_elements = signed_info_parts(signed_info)
     c14n_method = _algorithm(c14n_element, C14nMethod, "CanonicalizationMethod")
     assert isinstance(c14n_method, C14nMethod)
     if c14n_method not in policy.c14n_methods:
@@ -98,18 +101,18 @@ def verify(
             f"canonicalization {c14n_method.value} is not allowed",
             rule="dsig:algorithm-not-allowed",
         )
-    signature_method = _algorithm(
-        ds_child(signed_info, "SignatureMethod"), SignatureMethod, "SignatureMethod"
-    )
+    if c14n_method is C14nMethod.EXCLUSIVE:
+        c14n_prefixes = inclusive_prefixes(c14n_element, "CanonicalizationMethod")
+    else:
+        refuse_parameters(c14n_element, "CanonicalizationMethod")
+        c14n_prefixes = ()
+    signature_method = _algorithm(method_element, SignatureMethod, "SignatureMethod")
     assert isinstance(signature_method, SignatureMethod)
     if signature_method not in policy.signature_methods:
         raise SignatureError(
             f"signature method {signature_method.value} is not allowed",
             rule="dsig:algorithm-not-allowed",
         )
-    reference_elements = ds_children(signed_info, "Reference")
-    if not reference_elements:
-        raise SignatureError("the signature has no references", rule="dsig:malformed")
     if len(reference_elements) > policy.max_references:
         raise SignatureError(
             f"the signature has {len(reference_elements)} references, more than {policy.max_references}",
@@ -126,12 +129,11 @@ def verify(
         for ref in parsed
     ]
 
-    value = unb64(_text_of(ds_child(signature, "SignatureValue")), "SignatureValue")
-    assert c14n_element is not None
+    value = unb64(_text_of(signature_value), "SignatureValue")
     canonical = c14n(
         signed_info,
         exclusive=c14n_method is C14nMethod.EXCLUSIVE,
-        inclusive_prefixes=prefix_list(c14n_element) if c14n_method is C14nMethod.EXCLUSIVE else (),
+        inclusive_prefixes=c14n_prefixes,
     )
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise SignatureError(
@@ -161,41 +163,31 @@ class _ParsedReference(NamedTuple):
     expected: bytes
 
 
-_TRANSFORMS, _TRANSFORM = ds_tag("Transforms"), ds_tag("Transform")
-_DIGEST_METHOD, _DIGEST_VALUE = ds_tag("DigestMethod"), ds_tag("DigestValue")
-
-
 def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
     uri = ref.get("URI")
     if uri is None:
         if policy.require_uri:
             raise SignatureError("a reference has no URI", rule="dsig:malformed")
         uri = ""
-    # The first Transforms, DigestMethod and DigestValue children, in one pass.
-    found: dict[object, Element] = {}
-    for child in ref:
-        found.setdefault(child.tag, child)
+    # XMLDSig 4.4.3: Transforms?, DigestMethod, DigestValue (structure.py).
+    transform_elements, method_element, value_element = reference_parts(ref)
     transforms: list[Transform] = []
     prefixes: tuple[str, ...] = ()
-    transforms_element = found.get(_TRANSFORMS)
-    if transforms_element is not None:
-        for t in transforms_element:
-            if t.tag != _TRANSFORM:
-                raise SignatureError("unexpected element in Transforms", rule="dsig:malformed")
-            transform = _algorithm(t, Transform, "Transform")
-            assert isinstance(transform, Transform)
-            if transform not in policy.transforms:
-                raise SignatureError(
-                    f"transform {transform.value} is not allowed", rule="dsig:transform-not-allowed"
-                )
-            if transform is Transform.EXCLUSIVE_C14N:
-                prefixes = prefix_list(t)
-            elif len(t):
-                raise SignatureError(
-                    "transform parameters are not supported", rule="dsig:transform-not-allowed"
-                )
-            transforms.append(transform)
-    digest_method = _algorithm(found.get(_DIGEST_METHOD), DigestMethod, "DigestMethod")
+    for t in transform_elements:
+        transform = _algorithm(t, Transform, "Transform")
+        assert isinstance(transform, Transform)
+        if transform not in policy.transforms:
+            raise SignatureError(
+                f"transform {transform.value} is not allowed", rule="dsig:transform-not-allowed"
+            )
+        if transform is Transform.EXCLUSIVE_C14N:
+            prefixes = inclusive_prefixes(t, "Transform")
+        elif len(t):
+            raise SignatureError(
+                "transform parameters are not supported", rule="dsig:transform-not-allowed"
+            )
+        transforms.append(transform)
+    digest_method = _algorithm(method_element, DigestMethod, "DigestMethod")
     assert isinstance(digest_method, DigestMethod)
     if digest_method not in policy.digest_methods:
         raise SignatureError(
@@ -207,7 +199,7 @@ def _parse_reference(ref: Element, policy: SignaturePolicy) -> _ParsedReference:
         transforms=tuple(transforms),
         prefixes=prefixes,
         digest_method=digest_method,
-        expected=unb64(_text_of(found.get(_DIGEST_VALUE)), "DigestValue"),
+        expected=unb64(_text_of(value_element), "DigestValue"),
     )
 
 

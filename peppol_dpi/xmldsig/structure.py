@@ -1,0 +1,134 @@
+"""The XMLDSig content model: which children a signature's elements have, in which order.
+
+XML Signature Syntax and Processing 1.1, sections 4.1-4.4.3 (and its schema): ``Signature`` is
+``SignedInfo, SignatureValue, KeyInfo?, Object*``; ``SignedInfo`` is
+``CanonicalizationMethod, SignatureMethod, Reference+``; ``Reference`` is
+``Transforms?, DigestMethod, DigestValue``; ``Transforms`` is ``Transform+``; all of them
+element-only. A verifier that looks its children up by name, taking the first, accepts a
+second ``SignatureMethod``, ``DigestValue`` or ``SignedInfo`` that another verifier (xmlsec,
+Santuario) refuses or reads instead: two readers, two answers about one signature. Each
+function here returns the parts of one element after checking its whole content, and raises
+``dsig:malformed`` otherwise. Processing instructions are allowed anywhere (XML 1.0 2.6); the
+parser has dropped comments.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from .. import ns
+from ..errors import SignatureError
+from ..xmlparse import Element
+
+__all__ = [
+    "inclusive_prefixes",
+    "reference_parts",
+    "refuse_parameters",
+    "signature_parts",
+    "signed_info_parts",
+]
+
+
+def _ds(local: str) -> str:
+    return f"{{{ns.DS}}}{local}"
+
+
+_SIGNED_INFO, _SIGNATURE_VALUE, _KEY_INFO, _OBJECT = map(
+    _ds, ("SignedInfo", "SignatureValue", "KeyInfo", "Object")
+)
+_C14N_METHOD, _SIGNATURE_METHOD, _REFERENCE = map(
+    _ds, ("CanonicalizationMethod", "SignatureMethod", "Reference")
+)
+_TRANSFORMS, _TRANSFORM, _DIGEST_METHOD, _DIGEST_VALUE = map(
+    _ds, ("Transforms", "Transform", "DigestMethod", "DigestValue")
+)
+_INCLUSIVE_NAMESPACES = f"{{{ns.EXC_C14N}}}InclusiveNamespaces"
+
+
+def _malformed(what: str, model: str) -> SignatureError:
+    return SignatureError(f"{what} must hold {model} (XMLDSig 1.1 4)", rule="dsig:malformed")
+
+
+def _elements(parent: Element, what: str, model: str) -> list[Element]:
+    """The element children of ``parent``, which holds no text but white space."""
+    children: list[Element] = []
+    text = parent.text
+    for child in parent:
+        if isinstance(child.tag, str):
+            children.append(child)
+        elif child.tag is not etree.PI:  # pragma: no cover - the parser drops comments
+            raise _malformed(what, model)
+        if child.tail and not child.tail.isspace():
+            text = (text or "") + child.tail
+    if text and not text.isspace():
+        raise _malformed(what, model)
+    return children
+
+
+def signature_parts(signature: Element) -> tuple[Element, Element]:
+    """The ``SignedInfo`` and ``SignatureValue`` of ``signature`` (XMLDSig 4.1)."""
+    model = "SignedInfo, SignatureValue, KeyInfo?, Object*"
+    children = _elements(signature, "Signature", model)
+    if len(children) < 2 or children[0].tag != _SIGNED_INFO:
+        raise _malformed("Signature", model)
+    if children[1].tag != _SIGNATURE_VALUE or len(children[1]):
+        raise _malformed("Signature", model)
+    rest = children[2:]
+    if rest and rest[0].tag == _KEY_INFO:
+        rest = rest[1:]
+    if any(child.tag != _OBJECT for child in rest):
+        raise _malformed("Signature", model)
+    return children[0], children[1]
+
+
+def signed_info_parts(signed_info: Element) -> tuple[Element, Element, list[Element]]:
+    """The ``CanonicalizationMethod``, ``SignatureMethod`` and ``Reference`` elements of
+    ``signed_info`` (XMLDSig 4.4)."""
+    model = "CanonicalizationMethod, SignatureMethod, Reference+"
+    children = _elements(signed_info, "SignedInfo", model)
+    if (
+        len(children) < 3
+        or children[0].tag != _C14N_METHOD
+        or children[1].tag != _SIGNATURE_METHOD
+        or any(child.tag != _REFERENCE for child in children[2:])
+    ):
+        raise _malformed("SignedInfo", model)
+    refuse_parameters(children[1], "SignatureMethod")  # (HMACOutputLength: HMAC is refused)
+    return children[0], children[1], children[2:]
+
+
+def reference_parts(reference: Element) -> tuple[list[Element], Element, Element]:
+    """The ``Transform`` elements (maybe none), ``DigestMethod`` and ``DigestValue`` of
+    ``reference`` (XMLDSig 4.4.3)."""
+    model = "Transforms?, DigestMethod, DigestValue"
+    children = _elements(reference, "Reference", model)
+    transforms: list[Element] = []
+    if children and children[0].tag == _TRANSFORMS:
+        transforms = _elements(children[0], "Transforms", "Transform+")
+        if not transforms or any(t.tag != _TRANSFORM for t in transforms):
+            raise _malformed("Transforms", "Transform+")
+        children = children[1:]
+    if len(children) != 2 or children[0].tag != _DIGEST_METHOD or children[1].tag != _DIGEST_VALUE:
+        raise _malformed("Reference", model)
+    refuse_parameters(children[0], "DigestMethod")
+    if len(children[1]):
+        raise _malformed("DigestValue", "base64 text")
+    return transforms, children[0], children[1]
+
+
+def refuse_parameters(method: Element, what: str) -> None:
+    """``method`` (an algorithm element) has no parameters."""
+    if _elements(method, what, "no parameters"):
+        raise _malformed(what, "no parameters")
+
+
+def inclusive_prefixes(method: Element, what: str) -> tuple[str, ...]:
+    """The ``PrefixList`` of the one ``InclusiveNamespaces`` an exclusive C14N method or
+    transform may hold (Exclusive XML Canonicalization 1.0, 3), and nothing else."""
+    model = "at most one ec:InclusiveNamespaces"
+    children = _elements(method, what, model)
+    if not children:
+        return ()
+    if len(children) > 1 or children[0].tag != _INCLUSIVE_NAMESPACES or len(children[0]):
+        raise _malformed(what, model)
+    return tuple((children[0].get("PrefixList") or "").split())
