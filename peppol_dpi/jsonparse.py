@@ -4,8 +4,8 @@ Every JSON document from outside is read here: JWS headers and payloads, busines
 Maskinporten and KRR answers, requests to the reference services. Reading (:func:`load_json`,
 or :func:`loads` where only a ``ValueError`` is wanted) accepts only what RFC 8259 and I-JSON (RFC 7493) allow: UTF-8
 without a byte order mark, no duplicate member names (two parsers would disagree on which one
-counts: a classic way to make a signed message say two things), no NaN/Infinity, no lone
-surrogates, bounded size and nesting.
+counts: a classic way to make a signed message say two things), no NaN/Infinity, no number
+beyond an IEEE 754 double (``1e400``), no lone surrogates, bounded size and nesting.
 
 Writing (:func:`dump_json`) is deterministic: compact separators, UTF-8, non-ASCII and ``/``
 written as themselves (as Digdir's client writes them since 2023), members in insertion order.
@@ -14,6 +14,7 @@ written as themselves (as Digdir's client writes them since 2023), members in in
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from .errors import InputError
@@ -46,6 +47,15 @@ def _no_constant(name: str) -> Json:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    # RFC 7493 2.2: no number of greater magnitude than an IEEE 754 double. Python reads one as
+    # infinity, which no JSON writer can write back (a message read could not be written).
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
 def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
     """Parse ``data`` as strict JSON (see the module docstring), or raise :class:`JsonError`."""
     if len(data) > max_bytes:
@@ -57,7 +67,12 @@ def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
     if text.startswith("\ufeff"):
         raise JsonError(f"{what} starts with a byte order mark", rule="json:encoding")
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+            parse_float=_finite,
+        )
         # RFC 7493 2.1: no lone surrogates (they cannot be written back as UTF-8).
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except _DuplicateMemberError as exc:
