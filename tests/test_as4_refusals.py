@@ -49,7 +49,7 @@ from peppol_dpi.as4.model import (
     UserMessage,
 )
 from peppol_dpi.as4.profile import PeppolProfile, routing_problems, user_message_problems
-from peppol_dpi.as4.receipt import InvalidReceiptError, check_receipt, receipt_signal
+from peppol_dpi.as4.receipt import check_receipt, receipt_signal
 from peppol_dpi.as4.sbd_routing import SbdhError, read_routing
 from peppol_dpi.as4.signals import error_signal, write_signal
 from peppol_dpi.as4.soap import parse_envelope
@@ -825,11 +825,11 @@ RECEIPTS: dict[str, tuple[Callable[[], tuple[int, dict[str, str], bytes]], str]]
 def test_what_is_not_a_signed_receipt_is_refused(case: str) -> None:
     # AS4 profile 5.1.8 / CEF eDelivery AS4 1.14: a receipt is signed, names the message and
     # repeats its signature's references (EBMS:0302 otherwise).
+    # (An empty NonRepudiationInformation breaks the ebbp schema: read_answer refuses it.)
     make, rule = RECEIPTS[case]
     status, headers, body = make()
-    answer = read_answer(status, headers, body, trust=trust())
-    with pytest.raises(InvalidReceiptError) as info:
-        check_receipt(answer)
+    with pytest.raises(InputError) as info:
+        check_receipt(read_answer(status, headers, body, trust=trust()))
     assert (info.value.rule, info.value.ebms_code) == (rule, EbmsError.INVALID_RECEIPT)
 
 

@@ -9,12 +9,12 @@ documents at the same time.
 from __future__ import annotations
 
 import threading
-from importlib import resources
 
 from lxml import etree
 
 from .. import ns
 from ..errors import Problem
+from ..xsd import compile_schema
 
 __all__ = ["schema_problems"]
 
@@ -23,29 +23,10 @@ _IMPORTS = frozenset({"peppol-envelope-1.2.xsd"})
 _local = threading.local()
 
 
-class _PackageResolver(etree.Resolver):
-    """Serves the schemas' ``xs:import`` from the package, never from disk paths or the network."""
-
-    # lxml calls resolve(url, id, context); lxml-stubs leave out the context argument.
-    def resolve(self, system_url: str, public_id: str, context: object) -> object:  # type: ignore[override]
-        name = system_url.rsplit("/", 1)[-1]
-        if name in _IMPORTS:
-            return self.resolve_string(_read(name), context)  # type: ignore[call-arg]
-        return None
-
-
-def _read(name: str) -> bytes:
-    return resources.files("peppol_dpi.xsd").joinpath(name).read_bytes()
-
-
 def _schema() -> etree.XMLSchema:
     schema: etree.XMLSchema | None = getattr(_local, "schema", None)
     if schema is None:
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-        parser.resolvers.add(_PackageResolver())
-        doc = etree.fromstring(_read(_MAIN), parser, base_url=_MAIN)
-        schema = etree.XMLSchema(doc)
-        _local.schema = schema
+        schema = _local.schema = compile_schema(_MAIN, _IMPORTS)
     return schema
 
 

@@ -1,0 +1,52 @@
+"""The ebMS 3.0 header schema check of a received ``eb:Messaging`` (EBMS:0009).
+
+ebMS 3.0 Core 5.2 defines the header by its schema, and receivers such as phase4 read it with
+schema validation, answering EBMS:0009 (InvalidHeader) to a header that fails it. The reader
+(:mod:`.ebms_xml`) looks its parts up by name; without this check it took headers with children
+out of order, elements and attributes the schema does not declare, text in element-only
+content, empty values the schema requires to hold something, or a ``mustUnderstand`` that is
+not a boolean (tests/test_ebms_never_laxer.py holds us to the official schema). The project's
+own schema (``peppol_dpi/xsd/ebms-header-3.0.xsd``) is compiled once per thread.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from lxml import etree
+
+from ..errors import EbmsError
+from ..xmlparse import Element
+from ..xsd import compile_schema
+from .model import Ebms3HeaderError
+
+__all__ = ["check_header_schema"]
+
+_MAIN = "ebms-header-3.0.xsd"
+_IMPORTS = frozenset(
+    {"ebms-soap11-attributes.xsd", "ebms-soap12-attributes.xsd", "ebms-xml-attributes.xsd"}
+)
+_local = threading.local()
+
+
+def _schema() -> etree.XMLSchema:
+    schema: etree.XMLSchema | None = getattr(_local, "schema", None)
+    if schema is None:
+        schema = _local.schema = compile_schema(_MAIN, _IMPORTS)
+    return schema
+
+
+def check_header_schema(messaging: Element) -> None:
+    """Refuse an ``eb:Messaging`` its schema refuses (``as4:schema``, EBMS:0009)."""
+    schema = _schema()
+    if schema.validate(messaging):
+        return
+    entry = schema.error_log.last_error  # type: ignore[attr-defined]
+    reason = entry.message.replace(
+        "{http://docs.oasis-open.org/ebxml-msg/ebms/v3.0/ns/core/200704/}", "eb:"
+    )
+    raise Ebms3HeaderError(
+        f"eb:Messaging does not follow the ebMS 3.0 header schema: {reason} (line {entry.line})",
+        rule="as4:schema",
+        ebms_code=EbmsError.INVALID_HEADER,
+    )
