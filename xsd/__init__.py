@@ -2,16 +2,19 @@
 
 :func:`compile_schema` reads a schema and the schemas it imports from this package only, never
 from a path or the network. An lxml ``XMLSchema`` keeps its error log on the instance, so one
-instance must not validate two documents at once: callers keep one per thread.
+instance must not validate two documents at once: :func:`thread_schema` keeps one per thread.
 """
 
 from __future__ import annotations
 
+import threading
 from importlib import resources
 
 from lxml import etree
 
-__all__ = ["compile_schema"]
+__all__ = ["compile_schema", "thread_schema"]
+
+_local = threading.local()
 
 
 class _PackageResolver(etree.Resolver):
@@ -38,3 +41,12 @@ def compile_schema(main: str, imports: frozenset[str]) -> etree.XMLSchema:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     parser.resolvers.add(_PackageResolver(imports))
     return etree.XMLSchema(etree.fromstring(_read(main), parser, base_url=main))
+
+
+def thread_schema(main: str, imports: frozenset[str]) -> etree.XMLSchema:
+    """:func:`compile_schema`, compiled once per thread (on first use)."""
+    schemas: dict[str, etree.XMLSchema] = _local.__dict__.setdefault("schemas", {})
+    schema = schemas.get(main)
+    if schema is None:
+        schema = schemas[main] = compile_schema(main, imports)
+    return schema

@@ -11,13 +11,11 @@ own schema (``peppol_dpi/xsd/ebms-header-3.0.xsd``) is compiled once per thread.
 
 from __future__ import annotations
 
-import threading
-
 from lxml import etree
 
 from ..errors import EbmsError
 from ..xmlparse import Element
-from ..xsd import compile_schema
+from ..xsd import thread_schema
 from .model import Ebms3HeaderError
 
 __all__ = ["check_header_schema"]
@@ -26,14 +24,10 @@ _MAIN = "ebms-header-3.0.xsd"
 _IMPORTS = frozenset(
     {"ebms-soap11-attributes.xsd", "ebms-soap12-attributes.xsd", "ebms-xml-attributes.xsd"}
 )
-_local = threading.local()
 
 
 def _schema() -> etree.XMLSchema:
-    schema: etree.XMLSchema | None = getattr(_local, "schema", None)
-    if schema is None:
-        schema = _local.schema = compile_schema(_MAIN, _IMPORTS)
-    return schema
+    return thread_schema(_MAIN, _IMPORTS)
 
 
 def check_header_schema(messaging: Element) -> None:

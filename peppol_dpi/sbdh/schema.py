@@ -8,26 +8,20 @@ documents at the same time.
 
 from __future__ import annotations
 
-import threading
-
 from lxml import etree
 
 from .. import ns
 from ..errors import Problem
-from ..xsd import compile_schema
+from ..xsd import thread_schema
 
 __all__ = ["schema_problems"]
 
 _MAIN = "peppol-sbdh-1.3.xsd"
 _IMPORTS = frozenset({"peppol-envelope-1.2.xsd"})
-_local = threading.local()
 
 
 def _schema() -> etree.XMLSchema:
-    schema: etree.XMLSchema | None = getattr(_local, "schema", None)
-    if schema is None:
-        schema = _local.schema = compile_schema(_MAIN, _IMPORTS)
-    return schema
+    return thread_schema(_MAIN, _IMPORTS)
 
 
 def schema_problems(node: etree._Element | etree._ElementTree) -> list[tuple[str, Problem]]:
