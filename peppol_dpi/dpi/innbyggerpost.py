@@ -119,6 +119,9 @@ def check_shape(root: etree._Element) -> tuple[bytes, etree._Element]:
         )
     if (root.text or "").strip() or any((c.tail or "").strip() for c in children):
         raise InnbyggerpostError(f"{ROOT} has text outside its elements", rule="innbyggerpost:content")  # fmt: skip
+    if root.attrib or children[0].attrib or children[1].attrib:
+        # innbyggerpost.xsd declares no attribute (and admits none from other namespaces).
+        raise InnbyggerpostError(f"{ROOT} has attributes", rule="innbyggerpost:content")
     jws = (children[0].text or "").strip(" \t\r\n")
     if len(children[0]) or _COMPACT_JWS.fullmatch(jws) is None:
         raise InnbyggerpostError(f"{_JWS} is not a compact JWS", rule="innbyggerpost:jws")
