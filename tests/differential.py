@@ -16,7 +16,7 @@ from typing import Any
 
 from peppol_dpi.errors import InputError, ValidationError
 
-__all__ = ["Crash", "Failure", "Trickle", "describe", "outcome", "same"]
+__all__ = ["Crash", "Failure", "Trickle", "Verdict", "describe", "outcome", "same"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,16 @@ class Crash:
     cls: str
     exc: BaseException = field(compare=False, repr=False)
     message: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one reader (ours, or the other implementation it is held to) made of an input, for
+    the "never laxer" tests: accepted or not, why, and whether it crashed."""
+
+    accepted: bool
+    detail: str
+    crashed: bool = False
 
 
 def outcome(read: Callable[[], object], *, problems: bool = False) -> object:

@@ -28,7 +28,6 @@ import copy
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ import dpi_samples
 import jsonschema
 import pytest
 import referencing
+from differential import Verdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from referencing.jsonschema import specification_with
@@ -162,21 +162,14 @@ class Oracle:
         return [f"{e.json_path}: {e.message[:120]}" for e in validator.iter_errors(instance)]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    accepted: bool
-    detail: str
-    crashed: bool = False
-
-
-def ours(data: bytes) -> Outcome:
+def ours(data: bytes) -> Verdict:
     try:
         message = parse_business_message(data)
     except InputError as exc:
-        return Outcome(False, str(exc)[:300])
+        return Verdict(False, str(exc)[:300])
     except Exception as exc:  # anything else escaping is a crash
-        return Outcome(False, f"{type(exc).__name__}: {exc}"[:300], crashed=True)
-    return Outcome(True, f"accepted as {message.type}")
+        return Verdict(False, f"{type(exc).__name__}: {exc}"[:300], crashed=True)
+    return Verdict(True, f"accepted as {message.type}")
 
 
 def assert_never_laxer(oracle: Oracle, data: bytes, base: MessageType) -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 import dpi_samples
 import pytest
 import xmlschema
+from differential import Verdict
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -187,28 +188,21 @@ def payload_oracle(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Or
 # -- our readers ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    accepted: bool
-    detail: str
-    crashed: bool = False
-
-
-def _judge(read: object) -> Outcome:
+def _judge(read: object) -> Verdict:
     try:
         value = read()  # type: ignore[operator]
     except InputError as exc:
-        return Outcome(False, f"{type(exc).__name__}: {exc}"[:300])
+        return Verdict(False, f"{type(exc).__name__}: {exc}"[:300])
     except Exception as exc:  # anything else escaping a reader is a crash
-        return Outcome(False, f"{type(exc).__name__}: {exc}"[:300], crashed=True)
-    return Outcome(True, f"accepted: {value!r}"[:300])
+        return Verdict(False, f"{type(exc).__name__}: {exc}"[:300], crashed=True)
+    return Verdict(True, f"accepted: {value!r}"[:300])
 
 
-def read_manifest(data: bytes) -> list[Outcome]:
+def read_manifest(data: bytes) -> list[Verdict]:
     return [_judge(lambda: SdpManifest.parse(data))]
 
 
-def read_payload(data: bytes) -> list[Outcome]:
+def read_payload(data: bytes) -> list[Verdict]:
     """Both ways the library reads an Innbyggerpost: standalone, and inside an SBD (unwrap)."""
     return [
         _judge(lambda: Innbyggerpost.parse(data)),
@@ -216,7 +210,7 @@ def read_payload(data: bytes) -> list[Outcome]:
     ]
 
 
-def assert_never_laxer(oracle: Oracle, outcomes: list[Outcome], data: bytes) -> None:
+def assert_never_laxer(oracle: Oracle, outcomes: list[Verdict], data: bytes) -> None:
     objections = oracle.objections(data)
     for outcome in outcomes:
         assert not outcome.crashed, f"crash: {outcome.detail}"

@@ -64,7 +64,6 @@ from __future__ import annotations
 import copy
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -72,6 +71,7 @@ from typing import Any
 
 import pytest
 from as4_support import trust
+from differential import Verdict
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -259,22 +259,15 @@ def document(kind: str, mutation: Mutation | None = None) -> bytes:
 # -- the two verdicts ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    accepted: bool
-    detail: str
-    crashed: bool = False
-
-
-def xsd_verdict(schema: etree.XMLSchema, messaging: etree._Element | None) -> Outcome:
+def xsd_verdict(schema: etree.XMLSchema, messaging: etree._Element | None) -> Verdict:
     """The schema's verdict on eb:Messaging as the root of a document of its own (as the
     child of S12:Header it would only be matched by a lax wildcard)."""
     if messaging is None:
-        return Outcome(False, "no eb:Messaging")
+        return Verdict(False, "no eb:Messaging")
     standalone = etree.fromstring(etree.tostring(messaging))
     if schema.validate(standalone):
-        return Outcome(True, "valid")
-    return Outcome(False, str(schema.error_log).splitlines()[0])
+        return Verdict(True, "valid")
+    return Verdict(False, str(schema.error_log).splitlines()[0])
 
 
 @cache
@@ -287,7 +280,7 @@ def _attachment() -> MimePart:
     return MimePart(Headers.of(headers), b"\x00")
 
 
-def ours(kind: str, data: bytes) -> Outcome:
+def ours(kind: str, data: bytes) -> Verdict:
     """Our verdict: the receiver's on a user message, the sender's on the answer (a signal)."""
     try:
         if kind == "user":
@@ -300,15 +293,15 @@ def ours(kind: str, data: bytes) -> Outcome:
         else:
             answer = read_answer(200, {"Content-Type": SIGNAL_CONTENT_TYPE}, data, trust=None)
             if answer.signal is None:
-                return Outcome(False, "no signal")
+                return Verdict(False, "no signal")
     except InputError as exc:
-        return Outcome(False, f"{type(exc).__name__} [{exc.rule}] {exc}")
+        return Verdict(False, f"{type(exc).__name__} [{exc.rule}] {exc}")
     except Exception as exc:  # a crash: reported by the caller's assertion
-        return Outcome(False, f"{type(exc).__name__}: {exc}", crashed=True)
-    return Outcome(True, "accepted")
+        return Verdict(False, f"{type(exc).__name__}: {exc}", crashed=True)
+    return Verdict(True, "accepted")
 
 
-def verdicts(schema: etree.XMLSchema, kind: str, data: bytes) -> tuple[Outcome, Outcome]:
+def verdicts(schema: etree.XMLSchema, kind: str, data: bytes) -> tuple[Verdict, Verdict]:
     return xsd_verdict(schema, _messaging(etree.fromstring(data))), ours(kind, data)
 
 
@@ -1326,7 +1319,7 @@ def test_unmutated_messages_are_valid_and_accepted(schema: etree.XMLSchema, kind
     assert mine.accepted, mine.detail
 
 
-def assert_never_laxer(xsd: Outcome, mine: Outcome) -> None:
+def assert_never_laxer(xsd: Verdict, mine: Verdict) -> None:
     assert not mine.crashed, f"our reader crashed: {mine.detail}"
     assert not (mine.accepted and not xsd.accepted), f"we accept what the XSD refuses: {xsd.detail}"
 

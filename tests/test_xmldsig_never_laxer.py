@@ -41,6 +41,7 @@ import xmlsec
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
+from differential import Verdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -69,14 +70,7 @@ ID_ATTRIBUTES = (("Id", ns.WSU), ("Id", None), ("ID", None), ("id", None), ("id"
 # -- the two verifiers --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    accepted: bool
-    detail: str
-    crashed: bool = False
-
-
-def ours(data: bytes) -> Outcome:
+def ours(data: bytes) -> Verdict:
     """Our verifier, as every caller uses it: the hardened parser, then verify()."""
     public = KEY.certificate.public_key()
     assert isinstance(public, rsa.RSAPublicKey)
@@ -84,13 +78,13 @@ def ours(data: bytes) -> Outcome:
         root = parse_xml(data)
         signature = next(root.iter(SIGNATURE), None)
         if signature is None:
-            return Outcome(False, "no ds:Signature")
+            return Verdict(False, "no ds:Signature")
         verify(signature, public_key=public)
     except InputError as exc:
-        return Outcome(False, f"{type(exc).__name__} [{exc.rule}] {exc}")
+        return Verdict(False, f"{type(exc).__name__} [{exc.rule}] {exc}")
     except Exception as exc:  # a crash: reported by the caller's assertion
-        return Outcome(False, f"{type(exc).__name__}: {exc}", crashed=True)
-    return Outcome(True, "verified")
+        return Verdict(False, f"{type(exc).__name__}: {exc}", crashed=True)
+    return Verdict(True, "verified")
 
 
 # Internal entities are expanded as an xmlsec user's parser would; nothing is fetched; comments,
@@ -111,15 +105,15 @@ def _xmlsec_key() -> xmlsec.Key:
     return xmlsec.Key.from_memory(pem, xmlsec.constants.KeyDataFormatCertPem)
 
 
-def theirs(data: bytes, *, register_ids: bool = True) -> Outcome:
+def theirs(data: bytes, *, register_ids: bool = True) -> Verdict:
     """libxmlsec1 on the same bytes, with the same key and id attributes."""
     try:
         root = etree.fromstring(data, _XMLSEC_PARSER)
     except etree.LxmlError as exc:
-        return Outcome(False, f"not well-formed: {exc}")
+        return Verdict(False, f"not well-formed: {exc}")
     signature = next(root.iter(SIGNATURE), None)
     if signature is None:
-        return Outcome(False, "no ds:Signature")
+        return Verdict(False, "no ds:Signature")
     ctx = xmlsec.SignatureContext()
     ctx.key = _xmlsec_key()
     if register_ids:
@@ -135,8 +129,8 @@ def theirs(data: bytes, *, register_ids: bool = True) -> Outcome:
     try:
         ctx.verify(signature)
     except xmlsec.Error as exc:
-        return Outcome(False, repr(exc))
-    return Outcome(True, "verified")
+        return Verdict(False, repr(exc))
+    return Verdict(True, "verified")
 
 
 def assert_never_laxer(data: bytes) -> None:
