@@ -40,6 +40,8 @@ __all__ = ["read_sbd", "read_sbdh"]
 
 _H = "StandardBusinessDocumentHeader"
 _BINARY_CONTENT = ns.qname(ns.PEPPOL_ENVELOPE, "BinaryContent")
+_TEXT_CONTENT = ns.qname(ns.PEPPOL_ENVELOPE, "TextContent")
+_CONTENT_RULES = {"BinaryContent": "sbdh:binary-content", "TextContent": "sbdh:text-content"}
 _XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -148,7 +150,12 @@ def read_sbd(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdDocument:
     binary = b""
     if message is not None:
         _check_fit(out, values, message)
-        if message.tag == _BINARY_CONTENT and len(message) == 0:
+        if message.tag in (_BINARY_CONTENT, _TEXT_CONTENT) and len(message):
+            # A processing instruction inside the content (the schema sees none): the text
+            # before it would be the payload here, the joined text to another reader.
+            local = etree.QName(message).localname
+            out.add(_CONTENT_RULES[local], f"{local} holds markup inside its value", "", message)
+        elif message.tag == _BINARY_CONTENT:
             # Decoded here, strictly; taking the base64 out of the tree first spares the
             # schema a second pass over it and frees libxml2's copy.
             base64_text, message.text = message.text or "", None
