@@ -16,7 +16,7 @@ from typing import Any
 
 from peppol_dpi.errors import InputError, ValidationError
 
-__all__ = ["Crash", "Failure", "Trickle", "Verdict", "describe", "outcome", "same"]
+__all__ = ["Crash", "Failure", "Trickle", "Verdict", "describe", "edit", "outcome", "same"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,12 @@ def outcome(read: Callable[[], object], *, problems: bool = False) -> object:
         return Failure.of(exc, problems=problems)
     except Exception as exc:
         return Crash(type(exc).__name__, exc, str(exc)[:300])
+
+
+def edit(base: bytes, old: bytes, new: bytes) -> bytes:
+    """``base`` with its first ``old`` (which must occur) replaced by ``new``: a mutation."""
+    assert old in base, old
+    return base.replace(old, new, 1)
 
 
 def describe(outcomes: Mapping[str, object]) -> str:

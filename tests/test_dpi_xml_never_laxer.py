@@ -35,7 +35,7 @@ from pathlib import Path
 import dpi_samples
 import pytest
 import xmlschema
-from differential import Verdict
+from differential import Verdict, edit
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -220,12 +220,6 @@ def assert_never_laxer(oracle: Oracle, outcomes: list[Verdict], data: bytes) -> 
 
 
 # -- mutations, as raw text replacements ----------------------------------------------------------
-
-
-def edit(base: bytes, old: bytes, new: bytes) -> bytes:
-    """``base`` with its first ``old`` (which must occur) replaced by ``new``."""
-    assert old in base, old
-    return base.replace(old, new, 1)
 
 
 ORG = b'<organisasjon authority="iso6523-actorid-upis">0192:991825827</organisasjon>'

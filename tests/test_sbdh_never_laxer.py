@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 import xmlschema
-from differential import Verdict
+from differential import Verdict, edit
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -214,12 +214,6 @@ def assert_never_laxer(oracle: Oracle, reader: str, data: bytes) -> None:
 
 
 # -- mutations, as raw text replacements ----------------------------------------------------------
-
-
-def edit(base: bytes, old: bytes, new: bytes) -> bytes:
-    """``base`` with its first ``old`` (which must occur) replaced by ``new``."""
-    assert old in base, old
-    return base.replace(old, new, 1)
 
 
 def _between(base: bytes, start: bytes, end: bytes) -> bytes:
