@@ -29,6 +29,9 @@ END_OF_CONTENTS = b"\x00\x00"
 _CONSTRUCTED = 0x20
 _MAX_LENGTH_OCTETS = 8
 _MAX_DEPTH = 16
+# Constructed OCTET STRING segments within segments: OpenSSL reads five levels below the
+# outermost (ASN1_MAX_STRING_NEST) and refuses more; so do we (X.690 8.7.3 sets no limit).
+_MAX_STRING_DEPTH = 5
 
 
 class BerError(Exception):
@@ -156,8 +159,8 @@ class StreamReader:
                 remaining -= len(piece)
                 yield piece
             return
-        if depth > _MAX_DEPTH:
-            raise BerError("nested too deeply")
+        if depth > _MAX_STRING_DEPTH:
+            raise BerError("constructed OCTET STRING nested too deeply")
         end = None if header.length is None else self.position + header.length
         while True:
             if end is not None and self.position == end:

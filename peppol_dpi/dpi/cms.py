@@ -25,10 +25,11 @@ import functools
 import hashlib
 import io
 from collections.abc import Callable
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, TypeVar
 
-from asn1crypto import algos, cms
+from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
+from asn1crypto.core import Asn1Value
 from cryptography import x509
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -86,6 +87,11 @@ class ContentEncryption(enum.Enum):
 
 _CHUNK = 1024 * 1024
 _MAX_RECIPIENT_INFOS = 64 * 1024
+# CMSVersion (RFC 5652 10.2.5) in its one DER form (X.690 8.3.2): 0, 2, 3, 4; a
+# KeyTransRecipientInfo's is 0 or 2 (6.2.1).
+_VERSIONS: Final = (b"\x02\x01\x00", b"\x02\x01\x02", b"\x02\x01\x03", b"\x02\x01\x04")
+_KTRI_VERSIONS: Final = (b"\x00", b"\x02")
+Asn1T = TypeVar("Asn1T", bound=Asn1Value)
 
 
 def package_fingerprint(cms_bytes: bytes) -> str:
@@ -159,16 +165,53 @@ def _content_key(recipient_infos: bytes, key: PrivateKey) -> bytes:
         # Byte for byte the usual layout: every field _matches and _check_oaep would look at
         # is the expected one, so only the encrypted key is left to take.
         return _unwrap(recipient_infos[len(usual[0]) :], key)
-    infos = cms.RecipientInfos.load(recipient_infos)
-    for info in infos:
+    infos = _parsed(cms.RecipientInfos, recipient_infos)
+    ours = None
+    for info in infos:  # every one well formed (RFC 5652 6.2), ours or not
         if info.name != "ktri":
             continue
         ktri = info.chosen
-        if not _matches(ktri["rid"], key.certificate):
-            continue
-        _check_oaep(ktri["key_encryption_algorithm"])
-        return _unwrap(ktri["encrypted_key"].native, key)
-    raise _malformed("no-recipient")
+        if ktri["version"].contents not in _KTRI_VERSIONS:
+            raise _malformed("malformed")
+        if ours is None and _matches(ktri["rid"], key.certificate):
+            ours = ktri
+    if ours is None:
+        raise _malformed("no-recipient")
+    _check_oaep(ours["key_encryption_algorithm"])
+    return _unwrap(ours["encrypted_key"].native, key)
+
+
+def _parsed(kind: type[Asn1T], encoded: bytes, *, implicit: int | None = None) -> Asn1T:
+    """``encoded`` read as ``kind`` (an asn1crypto type, maybe under an IMPLICIT context tag),
+    every field of it: fields this module skips must still be what RFC 5652 says, as OpenSSL
+    holds them to be."""
+    try:
+        value = (
+            kind.load(encoded, strict=True)
+            if implicit is None
+            else kind.load(encoded, strict=True, implicit=implicit)
+        )
+        value.native  # noqa: B018 (parses every field)
+        extra = _extra_fields(value)
+    except (ValueError, TypeError, KeyError):
+        raise _malformed("malformed") from None
+    if extra:
+        raise _malformed("malformed")
+    assert isinstance(value, kind)
+    return value
+
+
+def _extra_fields(value: Asn1Value) -> bool:
+    """Whether a SEQUENCE in ``value`` holds more fields than its type declares (asn1crypto
+    keeps them under numbered names; OpenSSL refuses them)."""
+    if isinstance(value, core.Choice):
+        return _extra_fields(value.chosen)
+    if isinstance(value, core.SequenceOf | core.SetOf):
+        return any(_extra_fields(item) for item in value)
+    if isinstance(value, core.Sequence | core.Set):
+        fields = getattr(value, "_fields", ())
+        return len(value) > len(fields) or any(_extra_fields(value[i]) for i in range(len(value)))
+    return False
 
 
 def _unwrap(encrypted_key: bytes, key: PrivateKey) -> bytes:
@@ -201,14 +244,16 @@ def _close(reader: StreamReader, header: Header, start: int, *, optional_tag: in
     if header.length is None:
         inner = reader.header()
         if inner.tag == optional_tag:
-            reader.element(inner, max_bytes=_MAX_RECIPIENT_INFOS)
+            skipped = reader.element(inner, max_bytes=_MAX_RECIPIENT_INFOS)
+            _parsed(cms.CMSAttributes, skipped, implicit=1)
             inner = reader.header()
         if inner.tag != 0 or inner.length != 0:
             raise BerError("unexpected content before end-of-contents")
         return
     end = start + header.length
     if reader.position < end:
-        reader.element(reader.expect(optional_tag), max_bytes=_MAX_RECIPIENT_INFOS)
+        skipped = reader.element(reader.expect(optional_tag), max_bytes=_MAX_RECIPIENT_INFOS)
+        _parsed(cms.CMSAttributes, skipped, implicit=1)
     if reader.position != end:
         raise BerError("value length does not match its contents")
 
@@ -257,10 +302,13 @@ def _decrypt(
     explicit_start = reader.position
     enveloped = reader.expect(TAG_SEQUENCE)
     enveloped_start = reader.position
-    reader.element(reader.expect(TAG_INTEGER), max_bytes=8)  # version: 0 or 2, not relied on
+    # RFC 5652 6.1: CMSVersion, one of 0, 2, 3, 4, in its one DER form (X.690 8.3.2).
+    if reader.element(reader.expect(TAG_INTEGER), max_bytes=8) not in _VERSIONS:
+        raise _malformed("malformed")
     header = reader.header()
-    if header.tag == TAG_EXPLICIT0:  # originatorInfo: certificates we do not need
-        reader.element(header, max_bytes=_MAX_RECIPIENT_INFOS)
+    if header.tag == TAG_EXPLICIT0:  # originatorInfo: certificates we do not need, well formed
+        originator = reader.element(header, max_bytes=_MAX_RECIPIENT_INFOS)
+        _parsed(cms.OriginatorInfo, originator, implicit=0)
         header = reader.header()
     if header.tag != TAG_SET:
         raise BerError("expected recipientInfos")
