@@ -38,6 +38,7 @@ from ..errors import SignatureError, UsageError
 from ..instants import is_aware, require_aware
 from ..keys import PrivateKey, rsa_public_key, same_certificates
 from ..limits import DEFAULT_LIMITS, Limits
+from ..xmldsig.structure import check_unsigned_parts
 from ..xmlparse import Element, children_at, first_child, parse_xml, text_at
 from ..xmltext import base64_binary, date_time, text
 
@@ -315,7 +316,14 @@ def verify_signatures(
     # DOCS dokumentpakke_sikkerhet: exactly one signature.
     if len(signatures) != 1 or signatures[0].tag != _ds("Signature"):
         raise _bad("signatures.xml must hold exactly one ds:Signature", "malformed")
+    # ETSI TS 102 918 A.5: XAdESSignatures holds ds:Signature elements, no text, no attribute.
+    if root.attrib or (root.text or "").strip() or any((c.tail or "").strip() for c in root):
+        raise _bad("asic:XAdESSignatures holds text or attributes", "malformed")
     signature = signatures[0]
+    try:
+        check_unsigned_parts(signature)
+    except SignatureError as exc:
+        raise _bad(exc.message, "malformed") from None
     certs = xmldsig.certificates_in(signature)
     properties = list(children_at(signature, _ds("Object"), _x("QualifyingProperties")))
     signature_id = signature.get("Id")

@@ -19,6 +19,7 @@ from ..errors import SignatureError
 from ..xmlparse import Element
 
 __all__ = [
+    "check_unsigned_parts",
     "inclusive_prefixes",
     "reference_parts",
     "refuse_parameters",
@@ -129,3 +130,56 @@ def inclusive_prefixes(method: Element, what: str) -> tuple[str, ...]:
     if len(children) > 1 or children[0].tag != _INCLUSIVE_NAMESPACES or len(children[0]):
         raise _malformed(what, model)
     return tuple((children[0].get("PrefixList") or "").split())
+
+
+# XMLDSig 1.1 4.5 (KeyInfo) and 4.5.4 (X509Data): the children each may have from the ds
+# namespace (others may come from other namespaces), and the attributes of the unsigned parts.
+_KEY_INFO_CHILDREN = frozenset(
+    map(
+        _ds,
+        ("KeyName", "KeyValue", "RetrievalMethod", "X509Data", "PGPData", "SPKIData", "MgmtData"),
+    )
+)
+_X509_DATA_CHILDREN = frozenset(
+    map(_ds, ("X509IssuerSerial", "X509SKI", "X509SubjectName", "X509Certificate", "X509CRL"))
+)
+_ATTRIBUTES = {
+    _ds("Signature"): frozenset({"Id"}),
+    _SIGNATURE_VALUE: frozenset({"Id"}),
+    _KEY_INFO: frozenset({"Id"}),
+    _OBJECT: frozenset({"Id", "MimeType", "Encoding"}),
+    _ds("X509Data"): frozenset(),
+    _ds("X509Certificate"): frozenset(),
+}
+
+
+def check_unsigned_parts(signature: Element) -> None:
+    """What the signature does not cover but a schema-validating reader checks: the attributes
+    of ds:Signature, SignatureValue, KeyInfo, X509Data, X509Certificate and Object (the schema
+    declares no others), and the content of KeyInfo and X509Data (XMLDSig 1.1 4.5, 4.5.4)."""
+    for element in (signature, *signature.iter(*_ATTRIBUTES)):
+        allowed = _ATTRIBUTES.get(str(element.tag))
+        if allowed is not None and not set(element.attrib) <= allowed:
+            raise _malformed(f"ds:{str(element.tag).rpartition('}')[2]}", "its declared attributes")
+    for key_info in signature.iterchildren(_KEY_INFO):
+        for child in key_info.iterchildren(f"{{{ns.DS}}}*"):
+            # (KeyName holds text; the others hold elements: an empty one is no key.)
+            empty = not len(child) and child.tag != _ds("KeyName")
+            if child.tag not in _KEY_INFO_CHILDREN or empty:
+                raise _malformed("KeyInfo", "KeyName, KeyValue, X509Data ... (not empty)")
+            if child.tag == _ds("X509Data"):
+                _check_x509_data(child)
+
+
+def _check_x509_data(x509_data: Element) -> None:
+    model = "X509IssuerSerial, X509SKI, X509SubjectName, X509Certificate or X509CRL (one or more)"
+    children = _elements(x509_data, "X509Data", model)
+    if not children:
+        raise _malformed("X509Data", model)
+    for child in children:
+        if str(child.tag).startswith(f"{{{ns.DS}}}") and child.tag not in _X509_DATA_CHILDREN:
+            raise _malformed("X509Data", model)
+        if child.tag == _ds("X509IssuerSerial"):
+            parts = [c.tag for c in _elements(child, "X509IssuerSerial", "name and serial")]
+            if parts != [_ds("X509IssuerName"), _ds("X509SerialNumber")]:
+                raise _malformed("X509IssuerSerial", "X509IssuerName, X509SerialNumber")
