@@ -14,9 +14,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import xmlschema
+from lxml import etree
+
 from peppol_dpi.errors import InputError, ValidationError
 
-__all__ = ["Crash", "Failure", "Trickle", "Verdict", "describe", "edit", "outcome", "same"]
+__all__ = [
+    "Crash",
+    "Failure",
+    "SchemaOracle",
+    "Trickle",
+    "Verdict",
+    "describe",
+    "edit",
+    "outcome",
+    "same",
+]
 
 
 @dataclass(frozen=True)
@@ -131,3 +144,32 @@ class Trickle(io.RawIOBase):
         piece = self._data.read(size)
         buffer[: len(piece)] = piece
         return len(piece)
+
+
+@dataclass
+class SchemaOracle:
+    """Official schemas as two engines judge them, libxml2 (``lxml``) and the pure-Python
+    ``xmlschema`` (``pure``): each lets through something the other catches, so a document
+    either one refuses is schema-invalid."""
+
+    lxml: etree.XMLSchema
+    pure: xmlschema.XMLSchema
+
+    def parser(self, *, plain: bool = False) -> etree.XMLParser:
+        """``plain``: without PIs and comments (xmlschema takes a PI inside simple content for
+        a child element; XSD 1.0 part 1, 3.3.4, the infoset, ignores both)."""
+        return etree.XMLParser(resolve_entities=False, remove_pis=plain, remove_comments=plain)
+
+    def objections(self, data: bytes) -> list[str]:
+        """What either engine says is wrong with ``data`` (empty: schema-valid)."""
+        try:
+            document = etree.fromstring(data, self.parser())
+        except etree.XMLSyntaxError as exc:
+            return [f"not well-formed: {exc}"]
+        found = []
+        if not self.lxml.validate(document):
+            log: list[Any] = list(self.lxml.error_log)  # type: ignore[call-overload]
+            found += [f"lxml: {e.message}" for e in log]
+        plain = etree.fromstring(data, self.parser(plain=True))
+        found += [f"xmlschema: {e.reason}" for e in self.pure.iter_errors(plain)]
+        return found

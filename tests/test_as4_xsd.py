@@ -40,7 +40,7 @@ _XENC11_STUB = """<?xml version="1.0"?>
 </xs:schema>
 """
 
-_SOAP11_STUB = """<?xml version="1.0"?>
+SOAP11_STUB = """<?xml version="1.0"?>
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
            targetNamespace="http://schemas.xmlsoap.org/soap/envelope/">
   <xs:attribute name="mustUnderstand">
@@ -70,7 +70,7 @@ def schema(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> etree.XMLS
     folder = tmp_path_factory.mktemp("as4-xsd")
     shutil.copytree(shared / "xsd" / "ebms", folder / "ebms")
     shutil.copytree(shared / "xsd" / "w3", folder / "w3")
-    (folder / "ebms" / "soap11.xsd").write_text(_SOAP11_STUB)
+    (folder / "ebms" / "soap11.xsd").write_text(SOAP11_STUB)
     (folder / "xenc11.xsd").write_text(_XENC11_STUB)
     imports = "".join(
         f'<xs:import namespace="{namespace}" schemaLocation="{location}"/>'

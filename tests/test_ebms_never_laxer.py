@@ -75,6 +75,7 @@ from differential import Verdict
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
+from test_as4_xsd import SOAP11_STUB
 
 from peppol_dpi import ns
 from peppol_dpi.as4.ebms_write import messaging_xml
@@ -111,15 +112,6 @@ _PREFIXES |= {"xsi": XSI}
 
 # The ebMS schema imports the SOAP 1.1 schema only for S11:mustUnderstand; that schema is not
 # among the fixtures, and a stub declares just the attribute (the same as test_as4_xsd.py's).
-_SOAP11_STUB = """<?xml version="1.0"?>
-<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
-           targetNamespace="http://schemas.xmlsoap.org/soap/envelope/">
-  <xs:attribute name="mustUnderstand">
-    <xs:simpleType><xs:restriction base="xs:boolean"><xs:pattern value="0|1"/></xs:restriction>
-    </xs:simpleType>
-  </xs:attribute>
-</xs:schema>
-"""
 
 # eb:Receipt holds ebbp:NonRepudiationInformation under a lax wildcard (ebMS3 5.2.3.3, AS4
 # 5.1.8): ebbp-signals and the XML Signature schema are loaded, so that it is validated too.
@@ -140,7 +132,7 @@ def schema(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> etree.XMLS
     folder = tmp_path_factory.mktemp("ebms-xsd")
     shutil.copytree(shared / "xsd" / "ebms", folder / "ebms")
     shutil.copytree(shared / "xsd" / "w3", folder / "w3")
-    (folder / "ebms" / "soap11.xsd").write_text(_SOAP11_STUB)
+    (folder / "ebms" / "soap11.xsd").write_text(SOAP11_STUB)
     imports = "".join(
         f'<xs:import namespace="{namespace}" schemaLocation="{location}"/>'
         for namespace, location in _IMPORTS.items()
