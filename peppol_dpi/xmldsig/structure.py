@@ -157,7 +157,7 @@ def check_unsigned_parts(signature: Element) -> None:
     """What the signature does not cover but a schema-validating reader checks: the attributes
     of ds:Signature, SignatureValue, KeyInfo, X509Data, X509Certificate and Object (the schema
     declares no others), and the content of KeyInfo and X509Data (XMLDSig 1.1 4.5, 4.5.4)."""
-    for element in (signature, *signature.iter(*_ATTRIBUTES)):
+    for element in signature.iter(*_ATTRIBUTES):  # (ds:Signature itself among them)
         allowed = _ATTRIBUTES.get(str(element.tag))
         if allowed is not None and not set(element.attrib) <= allowed:
             raise _malformed(f"ds:{str(element.tag).rpartition('}')[2]}", "its declared attributes")
