@@ -193,7 +193,8 @@ def _parsed(kind: type[Asn1T], encoded: bytes, *, implicit: int | None = None) -
         )
         value.native  # noqa: B018 (parses every field)
         extra = _extra_fields(value)
-    except (ValueError, TypeError, KeyError):
+    # (asn1crypto reports malformed input as any of these, an empty BIT STRING as IndexError)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
         raise _malformed("malformed") from None
     if extra:
         raise _malformed("malformed")

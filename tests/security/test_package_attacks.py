@@ -13,6 +13,7 @@ import io
 import zipfile
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 
 import pki
 import pytest
@@ -168,3 +169,19 @@ def test_entry_flags_zipfile_cannot_read_are_package_errors(flag: int) -> None:
     with pytest.raises(PackageError) as err:
         read_zip(bytes(package))
     assert err.value.rule == "asic:corrupt-entry"
+
+
+def test_a_malformed_skipped_field_asn1crypto_reads_with_index_error_is_refused() -> None:
+    # Found by fuzz_cms (tests/fuzz/regressions/cms): the fields the decryptor skips are read
+    # in full since they must be what RFC 5652 says, and asn1crypto reports an empty BIT STRING
+    # in one of them as IndexError, which escaped.
+    data = (
+        Path(__file__).parents[1]
+        / "fuzz"
+        / "regressions"
+        / "cms"
+        / "empty-bit-string-in-originator-info.bin"
+    ).read_bytes()
+    with pytest.raises(DecryptionError) as refused:
+        cms.decrypt(data, pki.business_key("digipost"))
+    assert refused.value.rule == "cms:malformed"
