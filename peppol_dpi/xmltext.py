@@ -20,12 +20,16 @@ from .errors import UsageError
 
 __all__ = [
     "NOT_XML_CHAR",
+    "XML_SPACE",
     "XML_WHITESPACE",
     "attr",
     "base64_binary",
     "date_time",
+    "is_xml_space",
     "strict_base64",
     "text",
+    "xml_strip",
+    "xml_tokens",
 ]
 
 #: A character XML 1.0 cannot carry: anything outside 2.2 Char (tab, newline, carriage return
@@ -35,7 +39,32 @@ NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 _PLAIN_TEXT = re.compile("[^&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff\r]*")
 #: The white space XML text may carry between base64 characters (XML 1.0 section 2.3 S).
 XML_WHITESPACE = b" \t\r\n"
+#: The same as text: the only white space XML knows (XML 1.0 section 2.3, production S), and
+#: what Java's ``String.trim()`` removes from XML text (no other character below U+0021 is an
+#: XML character). Python's ``str.strip()``, ``split()`` and ``isspace()`` also take U+0085,
+#: U+00A0, U+2003, U+3000 and others for white space: a value padded with them is another
+#: value to every other reader, and a list split at them other tokens.
+XML_SPACE = " \t\r\n"
+_XML_SPACE_RUNS = re.compile("[ \t\r\n]+")
 _PLAIN_ATTR = re.compile('[^&<"\x00-\x1f\ud800-\udfff\ufffe\uffff]*')
+
+
+def xml_strip(value: str) -> str:
+    """``value`` without the XML white space around it (nothing else removed)."""
+    return value.strip(XML_SPACE)
+
+
+def is_xml_space(value: str | None) -> bool:
+    """Whether ``value`` (an element's text or tail) is empty or XML white space only: what
+    element-only content may hold between its elements (XML 1.0 3.2.1)."""
+    return not value or not value.strip(XML_SPACE)
+
+
+def xml_tokens(value: str) -> list[str]:
+    """The tokens of a white-space separated list (xs:NMTOKENS and other XSD list types, whose
+    whiteSpace is collapse: XSD 1.0 part 2, 3.2.1 and 4.3.6), split at XML white space only."""
+    stripped = value.strip(XML_SPACE)
+    return _XML_SPACE_RUNS.split(stripped) if stripped else []
 
 
 def _check(value: str) -> None:
@@ -116,7 +145,7 @@ def date_time(value: str) -> datetime | None:
     The one reader of the package for xs:dateTime: ``datetime.fromisoformat`` would also take
     dates alone, ISO week dates, the basic format and a space instead of ``T``.
     """
-    m = _DATE_TIME.fullmatch(value.strip(" \t\r\n"))
+    m = _DATE_TIME.fullmatch(value.strip(XML_SPACE))
     if m is None:
         return None
     year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])

@@ -184,6 +184,10 @@ def _fill_body(root: etree._Element) -> None:
     etree.SubElement(_body(root), "Payload").text = "in the body"
 
 
+def _nbsp_body(root: etree._Element) -> None:
+    _body(root).text = "\u00a0"
+
+
 def _duplicate_body(root: etree._Element) -> None:
     root.append(etree.fromstring(etree.tostring(_body(root))))
 
@@ -265,6 +269,12 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], EbmsError, str]] = {
     ),
     "payload in the Body": (
         lambda b: _soap_edit(b, _fill_body),
+        EbmsError.VALUE_INCONSISTENT,
+        "as4:body-not-empty",
+    ),
+    "U+00A0 in the Body": (
+        # Character data to every XML reader; str.strip() took it for white space.
+        lambda b: _soap_edit(b, _nbsp_body),
         EbmsError.VALUE_INCONSISTENT,
         "as4:body-not-empty",
     ),

@@ -153,7 +153,7 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 CID = "payload@c2.test"
 
 
-def _user_message() -> UserMessage:
+def peppol_user_message() -> UserMessage:
     # What a Peppol sender writes (Peppol AS4 2.0.3 section 5): one gzip payload, cid: href.
     return UserMessage(
         message_info=MessageInfo(timestamp=T0, message_id="m1@c2.test"),
@@ -211,7 +211,7 @@ def _error() -> SignalMessage:
 
 
 _MESSAGES: dict[str, Callable[[], UserMessage | SignalMessage]] = {
-    "user": _user_message,
+    "user": peppol_user_message,
     "receipt": _receipt,
     "error": _error,
 }

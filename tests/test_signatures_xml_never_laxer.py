@@ -104,6 +104,8 @@ CASES: list[tuple[str, bytes]] = [
     ("root:asic-child", edit(BASE, ROOT, ROOT + b"<Extension/>")),
     ("root:text", edit(BASE, ROOT, ROOT + b"junk")),
     ("root:text-after", edit(BASE, SIG_CLOSE + b"</X", SIG_CLOSE + b"junk</X")),
+    # U+00A0 is character data, not white space (XML 1.0 2.3 S), though str.isspace() says so
+    ("root:nbsp", edit(BASE, ROOT, ROOT + "\u00a0".encode())),
     ("root:attribute", edit(BASE, b"<XAdESSignatures ", b'<XAdESSignatures foo="1" ')),
     ("root:empty", edit(BASE, _SIGNATURE, b"")),
     ("root:duplicate-signature", edit(BASE, _SIGNATURE, _SIGNATURE * 2)),
@@ -144,6 +146,7 @@ CASES: list[tuple[str, bytes]] = [
     # -- ds:X509Data -------------------------------------------------------------------------
     ("x509data:empty", edit(BASE, _KEY_INFO, KI_OPEN + b"<X509Data/>" + KI_CLOSE)),
     ("x509data:text", edit(BASE, XD_OPEN, XD_OPEN + b"junk")),
+    ("x509data:ideographic-space", edit(BASE, XD_OPEN, XD_OPEN + "\u3000".encode())),
     ("x509data:attribute", edit(BASE, XD_OPEN, b'<X509Data foo="1">')),
     ("x509data:foreign", edit(BASE, XD_OPEN, XD_OPEN + FOREIGN)),
     ("x509data:ds-unknown", edit(BASE, XD_OPEN, XD_OPEN + b"<Foo/>")),
@@ -197,6 +200,8 @@ LAXER: dict[str, str] = {
     "keyinfo:empty-keyvalue": _ACCEPTED + "an empty ds:KeyValue in ds:KeyInfo",
     "keyinfo:empty-x509data-after": _ACCEPTED + "a second, empty ds:X509Data in ds:KeyInfo",
     "x509data:text": _ACCEPTED + "text in element-only ds:X509Data",
+    "root:nbsp": _ACCEPTED + "U+00A0 in XAdESSignatures, which str.strip() removed",
+    "x509data:ideographic-space": _ACCEPTED + "U+3000 in ds:X509Data, which str.isspace() takes",
     "x509data:attribute": _ACCEPTED + "an undeclared attribute on ds:X509Data",
     "x509data:ds-unknown": _ACCEPTED + "an undeclared ds:Foo child of ds:X509Data",
     "x509data:ds-keyname": _ACCEPTED + "ds:KeyName (a KeyInfo child) inside ds:X509Data",

@@ -1636,6 +1636,47 @@ def test_valid_signatures_xmlsec_verifies_we_verify_too() -> None:
         assert ours(data).accepted, ours(data).detail
 
 
+# Exc-C14N 1.0 section 3: PrefixList is xs:NMTOKENS, split at XML white space (XML 1.0 2.3 S)
+# and nowhere else; xmlsec reads "#default\u00a0p" as one token. Our readers split it with
+# str.split(), which also splits at U+00A0, U+2003 and U+3000: signatures xmlsec verifies were
+# refused (digest mismatch), and ones signed with the prefixes split there, which xmlsec refuses,
+# were verified.
+_PREFIX_DOC = (
+    b'<doc xmlns="urn:example:doc" xmlns:p="urn:example:p">'
+    b'<p:data Id="d1" kind="x">Hello <b>world</b></p:data></doc>'
+)
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2003", "\u3000", "\u0085"])
+def test_prefix_lists_are_split_at_xml_white_space_only(space: str) -> None:
+    xmlsec_signed = _signed_by_xmlsec(_PREFIX_DOC, f"#default{space}p")
+    assert theirs(xmlsec_signed).accepted, theirs(xmlsec_signed).detail
+    assert ours(xmlsec_signed).accepted, ours(xmlsec_signed).detail
+    # Signed over "#default" and "p" (the digest of a two-token list), then the separator
+    # replaced and SignedInfo signed again: the digest holds only if the list is split there.
+    root = _plain(_signed_by_xmlsec(_PREFIX_DOC, "#default p"))
+    (inclusive,) = root.iter(f"{{{EXC.decode()}}}InclusiveNamespaces")
+    inclusive.set("PrefixList", f"#default{space}p")
+    split_there = resign(etree.tostring(root))
+    assert not theirs(split_there).accepted
+    assert_never_laxer(split_there)
+
+
+def test_tabs_and_line_breaks_separate_prefixes_as_santuario_splits_them() -> None:
+    # A tab or line break survives attribute-value normalization only as a character reference
+    # (XML 1.0 3.3.3). xs:NMTOKENS and Apache Santuario, with which phase4 and Oxalis verify
+    # (InclusiveNamespaces.prefixStr2Set: a StringTokenizer over " \t\r\n"), split there;
+    # xmlsec splits at spaces only. We follow the specification and Santuario: a signature over
+    # the two-token reading verifies, and xmlsec refuses it (a known difference, by design).
+    root = _plain(_signed_by_xmlsec(_PREFIX_DOC, "#default p"))
+    (inclusive,) = root.iter(f"{{{EXC.decode()}}}InclusiveNamespaces")
+    inclusive.set("PrefixList", "#default\t\r\np")
+    data = resign(etree.tostring(root))
+    assert b"#default&#9;&#13;&#10;p" in data
+    assert ours(data).accepted, ours(data).detail
+    assert not theirs(data).accepted
+
+
 def test_xmlsec_needs_the_registered_ids() -> None:
     # Without the id registration xmlsec cannot resolve "#b1": the registration is what
     # lets it verify, so the harness is not accepting for some other reason.

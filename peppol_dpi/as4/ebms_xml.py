@@ -18,7 +18,7 @@ from .. import ns
 from ..errors import EbmsError, SignatureError
 from ..xmldsig.structure import reference_parts
 from ..xmlparse import Element
-from ..xmltext import base64_binary, date_time
+from ..xmltext import base64_binary, date_time, xml_strip, xml_tokens
 from .ebms_schema import check_header_schema
 from .model import (
     Ebms3Error,
@@ -130,7 +130,9 @@ def _text(el: Element | None, what: str, *, required: bool = True) -> str | None
         # them): ``m1@c2.test<?pi?>.evil`` would be ``m1@c2.test`` here and the whole of it to
         # a reader that joins the text (the comment-truncation attack, by other means).
         raise _bad(f"eb:{what} holds markup inside its value", "as4:schema")
-    value = (el.text or "").strip() if el is not None else ""
+    # XML white space only (Java's trim() in phase4 and Oxalis): a value padded with U+00A0
+    # or U+3000 keeps them, as it does for every other reader.
+    value = xml_strip(el.text or "") if el is not None else ""
     if not value and required:
         raise _bad(f"eb:{what} is empty", "as4:header-missing")
     return value or None
@@ -164,7 +166,7 @@ def _read_properties(el: Element | None) -> tuple[Property, ...]:
         name = p.get("name")
         if not name:
             raise _bad("eb:Property without a name", "as4:property-name")
-        props.append(Property(name=name, value=(p.text or "").strip(), type=p.get("type")))
+        props.append(Property(name=name, value=xml_strip(p.text or ""), type=p.get("type")))
     return tuple(props)
 
 
@@ -216,7 +218,7 @@ def read_signed_reference(ref: Element) -> SignedReference:
     for container in ref.iterchildren(_DS_TRANSFORMS):
         for tr in container.iterchildren(_DS_TRANSFORM):
             incl = next(tr.iterchildren(_EXC_INCLUSIVE), None)
-            prefixes = tuple((incl.get("PrefixList") or "").split()) if incl is not None else ()
+            prefixes = tuple(xml_tokens(incl.get("PrefixList") or "")) if incl is not None else ()
             transforms.append((tr.get("Algorithm") or "", prefixes))
     method = next(ref.iterchildren(_DS_DIGEST_METHOD), None)
     value = next(ref.iterchildren(_DS_DIGEST_VALUE), None)

@@ -54,6 +54,11 @@ __all__ = [
     "transfer_encoding",
 ]
 
+#: The white space of a header (RFC 5322 2.2.3 _WSP, RFC 9110 5.6.3 OWS): space and tab. Headers
+#: are read as Latin-1, and Python's str.strip() and the regex class \s would also take U+0085,
+#: U+00A0 and the C0 separators, which JavaMail and the other readers keep in the value.
+_WSP = " \t"
+
 SOAP_CONTENT_TYPE = "application/soap+xml"
 
 
@@ -99,8 +104,8 @@ class MimePart:
         value = self.headers.get("Content-ID")
         if value is None:
             return None
-        value = value.strip()
-        return value[1:-1].strip() if value.startswith("<") and value.endswith(">") else value
+        value = value.strip(_WSP)
+        return value[1:-1].strip(_WSP) if value.startswith("<") and value.endswith(">") else value
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ class MimeMessage:
 # A quoted-string is written as runs of plain characters between quoted-pairs (RFC 9110 5.6.4),
 # which the regex engine matches a run at a time rather than a character at a time.
 _TOKEN_PARAM = re.compile(
-    r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("[^"\\]*(?:\\.[^"\\]*)*"|[^;\s]*)'
+    r';[ \t]*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*("[^"\\]*(?:\\.[^"\\]*)*"|[^; \t]*)'
 )
 
 
@@ -132,7 +137,7 @@ def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
             if "\\" in raw:  # quoted-pair (RFC 9110 5.6.4)
                 raw = re.sub(r"\\(.)", r"\1", raw)
         params[match.group(1).lower()] = raw
-    return media.strip().lower(), params
+    return media.strip(_WSP).lower(), params
 
 
 def new_boundary() -> str:
@@ -226,13 +231,13 @@ def _split_headers(block: bytes | memoryview, limits: Limits, what: str) -> Head
             continue
         if line[0] in " \t" and items:  # folded continuation line (RFC 5322 2.2.3)
             name, value = items[-1]
-            items[-1] = (name, f"{value} {line.strip()}")
+            items[-1] = (name, f"{value} {line.strip(_WSP)}")
             continue
         raw_name, sep, value = line.partition(":")
-        name = raw_name.strip()
+        name = raw_name.strip(_WSP)
         if not sep or not name or " " in name:
             raise MimeError(f"malformed {what} header line {line[:80]!r}", rule="mime:header")
-        items.append((name, value.strip()))
+        items.append((name, value.strip(_WSP)))
     return Headers(tuple(items))
 
 
@@ -314,7 +319,7 @@ def split_root(parts: Sequence[MimePart], start: str | None) -> MimeMessage:
     """The root part, named by ``start`` (CXF/Oxalis) or first (phase4), and the attachments."""
     root_index = 0
     if start:
-        wanted = start.strip()
+        wanted = start.strip(_WSP)
         wanted = wanted[1:-1] if wanted.startswith("<") and wanted.endswith(">") else wanted
         matching = [i for i, p in enumerate(parts) if p.content_id == wanted]
         if len(matching) != 1:
@@ -445,7 +450,7 @@ def part_headers(raw: memoryview, limits: Limits) -> tuple[Headers, memoryview]:
 
 def transfer_encoding(headers: Headers) -> str:
     """The part's Content-Transfer-Encoding: binary, 8bit, 7bit or base64; others refused."""
-    encoding = (headers.get("Content-Transfer-Encoding") or "binary").strip().lower()
+    encoding = (headers.get("Content-Transfer-Encoding") or "binary").strip(_WSP).lower()
     if encoding not in ("binary", "8bit", "7bit", "base64"):
         raise MimeError(
             f"Content-Transfer-Encoding {encoding!r} is not supported", rule="mime:encoding"

@@ -16,6 +16,7 @@ from datetime import datetime
 from ..errors import EbmsError, EbmsSeverity, InputError, UsageError
 from ..ids import random_uuid
 from ..instants import require_aware
+from ..xmltext import is_xml_space
 
 __all__ = [
     "PEPPOL_AGREEMENT",
@@ -83,7 +84,9 @@ class Role(enum.StrEnum):
 
 
 def _need(value: str, what: str) -> None:
-    if not isinstance(value, str) or not value.strip():
+    # Empty or XML white space only (a value of U+3000 is a value to every XML reader; the
+    # Peppol profile checks what a MessageId or PartyId may hold).
+    if not isinstance(value, str) or is_xml_space(value):
         raise UsageError(f"{what} must be a non-empty string")
 
 

@@ -28,6 +28,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
 from ..trust import TrustPolicy, ValidatedCertificate
 from ..xmldsig import id_attributes
+from ..xmltext import is_xml_space
 from .compression import GZIP, gunzip
 from .ebms_xml import parse_messaging
 from .mime import Headers, MimeMessage, parse_message
@@ -162,7 +163,7 @@ class Opening:
                 ebms_code=EbmsError.VALUE_INCONSISTENT,
             )
         _match_parts(parsed, mime)
-        if len(envelope.body) or (envelope.body.text or "").strip():
+        if len(envelope.body) or not is_xml_space(envelope.body.text):
             # Peppol AS4 2.0.3 section 3: payloads are attachments, the Body stays empty
             # (phase4 answers a Body payload without PartInfo with EBMS:0003).
             raise Ebms3HeaderError(

@@ -25,7 +25,7 @@ from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy
-from ..xmltext import NOT_XML_CHAR
+from ..xmltext import NOT_XML_CHAR, xml_strip
 from .ebms_xml import parse_messaging
 from .mime import Headers, parse_message
 from .model import (
@@ -136,7 +136,7 @@ class PeerAnswer:
     @property
     def not_serviced(self) -> bool:
         """The peer said it does not serve the receiver (EBMS:0004 with PEPPOL:NOT_SERVICED)."""
-        return any((e.detail or "").strip() == PEPPOL_NOT_SERVICED for e in self.errors)
+        return any(xml_strip(e.detail or "") == PEPPOL_NOT_SERVICED for e in self.errors)
 
     def raise_for_errors(self) -> None:
         """Raise :class:`~peppol_dpi.errors.RemoteError` for a failure the peer reported."""

@@ -15,7 +15,7 @@ from .. import ns
 from ..errors import EbmsError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, first_child, parse_xml
-from ..xmltext import attr
+from ..xmltext import attr, xml_strip
 from .model import Ebms3HeaderError
 
 __all__ = ["SoapEnvelope", "SoapFault", "body_xml", "envelope_xml", "parse_envelope"]
@@ -128,8 +128,8 @@ def _fault(body: Element) -> SoapFault | None:
         else None
     )
     return SoapFault(
-        code=code.strip(),
-        subcode=subcode.strip() if subcode else None,
+        code=xml_strip(code),
+        subcode=xml_strip(subcode) if subcode else None,
         reason=" ".join(reason.split()),
         detail=detail or None,
     )

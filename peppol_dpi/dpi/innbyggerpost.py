@@ -25,6 +25,7 @@ from ..base64text import decode_text
 from ..errors import InputError, UsageError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import parse_xml, to_bytes
+from ..xmltext import XML_SPACE, is_xml_space
 
 __all__ = [
     "Innbyggerpost",
@@ -117,12 +118,12 @@ def check_shape(root: etree._Element) -> tuple[bytes, etree._Element]:
         raise InnbyggerpostError(
             f"{ROOT} must hold exactly {_JWS} then {PACKAGE}", rule="innbyggerpost:content"
         )
-    if (root.text or "").strip() or any((c.tail or "").strip() for c in children):
+    if not is_xml_space(root.text) or any(not is_xml_space(c.tail) for c in children):
         raise InnbyggerpostError(f"{ROOT} has text outside its elements", rule="innbyggerpost:content")  # fmt: skip
     if root.attrib or children[0].attrib or children[1].attrib:
         # innbyggerpost.xsd declares no attribute (and admits none from other namespaces).
         raise InnbyggerpostError(f"{ROOT} has attributes", rule="innbyggerpost:content")
-    jws = (children[0].text or "").strip(" \t\r\n")
+    jws = (children[0].text or "").strip(XML_SPACE)
     if len(children[0]) or _COMPACT_JWS.fullmatch(jws) is None:
         raise InnbyggerpostError(f"{_JWS} is not a compact JWS", rule="innbyggerpost:jws")
     return jws.encode("ascii"), children[1]

@@ -21,6 +21,7 @@ from ..errors import InputError, UsageError
 from ..ids import ParticipantId, ParticipantScheme
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml
+from ..xmltext import xml_strip
 from ..xsd import thread_schema
 from .container import PackageError
 
@@ -207,7 +208,7 @@ def _text(element: Element, *, strip: bool = True) -> str:
         # here, all of it to a reader that joins the text.
         raise UsageError(f"<{_local(element)}> holds markup inside its value")
     text = element.text or ""
-    return text.strip() if strip else text
+    return xml_strip(text) if strip else text
 
 
 def _parse_document(element: Element) -> ManifestDocument:

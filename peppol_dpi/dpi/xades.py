@@ -40,7 +40,7 @@ from ..keys import PrivateKey, rsa_public_key, same_certificates
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmldsig.structure import check_unsigned_parts
 from ..xmlparse import Element, children_at, first_child, parse_xml, text_at
-from ..xmltext import base64_binary, date_time, text
+from ..xmltext import base64_binary, date_time, is_xml_space, text, xml_strip
 
 __all__ = [
     "SIGNATURES_ENTRY",
@@ -261,7 +261,7 @@ def _signer(signed_properties: Element, certs: Sequence[x509.Certificate]) -> x5
         for cert in certs:
             if _certificate_digest(cert, algorithm) == expected:
                 serial = text_at(cert_element, _x("IssuerSerial"), _ds("X509SerialNumber"))
-                if serial is not None and serial.strip() != str(cert.serial_number):
+                if serial is not None and xml_strip(serial) != str(cert.serial_number):
                     raise _bad("IssuerSerial does not name the signing certificate", "cert-digest")
                 return cert
     raise _bad(
@@ -317,7 +317,7 @@ def verify_signatures(
     if len(signatures) != 1 or signatures[0].tag != _ds("Signature"):
         raise _bad("signatures.xml must hold exactly one ds:Signature", "malformed")
     # ETSI TS 102 918 A.5: XAdESSignatures holds ds:Signature elements, no text, no attribute.
-    if root.attrib or (root.text or "").strip() or any((c.tail or "").strip() for c in root):
+    if root.attrib or not is_xml_space(root.text) or any(not is_xml_space(c.tail) for c in root):
         raise _bad("asic:XAdESSignatures holds text or attributes", "malformed")
     signature = signatures[0]
     try:
@@ -345,7 +345,7 @@ def verify_signatures(
     if len(property_refs) != 1 or property_refs[0].element is not own_properties:
         raise _bad("the SignedProperties of this signature are not signed once", "properties")
     formats = {
-        d.get("ObjectReference", ""): (text_at(d, _x("MimeType")) or "").strip()
+        d.get("ObjectReference", ""): xml_strip(text_at(d, _x("MimeType")) or "")
         for d in children_at(
             own_properties, _x("SignedDataObjectProperties"), _x("DataObjectFormat")
         )

@@ -42,10 +42,20 @@ __all__ = [
     "MaskinportenEnvironment",
     "TokenClaims",
     "parse_token_claims",
+    "scope_tokens",
 ]
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"  # RFC 7523 2.1
 MAX_GRANT_LIFETIME = timedelta(seconds=120)  # Maskinporten: exp at most 120 s after iat
+
+
+def scope_tokens(scope: object) -> tuple[str, ...]:
+    """The scopes of a ``scope`` value: RFC 6749 3.3 delimits them with spaces (%x20) and
+    nothing else (``str.split()`` would also split at a tab, U+00A0 or U+3000, none of which a
+    scope-token may hold). Anything but a string has none."""
+    if not isinstance(scope, str):
+        return ()
+    return tuple(token for token in scope.split(" ") if token)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,7 +207,7 @@ def parse_token_claims(token: str, *, limits: Limits = DEFAULT_LIMITS) -> TokenC
     return TokenClaims(
         issuer=claims.get("iss"),
         client_id=claims.get("client_id"),
-        scopes=tuple(scope.split()) if isinstance(scope, str) else (),
+        scopes=scope_tokens(scope),
         issued_at=_instant(claims.get("iat"), "iat"),
         expires_at=_instant(claims.get("exp"), "exp"),
         jti=claims.get("jti"),
@@ -342,6 +352,6 @@ class MaskinportenClient:
             value=value,
             token_type=str(body.get("token_type", "Bearer")),
             expires_at=self.clock() + timedelta(seconds=expires_in),
-            scopes=tuple(scope.split()) if isinstance(scope, str) else (),
+            scopes=scope_tokens(scope),
             claims=parse_token_claims(value, limits=self.limits),
         )

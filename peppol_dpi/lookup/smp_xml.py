@@ -28,7 +28,7 @@ from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..keys import certificate_from_der
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import Element, parse_xml, to_bytes
-from ..xmltext import date_time
+from ..xmltext import date_time, xml_strip
 from .errors import SmpError
 from .smp import (
     Endpoint,
@@ -65,7 +65,7 @@ def _child(parent: Element, namespace: str, local: str, *, what: str) -> Element
 
 
 def _text(parent: Element, namespace: str, local: str, *, what: str) -> str:
-    text = (_child(parent, namespace, local, what=what).text or "").strip()
+    text = xml_strip(_child(parent, namespace, local, what=what).text or "")
     if not text:
         raise SmpError(f"{local} in {what} is empty", rule="smp:malformed")
     return text
@@ -73,7 +73,7 @@ def _text(parent: Element, namespace: str, local: str, *, what: str) -> str:
 
 def _optional_text(parent: Element, namespace: str, local: str) -> str | None:
     found = parent.find(_q(namespace, local))
-    text = (found.text or "").strip() if found is not None else ""
+    text = xml_strip(found.text or "") if found is not None else ""
     return text or None
 
 
@@ -82,7 +82,7 @@ _Id = TypeVar("_Id", ParticipantId, DocumentTypeId, ProcessId)
 
 def _identifier(element: Element) -> str:
     scheme = element.get("scheme") or element.get("schemeID")
-    value = (element.text or "").strip()
+    value = xml_strip(element.text or "")
     return f"{scheme}::{value}" if scheme else value
 
 
@@ -112,7 +112,7 @@ def _instant(text: str | None, *, end_of_day: bool, what: str) -> datetime | Non
     """xs:dateTime (Peppol 1.x) or xs:date (OASIS 2.0); no zone means UTC."""
     if text is None:
         return None
-    value = text.strip(" \t\r\n")
+    value = xml_strip(text)
     parsed: datetime | None = None
     if "T" in value:
         parsed = date_time(value)
@@ -129,7 +129,9 @@ def _instant(text: str | None, *, end_of_day: bool, what: str) -> datetime | Non
 
 def _url(text: str, what: str) -> str:
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    # RFC 3986 2: a URI is printable ASCII without spaces (urlsplit takes U+00A0 in a path).
+    printable_ascii = text.isascii() and text.isprintable() and " " not in text
+    if parts.scheme not in ("http", "https") or not parts.netloc or not printable_ascii:
         raise SmpError(f"{what} {text!r} is not an HTTP(S) URL", rule="smp:bad-url")
     return text
 

@@ -22,7 +22,7 @@ from ..ids import (
     ProcessId,
     ProcessScheme,
 )
-from ..xmltext import date_time
+from ..xmltext import date_time, xml_strip
 from . import rules
 from .model import MlsType, Scope
 from .rules import ScopeType
@@ -80,8 +80,9 @@ def _firsts(parent: etree._Element) -> dict[object, etree._Element]:
 
 
 def _text(element: etree._Element | None) -> str:
-    # peppol-commons trims every value it extracts; so do we (surrounding whitespace only).
-    return (element.text or "").strip() if element is not None else ""
+    # peppol-commons trims every value it extracts (Java's trim(): XML white space, never
+    # U+00A0 or U+3000); so do we.
+    return xml_strip(element.text or "") if element is not None else ""
 
 
 class HeaderReader:

@@ -27,6 +27,7 @@ from ..lookup.krr import (
     PersonStatus,
     Reservation,
 )
+from ..lookup.maskinporten import scope_tokens
 from .base import RunningService, serve_wsgi_in_thread
 from .wsgi import HttpProblem, Request, Response, wsgi_app
 
@@ -127,7 +128,7 @@ class KrrService:
             raise HttpProblem(401, "the token has expired")
         if self.token_issuer is not None and claims.get("iss") != self.token_issuer:
             raise HttpProblem(401, "the token is from another issuer")
-        scopes = set(str(claims.get("scope", "")).split())
+        scopes = set(scope_tokens(claims.get("scope")))
         if not scopes & {SCOPE_DIGITAL_POST, SCOPE_CONTACT_INFO}:
             raise HttpProblem(403, "the token has no KRR scope")
         return scopes

@@ -17,7 +17,7 @@ import binascii
 import hashlib
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ from ..errors import InputError, UsageError
 from ..ids import is_valid_norwegian_org_number
 from ..jose import JwsAlgorithm, decode_compact, encode_compact, rsa_jwk
 from ..keys import PrivateKey
-from ..lookup.maskinporten import GRANT_TYPE, MAX_GRANT_LIFETIME
+from ..lookup.maskinporten import GRANT_TYPE, MAX_GRANT_LIFETIME, scope_tokens
 from .base import RunningService, serve_wsgi_in_thread
 from .wsgi import HttpProblem, Request, Response, wsgi_app
 
@@ -148,7 +148,7 @@ class MaskinportenService:
         self._check_times(claims, now)
         if claims.get("aud") != self._issuer(request):
             raise _oauth_error(400, "invalid_grant", f"aud must be {self._issuer(request)}")
-        scopes = str(claims.get("scope", "")).split()
+        scopes = scope_tokens(claims.get("scope"))
         if not scopes or not set(scopes) <= client.scopes:
             raise _oauth_error(400, "invalid_scope", f"scope not registered for {client.client_id}")
         consumer = client.organisation
@@ -241,7 +241,7 @@ class MaskinportenService:
         request: Request,
         *,
         client: ClientRegistration,
-        scopes: list[str],
+        scopes: Sequence[str],
         consumer: str,
         supplier: str | None,
         amr: str,

@@ -24,8 +24,8 @@ from .http import HttpError
 
 __all__ = ["FilePart", "FormData", "read_form_data"]
 
-_BOUNDARY_RE = re.compile(r'boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))', re.IGNORECASE)
-_NAME_RE = re.compile(r'(?:^|;)\s*name="([^"]*)"|(?:^|;)\s*name=([^;\s]+)', re.IGNORECASE)
+_BOUNDARY_RE = re.compile(r'boundary=(?:"([^"]{1,70})"|([^; \t]{1,70}))', re.IGNORECASE)
+_NAME_RE = re.compile(r'(?:^|;)[ \t]*name="([^"]*)"|(?:^|;)[ \t]*name=([^; \t]+)', re.IGNORECASE)
 _CRLF, _SEPARATOR, _CLOSE = b"\r\n", b"\r\n\r\n", b"--"
 #: Largest header block of one part (a Content-Disposition and a Content-Type in practice).
 _MAX_HEAD = 16 * 1024
@@ -61,7 +61,7 @@ def _name(head: bytes) -> str | None:
     name = None
     for line in head.split(_CRLF):
         key, _, value = line.decode("latin-1").partition(":")
-        if key.strip().lower() == "content-disposition":
+        if key.strip(" \t").lower() == "content-disposition":
             found = _NAME_RE.search(value)
             if found:
                 name = found.group(1) if found.group(1) is not None else found.group(2)

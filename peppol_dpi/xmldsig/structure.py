@@ -17,6 +17,7 @@ from __future__ import annotations
 from .. import ns
 from ..errors import SignatureError
 from ..xmlparse import Element
+from ..xmltext import XML_SPACE, xml_tokens
 
 __all__ = [
     "check_unsigned_parts",
@@ -49,12 +50,13 @@ def _malformed(what: str, model: str) -> SignatureError:
 
 
 def _elements(parent: Element, what: str, model: str) -> list[Element]:
-    """The element children of ``parent``, which holds no text but white space."""
+    """The element children of ``parent``, which holds no text but XML white space (XML 1.0
+    3.2.1 element content; U+00A0 and the other spaces of Unicode are text there)."""
     # (Runs a dozen times per verified signature: comprehensions rather than a loop.)
     children = list(parent)
     text = parent.text
-    if (text and not text.isspace()) or any(
-        child.tail and not child.tail.isspace() for child in children
+    if (text and text.strip(XML_SPACE)) or any(
+        child.tail and child.tail.strip(XML_SPACE) for child in children
     ):
         raise _malformed(what, model)
     if all(isinstance(child.tag, str) for child in children):
@@ -129,7 +131,8 @@ def inclusive_prefixes(method: Element, what: str) -> tuple[str, ...]:
         return ()
     if len(children) > 1 or children[0].tag != _INCLUSIVE_NAMESPACES or len(children[0]):
         raise _malformed(what, model)
-    return tuple((children[0].get("PrefixList") or "").split())
+    # xs:NMTOKENS, split at XML white space only: xmlsec reads "#default\u00a0p" as one token.
+    return tuple(xml_tokens(children[0].get("PrefixList") or ""))
 
 
 # XMLDSig 1.1 4.5 (KeyInfo) and 4.5.4 (X509Data): the children each may have from the ds
