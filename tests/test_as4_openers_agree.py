@@ -570,8 +570,9 @@ CASES_AGREE: dict[str, Case] = {
         EbmsError.VALUE_INCONSISTENT,
     ),
     "attachment: two Content-IDs, the first wrong": Case(
+        # (a part carries one Content-ID: two are refused before either is looked up)
         _att_with(*ATTACHMENT_HEADERS[:2], ("Content-ID", "<other@x>"), ATTACHMENT_HEADERS[2]),
-        EbmsError.VALUE_INCONSISTENT,
+        EbmsError.MIME_INCONSISTENCY,
     ),
     "attachment: CTE 7bit": Case(
         _att_with(

@@ -244,6 +244,30 @@ def test_broken_multipart_bodies_are_refused(
     assert words in info.value.message
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        b"Content-ID: <a@x>\r\nContent-ID: <b@x>\r\n",
+        b"Content-Type: text/plain\r\ncontent-type: application/gzip\r\n",
+        b"Content-Transfer-Encoding: binary\r\nContent-Transfer-Encoding: base64\r\n",
+    ],
+    ids=["two-content-ids", "two-content-types", "two-transfer-encodings"],
+)
+def test_a_part_with_a_field_twice_is_refused_by_both_readers(fields: bytes) -> None:
+    # One part, two identities or encodings: JavaMail takes the first, a Map-based reader the
+    # last; neither reading may be ours (RFC 2045, RFC 2392).
+    body = b"--BND\r\n\r\n<a/>\r\n--BND\r\n" + fields + b"\r\nx\r\n--BND--\r\n"
+    with pytest.raises(MimeError) as info:
+        parse_message(MULTIPART, body)
+    assert (info.value.rule, info.value.ebms_code) == ("mime:header", EbmsError.MIME_INCONSISTENCY)
+    with pytest.raises(MimeError) as info:
+        inspect_message_from(io.BytesIO(body), MULTIPART)
+    assert info.value.rule == "mime:header"
+    other_fields = b"X-Note: 1\r\nX-Note: 2\r\nContent-ID: <a@x>\r\n"
+    fine = body.replace(fields, other_fields)
+    assert parse_message(MULTIPART, fine).attachments[0].content_id == "a@x"
+
+
 def test_a_part_without_content_id_has_none() -> None:
     body = b"--BND\r\n\r\n<a/>\r\n--BND\r\nContent-Type: text/plain\r\n\r\nx\r\n--BND--\r\n"
     (attachment,) = parse_message(MULTIPART, body).attachments

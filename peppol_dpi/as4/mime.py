@@ -54,7 +54,7 @@ __all__ = [
     "transfer_encoding",
 ]
 
-#: The white space of a header (RFC 5322 2.2.3 _WSP, RFC 9110 5.6.3 OWS): space and tab. Headers
+#: The white space of a header (RFC 5322 2.2.3 WSP, RFC 9110 5.6.3 OWS): space and tab. Headers
 #: are read as Latin-1, and Python's str.strip() and the regex class \s would also take U+0085,
 #: U+00A0 and the C0 separators, which JavaMail and the other readers keep in the value.
 _WSP = " \t"
@@ -443,9 +443,21 @@ def base64_error() -> MimeError:
     return MimeError("a base64 MIME part is not valid base64", rule="mime:base64")
 
 
+#: The fields a body part may carry once (RFC 2045 and RFC 2392: one type, one transfer
+#: encoding, one identity); with two, readers that take the first and readers that take the
+#: last see different parts.
+_SINGLE_FIELDS = frozenset({"content-type", "content-transfer-encoding", "content-id"})
+
+
 def part_headers(raw: memoryview, limits: Limits) -> tuple[Headers, memoryview]:
     """The headers of a body part and its content (enough of it: a prefix will do)."""
-    return headers_and_rest(raw, limits, "MIME part")
+    headers, rest = headers_and_rest(raw, limits, "MIME part")
+    names = [name.lower() for name, _ in headers.items]
+    if len(names) != len(set(names)):
+        for name in _SINGLE_FIELDS:
+            if names.count(name) > 1:
+                raise MimeError(f"a MIME part has more than one {name} field", rule="mime:header")
+    return headers, rest
 
 
 def transfer_encoding(headers: Headers) -> str:
