@@ -146,6 +146,9 @@ def verify(
             "the signature value does not verify", rule="dsig:bad-signature-value"
         ) from None
 
+    # A certificate in KeyInfo must be one, though the key was given: Santuario (the JDK's
+    # verifier, phase4's and Oxalis') unmarshals KeyInfo and refuses the signature otherwise.
+    certificates_in(signature)
     return VerifiedSignature(
         signature_method=signature_method, c14n_method=c14n_method, references=tuple(verified)
     )

@@ -96,6 +96,26 @@ def test_the_untouched_message_verifies() -> None:
     assert root_body.element.tag == f"{{{S12}}}Body"
 
 
+def _with_key_info_certificate(text: str) -> Element:
+    root = parse_xml(_signed())
+    signature = root.find(f".//{{{DS}}}Signature")
+    assert signature is not None
+    for old in signature.findall(f"{{{DS}}}KeyInfo"):
+        signature.remove(old)
+    key_info = etree.Element(f"{{{DS}}}KeyInfo")
+    signature.insert(2, key_info)  # after SignedInfo and SignatureValue (XMLDSig 4.1)
+    etree.SubElement(etree.SubElement(key_info, f"{{{DS}}}X509Data"), f"{{{DS}}}X509Certificate").text = text  # fmt: skip
+    return parse_xml(etree.tostring(root))
+
+
+def test_a_key_info_certificate_that_is_none_is_refused_though_the_key_is_given() -> None:
+    # KeyInfo is not signed, and the caller gave the key; Santuario (the JDK's verifier,
+    # phase4's) unmarshals it anyway and refuses the signature (tests/test_jdk_xmldsig_never_laxer).
+    _refused(_with_key_info_certificate("AAAA"), "dsig:malformed")
+    der = _key().certificate.public_bytes(serialization.Encoding.DER)
+    assert _verify(_with_key_info_certificate(base64.b64encode(der).decode())).references
+
+
 # -- signature wrapping -----------------------------------------------------------------------
 
 
