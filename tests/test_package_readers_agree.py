@@ -256,6 +256,17 @@ def _zip(
     return bytes(out + comment + trailing)
 
 
+def _comment_padded(package: bytes) -> bytes:
+    """``package`` with its archive comment made longer, so that its length is a multiple of
+    16 (AES-CBC then pads it with a whole block)."""
+    end = package.rindex(b"PK\x05\x06")
+    (length,) = struct.unpack_from("<H", package, end + 20)
+    more = -len(package) % 16
+    return (
+        package[: end + 20] + struct.pack("<H", length + more) + package[end + 22 :] + b" " * more
+    )
+
+
 @cache
 def _valid() -> bytes:
     """A signed package as integrasjonspunkt lays it out (dpi.md 3.1)."""
@@ -435,7 +446,7 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
     ),
     "local extra length past the data": (
         _changed(MAIN, _local(extra_len=4000)),
-        "asic:overlapping-entries",
+        "asic:corrupt-entry",  # (its extra field, read that long, runs past its end)
     ),
     "zip64 size": (
         _changed(
@@ -504,19 +515,27 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: _reordered(order=[0, 6, 5, 4, 3, 2, 1]),
         "ok",
     ),
-    "central directory without one entry": (lambda: _reordered(order=[0, 1, 2, 3, 4, 5]), "ok"),
-    "trailing data after the end record": (lambda: _zip(_entries(), trailing=b"x" * 100), "ok"),
+    # Bytes no entry accounts for: where a streaming reader finds an entry the directory hides
+    "central directory without one entry": (
+        lambda: _reordered(order=[0, 1, 2, 3, 4, 5]),
+        "asic:layout",
+    ),
+    # The end record, its comment included, ends the file
+    "trailing data after the end record": (
+        lambda: _zip(_entries(), trailing=b"x" * 100),
+        "asic:not-a-zip",
+    ),
     "archive comment": (lambda: _zip(_entries(), comment=b"mimetype=" + MIMETYPE), "ok"),
     "comment length past the end": (
         lambda: _zip(_entries(), comment=b"abc", end={"comment": 9}),
-        "ok",
+        "asic:not-a-zip",
     ),
-    "entry count wrong": (lambda: _zip(_entries(), end={"count": 3}), "ok"),
+    "entry count wrong": (lambda: _zip(_entries(), end={"count": 3}), "asic:layout"),
     "central directory offset wrong": (
         lambda: _zip(_entries(), end={"offset": 7}),
         "asic:not-a-zip",
     ),
-    "bytes between entries": (_changed(ATTACHMENT, _set(before=b"GAP" * 10)), "ok"),
+    "bytes between entries": (_changed(ATTACHMENT, _set(before=b"GAP" * 10)), "asic:layout"),
     "two central records, one local header": (
         lambda: _pointing(MAIN, ATTACHMENT),
         "asic:corrupt-entry",
@@ -598,7 +617,11 @@ ZIP_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
         "asic:mimetype",
     ),
     "mimetype crc wrong": (_changed("mimetype", _set(crc=0)), "asic:corrupt-entry"),
-    "mimetype with a data descriptor": (_changed("mimetype", _with_descriptor), "ok"),
+    # (Java's ZipInputStream cannot read a stored entry with one)
+    "mimetype with a data descriptor": (
+        _changed("mimetype", _with_descriptor),
+        "asic:corrupt-entry",
+    ),
     "MIMETYPE": (_changed("mimetype", _set(name=b"MIMETYPE")), "asic:mimetype-first"),
     "mimetype encrypted": (_changed("mimetype", _central(flags=0x0001)), "asic:encrypted-entry"),
 }
@@ -1142,7 +1165,7 @@ CMS_CASES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: _sealed(_valid()[: len(_valid()) // 16 * 16], pad=lambda n: b""),
         "decryption-failed",
     ),
-    "a whole block of padding": (lambda: _sealed(_valid() + bytes(-len(_valid()) % 16)), "ok"),
+    "a whole block of padding": (lambda: _sealed(_comment_padded(_valid())), "ok"),
     "unprotected attributes": (lambda: _sealed(indefinite=True, unprotected=_ATTRIBUTES), "ok"),
     "unprotected attributes, definite lengths": (lambda: _sealed(unprotected=_ATTRIBUTES), "ok"),
     "originator info": (lambda: _sealed(originator=_ORIGINATOR), "ok"),
@@ -1208,7 +1231,7 @@ def test_the_readers_agree_on_the_cms_structure(case: str, tmp_path: Path) -> No
     decrypted = same(readers.cms(sealed))
     opened = same(readers.open(sealed))
     if expected == "ok":
-        assert isinstance(decrypted, bytes) and decrypted.startswith(_valid())
+        assert decrypted in (_valid(), _comment_padded(_valid()))
         assert _rule(opened) == "ok"
     else:
         assert decrypted == opened == Failure("DecryptionError", expected, "EBMS:0102")

@@ -6,10 +6,15 @@ than ``Limits.max_zip_entries``, a declared total above ``max_package_bytes`` or
 ratio above ``max_compression_ratio`` (zip bombs), overlapping entries, unsafe names (``..``,
 absolute, backslashes, drive letters, control characters), duplicate names (also differing only
 in case: e-Boks refuses those, dpi.md 9.10), encryption, methods other than STORED/DEFLATED,
-a local header or a data descriptor that differs from the central directory (a reader that
-streams the zip would see another content), bytes after an entry's deflate stream, and a
-``mimetype`` entry that is not first, compressed, or carries an extra field. Inflated sizes
-are bounded by the declared ones and CRC-checked.
+a local header, a local zip64 field or a data descriptor that differs from the central
+directory (a reader that streams the zip would see another content), a data descriptor on a
+stored entry, bytes after an entry's deflate stream, bytes no entry accounts for (before,
+between or after the entries, the central directory and the end records, which must tile the
+file: where Java's ZipInputStream finds entries the central directory hides), an end record
+whose comment does not end the file or a zip64 end record it disagrees with, a name NUL cuts
+short or a non-ASCII one without the UTF-8 flag, and a ``mimetype`` entry that is not first,
+compressed, or carries an extra field. Inflated sizes are bounded by the declared ones and
+CRC-checked. tests/test_zip_never_laxer.py holds this reader to the JDK's two.
 """
 
 from __future__ import annotations
@@ -24,19 +29,26 @@ from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits
 from .zip_format import (
     ASIC_E_MIME_TYPE,
+    END,
+    END64,
+    END64_LOCATOR,
     FLAG_DESCRIPTOR,
     FLAG_ENCRYPTED,
     FLAG_PATCHED,
     FLAG_STRONG_ENCRYPTION,
     FLAG_UTF8,
     LOCAL,
+    MAX_16,
     MAX_DESCRIPTOR_BYTES,
     MIMETYPE_BYTES,
     SIG_LOCAL,
+    EndRecords,
     LocalHeader,
     check_entry_name,
-    descriptor_problem,
+    descriptor_length,
+    end_records,
     local_header_problem,
+    local_zip64_sizes,
 )
 from .zip_write import Sink, ZipEntryWriter
 
@@ -52,6 +64,8 @@ __all__ = [
 ]
 
 _RATIO_FLOOR = 64 * 1024  # entries smaller than this are not ratio-checked
+# The end record with the longest comment, and a zip64 end record and its locator before it.
+_MAX_END_BYTES = END.size + MAX_16 + END64_LOCATOR.size + END64.size + 1024
 
 
 class PackageError(InputError):
@@ -77,7 +91,7 @@ def _read_at(source: IO[bytes], offset: int, length: int) -> bytes:
 
 
 def _check_layout(
-    source: IO[bytes], size: int, infos: list[zipfile.ZipInfo], limits: Limits
+    source: IO[bytes], directory: EndRecords, infos: list[zipfile.ZipInfo], limits: Limits
 ) -> dict[str, int]:
     """Every check of the directory and the local headers; returns where each entry's data
     starts, by name."""
@@ -89,9 +103,13 @@ def _check_layout(
     seen: set[str] = set()
     total = 0
     for info in infos:
-        problem = check_entry_name(info.filename)
+        # (zipfile cuts a name at a NUL; the name as stored is what other readers see)
+        problem = check_entry_name(info.orig_filename)
+        if problem is None and not info.flag_bits & FLAG_UTF8 and not info.filename.isascii():
+            # APPNOTE 4.4.4 and appendix D: without bit 11 a name is CP437, to Java UTF-8.
+            problem = "is not ASCII, and not marked UTF-8 (two readers, two names)"
         if problem is not None:
-            raise _fail(f"entry name {info.filename!r} {problem}", "unsafe-name")
+            raise _fail(f"entry name {info.orig_filename!r} {problem}", "unsafe-name")
         folded = info.filename.casefold()
         if folded in seen:
             raise _fail(f"entry {info.filename!r} occurs more than once", "duplicate-entry")
@@ -103,6 +121,8 @@ def _check_layout(
                 f"entry {info.filename!r} uses compression method {info.compress_type}",
                 "compression-method",
             )
+        if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+            raise _corrupt(info, "a stored entry's sizes differ")
         total += info.file_size
         if total > limits.max_package_bytes:
             raise _fail(
@@ -117,30 +137,34 @@ def _check_layout(
                 f"{limits.max_compression_ratio}",
                 "compression-ratio",
             )
-    # No two entries may share bytes (the overlapping-entry zip bomb).
+    # No two entries may share bytes (the overlapping-entry zip bomb), and no byte may lie
+    # outside an entry (the layout check below).
     ordered = sorted(infos, key=lambda i: i.header_offset)
     starts: dict[str, int] = {}
+    ends: list[int] = []  # where each entry ends, its data descriptor included
     for info, following in zip(ordered, [*ordered[1:], None][: len(ordered)], strict=True):
         local = _read_at(source, info.header_offset, LOCAL.size)
         if len(local) != LOCAL.size or LOCAL.unpack(local)[0] != SIG_LOCAL:
             raise _fail(f"entry {info.filename!r} has no local header", "not-a-zip")
         header = LocalHeader._make(LOCAL.unpack(local))
         _check_local_name(info, header.flags, source.read(header.name_length))
-        problem = local_header_problem(info, header)
+        try:
+            zip64 = local_zip64_sizes(source.read(header.extra_length))
+        except ValueError as exc:
+            raise _corrupt(info, f"its local extra field is malformed ({exc})") from None
+        problem = local_header_problem(info, header, zip64)
         if problem is not None:
             raise _corrupt(info, problem)
         starts[info.filename] = (
             info.header_offset + LOCAL.size + header.name_length + header.extra_length
         )
         end = starts[info.filename] + info.compress_size
-        limit = following.header_offset if following is not None else size
+        limit = following.header_offset if following is not None else directory.offset
         if end > limit:
             raise _fail(f"entry {info.filename!r} overlaps the next one", "overlapping-entries")
         if info.flag_bits & FLAG_DESCRIPTOR:
-            after = _read_at(source, end, min(MAX_DESCRIPTOR_BYTES, limit - end))
-            problem = descriptor_problem(info, after)
-            if problem is not None:
-                raise _corrupt(info, problem)
+            end += _descriptor(source, info, end, limit, zip64=zip64 is not None)
+        ends.append(end)
     # ETSI TS 102 918 A.1: "mimetype" is the first entry, stored, without extra field.
     first = infos[0] if infos else None
     if first is None or first.filename != "mimetype" or first.header_offset != 0:
@@ -149,7 +173,44 @@ def _check_layout(
         raise _fail("the 'mimetype' entry must be stored, not compressed", "mimetype-compressed")
     if first.extra or LOCAL.unpack(_read_at(source, 0, LOCAL.size))[10]:
         raise _fail("the 'mimetype' entry must have no extra field", "mimetype-extra-field")
+    _check_tiling(ordered, ends, directory)
     return starts
+
+
+def _descriptor(
+    source: IO[bytes], info: zipfile.ZipInfo, end: int, limit: int, *, zip64: bool
+) -> int:
+    """The length of the data descriptor after the entry's data, which must fill the bytes up
+    to the next record exactly (APPNOTE 4.3.9)."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        # Java's ZipInputStream refuses it ("only DEFLATED entries can have EXT descriptor"):
+        # a stored entry's end is known only from its sizes.
+        raise _corrupt(info, "a stored entry has a data descriptor")
+    after = _read_at(source, end, min(MAX_DESCRIPTOR_BYTES + 1, limit - end))
+    length = descriptor_length(info, after, zip64=zip64)
+    if length is None:
+        raise _corrupt(info, "its data descriptor is missing or gives another CRC-32 or size")
+    return length
+
+
+def _check_tiling(ordered: list[zipfile.ZipInfo], ends: list[int], directory: EndRecords) -> None:
+    """The entries, then the central directory, then the end records, with nothing between,
+    before or after them (APPNOTE 4.3.6). Bytes no central record accounts for are where a
+    streaming reader (Java's ZipInputStream reads local headers in file order) finds entries,
+    or stops, where the receiver saw none."""
+    if directory.entries != len(ordered):
+        raise _fail(
+            f"the end record counts {directory.entries} entries, the central directory "
+            f"holds {len(ordered)}",
+            "layout",
+        )
+    expected = 0
+    for info, end in zip(ordered, ends, strict=True):
+        if info.header_offset != expected:
+            raise _fail(f"bytes no entry accounts for lie before {info.filename!r}", "layout")
+        expected = end
+    if expected != directory.offset:
+        raise _fail("bytes no entry accounts for lie before the central directory", "layout")
 
 
 def _check_local_name(info: zipfile.ZipInfo, flags: int, name: bytes) -> None:
@@ -218,10 +279,8 @@ class AsicZip:
         """The inflated content of entry ``info``, at most ``chunk`` bytes at a time, CRC-checked
         and exactly its declared size (else ``asic:corrupt-entry``)."""
         declared, crc, produced = info.file_size, 0, 0
-        if info.compress_type == zipfile.ZIP_STORED:
+        if info.compress_type == zipfile.ZIP_STORED:  # (its sizes agree: open_zip checked)
             pieces: Iterator[bytes | memoryview] = self._raw(info, chunk)
-            if info.compress_size != declared:
-                raise _corrupt(info, "a stored entry's sizes differ")
         else:
             pieces = self._inflated(info, chunk)
         for piece in pieces:
@@ -327,13 +386,21 @@ def open_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Asi
     size = source.seek(0, io.SEEK_END)
     if size > limits.max_package_bytes:
         raise _fail(f"the package is larger than {limits.max_package_bytes} bytes", "too-large")
+    tail = _read_at(source, max(0, size - _MAX_END_BYTES), _MAX_END_BYTES)
+    ends = end_records(tail, size)
+    if isinstance(ends, str):
+        raise _fail(f"the package is not a readable zip: {ends}", "not-a-zip")
     try:
         # zipfile reads the central directory only; it never sees an entry's content.
         with zipfile.ZipFile(source) as directory:
             infos = directory.infolist()
+            # (zipfile moves every offset by the bytes it finds before the zip)
+            moved = directory.start_dir != ends.offset
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         raise _fail(f"the package is not a readable zip: {exc}", "not-a-zip") from None
-    starts = _check_layout(source, size, infos, limits)
+    if moved:
+        raise _fail("bytes the end record does not count lie before the zip", "layout")
+    starts = _check_layout(source, ends, infos, limits)
     view = memoryview(data) if isinstance(data, bytes) else None
     archive = AsicZip(source, view, infos, starts)
     try:
@@ -352,8 +419,9 @@ def read_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Map
     Raises :class:`PackageError` with rules ``asic:not-a-zip``, ``asic:too-many-entries``,
     ``asic:unsafe-name``, ``asic:duplicate-entry``, ``asic:encrypted-entry``,
     ``asic:compression-method``, ``asic:too-large``, ``asic:compression-ratio``,
-    ``asic:overlapping-entries``, ``asic:mimetype-first``, ``asic:mimetype-compressed``,
-    ``asic:mimetype-extra-field``, ``asic:mimetype`` or ``asic:corrupt-entry``.
+    ``asic:overlapping-entries``, ``asic:layout``, ``asic:mimetype-first``,
+    ``asic:mimetype-compressed``, ``asic:mimetype-extra-field``, ``asic:mimetype`` or
+    ``asic:corrupt-entry``.
     """
     with open_zip(data, limits=limits) as archive:
         first, *rest = archive.infos
