@@ -64,8 +64,10 @@ __all__ = [
 ]
 
 _RATIO_FLOOR = 64 * 1024  # entries smaller than this are not ratio-checked
-# The end record with the longest comment, and a zip64 end record and its locator before it.
+# The end record with the longest comment, and a zip64 end record and its locator before it
+# (and the end of a package's end as commonly written, read first).
 _MAX_END_BYTES = END.size + MAX_16 + END64_LOCATOR.size + END64.size + 1024
+_SHORT_END_BYTES = 1024
 
 
 class PackageError(InputError):
@@ -386,8 +388,11 @@ def open_zip(data: bytes | IO[bytes], *, limits: Limits = DEFAULT_LIMITS) -> Asi
     size = source.seek(0, io.SEEK_END)
     if size > limits.max_package_bytes:
         raise _fail(f"the package is larger than {limits.max_package_bytes} bytes", "too-large")
-    tail = _read_at(source, max(0, size - _MAX_END_BYTES), _MAX_END_BYTES)
-    ends = end_records(tail, size)
+    for length in (_SHORT_END_BYTES, _MAX_END_BYTES):  # (a short comment: a short read)
+        tail = _read_at(source, max(0, size - length), length)
+        ends = end_records(tail, size)
+        if not isinstance(ends, str) or len(tail) == size:
+            break
     if isinstance(ends, str):
         raise _fail(f"the package is not a readable zip: {ends}", "not-a-zip")
     try:
