@@ -280,22 +280,34 @@ def to_bytes(element: Element, *, xml_declaration: bool = True) -> bytes:
 _XML_ATTRIBUTE = "{http://www.w3.org/XML/1998/namespace}"
 
 
-def _inherited_xml_attributes(element: Element) -> dict[str, str]:
+_SIMPLY_INHERITED_1_1 = frozenset({f"{_XML_ATTRIBUTE}lang", f"{_XML_ATTRIBUTE}space"})
+
+
+def _inherited_xml_attributes(element: Element, *, version_1_1: bool) -> dict[str, str]:
     """The ``xml:*`` attributes ``element`` inherits: C14N 1.0 section 2.4 renders those of its
     nearest ancestors on the apex of a document subset (``xml:lang``, ``xml:space``, and in
-    1.0 ``xml:base`` and ``xml:id`` too), unless the apex has its own."""
+    1.0 ``xml:base`` and ``xml:id`` too), unless the apex has its own. C14N 1.1 (2.4) inherits
+    ``xml:lang`` and ``xml:space`` only, and fixes ``xml:base`` up (refused here)."""
     inherited: dict[str, str] = {}
     for ancestor in element.iterancestors():
         for name, value in ancestor.attrib.items():
-            if str(name).startswith(_XML_ATTRIBUTE) and name not in element.attrib:
+            if not str(name).startswith(_XML_ATTRIBUTE):
+                continue
+            if version_1_1 and name == f"{_XML_ATTRIBUTE}base":
+                raise XmlSecurityError(
+                    "C14N 1.1 of an element under an xml:base needs its fix-up (section 2.4), "
+                    "which is not supported",
+                    rule="xml:c14n",
+                )
+            if name not in element.attrib and (not version_1_1 or name in _SIMPLY_INHERITED_1_1):
                 inherited.setdefault(str(name), str(value))
     return inherited
 
 
-def _standalone_copy(element: Element) -> Element:
+def _standalone_copy(element: Element, *, version_1_1: bool) -> Element:
     """``element`` as the root of a new document, declaring all namespaces in scope there and
     carrying the ``xml:*`` attributes it inherits."""
-    inherited = _inherited_xml_attributes(element)
+    inherited = _inherited_xml_attributes(element, version_1_1=version_1_1)
     nsmap: Any = element.nsmap  # lxml-stubs: the default namespace's key is None
     # An lxml element's copy.copy is a deep copy (its __deepcopy__ calls its __copy__) into a
     # new document, whose root declares the namespaces the subtree uses. When those are all
@@ -330,12 +342,20 @@ def _know_default_token() -> None:
 
 
 def c14n(
-    element: Element, *, exclusive: bool = True, inclusive_prefixes: tuple[str, ...] = ()
+    element: Element,
+    *,
+    exclusive: bool = True,
+    inclusive_prefixes: tuple[str, ...] = (),
+    version_1_1: bool = False,
 ) -> bytes:
     """Canonical form of ``element`` in its document context, without comments.
 
     Exclusive C14N 1.0 (http://www.w3.org/2001/10/xml-exc-c14n#) by default, with the
-    InclusiveNamespaces PrefixList given; inclusive C14N 1.0 with ``exclusive=False``.
+    InclusiveNamespaces PrefixList given; inclusive C14N 1.0 with ``exclusive=False``, and
+    C14N 1.1 (http://www.w3.org/2006/12/xml-c14n11) with ``version_1_1`` too. The two differ, for
+    an element subtree, only in the ``xml:*`` attributes its apex inherits (C14N 1.1 section
+    2.4): ``xml:lang`` and ``xml:space``, never ``xml:id``; an inherited ``xml:base`` must be
+    fixed up, which is not done here: refused (``xml:c14n``).
     """
     if exclusive and "#default" in inclusive_prefixes:
         _know_default_token()
@@ -346,7 +366,7 @@ def c14n(
         # copy instead, whose root declares *every* namespace in scope: inclusive C14N 1.0
         # (section 2.4) renders all of them on the apex, used or not, and a plain deep copy
         # keeps only the used ones (an SMP SignedInfo would lose xmlns, ids and wsa).
-        element = _standalone_copy(element)
+        element = _standalone_copy(element, version_1_1=version_1_1)
     try:
         return etree.tostring(
             element,

@@ -51,9 +51,11 @@ Where we are stricter (the JDK verifies, we refuse; allowed), 21 cases when this
 * the content model (3): text in SignedInfo, a foreign element in an exclusive C14N transform (the
   JDK reads the PrefixList attribute of whatever first child element it finds), SignatureValue
   split by a child element (the JDK joins the text around it);
-* interoperability (1): ``xades: xml:id on ds:Object, C14N 1.1 transform (re-signed)``, a valid
-  signature (xmlsec verifies it too): C14N 1.1 does not inherit xml:id (section 2.4), and we
-  canonicalize C14N 1.1 as 1.0, by design (``peppol_dpi/xmldsig/__init__.py``).
+* interoperability (1, fixed since): ``xades: xml:id on ds:Object, C14N 1.1 transform
+  (re-signed)``, a valid signature (xmlsec verifies it too) that we refused: C14N 1.1 does not
+  inherit xml:id (section 2.4), and we canonicalized C14N 1.1 as 1.0. ``c14n(version_1_1=True)``
+  now inherits xml:lang and xml:space only (and refuses an xml:base that needs fixing up);
+  ``test_xmldsig_never_laxer.test_valid_signatures_xmlsec_verifies_we_verify_too`` holds it.
 
 Also compared: the PrefixList separators (the JDK splits ``#default`` and ``p`` at the XML white
 space of ``xs:NMTOKENS`` only, as we do and as ``test_xmldsig_never_laxer`` says Santuario does:

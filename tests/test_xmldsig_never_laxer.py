@@ -812,6 +812,12 @@ INHERITED_XML_LANG = case(
 
 # xml:* attributes on ancestors: inherited by an inclusive C14N apex (C14N 1.0 section 2.4;
 # C14N 1.1 section 2.4 except xml:id), never by exclusive C14N (Exc-C14N section 3).
+XML_ID_C14N_11 = case(
+    XA,
+    "xml:id on ds:Object, C14N 1.1 transform",
+    chain(attr(b"<Object>", b'xml:id="o1"'), alg(b"<Transform", INC, C14N11)),
+    resign=True,
+)
 XML_ATTRIBUTES = [
     case(SMP, "xml:lang on the root (URI='')", attr(b"<ServiceMetadata ", b'xml:lang="en"')),
     case(
@@ -870,12 +876,7 @@ XML_ATTRIBUTES = [
         attr(b"<Object>", b'xml:id="o1"'),
         found=XML_ATTRS.format("xml:id on ds:Object (inherited in C14N 1.0, unlike 1.1)"),
     ),
-    case(
-        XA,
-        "xml:id on ds:Object, C14N 1.1 transform",
-        chain(attr(b"<Object>", b'xml:id="o1"'), alg(b"<Transform", INC, C14N11)),
-        resign=True,
-    ),
+    XML_ID_C14N_11,
 ]
 
 # SignedInfo is canonicalized as it is (XMLDSig 1.1 section 4.4.1): its text and markup.
@@ -1628,10 +1629,13 @@ def test_xmlsec_verifies_every_unmutated_document(name: str) -> None:
 
 
 def test_valid_signatures_xmlsec_verifies_we_verify_too() -> None:
-    # Interoperability: an inherited xml:lang above an inclusive SignedInfo (C14N 1.0 2.4), and
-    # xmlsec's own signature with PrefixList "#default" (Exc-C14N 3), both of which we refused.
+    # Interoperability: an inherited xml:lang above an inclusive SignedInfo (C14N 1.0 2.4),
+    # xmlsec's own signature with PrefixList "#default" (Exc-C14N 3), and an xml:id above a
+    # C14N 1.1 transform's apex, which 1.1 does not inherit (2.4; the JDK verifies it too), all
+    # of which we refused.
     (mutation,) = INHERITED_XML_LANG.values  # type: ignore[attr-defined]
-    for data in (mutation.data(), document("xmlsec-default")):
+    (xml_id_c14n_11,) = XML_ID_C14N_11.values  # type: ignore[attr-defined]
+    for data in (mutation.data(), document("xmlsec-default"), xml_id_c14n_11.data()):
         assert theirs(data).accepted, theirs(data).detail
         assert ours(data).accepted, ours(data).detail
 

@@ -149,6 +149,23 @@ def test_inclusive_c14n_of_a_subtree_renders_the_xml_attributes_it_inherits() ->
     )
 
 
+def test_c14n_1_1_of_a_subtree_inherits_xml_lang_and_space_but_not_xml_id() -> None:
+    # C14N 1.1 section 2.4: xml:id is not inherited (1.0 inherits every xml:* attribute), and
+    # xml:base needs a fix-up, which is refused rather than done wrongly.
+    root = parse_xml(b'<r xml:id="r1" xml:lang="en"><s xml:space="preserve"><t/></s></r>')
+    t = root[0][0]
+    assert c14n(t, exclusive=False, version_1_1=True) == (
+        b'<t xml:lang="en" xml:space="preserve"></t>'
+    )
+    assert c14n(t, exclusive=False) == b'<t xml:id="r1" xml:lang="en" xml:space="preserve"></t>'
+    based = parse_xml(b'<r xml:base="http://a/b/"><s><t/></s></r>')
+    assert c14n(based[0], exclusive=False).startswith(b'<s xml:base="http://a/b/">')
+    with pytest.raises(XmlSecurityError) as caught:
+        c14n(based[0], exclusive=False, version_1_1=True)
+    assert caught.value.rule == "xml:c14n"
+    assert c14n(based, exclusive=False, version_1_1=True)  # the whole document: nothing to fix
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -6,8 +6,9 @@ Only what those profiles need, and strictly:
 * signature methods RSA-SHA256/384/512 (RSA-SHA1 only when a policy opts in);
 * digests SHA-256/384/512 (SHA-1 only on opt-in);
 * canonicalization: exclusive C14N 1.0 (with InclusiveNamespaces PrefixList), inclusive C14N
-  1.0, and C14N 1.1 (treated as 1.0: the two differ only for inherited ``xml:id``/``xml:base``,
-  which none of these profiles use);
+  1.0, and C14N 1.1 (for an element subtree it differs from 1.0 only in the ``xml:*``
+  attributes the apex inherits: ``xml:id`` never, ``xml:base`` fixed up, which is refused
+  here; none of these profiles uses either);
 * transforms: enveloped-signature, the canonicalizations above, and the SwA
   Attachment-Content-Signature-Transform (WSS SwA profile 1.1 section 5.2), whose input the
   caller's resolver supplies;

@@ -106,7 +106,12 @@ def unb64(text: str | None, what: str) -> bytes:
 
 def _canonicalize(node: Element, transform: Transform, prefixes: tuple[str, ...]) -> bytes:
     exclusive = transform is Transform.EXCLUSIVE_C14N
-    return c14n(node, exclusive=exclusive, inclusive_prefixes=prefixes if exclusive else ())
+    return c14n(
+        node,
+        exclusive=exclusive,
+        inclusive_prefixes=prefixes if exclusive else (),
+        version_1_1=transform is Transform.INCLUSIVE_C14N_11,
+    )
 
 
 def _without(

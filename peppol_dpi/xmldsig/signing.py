@@ -193,6 +193,7 @@ def complete_signature(
     canonical = c14n(
         signed_info,
         exclusive=spec.c14n_method is C14nMethod.EXCLUSIVE,
+        version_1_1=spec.c14n_method is C14nMethod.INCLUSIVE_11,
         inclusive_prefixes=spec.c14n_prefixes,
     )
     value_element.text = b64(key.sign(canonical, spec.signature_method.hash))

@@ -133,6 +133,7 @@ def verify(
     canonical = c14n(
         signed_info,
         exclusive=c14n_method is C14nMethod.EXCLUSIVE,
+        version_1_1=c14n_method is C14nMethod.INCLUSIVE_11,
         inclusive_prefixes=c14n_prefixes,
     )
     if not isinstance(public_key, rsa.RSAPublicKey):
