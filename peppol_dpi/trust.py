@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
+from .cert_rules import check_algorithms, check_extensions, same_name, subject_of
 from .errors import CertificateError, UsageError
 from .instants import require_aware
 from .keys import MALFORMED_CERTIFICATE_ERRORS, fully_decoded, same_certificates
@@ -81,11 +82,6 @@ class KeyUsage(enum.Enum):
     DATA_ENCIPHERMENT = "data_encipherment"
 
 
-def subject_of(cert: x509.Certificate) -> str:
-    """The certificate subject as an RFC 4514 string (docs/cli.md JSON output)."""
-    return cert.subject.rfc4514_string()
-
-
 @dataclass(frozen=True, kw_only=True)
 class ValidatedCertificate:
     """What :meth:`TrustPolicy.validate` established: the leaf and the path to its anchor."""
@@ -102,7 +98,7 @@ class ValidatedCertificate:
 
 
 def _is_self_issued(cert: x509.Certificate) -> bool:
-    return cert.issuer == cert.subject
+    return same_name(cert.issuer, cert.subject)
 
 
 def verify_signature(
@@ -135,7 +131,7 @@ def verify_signature(
 
 def verify_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """True when ``issuer``'s key made ``cert``'s signature (names checked too)."""
-    if cert.issuer != issuer.subject:
+    if not same_name(cert.issuer, issuer.subject):
         return False
     try:
         algorithm = cert.signature_hash_algorithm
@@ -251,16 +247,8 @@ class TrustPolicy:
             self._check_validity(cert, when)
             # Only signatures on the path matter (verified, hence a known algorithm): not the
             # anchor's own.
-            if (
-                depth + 1 < len(path)
-                and not self.allow_sha1
-                and isinstance(cert.signature_hash_algorithm, hashes.SHA1)
-            ):
-                raise CertificateError(
-                    f"{subject_of(cert)} is signed with SHA-1, which is not allowed",
-                    rule="cert:sha1",
-                )
-            _check_critical_extensions(cert)
+            check_algorithms(cert, signed=depth + 1 < len(path), allow_sha1=self.allow_sha1)
+            check_extensions(cert)
             if depth > 0:
                 _check_ca(cert, depth - 1)
         _check_key_usage(path[0], self.required_key_usage)
@@ -341,17 +329,6 @@ def _names_revocation_location(cert: x509.Certificate) -> bool:
             continue
         return True
     return False
-
-
-def _check_critical_extensions(cert: x509.Certificate) -> None:
-    # RFC 5280 4.2: a certificate with a critical extension we do not understand is refused.
-    for extension in cert.extensions:
-        if extension.critical and isinstance(extension.value, x509.UnrecognizedExtension):
-            raise CertificateError(
-                f"{subject_of(cert)} has an unknown critical extension "
-                f"{extension.oid.dotted_string}",
-                rule="cert:critical-extension",
-            )
 
 
 def _check_ca(cert: x509.Certificate, cas_below: int) -> None:
