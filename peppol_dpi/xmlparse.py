@@ -32,6 +32,7 @@ import codecs
 import copy
 import functools
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from typing import IO, Any, TypeAlias
@@ -40,6 +41,7 @@ from lxml import etree
 
 from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
+from .xmltext import attr
 
 __all__ = [
     "c14n",
@@ -319,11 +321,30 @@ def _standalone_copy(element: Element, *, version_1_1: bool) -> Element:
         for name, value in inherited.items():
             whole.set(name, value)
         return whole
-    attributes: dict[str, str] = {str(k): str(v) for k, v in element.attrib.items()}
-    root = etree.Element(element.tag, attrib=inherited | attributes, nsmap=nsmap)
-    root.text = element.text
-    root.extend(list(whole))
-    return root
+    # The missing declarations (and inherited attributes) written into the copy's start tag
+    # and the copy read again: building a root with lxml's API and moving the children under
+    # it lets lxml pick prefixes by namespace name and drop a child's declaration of a name
+    # already in scope under another prefix (two documents, one canonical form: found against
+    # Santuario, tests/test_c14n_against_the_jdk.py).
+    declared: Any = whole.nsmap
+    added = "".join(
+        f' xmlns{":" + prefix if prefix else ""}="{attr(uri)}"'
+        for prefix, uri in nsmap.items()
+        if prefix not in declared
+    )
+    added += "".join(f' {_xml_qname(name)}="{attr(value)}"' for name, value in inherited.items())
+    text = etree.tostring(whole, encoding="unicode")
+    end = _START_TAG_NAME.match(text)
+    assert end is not None  # (lxml writes an element's start tag first)
+    return etree.fromstring(text[: end.end()] + added + text[end.end() :], _parser())
+
+
+_START_TAG_NAME = re.compile(r"<[^\s/>]+")
+
+
+def _xml_qname(name: str) -> str:
+    """``{http://www.w3.org/XML/1998/namespace}lang`` as ``xml:lang``."""
+    return "xml:" + name[len(_XML_ATTRIBUTE) :]
 
 
 def _know_default_token() -> None:
@@ -359,7 +380,11 @@ def c14n(
     """
     if exclusive and "#default" in inclusive_prefixes:
         _know_default_token()
-    if not exclusive and element.getparent() is not None:
+    if not exclusive and (
+        element.getparent() is not None
+        or element.getprevious() is not None
+        or element.getnext() is not None
+    ):
         # lxml/libxml2 (seen with libxml2 2.12 and 2.14) writes spurious ``xmlns=""`` on
         # descendants two or more levels below a subtree whose default namespace is inherited
         # (dpi.md 9.4): XAdES SignedProperties then digest wrongly. Canonicalize a standalone

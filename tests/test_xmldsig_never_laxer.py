@@ -1568,6 +1568,12 @@ STRUCTURE = [
 # The document's encoding and prolog (XML 1.0 sections 2.8 and 4.3.3). By design, any
 # DOCTYPE is refused by parse_xml, even one that changes nothing.
 PROLOG = [
+    # A whole-document reference (URI="") signs what lies beside the document element too
+    # (XMLDSig 4.4.3.3): we canonicalized the element alone and took these.
+    case(
+        SMP, "a processing instruction before the document element", rep(b"?>\n", b"?>\n<?pi x?>")
+    ),
+    case(SMP, "a processing instruction after the document element", lambda d: d + b"<?pi x?>"),
     case(S, "UTF-16", lambda d: d.split(b"\n", 1)[1].decode().encode("utf-16")),
     case(S, "byte order mark", lambda d: b"\xef\xbb\xbf" + d),
     case(

@@ -178,7 +178,18 @@ def reference_target(
     """What ``uri`` names: the whole document (``""``), the element with that id (``#id``,
     else the resolver's answer), or external content from the resolver; None when nothing."""
     if uri == "":
-        return signature.getroottree().getroot()
+        root = signature.getroottree().getroot()
+        if root.getprevious() is not None or root.getnext() is not None:
+            # XMLDSig 4.4.3.3: "" is the whole document but its comments, so a processing
+            # instruction beside the document element is signed too; the document element is
+            # what is canonicalized here, so such a document is refused rather than one of its
+            # parts left unverified.
+            raise SignatureError(
+                "a whole-document reference over a document with processing instructions "
+                "outside its element is not supported",
+                rule="dsig:transform-not-allowed",
+            )
+        return root
     if uri.startswith("#"):
         found = ids.get(uri[1:])
         if found is not None:
