@@ -125,8 +125,16 @@ def check_algorithms(cert: x509.Certificate, *, signed: bool, allow_sha1: bool) 
             f"{subject_of(cert)} is signed with a hash that is not allowed",
             rule="cert:weak-algorithm",
         )
-    parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
-    if parsed["tbs_certificate"]["signature"].dump() != parsed["signature_algorithm"].dump():
+    try:
+        parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+        inside = parsed["tbs_certificate"]["signature"].dump()
+        outside = parsed["signature_algorithm"].dump()
+    except (ValueError, TypeError, IndexError, KeyError, OverflowError):
+        # (asn1crypto reads lazily, and raises these for what it cannot read)
+        raise CertificateError(
+            f"{subject_of(cert)} cannot be read", rule="cert:malformed"
+        ) from None
+    if inside != outside:
         raise CertificateError(
             f"{subject_of(cert)} names one signature algorithm inside its signed part and "
             "another outside it (RFC 5280 4.1.1.2)",
