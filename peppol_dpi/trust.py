@@ -2,9 +2,10 @@
 
 A :class:`TrustPolicy` says which certificates are trusted; :meth:`TrustPolicy.validate`
 builds a path from a leaf to one of its anchors (RFC 5280 6.1, simplified to what the Peppol
-and Norwegian business PKIs need) and checks, for every certificate on it, the signature,
-the validity period at the given instant, CA basic constraints and key usage, and revocation
-through the injected :class:`RevocationChecker`.
+and Norwegian business PKIs need; depth first, trying the next candidate where a path fails,
+within a budget of signature checks) and checks, for every certificate on it, the signature,
+the validity period at the given instant, CA basic constraints and key usage (and the rules of
+:mod:`.cert_rules`), and revocation through the injected :class:`RevocationChecker`.
 
 There is no default trust: a policy without anchors trusts nothing. An anchor need not be
 self-signed (Peppol trust stores hold the access-point CA itself), and a leaf certificate given
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 _MAX_PATH = 8
+_MAX_SIGNATURE_CHECKS = 64  # signatures verified while building one path
 #: Paths remembered per policy (see :meth:`TrustPolicy.validate`).
 PATH_CACHE_SIZE = 64
 
@@ -235,8 +237,7 @@ class TrustPolicy:
         try:
             for cert in (leaf, *chain):
                 fully_decoded(cert)  # a lazily decoded field must not fail mid-validation
-            path = self._build_path(leaf, [*chain, *self.intermediates])
-            self._check_path(path, when)
+            path = self._first_valid_path(leaf, [*chain, *self.intermediates], when)
         except MALFORMED_CERTIFICATE_ERRORS as exc:
             # cryptography decodes names and extensions lazily: a malformed one surfaces here.
             raise CertificateError(f"malformed certificate: {exc}", rule="cert:malformed") from None
@@ -250,36 +251,61 @@ class TrustPolicy:
             check_algorithms(cert, signed=depth + 1 < len(path), allow_sha1=self.allow_sha1)
             check_extensions(cert)
             if depth > 0:
-                _check_ca(cert, depth - 1)
+                # RFC 5280 4.2.1.9: pathLenConstraint counts the intermediates below that are
+                # not self-issued (a key-rollover certificate does not count).
+                below = sum(not _is_self_issued(c) for c in path[1:depth])
+                _check_ca(cert, below)
         _check_key_usage(path[0], self.required_key_usage)
 
     # -- path building ---------------------------------------------------------------------
 
-    def _build_path(
-        self, leaf: x509.Certificate, pool: Iterable[x509.Certificate]
+    def _first_valid_path(
+        self, leaf: x509.Certificate, pool: Sequence[x509.Certificate], when: datetime
     ) -> list[x509.Certificate]:
-        candidates = list(pool)
-        path = [leaf]
-        current = leaf
-        while len(path) <= _MAX_PATH:
-            if current in self.anchors:
-                return path
-            anchor = next((a for a in self.anchors if verify_issued_by(current, a)), None)
-            if anchor is not None:
-                path.append(anchor)
-                return path
-            if _is_self_issued(current):
-                break
-            issuer = next(
-                (c for c in candidates if c not in path and verify_issued_by(current, c)), None
-            )
-            if issuer is None:
-                break
-            path.append(issuer)
-            current = issuer
-        raise CertificateError(
+        """The first path from ``leaf`` to an anchor, through ``pool``, that passes every
+        check; when none does, the first one's refusal. RFC 5280 6.1 leaves path building to
+        the implementation: a peer may send its CA's expired certificate before the renewed
+        one (one name and key), or a key-rollover certificate, and the JDK's builder, phase4's
+        and Oxalis', tries the next candidate where the first fails; so does this one."""
+        first_error: CertificateError | None = None
+        budget = [_MAX_SIGNATURE_CHECKS]
+        for path in self._candidate_paths(leaf, [leaf], list(pool), budget):
+            try:
+                self._check_path(path, when)
+            except CertificateError as exc:
+                first_error = first_error or exc
+                continue
+            return path
+        raise first_error or CertificateError(
             f"{subject_of(leaf)} does not chain to a trusted anchor", rule="cert:untrusted"
         )
+
+    def _candidate_paths(
+        self,
+        current: x509.Certificate,
+        path: list[x509.Certificate],
+        pool: list[x509.Certificate],
+        budget: list[int],
+    ) -> Iterator[list[x509.Certificate]]:
+        """Every path from ``path`` (ending in ``current``) to an anchor, depth first, the
+        anchors tried before the pool; at most :data:`_MAX_PATH` certificates, and at most
+        :data:`_MAX_SIGNATURE_CHECKS` signatures verified in all (a pool of look-alike CAs
+        would otherwise cost exponentially many)."""
+        if current in self.anchors:
+            yield path
+            return
+        for issuer in (*self.anchors, *(c for c in pool if c not in self.anchors)):
+            if issuer in path or len(path) > _MAX_PATH:
+                continue
+            if budget[0] <= 0:
+                return
+            budget[0] -= 1
+            if not verify_issued_by(current, issuer):
+                continue
+            if issuer in self.anchors:
+                yield [*path, issuer]
+            else:
+                yield from self._candidate_paths(issuer, [*path, issuer], pool, budget)
 
     @staticmethod
     def _check_validity(cert: x509.Certificate, when: datetime) -> None:

@@ -80,7 +80,8 @@ certificatePolicies (``leaf-critical-policies``), which we do not process:
   with pathLenConstraint 0 above an intermediate, not a CA, without keyCertSign, with an
   unknown critical extension. The JDK takes a trust anchor's name and key only (RFC 5280
   6.1.1 (d));
-* path building (5): a self-issued intermediate (a CA key rollover: the new key certified by
+* path building (5; the first three built since, ``test_paths_the_jdk_builds_we_build_too``):
+  a self-issued intermediate (a CA key rollover: the new key certified by
   the old under one name) ends our path building; of two certificates of the issuing CA
   (its name and key), the first sent expired or not a CA, we take the first whose signature
   verifies and do not try the other; more than 7 CAs between leaf and anchor (``_MAX_PATH``,
@@ -119,6 +120,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, N
 from differential import Crash, Failure, Verdict, outcome
 from java_oracle import JavaVerdict, run_batch
 
+from peppol_dpi import trust
 from peppol_dpi.trust import KeyUsage, RevocationMode, TrustPolicy
 
 #: The instant both validators validate at.
@@ -805,6 +807,46 @@ def test_both_validate_the_valid_paths(case_id: str, jdk: dict[str, JavaVerdict]
     assert jdk[case_id].accepted, jdk[case_id].detail
     ours = _case(case_id).ours()
     assert ours.accepted, ours.detail
+
+
+#: Paths the JDK's builder finds by trying the next candidate where the first fails, which
+#: ours did not when this file was written (it took the first certificate whose signature
+#: verified, stopped at a self-issued one, and counted a key-rollover certificate against the
+#: path length): both build them now.
+BUILT_BY_BOTH = [
+    "self-issued-intermediate-key-rollover",
+    "chain-expired-twin-first",
+    "chain-not-a-ca-twin-first",
+]
+
+
+@pytest.mark.parametrize("case_id", BUILT_BY_BOTH)
+def test_paths_the_jdk_builds_we_build_too(case_id: str, jdk: dict[str, JavaVerdict]) -> None:
+    ours = _case(case_id).ours()
+    assert jdk[case_id].accepted, jdk[case_id].detail
+    assert ours.accepted, ours.detail
+
+
+def test_path_building_is_bounded_in_a_mesh_of_cross_certified_cas(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Six CAs, each certified by every other, none under the anchor: depth-first building
+    # would try every simple path through them; the signature budget stops it.
+    cas = [_ca(f"Mesh TEST CA {n}", 0x7400 + n, None) for n in range(6)]
+    cross = tuple(_reissued(a.cert, b) for a in cas for b in cas if a is not b)
+    case = Case(leaf=_leaf(0x7480, cas[0]), chain=cross)
+    checked = [0]
+    verify = trust.verify_issued_by
+
+    def counted(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+        checked[0] += 1
+        return verify(cert, issuer)
+
+    monkeypatch.setattr(trust, "verify_issued_by", counted)
+    verdict = case.ours()
+    assert not verdict.accepted and "cert:untrusted" in verdict.detail, verdict.detail
+    # (the budget is what stops it: without one, 1.5 million signatures, 43 s, were checked)
+    assert checked[0] == trust._MAX_SIGNATURE_CHECKS
 
 
 @pytest.mark.parametrize("case_id", list(CASES))
