@@ -149,6 +149,20 @@ def test_inclusive_c14n_of_a_subtree_renders_the_xml_attributes_it_inherits() ->
     )
 
 
+@pytest.mark.parametrize("exclusive", [True, False])
+def test_c14n_refuses_a_namespace_name_holding_an_ampersand(exclusive: bool) -> None:
+    # libxml2 writes it unescaped, where C14N 2.3 (and Santuario) write "&amp;".
+    root = parse_xml(b'<r xmlns:p="http://example.com/?a=1&amp;b=2"><p:e p:a="1"/></r>')
+    with pytest.raises(XmlSecurityError) as caught:
+        c14n(root[0], exclusive=exclusive)
+    assert caught.value.rule == "xml:c14n"
+    # An "&" in text or in an attribute value, even one that looks like a declaration, is fine.
+    text = parse_xml(
+        b'<r xmlns:p="urn:p"><p:e p:a="x&amp;y"> xmlns="a&amp;b" &lt;e xmlns="&amp;"</p:e></r>'
+    )
+    assert b'xmlns="a&amp;b" &lt;e xmlns="&amp;"' in c14n(text[0], exclusive=exclusive)
+
+
 def test_c14n_1_1_of_a_subtree_inherits_xml_lang_and_space_but_not_xml_id() -> None:
     # C14N 1.1 section 2.4: xml:id is not inherited (1.0 inherits every xml:* attribute), and
     # xml:base needs a fix-up, which is refused rather than done wrongly.
