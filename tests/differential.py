@@ -10,8 +10,10 @@ return a few bytes at a time, as a raw stream's may.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import xmlschema
@@ -29,6 +31,7 @@ __all__ = [
     "edit",
     "outcome",
     "same",
+    "schema_driver",
 ]
 
 
@@ -155,6 +158,14 @@ class SchemaOracle:
     lxml: etree.XMLSchema
     pure: xmlschema.XMLSchema
 
+    @classmethod
+    def compiled(cls, main: Path) -> SchemaOracle:
+        """Both engines' compilation of the schema document ``main``."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pure = xmlschema.XMLSchema(str(main))
+        return cls(lxml_schema(main), pure)
+
     def parser(self, *, plain: bool = False) -> etree.XMLParser:
         """``plain``: without PIs and comments (xmlschema takes a PI inside simple content for
         a child element; XSD 1.0 part 1, 3.3.4, the infoset, ignores both)."""
@@ -173,3 +184,24 @@ class SchemaOracle:
         plain = etree.fromstring(data, self.parser(plain=True))
         found += [f"xmlschema: {e.reason}" for e in self.pure.iter_errors(plain)]
         return found
+
+
+def lxml_schema(main: Path) -> etree.XMLSchema:
+    """libxml2's compilation of the schema document ``main``. The XML Signature schema names a
+    DTD beside it: loaded from the folder, never the network."""
+    parser = etree.XMLParser(load_dtd=True, no_network=True, resolve_entities=True)
+    return etree.XMLSchema(etree.parse(str(main), parser))
+
+
+def schema_driver(folder: Path, imports: Mapping[str, str], namespace: str | None = None) -> Path:
+    """``folder``/driver.xsd: a schema document importing each namespace in ``imports`` from
+    its location (relative to ``folder``), in ``namespace`` (none: no target namespace)."""
+    body = "".join(
+        f'<xs:import namespace="{n}" schemaLocation="{at}"/>' for n, at in imports.items()
+    )
+    target = f' targetNamespace="{namespace}"' if namespace else ""
+    driver = folder / "driver.xsd"
+    driver.write_text(
+        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"{target}>{body}</xs:schema>'
+    )
+    return driver

@@ -18,6 +18,7 @@ from pathlib import Path
 import pki
 import pytest
 from as4_support import NOW, make_sbd, trust
+from differential import lxml_schema, schema_driver
 from lxml import etree
 
 from peppol_dpi import ns
@@ -72,18 +73,7 @@ def schema(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> etree.XMLS
     shutil.copytree(shared / "xsd" / "w3", folder / "w3")
     (folder / "ebms" / "soap11.xsd").write_text(SOAP11_STUB)
     (folder / "xenc11.xsd").write_text(_XENC11_STUB)
-    imports = "".join(
-        f'<xs:import namespace="{namespace}" schemaLocation="{location}"/>'
-        for namespace, location in _IMPORTS.items()
-    )
-    driver = folder / "driver.xsd"
-    driver.write_text(
-        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
-        f'targetNamespace="urn:peppol-dpi:test:as4-xsd">{imports}</xs:schema>'
-    )
-    # The XML Signature schema names a DTD beside it: load it from the folder, never the network.
-    parser = etree.XMLParser(load_dtd=True, no_network=True, resolve_entities=True)
-    return etree.XMLSchema(etree.parse(str(driver), parser))
+    return lxml_schema(schema_driver(folder, _IMPORTS, "urn:peppol-dpi:test:as4-xsd"))
 
 
 def _valid(schema: etree.XMLSchema, element: Element) -> None:

@@ -28,12 +28,10 @@ attributes on the Innbyggerpost elements.
 from __future__ import annotations
 
 import shutil
-import warnings
 from pathlib import Path
 
 import dpi_samples
 import pytest
-import xmlschema
 from differential import SchemaOracle, Verdict, edit
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
@@ -120,16 +118,6 @@ _DSIG_STUB = (
 )
 
 
-def _compile(main: Path) -> SchemaOracle:
-    # The XML Signature schema names a DTD beside it: loaded from the folder, never the network.
-    parser = etree.XMLParser(load_dtd=True, no_network=True, resolve_entities=True)
-    lxml_schema = etree.XMLSchema(etree.parse(str(main), parser))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pure = xmlschema.XMLSchema(str(main))
-    return SchemaOracle(lxml_schema, pure)
-
-
 def _copy(shared: Path, name: str, to: Path) -> None:
     source = shared / "xsd" / name
     if not source.is_file():
@@ -152,7 +140,7 @@ def manifest_oracle(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> S
                 _copy(shared, f"w3/{name}", w3 / name)
     else:
         (w3 / "xmldsig-core-schema.xsd").write_text(_DSIG_STUB)
-    return _compile(folder / "sdp-manifest.xsd")
+    return SchemaOracle.compiled(folder / "sdp-manifest.xsd")
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +148,7 @@ def payload_oracle(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Sc
     folder = tmp_path_factory.mktemp("innbyggerpost-xsd")
     _copy(shared, "dpi/innbyggerpost.xsd", folder / "innbyggerpost.xsd")
     (folder / "businessMessageEnvelope.xsd").write_text(_ENVELOPE_STUB)
-    return _compile(folder / "innbyggerpost.xsd")
+    return SchemaOracle.compiled(folder / "innbyggerpost.xsd")
 
 
 # -- our readers ----------------------------------------------------------------------------------

@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
@@ -74,9 +73,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import xmlschema
 from as4_support import trust
-from differential import SchemaOracle, Verdict
+from differential import SchemaOracle, Verdict, schema_driver
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -138,21 +136,7 @@ def schema(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> SchemaOrac
     shutil.copytree(shared / "xsd" / "ebms", folder / "ebms")
     shutil.copytree(shared / "xsd" / "w3", folder / "w3")
     (folder / "ebms" / "soap11.xsd").write_text(SOAP11_STUB)
-    imports = "".join(
-        f'<xs:import namespace="{namespace}" schemaLocation="{location}"/>'
-        for namespace, location in _IMPORTS.items()
-    )
-    driver = folder / "driver.xsd"
-    driver.write_text(
-        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
-        f'targetNamespace="urn:peppol-dpi:test:ebms-xsd">{imports}</xs:schema>'
-    )
-    # The XML Signature schema names a DTD beside it: load it from the folder, never the network.
-    parser = etree.XMLParser(load_dtd=True, no_network=True, resolve_entities=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pure = xmlschema.XMLSchema(str(driver))
-    return SchemaOracle(etree.XMLSchema(etree.parse(str(driver), parser)), pure)
+    return SchemaOracle.compiled(schema_driver(folder, _IMPORTS, "urn:peppol-dpi:test:ebms-xsd"))
 
 
 # -- the messages -------------------------------------------------------------------------------

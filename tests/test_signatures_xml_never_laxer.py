@@ -30,16 +30,13 @@ from __future__ import annotations
 
 import io
 import shutil
-import warnings
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pki
 import pytest
-import xmlschema
-from differential import SchemaOracle, Verdict, edit
-from lxml import etree
+from differential import SchemaOracle, Verdict, edit, schema_driver
 
 from peppol_dpi import ns
 from peppol_dpi.dpi.asic import AsicBuilder, Document, read_package
@@ -232,24 +229,8 @@ def oracle(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> SchemaOrac
     shutil.copytree(xsd / "asic", folder / "asic")
     shutil.copytree(xsd / "w3", folder / "w3")
     # One schema for both namespaces: ts_102918v010201.xsd is the ``2918`` one, _2 ``02918``.
-    imports = "".join(
-        f'<xs:import namespace="{namespace}" schemaLocation="asic/{name}"/>'
-        for namespace, name in (
-            (_ASIC_LEGACY, "ts_102918v010201.xsd"),
-            (ns.ASIC, "ts_102918v010201_2.xsd"),
-        )
-    )
-    driver = folder / "driver.xsd"
-    driver.write_text(
-        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">{imports}</xs:schema>'
-    )
-    # The XML Signature schema names a DTD beside it: loaded from the folder, never the network.
-    parser = etree.XMLParser(load_dtd=True, no_network=True, resolve_entities=True)
-    lxml_schema = etree.XMLSchema(etree.parse(str(driver), parser))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pure = xmlschema.XMLSchema(str(driver))
-    return SchemaOracle(lxml_schema, pure)
+    imports = {_ASIC_LEGACY: "asic/ts_102918v010201.xsd", ns.ASIC: "asic/ts_102918v010201_2.xsd"}
+    return SchemaOracle.compiled(schema_driver(folder, imports))
 
 
 # -- our reader -----------------------------------------------------------------------------------

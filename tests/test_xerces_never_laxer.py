@@ -75,7 +75,7 @@ import test_dpi_xml_never_laxer as dpi
 import test_ebms_never_laxer as ebms
 import test_sbdh_never_laxer as sbdh
 import test_signatures_xml_never_laxer as signatures
-from differential import Verdict
+from differential import Verdict, schema_driver
 from java_oracle import JavaVerdict, run_batch
 from lxml import etree
 from test_as4_xsd import SOAP11_STUB
@@ -109,19 +109,6 @@ def _validated(schema: Path, documents: Iterable[bytes | None]) -> Xerces:
     unique = list(dict.fromkeys(d for d in documents if d is not None))
     verdicts = run_batch("XsdOracle", unique, str(schema))
     return Xerces(dict(zip(unique, verdicts, strict=True)))
-
-
-def _driver(folder: Path, imports: Mapping[str, str]) -> Path:
-    """A schema document importing each namespace from its location (relative to ``folder``)."""
-    body = "".join(
-        f'<xs:import namespace="{n}" schemaLocation="{at}"/>' for n, at in imports.items()
-    )
-    driver = folder / "driver.xsd"
-    driver.write_text(
-        f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" '
-        f'targetNamespace="{_DRIVER_NAMESPACE}">{body}</xs:schema>'
-    )
-    return driver
 
 
 def _required(shared: Path, *names: str) -> Path:
@@ -181,7 +168,8 @@ def xerces_ebms(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Xerce
     documents = [ebms.document(*case.values) for case in ebms.CASES]
     documents += [ebms.document(kind) for kind in ebms._MESSAGES]
     return _validated(
-        _driver(folder, ebms._IMPORTS), (_messaging_alone(data) for data in documents)
+        schema_driver(folder, ebms._IMPORTS, _DRIVER_NAMESPACE),
+        (_messaging_alone(data) for data in documents),
     )
 
 
@@ -241,7 +229,7 @@ def xerces_sbdh(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Xerce
     shutil.copytree(xsd / "peppol", folder / "peppol")
     documents = [*sbdh.BASES.values(), *(data for _, data in sbdh.MUTATIONS)]
     return _validated(
-        _driver(folder, {ns.SBDH: _SBDH, ns.PEPPOL_ENVELOPE: _ENVELOPE}),
+        schema_driver(folder, {ns.SBDH: _SBDH, ns.PEPPOL_ENVELOPE: _ENVELOPE}, _DRIVER_NAMESPACE),
         [*documents, *map(_header_alone, documents)],
     )
 
@@ -333,7 +321,7 @@ def xerces_signatures(shared: Path, tmp_path_factory: pytest.TempPathFactory) ->
     shutil.copytree(xsd / "asic", folder / "asic")
     shutil.copytree(xsd / "w3", folder / "w3")
     documents = [signatures.BASE, *(data for _, data in signatures.CASES)]
-    return _validated(_driver(folder, _ASIC), documents)
+    return _validated(schema_driver(folder, _ASIC, _DRIVER_NAMESPACE), documents)
 
 
 def test_signatures_unmutated_valid_to_xerces(xerces_signatures: Xerces) -> None:
