@@ -188,11 +188,11 @@ def local_zip64_sizes(extra: bytes) -> tuple[int, int] | None:
 
 class EndRecords(NamedTuple):
     """What the end of central directory record (and a zip64 one) say, checked against each
-    other: the entry count, where the central directory starts and where it ends."""
+    other: the entry count and where the central directory starts (it ends where they
+    begin)."""
 
     entries: int
     offset: int
-    end: int
 
 
 def end_records(data: bytes, size: int) -> EndRecords | str:
@@ -236,7 +236,7 @@ def end_records(data: bytes, size: int) -> EndRecords | str:
         total, cd_size, cd_offset, directory_end = total64, size64, offset64, record_offset
     if cd_offset + cd_size != directory_end:
         return "its central directory does not end where its end record begins"
-    return EndRecords(total, cd_offset, directory_end)
+    return EndRecords(total, cd_offset)
 
 
 def _comment_length(data: bytes, position: int) -> int:
