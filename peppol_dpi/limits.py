@@ -44,8 +44,13 @@ class Limits:
     max_decompressed_bytes: int = 1024 * MiB
     #: Largest ratio of decompressed to compressed size accepted (bomb guard).
     max_compression_ratio: int = 1000
-    #: Most members in one gzip stream (RFC 1952 2.2; parallel compressors write one per block).
-    max_gzip_members: int = 4096
+    #: Most members in one gzip stream. RFC 1952 2.2 allows several, and every AS4 sender
+    #: (phase4, Oxalis, the ``as4`` package, this one) writes one. The JDK's GZIPInputStream,
+    #: with which phase4 and Oxalis read a payload, decides whether another member follows by
+    #: ``InputStream.available()`` and may end after the first, silently, depending on how the
+    #: bytes arrived (JDK-7036144): a payload of several members can be read as two documents.
+    #: Raise it to read such streams (parallel compressors write one member per block).
+    max_gzip_members: int = 1
     #: Most entries in an ASiC-E zip (DPI: main document + up to 200 attachments + metadata).
     max_zip_entries: int = 210
     #: Largest total uncompressed size of an ASiC-E package.
