@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -52,27 +53,65 @@ def _require_jdk() -> tuple[str, str]:
     return javac, java
 
 
-def compiled(name: str) -> Path:
-    """The class directory of ``tests/java/<name>.java``, compiled once per session."""
+#: Java libraries an oracle may need beyond the JDK, as Debian packages them (jar names in
+#: ``/usr/share/java``, or in the folder ``PEPPOL_DPI_JAVA_LIBS`` names): the package that
+#: installs them, and the jars. ``.ci/run`` installs them where it can.
+JAVA_LIBRARIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "jakarta-mail": ("libjakarta-mail-java", ("jakarta-mail.jar", "jakarta-activation.jar")),
+    "bouncycastle": ("libbcpkix-java", ("bcprov.jar", "bcpkix.jar", "bcutil.jar")),
+}
+
+
+def _library_jars(libraries: tuple[str, ...]) -> list[Path]:
+    folder = Path(os.environ.get("PEPPOL_DPI_JAVA_LIBS", "/usr/share/java"))
+    jars = []
+    for library in libraries:
+        package, names = JAVA_LIBRARIES[library]
+        for jar_name in names:
+            jar = folder / jar_name
+            if not jar.is_file():
+                pytest.skip(
+                    f"{library} is not installed ({jar} is missing; Debian: apt-get install "
+                    f"{package}, or set PEPPOL_DPI_JAVA_LIBS to a folder holding {', '.join(names)})"
+                )
+            jars.append(jar)
+    return jars
+
+
+def _class_path(classes: Path, jars: list[Path]) -> str:
+    return os.pathsep.join([str(classes), *map(str, jars)])
+
+
+def compiled(name: str, libraries: tuple[str, ...] = ()) -> Path:
+    """The class directory of ``tests/java/<name>.java``, compiled once per session (against
+    ``libraries``, keys of :data:`JAVA_LIBRARIES`)."""
     javac, _ = _require_jdk()
+    jars = _library_jars(libraries)
     source = JAVA_SOURCES / f"{name}.java"
     key = f"{name}-{hashlib.sha256(source.read_bytes()).hexdigest()[:16]}"
     if key not in _COMPILED:
         out = Path(tempfile.mkdtemp(prefix=f"peppol-dpi-{name}-"))
         atexit.register(shutil.rmtree, out, ignore_errors=True)
         result = subprocess.run(
-            [javac, "-d", str(out), str(source)], capture_output=True, text=True, timeout=300
+            [javac, "-cp", _class_path(out, jars), "-d", str(out), str(source)],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert result.returncode == 0, result.stderr
         _COMPILED[key] = out
     return _COMPILED[key]
 
 
-def run_batch(name: str, documents: list[bytes], *args: str) -> list[JavaVerdict]:
+def run_batch(
+    name: str, documents: list[bytes], *args: str, libraries: tuple[str, ...] = ()
+) -> list[JavaVerdict]:
     """Run ``tests/java/<name>.java`` over ``documents`` (written to files whose paths follow
-    ``args`` on its command line); one verdict per document, in order."""
+    ``args`` on its command line); one verdict per document, in order. ``libraries``: the
+    :data:`JAVA_LIBRARIES` it needs (the test skips, saying so, without them)."""
     _, java = _require_jdk()
-    classes = compiled(name)
+    jars = _library_jars(libraries)
+    classes = compiled(name, libraries)
     with tempfile.TemporaryDirectory(prefix="peppol-dpi-java-") as folder:
         paths = []
         for index, document in enumerate(documents):
@@ -80,7 +119,7 @@ def run_batch(name: str, documents: list[bytes], *args: str) -> list[JavaVerdict
             path.write_bytes(document)
             paths.append(str(path))
         result = subprocess.run(
-            [java, *JVM_OPTIONS, "-cp", str(classes), name, *args, *paths],
+            [java, *JVM_OPTIONS, "-cp", _class_path(classes, jars), name, *args, *paths],
             capture_output=True,
             timeout=600,
         )

@@ -109,18 +109,24 @@ def test_content_type_parameters(value: str, expected: tuple[str, dict[str, str]
 
 
 def test_root_by_start_parameter_with_content_id() -> None:
-    body = (
-        b"--B\r\nContent-ID: <att@x>\r\n\r\nDATA\r\n"
-        b"--B\r\ncontent-id: <root.message@cxf.apache.org>\r\ncontent-type: application/soap+xml\r\n\r\n<soap/>\r\n--B--\r\n"
-    )
+    # CXF/Oxalis name the root with start; it must be the first part, which phase4 takes.
+    root = b"--B\r\ncontent-id: <root.message@cxf.apache.org>\r\ncontent-type: application/soap+xml\r\n\r\n<soap/>\r\n"
+    attachment = b"--B\r\nContent-ID: <att@x>\r\n\r\nDATA\r\n"
     headers = {
         "Content-Type": 'multipart/related; boundary="B"; start="<root.message@cxf.apache.org>"'
     }
-    mime = parse_message(headers, body)
+    mime = parse_message(headers, root + attachment + b"--B--\r\n")
     assert bytes(mime.root.body) == b"<soap/>" and bytes(mime.attachments[0].body) == b"DATA"
-    with pytest.raises(MimeError) as info:
-        parse_message({"Content-Type": 'multipart/related; boundary="B"; start="<nope>"'}, body)
-    assert info.value.ebms_code is EbmsError.MIME_INCONSISTENCY
+    for body, start in [
+        (attachment + root + b"--B--\r\n", "<root.message@cxf.apache.org>"),  # not the first
+        (root + attachment + b"--B--\r\n", "<nope>"),  # no such part
+    ]:
+        with pytest.raises(MimeError) as info:
+            parse_message(
+                {"Content-Type": f'multipart/related; boundary="B"; start="{start}"'}, body
+            )
+        assert info.value.rule == "mime:start"
+        assert info.value.ebms_code is EbmsError.MIME_INCONSISTENCY
 
 
 @pytest.mark.parametrize(

@@ -214,9 +214,13 @@ def _multipart(content_id_line: str, encoding: str = "binary") -> tuple[dict[str
 @pytest.mark.parametrize("space", ["\u0085", "\u00a0", "\x1c", "\x1f", "\x0b"])
 def test_mime_header_values_keep_what_is_not_wsp(space: str) -> None:
     # JavaMail (phase4, Oxalis) skips space and tab after the colon, nothing else.
-    headers, body = _multipart(f"Content-ID: <cid1>{space}")
+    headers, body = _multipart(f"Content-ID: <cid1{space}>")
     (attachment,) = parse_message(headers, body).attachments
-    assert attachment.content_id == f"<cid1>{space}"
+    assert attachment.content_id == f"cid1{space}"
+    headers, body = _multipart(f"Content-ID: <cid1>{space}")  # not "<" id ">" (RFC 2392)
+    with pytest.raises(MimeError) as info:
+        parse_message(headers, body)
+    assert info.value.rule == "mime:content-id"
     headers, body = _multipart("Content-ID: <cid1>", encoding=f"{space}binary")
     with pytest.raises(MimeError):
         parse_message(headers, body)

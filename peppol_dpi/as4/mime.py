@@ -9,11 +9,17 @@ Reading is tolerant where real peers differ and strict where safety needs it:
 
 * header names in any case, folded header lines, quoted or bare boundary parameters;
 * CRLF or bare LF line ends (dumps edited on Unix), a preamble before the first delimiter;
-* the root part is named by ``start`` (CXF/Oxalis) or is the first part (phase4);
+* a Content-ID with or without its angle brackets (old phase4 test files);
 * ``Content-Transfer-Encoding`` binary/8bit/7bit or base64 (old phase4 test files).
 
-A missing closing delimiter, too many parts or oversized headers are refused with EBMS:0007
-(MimeInconsistency) before anything is decrypted. The dump form of a whole message (HTTP
+What two readers could split differently is refused (tests/test_mime_never_laxer.py holds
+this reader to Jakarta Mail's, which phase4 used): a delimiter after a lone CR (a line end to
+Jakarta Mail, none to RFC 2046), a lone CR in a header block, a ``start`` naming another part
+than the first (CXF and Oxalis take the part it names, phase4 the first), two parts with one
+Content-ID, a Content-ID that is not ``<id>`` or ``id``, a Content-Type parameter that is
+neither a token nor a quoted string, a boundary ending in a space. A missing closing delimiter,
+too many parts or oversized headers are refused too, all with EBMS:0007 (MimeInconsistency),
+before anything is decrypted. The dump form of a whole message (HTTP
 headers, empty line, body) is :mod:`.dump`.
 """
 
@@ -43,6 +49,7 @@ __all__ = [
     "delimiter_line_end",
     "header_block",
     "headers_and_rest",
+    "lone_cr_delimiter",
     "multipart_frame",
     "multipart_framing",
     "multipart_headers",
@@ -123,6 +130,13 @@ class MimeMessage:
 # which the regex engine matches a run at a time rather than a character at a time.
 _TOKEN_PARAM = re.compile(
     r';[ \t]*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*("[^"\\]*(?:\\.[^"\\]*)*"|[^; \t]*)'
+)
+
+
+_PLAIN_VALUE = r"[!#$%&'*+.0-9A-Z^_`a-z{|}~-]+"  # RFC 2045 5.1: no tspecials, spaces or controls
+_QUOTED = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_PARAMETER_LIST = re.compile(
+    rf"(?:[ \t]*;[ \t]*{_PLAIN_VALUE}[ \t]*=[ \t]*(?:{_PLAIN_VALUE}|{_QUOTED}))*[ \t]*;?[ \t]*"
 )
 
 
@@ -223,6 +237,9 @@ def _split_headers(block: bytes | memoryview, limits: Limits, what: str) -> Head
             rule="mime:header-too-large",
         )
     text = bytes(block).decode("latin-1")
+    if "\r" in text.replace("\r\n", ""):
+        # A lone CR ends a header line for Jakarta Mail and other readers, not here.
+        raise MimeError(f"the {what} headers hold a lone CR", rule="mime:header")
     items: list[tuple[str, str]] = []
     # Lines end with CRLF or LF (a lone CR is not a line end): replacing each CRLF first and
     # then splitting at LF cuts where the pattern \r?\n does, without the regex engine.
@@ -301,7 +318,8 @@ def parse_message(
 def multipart_framing(headers: Headers) -> tuple[bytes, str | None] | None:
     """The boundary and ``start`` parameter of a multipart/related message, None for a bare
     SOAP envelope; any other Content-Type is refused."""
-    media, params = parse_content_type(headers.get("Content-Type") or "")
+    value = headers.get("Content-Type") or ""
+    media, params = parse_content_type(value)
     if media in (SOAP_CONTENT_TYPE, "text/xml", "application/xml"):
         return None
     if media != "multipart/related":
@@ -309,26 +327,39 @@ def multipart_framing(headers: Headers) -> tuple[bytes, str | None] | None:
             f"Content-Type {media or '(none)'!r} is neither multipart/related nor SOAP",
             rule="mime:content-type",
         )
+    _, semicolon, parameters = value.partition(";")
+    if not _PARAMETER_LIST.fullmatch(semicolon + parameters):
+        # RFC 2045 5.1: a value is a token or a quoted-string. Jakarta Mail refuses the
+        # message otherwise (phase4), where the regex above would take what it can.
+        raise MimeError(
+            f"the Content-Type parameters {value[:200]!r} are malformed", rule="mime:content-type"
+        )
     boundary = params.get("boundary")
     if not boundary or len(boundary) > 200:
         raise MimeError("multipart/related without a usable boundary", rule="mime:boundary")
+    if boundary.endswith(" "):
+        # RFC 2046 5.1.1: bcharsnospace ends a boundary. Jakarta Mail trims the delimiter
+        # lines it reads, so it never finds such a boundary.
+        raise MimeError("the boundary ends in a space", rule="mime:boundary")
     return boundary.encode("latin-1"), params.get("start")
 
 
 def split_root(parts: Sequence[MimePart], start: str | None) -> MimeMessage:
-    """The root part, named by ``start`` (CXF/Oxalis) or first (phase4), and the attachments."""
-    root_index = 0
+    """The root part, which is the first (RFC 2387 3.2), and the attachments. ``start`` may
+    name it, and nothing else: CXF and Oxalis take the part ``start`` names, phase4 the first,
+    so a message whose ``start`` names another part is two messages (``mime:start``). Two
+    parts with one Content-ID are refused too (RFC 2392: a Content-ID names one part)."""
+    ids = [p.content_id for p in parts if p.content_id is not None]
+    if len(ids) != len(set(ids)):
+        raise MimeError("two MIME parts have the same Content-ID", rule="mime:content-id")
     if start:
         wanted = start.strip(_WSP)
         wanted = wanted[1:-1] if wanted.startswith("<") and wanted.endswith(">") else wanted
-        matching = [i for i, p in enumerate(parts) if p.content_id == wanted]
-        if len(matching) != 1:
+        if wanted not in ids:
             raise MimeError(f"the start part <{wanted}> is not in the message", rule="mime:start")
-        root_index = matching[0]
-    return MimeMessage(
-        root=parts[root_index],
-        attachments=tuple(p for i, p in enumerate(parts) if i != root_index),
-    )
+        if parts[0].content_id != wanted:
+            raise MimeError(f"the start part <{wanted}> is not the first part", rule="mime:start")
+    return MimeMessage(root=parts[0], attachments=tuple(parts[1:]))
 
 
 def _finder(data: memoryview) -> Callable[[bytes, int], int]:
@@ -378,18 +409,35 @@ def check_envelope_size(size: int, limits: Limits) -> None:
         )
 
 
+def lone_cr_delimiter() -> MimeError:
+    # RFC 2046 5.1.1: a delimiter follows CRLF (or LF, as dumps edited on Unix have it). Jakarta
+    # Mail takes a lone CR for a line end too, and would split the part there.
+    return MimeError("a MIME delimiter follows a lone CR", rule="mime:boundary")
+
+
+def _next_delimiter(
+    data: memoryview, find: Callable[[bytes, int], int], dash: bytes, at: int
+) -> int:
+    """Where the first ``--boundary`` at the start of a line begins, at or after ``at`` (> 0):
+    -1 when there is none. One after a lone CR is refused (:func:`lone_cr_delimiter`)."""
+    found = find(dash, at)
+    while found > 0:
+        before = data[found - 1]
+        if before == 0x0A:
+            return found
+        if before == 0x0D:
+            raise lone_cr_delimiter()
+        found = find(dash, found + 1)
+    return found
+
+
 def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[MimePart]:
     # A delimiter is "--boundary" at the start of a line (RFC 2046 5.1.1).
     dash = b"--" + boundary
-    delimiter = b"\n" + dash
     find = _finder(data)
-    if bytes(data[: len(dash)]) == dash:
-        pos = 0
-    else:
-        first = find(delimiter, 0)
-        if first < 0:
-            raise MimeError("the boundary does not occur in the body", rule="mime:boundary")
-        pos = first + 1
+    pos = 0 if bytes(data[: len(dash)]) == dash else _next_delimiter(data, find, dash, 1)
+    if pos < 0:
+        raise MimeError("the boundary does not occur in the body", rule="mime:boundary")
     ranges: list[tuple[int, int]] = []
     while True:
         after = pos + len(dash)
@@ -402,18 +450,18 @@ def _split_parts(data: memoryview, boundary: bytes, limits: Limits) -> list[Mime
         if bytes(data[after:line_end]).strip(b" \t\r"):
             raise MimeError("text after a MIME delimiter", rule="mime:boundary")
         content_start = line_end + 1
-        nxt = find(delimiter, content_start - 1)
+        nxt = _next_delimiter(data, find, dash, content_start)
         if nxt < 0:
             raise MimeError(
                 "the message ends without the closing MIME delimiter", rule="mime:truncated"
             )
-        end = nxt - 1 if bytes(data[nxt - 1 : nxt]) == b"\r" else nxt
+        end = nxt - 2 if bytes(data[nxt - 2 : nxt - 1]) == b"\r" else nxt - 1
         if len(ranges) >= limits.max_mime_parts:
             raise MimeError(
                 f"more than {limits.max_mime_parts} MIME parts", rule="mime:too-many-parts"
             )
         ranges.append((content_start, max(end, content_start)))
-        pos = nxt + 1
+        pos = nxt
     if not ranges:
         raise MimeError("the multipart body has no parts", rule="mime:missing-part")
     # The whole structure first, then every part's headers (the transfer encodings are undone
@@ -449,6 +497,11 @@ def base64_error() -> MimeError:
 _SINGLE_FIELDS = frozenset({"content-type", "content-transfer-encoding", "content-id"})
 
 
+#: A Content-ID with its angle brackets, or without them (old phase4 files): no white space and
+#: no other bracket inside.
+_CONTENT_ID = re.compile(r"<[^<> \t\r\n]+>|[^<> \t\r\n]+")
+
+
 def part_headers(raw: memoryview, limits: Limits) -> tuple[Headers, memoryview]:
     """The headers of a body part and its content (enough of it: a prefix will do)."""
     headers, rest = headers_and_rest(raw, limits, "MIME part")
@@ -457,6 +510,11 @@ def part_headers(raw: memoryview, limits: Limits) -> tuple[Headers, memoryview]:
         for name in _SINGLE_FIELDS:
             if names.count(name) > 1:
                 raise MimeError(f"a MIME part has more than one {name} field", rule="mime:header")
+    content_id = headers.get("Content-ID")
+    if content_id is not None and not _CONTENT_ID.fullmatch(content_id.strip(_WSP)):
+        # RFC 2392: "<" addr-spec ">". Readers that trim a bracket on each side alone (phase4)
+        # or keep space inside would name the part otherwise.
+        raise MimeError(f"the Content-ID {content_id[:80]!r} is malformed", rule="mime:content-id")
     return headers, rest
 
 

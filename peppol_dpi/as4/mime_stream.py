@@ -30,6 +30,7 @@ from .mime import (
     check_envelope_size,
     decoded,
     delimiter_line_end,
+    lone_cr_delimiter,
     multipart_framing,
     part_headers,
     split_root,
@@ -165,9 +166,11 @@ def _bounded_root(file: IO[bytes], span: PartSpan, limits: Limits) -> bytes:
 
 def _part_ranges(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> list[PartSpan]:
     """Each part between two delimiters, headers included (as :func:`.mime.parse_message`)."""
-    delimiters = _delimiters(file, size, dash, limits)
+    delimiters, lone_cr = _delimiters(file, size, dash, limits)
     if not delimiters:
         raise MimeError("the boundary does not occur in the body", rule="mime:boundary")
+    if delimiters[0] in lone_cr:
+        raise lone_cr_delimiter()
     ranges: list[PartSpan] = []
     for index, pos in enumerate(delimiters):
         line = _read_at(file, pos + len(dash), MAX_DELIMITER_LINE_BYTES + 1)
@@ -181,6 +184,8 @@ def _part_ranges(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> lis
                 "the message ends without the closing MIME delimiter", rule="mime:truncated"
             )
         content_start = pos + len(dash) + line_end + 1
+        if delimiters[index + 1] in lone_cr:
+            raise lone_cr_delimiter()
         nxt = delimiters[index + 1] - 1  # the line feed before the next delimiter
         end = nxt - 1 if nxt > 0 and _read_at(file, nxt - 1, 1) == b"\r" else nxt
         if len(ranges) >= limits.max_mime_parts:
@@ -193,13 +198,17 @@ def _part_ranges(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> lis
     return ranges
 
 
-def _delimiters(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> list[int]:
+def _delimiters(
+    file: IO[bytes], size: int, dash: bytes, limits: Limits
+) -> tuple[list[int], set[int]]:
     """Offsets of every ``--boundary`` at the start of a line up to the close delimiter, found
-    chunk by chunk, at most ``max_mime_parts + 2`` of them. What follows the close delimiter is
-    the epilogue, which RFC 2046 5.1.1 says to ignore (delimiter lines in it included), as the
-    bytes reader does; it is still read, so that a file shorter than ``size`` is noticed."""
-    pattern = b"\n" + dash
+    chunk by chunk, at most ``max_mime_parts + 2`` of them, and those of them that follow a
+    lone CR (the caller refuses one when it reaches it, where the bytes reader does). What
+    follows the close delimiter is the epilogue, which RFC 2046 5.1.1 says to ignore
+    (delimiter lines in it included), as the bytes reader does; it is still read, so that a
+    file shorter than ``size`` is noticed."""
     found: list[int] = [0] if _read_at(file, 0, len(dash)) == dash else []
+    lone_cr: set[int] = set()
     closed = bool(found) and _read_at(file, len(dash), 2) == b"--"
     file.seek(0)
     carry = b""
@@ -209,16 +218,24 @@ def _delimiters(file: IO[bytes], size: int, dash: bytes, limits: Limits) -> list
         if not chunk:
             raise MimeError("the message file is shorter than its size", rule="mime:truncated")
         buffer = carry + chunk
-        at = -1 if closed else buffer.find(pattern)
+        # From 1: the byte before a match is in the buffer (carry holds a whole --boundary, so
+        # one that starts at 0 was found in the chunk before).
+        at = -1 if closed else buffer.find(dash, 1)
         while at >= 0:
-            found.append(base + at + 1)
-            if len(found) > limits.max_mime_parts + 1:
-                # Enough for the caller to refuse more than max_mime_parts parts, after it has
-                # checked the delimiter lines before, in order, as the bytes reader does.
-                return found
-            closed = _read_at(file, base + at + len(pattern), 2) == b"--"
-            at = -1 if closed else buffer.find(pattern, at + 1)
+            before = buffer[at - 1]
+            if before in (0x0A, 0x0D):
+                found.append(base + at)
+                if before == 0x0D:
+                    lone_cr.add(base + at)
+                if len(found) > limits.max_mime_parts + 1:
+                    # Enough for the caller to refuse more than max_mime_parts parts, after it
+                    # has checked the delimiter lines before, in order, as the bytes reader does.
+                    return found, lone_cr
+                closed = _read_at(file, base + at + len(dash), 2) == b"--"
+                if closed:
+                    break
+            at = buffer.find(dash, at + 1)
         file.seek(base + len(buffer))
-        carry = buffer[-(len(pattern) - 1) :]  # too short to hold a whole delimiter
+        carry = buffer[-len(dash) :]  # too short to hold a whole delimiter and the byte before
         base += len(buffer) - len(carry)
-    return found
+    return found, lone_cr
