@@ -318,3 +318,29 @@ def test_the_enveloped_data_writer_flushes_closes_once_and_refuses_writes_after(
     assert cms.decrypt(written, RECIPIENT) == b"secret"
     with pytest.raises(UsageError, match="write to a closed EnvelopedDataWriter"):
         writer.write(b"more")
+
+
+# -- found by tests/test_cms_against_bouncycastle.py (run here without a JDK) --------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        # Two RecipientInfos for our certificate: BouncyCastle takes the issuer-and-serial one,
+        # OpenSSL and Digdir's client the first; in either order, refused.
+        ("recipients-ski-key-b-then-issuer-serial-key-a", "cms:ambiguous-recipient"),
+        ("recipients-issuer-serial-key-a-then-ski-key-b", "cms:ambiguous-recipient"),
+        ("recipients-ski-key-b-then-ski-key-a", "cms:ambiguous-recipient"),
+        # A third field in the AES-256-CBC AlgorithmIdentifier (BouncyCastle and OpenSSL refuse).
+        ("ce-algorithm-extra-field", "cms:malformed"),
+    ],
+)
+def test_what_bouncycastle_reads_otherwise_is_refused(name: str, rule: str) -> None:
+    from test_cms_against_bouncycastle import CASES
+
+    data = next(case for case in CASES if case.name == name).build()
+    with pytest.raises(DecryptionError) as whole:
+        cms.decrypt(data, RECIPIENT)
+    with pytest.raises(DecryptionError) as streamed:
+        cms.decrypt_stream(io.BytesIO(data), RECIPIENT, io.BytesIO())
+    assert whole.value.rule == streamed.value.rule == rule

@@ -166,17 +166,23 @@ def _content_key(recipient_infos: bytes, key: PrivateKey) -> bytes:
         # is the expected one, so only the encrypted key is left to take.
         return _unwrap(recipient_infos[len(usual[0]) :], key)
     infos = _parsed(cms.RecipientInfos, recipient_infos)
-    ours = None
+    matching = []
     for info in infos:  # every one well formed (RFC 5652 6.2), ours or not
         if info.name != "ktri":
             continue
         ktri = info.chosen
         if ktri["version"].contents not in _KTRI_VERSIONS:
             raise _malformed("malformed")
-        if ours is None and _matches(ktri["rid"], key.certificate):
-            ours = ktri
-    if ours is None:
+        if _matches(ktri["rid"], key.certificate):
+            matching.append(ktri)
+    if not matching:
         raise _malformed("no-recipient")
+    if len(matching) > 1:
+        # Two entries for one certificate may carry two content keys: BouncyCastle takes the
+        # one named by issuer and serial, OpenSSL and Digdir's client the first (one package,
+        # two documents; tests/test_cms_against_bouncycastle.py). dpi.md 3.4: one recipient.
+        raise _malformed("ambiguous-recipient")
+    ours = matching[0]
     _check_oaep(ours["key_encryption_algorithm"])
     return _unwrap(ours["encrypted_key"].native, key)
 
@@ -226,7 +232,8 @@ def _iv(encoded: bytes) -> bytes:
     head = aes256_cbc_head()
     if len(encoded) == len(head) + BLOCK and encoded.startswith(head):
         return encoded[len(head) :]  # the usual encoding, as _content_algorithm writes it
-    algorithm = algos.EncryptionAlgorithm.load(encoded)
+    # Every field read (BouncyCastle and OpenSSL refuse a third one after the IV).
+    algorithm = _parsed(algos.EncryptionAlgorithm, encoded)
     # dpi.md 3.4: AES-256-CBC, parameters = the 16-byte IV.
     if algorithm["algorithm"].native != "aes256_cbc":
         raise _malformed("unsupported-content-encryption")
