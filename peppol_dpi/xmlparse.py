@@ -107,7 +107,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     """Parse ``data`` into an element tree, refusing hostile or oversized XML.
 
     Raises :class:`~peppol_dpi.errors.XmlSecurityError` (an InputError) with a rule name:
-    ``xml:too-large``, ``xml:not-well-formed``, ``xml:dtd-forbidden``,
+    ``xml:too-large``, ``xml:not-well-formed``, ``xml:version``, ``xml:dtd-forbidden``,
     ``xml:entity-forbidden``, ``xml:too-deep``, ``xml:too-many-elements``,
     ``xml:too-many-namespaces`` or ``xml:c14n`` (from :func:`c14n`).
     """
@@ -124,6 +124,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     if root is None:
         raise XmlSecurityError(f"{what} has no root element", rule="xml:not-well-formed")
     docinfo: Any = root.getroottree().docinfo  # lxml-stubs lacks DocInfo.doctype
+    check_version(docinfo.xml_version, what)
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlSecurityError(
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
@@ -154,6 +155,42 @@ def _xmlns_countable(encoding: str | None) -> bool:
         return codec != "utf-7" and "<xmlns=".encode(codec) == b"<xmlns="
     except UnicodeError:
         return False
+
+
+def check_version(version: str | None, what: str) -> None:
+    """XML 1.0 only. libxml2 reads a document declared 1.1 as 1.0; Xerces (phase4, Oxalis,
+    Santuario) reads it as XML 1.1 (section 2.11 of 1.1: NEL and LINE SEPARATOR are line ends,
+    so ``x&#133;y`` and ``x\u0085y`` differ; section 2.2: ``&#1;`` is a character), so one
+    document would be two (``xml:version``)."""
+    if version not in (None, "1.0"):
+        raise XmlSecurityError(
+            f"{what} is XML version {str(version)[:20]!r}; only XML 1.0 is read", rule="xml:version"
+        )
+
+
+def declared_version(head: bytes) -> str | None:
+    """The version of the XML declaration ``head`` starts with, as libxml2 reads it (``1.0``
+    without one), for a reader that parses without a tree (:mod:`.xmlstream`); None when the
+    document is broken there (the parse says why). Where no element starts in ``head`` (a
+    prolog longer than it), the declaration is read from the bytes, in an encoding that
+    writes ASCII as ASCII."""
+    parser = etree.XMLPullParser(events=("start",), **PARSER_OPTIONS)
+    try:
+        for offset in range(0, len(head), _VERSION_STEP):
+            parser.feed(head[offset : offset + _VERSION_STEP])
+            for _, element in parser.read_events():
+                assert isinstance(element, etree._Element)  # ("start" events only)
+                return str(element.getroottree().docinfo.xml_version)
+    except etree.XMLSyntaxError:
+        return None
+    declared = _DECLARED_VERSION.match(head)
+    return declared.group(1).decode("latin-1") if declared else None
+
+
+_VERSION_STEP = 1024  # the root element usually starts in the first few hundred bytes
+_DECLARED_VERSION = re.compile(
+    rb"(?:\xef\xbb\xbf)?<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*[\"']([^\"']*)"
+)
 
 
 def check_input(data: object, limits: Limits, what: str, caller: str) -> None:
