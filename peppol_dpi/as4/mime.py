@@ -80,15 +80,27 @@ class Headers:
     """Header fields in their order, looked up without regard to case (RFC 5322 / RFC 9110)."""
 
     items: tuple[tuple[str, str], ...] = ()
+    _first_by_name: dict[str, str] = field(init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, mapping: Mapping[str, str] | Iterable[tuple[str, str]]) -> Headers:
         pairs = mapping.items() if isinstance(mapping, Mapping) else mapping
         return cls(tuple((str(k), str(v)) for k, v in pairs))
 
+    def __post_init__(self) -> None:
+        # The first field of each name, by its lower-case name: a part's fields are looked
+        # up half a dozen times per message.
+        first = {k.lower(): v for k, v in reversed(self.items)}
+        object.__setattr__(self, "_first_by_name", first)
+
     def get(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.items if k.lower() == wanted), None)
+        """The first field named ``name`` (any case), None without one."""
+        return self._first_by_name.get(name.lower())
+
+    @property
+    def names_repeat(self) -> bool:
+        """Whether a field name (in any case) occurs more than once."""
+        return len(self._first_by_name) != len(self.items)
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.items)
@@ -237,7 +249,7 @@ def _split_headers(block: bytes | memoryview, limits: Limits, what: str) -> Head
             rule="mime:header-too-large",
         )
     text = bytes(block).decode("latin-1")
-    if "\r" in text.replace("\r\n", ""):
+    if text.count("\r") != text.count("\r\n"):
         # A lone CR ends a header line for Jakarta Mail and other readers, not here.
         raise MimeError(f"the {what} headers hold a lone CR", rule="mime:header")
     items: list[tuple[str, str]] = []
@@ -505,8 +517,8 @@ _CONTENT_ID = re.compile(r"<[^<> \t\r\n]+>|[^<> \t\r\n]+")
 def part_headers(raw: memoryview, limits: Limits) -> tuple[Headers, memoryview]:
     """The headers of a body part and its content (enough of it: a prefix will do)."""
     headers, rest = headers_and_rest(raw, limits, "MIME part")
-    names = [name.lower() for name, _ in headers.items]
-    if len(names) != len(set(names)):
+    if headers.names_repeat:
+        names = [name.lower() for name, _ in headers.items]
         for name in _SINGLE_FIELDS:
             if names.count(name) > 1:
                 raise MimeError(f"a MIME part has more than one {name} field", rule="mime:header")
