@@ -107,7 +107,8 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     """Parse ``data`` into an element tree, refusing hostile or oversized XML.
 
     Raises :class:`~peppol_dpi.errors.XmlSecurityError` (an InputError) with a rule name:
-    ``xml:too-large``, ``xml:not-well-formed``, ``xml:version``, ``xml:dtd-forbidden``,
+    ``xml:too-large``, ``xml:not-well-formed``, ``xml:encoding``, ``xml:version``,
+    ``xml:dtd-forbidden``,
     ``xml:entity-forbidden``, ``xml:too-deep``, ``xml:too-many-elements``,
     ``xml:too-many-namespaces`` or ``xml:c14n`` (from :func:`c14n`).
     """
@@ -115,6 +116,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     data = bytes(data)
     if not data or data.isspace():
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")
+    check_encoding(data[:ENCODING_HEAD], what)
     parser = _parser()
     try:
         root = etree.fromstring(data, parser)
@@ -157,6 +159,64 @@ def _xmlns_countable(encoding: str | None) -> bool:
         return False
 
 
+#: The encodings read, as XML 1.0 4.3.3 and appendix F detect them from a document's first
+#: bytes, with the declarations each may carry (None: no declaration, or one without an
+#: encoding). Others are refused (``xml:encoding``): libxml2 decodes them through iconv, the
+#: JDK through its own tables, and the two differ (Shift_JIS 5C is a backslash to the JDK and
+#: a yen sign to iconv; GB18030, windows-1252 holes), or the JDK knows no such charset. A byte
+#: order mark and a declaration that disagree are refused too: libxml2 follows the mark, the
+#: JDK the declaration (a UTF-8 mark before ``encoding="ISO-8859-1"``: "å" or "Ã¥"); XML
+#: 4.3.3 calls such a document a fatal error. Peppol and DPI documents are UTF-8.
+_ENCODINGS_READ: dict[tuple[str, bool], frozenset[str | None]] = {
+    ("utf-8", True): frozenset({None, "utf-8"}),
+    ("utf-8", False): frozenset({None, "utf-8", "us-ascii", "iso-8859-1"}),
+    ("utf-16-be", True): frozenset({None, "utf-16"}),
+    ("utf-16-le", True): frozenset({None, "utf-16"}),
+    ("utf-16-be", False): frozenset({"utf-16be"}),
+    ("utf-16-le", False): frozenset({"utf-16le"}),
+}
+_FAMILIES = (  # (first bytes, family, byte order mark length); UTF-32 first: FF FE 00 00
+    (b"\x00\x00\xfe\xff", "utf-32", 4),
+    (b"\xff\xfe\x00\x00", "utf-32", 4),
+    (b"\xef\xbb\xbf", "utf-8", 3),
+    (b"\xfe\xff", "utf-16-be", 2),
+    (b"\xff\xfe", "utf-16-le", 2),
+    (b"\x00\x00\x00<", "utf-32", 0),
+    (b"<\x00\x00\x00", "utf-32", 0),
+    (b"\x00<\x00?", "utf-16-be", 0),
+    (b"<\x00?\x00", "utf-16-le", 0),
+)
+_DECLARATION = re.compile(
+    r"<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*([\"'])[^\"']*\1"
+    r"(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*([\"'])([^\"']*)\2)?"
+)
+
+
+def check_encoding(head: bytes, what: str) -> None:
+    """Refuse a document in an encoding not read here, or whose byte order mark and
+    declaration disagree (``xml:encoding``, see :data:`_ENCODINGS_READ`); ``head``: its first
+    :data:`ENCODING_HEAD` bytes. Checked before anything is parsed, by every parser alike (a
+    declaration that is no declaration counts as none: the parse then says what is wrong)."""
+    family, mark = "utf-8", 0
+    for start, name, length in _FAMILIES:
+        if head.startswith(start):
+            family, mark = name, length
+            break
+    declared = None
+    if family != "utf-32":
+        text = head[mark : mark + 512].decode(family, errors="replace")
+        found = _DECLARATION.match(text)
+        declared = found.group(3).lower() if found and found.group(3) is not None else None
+    allowed = _ENCODINGS_READ.get((family, mark > 0), frozenset())
+    if declared not in allowed:
+        raise XmlSecurityError(
+            f"{what} is in {family}{' with a byte order mark' if mark else ''}, declared "
+            f"{declared or 'nothing'}: only UTF-8, UTF-16 (with its mark), US-ASCII and "
+            "ISO-8859-1 are read, as their first bytes say",
+            rule="xml:encoding",
+        )
+
+
 def check_version(version: str | None, what: str) -> None:
     """XML 1.0 only. libxml2 reads a document declared 1.1 as 1.0; Xerces (phase4, Oxalis,
     Santuario) reads it as XML 1.1 (section 2.11 of 1.1: NEL and LINE SEPARATOR are line ends,
@@ -188,6 +248,8 @@ def declared_version(head: bytes) -> str | None:
 
 
 _VERSION_STEP = 1024  # the root element usually starts in the first few hundred bytes
+#: What :func:`check_encoding` reads: a byte order mark and an XML declaration's first 512 bytes.
+ENCODING_HEAD = 520
 _DECLARED_VERSION = re.compile(
     rb"(?:\xef\xbb\xbf)?<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*[\"']([^\"']*)"
 )

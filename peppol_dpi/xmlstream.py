@@ -31,10 +31,12 @@ from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 from .spool import CHUNK_BYTES, read_up_to
 from .xmlparse import (
+    ENCODING_HEAD,
     PARSER_OPTIONS,
     PROLOG_SCAN,
     Element,
     check_counts,
+    check_encoding,
     check_file_size,
     check_namespaces,
     check_version,
@@ -176,6 +178,8 @@ def _run(
     start = bytearray()  # the document's first bytes, for its XML declaration
     try:
         for piece in pieces:
+            if not start:  # before anything is parsed, as parse_xml does (a piece is >= 4 KiB)
+                check_encoding(bytes(piece[:ENCODING_HEAD]), what)
             if len(start) < _VERSION_HEAD:
                 start += piece[: _VERSION_HEAD - len(start)]
             parser.feed(piece)

@@ -261,3 +261,52 @@ def test_a_document_that_is_not_xml_1_0_is_refused(document: bytes, reader: str)
 def test_xml_1_0_with_or_without_a_declaration_is_read(document: bytes, reader: str) -> None:
     read = dict(_readers())[reader]
     assert read(document) is not None
+
+
+# -- encodings the JDK decodes otherwise (tests/test_xml_parse_against_xerces.py) -----------------
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # A UTF-8 mark against the declaration: libxml2 follows the mark, the JDK the declaration.
+        b'\xef\xbb\xbf<?xml version="1.0" encoding="ISO-8859-1"?><a>\xc3\xa5<b/></a>',
+        # Shift_JIS 5C: a yen sign to iconv, a backslash to the JDK.
+        b'<?xml version="1.0" encoding="Shift_JIS"?><a>C:\\tmp<b/></a>',
+        b'<?xml version="1.0" encoding="windows-1252"?><a>\x80<b/></a>',
+        '<?xml version="1.0" encoding="UTF-16"?><a><b/></a>'.encode("utf-16-le"),  # no mark
+        '<?xml version="1.0" encoding="UTF-16BE"?><a><b/></a>'.encode("utf-16"),  # mark, LE/BE
+        '<?xml version="1.0" encoding="UTF-32"?><a><b/></a>'.encode("utf-32"),
+    ],
+    ids=[
+        "utf-8 mark, latin-1",
+        "shift_jis",
+        "windows-1252",
+        "utf-16, no mark",
+        "utf-16be, mark",
+        "utf-32",
+    ],
+)
+@pytest.mark.parametrize("reader", [name for name, _ in _readers()])
+def test_an_encoding_the_jdk_reads_otherwise_is_refused(document: bytes, reader: str) -> None:
+    read = dict(_readers())[reader]
+    with pytest.raises(XmlSecurityError) as info:
+        read(document)
+    assert info.value.rule == "xml:encoding"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '<?xml version="1.0" encoding="UTF-16"?><a>å<b/></a>'.encode("utf-16"),
+        "<a>å<b/></a>".encode("utf-16"),
+        '<?xml version="1.0" encoding="UTF-16LE"?><a>å<b/></a>'.encode("utf-16-le"),
+        '<?xml version="1.0" encoding="ISO-8859-1"?><a>\xe5<b/></a>'.encode("latin-1"),
+        b'<?xml version="1.0" encoding="US-ASCII"?><a><b/></a>',
+        b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?><a>\xc3\xa5<b/></a>',
+    ],
+    ids=["utf-16", "utf-16, no declaration", "utf-16le, no mark", "latin-1", "ascii", "utf-8 mark"],
+)
+@pytest.mark.parametrize("reader", [name for name, _ in _readers()])
+def test_utf8_utf16_ascii_and_latin1_are_read(document: bytes, reader: str) -> None:
+    assert dict(_readers())[reader](document) is not None
