@@ -44,8 +44,9 @@ passes now):
   receiver's library; RFC 5652 6.2 does not say which of several matching RecipientInfos to
   use, and the DPI profile has exactly one (dpi.md 3.4). In the other orders
   (``recipients-issuer-serial-key-a-then-ski-key-b``, two of one kind) everyone reads the
-  first. Fixed: a package with more than one RecipientInfo for our certificate is refused
-  (``cms:ambiguous-recipient``), in every order.
+  first. Fixed: a package with more than one RecipientInfo is refused (``cms:recipient-count``;
+  dpi.md 3.4 has exactly one, and the first-recipient reading of Digdir's client then agrees
+  with everyone), in every order.
 * (b) laxer. ``ce-algorithm-extra-field``: the AES-256-CBC AlgorithmIdentifier with a third
   field after the IV (RFC 5280 4.1.1.2 has two). BouncyCastle refuses it ("Bad sequence size:
   3"), and so does OpenSSL ("sequence length mismatch"; tests/test_cms_never_laxer.py has no

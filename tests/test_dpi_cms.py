@@ -277,7 +277,15 @@ def test_other_recipient_infos_are_parsed_and_checked(recipient: LocalPrivateKey
     theirs = asn1_cms.ContentInfo.load(cms.encrypt(b"x", other.certificate))
     their_info = theirs["content"]["recipient_infos"][0]
     two = _with_recipient_infos(package, lambda infos: infos.insert(0, their_info))
-    assert cms.decrypt(two, recipient) == b"secret"  # found as the second of two
+    # dpi.md 3.4: exactly one RecipientInfo (Digdir's client decrypts with the first).
+    assert _refused(two, recipient).rule == "cms:recipient-count"
+    assert (
+        _refused(
+            _with_recipient_infos(package, lambda infos: infos.__setitem__(0, their_info)),
+            recipient,
+        ).rule
+        == "cms:no-recipient"
+    )
 
     def sha1_oaep(infos) -> None:  # type: ignore[no-untyped-def]
         params = infos[0].chosen["key_encryption_algorithm"]["parameters"]

@@ -166,23 +166,21 @@ def _content_key(recipient_infos: bytes, key: PrivateKey) -> bytes:
         # is the expected one, so only the encrypted key is left to take.
         return _unwrap(recipient_infos[len(usual[0]) :], key)
     infos = _parsed(cms.RecipientInfos, recipient_infos)
-    matching = []
-    for info in infos:  # every one well formed (RFC 5652 6.2), ours or not
-        if info.name != "ktri":
-            continue
-        ktri = info.chosen
-        if ktri["version"].contents not in _KTRI_VERSIONS:
-            raise _malformed("malformed")
-        if _matches(ktri["rid"], key.certificate):
-            matching.append(ktri)
-    if not matching:
+    if len(infos) != 1:
+        # dpi.md 3.4: exactly one KeyTransRecipientInfo. With more, readers need not agree on
+        # the content key: Digdir's efm-common decrypts with the first whatever it names,
+        # BouncyCastle's store prefers one named by issuer and serial, OpenSSL takes the first
+        # that is ours; two for our certificate with two keys are two documents
+        # (tests/test_cms_against_bouncycastle.py).
+        raise _malformed("recipient-count")
+    (info,) = infos  # well formed (RFC 5652 6.2), ours or not
+    if info.name != "ktri":
         raise _malformed("no-recipient")
-    if len(matching) > 1:
-        # Two entries for one certificate may carry two content keys: BouncyCastle takes the
-        # one named by issuer and serial, OpenSSL and Digdir's client the first (one package,
-        # two documents; tests/test_cms_against_bouncycastle.py). dpi.md 3.4: one recipient.
-        raise _malformed("ambiguous-recipient")
-    ours = matching[0]
+    ours = info.chosen
+    if ours["version"].contents not in _KTRI_VERSIONS:
+        raise _malformed("malformed")
+    if not _matches(ours["rid"], key.certificate):
+        raise _malformed("no-recipient")
     _check_oaep(ours["key_encryption_algorithm"])
     return _unwrap(ours["encrypted_key"].native, key)
 
