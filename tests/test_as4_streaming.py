@@ -430,3 +430,24 @@ def test_a_dump_stream_larger_than_the_limit_is_refused_while_it_is_copied() -> 
     ):
         pass
     assert info.value.rule == "mime:too-large"
+
+
+@pytest.mark.parametrize("shift", [-2, -1, 0, 1, 5])
+def test_a_delimiter_after_a_lone_cr_is_refused_across_the_scan_chunks(shift: int) -> None:
+    # RFC 2046: a delimiter follows a line end; Jakarta Mail (phase4) takes a lone CR for one.
+    # The streaming reader scans the file in chunks of a MiB: the CR and the delimiter after it
+    # land on either side of a chunk's end, or inside one, and are refused as the bytes reader
+    # refuses them.
+    from peppol_dpi.as4.mime import parse_message
+
+    head = (
+        b"--B\r\nContent-Type: application/soap+xml\r\n\r\n<e/>\r\n--B\r\nContent-ID: <a@x>\r\n\r\n"
+    )
+    cr_at = mime_stream._CHUNK + shift  # the file offset of the lone CR
+    body = head + b"x" * (cr_at - len(head)) + b"\r--B\r\nX: y\r\n\r\nz\r\n--B--\r\n"
+    headers = {"Content-Type": 'multipart/related; boundary="B"'}
+    with pytest.raises(InputError) as whole:
+        parse_message(headers, body)
+    with pytest.raises(InputError) as streamed:
+        mime_stream.scan_message(headers, io.BytesIO(body), size=len(body))
+    assert whole.value.rule == streamed.value.rule == "mime:boundary"
