@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from .errors import InputError
@@ -47,13 +48,57 @@ def _no_constant(name: str) -> Json:
     raise ValueError(f"{name} is not JSON")
 
 
+#: The most digits a number may have (integer part, fraction and exponent together), and the
+#: deepest nesting of arrays and objects: Jackson's StreamReadConstraints (2.15 on, and Debian's
+#: 2.14 with them backported), under integrasjonspunkt and the mailbox providers, refuse more
+#: than 1000 of either (tests/test_json_against_jackson.py). The depth is ours, lower and
+#: independent of Python's recursion limit; a business message nests a few levels.
+MAX_NUMBER_DIGITS = 1000
+MAX_DEPTH = 500
+
+
+class _LimitError(Exception):
+    def __init__(self, message: str, rule: str) -> None:
+        self.message, self.rule = message, rule
+
+
+def _digits_within_limit(text: str) -> str:
+    if len(text) > MAX_NUMBER_DIGITS and sum(c.isdigit() for c in text) > MAX_NUMBER_DIGITS:
+        raise _LimitError(f"a number has more than {MAX_NUMBER_DIGITS} digits", "json:number")
+    return text
+
+
+def _integer(text: str) -> int:
+    return int(_digits_within_limit(text))
+
+
 def _finite(text: str) -> float:
     # RFC 7493 2.2: no number of greater magnitude than an IEEE 754 double. Python reads one as
     # infinity, which no JSON writer can write back (a message read could not be written).
-    value = float(text)
+    value = float(_digits_within_limit(text))
     if math.isinf(value):
         raise ValueError(f"the number {text[:40]} is out of range")
     return value
+
+
+# A string (its escapes included) or a bracket: what decides how deep a document nests.
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _check_depth(text: str, what: str) -> None:
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # (the usual case: not that many brackets at all)
+    depth = 0
+    for token in _STRING_OR_BRACKET.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise JsonError(
+                    f"{what} nests more than {MAX_DEPTH} levels deep", rule="json:depth"
+                )
+        elif bracket in "]}":
+            depth -= 1
 
 
 def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
@@ -66,11 +111,13 @@ def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
         raise JsonError(f"{what} is not UTF-8", rule="json:encoding") from None
     if text.startswith("\ufeff"):
         raise JsonError(f"{what} starts with a byte order mark", rule="json:encoding")
+    _check_depth(text, what)
     try:
         value = json.loads(
             text,
             object_pairs_hook=_no_duplicates,
             parse_constant=_no_constant,
+            parse_int=_integer,
             parse_float=_finite,
         )
         # RFC 7493 2.1: no lone surrogates (they cannot be written back as UTF-8).
@@ -79,6 +126,8 @@ def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
         raise JsonError(
             f"{what} has the member {exc.name!r} twice", rule="json:duplicate-member"
         ) from None
+    except _LimitError as exc:
+        raise JsonError(f"{what}: {exc.message}", rule=exc.rule) from None
     except UnicodeEncodeError:
         raise JsonError(f"{what} has a lone surrogate escape", rule="json:encoding") from None
     except RecursionError:

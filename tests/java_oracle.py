@@ -59,6 +59,10 @@ def _require_jdk() -> tuple[str, str]:
 JAVA_LIBRARIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "jakarta-mail": ("libjakarta-mail-java", ("jakarta-mail.jar", "jakarta-activation.jar")),
     "bouncycastle": ("libbcpkix-java", ("bcprov.jar", "bcpkix.jar", "bcutil.jar")),
+    "jackson": (
+        "libjackson2-databind-java",
+        ("jackson-databind.jar", "jackson-core.jar", "jackson-annotations.jar"),
+    ),
 }
 
 

@@ -382,7 +382,7 @@ def test_fingerprint_rules() -> None:
         (b'{"a": NaN}', "json:syntax"),
         (b'{"a": 1', "json:syntax"),
         (b"[" * 100_000 + b"]" * 100_000, "json:depth"),
-        (b"1" * 5000, "json:syntax"),
+        (b"1" * 5000, "json:number"),  # more than 1000 digits (Jackson refuses them too)
         ('{"a": "x"}'.encode("utf-16"), "json:encoding"),
     ],
 )
@@ -424,3 +424,16 @@ def test_message_ids_are_uuids() -> None:
     assert message.message_id == dpi_samples.MESSAGE_ID
     assert isinstance(message.conversation_id, uuid.UUID)
     assert isinstance(message, BusinessMessage)
+
+
+def test_nesting_is_bounded_at_max_depth_whatever_the_recursion_limit() -> None:
+    # jsonparse.MAX_DEPTH (500): below Jackson's 1000, and not Python's recursion limit, which a
+    # program may raise; brackets inside strings do not count.
+    from peppol_dpi.jsonparse import MAX_DEPTH, load_json
+
+    assert load_json(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH, what="x", max_bytes=1 << 20)
+    with pytest.raises(JsonError) as caught:
+        load_json(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1), what="x", max_bytes=1 << 20)
+    assert caught.value.rule == "json:depth"
+    text = b'["' + b"[" * 2000 + b'\\"{"]'  # 2001 brackets, one level deep
+    assert load_json(text, what="x", max_bytes=1 << 20) == ["[" * 2000 + '"{']
