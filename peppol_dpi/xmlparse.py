@@ -28,14 +28,13 @@ return bytes and the package's own types.
 
 from __future__ import annotations
 
-import codecs
 import copy
 import functools
 import os
 import re
 import threading
 from collections.abc import Callable, Iterator
-from typing import IO, Any, TypeAlias
+from typing import IO, Any, NamedTuple, TypeAlias
 
 from lxml import etree
 
@@ -116,7 +115,7 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     data = bytes(data)
     if not data or data.isspace():
         raise XmlSecurityError(f"{what} is empty", rule="xml:not-well-formed")
-    check_encoding(data[:ENCODING_HEAD], what)
+    check_declaration(data[:DECLARATION_HEAD], what)
     parser = _parser()
     try:
         root = etree.fromstring(data, parser)
@@ -126,37 +125,16 @@ def parse_xml(data: bytes, *, limits: Limits = DEFAULT_LIMITS, what: str = "XML"
     if root is None:
         raise XmlSecurityError(f"{what} has no root element", rule="xml:not-well-formed")
     docinfo: Any = root.getroottree().docinfo  # lxml-stubs lacks DocInfo.doctype
-    check_version(docinfo.xml_version, what)
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XmlSecurityError(
             f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
         )
     _check_shape(root, limits, what)
-    if _count_xmlns(data) > limits.max_xml_namespaces_in_scope or not _xmlns_countable(
-        docinfo.encoding
-    ):
-        # Only a document with that many "xmlns" anywhere can break the limit: walk it then,
-        # or when its encoding can write "xmlns" in other bytes (UTF-7, EBCDIC, unknown).
+    if _count_xmlns(data) > limits.max_xml_namespaces_in_scope:
+        # Only a document with that many "xmlns" anywhere can break the limit: walk it then.
+        # (Every encoding read writes "xmlns" as one of the markers: check_declaration.)
         _check_namespace_scopes(root, limits, what)
     return root
-
-
-@functools.lru_cache(maxsize=32)
-def _xmlns_countable(encoding: str | None) -> bool:
-    """Whether :func:`_count_xmlns` sees every namespace declaration of a document in
-    ``encoding`` (as libxml2 names it): UTF-16 and UTF-32 by their markers, and encodings that
-    write ASCII as ASCII. Not UTF-7, where ``+AHgAbQBsAG4Acw-`` is "xmlns" too."""
-    name = (encoding or "utf-8").lower()
-    if name.startswith(("utf-16", "utf-32")):
-        return True
-    try:
-        codec = codecs.lookup(name).name
-    except LookupError:
-        return False
-    try:
-        return codec != "utf-7" and "<xmlns=".encode(codec) == b"<xmlns="
-    except UnicodeError:
-        return False
 
 
 #: The encodings read, as XML 1.0 4.3.3 and appendix F detect them from a document's first
@@ -187,72 +165,68 @@ _FAMILIES = (  # (first bytes, family, byte order mark length); UTF-32 first: FF
     (b"<\x00?\x00", "utf-16-le", 0),
 )
 _DECLARATION = re.compile(
-    r"<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*([\"'])[^\"']*\1"
-    r"(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*([\"'])([^\"']*)\2)?"
+    r"<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*([\"'])([^\"']*)\1"
+    r"(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*([\"'])([^\"']*)\3)?"
 )
+#: What :func:`xml_declaration` reads: a byte order mark and an XML declaration's first 512
+#: bytes.
+DECLARATION_HEAD = 520
 
 
-def check_encoding(head: bytes, what: str) -> None:
-    """Refuse a document in an encoding not read here, or whose byte order mark and
-    declaration disagree (``xml:encoding``, see :data:`_ENCODINGS_READ`); ``head``: its first
-    :data:`ENCODING_HEAD` bytes. Checked before anything is parsed, by every parser alike (a
-    declaration that is no declaration counts as none: the parse then says what is wrong)."""
+class XmlDeclaration(NamedTuple):
+    """What a document's first bytes say (XML 1.0 4.3.3 and appendix F): its encoding family
+    (``utf-8`` for any that writes ASCII as ASCII), whether a byte order mark starts it, and
+    the version and encoding of its XML declaration (None without one, lower-case)."""
+
+    family: str
+    byte_order_mark: bool
+    version: str | None
+    encoding: str | None
+
+
+def xml_declaration(head: bytes) -> XmlDeclaration:
+    """The declaration ``head`` (a document's first :data:`DECLARATION_HEAD` bytes) starts
+    with; one that is no declaration counts as none (the parse then says what is wrong)."""
     family, mark = "utf-8", 0
     for start, name, length in _FAMILIES:
         if head.startswith(start):
             family, mark = name, length
             break
-    declared = None
+    found = None
     if family != "utf-32":
-        text = head[mark : mark + 512].decode(family, errors="replace")
-        found = _DECLARATION.match(text)
-        declared = found.group(3).lower() if found and found.group(3) is not None else None
-    allowed = _ENCODINGS_READ.get((family, mark > 0), frozenset())
-    if declared not in allowed:
+        found = _DECLARATION.match(head[mark : mark + 512].decode(family, errors="replace"))
+    return XmlDeclaration(
+        family=family,
+        byte_order_mark=mark > 0,
+        version=found.group(2) if found else None,
+        encoding=found.group(4).lower() if found and found.group(4) is not None else None,
+    )
+
+
+def check_declaration(head: bytes, what: str) -> None:
+    """Refuse, before anything is parsed and by every parser alike, a document in an encoding
+    not read here or whose byte order mark and declaration disagree (``xml:encoding``, see
+    :data:`_ENCODINGS_READ`), or that is not XML 1.0 (``xml:version``): libxml2 reads a
+    document declared 1.1 as 1.0, Xerces (phase4, Oxalis, Santuario) as XML 1.1, where NEL and
+    LINE SEPARATOR are line ends (1.1 section 2.11, so ``x&#133;y`` and ``x\u0085y`` differ)
+    and ``&#1;`` is a character (2.2): one document would be two. ``head``: the document's
+    first :data:`DECLARATION_HEAD` bytes."""
+    declared = xml_declaration(head)
+    if declared.encoding not in _ENCODINGS_READ.get(
+        (declared.family, declared.byte_order_mark), frozenset()
+    ):
         raise XmlSecurityError(
-            f"{what} is in {family}{' with a byte order mark' if mark else ''}, declared "
-            f"{declared or 'nothing'}: only UTF-8, UTF-16 (with its mark), US-ASCII and "
-            "ISO-8859-1 are read, as their first bytes say",
+            f"{what} is in {declared.family}"
+            f"{' with a byte order mark' if declared.byte_order_mark else ''}, declared "
+            f"{declared.encoding or 'nothing'}: only UTF-8, UTF-16 (with its mark), US-ASCII "
+            "and ISO-8859-1 are read, as their first bytes say",
             rule="xml:encoding",
         )
-
-
-def check_version(version: str | None, what: str) -> None:
-    """XML 1.0 only. libxml2 reads a document declared 1.1 as 1.0; Xerces (phase4, Oxalis,
-    Santuario) reads it as XML 1.1 (section 2.11 of 1.1: NEL and LINE SEPARATOR are line ends,
-    so ``x&#133;y`` and ``x\u0085y`` differ; section 2.2: ``&#1;`` is a character), so one
-    document would be two (``xml:version``)."""
-    if version not in (None, "1.0"):
+    if declared.version not in (None, "1.0"):
         raise XmlSecurityError(
-            f"{what} is XML version {str(version)[:20]!r}; only XML 1.0 is read", rule="xml:version"
+            f"{what} is XML version {declared.version[:20]!r}; only XML 1.0 is read",
+            rule="xml:version",
         )
-
-
-def declared_version(head: bytes) -> str | None:
-    """The version of the XML declaration ``head`` starts with, as libxml2 reads it (``1.0``
-    without one), for a reader that parses without a tree (:mod:`.xmlstream`); None when the
-    document is broken there (the parse says why). Where no element starts in ``head`` (a
-    prolog longer than it), the declaration is read from the bytes, in an encoding that
-    writes ASCII as ASCII."""
-    parser = etree.XMLPullParser(events=("start",), **PARSER_OPTIONS)
-    try:
-        for offset in range(0, len(head), _VERSION_STEP):
-            parser.feed(head[offset : offset + _VERSION_STEP])
-            for _, element in parser.read_events():
-                assert isinstance(element, etree._Element)  # ("start" events only)
-                return str(element.getroottree().docinfo.xml_version)
-    except etree.XMLSyntaxError:
-        return None
-    declared = _DECLARED_VERSION.match(head)
-    return declared.group(1).decode("latin-1") if declared else None
-
-
-_VERSION_STEP = 1024  # the root element usually starts in the first few hundred bytes
-#: What :func:`check_encoding` reads: a byte order mark and an XML declaration's first 512 bytes.
-ENCODING_HEAD = 520
-_DECLARED_VERSION = re.compile(
-    rb"(?:\xef\xbb\xbf)?<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*[\"']([^\"']*)"
-)
 
 
 def check_input(data: object, limits: Limits, what: str, caller: str) -> None:

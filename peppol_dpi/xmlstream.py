@@ -31,16 +31,14 @@ from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 from .spool import CHUNK_BYTES, read_up_to
 from .xmlparse import (
-    ENCODING_HEAD,
+    DECLARATION_HEAD,
     PARSER_OPTIONS,
     PROLOG_SCAN,
     Element,
     check_counts,
-    check_encoding,
+    check_declaration,
     check_file_size,
     check_namespaces,
-    check_version,
-    declared_version,
     refuse_logged_errors,
     syntax_error,
 )
@@ -146,11 +144,9 @@ class _CheckedTarget:
         root: Element = self.builder.close()
         return root
 
-    def refuse_what_was_seen(self, start: bytes) -> None:
-        """Raise what ``parse_xml`` would, in its order, for what was parsed (no syntax error);
-        ``start``: the document's first bytes (:data:`_VERSION_HEAD`), for its XML declaration."""
+    def refuse_what_was_seen(self) -> None:
+        """Raise what ``parse_xml`` would, in its order, for what was parsed (no syntax error)."""
         limits, what = self.limits, self.what
-        check_version(declared_version(start), what)
         if self.doctype_seen:
             raise XmlSecurityError(
                 f"{what} contains a DOCTYPE, which is forbidden", rule="xml:dtd-forbidden"
@@ -161,12 +157,6 @@ class _CheckedTarget:
         check_namespaces(self.most_namespaces, limits, what)
 
 
-#: How much of a document's start :func:`~peppol_dpi.xmlparse.declared_version` is given: where
-#: the root element starts in it, libxml2 says the version; beyond, the declaration is read
-#: from the bytes.
-_VERSION_HEAD = 64 * 1024
-
-
 def _run(
     target: _CheckedTarget, pieces: Iterable[bytes], head: Callable[[], bytes]
 ) -> Element | None:
@@ -175,13 +165,12 @@ def _run(
     element found; None for a stop in a document that is refused, or a root never closed."""
     limits, what = target.limits, target.what
     parser = etree.XMLParser(target=cast(Any, target), **PARSER_OPTIONS)
-    start = bytearray()  # the document's first bytes, for its XML declaration
+    first = True
     try:
         for piece in pieces:
-            if not start:  # before anything is parsed, as parse_xml does (a piece is >= 4 KiB)
-                check_encoding(bytes(piece[:ENCODING_HEAD]), what)
-            if len(start) < _VERSION_HEAD:
-                start += piece[: _VERSION_HEAD - len(start)]
+            if first:  # before anything is parsed, as parse_xml does (a piece holds its start)
+                check_declaration(bytes(piece[:DECLARATION_HEAD]), what)
+                first = False
             parser.feed(piece)
             refuse_logged_errors(parser.feed_error_log, head, limits, what)
         result: Element | None = parser.close()
@@ -200,7 +189,7 @@ def _run(
         raise
     # What libxml2 logged up to where it stopped (a stop ends the parse there).
     refuse_logged_errors(parser.feed_error_log, head, limits, what)
-    target.refuse_what_was_seen(bytes(start))
+    target.refuse_what_was_seen()
     return result
 
 

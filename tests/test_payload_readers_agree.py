@@ -788,7 +788,7 @@ _UTF7_SBD = edit(b"UTF-8", b"UTF-7")
 
 
 def test_unwrap_after_a_cached_header_in_utf7() -> None:
-    # UTF-7 is not read at all (xmlparse.check_encoding: the JDK knows no such charset), by
+    # UTF-7 is not read at all (xmlparse.check_declaration: the JDK knows no such charset), by
     # either reader, whatever the header cache holds: here the same header in UTF-8.
     data = edit(b">c2-0001<", b">a+-b<", _UTF7_SBD)
     forget_all()

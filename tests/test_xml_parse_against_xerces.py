@@ -55,7 +55,7 @@ alike, 714 refused by both, 104 refused by us alone (STRICTER, below), 115 findi
 finding. Xerces reported no recoverable error (XmlParseOracle would show one) in any case.
 
 FOUND (115 cases). The 41 of encodings (1, and the last three kinds of 2) are fixed:
-``xmlparse.check_encoding`` reads UTF-8, UTF-16 with its byte order mark, US-ASCII and
+``xmlparse.check_declaration`` reads UTF-8, UTF-16 with its byte order mark, US-ASCII and
 ISO-8859-1 only, and only where the first bytes and the declaration agree (``xml:encoding``;
 ``ENCODING_FINDINGS``, each pinned by ``test_what_xerces_decodes_otherwise_is_refused``). The
 74 of names and limits are kept, as strict xfails (``FINDINGS``): Xerces refuses those
@@ -100,7 +100,7 @@ and the JDK's limits are settings of one JDK (``jdk.xml.*`` system properties), 
 No crash, no difference in the XML proper: characters, references, line ends, attribute values,
 entities, CDATA, the declaration, namespaces, PIs, comments and structure read alike or are
 refused by both, and the realistic documents and their mutations too. XML 1.1 (read otherwise
-by libxml2 once: NEL, U+2028 and ``&#1;``) is refused, as ``xmlparse.check_version`` does since.
+by libxml2 once: NEL, U+2028 and ``&#1;``) is refused, as ``xmlparse.check_declaration`` does since.
 
 STRICTER (Xerces reads these, we refuse; allowed, not asserted):
 
@@ -1495,7 +1495,7 @@ _ENCODINGS: dict[str, str] = {
     "charset GB18030, variant fe91": _GB18030.format("FE 91", "U+E855", "U+241FE"),
 }
 
-#: Found by this file and fixed since: ``xmlparse.check_encoding`` refuses each (``xml:encoding``).
+#: Found by this file and fixed since: ``xmlparse.check_declaration`` refuses each (``xml:encoding``).
 ENCODING_FINDINGS: dict[str, str] = {
     **_BOM_AGAINST_DECLARATION,
     **_BOM_READ_OTHERWISE,

@@ -10,7 +10,6 @@ the ebMS headers.
 from __future__ import annotations
 
 import copy
-import re
 from typing import IO
 
 from lxml import etree
@@ -19,7 +18,7 @@ from .. import ns
 from ..errors import Problem, ValidationError
 from ..ids import DocumentTypeId
 from ..limits import DEFAULT_LIMITS, Limits
-from ..xmlparse import parse_xml
+from ..xmlparse import DECLARATION_HEAD, parse_xml, xml_declaration
 from ..xmlprefix import end_tag_end, parse_xml_until
 from ..xmltext import base64_binary
 from . import rules
@@ -204,17 +203,12 @@ def read_sbdh(
     return header
 
 
-_ENCODING_DECLARATION = re.compile(
-    rb"(?:\xef\xbb\xbf)?<\?xml[^>]*?\sencoding\s*=\s*[\"']([^\"']*)[\"']"
-)
-
-
 def _is_utf8(data: bytes | bytearray | memoryview) -> bool:
-    """No encoding declared (XML 1.0 4.3.3: UTF-8, or UTF-16 with its byte order mark, which
-    the cache's UTF-8 patterns never match), or UTF-8 declared. In UTF-7, say, the same bytes
-    mean other characters ("+-" is "+")."""
-    declared = _ENCODING_DECLARATION.match(bytes(data[:512]))
-    return declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+    """UTF-8, declared or not (XML 1.0 4.3.3): the cache reads its two values from the bytes
+    as UTF-8. In another encoding that writes ASCII as ASCII the same bytes may mean other
+    characters."""
+    declared = xml_declaration(bytes(data[:DECLARATION_HEAD]))
+    return declared.family == "utf-8" and declared.encoding in (None, "utf-8")
 
 
 def _read_sbdh_fully(data: bytes | memoryview | IO[bytes], limits: Limits) -> SbdHeader:

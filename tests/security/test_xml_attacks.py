@@ -50,7 +50,7 @@ def test_xinclude_is_not_processed() -> None:
     [
         ("utf-16", "xml:dtd-forbidden"),
         # Refused before they are parsed: UTF-16 without its byte order mark and UTF-32 are
-        # not read at all (xmlparse.check_encoding), a DOCTYPE in them or not.
+        # not read at all (xmlparse.check_declaration), a DOCTYPE in them or not.
         ("utf-16-be", "xml:encoding"),
         ("utf-32", "xml:encoding"),
     ],
