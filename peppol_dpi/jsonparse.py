@@ -29,9 +29,12 @@ class JsonError(InputError):
     """Bytes that are not acceptable JSON (syntax, encoding, duplicates, size)."""
 
 
-class _DuplicateMemberError(Exception):
-    def __init__(self, name: str) -> None:
-        self.name = name
+class _RefusalError(Exception):
+    """Raised inside ``json.loads`` (whose own errors are ValueErrors) by the hooks below: what
+    the document does (after its name) and the rule."""
+
+    def __init__(self, does: str, rule: str) -> None:
+        self.does, self.rule = does, rule
 
 
 def _no_duplicates(pairs: list[tuple[str, Json]]) -> dict[str, Json]:
@@ -39,7 +42,7 @@ def _no_duplicates(pairs: list[tuple[str, Json]]) -> dict[str, Json]:
     result: dict[str, Json] = {}
     for name, value in pairs:
         if name in result:
-            raise _DuplicateMemberError(name)
+            raise _RefusalError(f"has the member {name!r} twice", "json:duplicate-member")
         result[name] = value
     return result
 
@@ -57,14 +60,9 @@ MAX_NUMBER_DIGITS = 1000
 MAX_DEPTH = 500
 
 
-class _LimitError(Exception):
-    def __init__(self, message: str, rule: str) -> None:
-        self.message, self.rule = message, rule
-
-
 def _digits_within_limit(text: str) -> str:
     if len(text) > MAX_NUMBER_DIGITS and sum(c.isdigit() for c in text) > MAX_NUMBER_DIGITS:
-        raise _LimitError(f"a number has more than {MAX_NUMBER_DIGITS} digits", "json:number")
+        raise _RefusalError(f"has a number of more than {MAX_NUMBER_DIGITS} digits", "json:number")
     return text
 
 
@@ -122,12 +120,8 @@ def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
         )
         # RFC 7493 2.1: no lone surrogates (they cannot be written back as UTF-8).
         json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except _DuplicateMemberError as exc:
-        raise JsonError(
-            f"{what} has the member {exc.name!r} twice", rule="json:duplicate-member"
-        ) from None
-    except _LimitError as exc:
-        raise JsonError(f"{what}: {exc.message}", rule=exc.rule) from None
+    except _RefusalError as exc:
+        raise JsonError(f"{what} {exc.does}", rule=exc.rule) from None
     except UnicodeEncodeError:
         raise JsonError(f"{what} has a lone surrogate escape", rule="json:encoding") from None
     except RecursionError:

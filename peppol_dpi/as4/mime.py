@@ -140,13 +140,13 @@ class MimeMessage:
 
 # A quoted-string is written as runs of plain characters between quoted-pairs (RFC 9110 5.6.4),
 # which the regex engine matches a run at a time rather than a character at a time.
+_QUOTED = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _TOKEN_PARAM = re.compile(
-    r';[ \t]*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*("[^"\\]*(?:\\.[^"\\]*)*"|[^; \t]*)'
+    rf""";[ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*({_QUOTED}|[^; \t]*)"""
 )
 
 
 _PLAIN_VALUE = r"[!#$%&'*+.0-9A-Z^_`a-z{|}~-]+"  # RFC 2045 5.1: no tspecials, spaces or controls
-_QUOTED = r'"[^"\\]*(?:\\.[^"\\]*)*"'
 _PARAMETER_LIST = re.compile(
     rf"(?:[ \t]*;[ \t]*{_PLAIN_VALUE}[ \t]*=[ \t]*(?:{_PLAIN_VALUE}|{_QUOTED}))*[ \t]*;?[ \t]*"
 )
