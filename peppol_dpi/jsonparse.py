@@ -2,10 +2,12 @@
 
 Every JSON document from outside is read here: JWS headers and payloads, business messages,
 Maskinporten and KRR answers, requests to the reference services. Reading (:func:`load_json`,
-or :func:`loads` where only a ``ValueError`` is wanted) accepts only what RFC 8259 and I-JSON (RFC 7493) allow: UTF-8
-without a byte order mark, no duplicate member names (two parsers would disagree on which one
-counts: a classic way to make a signed message say two things), no NaN/Infinity, no number
-beyond an IEEE 754 double (``1e400``), no lone surrogates, bounded size and nesting.
+or :func:`loads` where only a ``ValueError`` is wanted) accepts only what RFC 8259 and I-JSON
+(RFC 7493) allow: UTF-8 without a byte order mark, no duplicate member names (two parsers would
+disagree on which one counts: a classic way to make a signed message say two things), no
+NaN/Infinity, no number beyond an IEEE 754 double (``1e400``), no lone surrogates; and within
+the bounds of Jackson, with which the peers read (size, nesting, the digits of a number, the
+length of a member name and of a string).
 
 Writing (:func:`dump_json`) is deterministic: compact separators, UTF-8, non-ASCII and ``/``
 written as themselves (as Digdir's client writes them since 2023), members in insertion order.
@@ -42,7 +44,11 @@ def _no_duplicates(pairs: list[tuple[str, Json]]) -> dict[str, Json]:
     result: dict[str, Json] = {}
     for name, value in pairs:
         if name in result:
-            raise _RefusalError(f"has the member {name!r} twice", "json:duplicate-member")
+            raise _RefusalError(f"has the member {name[:80]!r} twice", "json:duplicate-member")
+        if len(name) > _NAME_CHARS_ALWAYS_WITHIN and _utf8_length(name) > MAX_NAME_BYTES:
+            raise _RefusalError(
+                f"has a member name of more than {MAX_NAME_BYTES} bytes", "json:name"
+            )
         result[name] = value
     return result
 
@@ -58,6 +64,20 @@ def _no_constant(name: str) -> Json:
 #: independent of Python's recursion limit; a business message nests a few levels.
 MAX_NUMBER_DIGITS = 1000
 MAX_DEPTH = 500
+#: The longest member name and the longest string value, in UTF-8 bytes: Jackson refuses
+#: longer ones (StreamReadConstraints maxNameLength, 50,000 since 2.16, and maxStringLength,
+#: 20,000,000 since 2.15.1), counting bytes where it reads bytes (an HTTP body) and characters
+#: where it reads text; a UTF-8 length is never the smaller of the two, so it binds both.
+MAX_NAME_BYTES = 50_000
+MAX_STRING_BYTES = 20_000_000
+# A name of this many characters or fewer is within MAX_NAME_BYTES whatever they are (a
+# character is at most four bytes in UTF-8): no need to encode it to know.
+_NAME_CHARS_ALWAYS_WITHIN = MAX_NAME_BYTES // 4
+
+
+def _utf8_length(text: str) -> int:
+    # (A lone surrogate escape is refused after parsing; here it counts its three bytes.)
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _digits_within_limit(text: str) -> str:
@@ -99,6 +119,21 @@ def _check_depth(text: str, what: str) -> None:
             depth -= 1
 
 
+def _check_string_lengths(value: Json) -> None:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if len(item) > MAX_STRING_BYTES // 4 and _utf8_length(item) > MAX_STRING_BYTES:
+                raise _RefusalError(
+                    f"has a string of more than {MAX_STRING_BYTES} bytes", "json:string"
+                )
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
 def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
     """Parse ``data`` as strict JSON (see the module docstring), or raise :class:`JsonError`."""
     if len(data) > max_bytes:
@@ -120,6 +155,10 @@ def load_json(data: bytes, *, what: str, max_bytes: int) -> Json:
         )
         # RFC 7493 2.1: no lone surrogates (they cannot be written back as UTF-8).
         json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if len(data) > MAX_STRING_BYTES:
+            # (A string is never longer in UTF-8 than its JSON text: a smaller document holds
+            # none too long.)
+            _check_string_lengths(value)
     except _RefusalError as exc:
         raise JsonError(f"{what} {exc.does}", rule=exc.rule) from None
     except UnicodeEncodeError:

@@ -437,3 +437,55 @@ def test_nesting_is_bounded_at_max_depth_whatever_the_recursion_limit() -> None:
     assert caught.value.rule == "json:depth"
     text = b'["' + b"[" * 2000 + b'\\"{"]'  # 2001 brackets, one level deep
     assert load_json(text, what="x", max_bytes=1 << 20) == ["[" * 2000 + '"{']
+
+
+@pytest.mark.parametrize(
+    ("unit", "units"),
+    [("a", 50_000), ("å", 25_000), ("€", 16_666), ("😀", 12_500)],
+    ids=["ascii", "two-byte", "three-byte", "four-byte"],
+)
+def test_member_names_are_bounded_in_utf8_bytes(unit: str, units: int) -> None:
+    # jsonparse.MAX_NAME_BYTES: Jackson 2.16 and later (integrasjonspunkt, the mailbox
+    # providers) refuse a name of more than 50,000 bytes read from bytes, or characters read
+    # from text. Bytes bind both: "å" * 25,001 is 25,001 characters but 50,002 bytes.
+    from peppol_dpi.jsonparse import MAX_NAME_BYTES, load_json
+
+    assert len((unit * units).encode()) <= MAX_NAME_BYTES
+    within = ('{"%s": 1}' % (unit * units)).encode()
+    assert load_json(within, what="x", max_bytes=1 << 20) == {unit * units: 1}
+    beyond = ('{"k": {"%s": 1}}' % (unit * (units + 1))).encode()
+    with pytest.raises(JsonError) as caught:
+        load_json(beyond, what="x", max_bytes=1 << 20)
+    assert caught.value.rule == "json:name"
+    assert "50000 bytes" in caught.value.message
+
+
+def test_an_escaped_name_counts_what_it_decodes_to() -> None:
+    from peppol_dpi.jsonparse import MAX_NAME_BYTES, load_json
+
+    # 25,001 escapes of U+00E5: 150,006 bytes of JSON text, a name of 50,002 UTF-8 bytes.
+    beyond = b'{"' + b"\\u00e5" * (MAX_NAME_BYTES // 2 + 1) + b'": 1}'
+    with pytest.raises(JsonError) as caught:
+        load_json(beyond, what="x", max_bytes=1 << 20)
+    assert caught.value.rule == "json:name"
+    within = b'{"' + b"\\u00e5" * (MAX_NAME_BYTES // 2) + b'": 1}'
+    assert load_json(within, what="x", max_bytes=1 << 20) == {"å" * (MAX_NAME_BYTES // 2): 1}
+
+
+def test_strings_are_bounded_in_utf8_bytes() -> None:
+    # jsonparse.MAX_STRING_BYTES: Jackson 2.15.1 and later refuse a string of more than
+    # 20,000,000 (bytes or characters, as above). Only a document longer than that can hold one.
+    from peppol_dpi.jsonparse import MAX_STRING_BYTES, load_json
+
+    within = b'["' + b"a" * MAX_STRING_BYTES + b'", 1]'
+    assert len(load_json(within, what="x", max_bytes=1 << 26)[0]) == MAX_STRING_BYTES
+    for beyond in (
+        b'{"a": ["' + b"a" * (MAX_STRING_BYTES + 1) + b'"]}',
+        b'["' + "å".encode() * (MAX_STRING_BYTES // 2 + 1) + b'"]',
+    ):
+        with pytest.raises(JsonError) as caught:
+            load_json(beyond, what="x", max_bytes=1 << 26)
+        assert caught.value.rule == "json:string"
+    # Many strings each within the bound make no string beyond it.
+    many = b'["' + b'", "'.join([b"a" * 1_000_000] * 21) + b'"]'
+    assert len(load_json(many, what="x", max_bytes=1 << 26)) == 21

@@ -57,9 +57,10 @@ alone, no value read otherwise), 30 laxer, all refused since (``jsonparse.MAX_NU
 Noticed and settled: our nesting bound was Python's recursion limit (1000) less the caller's
 frames, about 990 under pytest, stricter than Jackson's 1000 but not steady (a program that
 raised ``sys.setrecursionlimit`` would read nesting Jackson refuses); ``load_json`` bounds it
-at ``jsonparse.MAX_DEPTH`` (500) now, before parsing. Jackson 2.16 added a 50,000-character bound on member names,
-which Debian's 2.14.1 lacks (a 60,000-character name reads alike here) and we do not have:
-against Jackson 2.16 or later such a name would be laxer.
+at ``jsonparse.MAX_DEPTH`` (500) now, before parsing. Jackson 2.16 added a bound on member
+names (50,000 bytes read from bytes, characters from text), which Debian's 2.14.1 lacks, so a
+60,000-character name is refused by us alone here; ``jsonparse.MAX_NAME_BYTES`` holds us to
+the newer Jackson (``json:name``; test_dpi_message.py, as the string bound).
 
 STRICTER, by design (Jackson reads these, we refuse; allowed, not asserted):
 
