@@ -15,6 +15,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import pki
 import pytest
@@ -112,6 +113,8 @@ _T = int(T0.timestamp())
 
 #: Grants the service must refuse (Maskinporten jwtgrant rules, RFC 6749 5.2 errors):
 #: header, claims, signing key -> HTTP status, error, error_description.
+_NOT_AN_ORGANISATION = (400, "invalid_grant", "consumer_org must be an organisation number")
+
 BAD_GRANTS: dict[str, tuple[dict[str, Any], tuple[int, str, str]]] = {
     "x5c not base64": (
         {"header": {"alg": "RS256", "x5c": ["not base64!"]}, "key": "sender"},
@@ -162,6 +165,13 @@ BAD_GRANTS: dict[str, tuple[dict[str, Any], tuple[int, str, str]]] = {
     "consumer_org without delegation": (
         {"consumer_org": "974760673"},
         (403, "invalid_grant", f"{CLIENT_ORG} may not act for 974760673"),
+    ),
+    # Only an organisation number is asked about (the register is not asked at all).
+    "consumer_org failing modulus 11": ({"consumer_org": "974760674"}, _NOT_AN_ORGANISATION),
+    "consumer_org a number": ({"consumer_org": 974760673}, _NOT_AN_ORGANISATION),
+    "consumer_org carrying a query": (
+        {"consumer_org": f"974760673&consumerOrg={CLIENT_ORG}"},
+        _NOT_AN_ORGANISATION,
     ),
 }
 
@@ -384,6 +394,48 @@ def test_a_delegation_check_that_cannot_ask_the_register_says_no(
     assert seen == [(CLIENT_ORG, PROCESSOR_ORG, SCOPE, False)]
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [
         "the delegation register could not be asked"
+    ]
+
+
+def _delegation(consumer: str) -> str:
+    return f'"consumer_org": "{consumer}", "supplier_org": "{PROCESSOR_ORG}", "scopes": ["{SCOPE}"]'
+
+
+@pytest.mark.parametrize(
+    ("answer", "allowed"),
+    [
+        ("[{" + _delegation(CLIENT_ORG) + "}]", True),  # the control
+        # A member twice: a lax reader takes the last one and says yes; ours refuses the answer.
+        ('[{"consumer_org": "974760673", ' + _delegation(CLIENT_ORG) + "}]", False),
+        ('[{"scopes": [], ' + _delegation(CLIENT_ORG) + "}]", False),
+    ],
+    ids=["delegated", "duplicate consumer_org", "duplicate scopes"],
+)
+def test_a_delegation_check_asks_one_question_and_reads_the_answer_strictly(
+    answer: str, allowed: bool
+) -> None:
+    queries: list[dict[str, list[str]]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        queries.append(parse_qs(environ["QUERY_STRING"], keep_blank_values=True))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [answer.encode()]
+
+    running = serve_wsgi_in_thread(app)
+    try:
+        check = AltinnDelegationCheck(base_url=running.url, session=requests.Session())
+        assert check(CLIENT_ORG, PROCESSOR_ORG, SCOPE) is allowed
+        # An "&" in a value stays in that value: it adds no parameter the register would read.
+        assert check(f"974760673&consumerOrg={CLIENT_ORG}", PROCESSOR_ORG, SCOPE) is False
+    finally:
+        running.stop()
+    assert queries == [
+        {"supplierOrg": [PROCESSOR_ORG], "consumerOrg": [CLIENT_ORG], "scope": [SCOPE]},
+        {
+            "supplierOrg": [PROCESSOR_ORG],
+            "consumerOrg": [f"974760673&consumerOrg={CLIENT_ORG}"],
+            "scope": [SCOPE],
+        },
     ]
 
 

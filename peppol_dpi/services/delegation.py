@@ -23,16 +23,17 @@ answers "no" when the register cannot be reached (never trust by default).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
+from .. import jsonparse
 from ..errors import InputError
 from ..ids import is_valid_norwegian_org_number
 from ..lookup.http import exchange
@@ -166,7 +167,10 @@ class AltinnDelegationCheck:
     observer: Callable[[str, str, str, bool], None] = lambda c, s, sc, ok: None
 
     def __call__(self, consumer_org: str, supplier_org: str, scope: str) -> bool:
-        query = f"supplierOrg={supplier_org}&consumerOrg={consumer_org}&scope={scope}"
+        # Each value percent-encoded (RFC 3986 3.4): an "&" in one cannot add a parameter.
+        query = urlencode(
+            {"supplierOrg": supplier_org, "consumerOrg": consumer_org, "scope": scope}
+        )
         try:
             answer = exchange(
                 self.session,
@@ -176,7 +180,8 @@ class AltinnDelegationCheck:
                 area="altinn",
                 headers={"Accept": "application/json"},
             )
-            found = json.loads(answer.body) if answer.status == 200 else []
+            # The package's strict reader: a duplicated member is refused, not read as its last.
+            found = jsonparse.loads(answer.body) if answer.status == 200 else []
         except Exception as exc:
             log.warning("the delegation register could not be asked: %s", exc)
             found = []

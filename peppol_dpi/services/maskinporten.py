@@ -155,9 +155,13 @@ class MaskinportenService:
         supplier: str | None = None
         consumer_org = claims.get("consumer_org")
         if consumer_org is not None and consumer_org != client.organisation:
-            if not isinstance(consumer_org, str) or not all(
-                self.delegation(consumer_org, client.organisation, s) for s in scopes
-            ):
+            # Digdir's Maskinporten: consumer_org names the legal sender by its organisation
+            # number; anything else is no one to ask the delegation register about.
+            if not isinstance(consumer_org, str) or not is_valid_norwegian_org_number(consumer_org):
+                raise _oauth_error(
+                    400, "invalid_grant", "consumer_org must be an organisation number"
+                )
+            if not all(self.delegation(consumer_org, client.organisation, s) for s in scopes):
                 raise _oauth_error(
                     403, "invalid_grant", f"{client.organisation} may not act for {consumer_org}"
                 )
