@@ -21,6 +21,7 @@ import pki
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from lookup_support import DIGITAL, DIGITAL_PROCESS
 
 from peppol_dpi.errors import UsageError
@@ -110,6 +111,12 @@ def _ask(url: str, assertion: str) -> requests.Response:
 _NOT_A_CERTIFICATE = "x5c does not hold a certificate"
 _LIFETIME = "exp must be after iat, by at most 120 s"
 _T = int(T0.timestamp())
+# The CA certificate with its version field made 4 (a fuzzing find, security tests).
+_VERSION_4 = base64.b64encode(
+    pki.root_ca()
+    .public_bytes(Encoding.DER)
+    .replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x03")
+).decode()
 
 #: Grants the service must refuse (Maskinporten jwtgrant rules, RFC 6749 5.2 errors):
 #: header, claims, signing key -> HTTP status, error, error_description.
@@ -126,6 +133,10 @@ BAD_GRANTS: dict[str, tuple[dict[str, Any], tuple[int, str, str]]] = {
     ),
     "x5c empty": (
         {"header": {"alg": "RS256", "x5c": []}, "key": "sender"},
+        (400, "invalid_grant", _NOT_A_CERTIFICATE),
+    ),
+    "x5c of version 4": (  # cryptography loads it lazily, then raises InvalidVersion
+        {"header": {"alg": "RS256", "x5c": [_VERSION_4]}, "key": "sender"},
         (400, "invalid_grant", _NOT_A_CERTIFICATE),
     ),
     "x5c not a list": (

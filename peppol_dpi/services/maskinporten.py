@@ -26,10 +26,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from ..errors import InputError, UsageError
+from ..errors import CertificateError, InputError, UsageError
 from ..ids import is_valid_norwegian_org_number
 from ..jose import JwsAlgorithm, decode_compact, encode_compact, rsa_jwk
-from ..keys import PrivateKey
+from ..keys import PrivateKey, certificate_from_der
 from ..lookup.maskinporten import GRANT_TYPE, MAX_GRANT_LIFETIME, scope_tokens
 from .base import RunningService, serve_wsgi_in_thread
 from .wsgi import HttpProblem, Request, Response, wsgi_app
@@ -191,8 +191,8 @@ class MaskinportenService:
                     if isinstance(chain, list) and chain
                     else b""
                 )
-                certificate = x509.load_der_x509_certificate(der)
-            except (binascii.Error, ValueError, TypeError):
+                certificate = certificate_from_der(der, what="x5c")
+            except (binascii.Error, ValueError, TypeError, CertificateError):
                 raise _oauth_error(
                     400, "invalid_grant", "x5c does not hold a certificate"
                 ) from None
