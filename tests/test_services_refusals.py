@@ -292,6 +292,7 @@ def _basic(credentials: bytes) -> str:
         (None, "authentication required"),
         ("Bearer " + "a" * 20, "authentication required"),
         ("Basic not-base64!", "malformed credentials"),
+        ("Basic a2FyaTpz\u00e5", "malformed credentials"),  # a Latin-1 byte: not even ASCII
         (_basic(b"\xff\xfe:secret"), "malformed credentials"),
         (_basic(b"kari"), "wrong user or password"),
         (_basic(b"kari:wrong"), "wrong user or password"),

@@ -8,7 +8,6 @@ spool (in memory while small, a temporary file beyond) and the handler reads it 
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import io
 import json
@@ -83,7 +82,7 @@ def basic_auth_user(request: Request, users: Mapping[str, str], realm: str) -> s
         raise HttpProblem(401, "authentication required", headers=challenge)
     try:
         user, sep, password = base64.b64decode(credentials, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         raise HttpProblem(401, "malformed credentials", headers=challenge) from None
     expected = users.get(user)
     if not sep or expected is None or not hmac.compare_digest(expected.encode(), password.encode()):
