@@ -327,6 +327,16 @@ def test_messages_in_paging_kanal_and_204(keys, c2):
     _assert_problem(get(page="x"), 400, "c2:paging")
     for loose in ("-1", " 1", "1_0", "\u0663"):  # what int() takes but a query value is not
         _assert_problem(get(page=loose), 400, "c2:paging")
+    # Beyond a Java int (integrasjonspunkt's page and size), past what SQLite's 64-bit integers
+    # hold (OFFSET is page * page_size) and past the 4300 digits int() converts: whole numbers
+    # still, each answered as a bad parameter, not a 500.
+    for huge in (str(2**31), "9" * 30, "1" * 5000):
+        _assert_problem(get(page=huge), 400, "c2:paging")
+        _assert_problem(get(page_size=huge), 400, "c2:paging")
+    assert get(page=str(2**31 - 1), page_size=2).status_code == 204  # a page past the end
+    assert [m["forretningsmelding"] for m in get(page="0" * 20 + "2", page_size=2).json()] == [
+        "jws4"
+    ]
     assert (
         requests.post(f"{c2.url}/messages/in/r0/read", headers=auth, timeout=10).status_code == 200
     )

@@ -43,6 +43,7 @@ log = logging.getLogger("peppol_dpi.transport.corner2")
 _STATUSES = re.compile(r"/messages/out/([^/]{1,100})/statuses")
 _READ = re.compile(r"/messages/in/([^/]{1,100})/read")
 _MAX_PAGE_SIZE = 1000
+_MAX_PARAM = 2**31 - 1  # the largest Java int
 
 
 class TokenVerifier(Protocol):
@@ -269,7 +270,11 @@ def _int_param(request: Request, name: str, default: int) -> int:
         return default
     if not (text.isascii() and text.isdigit()):  # int() would take " 1", "1_0" and "٣"
         raise HttpError(400, f"{name} must be a whole number", rule="c2:paging")
-    return int(text)
+    # A Java int, as integrasjonspunkt reads it; so page * page_size fits SQLite's OFFSET.
+    digits = text.lstrip("0") or "0"  # (and int() is never asked for thousands of digits)
+    if len(digits) > len(str(_MAX_PARAM)) or int(digits) > _MAX_PARAM:
+        raise HttpError(400, f"{name} must be at most {_MAX_PARAM}", rule="c2:paging")
+    return int(digits)
 
 
 def _not_allowed() -> Response:
