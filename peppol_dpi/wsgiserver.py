@@ -14,6 +14,11 @@ waitress closes a connection only after 120 s without a byte, so a client sendin
 and then (slowloris) held a connection for ever, and 100 of them every connection there is.
 :class:`RequestDeadlines` bound the time a request may take to arrive; the loop here answers a
 client that falls behind with 408 and closes its connection.
+
+Neither waitress nor cheroot leaves out the content of a response to HEAD, which RFC 9110 9.3.2
+forbids: a keep-alive client then read the body as the start of its next answer.
+:func:`without_head_content` is put around every application served (here and in
+:mod:`peppol_dpi.transport.tls`).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ __all__ = [
     "ThreadedWsgiServer",
     "WsgiApp",
     "body_limit",
+    "without_head_content",
 ]
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
@@ -61,6 +67,42 @@ class LimitedApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         return self.app(environ, start_response)
+
+
+def without_head_content(app: WsgiApp) -> WsgiApp:
+    """``app`` answering HEAD as it answers GET, less the content (RFC 9110 9.3.2: "the server
+    MUST NOT send content in the response"), with the Content-Length GET would have (8.6)."""
+
+    def head_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REQUEST_METHOD") != "HEAD":
+            return app(environ, start_response)
+        answer: list[Any] = []
+        length = 0
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer[:] = [status, list(headers), exc_info]
+
+            def write(data: bytes) -> None:  # (the WSGI write() callable: dropped too)
+                nonlocal length
+                length += len(data)
+
+            return write
+
+        result = app(environ, capture)
+        try:
+            for chunk in result:  # (start_response may come with the first chunk)
+                length += len(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status, headers, exc_info = answer
+        if not any(name.lower() == "content-length" for name, _ in headers):
+            headers.append(("Content-Length", str(length)))
+        start_response(status, headers, exc_info)
+        return []
+
+    return head_app
 
 
 def body_limit(app: object) -> int:
@@ -173,7 +215,7 @@ class ThreadedWsgiServer:
         self.host = host
         self.deadlines = deadlines
         self._server: Any = create_server(
-            app,
+            without_head_content(app),
             host=host,
             port=port,
             threads=threads,

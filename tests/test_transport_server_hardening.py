@@ -13,6 +13,7 @@ import pki
 import pytest
 
 from peppol_dpi.errors import UsageError
+from peppol_dpi.services.wsgi import HttpProblem
 from peppol_dpi.services.wsgi import wsgi_app as service_app
 from peppol_dpi.transport.config import ServerTls
 from peppol_dpi.transport.http import wsgi_app as transport_app
@@ -274,3 +275,56 @@ def test_request_deadlines_must_be_positive() -> None:
         RequestDeadlines(head_seconds=0)
     with pytest.raises(UsageError):
         RequestDeadlines(min_bytes_per_second=-1)
+
+
+# -- HEAD (RFC 9110 9.3.2) -----------------------------------------------------------------------
+
+
+def _sized(environ, start_response):  # type: ignore[no-untyped-def]
+    body = b"fourteen bytes"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _unsized(environ, start_response):  # type: ignore[no-untyped-def]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"a body of "  # (a generator: the length is known only once it has run)
+    yield b"two pieces"
+
+
+def _refusing(request):  # type: ignore[no-untyped-def]
+    raise HttpProblem(405, "method not allowed")
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+@pytest.mark.parametrize(
+    ("app", "length"),
+    [(_sized, b"14"), (_unsized, b"20"), (service_app(_refusing), b"31")],
+    ids=["with Content-Length", "without", "a service's refusal"],
+)
+def test_head_is_answered_without_content_and_the_connection_stays_in_step(
+    tls: bool, app: object, length: bytes
+) -> None:
+    # Neither waitress nor cheroot drops the content: a keep-alive client read it as the start
+    # of its next answer. The HEAD answer carries the Content-Length GET would (RFC 9110 8.6).
+    tls_files = ServerTls(certificate=pki.tls_files()[0], key=pki.tls_files()[1]) if tls else None
+    server = WsgiServer(app, tls=tls_files, threads=2)  # type: ignore[arg-type]
+    server.start()
+    try:
+        with _connect(server) as connection:
+            connection.sendall(
+                b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+    finally:
+        server.stop()
+    head, rest = answer.split(b"\r\n\r\n", 1)
+    assert f"content-length: {length.decode()}".encode() in head.lower()
+    assert rest.startswith(b"HTTP/1.1 "), rest[:80]  # the next answer, not a body
+    get_head, get_body = rest.split(b"\r\n\r\n", 1)
+    assert head.split(b"\r\n")[0] == get_head.split(b"\r\n")[0]
+    if b"chunked" not in get_head.lower():
+        assert len(get_body) == int(length)

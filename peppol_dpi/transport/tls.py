@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..wsgiserver import DEFAULT_DEADLINES, RequestDeadlines, body_limit
+from ..wsgiserver import DEFAULT_DEADLINES, RequestDeadlines, body_limit, without_head_content
 from .config import ServerTls
 
 __all__ = ["MAX_REQUEST_HEAD_BYTES", "tls_server"]
@@ -48,7 +48,9 @@ def tls_server(
     serving (call its ``serve``)."""
     from cheroot import wsgi
 
-    server = wsgi.Server((host, port), app, numthreads=threads, server_name="peppol-dpi")
+    server = wsgi.Server(
+        (host, port), without_head_content(app), numthreads=threads, server_name="peppol-dpi"
+    )
     server.max_request_header_size = MAX_REQUEST_HEAD_BYTES
     server.max_request_body_size = body_limit(app)  # as waitress (wsgiserver)
     server.ConnectionClass = _timed_connection_class(deadlines)
