@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import logging
+
+import pytest
 
 from peppol_dpi.wsgihttp import REASONS, request_headers, status_line
 
@@ -53,3 +56,36 @@ def test_both_layers_answer_a_bad_content_length_with_400() -> None:
             answered: list[str] = []
             b"".join(app(environ, lambda status, headers, seen=answered: seen.append(status)))
             assert answered == ["400 Bad Request"], (app, bad, answered)
+
+
+def test_both_layers_answer_a_handler_bug_with_a_logged_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A bug is the server's fault, not the client's: 500 in each layer's own error format, and
+    # the traceback in the log (waitress answered the services' bugs with its own text page).
+    from peppol_dpi.services import wsgi as services_wsgi
+    from peppol_dpi.transport import http as transport_http
+
+    def broken(request: object) -> object:
+        raise RuntimeError("a bug")
+
+    apps = {
+        "services": services_wsgi.wsgi_app(broken),  # type: ignore[arg-type]
+        "transport": transport_http.wsgi_app(broken, max_body=1024),  # type: ignore[arg-type]
+    }
+    for name, app in apps.items():
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/x", "wsgi.input": io.BytesIO(b"")}
+        answered: list[tuple[str, dict[str, str]]] = []
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):
+            body = b"".join(
+                app(
+                    environ,
+                    lambda status, headers, seen=answered: seen.append((status, dict(headers))),
+                )
+            )
+        assert answered[0][0] == "500 Internal Server Error", name
+        assert "json" in answered[0][1]["Content-Type"], name
+        assert b"internal error" in body and b"a bug" not in body, name
+        logged = next(r.exc_info for r in caplog.records if r.exc_info)
+        assert logged[1] is not None and logged[1].args == ("a bug",), name

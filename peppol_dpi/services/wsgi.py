@@ -11,6 +11,7 @@ import base64
 import hmac
 import io
 import json
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from .. import jsonparse
 from ..spool import spooled_copy
 from ..wsgihttp import content_length, request_headers, status_line
 from ..wsgiserver import DEFAULT_MAX_BODY_BYTES, LimitedApp
+
+log = logging.getLogger(__name__)
 
 __all__ = ["HttpProblem", "Request", "Response", "basic_auth_user", "wsgi_app"]
 
@@ -150,6 +153,13 @@ def wsgi_app(
                 content_type="application/json",
                 headers=problem.headers,
             )
+        except Exception:  # a bug: logged with its traceback, answered as the transport does
+            log.exception(
+                "unexpected error handling %s %s",
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+            )
+            response = Response.json({"error": "internal error"}, status=500)
         finally:
             if request is not None and request.body_file is not None:
                 request.body_file.close()
