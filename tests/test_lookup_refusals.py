@@ -44,6 +44,7 @@ from peppol_dpi.lookup.errors import (
     SmlError,
     SmpError,
 )
+from peppol_dpi.lookup.http import exchange
 from peppol_dpi.lookup.krr import KrrClient, parse_person
 from peppol_dpi.lookup.maskinporten import (
     JwtGrant,
@@ -194,6 +195,59 @@ def test_a_redirect_from_https_to_http_is_refused() -> None:
                 "https://smp.example", RECEIVER, DIGITAL
             )
     assert info.value.rule == "smp:insecure-redirect"
+
+
+def _recording(seen: list[tuple[str, str | None, bytes]]) -> Any:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        seen.append((environ["REQUEST_METHOD"], environ.get("HTTP_AUTHORIZATION"), body))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("status", "same_origin", "expected"),
+    [
+        ("307 Temporary Redirect", True, ("POST", "Bearer secret", b"q=1")),
+        ("308 Permanent Redirect", False, ("POST", None, b"q=1")),
+        ("303 See Other", True, ("GET", "Bearer secret", b"")),
+        ("303 See Other", False, ("GET", None, b"")),
+        ("302 Found", False, ("POST", None, b"q=1")),
+    ],
+)
+def test_a_redirect_keeps_credentials_to_their_origin_and_a_303_is_followed_with_get(
+    status: str, same_origin: bool, expected: tuple[str, str | None, bytes]
+) -> None:
+    # RFC 9110 15.4: credentials are not sent on to another origin (requests and curl drop
+    # them; a KRR or SMP redirecting elsewhere got the bearer token or the SMP password);
+    # 15.4.4: what a 303 points at is retrieved with GET.
+    seen: list[tuple[str, str | None, bytes]] = []
+    with ExitStack() as stack:
+        target = stack.enter_context(serve_wsgi_in_thread(_recording(seen)))
+
+        def redirecting(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            if environ["PATH_INFO"] == "/final":
+                return _recording(seen)(environ, start_response)
+            base = "" if same_origin else target.url
+            start_response(status, [("Location", f"{base}/final")])
+            return [b""]
+
+        first = stack.enter_context(serve_wsgi_in_thread(redirecting))
+        session = stack.enter_context(requests.Session())
+        answer = exchange(
+            session,
+            "POST",
+            first.url + "/start",
+            error=KrrError,
+            area="krr",
+            headers={"authorization": "Bearer secret"},
+            data={"q": "1"},
+        )
+    assert answer.status == 200
+    assert seen == [expected]
 
 
 # -- lookup/krr.py -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The HTTP exchange of the lookup clients: one bounded request per hop
 (:func:`peppol_dpi.httpclient.bounded_request`: size cap, total time budget), HTTP redirects
-followed by hand (a few at most, never from HTTPS to HTTP, never in a loop), and errors named
-for the client's area (``smp:``, ``krr:``, ``maskinporten:``).
+followed by hand (a few at most, never from HTTPS to HTTP, never in a loop, credentials never
+to another origin, a 303 with GET), and errors named for the client's area (``smp:``,
+``krr:``, ``maskinporten:``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,21 @@ class HttpAnswer:
     body: bytes
 
 
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    # RFC 6454 4: scheme, host and port (the scheme's default when none is written).
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None  # (a port that is no number: the request to it fails on its own)
+    return parts.scheme, parts.hostname, port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def _drop(headers: dict[str, str], name: str) -> None:
+    for key in [key for key in headers if key.lower() == name]:
+        del headers[key]
+
+
 def _basic(auth: tuple[str, str]) -> str:
     # RFC 7617: base64(user ":" password), UTF-8.
     return "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
@@ -73,6 +89,7 @@ def exchange(
     deadline = time.monotonic() + timeout[1]
     seen: list[str] = []
     current = url
+    origin = _origin(url)
     while True:
         seen.append(current)
         remaining = deadline - time.monotonic()
@@ -116,4 +133,13 @@ def exchange(
             )
         if urlsplit(target).scheme not in ("http", "https"):
             raise error(f"{current} redirects to {target!r}", rule=f"{area}:bad-redirect")
+        if answer.status == 303 and method != "HEAD":
+            # RFC 9110 15.4.4: the answer is elsewhere, to be retrieved with GET.
+            method, body = "GET", None
+            _drop(request_headers, "content-type")
+        if _origin(target) != origin:
+            # Credentials go to the origin they were given for only (RFC 9110 11.6.2 and
+            # 15.4: a client SHOULD NOT send them on to another one; requests and curl drop
+            # them too): a redirect elsewhere would hand it a bearer token or a password.
+            _drop(request_headers, "authorization")
         current = target
