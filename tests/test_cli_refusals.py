@@ -461,3 +461,91 @@ def test_output_to_a_device_or_through_a_symlink_writes_there(
     link.symlink_to(real)
     assert _run(capsys, *_wrap_args(payload), "-o", str(link)) == (0, "", "")
     assert link.is_symlink() and real.read_bytes().startswith(b"<?xml")
+
+
+# -- every file read whole is read within its Limits bound (common.read_input) -------------------
+
+_SMALL = 64 * 1024  # each bound made this small; the project's key files are a few KB
+
+
+def _too_large_cases(big: Path, sbd: Path) -> dict[str, list[str]]:
+    trust = ["--trust", str(P / "ap-ca.cert.pem")]
+    return {
+        "sbdh read": ["sbdh", "read", str(big)],
+        "sbdh wrap": _wrap_args(big),
+        "dpi verify": ["dpi", "verify", str(big)],
+        "dpi verify --package": ["dpi", "verify", str(sbd), "--package", str(big)],
+        "dpi sign --package": _sign(big, *DIGITAL),
+        "dpi sign --token @": [*_sign(sbd, *DIGITAL)[:-2], "--sender", "0192:991825827",
+                               "--token", f"@{big}"],
+        "dpi pack": ["dpi", "pack", str(big), "--sender", "0192:991825827",
+                     "--key", str(P / "sender.p12"), "--password", "changeit",
+                     "--recipient-cert", str(P / "digipost.cert.pem"), "-o", str(big) + ".out"],
+        "dpi pack --recipient-cert": ["dpi", "pack", str(sbd), "--sender", "0192:991825827",
+                                      "--key", str(P / "sender.p12"), "--password", "changeit",
+                                      "--recipient-cert", str(big), "-o", str(big) + ".out"],
+        "smp verify": ["smp", "verify", str(big)],
+        "as4 build --key": ["as4", "build", str(sbd), "--key", str(big), "--cert", str(big),
+                            *RECEIVER_CERT],
+        "as4 build --receiver-cert": ["as4", "build", str(sbd), *AS4_KEYS,
+                                      "--receiver-cert", str(big)],
+        "as4 verify-receipt": ["as4", "verify-receipt", str(big), *trust],
+        "--trust": ["as4", "inspect", str(sbd), "--trust", str(big)],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(_too_large_cases(Path("b"), Path("s"))))
+def test_a_file_beyond_its_bound_is_refused_before_it_is_read_to_its_end(
+    case: str,
+    tmp_path: Path,
+    sbd: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A file read whole was read to its end whatever its size: /dev/zero took all memory.
+    from dataclasses import replace
+
+    from peppol_dpi.cli import as4_cmd, common, dpi_pack_cmd, dpi_sign_cmd, lookup_cmd
+    from peppol_dpi.limits import DEFAULT_LIMITS
+
+    small = replace(
+        DEFAULT_LIMITS,
+        max_key_file_bytes=_SMALL,
+        max_dpi_package_bytes=_SMALL,
+        max_jws_bytes=_SMALL,
+        max_http_response_bytes=_SMALL,
+        max_xml_bytes=_SMALL,
+    )
+    for module in (as4_cmd, common, dpi_pack_cmd, dpi_sign_cmd, lookup_cmd, sbdh_cmd):
+        monkeypatch.setattr(module, "DEFAULT_LIMITS", small)
+    big = tmp_path / "big"
+    # (a receipt's dump may also hold its HTTP headers: well past both)
+    big.write_bytes(b"\0" * (_SMALL + 64 * 1024 + 1))
+    status, out, err = _run(capsys, *_too_large_cases(big, sbd)[case])
+    assert (status, out) == (1, ""), err
+    assert err.startswith(f"peppol-dpi: {big} is larger than ") and "[cli:too-large]" in err, err
+
+
+def test_an_endless_input_is_refused_within_its_bound(capsys: pytest.CaptureFixture[str]) -> None:
+    # The real bound of a key file (4 MiB): /dev/zero is read that far and no further.
+    status, out, err = _run(
+        capsys, "as4", "inspect", str(P / "ap-ca.cert.pem"), "--trust", "/dev/zero"
+    )
+    assert (status, out) == (1, "")
+    assert err == (
+        "peppol-dpi: /dev/zero is larger than 4194304 bytes, the most a key file may hold"
+        " [cli:too-large]\n"
+    )
+
+
+def test_a_token_file_that_is_not_text_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    package, token = tmp_path / "package.cms", tmp_path / "token"
+    package.write_bytes(b"pretend")
+    token.write_bytes(b"\xff\xfe")
+    argv = [*_sign(package, *DIGITAL)]
+    argv[argv.index("--token") + 1] = f"@{token}"
+    assert _run(capsys, *argv) == (
+        2, "", f"peppol-dpi: error: {token} does not hold a token: it is not ASCII text\n"
+    )  # fmt: skip

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from ..as4.dump import dump_head_bytes, read_dump, write_dump
 from ..as4.inspection import Inspection, SignatureStatus, inspect_message_from
 from ..as4.message_file import read_dump_from
-from ..as4.mime import Headers, MimeError, multipart_headers, new_boundary
+from ..as4.mime import Headers, multipart_headers, new_boundary
 from ..as4.model import UserMessage, check_message_id, message_id_factory
 from ..as4.receipt import check_receipt
 from ..as4.signals import read_answer
@@ -35,6 +35,7 @@ from .common import (
     parse_at,
     print_json,
     read_input,
+    read_key_file,
     trust_policy,
     write_output,
 )
@@ -94,7 +95,7 @@ def _now() -> datetime:
 
 def _build(args: argparse.Namespace) -> int:
     key = load_key(args)
-    receiver_cert = load_certificate(read_input(args.receiver_cert))
+    receiver_cert = load_certificate(read_key_file(args.receiver_cert))
     message_id = args.message_id or message_id_factory(_HOST)()
     try:
         check_message_id(message_id)
@@ -257,13 +258,7 @@ def _read_signal(path: str) -> bytes:
     than an HTTP answer may hold (``Limits.max_http_response_bytes``, as the transport reads
     it) plus its headers; a larger file is refused before it is read to its end."""
     limit = DEFAULT_LIMITS.max_http_response_bytes + dump_head_bytes(DEFAULT_LIMITS)
-    with input_stream(path) as file:
-        data = file.read(limit + 1)
-    if len(data) > limit:
-        raise MimeError(
-            f"{path} is larger than {limit} bytes: not a receipt", rule="mime:too-large"
-        )
-    return data
+    return read_input(path, max_bytes=limit, what="a receipt's dump")
 
 
 def _verify_receipt(args: argparse.Namespace) -> int:

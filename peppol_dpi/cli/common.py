@@ -15,10 +15,11 @@ from typing import Any, BinaryIO
 
 import requests
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 from ..instants import is_aware
 from ..keys import LocalPrivateKey, load_certificate, load_certificates, load_private_key
 from ..keystore import load_key_file, load_trust_store
+from ..limits import DEFAULT_LIMITS
 from ..revocation import revocation_checker
 from ..trust import RevocationMode, TrustPolicy
 
@@ -36,21 +37,30 @@ __all__ = [
     "print_json",
     "print_trusted",
     "read_input",
+    "read_key_file",
     "trust_policy",
     "write_output",
 ]
 
 
-def read_input(path: str) -> bytes:
-    """Read a file given on the command line (``-`` is standard input)."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory") from None
+def read_input(path: str, *, max_bytes: int, what: str = "the file") -> bytes:
+    """Read a file given on the command line (``-`` is standard input) whole, if it holds at
+    most ``max_bytes`` (the :class:`~peppol_dpi.limits.Limits` bound of what it should be):
+    a larger one, or one without end (``/dev/zero``), is refused with InputError
+    ``cli:too-large`` once ``max_bytes + 1`` bytes are in, never read to its end."""
+    with input_stream(path) as file:
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(
+            f"{path} is larger than {max_bytes} bytes, the most {what} may hold",
+            rule="cli:too-large",
+        )
+    return data
+
+
+def read_key_file(path: str) -> bytes:
+    """A key, certificate or trust store file (``Limits.max_key_file_bytes``)."""
+    return read_input(path, max_bytes=DEFAULT_LIMITS.max_key_file_bytes, what="a key file")
 
 
 def write_output(path: str | None, data: bytes) -> None:
@@ -190,10 +200,10 @@ def add_trust_options(parser: argparse.ArgumentParser, *, required: bool = False
 
 def load_key(args: argparse.Namespace) -> LocalPrivateKey:
     """The key of ``--key`` with the certificate of ``--cert`` (or the one in the key file)."""
-    data = read_input(args.key)
+    data = read_key_file(args.key)
     password = args.password.encode() if args.password else None
-    chain = tuple(c for path in args.chain for c in load_certificates(read_input(path)))
-    cert = load_certificate(read_input(args.cert)) if args.cert else None
+    chain = tuple(c for path in args.chain for c in load_certificates(read_key_file(path)))
+    cert = load_certificate(read_key_file(args.cert)) if args.cert else None
     if b"-----BEGIN" in data and b"CERTIFICATE-----" not in data:
         if cert is None:
             raise UsageError(f"{args.key} holds only a key: give its certificate with --cert")
@@ -221,7 +231,7 @@ def trust_policy(args: argparse.Namespace) -> TrustPolicy | None:
     """The TrustPolicy of ``--trust``/``--revocation``/``--allow-sha1``; None without ``--trust``."""
     if not args.trust:
         return None
-    anchors = tuple(c for path in args.trust for c in load_trust_store(read_input(path)))
+    anchors = tuple(c for path in args.trust for c in load_trust_store(read_key_file(path)))
     if args.revocation:
         mode = RevocationMode(args.revocation)
     else:  # docs/cli.md: with --at, today's revocation status says nothing about that instant

@@ -22,6 +22,7 @@ from ..dpi.unpack import UnpackedDocument, read_package_to
 from ..errors import UsageError
 from ..ids import ParticipantId
 from ..keys import load_certificate
+from ..limits import DEFAULT_LIMITS
 from ..spool import spool
 from ..trust import subject_of
 from .common import (
@@ -33,6 +34,7 @@ from .common import (
     print_json,
     print_trusted,
     read_input,
+    read_key_file,
     trust_policy,
     write_output,
 )
@@ -94,13 +96,16 @@ def _mime_overrides(values: list[str]) -> dict[str, str]:
 def _document(path: str, mime: dict[str, str], title: str | None = None) -> Document:
     name = Path(path).name
     return Document(
-        name=name, content=read_input(path), mime=mime.pop(name, mime.pop(path, "")), title=title
+        name=name,
+        content=read_input(path, max_bytes=DEFAULT_LIMITS.max_dpi_package_bytes, what="a document"),
+        mime=mime.pop(name, mime.pop(path, "")),
+        title=title,
     )
 
 
 def _pack(args: argparse.Namespace) -> int:
     key = load_key(args)
-    recipient = load_certificate(read_input(args.recipient_cert))
+    recipient = load_certificate(read_key_file(args.recipient_cert))
     mime = _mime_overrides(args.mime)
     builder = AsicBuilder().sender(ParticipantId.parse(args.sender))
     if args.mailbox is not None:

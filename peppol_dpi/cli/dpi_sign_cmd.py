@@ -31,6 +31,7 @@ from ..dpi.sender import (
 from ..dpi.signed import verify_business_message
 from ..errors import UsageError
 from ..ids import ParticipantId
+from ..limits import DEFAULT_LIMITS
 from ..trust import subject_of
 from .common import (
     add_key_options,
@@ -45,6 +46,23 @@ from .common import (
 )
 
 __all__ = ["register"]
+
+
+def _read_package(path: str) -> bytes:
+    return read_input(path, max_bytes=DEFAULT_LIMITS.max_dpi_package_bytes, what="a DPI package")
+
+
+def _token(value: str) -> str:
+    """``--token``: the token itself, or ``@FILE`` holding it (as large as the Maskinporten
+    answer that held it may be)."""
+    if not value.startswith("@"):
+        return value
+    path = value[1:]
+    data = read_input(path, max_bytes=DEFAULT_LIMITS.max_http_response_bytes, what="a token")
+    try:
+        return data.decode("ascii").strip()  # (a JWT is base64url and dots)
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} does not hold a token: it is not ASCII text") from None
 
 
 def register(group: argparse._SubParsersAction[Any]) -> None:
@@ -133,10 +151,8 @@ def _refuse(args: argparse.Namespace, names: list[str], kind: str) -> None:
 
 def _sign(args: argparse.Namespace) -> int:
     key = load_key(args)
-    package = read_input(args.package)
-    token = (
-        read_input(args.token[1:]).decode().strip() if args.token.startswith("@") else args.token
-    )
+    package = _read_package(args.package)
+    token = _token(args.token)
     sbdh_sender = ParticipantId.parse(args.sender)
     legal = ParticipantId.parse(args.on_behalf_of) if args.on_behalf_of else sbdh_sender
     sender = Sender(
@@ -208,8 +224,11 @@ def _sign(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     at = parse_at(args)
     trust = trust_policy(args)
-    package = read_input(args.package) if args.package else None
-    signed = verify_business_message(read_input(args.message), trust=trust, at=at, package=package)
+    package = _read_package(args.package) if args.package else None
+    jws = read_input(
+        args.message, max_bytes=DEFAULT_LIMITS.max_jws_bytes, what="a business message"
+    )
+    signed = verify_business_message(jws, trust=trust, at=at, package=package)
     message = signed.message
     # The body exactly as it was signed (not re-serialized).
     body = json.loads(signed.jws.payload)["standardBusinessDocument"][message.type.value]

@@ -16,6 +16,7 @@ from ..errors import UsageError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..instants import is_aware
 from ..keys import load_certificates
+from ..limits import DEFAULT_LIMITS
 from ..lookup.discovery import discover_endpoint
 from ..lookup.sml import sml_zone
 from ..lookup.smp import Endpoint, Redirect, ServiceMetadata, TransportProfile
@@ -23,7 +24,7 @@ from ..lookup.smp_client import SmpClient
 from ..lookup.smp_verify import VerifiedServiceMetadata, verify_service_metadata
 from ..revocation import RevocationSettings, revocation_checker
 from ..trust import RevocationMode, TrustPolicy, subject_of
-from .common import print_json, read_input
+from .common import print_json, read_input, read_key_file
 
 __all__ = ["register"]
 
@@ -99,7 +100,7 @@ def _trust(args: argparse.Namespace, session: requests.Session) -> TrustPolicy |
         return None
     anchors: list[x509.Certificate] = []
     for path in args.trust:
-        anchors.extend(load_certificates(read_input(path)))
+        anchors.extend(load_certificates(read_key_file(path)))
     default = RevocationMode.OFF if args.at else RevocationMode.REQUIRE
     mode = RevocationMode(args.revocation) if args.revocation else default
     checker = None
@@ -213,7 +214,11 @@ def _lookup(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     with requests.Session() as session:
         verified = verify_service_metadata(
-            read_input(args.file),
+            read_input(
+                args.file,
+                max_bytes=DEFAULT_LIMITS.max_http_response_bytes,  # as the client reads one
+                what="an SMP answer",
+            ),
             trust=_trust(args, session),
             at=_instant(args.at),
             allow_sha1=args.allow_sha1,

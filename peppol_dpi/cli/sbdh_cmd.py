@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
+from ..limits import DEFAULT_LIMITS
 from ..sbdh import (
     BinaryContent,
     Payload,
@@ -88,7 +89,8 @@ def _payload(data: bytes, mime_type: str | None, encoding: str | None) -> Payloa
 
 
 def _wrap(args: argparse.Namespace) -> int:
-    payload = _payload(read_input(args.payload), args.mime_type, args.encoding)
+    data = read_input(args.payload, max_bytes=DEFAULT_LIMITS.max_xml_bytes, what="a payload")
+    payload = _payload(data, args.mime_type, args.encoding)
     header = SbdHeader.for_payload(
         payload,
         sender=ParticipantId.parse(args.sender),
@@ -131,7 +133,7 @@ def _describe(payload: Payload) -> str:
 def _read(args: argparse.Namespace) -> int:
     if args.json and args.payload_out == "-":
         raise UsageError("--payload-out - and --json would both write to standard output")
-    doc = read_sbd(read_input(args.file))
+    doc = read_sbd(read_input(args.file, max_bytes=DEFAULT_LIMITS.max_xml_bytes, what="an SBD"))
     if args.payload_out is not None:
         write_output(args.payload_out, doc.payload.data)
     fields = header_fields(doc)
