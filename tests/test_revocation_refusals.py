@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pki
@@ -468,3 +469,94 @@ def test_ocsp_answers_that_must_not_be_believed(
     expected_log = f"OCSP answer from {ocsp_server.base}/ocsp not used: {reason}"
     assert logged == ([expected_log] if reason else [])
     assert checker.requests == 1
+
+
+# -- answers cryptography cannot decode (it decodes their parts on first use) -----------------
+# Each was an exception out of the checker (ValueError, TypeError, InvalidVersion) and so out
+# of TrustPolicy.validate; now it is no answer. A man in the middle of plain-HTTP OCSP can put
+# a certificate into an answer: that list is outside what the responder signs.
+
+_BROKEN = Path(__file__).parent / "fuzz" / "regressions" / "certificate" / "bad-subject.der"
+
+
+def _crl_resigned_as_is(der: bytes) -> x509.CertificateRevocationList:
+    """The CRL ``der`` (edited by the caller) signed again by the AP CA, its TBS untouched."""
+    tbs = asn1_crl.CertificateList.load(der)["tbs_cert_list"]
+    signature = pki.ca_issued("ap-ca").key.sign(tbs.dump(), padding.PKCS1v15(), hashes.SHA256())
+    resigned = asn1_crl.CertificateList(
+        {
+            "tbs_cert_list": tbs,
+            "signature_algorithm": {"algorithm": "sha256_rsa"},
+            "signature": signature,
+        }
+    )
+    return x509.load_der_x509_crl(resigned.dump())
+
+
+def test_a_signed_crl_whose_entry_cannot_be_decoded_is_not_used() -> None:
+    der = _crl().public_bytes(serialization.Encoding.DER)
+    reason = b"\x04\x03\x0a\x01\x01"  # the CRLReason extnValue: ENUMERATED keyCompromise
+    assert der.count(reason) == 1
+    crl = _crl_resigned_as_is(der.replace(reason, b"\x04\x03\x02\x01\x01"))  # an INTEGER
+    assert _crl_status(_crl_resigned_as_is(der)) is RevocationStatus.REVOKED  # the control
+    assert _crl_status(crl) is RevocationStatus.UNREACHABLE
+
+
+def test_a_downloaded_crl_of_an_unknown_version_is_not_used(
+    ocsp_server: RevocationServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    der = _crl().public_bytes(serialization.Encoding.DER)
+    version = b"\x02\x01\x01"  # v2, the first field of the TBSCertList
+    assert der.find(version) < 12
+    bad = der.replace(version, b"\x02\x01\x21", 1)  # "33": cryptography's InvalidVersion
+    monkeypatch.setattr(ocsp_server, "crl_body", lambda: (200, bad))
+    leaf = ocsp_server.leaf("POP00B203", 0xB203, ocsp_=False).certificate
+    settings = RevocationSettings(clock=lambda: NOW, timeout=10)
+    with requests.Session() as session, caplog.at_level(logging.WARNING):
+        session.trust_env = False
+        status = CrlChecker(session=session, settings=settings).status(leaf, pki.ap_ca(), NOW)
+    assert status is RevocationStatus.UNREACHABLE
+    assert any("is not a CRL" in r.getMessage() for r in caplog.records)
+
+
+def test_an_ocsp_answer_carrying_an_undecodable_certificate_is_no_answer(
+    ocsp_server: RevocationServer,
+    ocsp_leaf: x509.Certificate,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = x509.load_der_x509_certificate(_BROKEN.read_bytes())  # loads; its subject does not
+    responder = _sha1_responder()
+
+    def answer(request_der: bytes) -> bytes:
+        request = ocsp.load_der_ocsp_request(request_der)
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response_by_hash(
+                issuer_name_hash=request.issuer_name_hash,
+                issuer_key_hash=request.issuer_key_hash,
+                serial_number=request.serial_number,
+                algorithm=request.hash_algorithm,
+                cert_status=ocsp.OCSPCertStatus.GOOD,
+                this_update=NOW - timedelta(hours=1),
+                next_update=NOW + timedelta(hours=1),
+                revocation_time=None,
+                revocation_reason=None,
+            )
+            # By name: each certificate's subject is compared, the broken one's first.
+            .responder_id(ocsp.OCSPResponderEncoding.NAME, responder.certificate)
+            .certificates([broken, responder.certificate])
+        )
+        return builder.sign(responder.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    monkeypatch.setattr(ocsp_server, "ocsp_body", lambda request: (200, answer(request)))
+    settings = RevocationSettings(clock=lambda: NOW, allow_sha1=True, timeout=10)
+    with requests.Session() as session, caplog.at_level(logging.WARNING):
+        session.trust_env = False
+        status = OcspChecker(session=session, settings=settings, nonce=None).status(
+            ocsp_leaf, pki.ap_ca(), NOW
+        )
+    assert status is RevocationStatus.UNREACHABLE
+    assert any("answered something unreadable" in r.getMessage() for r in caplog.records)

@@ -18,6 +18,7 @@ from cryptography import x509
 
 from ..errors import PeppolDpiError
 from ..httpclient import bounded_request
+from ..keys import MALFORMED_CERTIFICATE_ERRORS
 from ..trust import RevocationStatus, verify_signature
 from .common import (
     RevocationSettings,
@@ -57,21 +58,25 @@ class CrlChecker:
         self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime
     ) -> RevocationStatus:
         for crl in self._given:
-            if self._usable(crl, cert, issuer, at):
-                return _lookup(crl, cert, at)
+            if (given := self._decided(crl, cert, issuer, at)) is not None:
+                return given
         urls = crl_urls(cert)
         if not urls:
             return RevocationStatus.NOT_CHECKABLE
         for url in urls:
             with self._lock:
                 cached = self._cache.get(url)
-            if cached is not None and self._usable(cached, cert, issuer, at):
-                return _lookup(cached, cert, at)
+            known = None if cached is None else self._decided(cached, cert, issuer, at)
+            if known is not None:
+                return known
             fetched = self._download(url)
-            if fetched is not None and self._usable(fetched, cert, issuer, at, url=url):
+            if fetched is None:
+                continue
+            new = self._decided(fetched, cert, issuer, at, url=url)
+            if new is not None:
                 with self._lock:
                     self._cache[url] = fetched
-                return _lookup(fetched, cert, at)
+                return new
         return RevocationStatus.UNREACHABLE
 
     def _download(self, url: str) -> x509.CertificateRevocationList | None:
@@ -96,11 +101,11 @@ class CrlChecker:
             if answer.body.lstrip().startswith(b"-----BEGIN"):
                 return x509.load_pem_x509_crl(answer.body)
             return x509.load_der_x509_crl(answer.body)
-        except ValueError as exc:
+        except MALFORMED_CERTIFICATE_ERRORS as exc:  # (an unknown version is no ValueError)
             logger.warning("CRL %s is not a CRL: %s", url, exc)
             return None
 
-    def _usable(
+    def _decided(
         self,
         crl: x509.CertificateRevocationList,
         cert: x509.Certificate,
@@ -108,11 +113,19 @@ class CrlChecker:
         at: datetime,
         *,
         url: str | None = None,
-    ) -> bool:
-        problem = self._problem(crl, cert, issuer, at)
-        if problem is not None and url is not None:
+    ) -> RevocationStatus | None:
+        """What ``crl`` says about ``cert`` at ``at``; None when it cannot be used."""
+        try:
+            problem = self._problem(crl, cert, issuer, at)
+            if problem is None:
+                return _lookup(crl, cert, at)
+        except MALFORMED_CERTIFICATE_ERRORS as exc:
+            # cryptography decodes a CRL's names, extensions and entries on first use: one
+            # that cannot be decoded is no CRL, as one that does not parse at all.
+            problem = f"it cannot be decoded: {exc}"
+        if url is not None:
             logger.warning("CRL %s not used: %s", url, problem)
-        return problem is None
+        return None
 
     def _problem(
         self,

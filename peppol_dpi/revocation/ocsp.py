@@ -24,6 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ..errors import PeppolDpiError
 from ..httpclient import bounded_request
+from ..keys import MALFORMED_CERTIFICATE_ERRORS
 from ..trust import RevocationStatus, verify_issued_by, verify_signature
 from .common import (
     RevocationSettings,
@@ -119,10 +120,17 @@ class OcspChecker:
             return None
         try:
             response = ocsp.load_der_ocsp_response(answer)
-        except ValueError as exc:
+        except MALFORMED_CERTIFICATE_ERRORS as exc:
             logger.warning("OCSP %s answered something else: %s", url, exc)
             return None
-        problem, result = self._check(response, cert, issuer, nonce)
+        try:
+            problem, result = self._check(response, cert, issuer, nonce)
+        except MALFORMED_CERTIFICATE_ERRORS as exc:
+            # cryptography decodes an answer's parts (the responder's name, extensions, the
+            # certificates it carries outside what is signed) on first use: an answer that
+            # cannot be decoded is no answer, as one that is no OCSP response at all.
+            logger.warning("OCSP %s answered something unreadable: %s", url, exc)
+            return None
         if problem is not None:
             logger.warning("OCSP answer from %s not used: %s", url, problem)
         return result
