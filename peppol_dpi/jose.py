@@ -261,6 +261,10 @@ def rsa_jwk(
     }
 
 
+#: The smallest RSA key a JWK may hold (RFC 7518 3.3).
+MIN_JWK_RSA_BITS = 2048
+
+
 def rsa_key_from_jwk(jwk: Mapping[str, Any]) -> rsa.RSAPublicKey:
     """The RSA public key of a JWK; refuses other key types."""
     if (
@@ -272,6 +276,14 @@ def rsa_key_from_jwk(jwk: Mapping[str, Any]) -> rsa.RSAPublicKey:
     n = int.from_bytes(b64url_decode(jwk["n"], what="JWK n"), "big")
     e = int.from_bytes(b64url_decode(jwk["e"], what="JWK e"), "big")
     try:
-        return rsa.RSAPublicNumbers(e, n).public_key()
+        key = rsa.RSAPublicNumbers(e, n).public_key()
     except ValueError:
         raise JwsError("the JWK is not a valid RSA key", rule="jws:jwk") from None
+    # RFC 7518 3.3: "A key of size 2048 bits or larger MUST be used with these algorithms"
+    # (RS256 and its kin), as certificates' keys are held to it (cert_rules).
+    if key.key_size < MIN_JWK_RSA_BITS:
+        raise JwsError(
+            f"the JWK's RSA key has {key.key_size} bits, fewer than {MIN_JWK_RSA_BITS}",
+            rule="jws:jwk",
+        )
+    return key

@@ -59,6 +59,16 @@ def test_a_jws_algorithm_outside_the_accepted_set_is_refused() -> None:
     assert "not accepted here" in err.value.message
 
 
+def _jwk_of_bits(bits: int) -> dict[str, Any]:
+    # A public key of that many bits (odd, top bit set; no private key needed to refuse it).
+    n = (1 << (bits - 1)) | 0xF1
+    return {"kty": "RSA", "n": b64url_encode(n.to_bytes((bits + 7) // 8, "big")), "e": "AQAB"}
+
+
+def test_a_jwk_of_2048_bits_is_taken() -> None:
+    assert rsa_key_from_jwk(_jwk_of_bits(2048)).key_size == 2048
+
+
 @pytest.mark.parametrize(
     ("jwk", "message"),
     [
@@ -67,8 +77,10 @@ def test_a_jws_algorithm_outside_the_accepted_set_is_refused() -> None:
         ({"kty": "RSA", "n": "AQAB"}, "is not an RSA public key"),
         ({"kty": "RSA", "n": "AQ", "e": "Aw"}, "is not a valid RSA key"),  # n = 1
         ({"kty": "RSA", "n": "AQAAAAAAAAAB", "e": "AQ"}, "is not a valid RSA key"),  # e = 1
+        (_jwk_of_bits(1024), "has 1024 bits, fewer than 2048"),  # RFC 7518 3.3
+        (_jwk_of_bits(2047), "has 2047 bits, fewer than 2048"),
     ],
-    ids=["ec", "n-not-text", "no-e", "tiny-modulus", "exponent-one"],
+    ids=["ec", "n-not-text", "no-e", "tiny-modulus", "exponent-one", "1024-bits", "2047-bits"],
 )
 def test_jwks_that_are_no_rsa_public_key_are_refused(jwk: dict[str, Any], message: str) -> None:
     with pytest.raises(JwsError) as err:
