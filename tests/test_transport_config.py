@@ -82,6 +82,28 @@ def test_config_refuses_typos_and_bad_values(tmp_path):
     assert load_config(Corner3Config, good).corner4_urls == {
         "0192:984661185": "http://127.0.0.1:1/"
     }
+    # A key given twice is refused, not its last value taken (as TOML refuses it); in a file
+    # and in an environment variable holding JSON.
+    twice = tmp_path / "twice.json"
+    twice.write_text('{"server": {"port": 8080, "port": 8443}}')
+    with pytest.raises(UsageError, match="twice"):
+        load_config(Corner3Config, twice)
+    with pytest.raises(UsageError, match="expected a JSON object"):
+        load_config(
+            Corner3Config,
+            env={"PEPPOL_DPI__CORNER4_URLS": '{"0192:984661185": "a", "0192:984661185": "b"}'},
+        )
+
+
+def test_a_configuration_file_is_read_only_up_to_its_bound(tmp_path):
+    # /dev/zero given as --config was read to the end of memory.
+    from peppol_dpi.transport.config import MAX_CONFIG_BYTES
+
+    huge = tmp_path / "huge.toml"
+    huge.write_bytes(b"#" * (MAX_CONFIG_BYTES + 1))
+    for path in (huge, Path("/dev/zero")):
+        with pytest.raises(UsageError, match=f"larger than {MAX_CONFIG_BYTES} bytes"):
+            load_config(Corner3Config, path)
 
 
 def test_json_lines_logging_carries_ids():

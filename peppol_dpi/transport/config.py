@@ -11,7 +11,6 @@ variable that holds them, never written in the file.
 from __future__ import annotations
 
 import dataclasses
-import json
 import tomllib
 import types
 import typing
@@ -21,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .. import jsonparse
 from ..errors import UsageError
 from ..wsgiserver import DEFAULT_DEADLINES, RequestDeadlines
 from .worker import RetryPolicy
@@ -199,6 +199,9 @@ class Corner3Config(AccessPointConfig):
     delivery_deadline_seconds: float = 86400.0
 
 
+#: The largest configuration file read (a few kilobytes in practice).
+MAX_CONFIG_BYTES = 1024 * 1024
+
 T = TypeVar("T")
 
 
@@ -212,9 +215,18 @@ def load_config(
     """``kind`` (a config dataclass) from a ``.toml``/``.json`` file and the environment."""
     data: dict[str, Any] = {}
     if path is not None:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            raw = file.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise UsageError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes, not a configuration")
         try:
-            data = json.loads(raw) if Path(path).suffix == ".json" else tomllib.loads(raw.decode())
+            # JSON read as strictly as any other (a key given twice is refused, not its last
+            # value taken); TOML refuses it by its own rules.
+            data = (
+                jsonparse.loads(raw)
+                if Path(path).suffix == ".json"
+                else tomllib.loads(raw.decode())
+            )
         except (ValueError, UnicodeDecodeError) as exc:
             raise UsageError(f"{path}: {exc}") from None
     marker = prefix.upper() + "__"
@@ -263,7 +275,7 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
     if origin is dict:
         if isinstance(value, str):  # from the environment: a JSON object
             try:
-                value = json.loads(value)
+                value = jsonparse.loads(value)
             except ValueError:
                 raise UsageError(f"{where}: expected a JSON object") from None
         if not isinstance(value, dict):
