@@ -267,3 +267,16 @@ def test_audience_restricted_tokens():
         with pytest.raises(AuthenticationError) as info:
             verifier.verify(token, now=now)
         assert info.value.rule == "token:audience"
+
+
+def test_files_a_configuration_names_are_read_only_up_to_their_bound(tmp_path):
+    # Keys, certificates and trust stores (Limits.max_key_file_bytes), the JWKS: read whole,
+    # so bounded, as the configuration itself is.
+    from peppol_dpi.limits import DEFAULT_LIMITS
+    from peppol_dpi.transport.config import read_key_file
+
+    with pytest.raises(UsageError, match=f"larger than {DEFAULT_LIMITS.max_key_file_bytes} bytes"):
+        read_key_file(Path("/dev/zero"))
+    key = tmp_path / "key.p12"
+    key.write_bytes(b"k" * 10)
+    assert read_key_file(key) == b"k" * 10

@@ -9,16 +9,17 @@ variable, never written in the file.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import requests
 from cryptography import x509
 
+from .. import jsonparse
 from ..errors import UsageError
 from ..ids import ParticipantId
 from ..keys import LocalPrivateKey, load_certificate
@@ -34,7 +35,14 @@ from ..services.maskinporten import ClientRegistration, MaskinportenService, ser
 from ..services.smp import SmpService, serve_smp
 from ..transport.auth import HttpJwks
 from ..transport.build import build_corner2, build_corner3
-from ..transport.config import Corner2Config, Corner3Config, ServerConfig, load_config
+from ..transport.config import (
+    Corner2Config,
+    Corner3Config,
+    ServerConfig,
+    load_config,
+    read_config_file,
+    read_key_file,
+)
 from ..trust import TrustPolicy
 
 __all__ = [
@@ -67,11 +75,22 @@ def _key(path: Path | None, password_env: str | None) -> LocalPrivateKey:
     if path is None:
         raise UsageError("key_file is required")
     password = _secret(password_env)
-    return load_key_file(path.read_bytes(), password.encode() if password else None)
+    return load_key_file(read_key_file(path), password.encode() if password else None)
+
+
+#: The largest KRR persons file read (the demo's holds a handful of people).
+_MAX_PERSONS_BYTES = 16 * 1024 * 1024
+
+
+def _json_file(path: Path, *, max_bytes: int) -> Any:
+    try:
+        return jsonparse.loads(read_config_file(path, max_bytes=max_bytes))
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def _certificates(paths: tuple[Path, ...]) -> tuple[x509.Certificate, ...]:
-    return tuple(c for p in paths for c in load_trust_store(p.read_bytes()))
+    return tuple(c for p in paths for c in load_trust_store(read_key_file(p)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,14 +243,16 @@ def _krr(path: Path | None) -> tuple[str, Started]:
     config = load_config(KrrConfig, path, env=os.environ, prefix="PEPPOL_DPI_KRR")
     if config.print_certificate is None or config.token_certificate is None:
         raise UsageError("krr: print_certificate and token_certificate are required")
-    entries = json.loads(config.persons_file.read_text()) if config.persons_file else []
+    entries = (
+        _json_file(config.persons_file, max_bytes=_MAX_PERSONS_BYTES) if config.persons_file else []
+    )
     if not isinstance(entries, list):
         raise UsageError("krr: persons_file holds a JSON list of KRR person entries")
-    public = load_certificate(config.token_certificate.read_bytes()).public_key()
+    public = load_certificate(read_key_file(config.token_certificate)).public_key()
     service = KrrService(
         persons={str(e.get("personidentifikator")): e for e in entries if isinstance(e, dict)},
         print_provider=config.print_provider,
-        print_certificate=load_certificate(config.print_certificate.read_bytes()),
+        print_certificate=load_certificate(read_key_file(config.print_certificate)),
         token_key=public,  # type: ignore[arg-type]
         token_issuer=config.token_issuer,
     )

@@ -9,7 +9,6 @@ verifier, corner 4 client, wire dumps, logging) are made here.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,10 +20,12 @@ import dns.resolver
 import requests
 from cryptography import x509
 
+from .. import jsonparse
 from ..as4 import message_id_factory
 from ..errors import UsageError
 from ..keys import load_certificate
 from ..keystore import load_key_file, load_trust_store
+from ..limits import DEFAULT_LIMITS
 from ..lookup.discovery import EndpointFinder
 from ..lookup.sml import sml_zone
 from ..lookup.smp_client import SmpClient
@@ -40,6 +41,8 @@ from .config import (
     StoreConfig,
     TlsConfig,
     WorkerConfig,
+    read_config_file,
+    read_key_file,
 )
 from .delivery import HttpCorner4
 from .dpi_formats import DpiPayloads, DpiReader
@@ -98,7 +101,7 @@ def open_store(config: StoreConfig) -> SqliteStore:
 
 
 def _certificates(paths: tuple[Path, ...]) -> tuple[x509.Certificate, ...]:
-    return tuple(cert for path in paths for cert in load_trust_store(path.read_bytes()))
+    return tuple(cert for path in paths for cert in load_trust_store(read_key_file(path)))
 
 
 def formats_from_config(
@@ -120,7 +123,7 @@ def formats_from_config(
         if as4.key_password_env not in environment:
             raise UsageError(f"environment variable {as4.key_password_env} is not set")
         password = environment[as4.key_password_env].encode()
-    key = load_key_file(as4.key_file.read_bytes(), password)
+    key = load_key_file(read_key_file(as4.key_file), password)
     try:
         mode = RevocationMode(config.revocation)
     except ValueError:
@@ -143,7 +146,7 @@ def formats_from_config(
             raise UsageError("lookup.static_endpoints needs lookup.static_certificate")
         locator = FixedLocator(
             urls=dict(lookup.static_endpoints),
-            certificate=load_certificate(lookup.static_certificate.read_bytes()),
+            certificate=load_certificate(read_key_file(lookup.static_certificate)),
         )
     else:
         if lookup.sml_zone is None:
@@ -183,7 +186,13 @@ def formats_from_config(
 
 def _jwks(config: Corner2Config, session: requests.Session) -> JwksSource:
     if config.maskinporten_jwks_file is not None:
-        return StaticJwks(json.loads(config.maskinporten_jwks_file.read_text()))
+        jwks = read_config_file(
+            config.maskinporten_jwks_file, max_bytes=DEFAULT_LIMITS.max_http_response_bytes
+        )
+        try:
+            return StaticJwks(jsonparse.loads(jwks))
+        except ValueError:
+            raise UsageError(f"{config.maskinporten_jwks_file} is not JSON") from None
     if config.maskinporten_jwks_uri is not None:
         return HttpJwks(config.maskinporten_jwks_uri, session=session)
     raise UsageError("corner 2 needs maskinporten_jwks_uri or maskinporten_jwks_file")

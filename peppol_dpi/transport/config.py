@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 from .. import jsonparse
 from ..errors import UsageError
+from ..limits import DEFAULT_LIMITS
+from ..spool import read_up_to
 from ..wsgiserver import DEFAULT_DEADLINES, RequestDeadlines
 from .worker import RetryPolicy
 
@@ -39,6 +41,8 @@ __all__ = [
     "TlsConfig",
     "WorkerConfig",
     "load_config",
+    "read_config_file",
+    "read_key_file",
 ]
 
 MiB = 1024 * 1024
@@ -202,6 +206,22 @@ class Corner3Config(AccessPointConfig):
 #: The largest configuration file read (a few kilobytes in practice).
 MAX_CONFIG_BYTES = 1024 * 1024
 
+
+def read_config_file(path: Path, *, max_bytes: int) -> bytes:
+    """A file a service is configured with (the configuration itself, keys, certificates, a
+    JWKS), read only up to ``max_bytes``: a larger one, or one without end, is refused."""
+    with path.open("rb") as file:
+        data = read_up_to(file, max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UsageError(f"{path}: larger than {max_bytes} bytes, more than such a file holds")
+    return data
+
+
+def read_key_file(path: Path) -> bytes:
+    """A key, certificate or trust store file of a configuration (``max_key_file_bytes``)."""
+    return read_config_file(path, max_bytes=DEFAULT_LIMITS.max_key_file_bytes)
+
+
 T = TypeVar("T")
 
 
@@ -215,10 +235,7 @@ def load_config(
     """``kind`` (a config dataclass) from a ``.toml``/``.json`` file and the environment."""
     data: dict[str, Any] = {}
     if path is not None:
-        with Path(path).open("rb") as file:
-            raw = file.read(MAX_CONFIG_BYTES + 1)
-        if len(raw) > MAX_CONFIG_BYTES:
-            raise UsageError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes, not a configuration")
+        raw = read_config_file(Path(path), max_bytes=MAX_CONFIG_BYTES)
         try:
             # JSON read as strictly as any other (a key given twice is refused, not its last
             # value taken); TOML refuses it by its own rules.
