@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from test_cli_as4_stream import BUILD_KEYS, OPEN_KEYS
 
 from peppol_dpi.as4 import build_message, mime_stream, open_message
-from peppol_dpi.as4.dump import read_dump, write_dump
+from peppol_dpi.as4.dump import dump_head_bytes, read_dump, write_dump
 from peppol_dpi.as4.inspection import inspect_message, inspect_message_from
 from peppol_dpi.as4.message_file import read_dump_from
 from peppol_dpi.as4.stream_receive import open_message_from
@@ -35,6 +35,7 @@ from peppol_dpi.cli.as4_cmd import _inspection_json
 from peppol_dpi.cli.main import main
 from peppol_dpi.errors import InputError
 from peppol_dpi.keys import load_certificate
+from peppol_dpi.limits import DEFAULT_LIMITS
 from peppol_dpi.trust import RevocationMode, TrustPolicy
 
 P = pki.PKI_DIR
@@ -205,7 +206,12 @@ def test_a_receipt_file_larger_than_an_answer_is_refused_unread(
         capsys, "as4", "verify-receipt", str(huge), "--trust", str(P / "ap-ca.cert.pem")
     )
     assert (status, out) == (1, "")
-    assert err.startswith("peppol-dpi: EBMS:0007 ") and "[mime:too-large]" in err
+    # An HTTP answer and the dump's head at most; as every file read whole: cli:too-large.
+    limit = DEFAULT_LIMITS.max_http_response_bytes + dump_head_bytes(DEFAULT_LIMITS)
+    assert err == (
+        f"peppol-dpi: {huge} is larger than {limit} bytes, the most a receipt's dump may hold"
+        " [cli:too-large]\n"
+    )
 
 
 def test_inspect_reads_standard_input(tmp_path: Path) -> None:
