@@ -58,7 +58,8 @@ class CrlChecker:
         self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime
     ) -> RevocationStatus:
         for crl in self._given:
-            if (given := self._decided(crl, cert, issuer, at)) is not None:
+            given = self._decided(crl, cert, issuer, at)
+            if given is not None:
                 return given
         urls = crl_urls(cert)
         if not urls:
