@@ -129,7 +129,7 @@ def inflate_once(data: bytes | memoryview, wbits: int, max_length: int) -> Infla
     For a caller that knows the size to expect (a zip entry's header, a gzip trailer's ISIZE):
     with ``max_length`` one more than that size, ISA-L grows a single buffer up to it and hands
     it over, where a zlib-style decompressor collects blocks and joins them at the end, a copy
-    of the whole output (1 MB: 0.72 ms against 1.2 ms, docs/performance.md). The bound is
+    of the whole output (1 MB: 0.72 ms against 1.2 ms, docs/performance-history.md). The bound is
     also what stops a bomb. Raises one of :data:`errors` for corrupt data (a gzip trailer's
     CRC-32 and size are checked by both engines).
     """
