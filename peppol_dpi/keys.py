@@ -37,6 +37,7 @@ __all__ = [
     "certificate_matches",
     "check_entry_count",
     "check_key_file_size",
+    "decoded_from_file",
     "fully_decoded",
     "load_certificate",
     "load_certificates",
@@ -281,6 +282,18 @@ def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x
     return certs
 
 
+def decoded_from_file(certs: Sequence[x509.Certificate], what: str) -> list[x509.Certificate]:
+    """Certificates a key file or trust store held (``what``: its kind), decoded whole where
+    they enter as every certificate from outside (:func:`fully_decoded`); OpenSSL's PKCS#12
+    reader passes some that cryptography's decoder refuses on first use."""
+    try:
+        return [fully_decoded(cert) for cert in certs]
+    except MALFORMED_CERTIFICATE_ERRORS as exc:
+        raise KeyFileError(
+            f"{what} holds a certificate that cannot be decoded: {exc}", rule="keys:certificate"
+        ) from None
+
+
 def load_certificate(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> x509.Certificate:
     """Exactly one certificate, PEM or DER."""
     certs = load_certificates(data, limits=limits)
@@ -317,6 +330,7 @@ def load_pkcs12(
         raise KeyFileError(f"cannot read the PKCS#12 file: {exc}", rule="keys:pkcs12") from None
     if key is None or cert is None:
         raise KeyFileError("the PKCS#12 file holds no key with a certificate", rule="keys:pkcs12")
+    cert, *extra = decoded_from_file([cert, *(extra or [])], "the PKCS#12 file")
     if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyFileError("only RSA private keys are supported", rule="keys:pkcs12")
     if not certificate_matches(cert, key):

@@ -45,6 +45,7 @@ from .keys import (
     certificate_matches,
     check_entry_count,
     check_key_file_size,
+    decoded_from_file,
     fully_decoded,
     load_certificates,
     load_pkcs12,
@@ -257,7 +258,7 @@ def load_trust_store(
     found = [c.certificate for c in bundle.additional_certs]
     if bundle.cert is not None:
         found.insert(0, bundle.cert.certificate)
-    return tuple(found)
+    return tuple(decoded_from_file(found, "the PKCS#12 trust store"))
 
 
 # -- helpers ---------------------------------------------------------------------------------

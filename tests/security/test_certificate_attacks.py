@@ -137,3 +137,29 @@ def test_the_serial_number_is_found_where_rfc_5280_puts_it(
     der: bytes, octets: bytes | None
 ) -> None:
     assert keys._serial_number_octets(der) == octets
+
+
+def test_a_pkcs12_file_holding_a_lazily_broken_certificate_is_refused_where_it_enters() -> None:
+    # OpenSSL's PKCS#12 reader passes this one (its CRL distribution points cannot be decoded)
+    # and cryptography hands it over undecoded: it raised later, inside TrustPolicy.validate.
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    from peppol_dpi.keystore import load_key_file
+
+    broken = x509.load_der_x509_certificate(_der("bad-crl-distribution-points.der"))
+    encryption = BestAvailableEncryption(b"changeit")
+    store = pkcs12.serialize_key_and_certificates(b"t", None, None, [broken], encryption)
+    with pytest.raises(KeyFileError) as caught:
+        load_trust_store(store, b"changeit")
+    assert caught.value.rule == "keys:certificate"
+    key = pki.ap_key("c2")
+    for chain in ([broken], []):
+        bundle = pkcs12.serialize_key_and_certificates(
+            b"k", key.key, key.certificate, chain, encryption
+        )
+        if chain:
+            with pytest.raises(KeyFileError) as caught:
+                load_key_file(bundle, b"changeit")
+            assert caught.value.rule == "keys:certificate"
+        else:  # the control: the same key file without it
+            assert load_key_file(bundle, b"changeit").certificate == key.certificate
