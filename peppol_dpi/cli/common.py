@@ -21,6 +21,7 @@ from ..keys import LocalPrivateKey, load_certificate, load_certificates, load_pr
 from ..keystore import load_key_file, load_trust_store
 from ..limits import DEFAULT_LIMITS
 from ..revocation import revocation_checker
+from ..spool import read_up_to
 from ..trust import RevocationMode, TrustPolicy
 
 __all__ = [
@@ -49,7 +50,7 @@ def read_input(path: str, *, max_bytes: int, what: str = "the file") -> bytes:
     a larger one, or one without end (``/dev/zero``), is refused with InputError
     ``cli:too-large`` once ``max_bytes + 1`` bytes are in, never read to its end."""
     with input_stream(path) as file:
-        data = file.read(max_bytes + 1)
+        data = read_up_to(file, max_bytes + 1)
     if len(data) > max_bytes:
         raise InputError(
             f"{path} is larger than {max_bytes} bytes, the most {what} may hold",

@@ -14,12 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import requests
 from cryptography import x509
 
-from .. import jsonparse
 from ..errors import UsageError
 from ..ids import ParticipantId
 from ..keys import LocalPrivateKey, load_certificate
@@ -40,7 +38,7 @@ from ..transport.config import (
     Corner3Config,
     ServerConfig,
     load_config,
-    read_config_file,
+    read_json_file,
     read_key_file,
 )
 from ..trust import TrustPolicy
@@ -80,13 +78,6 @@ def _key(path: Path | None, password_env: str | None) -> LocalPrivateKey:
 
 #: The largest KRR persons file read (the demo's holds a handful of people).
 _MAX_PERSONS_BYTES = 16 * 1024 * 1024
-
-
-def _json_file(path: Path, *, max_bytes: int) -> Any:
-    try:
-        return jsonparse.loads(read_config_file(path, max_bytes=max_bytes))
-    except ValueError as exc:
-        raise UsageError(f"{path}: {exc}") from None
 
 
 def _certificates(paths: tuple[Path, ...]) -> tuple[x509.Certificate, ...]:
@@ -244,7 +235,9 @@ def _krr(path: Path | None) -> tuple[str, Started]:
     if config.print_certificate is None or config.token_certificate is None:
         raise UsageError("krr: print_certificate and token_certificate are required")
     entries = (
-        _json_file(config.persons_file, max_bytes=_MAX_PERSONS_BYTES) if config.persons_file else []
+        read_json_file(config.persons_file, max_bytes=_MAX_PERSONS_BYTES)
+        if config.persons_file
+        else []
     )
     if not isinstance(entries, list):
         raise UsageError("krr: persons_file holds a JSON list of KRR person entries")

@@ -20,7 +20,6 @@ import dns.resolver
 import requests
 from cryptography import x509
 
-from .. import jsonparse
 from ..as4 import message_id_factory
 from ..errors import UsageError
 from ..keys import load_certificate
@@ -41,7 +40,7 @@ from .config import (
     StoreConfig,
     TlsConfig,
     WorkerConfig,
-    read_config_file,
+    read_json_file,
     read_key_file,
 )
 from .delivery import HttpCorner4
@@ -186,13 +185,11 @@ def formats_from_config(
 
 def _jwks(config: Corner2Config, session: requests.Session) -> JwksSource:
     if config.maskinporten_jwks_file is not None:
-        jwks = read_config_file(
-            config.maskinporten_jwks_file, max_bytes=DEFAULT_LIMITS.max_http_response_bytes
+        return StaticJwks(
+            read_json_file(
+                config.maskinporten_jwks_file, max_bytes=DEFAULT_LIMITS.max_http_response_bytes
+            )
         )
-        try:
-            return StaticJwks(jsonparse.loads(jwks))
-        except ValueError:
-            raise UsageError(f"{config.maskinporten_jwks_file} is not JSON") from None
     if config.maskinporten_jwks_uri is not None:
         return HttpJwks(config.maskinporten_jwks_uri, session=session)
     raise UsageError("corner 2 needs maskinporten_jwks_uri or maskinporten_jwks_file")

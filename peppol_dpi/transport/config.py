@@ -42,6 +42,7 @@ __all__ = [
     "WorkerConfig",
     "load_config",
     "read_config_file",
+    "read_json_file",
     "read_key_file",
 ]
 
@@ -215,6 +216,15 @@ def read_config_file(path: Path, *, max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         raise UsageError(f"{path}: larger than {max_bytes} bytes, more than such a file holds")
     return data
+
+
+def read_json_file(path: Path, *, max_bytes: int) -> Any:
+    """A JSON file a service is configured with (a JWKS, KRR's persons), bounded as
+    :func:`read_config_file` and read by the strict JSON reader."""
+    try:
+        return jsonparse.loads(read_config_file(path, max_bytes=max_bytes))
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def read_key_file(path: Path) -> bytes:
