@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 
 __all__ = [
+    "ArgumentTypeError",
     "CertificateError",
     "DecryptionError",
     "EbmsCategory",
@@ -139,6 +140,12 @@ class PeppolDpiError(Exception):
 
 class UsageError(PeppolDpiError, ValueError):
     """The caller misused the library (bad argument, impossible configuration)."""
+
+
+class ArgumentTypeError(UsageError, TypeError):
+    """A public function was given an argument of the wrong Python type (text where bytes
+    belong, a certificate where a key belongs, no time at all). Both a UsageError and a
+    TypeError; raised before any work is done (:mod:`peppol_dpi.arguments`)."""
 
 
 class InputError(PeppolDpiError):

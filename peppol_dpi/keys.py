@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from .arguments import require_bytes, wrong_type
 from .errors import CertificateError, DecryptionError, InputError, SignatureError, UsageError
 from .limits import DEFAULT_LIMITS, Limits
 from .lrucache import LruCache
@@ -43,6 +44,8 @@ __all__ = [
     "load_certificates",
     "load_pkcs12",
     "load_private_key",
+    "require_certificate",
+    "require_key",
     "rsa_public_key",
     "same_certificates",
 ]
@@ -154,6 +157,7 @@ class LocalPrivateKey:
     def __post_init__(self) -> None:
         if not isinstance(self.key, rsa.RSAPrivateKey):
             raise UsageError("only RSA keys are supported by the Peppol and DPI profiles")
+        require_certificate(self.certificate, caller="LocalPrivateKey", name="certificate")
         if not certificate_matches(self.certificate, self.key):
             raise UsageError("the certificate does not belong to the private key")
         object.__setattr__(self, "chain", tuple(self.chain))
@@ -166,6 +170,22 @@ class LocalPrivateKey:
             return self.key.decrypt(ciphertext, padding_.padding())
         except ValueError:
             raise DecryptionError() from None
+
+
+def require_key(value: object, *, caller: str, name: str = "key") -> PrivateKey:
+    """``value`` if it is a :class:`PrivateKey` (a LocalPrivateKey or the caller's own)."""
+    # LocalPrivateKey first (isinstance tries them in order): the protocol's test looks up
+    # each of its members.
+    if isinstance(value, (LocalPrivateKey, PrivateKey)):
+        return value
+    raise wrong_type(caller, name, "a PrivateKey (see load_key_file)", value)
+
+
+def require_certificate(value: object, *, caller: str, name: str) -> x509.Certificate:
+    """``value`` if it is a certificate (``cryptography.x509.Certificate``)."""
+    if isinstance(value, x509.Certificate):
+        return value
+    raise wrong_type(caller, name, "an x509.Certificate (see load_certificate)", value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -268,6 +288,7 @@ def _der_length(der: bytes, position: int) -> tuple[int, int]:
 
 def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x509.Certificate]:
     """Every certificate in PEM data (several allowed) or one DER certificate."""
+    data = require_bytes(data, caller="load_certificates", name="data")
     check_key_file_size(data, limits)
     try:
         if b"-----BEGIN" in data:
@@ -296,6 +317,7 @@ def decoded_from_file(certs: Sequence[x509.Certificate], what: str) -> list[x509
 
 def load_certificate(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> x509.Certificate:
     """Exactly one certificate, PEM or DER."""
+    data = require_bytes(data, caller="load_certificate", name="data")
     certs = load_certificates(data, limits=limits)
     if len(certs) != 1:
         raise KeyFileError(f"expected one certificate, found {len(certs)}", rule="keys:certificate")

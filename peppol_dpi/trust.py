@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
+from .arguments import wrong_type
 from .cert_rules import check_algorithms, check_extensions, same_name, subject_of
-from .errors import CertificateError, UsageError
+from .errors import ArgumentTypeError, CertificateError, UsageError
 from .instants import require_aware
 from .keys import MALFORMED_CERTIFICATE_ERRORS, fully_decoded, same_certificates
 from .lrucache import LruCache
@@ -40,6 +41,7 @@ __all__ = [
     "RevocationStatus",
     "TrustPolicy",
     "ValidatedCertificate",
+    "require_trust",
     "subject_of",
     "verify_issued_by",
     "verify_signature",
@@ -181,8 +183,16 @@ class TrustPolicy:
     )
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "anchors", tuple(self.anchors))
-        object.__setattr__(self, "intermediates", tuple(self.intermediates))
+        for name in ("anchors", "intermediates"):
+            given = getattr(self, name)
+            # A str is iterable too: its letters must not become the anchors.
+            if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+                raise wrong_type("TrustPolicy", name, "certificates (a tuple)", given)
+            certificates = tuple(given)
+            for cert in certificates:
+                if not isinstance(cert, x509.Certificate):
+                    raise wrong_type("TrustPolicy", name, "x509.Certificate objects", cert)
+            object.__setattr__(self, name, certificates)
         object.__setattr__(self, "required_key_usage", frozenset(self.required_key_usage))
         if not isinstance(self.revocation, RevocationMode):
             raise UsageError(f"revocation must be a RevocationMode, not {self.revocation!r}")
@@ -394,3 +404,13 @@ def _check_key_usage(leaf: x509.Certificate, required: frozenset[KeyUsage]) -> N
         raise CertificateError(
             f"{subject_of(leaf)} does not allow {', '.join(sorted(missing))}", rule="cert:key-usage"
         )
+
+
+def require_trust(value: object, *, caller: str, optional: bool = False) -> TrustPolicy | None:
+    """``value`` if it is a TrustPolicy (or None where the caller may go without one)."""
+    if isinstance(value, TrustPolicy) or (value is None and optional):
+        return value
+    if value is None:
+        # Safe defaults: nothing is trusted without the caller's TrustPolicy.
+        raise ArgumentTypeError(f"{caller} needs a TrustPolicy: nothing is trusted by default")
+    raise wrong_type(caller, "trust", "a TrustPolicy" + (" or None" if optional else ""), value)

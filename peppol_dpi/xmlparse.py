@@ -38,6 +38,7 @@ from typing import IO, Any, NamedTuple, TypeAlias
 
 from lxml import etree
 
+from .arguments import wrong_type
 from .errors import XmlSecurityError
 from .limits import DEFAULT_LIMITS, Limits
 from .xmltext import attr
@@ -231,7 +232,7 @@ def check_declaration(head: bytes, what: str) -> None:
 
 def check_input(data: object, limits: Limits, what: str, caller: str) -> None:
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError(f"{caller} takes bytes, not {type(data).__name__}")
+        raise wrong_type(caller, "data", "bytes", data)
     check_size(len(data), limits, what)
 
 

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from peppol_dpi.dpi import cms, cms_profile
 from peppol_dpi.dpi.ber import BerError, StreamReader, definite_header
 from peppol_dpi.errors import (
+    ArgumentTypeError,
     DecryptionError,
     EbmsError,
     UsageError,
@@ -284,10 +285,21 @@ def test_plaintext_beyond_the_size_limit_is_refused_while_decrypting() -> None:
     assert caught.value.rule == "cms:too-large"
 
 
-def test_decrypt_takes_bytes() -> None:
+def test_decrypt_takes_bytes_and_their_mutable_kin_but_not_text() -> None:
     package = cms.encrypt(b"secret", RECIPIENT.certificate)
-    with pytest.raises(UsageError, match="decrypt takes bytes"):
-        cms.decrypt(bytearray(package), RECIPIENT)  # type: ignore[arg-type]
+    assert cms.decrypt(bytearray(package), RECIPIENT) == b"secret"  # type: ignore[arg-type]
+    assert cms.decrypt(memoryview(package), RECIPIENT) == b"secret"  # type: ignore[arg-type]
+    with pytest.raises(ArgumentTypeError, match="decrypt: cms_bytes must be bytes, not str"):
+        cms.decrypt(package.decode("latin-1"), RECIPIENT)  # type: ignore[arg-type]
+
+
+def test_decrypt_refuses_a_key_of_the_wrong_type_before_reading() -> None:
+    # Not DecryptionError: the peer's package is not at fault.
+    package = cms.encrypt(b"secret", RECIPIENT.certificate)
+    with pytest.raises(ArgumentTypeError, match="decrypt: key must be a PrivateKey"):
+        cms.decrypt(package, RECIPIENT.key)  # type: ignore[arg-type]
+    with pytest.raises(ArgumentTypeError, match="decrypt_stream: key must be a PrivateKey"):
+        cms.decrypt_stream(io.BytesIO(package), RECIPIENT.certificate, io.BytesIO())  # type: ignore[arg-type]
 
 
 # -- cms_write -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from peppol_dpi import ns
 from peppol_dpi.errors import (
+    ArgumentTypeError,
     EbmsError,
     XmlSecurityError,
 )
@@ -45,7 +46,7 @@ def test_a_namespace_flood_in_utf16_is_refused() -> None:
 
 
 def test_parse_xml_takes_bytes() -> None:
-    with pytest.raises(TypeError, match="takes bytes"):
+    with pytest.raises(ArgumentTypeError, match="parse_xml: data must be bytes, not str"):
         parse_xml("<a/>")  # type: ignore[arg-type]
 
 

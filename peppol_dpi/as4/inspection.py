@@ -26,12 +26,13 @@ from datetime import datetime
 from cryptography import x509
 
 from .. import ns
+from ..arguments import require_buffer, require_instance, require_source, require_time
 from ..errors import CertificateError, InputError
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust import TrustPolicy
+from ..trust import TrustPolicy, require_trust
 from .ebms_xml import parse_messaging
 from .message_file import MessageSource, seekable_message
-from .mime import Headers, MimeMessage, parse_message
+from .mime import Headers, MimeMessage, headers_of, parse_message
 from .mime_stream import scan_message
 from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
 from .soap import SoapEnvelope, SoapFault, parse_envelope
@@ -102,8 +103,19 @@ def inspect_message(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Inspection:
     """Parse and check what can be checked without a private key."""
-    mime = parse_message(headers, body, limits=limits)
+    hdrs = _arguments("inspect_message", headers, trust=trust, at=at, limits=limits)
+    body = require_buffer(body, caller="inspect_message", name="body")
+    mime = parse_message(hdrs, body, limits=limits)
     return _inspect(mime, trust=trust, at=at, limits=limits)
+
+
+def _arguments(
+    caller: str, headers: object, *, trust: object, at: object, limits: object
+) -> Headers:
+    require_trust(trust, caller=caller, optional=True)
+    require_time(at, caller=caller, name="at", optional=True)
+    require_instance(limits, Limits, caller=caller, name="limits", expected="a Limits")
+    return headers_of(headers, caller=caller)
 
 
 def inspect_message_from(
@@ -118,6 +130,8 @@ def inspect_message_from(
     """:func:`inspect_message` for the HTTP body in ``source`` (a path or a binary stream
     holding the body and nothing else; one that cannot seek is first copied to a spool),
     without reading its attachments into memory (see the module documentation)."""
+    headers = _arguments("inspect_message_from", headers, trust=trust, at=at, limits=limits)
+    require_source(source, caller="inspect_message_from", name="source")
     with ExitStack() as stack:
         file = seekable_message(source, stack, limits=limits, spool_dir=spool_dir)
         size = file.seek(0, os.SEEK_END)

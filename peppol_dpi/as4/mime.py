@@ -32,7 +32,8 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import EbmsError, InputError
+from ..arguments import wrong_type
+from ..errors import ArgumentTypeError, EbmsError, InputError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmltext import XML_WHITESPACE, strict_base64
 
@@ -49,6 +50,7 @@ __all__ = [
     "delimiter_line_end",
     "header_block",
     "headers_and_rest",
+    "headers_of",
     "lone_cr_delimiter",
     "multipart_frame",
     "multipart_framing",
@@ -104,6 +106,33 @@ class Headers:
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.items)
+
+
+def headers_of(value: object, *, caller: str) -> Headers:
+    """A caller's HTTP headers as :class:`Headers`: a Headers, a mapping, or (name, value)
+    pairs, every name and value a str (as WSGI, requests and http.client give them)."""
+    if isinstance(value, Headers):
+        return value
+    if isinstance(value, Mapping):
+        pairs: Iterable[object] = value.items()
+    elif isinstance(value, list | tuple):
+        pairs = value
+    else:
+        raise wrong_type(caller, "headers", "a mapping of header names to values", value)
+    checked: list[tuple[str, str]] = []
+    for pair in pairs:
+        if not (
+            isinstance(pair, tuple | list)
+            and len(pair) == 2
+            and isinstance(pair[0], str)
+            and isinstance(pair[1], str)
+        ):
+            shown = repr(pair)[:60]
+            raise ArgumentTypeError(
+                f"{caller}: headers must pair str names with str values: {shown}"
+            )
+        checked.append((pair[0], pair[1]))
+    return Headers(tuple(checked))
 
 
 @dataclass(frozen=True)

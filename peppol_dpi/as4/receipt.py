@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..arguments import require_instance
 from ..errors import EbmsError, InputError
 from ..trust import ValidatedCertificate
 from .model import MessageInfo, Receipt, SignalMessage, SignedReference
@@ -71,6 +72,13 @@ def check_receipt(
     :class:`InvalidReceiptError`. Without ``message_id``/``signed_references`` only the receipt
     itself is checked (for example a receipt read from a file).
     """
+    require_instance(
+        answer,
+        PeerAnswer,
+        caller="check_receipt",
+        name="answer",
+        expected="a PeerAnswer (see read_answer)",
+    )
     answer.raise_for_errors()
     signal = answer.signal
     if signal is None or signal.receipt is None:

@@ -20,18 +20,19 @@ from typing import Generic, TypeVar
 
 from cryptography import x509
 
+from ..arguments import require_buffer, require_instance, require_time
 from ..certinfo import peppol_seat_id
-from ..errors import EbmsError, InputError, UsageError, ValidationError
+from ..errors import EbmsError, InputError, ValidationError
 from ..ids import random_uuid
-from ..keys import PrivateKey
+from ..keys import PrivateKey, require_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
-from ..trust import TrustPolicy, ValidatedCertificate
+from ..trust import TrustPolicy, ValidatedCertificate, require_trust
 from ..xmldsig import id_attributes
 from ..xmltext import is_xml_space
 from .compression import GZIP, gunzip
 from .ebms_xml import parse_messaging
-from .mime import Headers, MimeMessage, parse_message
+from .mime import Headers, MimeMessage, headers_of, parse_message
 from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message, routing_problems
 from .receipt import receipt_signal
@@ -95,17 +96,30 @@ class Opening:
 
     Its steps (:meth:`envelope_of`, :meth:`authenticate`, :meth:`check_sbdh`) are shared with the
     streaming opener (:mod:`.stream_receive`), which decrypts and decompresses differently.
-    ``caller`` names the public function in the UsageError raised when ``trust`` is not a
-    TrustPolicy.
+    ``caller`` names the public function in the ArgumentTypeError raised for an argument of
+    the wrong type (:meth:`arguments`; ``trust`` and ``limits`` on construction).
     """
 
     def __init__(self, limits: Limits, trust: TrustPolicy, *, caller: str) -> None:
         # Safe defaults: nothing is trusted without the caller's TrustPolicy.
-        if not isinstance(trust, TrustPolicy):
-            raise UsageError(f"{caller} needs a TrustPolicy: nothing is trusted by default")
-        self.limits = limits
+        require_trust(trust, caller=caller)
         self.trust = trust
+        self.limits = require_instance(
+            limits, Limits, caller=caller, name="limits", expected="a Limits"
+        )
+        self.caller = caller
         self.message_id: str | None = None
+
+    def arguments(
+        self, headers: object, *, key: object, at: object, profile: object
+    ) -> tuple[Headers, PrivateKey]:
+        """The caller's headers and key, with every argument's type checked before any work."""
+        caller = self.caller
+        require_time(at, caller=caller, name="at", optional=True)
+        require_instance(
+            profile, PeppolProfile, caller=caller, name="profile", expected="a PeppolProfile"
+        )
+        return headers_of(headers, caller=caller), require_key(key, caller=caller)
 
     def run(
         self,
@@ -118,7 +132,9 @@ class Opening:
         accept: Acceptor | None,
     ) -> ReceivedMessage:
         limits = self.limits
-        mime = parse_message(headers, body, limits=limits)
+        hdrs, key = self.arguments(headers, key=key, at=at, profile=profile)
+        body = require_buffer(body, caller=self.caller, name="body")
+        mime = parse_message(hdrs, body, limits=limits)
         envelope, parsed = self.envelope_of(mime)
         ids, verification = self.authenticate(
             envelope, parsed, at=at, profile=profile, attachment_count=len(mime.attachments)

@@ -15,10 +15,11 @@ from datetime import datetime
 
 from cryptography import x509
 
+from ..arguments import require_bytes, require_instance, require_time
 from ..certinfo import peppol_seat_id
 from ..errors import UsageError
 from ..ids import random_uuid
-from ..keys import PrivateKey
+from ..keys import PrivateKey, require_certificate, require_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmldsig import ExternalDigest
 from .compression import GZIP, gzip_compress
@@ -83,6 +84,10 @@ def build_message_chunks(
 ) -> tuple[dict[str, str], list[bytes | memoryview], SentMessage]:
     """:func:`build_message`, with the HTTP body as chunks to write out one after the other
     (the payload is not copied into one buffer; send them with a chunked or sized request)."""
+    sbd = require_bytes(sbd, caller="build_message", name="sbd")
+    check_sender_arguments(
+        "build_message", key=key, receiver_cert=receiver_cert, now=now, message_id=message_id
+    )
     route = routing if routing is not None else read_routing(sbd, limits=limits)
     compressed = gzip_compress(sbd, level=compression_level)
     content_id = f"att-{new_id()}@peppol-dpi"
@@ -116,6 +121,17 @@ def build_message_chunks(
         boundary=boundary or new_boundary(),
     )
     return headers, chunks, sent
+
+
+def check_sender_arguments(
+    caller: str, *, key: object, receiver_cert: object, now: object, message_id: object
+) -> None:
+    """The arguments :func:`build_message` and ``build_message_to`` share, checked before any
+    work (:mod:`peppol_dpi.arguments`)."""
+    require_key(key, caller=caller)
+    require_certificate(receiver_cert, caller=caller, name="receiver_cert")
+    require_time(now, caller=caller, name="now")
+    require_instance(message_id, str, caller=caller, name="message_id", expected="a str")
 
 
 def new_user_message(

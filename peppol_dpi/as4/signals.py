@@ -20,14 +20,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..arguments import require_buffer, require_time, wrong_type
 from ..errors import DecryptionError, EbmsError, InputError, RemoteError
 from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust import TrustPolicy
+from ..trust import TrustPolicy, require_trust
 from ..xmltext import NOT_XML_CHAR, xml_strip
 from .ebms_xml import parse_messaging
-from .mime import Headers, parse_message
+from .mime import Headers, headers_of, parse_message
 from .model import (
     Ebms3Error,
     Ebms3HeaderError,
@@ -170,6 +171,13 @@ def read_answer(
     A signed signal is verified (signature and, with ``trust``, its certificate); a signature
     that fails raises, since a forged answer must not be believed.
     """
+    caller = "read_answer"
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise wrong_type(caller, "status", "an int (the HTTP status)", status)
+    headers = headers_of(headers, caller=caller)
+    body = require_buffer(body, caller=caller, name="body")
+    require_trust(trust, caller=caller, optional=True)
+    require_time(at, caller=caller, name="at", optional=True)
     if status == 204 or not bytes(body[:1024]).strip():
         return PeerAnswer(status=status, signal=None, verification=None, fault=None)
     message = parse_message(headers, body, limits=limits)

@@ -33,6 +33,7 @@ from typing import IO, BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..arguments import require_sink, require_source
 from ..errors import DecryptionError, InputError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
@@ -136,11 +137,14 @@ def _open(
     spool_dir: str | os.PathLike[str] | None,
 ) -> StreamedMessage:
     limits = opening.limits
+    hdrs, key = opening.arguments(headers, key=key, at=at, profile=profile)
+    require_source(source, caller=opening.caller, name="source")
+    require_sink(payload_sink, caller=opening.caller, name="payload_sink")
     with ExitStack() as stack:
         file = seekable_message(source, stack, limits=limits, spool_dir=spool_dir)
         size = file.seek(0, os.SEEK_END)
         scanned = scan_message(
-            headers,
+            hdrs,
             file,
             size=size,
             limits=limits,

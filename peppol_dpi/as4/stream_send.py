@@ -24,6 +24,7 @@ from typing import IO, BinaryIO
 from cryptography import x509
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..arguments import require_sink, require_source
 from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
@@ -36,6 +37,7 @@ from .sbd_routing import read_routing, require_header_end
 from .sending import (
     OCTET_STREAM,
     SentMessage,
+    check_sender_arguments,
     new_user_message,
     signed_envelope,
 )
@@ -80,6 +82,12 @@ def build_message_to(
     from its current position): the HTTP body is written to ``sink``, the HTTP headers and
     what the sender keeps are returned. The SBDH must end within ``limits.max_sbdh_bytes``.
     """
+    caller = "build_message_to"
+    require_source(sbd_source, caller=caller, name="sbd_source")
+    require_sink(sink, caller=caller, name="sink")
+    check_sender_arguments(
+        caller, key=key, receiver_cert=receiver_cert, now=now, message_id=message_id
+    )
     with ExitStack() as stack:
         source: IO[bytes] = (
             stack.enter_context(Path(sbd_source).open("rb"))

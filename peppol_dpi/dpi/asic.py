@@ -25,6 +25,7 @@ from cryptography import x509
 from lxml import etree
 
 from .. import ns
+from ..arguments import require_instance
 from ..errors import UsageError
 from ..ids import ParticipantId
 from ..keys import PrivateKey
@@ -85,6 +86,7 @@ class Document:
     metadata: Document | None = None
 
     def __post_init__(self) -> None:
+        require_instance(self.name, str, caller="Document", name="name", expected="a str")
         if not isinstance(self.content, bytes):
             raise UsageError("document content must be bytes")
         if not self.mime:
@@ -102,6 +104,10 @@ class Document:
             raise UsageError(f"document name {self.name!r} {problem}")
         if not 4 <= len(self.name) <= 100:
             raise UsageError(f"document name {self.name!r} must have 4 to 100 characters")
+
+
+def _require_document(value: object, caller: str) -> None:
+    require_instance(value, Document, caller=caller, name="document", expected="a Document")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +141,9 @@ class AsicBuilder:
 
     def mailbox(self, address: str, *, person_identifier: str | None = None) -> AsicBuilder:
         """The citizen's mailbox address (digital post; leave unset for print)."""
+        require_instance(
+            address, str, caller="AsicBuilder.mailbox", name="address", expected="a str"
+        )
         if self._recipient is not None:
             raise UsageError("the mailbox is already set")
         return replace(
@@ -145,11 +154,13 @@ class AsicBuilder:
         )
 
     def main_document(self, document: Document) -> AsicBuilder:
+        _require_document(document, "AsicBuilder.main_document")
         if self._main is not None:
             raise UsageError("the main document is already set (a package has exactly one)")
         return replace(self, _main=document)
 
     def add_attachment(self, document: Document) -> AsicBuilder:
+        _require_document(document, "AsicBuilder.add_attachment")
         if len(self._attachments) >= MAX_ATTACHMENTS:
             raise UsageError(f"a package has at most {MAX_ATTACHMENTS} attachments")
         return replace(self, _attachments=(*self._attachments, document))

@@ -34,8 +34,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..arguments import require_bytes, require_sink
 from ..errors import DecryptionError, UsageError
-from ..keys import PrivateKey, RsaPadding
+from ..keys import PrivateKey, RsaPadding, require_key
 from ..limits import DEFAULT_LIMITS, Limits
 from .ber import BerError, Header, StreamReader, definite_header
 from .cms_profile import (
@@ -96,6 +97,7 @@ Asn1T = TypeVar("Asn1T", bound=Asn1Value)
 
 def package_fingerprint(cms_bytes: bytes) -> str:
     """``dokumentpakkefingeravtrykk.digestValue``: base64 SHA-256 of the exact CMS bytes (dpi.md 3.4)."""
+    cms_bytes = require_bytes(cms_bytes, caller="package_fingerprint", name="cms_bytes")
     return base64.b64encode(hashlib.sha256(cms_bytes).digest()).decode("ascii")
 
 
@@ -274,6 +276,9 @@ def decrypt_stream(
     outside the DPI profile, no recipient info for ``key``'s certificate, wrong key, bad
     padding, more than ``limits.max_package_bytes``.
     """
+    # Checked here: a TypeError or AttributeError inside is taken for malformed CMS below.
+    require_key(key, caller="decrypt_stream")
+    require_sink(sink, caller="decrypt_stream", name="sink")
     return _decrypt_from(
         StreamReader(source, limit=limits.max_package_bytes + _MAX_RECIPIENT_INFOS),
         key,
@@ -365,8 +370,8 @@ def _decrypt(
 
 def decrypt(cms_bytes: bytes, key: PrivateKey, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The plaintext (the ASiC-E zip) of a document package; see :func:`decrypt_stream`."""
-    if not isinstance(cms_bytes, bytes):
-        raise UsageError("decrypt takes bytes")
+    cms_bytes = require_bytes(cms_bytes, caller="decrypt", name="cms_bytes")
+    require_key(key, caller="decrypt")
     # In memory: the ciphertext is read as views of ``cms_bytes`` (no copies). The plaintext
     # goes into one growing buffer, each decrypted segment freed at once: a list of segments
     # joined at the end would hold the package twice and leave the heap fragmented.

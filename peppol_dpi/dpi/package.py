@@ -21,16 +21,33 @@ from typing import IO, BinaryIO, TypeVar
 
 from cryptography import x509
 
+from ..arguments import require_bytes, require_instance, require_sink, require_source, require_time
 from ..errors import CertificateError, DecryptionError, InputError
-from ..keys import PrivateKey
+from ..keys import PrivateKey, require_certificate, require_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..spool import spool
-from ..trust import TrustPolicy
+from ..trust import TrustPolicy, require_trust
 from . import cms
 from .asic import AsicBuilder, VerifiedPackage, read_package
 from .unpack import UnpackedPackage, destination, read_package_to
 
 __all__ = ["open_package", "open_package_from", "open_package_to", "seal", "seal_to"]
+
+
+def _check_seal(
+    caller: str, builder: object, key: object, recipient: object, signing_time: object
+) -> None:
+    require_instance(builder, AsicBuilder, caller=caller, name="builder", expected="an AsicBuilder")
+    require_key(key, caller=caller)
+    require_certificate(recipient, caller=caller, name="recipient")
+    require_time(signing_time, caller=caller, name="signing_time")
+
+
+def _check_open(caller: str, key: object, trust: object, at: object) -> None:
+    # A key of the wrong type must not pass for a package that cannot be decrypted.
+    require_key(key, caller=caller)
+    require_trust(trust, caller=caller, optional=True)
+    require_time(at, caller=caller, name="at", optional=True)
 
 
 def seal_to(
@@ -43,6 +60,8 @@ def seal_to(
     limits: Limits = DEFAULT_LIMITS,
 ) -> None:
     """Sign the package with ``key``, encrypt it to ``recipient`` and write the CMS to ``sink``."""
+    require_sink(sink, caller="seal_to", name="sink")
+    _check_seal("seal_to", builder, key, recipient, signing_time)
     with cms.EnvelopedDataWriter(sink, recipient) as encrypted:
         builder.write(encrypted, key, signing_time=signing_time, limits=limits)
 
@@ -56,6 +75,7 @@ def seal(
     limits: Limits = DEFAULT_LIMITS,
 ) -> bytes:
     """The dokumentpakke: the signed ASiC-E encrypted to ``recipient`` (see :func:`seal_to`)."""
+    _check_seal("seal", builder, key, recipient, signing_time)
     sink = io.BytesIO()
     seal_to(sink, builder, key, recipient=recipient, signing_time=signing_time, limits=limits)
     return sink.getvalue()
@@ -75,6 +95,8 @@ def open_package(
     decrypted package does not verify (one answer for both: no padding oracle), and
     :class:`~peppol_dpi.errors.CertificateError` when the signer is not trusted.
     """
+    data = require_bytes(data, caller="open_package", name="data")
+    _check_open("open_package", key, trust, at)
     plaintext = cms.decrypt(data, key, limits=limits)
     return _padding_safe(lambda: read_package(plaintext, trust=trust, at=at, limits=limits))
 
@@ -102,6 +124,8 @@ def open_package_from(
     encrypted nor the decrypted package is held whole; the documents themselves are (the
     returned :class:`~.asic.VerifiedPackage` holds their content; :func:`open_package_to`
     does not)."""
+    require_source(source, caller="open_package_from", name="source")
+    _check_open("open_package_from", key, trust, at)
     with ExitStack() as stack:
         encrypted = _encrypted(stack, source)
         plaintext = stack.enter_context(spool(spool_dir))
@@ -123,6 +147,11 @@ def open_package_to(
     returning them (see :func:`~.unpack.read_package_to`): memory does not grow with the
     documents, and nothing is written there unless the package verified. The decrypted zip
     is spooled in ``spool_dir`` (default: ``directory``)."""
+    require_source(source, caller="open_package_to", name="source")
+    _check_open("open_package_to", key, trust, at)
+    require_instance(
+        directory, (str, os.PathLike), caller="open_package_to", name="directory", expected="a path"
+    )
     out = destination(directory)
     with ExitStack() as stack:
         encrypted = _encrypted(stack, source)

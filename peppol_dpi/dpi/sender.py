@@ -27,10 +27,11 @@ from datetime import date, datetime
 
 from cryptography import x509
 
+from ..arguments import require_instance, require_time, wrong_type
 from ..certinfo import norwegian_org_number
 from ..errors import UsageError
 from ..ids import ParticipantId
-from ..keys import PrivateKey
+from ..keys import PrivateKey, require_certificate, require_key
 from .asic import AsicBuilder, Document
 from .bodies import (
     Adresse,
@@ -76,6 +77,10 @@ class Sender:
     faktura_referanse: str | None = None
 
     def __post_init__(self) -> None:
+        require_key(self.key, caller="Sender")
+        _require_participant(self.organisation, "Sender", "organisation")
+        if self.processor is not None:
+            _require_participant(self.processor, "Sender", "processor")
         # Digdir nyinfrastruktur: the SBDH sender signs the message and the package with the
         # same business certificate; corner 4 checks it against the token.
         signer = norwegian_org_number(self.key.certificate)
@@ -107,6 +112,13 @@ class DigitalRecipient:
     provider: ParticipantId
     certificate: x509.Certificate | None = None  # needed to encrypt the package, not here
 
+    def __post_init__(self) -> None:
+        require_instance(
+            self.postkasseadresse, str, caller="DigitalRecipient", name="postkasseadresse",
+            expected="a str",
+        )  # fmt: skip
+        _require_provider(self, "DigitalRecipient")
+
 
 @dataclass(frozen=True, kw_only=True)
 class PrintRecipient:
@@ -119,6 +131,24 @@ class PrintRecipient:
     certificate: x509.Certificate | None = None  # needed to encrypt the package, not here
     utskriftstype: Utskriftstype = Utskriftstype.SORT_HVIT
     posttype: Posttype | None = None
+
+    def __post_init__(self) -> None:
+        caller = "PrintRecipient"
+        require_instance(
+            self.adresse, Adresse, caller=caller, name="adresse", expected="an Adresse"
+        )
+        require_instance(self.retur, Retur, caller=caller, name="retur", expected="a Retur")
+        _require_provider(self, caller)
+
+
+def _require_participant(value: object, caller: str, name: str) -> None:
+    require_instance(value, ParticipantId, caller=caller, name=name, expected="a ParticipantId")
+
+
+def _require_provider(recipient: DigitalRecipient | PrintRecipient, caller: str) -> None:
+    _require_participant(recipient.provider, caller, "provider")
+    if recipient.certificate is not None:
+        require_certificate(recipient.certificate, caller=caller, name="certificate")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -276,6 +306,35 @@ def _package(
     return seal(builder, sender.key, recipient=certificate, signing_time=created)
 
 
+def _check_send(
+    caller: str,
+    *,
+    sender: object,
+    recipient: object,
+    recipient_type: type[DigitalRecipient | PrintRecipient],
+    documents: object,
+    token: object,
+    created: object,
+    ids: object,
+) -> None:
+    """The arguments :func:`send_digital` and :func:`send_print` share, checked before any work."""
+    require_instance(sender, Sender, caller=caller, name="sender", expected="a Sender")
+    require_instance(
+        recipient, recipient_type, caller=caller, name="recipient",
+        expected=f"a {recipient_type.__name__}",
+    )  # fmt: skip
+    if not isinstance(documents, tuple | list) or not all(
+        isinstance(d, Document) for d in documents
+    ):
+        raise wrong_type(caller, "documents", "a tuple of Document", documents)
+    require_instance(
+        token, str, caller=caller, name="token", expected="a str (the Maskinporten token)"
+    )
+    require_time(created, caller=caller, name="created")
+    if ids is not None:
+        require_instance(ids, Ids, caller=caller, name="ids", expected="Ids or None")
+
+
 def send_digital(
     *,
     sender: Sender,
@@ -288,6 +347,25 @@ def send_digital(
     options: DigitalOptions | None = None,
 ) -> OutgoingMessage:
     """Digital post from documents (the first is the main document) to both request parts."""
+    _check_send(
+        "send_digital",
+        sender=sender,
+        recipient=recipient,
+        recipient_type=DigitalRecipient,
+        documents=documents,
+        token=token,
+        created=created,
+        ids=ids,
+    )
+    require_instance(title, str, caller="send_digital", name="title", expected="a str")
+    if options is not None:
+        require_instance(
+            options,
+            DigitalOptions,
+            caller="send_digital",
+            name="options",
+            expected="DigitalOptions",
+        )
     package = _package(
         sender, documents, recipient.certificate, recipient.postkasseadresse, created
     )
@@ -314,6 +392,16 @@ def send_print(
     ids: Ids | None = None,
 ) -> OutgoingMessage:
     """A letter to print from documents to both request parts (no mailbox in the manifest)."""
+    _check_send(
+        "send_print",
+        sender=sender,
+        recipient=recipient,
+        recipient_type=PrintRecipient,
+        documents=documents,
+        token=token,
+        created=created,
+        ids=ids,
+    )
     package = _package(sender, documents, recipient.certificate, None, created)
     message = print_message(
         sender=sender, recipient=recipient, package=package, token=token, created=created, ids=ids

@@ -15,11 +15,12 @@ from typing import IO
 
 from cryptography import x509
 
+from ..arguments import require_instance, require_time, wrong_type
 from ..errors import SignatureError, UsageError
-from ..keys import PrivateKey
+from ..keys import PrivateKey, require_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..spool import copy_chunks
-from ..trust import TrustPolicy, subject_of
+from ..trust import TrustPolicy, require_trust, subject_of
 from .jws import JwsAlgorithm, VerifiedJws, sign_jws, verify_jws
 from .message import BusinessMessage, parse_business_message
 
@@ -62,6 +63,11 @@ def sign_business_message(
     """The compact JWS of the message's JSON bytes, signed by ``key`` (its certificate goes in
     ``x5c``). The key must be the SBDH sender's: the legal sender's or its data processor's
     business certificate, the same that signs the document package."""
+    caller = "sign_business_message"
+    require_instance(
+        message, BusinessMessage, caller=caller, name="message", expected="a BusinessMessage"
+    )
+    require_key(key, caller=caller)
     return sign_jws(message.to_bytes(), key, algorithm=algorithm)
 
 
@@ -107,6 +113,12 @@ def verify_business_message(
     message, that the signer certificate's organisation number is the SBDH sender's (unless
     ``require_signer_is_sender`` is False), and given ``package``, its fingerprint.
     """
+    caller = "verify_business_message"
+    require_instance(token, (bytes, str), caller=caller, name="token", expected="bytes or a str")
+    require_trust(trust, caller=caller, optional=True)
+    require_time(at, caller=caller, name="at", optional=True)
+    if not (package is None or isinstance(package, bytes) or callable(getattr(package, "read", None))):  # fmt: skip
+        raise wrong_type(caller, "package", "bytes, a binary file or None", package)
     jws = verify_jws(token, trust=trust, at=at, limits=limits)
     message = parse_business_message(jws.payload, limits=limits)
     if require_signer_is_sender and jws.signer_org_number != message.sender.org_number:

@@ -9,9 +9,10 @@ from datetime import datetime
 
 import dns.resolver
 
+from ..arguments import require_instance
 from ..errors import UsageError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
-from ..trust import TrustPolicy, ValidatedCertificate
+from ..trust import TrustPolicy, ValidatedCertificate, require_trust
 from .sml import DEFAULT_DNS_TIMEOUT, SmlZone, resolve_smp_url
 from .smp import Endpoint, TransportProfile
 from .smp_client import SmpClient
@@ -94,6 +95,10 @@ class EndpointFinder:
     dns_timeout: float = DEFAULT_DNS_TIMEOUT
 
     def __post_init__(self) -> None:
+        require_instance(
+            self.smp, SmpClient, caller="EndpointFinder", name="smp", expected="an SmpClient"
+        )
+        require_trust(self.endpoint_trust, caller="EndpointFinder", optional=True)
         if self.smp_url is None and (self.zone is None or self.resolver is None):
             raise UsageError("give either smp_url, or an SML zone and a DNS resolver")
 

@@ -15,12 +15,13 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 
+from ..arguments import wrong_type
 from ..errors import InputError, RemoteError
 from ..httpclient import bounded_request
 from ..limits import DEFAULT_LIMITS, Limits
 from .errors import LookupTimeoutError, RegistryUnavailableError
 
-__all__ = ["DEFAULT_TIMEOUT", "HttpAnswer", "Timeout", "exchange"]
+__all__ = ["DEFAULT_TIMEOUT", "HttpAnswer", "Timeout", "exchange", "require_session"]
 
 #: (connect, total) seconds. phase4 uses 5 s to connect for Peppol.
 Timeout = tuple[float, float]
@@ -39,6 +40,12 @@ class HttpAnswer:
     content_type: str  # the media type, lower case, without parameters
     headers: Mapping[str, str]
     body: bytes
+
+
+def require_session(value: object, *, caller: str) -> None:
+    """The HTTP session a client is given (I/O stays with the caller's session)."""
+    if not isinstance(value, requests.Session):
+        raise wrong_type(caller, "session", "a requests.Session", value)
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:

@@ -21,12 +21,13 @@ import requests
 from cryptography import x509
 
 from .. import jsonparse
+from ..arguments import require_instance
 from ..errors import InputError, UsageError
 from ..ids import ParticipantId, is_valid_norwegian_org_number
 from ..keys import load_certificate
 from ..limits import DEFAULT_LIMITS, Limits
 from .errors import KrrError
-from .http import DEFAULT_TIMEOUT, Timeout, exchange
+from .http import DEFAULT_TIMEOUT, Timeout, exchange, require_session
 from .maskinporten import AccessToken
 
 __all__ = [
@@ -234,8 +235,8 @@ class KrrClient:
         timeout: Timeout = DEFAULT_TIMEOUT,
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
-        if not isinstance(session, requests.Session):
-            raise UsageError("KrrClient needs a requests.Session")
+        require_session(session, caller="KrrClient")
+        require_instance(base_url, str, caller="KrrClient", name="base_url", expected="a str")
         if not base_url.startswith(("https://", "http://")):
             raise UsageError(f"{base_url!r} is not an HTTP(S) URL")
         self.session = session

@@ -23,15 +23,16 @@ import requests
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from .. import jsonparse
+from ..arguments import require_instance
 from ..errors import InputError, UsageError
 from ..ids import ParticipantId, is_valid_norwegian_org_number
 from ..instants import require_aware
 from ..jose import JwsAlgorithm, decode_compact, encode_compact
-from ..keys import PrivateKey
+from ..keys import PrivateKey, require_key
 from ..limits import DEFAULT_LIMITS, Limits
 from .cache import TtlCache
 from .errors import MaskinportenError
-from .http import DEFAULT_TIMEOUT, Timeout, exchange
+from .http import DEFAULT_TIMEOUT, Timeout, exchange, require_session
 
 __all__ = [
     "GRANT_TYPE",
@@ -263,8 +264,14 @@ class MaskinportenClient:
         clock: Callable[[], datetime] = _utc_now,
         jti_factory: Callable[[], str] = _new_jti,
     ) -> None:
-        if not isinstance(session, requests.Session):
-            raise UsageError("MaskinportenClient needs a requests.Session")
+        caller = "MaskinportenClient"
+        require_session(session, caller=caller)
+        require_instance(
+            environment, MaskinportenEnvironment, caller=caller, name="environment",
+            expected="a MaskinportenEnvironment",
+        )  # fmt: skip
+        require_instance(client_id, str, caller=caller, name="client_id", expected="a str")
+        require_key(key, caller=caller)
         self.session = session
         self.environment = environment
         self.client_id = client_id

@@ -14,13 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from ..errors import UsageError
 from ..ids import DocumentTypeId, DocumentTypeScheme, ParticipantId, ProcessId
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust import TrustPolicy
+from ..trust import TrustPolicy, require_trust
 from .cache import TtlCache
 from .errors import NotRegisteredError, SmpError
-from .http import DEFAULT_TIMEOUT, HttpAnswer, Timeout, exchange
+from .http import DEFAULT_TIMEOUT, HttpAnswer, Timeout, exchange, require_session
 from .smp import (
     Endpoint,
     Redirect,
@@ -65,8 +64,8 @@ class SmpClient:
         cache_ttl: timedelta = timedelta(minutes=10),
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
-        if not isinstance(session, requests.Session):
-            raise UsageError("SmpClient needs a requests.Session")
+        require_session(session, caller="SmpClient")
+        require_trust(trust, caller="SmpClient", optional=True)
         self.session = session
         self.trust = trust
         self.flavour = flavour

@@ -15,7 +15,7 @@ from ..ids import DocumentTypeId, ParticipantId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..xmlparse import to_bytes
 from .errors import SmpError
-from .http import DEFAULT_TIMEOUT, Timeout, exchange
+from .http import DEFAULT_TIMEOUT, Timeout, exchange, require_session
 from .smp import Redirect, ServiceGroup, ServiceMetadata, service_group_url, service_metadata_url
 from .smp_xml import build_service_group, build_service_metadata
 
@@ -36,8 +36,7 @@ class SmpWriteClient:
         timeout: Timeout = DEFAULT_TIMEOUT,
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
-        if not isinstance(session, requests.Session):
-            raise UsageError("SmpWriteClient needs a requests.Session")
+        require_session(session, caller="SmpWriteClient")
         self.session = session
         self.smp_url = smp_url
         self.auth = auth

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from lxml import etree
 
 from .. import ns
-from ..errors import UsageError, ValidationError
+from ..arguments import require_instance, wrong_type
+from ..errors import ValidationError
 from .model import BinaryContent, Payload, SbdHeader, TextContent, XmlPayload
 from .rules import HEADER_VERSION, ScopeType, check_xml_payload
 
@@ -121,8 +122,7 @@ def build_sbd(header: SbdHeader, payload: Payload) -> bytes:
     Raises :class:`~peppol_dpi.errors.ValidationError` listing every way the header does not
     fit an XML payload (Standard, Type, TypeVersion; Envelope 2.0 §2).
     """
-    if not isinstance(header, SbdHeader):
-        raise UsageError("build_sbd takes an SbdHeader")
+    require_instance(header, SbdHeader, caller="build_sbd", name="header", expected="an SbdHeader")
     if isinstance(payload, XmlPayload):
         ValidationError.raise_if_any(
             check_xml_payload(
@@ -136,7 +136,9 @@ def build_sbd(header: SbdHeader, payload: Payload) -> bytes:
             what="SBD",
         )
     elif not isinstance(payload, BinaryContent | TextContent):
-        raise UsageError("build_sbd takes an XmlPayload, BinaryContent or TextContent")
+        raise wrong_type(
+            "build_sbd", "payload", "an XmlPayload, BinaryContent or TextContent", payload
+        )
     root = etree.Element(_sh("StandardBusinessDocument"), nsmap=_SH)
     root.append(header_element(header))
     envelope = etree.tostring(root, encoding="UTF-8", xml_declaration=True)

@@ -15,6 +15,7 @@ from typing import IO
 from lxml import etree
 
 from .. import ns
+from ..arguments import require_buffer
 from ..errors import Problem, ValidationError
 from ..ids import DocumentTypeId
 from ..limits import DEFAULT_LIMITS, Limits
@@ -136,6 +137,7 @@ def read_sbd(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdDocument:
     Raises :class:`~peppol_dpi.errors.XmlSecurityError` for hostile or broken XML and
     :class:`~peppol_dpi.errors.ValidationError` listing every schema and envelope problem.
     """
+    require_buffer(data, caller="read_sbd", name="data")
     root, header = _start(data, limits)
     out = Collector(root.getroottree())
     values: dict[str, object] = {}

@@ -1,0 +1,92 @@
+"""Checks of a caller's arguments where they enter the public functions.
+
+A wrong Python type given to a public function (text where bytes belong, a certificate where a
+key belongs, a number where a time belongs) is the caller's mistake, not a peer's. It is raised
+as :class:`~peppol_dpi.errors.ArgumentTypeError`, a UsageError and a TypeError, naming the
+function and the parameter, before any work is done. Unchecked, such a mistake surfaced as an
+AttributeError from deep inside, was read as something else (an ``int`` has ``to_bytes``), or
+was reported as a peer's fault (a ``str`` key made ``open_package`` say "decryption failed",
+an error a corner 4 would send back to the sender).
+
+The checks are ``isinstance`` tests, a fraction of a microsecond each: they sit on the hot paths
+too. Keys and trust policies are checked beside their types (:func:`peppol_dpi.keys.require_key`,
+:func:`peppol_dpi.trust.require_trust`), which this module cannot import.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import TypeVar
+
+from .errors import ArgumentTypeError
+from .instants import require_aware
+
+__all__ = [
+    "BYTES_LIKE",
+    "require_buffer",
+    "require_bytes",
+    "require_instance",
+    "require_sink",
+    "require_source",
+    "require_time",
+    "wrong_type",
+]
+
+T = TypeVar("T")
+
+BYTES_LIKE = (bytes, bytearray, memoryview)
+
+
+def wrong_type(caller: str, name: str, expected: str, value: object) -> ArgumentTypeError:
+    """The error for ``value`` given as ``name`` to ``caller``, which takes ``expected``."""
+    return ArgumentTypeError(f"{caller}: {name} must be {expected}, not {type(value).__name__}")
+
+
+def require_instance(
+    value: object, kind: type[T] | tuple[type[T], ...], *, caller: str, name: str, expected: str
+) -> T:
+    """``value`` if it is an instance of ``kind``, else :class:`ArgumentTypeError`."""
+    if not isinstance(value, kind):
+        raise wrong_type(caller, name, expected, value)
+    return value
+
+
+def require_bytes(value: object, *, caller: str, name: str) -> bytes:
+    """``value`` as bytes: bytes itself, or a copy of a bytearray or memoryview."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, BYTES_LIKE):
+        return bytes(value)
+    raise wrong_type(caller, name, "bytes", value)
+
+
+def require_buffer(value: object, *, caller: str, name: str) -> bytes | memoryview:
+    """``value`` if it is bytes or a memoryview, a view of it if a bytearray (no copies)."""
+    if isinstance(value, bytes | memoryview):
+        return value
+    if isinstance(value, bytearray):
+        return memoryview(value)
+    raise wrong_type(caller, name, "bytes or a memoryview", value)
+
+
+def require_time(value: object, *, caller: str, name: str, optional: bool = False) -> None:
+    """A timezone-aware datetime (or None where ``optional``); see :mod:`peppol_dpi.instants`."""
+    if value is None and optional:
+        return
+    if not isinstance(value, datetime):
+        raise wrong_type(caller, name, "a timezone-aware datetime", value)
+    require_aware(value, f"{caller}: {name}")
+
+
+def require_source(value: object, *, caller: str, name: str) -> None:
+    """A path (str or os.PathLike) or a binary file open for reading."""
+    if isinstance(value, str | os.PathLike) or callable(getattr(value, "read", None)):
+        return
+    raise wrong_type(caller, name, "a path or a binary file open for reading", value)
+
+
+def require_sink(value: object, *, caller: str, name: str) -> None:
+    """A binary file (or any object with ``write``) to write to."""
+    if not callable(getattr(value, "write", None)):
+        raise wrong_type(caller, name, "a binary file open for writing", value)

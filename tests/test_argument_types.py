@@ -1,0 +1,387 @@
+"""Every public function refuses an argument of the wrong Python type with ArgumentTypeError,
+a UsageError and a TypeError that names the function and the parameter, before any work
+(peppol_dpi/arguments.py). Before, such a slip surfaced as an AttributeError from deep inside,
+was read as something else (an int has ``to_bytes``: it was signed as a business message), or
+was blamed on the peer (a str key made ``open_package`` answer "decryption failed").
+
+Each public function is called with valid arguments but one, which is replaced by text, None, a
+number, a list or a bare object, unless that kind is one the parameter takes."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import tempfile
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import as4_support
+import pki
+import pytest
+import requests
+import test_dpi_recipes as recipes
+from cryptography.hazmat.primitives.serialization import Encoding
+
+import peppol_dpi
+from peppol_dpi.errors import ArgumentTypeError, PeppolDpiError, UsageError
+from peppol_dpi.lookup.maskinporten import MASKINPORTEN_PRESETS
+
+WRONG: dict[str, object] = {
+    "text": "text",
+    "none": None,
+    "number": 7,
+    "list": [b"x"],
+    "object": object(),
+}
+
+
+def _entered(**arguments: Any) -> None:
+    with peppol_dpi.read_dump_from(**arguments):
+        pass
+
+
+@cache
+def _as4() -> dict[str, Any]:
+    c2, c3 = pki.ap_key("c2"), pki.ap_key("c3")
+    sbd = as4_support.make_sbd()
+    headers, body, _ = peppol_dpi.build_message(
+        sbd, key=c2, receiver_cert=c3.certificate, now=as4_support.NOW, message_id="m1@example"
+    )
+    trust = as4_support.trust()
+    reception = peppol_dpi.receive(headers, body, key=c3, trust=trust, at=as4_support.NOW)
+    status, answer_headers, answer_body = reception.answer(
+        key=c3, now=as4_support.NOW, message_id="r1@example"
+    )
+    answer = peppol_dpi.read_answer(
+        status, answer_headers, answer_body, trust=trust, at=as4_support.NOW
+    )
+    return {
+        "c2": c2,
+        "c3": c3,
+        "sbd": sbd,
+        "headers": headers,
+        "body": body,
+        "trust": trust,
+        "status": status,
+        "answer_headers": answer_headers,
+        "answer_body": answer_body,
+        "answer": answer,
+    }
+
+
+@cache
+def _dpi() -> dict[str, Any]:
+    return {"sent": recipes.send(), "pem": pki.business_key("digipost").certificate.public_bytes(Encoding.PEM)}  # fmt: skip
+
+
+def _message_file(tmp: Path) -> Path:
+    path = tmp / "message.bin"
+    path.write_bytes(_as4()["body"])
+    return path
+
+
+def _cases(tmp: Path) -> dict[str, tuple[Callable[..., object], dict[str, Any], dict[str, set[str]]]]:  # fmt: skip
+    """Public function name: (call, valid keyword arguments, kinds of WRONG a parameter takes)."""
+    a, d = _as4(), _dpi()
+    now = as4_support.NOW
+    build = {"key": a["c2"], "receiver_cert": a["c3"].certificate, "now": now, "message_id": "m@x"}
+    opening = {"key": a["c3"], "trust": a["trust"], "at": now}
+    package = d["sent"].dokumentpakke
+    mailbox = {"key": pki.business_key("digipost"), "trust": recipes.trust(), "at": recipes.NOW}
+    paths = {"text"}  # a str is a path: a missing one is the OSError of open()
+    optional = {"none"}
+    text = {"text"}
+    P = peppol_dpi
+    return {
+        "build_message": (P.build_message, {"sbd": a["sbd"], **build}, {"message_id": text}),
+        "build_message_to": (
+            P.build_message_to,
+            {"sbd_source": io.BytesIO(a["sbd"]), "sink": io.BytesIO(), **build},
+            {"sbd_source": paths, "message_id": text},
+        ),
+        "build_sbd": (
+            P.build_sbd,
+            {"header": P.read_sbd(a["sbd"]).header, "payload": P.read_sbd(a["sbd"]).payload},
+            {},
+        ),
+        "check_receipt": (P.check_receipt, {"answer": a["answer"]}, {}),
+        "inspect_message": (
+            P.inspect_message,
+            {"headers": a["headers"], "body": a["body"], "trust": a["trust"], "at": now},
+            {"trust": optional, "at": optional},
+        ),
+        "inspect_message_from": (
+            P.inspect_message_from,
+            {"source": _message_file(tmp), "headers": a["headers"], "trust": a["trust"]},
+            {"source": paths, "trust": optional},
+        ),
+        "load_certificate": (P.load_certificate, {"data": d["pem"]}, {}),
+        "load_certificates": (P.load_certificates, {"data": d["pem"]}, {}),
+        "load_key_file": (
+            P.load_key_file,
+            {"data": pki.path("ap-c2.p12").read_bytes(), "password": b"changeit"},
+            {"password": optional},
+        ),
+        "load_trust_store": (
+            P.load_trust_store,
+            {"data": d["pem"], "password": b"unused"},
+            {"password": optional},
+        ),
+        "open_message": (
+            P.open_message,
+            {"headers": a["headers"], "body": a["body"], **opening},
+            {"at": optional},
+        ),
+        "open_message_from": (
+            P.open_message_from,
+            {
+                "source": _message_file(tmp),
+                "headers": a["headers"],
+                "payload_sink": io.BytesIO(),
+                **opening,
+            },
+            {"source": paths, "at": optional},
+        ),
+        "open_package": (
+            P.open_package,
+            {"data": package, **mailbox},
+            {"trust": optional, "at": optional},
+        ),
+        "open_package_from": (
+            P.open_package_from,
+            {"source": io.BytesIO(package), **mailbox},
+            {"source": paths, "trust": optional, "at": optional},
+        ),
+        "open_package_to": (
+            P.open_package_to,
+            {"source": io.BytesIO(package), "directory": tmp, **mailbox},
+            {"source": paths, "directory": paths, "trust": optional, "at": optional},
+        ),
+        "package_fingerprint": (P.package_fingerprint, {"cms_bytes": package}, {}),
+        "parse_business_message": (
+            P.parse_business_message,
+            {"data": d["sent"].message.to_bytes()},
+            {},
+        ),
+        "read_answer": (
+            P.read_answer,
+            {
+                "status": a["status"],
+                "headers": a["answer_headers"],
+                "body": a["answer_body"],
+                "trust": a["trust"],
+                "at": now,
+            },
+            {"status": {"number"}, "trust": optional, "at": optional},
+        ),
+        "read_dump_from": (_entered, {"source": _message_file(tmp)}, {"source": paths}),
+        "read_sbd": (P.read_sbd, {"data": a["sbd"]}, {}),
+        "receive": (
+            P.receive,
+            {"headers": a["headers"], "body": a["body"], **opening},
+            {"at": optional},
+        ),
+        "seal": (
+            P.seal,
+            {
+                "builder": recipes._builder(),
+                "key": recipes.sender().key,
+                "recipient": pki.business_key("digipost").certificate,
+                "signing_time": recipes.NOW,
+            },
+            {},
+        ),
+        "send_digital": (
+            P.send_digital,
+            {
+                "sender": recipes.sender(),
+                "recipient": recipes.recipient(),
+                "documents": recipes.DOCUMENTS,
+                "token": recipes.token(),
+                "title": "Vedtak",
+                "created": recipes.NOW,
+            },
+            {"token": text, "title": text},
+        ),
+        "send_print": (
+            P.send_print,
+            {
+                "sender": recipes.sender(),
+                "recipient": _print_recipient(),
+                "documents": recipes.DOCUMENTS[:1],
+                "token": recipes.token(),
+                "created": recipes.NOW,
+            },
+            {"token": text},
+        ),
+        "sign_business_message": (
+            P.sign_business_message,
+            {"message": d["sent"].message, "key": recipes.sender().key},
+            {},
+        ),
+        "verify_business_message": (
+            P.verify_business_message,
+            {
+                "token": d["sent"].forretningsmelding,
+                "trust": recipes.trust(),
+                "at": recipes.NOW,
+                "package": package,
+            },
+            {"token": text, "trust": optional, "at": optional, "package": optional},
+        ),
+    }
+
+
+def _print_recipient() -> peppol_dpi.PrintRecipient:
+    from peppol_dpi.dpi.bodies import Adresse, Retur, Returposthaandtering
+
+    address = Adresse(navn="Ola", adresselinje1="Vei 1", postnummer="1234", poststed="Nordby")
+    return peppol_dpi.PrintRecipient(
+        adresse=address,
+        provider=recipes.PRINT,
+        certificate=pki.business_key("eboks").certificate,
+        retur=Retur(mottaker=address, returposthaandtering=Returposthaandtering.DIREKTE_RETUR),
+    )
+
+
+def _public_functions() -> list[str]:
+    return sorted(n for n in peppol_dpi.__all__ if inspect.isfunction(getattr(peppol_dpi, n)))
+
+
+def _wrong_calls() -> Iterator[tuple[str, str, str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = _cases(Path(tmp))
+    for name, (_, valid, takes) in cases.items():
+        for parameter in valid:
+            for kind in WRONG:
+                if kind not in takes.get(parameter, set()):
+                    yield name, parameter, kind
+
+
+def test_every_public_function_is_covered(tmp_path: Path) -> None:
+    cases = _cases(tmp_path)
+    assert sorted(cases) == _public_functions()
+    for name, (_, valid, _) in cases.items():
+        function = getattr(peppol_dpi, name)
+        required = {
+            p.name
+            for p in inspect.signature(function).parameters.values()
+            if p.default is inspect.Parameter.empty
+        }
+        assert required <= set(valid), f"{name}: {sorted(required - set(valid))} not exercised"
+
+
+@pytest.mark.parametrize("name", _public_functions())
+def test_the_valid_arguments_are_valid(name: str, tmp_path: Path) -> None:
+    call, valid, _ = _cases(tmp_path)[name]
+    call(**valid)
+
+
+@pytest.mark.parametrize(("name", "parameter", "kind"), list(_wrong_calls()))
+def test_a_wrong_type_is_refused_by_name(name: str, parameter: str, kind: str, tmp_path: Path) -> None:  # fmt: skip
+    call, valid, _ = _cases(tmp_path)[name]
+    with pytest.raises(ArgumentTypeError) as caught:
+        call(**(valid | {parameter: WRONG[kind]}))
+    error = caught.value
+    assert isinstance(error, UsageError) and isinstance(error, TypeError)
+    assert isinstance(error, PeppolDpiError)
+    message = str(error)
+    assert message.startswith(name), message
+    assert parameter in message or "TrustPolicy" in message, message
+
+
+def test_nothing_is_written_before_the_refusal(tmp_path: Path) -> None:
+    a = _as4()
+    sink = io.BytesIO()
+    with pytest.raises(ArgumentTypeError, match="build_message_to: key must be a PrivateKey"):
+        peppol_dpi.build_message_to(
+            io.BytesIO(a["sbd"]),
+            sink,
+            key=a["c2"].certificate,  # the certificate, not the key: the usual slip
+            receiver_cert=a["c3"].certificate,
+            now=as4_support.NOW,
+            message_id="m@x",
+        )
+    assert sink.getvalue() == b""
+    package = _dpi()["sent"].dokumentpakke
+    with pytest.raises(ArgumentTypeError, match="open_package_to: key must be a PrivateKey"):
+        peppol_dpi.open_package_to(io.BytesIO(package), pki.business_key("digipost").key, tmp_path)  # type: ignore[arg-type]  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_wrong_key_is_the_callers_error_not_the_peers() -> None:
+    # Before: DecryptionError "decryption failed" (EBMS:0102), which a corner 4 reports to
+    # the sender; and receive() turned it into an error signal for the sending access point.
+    package = _dpi()["sent"].dokumentpakke
+    with pytest.raises(ArgumentTypeError):
+        peppol_dpi.open_package(package, "digipost.p12")  # type: ignore[arg-type]
+    a = _as4()
+    with pytest.raises(ArgumentTypeError):
+        peppol_dpi.receive(a["headers"], a["body"], key=None, trust=a["trust"])  # type: ignore[arg-type]
+
+
+def test_an_int_is_no_business_message() -> None:
+    # An int has to_bytes(): it was signed as the one-byte message b"\x07".
+    with pytest.raises(ArgumentTypeError, match="message must be a BusinessMessage, not int"):
+        peppol_dpi.sign_business_message(7, recipes.sender().key)  # type: ignore[arg-type]
+
+
+def test_a_str_password_is_named() -> None:
+    with pytest.raises(ArgumentTypeError, match=r"password must be bytes or None \(e.g. b'changeit'\), not str"):  # fmt: skip
+        peppol_dpi.load_key_file(pki.path("ap-c2.p12").read_bytes(), "changeit")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_bytes_parameters_take_their_mutable_and_viewed_kin(kind: Callable[[bytes], Any]) -> None:
+    a, d = _as4(), _dpi()
+    assert peppol_dpi.read_sbd(kind(a["sbd"])).header == peppol_dpi.read_sbd(a["sbd"]).header
+    opened = peppol_dpi.open_message(a["headers"], kind(a["body"]), key=a["c3"], trust=a["trust"], at=as4_support.NOW)  # fmt: skip
+    assert opened.payload == a["sbd"]
+    package = d["sent"].dokumentpakke
+    assert peppol_dpi.package_fingerprint(kind(package)) == peppol_dpi.package_fingerprint(package)
+    assert peppol_dpi.load_certificate(kind(d["pem"])) == pki.business_key("digipost").certificate
+    message = d["sent"].message
+    assert peppol_dpi.parse_business_message(kind(message.to_bytes())) == message
+
+
+def test_headers_may_be_pairs_of_str_but_nothing_else() -> None:
+    a = _as4()
+    pairs = list(a["headers"].items())
+    opened = peppol_dpi.open_message(pairs, a["body"], key=a["c3"], trust=a["trust"], at=as4_support.NOW)  # fmt: skip
+    assert opened.payload == a["sbd"]
+    as_bytes = {k.encode(): v.encode() for k, v in a["headers"].items()}
+    with pytest.raises(ArgumentTypeError, match="headers must pair str names with str values"):
+        peppol_dpi.open_message(as_bytes, a["body"], key=a["c3"], trust=a["trust"])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: peppol_dpi.Sender(key="sender.p12", organisation=recipes.LEGAL), "Sender: key must be a PrivateKey"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.Sender(key=pki.business_key("sender"), organisation="991825827"), "Sender: organisation must be a ParticipantId"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.DigitalRecipient(postkasseadresse="ola#1", provider="0192:984661185"), "DigitalRecipient: provider must be a ParticipantId"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.DigitalRecipient(postkasseadresse=None, provider=recipes.DIGIPOST), "DigitalRecipient: postkasseadresse must be a str"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.DigitalRecipient(postkasseadresse="ola#1", provider=recipes.DIGIPOST, certificate=b"PEM"), "DigitalRecipient: certificate must be an x509.Certificate"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.PrintRecipient(adresse="Vei 1", provider=recipes.PRINT, retur=None), "PrintRecipient: adresse must be an Adresse"),  # type: ignore[arg-type]
+        # A str is iterable: its letters became the anchors, and validate() an AttributeError.
+        (lambda: peppol_dpi.TrustPolicy(anchors="root.pem"), "TrustPolicy: anchors must be certificates"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.TrustPolicy(anchors=(pki.root_ca(),), intermediates=(b"PEM",)), "TrustPolicy: intermediates must be x509.Certificate objects, not bytes"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.TrustPolicy(anchors=None), "TrustPolicy: anchors must be certificates"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.LocalPrivateKey(key=pki.ap_key("c2").key, certificate="c2.pem"), "LocalPrivateKey: certificate must be an x509.Certificate"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.Document(name=5, content=b"x"), "Document: name must be a str, not int"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.AsicBuilder().main_document("vedtak.pdf"), "AsicBuilder.main_document: document must be a Document"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.AsicBuilder().add_attachment(b"%PDF"), "AsicBuilder.add_attachment: document must be a Document"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.AsicBuilder().mailbox(5), "AsicBuilder.mailbox: address must be a str"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.SmpClient(session="https://smp.example", trust=None), "SmpClient: session must be a requests.Session, not str"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.SmpClient(session=requests.Session(), trust="ap-ca.pem"), "SmpClient: trust must be a TrustPolicy or None, not str"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.EndpointFinder(smp="https://smp.example"), "EndpointFinder: smp must be an SmpClient"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.KrrClient(session=requests.Session(), base_url=None), "KrrClient: base_url must be a str, not NoneType"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.MaskinportenClient(session=requests.Session(), environment=MASKINPORTEN_PRESETS["test"], client_id="c", key=pki.business_key("sender").certificate), "MaskinportenClient: key must be a PrivateKey"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.MaskinportenClient(session=requests.Session(), environment="test", client_id="c", key=pki.business_key("sender")), "MaskinportenClient: environment must be a MaskinportenEnvironment, not str"),  # type: ignore[arg-type]
+    ],
+)  # fmt: skip
+def test_value_types_and_builders_check_their_fields(make: Callable[[], object], message: str) -> None:  # fmt: skip
+    with pytest.raises(ArgumentTypeError, match=message):
+        make()
