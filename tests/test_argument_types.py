@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import as4_support
+import lookup_support
 import pki
 import pytest
 import requests
@@ -25,8 +26,13 @@ import test_dpi_recipes as recipes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 import peppol_dpi
+from peppol_dpi.as4 import read_dump, receive_from, write_dump
+from peppol_dpi.dpi.mailbox import receive as mailbox_receive
 from peppol_dpi.errors import ArgumentTypeError, PeppolDpiError, UsageError
+from peppol_dpi.lookup import verify_service_metadata
 from peppol_dpi.lookup.maskinporten import MASKINPORTEN_PRESETS
+from peppol_dpi.sbdh import read_sbdh
+from peppol_dpi.services.smp import sign_service_metadata
 
 WRONG: dict[str, object] = {
     "text": "text",
@@ -385,3 +391,88 @@ def test_headers_may_be_pairs_of_str_but_nothing_else() -> None:
 def test_value_types_and_builders_check_their_fields(make: Callable[[], object], message: str) -> None:  # fmt: skip
     with pytest.raises(ArgumentTypeError, match=message):
         make()
+
+
+# -- the subpackages' entry points for input from outside ------------------------------------
+
+
+def _subpackage_cases(tmp: Path) -> dict[str, tuple[Callable[..., object], dict[str, Any], dict[str, set[str]]]]:  # fmt: skip
+    a, d = _as4(), _dpi()
+    sent = d["sent"]
+    optional = {"none"}
+    dump = write_dump(a["headers"], a["body"])
+    return {
+        "as4.read_dump": (read_dump, {"data": dump}, {}),
+        "as4.write_dump": (
+            write_dump,
+            {"headers": a["headers"], "body": a["body"]},
+            {"body": {"list"}},  # an iterable of bytes, as build_message_chunks gives
+        ),
+        "as4.receive_from": (
+            receive_from,
+            {
+                "source": _message_file(tmp),
+                "headers": a["headers"],
+                "key": a["c3"],
+                "trust": a["trust"],
+                "payload_sink": io.BytesIO(),
+                "at": as4_support.NOW,
+            },
+            {"source": {"text"}, "at": optional},
+        ),
+        "sbdh.read_sbdh": (read_sbdh, {"data": a["sbd"]}, {}),
+        "lookup.verify_service_metadata": (
+            verify_service_metadata,
+            {
+                "data": sign_service_metadata(lookup_support.smp_metadata(), pki.smp_key()),
+                "trust": pki.peppol_trust(),
+                "at": as4_support.NOW,
+            },
+            {"trust": optional, "at": optional},
+        ),
+        "dpi.mailbox.receive": (
+            mailbox_receive,
+            {
+                "forretningsmelding": sent.forretningsmelding,
+                "dokumentpakke": sent.dokumentpakke,
+                "trust": recipes.trust(),
+                "open_package": recipes.opener(pki.business_key("digipost")),
+                "maskinporten_keys": {"mp": pki.maskinporten_key().certificate.public_key()},
+                "maskinporten_issuer": "https://test.maskinporten.no/",
+                "at": recipes.NOW,
+            },
+            {"forretningsmelding": {"text"}, "at": optional},
+        ),
+    }
+
+
+def _subpackage_wrong_calls() -> Iterator[tuple[str, str, str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = _subpackage_cases(Path(tmp))
+    for name, (_, valid, takes) in cases.items():
+        for parameter in ("data", "headers", "body", "source", "key", "trust", "at", "forretningsmelding", "dokumentpakke", "open_package", "payload_sink"):  # fmt: skip
+            if parameter in valid:
+                for kind in WRONG:
+                    if kind not in takes.get(parameter, set()):
+                        yield name, parameter, kind
+
+
+def _subpackage_names() -> list[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        return sorted(_subpackage_cases(Path(tmp)))
+
+
+@pytest.mark.parametrize("name", _subpackage_names())
+def test_the_subpackage_valid_arguments_are_valid(name: str, tmp_path: Path) -> None:
+    call, valid, _ = _subpackage_cases(tmp_path)[name]
+    call(**valid)
+
+
+@pytest.mark.parametrize(("name", "parameter", "kind"), list(_subpackage_wrong_calls()))
+def test_a_subpackage_entry_point_refuses_a_wrong_type_by_name(name: str, parameter: str, kind: str, tmp_path: Path) -> None:  # fmt: skip
+    call, valid, _ = _subpackage_cases(tmp_path)[name]
+    with pytest.raises(ArgumentTypeError) as caught:
+        call(**(valid | {parameter: WRONG[kind]}))
+    message = str(caught.value)
+    assert message.startswith(name.rsplit(".", 1)[1]), message
+    assert parameter in message, message

@@ -12,8 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
+from ..arguments import require_buffer, wrong_type
 from ..limits import DEFAULT_LIMITS, Limits
-from .mime import SOAP_CONTENT_TYPE, Headers, MimeError, header_block, headers_and_rest
+from .mime import (
+    SOAP_CONTENT_TYPE,
+    Headers,
+    MimeError,
+    header_block,
+    headers_and_rest,
+    headers_of,
+)
 
 __all__ = [
     "chunk_spans",
@@ -28,8 +36,17 @@ __all__ = [
 
 def write_dump(headers: Mapping[str, str], body: bytes | Iterable[bytes | memoryview]) -> bytes:
     """The dump form: HTTP headers, an empty line, the body (as phase4 writes .as4out files)."""
-    head = header_block(list(headers.items()))
-    parts = [body] if isinstance(body, bytes | memoryview) else list(body)
+    pairs = headers_of(headers, caller="write_dump").items
+    if isinstance(body, bytes | memoryview):
+        parts: list[bytes | memoryview] = [body]
+    elif isinstance(body, Iterable) and not isinstance(body, str):
+        parts = list(body)
+    else:
+        raise wrong_type("write_dump", "body", "bytes or an iterable of bytes", body)
+    for part in parts:
+        if not isinstance(part, bytes | memoryview):
+            raise wrong_type("write_dump", "body", "bytes or an iterable of bytes", part)
+    head = header_block(list(pairs))
     return b"".join([head, *parts])
 
 
@@ -41,7 +58,7 @@ def read_dump(
     Also accepts a bare MIME body (first line is the boundary; the headers are then derived
     from it) and a bare SOAP envelope.
     """
-    view = memoryview(data)
+    view = memoryview(require_buffer(data, caller="read_dump", name="data"))
     if len(view) > limits.max_message_bytes:
         raise MimeError(
             f"the message is larger than {limits.max_message_bytes} bytes", rule="mime:too-large"

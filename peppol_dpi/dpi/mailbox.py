@@ -36,11 +36,12 @@ from typing import IO, Any, Protocol, TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..errors import SignatureError, UsageError
+from ..arguments import require_instance, require_time, wrong_type
+from ..errors import ArgumentTypeError, SignatureError, UsageError
 from ..ids import ParticipantId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..lookup.maskinporten import TokenClaims
-from ..trust import TrustPolicy, subject_of
+from ..trust import TrustPolicy, require_trust, subject_of
 from .bodies import (
     Avsender,
     Digital,
@@ -112,8 +113,19 @@ def receive(
     ``dokumentpakke`` is the CMS bytes or a seekable binary file; the same checks run in the
     same order either way, and ``open_package`` is given it as it was passed (a file at the
     position it had)."""
+    caller = "receive"
     if trust is None:
-        raise UsageError("corner 4 must check the signer: pass a TrustPolicy")
+        raise ArgumentTypeError(f"{caller}: corner 4 must check the signer: pass a TrustPolicy as trust")  # fmt: skip
+    require_trust(trust, caller=caller)
+    require_instance(
+        forretningsmelding, (bytes, str), caller=caller, name="forretningsmelding",
+        expected="bytes or a str (the compact JWS)",
+    )  # fmt: skip
+    if not isinstance(dokumentpakke, bytes) and not callable(getattr(dokumentpakke, "read", None)):
+        raise wrong_type(caller, "dokumentpakke", "bytes or a binary file", dokumentpakke)
+    if not callable(open_package):
+        raise wrong_type(caller, "open_package", "a callable", open_package)
+    require_time(at, caller=caller, name="at", optional=True)
     when = at if at is not None else datetime.now(UTC)
     signed = verify_business_message(forretningsmelding, trust=trust, at=at, limits=limits)
     body = signed.message.body

@@ -19,10 +19,11 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from .. import ns
+from ..arguments import require_buffer, require_time
 from ..errors import SignatureError
 from ..keys import rsa_public_key
 from ..limits import DEFAULT_LIMITS, Limits
-from ..trust import TrustPolicy, ValidatedCertificate
+from ..trust import TrustPolicy, ValidatedCertificate, require_trust
 from ..xmldsig import SignaturePolicy, Transform, VerifiedSignature, certificates_in, verify
 from ..xmlparse import Element, parse_xml
 from .errors import SmpError
@@ -62,6 +63,10 @@ def verify_service_metadata(
     SMP CA of the network to trust the answer. Raises SignatureError, CertificateError,
     XmlSecurityError or SmpError.
     """
+    caller = "verify_service_metadata"
+    require_buffer(data, caller=caller, name="data")
+    require_trust(trust, caller=caller, optional=True)
+    require_time(at, caller=caller, name="at", optional=True)
     root = parse_xml(data, limits=limits, what="SMP answer")
     signatures = [child for child in root if child.tag == _SIGNATURE]
     if not signatures:
