@@ -23,7 +23,9 @@ types they take and the errors they raise. Everything else is reachable in the s
 * Lookups: :class:`EndpointFinder`, :class:`SmpClient`, :class:`MaskinportenClient`,
   :class:`KrrClient`.
 * Errors: :class:`PeppolDpiError` is the root; :class:`InputError` (bad input from outside,
-  with ``rule`` and, for AS4 peers, ``ebms_code``) and :class:`UsageError` (caller misuse).
+  with ``rule`` and, for AS4 peers, ``ebms_code``) and :class:`UsageError` (caller misuse;
+  :class:`ArgumentTypeError`, also a TypeError, when an argument has the wrong type: every
+  function here checks its arguments before any work).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from .dpi.package import open_package, open_package_from, open_package_to, seal
 from .dpi.sender import DigitalRecipient, PrintRecipient, Sender, send_digital, send_print
 from .dpi.signed import sign_business_message, verify_business_message
 from .errors import (
+    ArgumentTypeError,
     CertificateError,
     DecryptionError,
     EbmsError,
@@ -74,6 +77,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "ArgumentTypeError",
     "AsicBuilder",
     "BinaryContent",
     "BusinessMessage",
