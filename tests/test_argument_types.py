@@ -9,6 +9,7 @@ number, a list or a bare object, unless that kind is one the parameter takes."""
 
 from __future__ import annotations
 
+import http.client
 import inspect
 import io
 import tempfile
@@ -429,6 +430,11 @@ def test_headers_may_be_pairs_of_str_but_nothing_else() -> None:
     a = _as4()
     pairs = list(a["headers"].items())
     opened = peppol_dpi.open_message(pairs, a["body"], key=a["c3"], trust=a["trust"], at=as4_support.NOW)  # fmt: skip
+    assert opened.payload == a["sbd"]
+    # http.client's (and urllib's) headers: an email Message, which is no Mapping.
+    head = "".join(f"{k}: {v}\r\n" for k, v in a["headers"].items()) + "\r\n"
+    message = http.client.parse_headers(io.BytesIO(head.encode("latin-1")))
+    opened = peppol_dpi.open_message(message, a["body"], key=a["c3"], trust=a["trust"], at=as4_support.NOW)  # fmt: skip
     assert opened.payload == a["sbd"]
     as_bytes = {k.encode(): v.encode() for k, v in a["headers"].items()}
     with pytest.raises(ArgumentTypeError, match="headers must pair str names with str values"):

@@ -109,12 +109,14 @@ class Headers:
 
 
 def headers_of(value: object, *, caller: str) -> Headers:
-    """A caller's HTTP headers as :class:`Headers`: a Headers, a mapping, or (name, value)
-    pairs, every name and value a str (as WSGI, requests and http.client give them)."""
+    """A caller's HTTP headers as :class:`Headers`: a Headers, a mapping, anything else with
+    ``items()`` (http.client's and email's messages, which are no Mapping), or (name, value)
+    pairs; every name and value a str, as WSGI, requests and http.client give them."""
     if isinstance(value, Headers):
         return value
-    if isinstance(value, Mapping):
-        pairs: Iterable[object] = value.items()
+    items = getattr(value, "items", None)
+    if callable(items):
+        pairs: Iterable[object] = items()
     elif isinstance(value, list | tuple):
         pairs = value
     else:
