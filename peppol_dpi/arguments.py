@@ -29,6 +29,7 @@ __all__ = [
     "require_instance",
     "require_sink",
     "require_source",
+    "require_texts",
     "require_time",
     "wrong_type",
 ]
@@ -44,12 +45,26 @@ def wrong_type(caller: str, name: str, expected: str, value: object) -> Argument
 
 
 def require_instance(
-    value: object, kind: type[T] | tuple[type[T], ...], *, caller: str, name: str, expected: str
+    value: object,
+    kind: type[T] | tuple[type[T], ...],
+    *,
+    caller: str,
+    name: str,
+    expected: str | None = None,
 ) -> T:
-    """``value`` if it is an instance of ``kind``, else :class:`ArgumentTypeError`."""
+    """``value`` if it is an instance of ``kind``, else :class:`ArgumentTypeError` saying
+    ``expected`` (default: "a" and the class's name)."""
     if not isinstance(value, kind):
+        if expected is None:
+            expected = f"a {kind.__name__}" if isinstance(kind, type) else "another type"
         raise wrong_type(caller, name, expected, value)
     return value
+
+
+def require_texts(value: object, *, caller: str, name: str) -> None:
+    """A sequence of str (a list or tuple): a str alone would be read as its characters."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise wrong_type(caller, name, "a list of str", value)
 
 
 def require_bytes(value: object, *, caller: str, name: str) -> bytes:

@@ -214,6 +214,14 @@ class TrustPolicy:
         ``cert:path-length``, ``cert:critical-extension``, ``cert:key-usage``, ``cert:sha1``,
         ``cert:malformed``, ``cert:revoked``, ``cert:revocation-unavailable``.
         """
+        if not isinstance(leaf, x509.Certificate):
+            raise wrong_type("TrustPolicy.validate", "leaf", "an x509.Certificate", leaf)
+        if not isinstance(chain, list | tuple) or not all(
+            isinstance(c, x509.Certificate) for c in chain
+        ):
+            raise wrong_type("TrustPolicy.validate", "chain", "a tuple of x509.Certificate", chain)
+        if at is not None and not isinstance(at, datetime):
+            raise wrong_type("TrustPolicy.validate", "at", "a timezone-aware datetime", at)
         when = at if at is not None else datetime.now(UTC)
         require_aware(when, "the validation instant")
         if not self.anchors:

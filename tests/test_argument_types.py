@@ -459,6 +459,12 @@ def test_headers_may_be_pairs_of_str_but_nothing_else() -> None:
         (lambda: peppol_dpi.AsicBuilder().main_document("vedtak.pdf"), "AsicBuilder.main_document: document must be a Document"),  # type: ignore[arg-type]
         (lambda: peppol_dpi.AsicBuilder().add_attachment(b"%PDF"), "AsicBuilder.add_attachment: document must be a Document"),  # type: ignore[arg-type]
         (lambda: peppol_dpi.AsicBuilder().mailbox(5), "AsicBuilder.mailbox: address must be a str"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.AsicBuilder().mailbox("ola#1", person_identifier=5), "AsicBuilder.mailbox: person_identifier must be a str or None"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.AsicBuilder().sender(recipes.LEGAL, sender_identifier=5), "AsicBuilder.sender: sender_identifier must be a str or None"),  # type: ignore[arg-type]
+        (lambda: peppol_dpi.AsicBuilder().certificate_chain("chain.pem"), "AsicBuilder.certificate_chain: chain must be a tuple of x509.Certificate"),  # type: ignore[arg-type]
+        (lambda: recipes._builder().build(pki.business_key("processor").certificate, signing_time=recipes.NOW), "AsicBuilder.build: key must be a PrivateKey"),  # type: ignore[arg-type]
+        (lambda: recipes._builder().build(pki.business_key("processor"), signing_time="2026-03-16"), "AsicBuilder.build: signing_time must be a timezone-aware datetime"),  # type: ignore[arg-type]
+        (lambda: recipes._builder().write("package.zip", pki.business_key("processor"), signing_time=recipes.NOW), "AsicBuilder.write: sink must be a binary file open for writing"),  # type: ignore[arg-type]
         (lambda: peppol_dpi.SmpClient(session="https://smp.example", trust=None), "SmpClient: session must be a requests.Session, not str"),  # type: ignore[arg-type]
         (lambda: peppol_dpi.SmpClient(session=requests.Session(), trust="ap-ca.pem"), "SmpClient: trust must be a TrustPolicy or None, not str"),  # type: ignore[arg-type]
         (lambda: peppol_dpi.EndpointFinder(smp="https://smp.example"), "EndpointFinder: smp must be an SmpClient"),  # type: ignore[arg-type]
@@ -470,3 +476,74 @@ def test_headers_may_be_pairs_of_str_but_nothing_else() -> None:
 def test_value_types_and_builders_check_their_fields(make: Callable[[], object], message: str) -> None:  # fmt: skip
     with pytest.raises(ArgumentTypeError, match=message):
         make()
+
+
+class _NoTraffic(requests.Session):
+    """A session that fails the test if anything is sent: the checks come before any I/O."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        raise AssertionError(f"a request was sent: {args[:2]}")
+
+
+def _clients() -> dict[str, Any]:
+    session = _NoTraffic()
+    smp = peppol_dpi.SmpClient(session=session, trust=None)
+    return {
+        "smp": smp,
+        "finder": peppol_dpi.EndpointFinder(smp=smp, smp_url="http://127.0.0.1:9"),
+        "krr": peppol_dpi.KrrClient(session=session, base_url="http://127.0.0.1:9"),
+        "maskinporten": peppol_dpi.MaskinportenClient(
+            session=session,
+            environment=MASKINPORTEN_PRESETS["test"],
+            client_id="c",
+            key=pki.business_key("sender"),
+        ),
+    }
+
+
+_PARTICIPANT = peppol_dpi.ParticipantId.parse("0192:984661185")
+_DOCUMENT = peppol_dpi.DocumentTypeId.parse("urn:x::y##urn:c::1.0")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # A str identifier was looked up under another name (no scheme in the URL).
+        (lambda c: c["finder"].find("0192:984661185", _DOCUMENT, None), "EndpointFinder.find: participant must be a ParticipantId"),
+        (lambda c: c["finder"].find(_PARTICIPANT, "urn:x::y##urn:c::1.0", None), "EndpointFinder.find: document_type must be a DocumentTypeId"),
+        (lambda c: c["finder"].find(_PARTICIPANT, _DOCUMENT, "urn:p"), "EndpointFinder.find: process must be a ProcessId or None"),
+        (lambda c: c["smp"].service_group("http://127.0.0.1:9", "0192:984661185"), "SmpClient.service_group: participant must be a ParticipantId"),
+        (lambda c: c["smp"].service_group(5, _PARTICIPANT), "SmpClient.service_group: smp_url must be a str"),
+        (lambda c: c["smp"].service_metadata("http://127.0.0.1:9", _PARTICIPANT, _DOCUMENT, at="2026-11-27"), "SmpClient.service_metadata: at must be a timezone-aware datetime"),
+        (lambda c: c["smp"].endpoint("http://127.0.0.1:9", _PARTICIPANT, "urn:x", process=None), "SmpClient.endpoint: document_type must be a DocumentTypeId"),
+        # A str is a sequence: it asked for the scopes d, i, g, d, i, r, ...
+        (lambda c: c["maskinporten"].token("digdir:dpi"), "MaskinportenClient.token: scopes must be a list of str, not str"),
+        (lambda c: c["maskinporten"].grant(["digdir:dpi"], resources="https://x"), "MaskinportenClient.grant: resources must be a list of str, not str"),
+        (lambda c: c["maskinporten"].token(["digdir:dpi"], consumer_org=991825827), "MaskinportenClient.token: consumer_org must be a str, not int"),
+        # One identifier as a str was eleven identifiers of one digit ("11 digits" error).
+        (lambda c: c["krr"].persons("12345678901", token="t"), "KrrClient.persons: identifiers must be a list of str, not str"),
+        (lambda c: c["krr"].person("12345678901", token=5), "KrrClient.person: token must be an AccessToken or a str, not int"),
+        (lambda c: c["krr"].person(12345678901, token="t"), "KrrClient.person: identifier must be a str, not int"),
+    ],
+)  # fmt: skip
+def test_client_methods_check_their_arguments_before_any_request(call: Callable[[dict[str, Any]], object], message: str) -> None:  # fmt: skip
+    with pytest.raises(ArgumentTypeError, match=message):
+        call(_clients())
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"leaf": "ap-c2.pem"}, "TrustPolicy.validate: leaf must be an x509.Certificate, not str"),
+        ({"leaf": None}, "TrustPolicy.validate: leaf must be an x509.Certificate, not NoneType"),
+        ({"chain": "ca.pem"}, "TrustPolicy.validate: chain must be a tuple of x509.Certificate, not str"),
+        ({"chain": (b"DER",)}, "TrustPolicy.validate: chain must be a tuple of x509.Certificate, not tuple"),
+        ({"at": "2026-11-27"}, "TrustPolicy.validate: at must be a timezone-aware datetime, not str"),
+    ],
+)  # fmt: skip
+def test_trust_policy_validate_checks_its_arguments(
+    arguments: dict[str, Any], message: str
+) -> None:
+    leaf = pki.ap_key("c2").certificate
+    with pytest.raises(ArgumentTypeError, match=message):
+        pki.peppol_trust().validate(**({"leaf": leaf} | arguments))

@@ -25,10 +25,10 @@ from cryptography import x509
 from lxml import etree
 
 from .. import ns
-from ..arguments import require_instance
+from ..arguments import require_instance, require_sink, require_time, wrong_type
 from ..errors import UsageError
 from ..ids import ParticipantId
-from ..keys import PrivateKey
+from ..keys import PrivateKey, require_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, ValidatedCertificate
 from ..xmldsig import ExternalDigest
@@ -106,6 +106,16 @@ class Document:
             raise UsageError(f"document name {self.name!r} must have 4 to 100 characters")
 
 
+def _require_optional_text(value: object, caller: str, name: str) -> None:
+    if value is not None:
+        require_instance(value, str, caller=caller, name=name, expected="a str or None")
+
+
+def _check_signing(caller: str, key: object, signing_time: object) -> None:
+    require_key(key, caller=caller)
+    require_time(signing_time, caller=caller, name="signing_time")
+
+
 def _require_document(value: object, caller: str) -> None:
     require_instance(value, Document, caller=caller, name="document", expected="a Document")
 
@@ -128,6 +138,9 @@ class AsicBuilder:
         invoice_reference: str | None = None,
     ) -> AsicBuilder:
         """The legal sender (behandlingsansvarlig), as in the business message's ``avsender``."""
+        caller = "AsicBuilder.sender"
+        _require_optional_text(sender_identifier, caller, "sender_identifier")
+        _require_optional_text(invoice_reference, caller, "invoice_reference")
         if self._sender is not None:
             raise UsageError("the sender is already set")
         return replace(
@@ -144,6 +157,7 @@ class AsicBuilder:
         require_instance(
             address, str, caller="AsicBuilder.mailbox", name="address", expected="a str"
         )
+        _require_optional_text(person_identifier, "AsicBuilder.mailbox", "person_identifier")
         if self._recipient is not None:
             raise UsageError("the mailbox is already set")
         return replace(
@@ -167,6 +181,12 @@ class AsicBuilder:
 
     def certificate_chain(self, chain: tuple[x509.Certificate, ...]) -> AsicBuilder:
         """Certificates to embed after the signer's (default: the key's own chain)."""
+        if not isinstance(chain, list | tuple) or not all(
+            isinstance(c, x509.Certificate) for c in chain
+        ):
+            raise wrong_type(
+                "AsicBuilder.certificate_chain", "chain", "a tuple of x509.Certificate", chain
+            )
         if self._chain is not None:
             raise UsageError("the certificate chain is already set")
         return replace(self, _chain=tuple(chain))
@@ -218,6 +238,8 @@ class AsicBuilder:
         compression_level: int | None = None,
     ) -> None:
         """Sign the package with ``key`` and stream the zip to ``sink`` (need not seek)."""
+        require_sink(sink, caller="AsicBuilder.write", name="sink")
+        _check_signing("AsicBuilder.write", key, signing_time)
         manifest, files = self._validated(limits)
         manifest_xml = manifest.to_xml()
         signed = [
@@ -242,6 +264,7 @@ class AsicBuilder:
         self, key: PrivateKey, *, signing_time: datetime, limits: Limits = DEFAULT_LIMITS
     ) -> bytes:
         """The signed package as bytes (see :meth:`write`)."""
+        _check_signing("AsicBuilder.build", key, signing_time)
         sink = io.BytesIO()
         self.write(sink, key, signing_time=signing_time, limits=limits)
         return sink.getvalue()

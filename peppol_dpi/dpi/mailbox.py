@@ -115,12 +115,17 @@ def receive(
     position it had)."""
     caller = "receive"
     if trust is None:
-        raise ArgumentTypeError(f"{caller}: corner 4 must check the signer: pass a TrustPolicy as trust")  # fmt: skip
+        raise ArgumentTypeError(
+            f"{caller}: corner 4 must check the signer: pass a TrustPolicy as trust"
+        )
     require_trust(trust, caller=caller)
     require_instance(
-        forretningsmelding, (bytes, str), caller=caller, name="forretningsmelding",
+        forretningsmelding,
+        (bytes, str),
+        caller=caller,
+        name="forretningsmelding",
         expected="bytes or a str (the compact JWS)",
-    )  # fmt: skip
+    )
     if not isinstance(dokumentpakke, bytes) and not callable(getattr(dokumentpakke, "read", None)):
         raise wrong_type(caller, "dokumentpakke", "bytes or a binary file", dokumentpakke)
     if not callable(open_package):

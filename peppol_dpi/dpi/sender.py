@@ -114,9 +114,12 @@ class DigitalRecipient:
 
     def __post_init__(self) -> None:
         require_instance(
-            self.postkasseadresse, str, caller="DigitalRecipient", name="postkasseadresse",
+            self.postkasseadresse,
+            str,
+            caller="DigitalRecipient",
+            name="postkasseadresse",
             expected="a str",
-        )  # fmt: skip
+        )
         _require_provider(self, "DigitalRecipient")
 
 
@@ -320,9 +323,12 @@ def _check_send(
     """The arguments :func:`send_digital` and :func:`send_print` share, checked before any work."""
     require_instance(sender, Sender, caller=caller, name="sender", expected="a Sender")
     require_instance(
-        recipient, recipient_type, caller=caller, name="recipient",
+        recipient,
+        recipient_type,
+        caller=caller,
+        name="recipient",
         expected=f"a {recipient_type.__name__}",
-    )  # fmt: skip
+    )
     if not isinstance(documents, tuple | list) or not all(
         isinstance(d, Document) for d in documents
     ):

@@ -117,7 +117,9 @@ def verify_business_message(
     require_instance(token, (bytes, str), caller=caller, name="token", expected="bytes or a str")
     require_trust(trust, caller=caller, optional=True)
     require_time(at, caller=caller, name="at", optional=True)
-    if not (package is None or isinstance(package, bytes) or callable(getattr(package, "read", None))):  # fmt: skip
+    if not (
+        package is None or isinstance(package, bytes) or callable(getattr(package, "read", None))
+    ):
         raise wrong_type(caller, "package", "bytes, a binary file or None", package)
     jws = verify_jws(token, trust=trust, at=at, limits=limits)
     message = parse_business_message(jws.payload, limits=limits)

@@ -15,7 +15,7 @@ from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from ..trust import TrustPolicy, ValidatedCertificate, require_trust
 from .sml import DEFAULT_DNS_TIMEOUT, SmlZone, resolve_smp_url
 from .smp import Endpoint, TransportProfile
-from .smp_client import SmpClient
+from .smp_client import SmpClient, check_lookup
 from .smp_verify import VerifiedServiceMetadata
 
 __all__ = ["DiscoveredEndpoint", "EndpointFinder", "discover_endpoint"]
@@ -52,6 +52,9 @@ def discover_endpoint(
     metadata signature is checked with ``smp``'s TrustPolicy; with ``endpoint_trust`` the
     receiving access point's certificate is validated too (Peppol: the AP CA, with revocation).
     """
+    check_lookup("discover_endpoint", participant, document_type, process, at)
+    require_instance(smp, SmpClient, caller="discover_endpoint", name="smp")
+    require_trust(endpoint_trust, caller="discover_endpoint", optional=True)
     if smp_url is None:
         if zone is None or resolver is None:
             raise UsageError("give either smp_url, or an SML zone and a DNS resolver")
@@ -110,6 +113,7 @@ class EndpointFinder:
         *,
         at: datetime | None = None,
     ) -> DiscoveredEndpoint:
+        check_lookup("EndpointFinder.find", participant, document_type, process, at)
         return discover_endpoint(
             participant,
             document_type,

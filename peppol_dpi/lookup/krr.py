@@ -21,7 +21,7 @@ import requests
 from cryptography import x509
 
 from .. import jsonparse
-from ..arguments import require_instance
+from ..arguments import require_instance, require_texts
 from ..errors import InputError, UsageError
 from ..ids import ParticipantId, is_valid_norwegian_org_number
 from ..keys import load_certificate
@@ -275,6 +275,7 @@ class KrrClient:
 
     def persons(self, identifiers: Sequence[str], *, token: AccessToken | str) -> list[Person]:
         """``POST /rest/v2/personer``: one :class:`Person` per identifier, in KRR's order."""
+        _check_request("KrrClient.persons", identifiers, token)
         ids = list(identifiers)
         if not 1 <= len(ids) <= MAX_PERSONS_PER_CALL:
             raise UsageError(f"KRR takes 1 to {MAX_PERSONS_PER_CALL} identifiers per call")
@@ -298,6 +299,8 @@ class KrrClient:
         return [parse_person(p) for p in persons]
 
     def person(self, identifier: str, *, token: AccessToken | str) -> Person:
+        require_instance(identifier, str, caller="KrrClient.person", name="identifier")
+        _check_request("KrrClient.person", [identifier], token)
         found = [p for p in self.persons([identifier], token=token) if p.identifier == identifier]
         if len(found) != 1:
             raise _bad("KRR's answer does not hold exactly one entry for the person asked for")
@@ -315,3 +318,11 @@ class KrrClient:
             provider=_org(_str(body, "postkasseleverandoerAdresse"), "postkasseleverandoerAdresse"),
             certificate=certificate,
         )
+
+
+def _check_request(caller: str, identifiers: object, token: object) -> None:
+    # A str is a sequence too: one identifier would be read as eleven of one digit.
+    require_texts(identifiers, caller=caller, name="identifiers")
+    require_instance(
+        token, (AccessToken, str), caller=caller, name="token", expected="an AccessToken or a str"
+    )

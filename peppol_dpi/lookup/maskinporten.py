@@ -23,7 +23,7 @@ import requests
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from .. import jsonparse
-from ..arguments import require_instance
+from ..arguments import require_instance, require_texts
 from ..errors import InputError, UsageError
 from ..ids import ParticipantId, is_valid_norwegian_org_number
 from ..instants import require_aware
@@ -267,9 +267,12 @@ class MaskinportenClient:
         caller = "MaskinportenClient"
         require_session(session, caller=caller)
         require_instance(
-            environment, MaskinportenEnvironment, caller=caller, name="environment",
+            environment,
+            MaskinportenEnvironment,
+            caller=caller,
+            name="environment",
             expected="a MaskinportenEnvironment",
-        )  # fmt: skip
+        )
         require_instance(client_id, str, caller=caller, name="client_id", expected="a str")
         require_key(key, caller=caller)
         self.session = session
@@ -293,6 +296,7 @@ class MaskinportenClient:
         resources: Sequence[str] = (),
     ) -> str:
         """A fresh signed JWT grant."""
+        _check_request("MaskinportenClient.grant", scopes, consumer_org, resources)
         return JwtGrant(
             client_id=self.client_id,
             audience=self.environment.issuer,
@@ -311,6 +315,7 @@ class MaskinportenClient:
         resources: Sequence[str] = (),
     ) -> AccessToken:
         """An access token for ``scopes`` (from the cache while it is fresh enough)."""
+        _check_request("MaskinportenClient.token", scopes, consumer_org, resources)
         cache_key = (tuple(sorted(scopes)), consumer_org, tuple(resources))
         cached = self._cache.get(cache_key)
         if cached is not None:
@@ -362,3 +367,11 @@ class MaskinportenClient:
             scopes=scope_tokens(scope),
             claims=parse_token_claims(value, limits=self.limits),
         )
+
+
+def _check_request(caller: str, scopes: object, consumer_org: object, resources: object) -> None:
+    # A str is a sequence too: "digdir:dpi" would ask for the scopes d, i, g, ...
+    require_texts(scopes, caller=caller, name="scopes")
+    require_texts(resources, caller=caller, name="resources")
+    if consumer_org is not None:
+        require_instance(consumer_org, str, caller=caller, name="consumer_org", expected="a str")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
+from ..arguments import require_instance, require_time
 from ..ids import DocumentTypeId, DocumentTypeScheme, ParticipantId, ProcessId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, require_trust
@@ -35,7 +36,10 @@ from .smp import (
 from .smp_verify import VerifiedServiceMetadata, require_redirect_signer, verify_service_metadata
 from .smp_xml import parse_service_group
 
-__all__ = ["SmpClient"]
+__all__ = [
+    "SmpClient",
+    "check_lookup",
+]
 
 _XML_TYPES = frozenset({"", "application/xml", "text/xml", "application/octet-stream"})
 
@@ -103,6 +107,10 @@ class SmpClient:
 
     def service_group(self, smp_url: str, participant: ParticipantId) -> ServiceGroup:
         """``GET {smp}/{participant}``: which document types the participant has."""
+        require_instance(smp_url, str, caller="SmpClient.service_group", name="smp_url")
+        require_instance(
+            participant, ParticipantId, caller="SmpClient.service_group", name="participant"
+        )
         url = service_group_url(smp_url, participant, flavour=self.flavour)
         group = parse_service_group(self._get(url).body, limits=self.limits)
         if group.participant != participant:
@@ -118,6 +126,8 @@ class SmpClient:
         at: datetime | None = None,
     ) -> VerifiedServiceMetadata:
         """The verified metadata for one document type, following one SMP ``Redirect``."""
+        require_instance(smp_url, str, caller="SmpClient.service_metadata", name="smp_url")
+        check_lookup("SmpClient.service_metadata", participant, document_type, None, at)
         url = service_metadata_url(smp_url, participant, document_type, flavour=self.flavour)
         verified = self._fetch_verified(url, at)
         if isinstance(verified.content, Redirect):
@@ -169,6 +179,8 @@ class SmpClient:
     ) -> tuple[VerifiedServiceMetadata, Endpoint]:
         """The endpoint for ``document_type`` and ``process`` (wildcard document types resolved
         against the service group first, PFUOI 4.3)."""
+        require_instance(smp_url, str, caller="SmpClient.endpoint", name="smp_url")
+        check_lookup("SmpClient.endpoint", participant, document_type, process, at)
         wanted = document_type
         if document_type.scheme is DocumentTypeScheme.PEPPOL_DOCTYPE_WILDCARD:
             group = self.service_group(smp_url, participant)
@@ -184,3 +196,29 @@ class SmpClient:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+
+
+def check_lookup(
+    caller: str, participant: object, document_type: object, process: object, at: object
+) -> None:
+    """The identifiers of a lookup, checked before any DNS or HTTP: a str where an identifier
+    belongs would be looked up under another name (its scheme left out of the URL)."""
+    require_instance(
+        participant,
+        ParticipantId,
+        caller=caller,
+        name="participant",
+        expected="a ParticipantId (ParticipantId.parse)",
+    )
+    require_instance(
+        document_type,
+        DocumentTypeId,
+        caller=caller,
+        name="document_type",
+        expected="a DocumentTypeId (DocumentTypeId.parse)",
+    )
+    if process is not None:
+        require_instance(
+            process, ProcessId, caller=caller, name="process", expected="a ProcessId or None"
+        )
+    require_time(at, caller=caller, name="at", optional=True)
