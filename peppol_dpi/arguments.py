@@ -15,6 +15,7 @@ too. Keys and trust policies are checked beside their types (:func:`peppol_dpi.k
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import datetime
 from typing import TypeVar
@@ -24,6 +25,7 @@ from .instants import require_aware
 
 __all__ = [
     "BYTES_LIKE",
+    "require_binary_file",
     "require_buffer",
     "require_bytes",
     "require_instance",
@@ -94,14 +96,26 @@ def require_time(value: object, *, caller: str, name: str, optional: bool = Fals
     require_aware(value, f"{caller}: {name}")
 
 
+def require_binary_file(value: object, *, caller: str, name: str, expected: str) -> None:
+    """A binary file open for reading (anything with ``read``), not a text file: its str would
+    fail somewhere inside, or pass for a broken package (a peer's fault)."""
+    if isinstance(value, io.TextIOBase):
+        raise wrong_type(caller, name, "a binary file (open it with 'rb')", value)
+    if not callable(getattr(value, "read", None)):
+        raise wrong_type(caller, name, expected, value)
+
+
 def require_source(value: object, *, caller: str, name: str) -> None:
     """A path (str or os.PathLike) or a binary file open for reading."""
-    if isinstance(value, str | os.PathLike) or callable(getattr(value, "read", None)):
-        return
-    raise wrong_type(caller, name, "a path or a binary file open for reading", value)
+    if not isinstance(value, str | os.PathLike):
+        require_binary_file(
+            value, caller=caller, name=name, expected="a path or a binary file open for reading"
+        )
 
 
 def require_sink(value: object, *, caller: str, name: str) -> None:
-    """A binary file (or any object with ``write``) to write to."""
+    """A binary file (or any object with ``write`` that takes bytes) to write to."""
+    if isinstance(value, io.TextIOBase):
+        raise wrong_type(caller, name, "a binary file (open it with 'wb')", value)
     if not callable(getattr(value, "write", None)):
         raise wrong_type(caller, name, "a binary file open for writing", value)

@@ -547,3 +547,20 @@ def test_trust_policy_validate_checks_its_arguments(
     leaf = pki.ap_key("c2").certificate
     with pytest.raises(ArgumentTypeError, match=message):
         pki.peppol_trust().validate(**({"leaf": leaf} | arguments))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda a, d, p: peppol_dpi.open_message_from(p.open(encoding="latin-1"), a["headers"], key=a["c3"], trust=a["trust"], payload_sink=io.BytesIO()), r"open_message_from: source must be a binary file \(open it with 'rb'\)"),
+        (lambda a, d, p: peppol_dpi.open_message_from(p, a["headers"], key=a["c3"], trust=a["trust"], payload_sink=io.StringIO()), r"open_message_from: payload_sink must be a binary file \(open it with 'wb'\)"),
+        (lambda a, d, p: peppol_dpi.build_message_to(io.BytesIO(a["sbd"]), io.StringIO(), key=a["c2"], receiver_cert=a["c3"].certificate, now=as4_support.NOW, message_id="m@x"), "build_message_to: sink must be a binary file"),
+        # A text file was a package that could not be decrypted: the peer's fault, EBMS:0102.
+        (lambda a, d, p: peppol_dpi.open_package_from(io.StringIO("MIAG"), pki.business_key("digipost")), "open_package_from: source must be a binary file"),
+        (lambda a, d, p: peppol_dpi.verify_business_message(d["sent"].forretningsmelding, trust=None, package=io.StringIO("x")), "verify_business_message: package must be a binary file"),
+        (lambda a, d, p: read_sbdh(io.StringIO("<a/>")), "read_sbdh: data must be a binary file"),
+    ],
+)  # fmt: skip
+def test_a_text_file_is_refused_where_a_binary_one_belongs(call: Callable[[dict[str, Any], dict[str, Any], Path], object], message: str, tmp_path: Path) -> None:  # fmt: skip
+    with pytest.raises(ArgumentTypeError, match=message):
+        call(_as4(), _dpi(), _message_file(tmp_path))

@@ -36,7 +36,7 @@ from typing import IO, Any, Protocol, TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..arguments import require_instance, require_time, wrong_type
+from ..arguments import require_binary_file, require_instance, require_time, wrong_type
 from ..errors import ArgumentTypeError, SignatureError, UsageError
 from ..ids import ParticipantId
 from ..limits import DEFAULT_LIMITS, Limits
@@ -126,8 +126,10 @@ def receive(
         name="forretningsmelding",
         expected="bytes or a str (the compact JWS)",
     )
-    if not isinstance(dokumentpakke, bytes) and not callable(getattr(dokumentpakke, "read", None)):
-        raise wrong_type(caller, "dokumentpakke", "bytes or a binary file", dokumentpakke)
+    if not isinstance(dokumentpakke, bytes):
+        require_binary_file(
+            dokumentpakke, caller=caller, name="dokumentpakke", expected="bytes or a binary file"
+        )
     if not callable(open_package):
         raise wrong_type(caller, "open_package", "a callable", open_package)
     require_time(at, caller=caller, name="at", optional=True)

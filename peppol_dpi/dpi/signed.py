@@ -15,7 +15,7 @@ from typing import IO
 
 from cryptography import x509
 
-from ..arguments import require_instance, require_time, wrong_type
+from ..arguments import require_binary_file, require_instance, require_time
 from ..errors import SignatureError, UsageError
 from ..keys import PrivateKey, require_key
 from ..limits import DEFAULT_LIMITS, Limits
@@ -117,10 +117,10 @@ def verify_business_message(
     require_instance(token, (bytes, str), caller=caller, name="token", expected="bytes or a str")
     require_trust(trust, caller=caller, optional=True)
     require_time(at, caller=caller, name="at", optional=True)
-    if not (
-        package is None or isinstance(package, bytes) or callable(getattr(package, "read", None))
-    ):
-        raise wrong_type(caller, "package", "bytes, a binary file or None", package)
+    if package is not None and not isinstance(package, bytes):
+        require_binary_file(
+            package, caller=caller, name="package", expected="bytes, a binary file or None"
+        )
     jws = verify_jws(token, trust=trust, at=at, limits=limits)
     message = parse_business_message(jws.payload, limits=limits)
     if require_signer_is_sender and jws.signer_org_number != message.sender.org_number:

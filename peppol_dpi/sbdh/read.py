@@ -15,7 +15,7 @@ from typing import IO
 from lxml import etree
 
 from .. import ns
-from ..arguments import require_buffer, wrong_type
+from ..arguments import require_binary_file, require_buffer
 from ..errors import Problem, ValidationError
 from ..ids import DocumentTypeId
 from ..limits import DEFAULT_LIMITS, Limits
@@ -186,10 +186,10 @@ def read_sbdh(
     A header that differs from one read before only in its instance id and creation time is
     not parsed again: its two values are checked on their own (:mod:`.header_cache`).
     """
-    if not isinstance(data, bytes | bytearray | memoryview) and not callable(
-        getattr(data, "read", None)
-    ):
-        raise wrong_type("read_sbdh", "data", "bytes or a binary file", data)
+    if not isinstance(data, bytes | bytearray | memoryview):
+        require_binary_file(
+            data, caller="read_sbdh", name="data", expected="bytes or a binary file"
+        )
     header: SbdHeader | None = None
     shape = None
     if (
