@@ -58,9 +58,14 @@ def require_instance(
     ``expected`` (default: "a" and the class's name)."""
     if not isinstance(value, kind):
         if expected is None:
-            expected = f"a {kind.__name__}" if isinstance(kind, type) else "another type"
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            expected = " or ".join(_with_article(k.__name__) for k in kinds)
         raise wrong_type(caller, name, expected, value)
     return value
+
+
+def _with_article(name: str) -> str:
+    return ("an " if name[:1].lower() in ("a", "e", "i", "o", "u") else "a ") + name
 
 
 def require_texts(value: object, *, caller: str, name: str) -> None:
