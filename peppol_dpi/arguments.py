@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Collection
 from datetime import datetime
 from typing import TypeVar
 
@@ -69,8 +70,13 @@ def _with_article(name: str) -> str:
 
 
 def require_texts(value: object, *, caller: str, name: str) -> None:
-    """A sequence of str (a list or tuple): a str alone would be read as its characters."""
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+    """A collection of str (a list, tuple or set): a str alone would be read as its characters,
+    and a generator would be used up by the first of the callee's passes over it."""
+    if (
+        isinstance(value, str | bytes)
+        or not isinstance(value, Collection)
+        or not all(isinstance(v, str) for v in value)
+    ):
         raise wrong_type(caller, name, "a list of str", value)
 
 

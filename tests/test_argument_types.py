@@ -564,3 +564,13 @@ def test_trust_policy_validate_checks_its_arguments(
 def test_a_text_file_is_refused_where_a_binary_one_belongs(call: Callable[[dict[str, Any], dict[str, Any], Path], object], message: str, tmp_path: Path) -> None:  # fmt: skip
     with pytest.raises(ArgumentTypeError, match=message):
         call(_as4(), _dpi(), _message_file(tmp_path))
+
+
+def test_scopes_may_be_any_collection_of_str_but_not_a_generator() -> None:
+    clients = _clients()
+    with pytest.raises(AssertionError, match="a request was sent"):  # the check passed
+        clients["maskinporten"].token({"digdir:dpi", "krr:global/digitalpost.read"})
+    # A generator was used up by token()'s cache key before grant() read it, which then
+    # said "scopes must be non-empty words, got ()".
+    with pytest.raises(ArgumentTypeError, match="scopes must be a list of str, not generator"):
+        clients["maskinporten"].token(s for s in ["digdir:dpi"])
