@@ -25,8 +25,7 @@ types they take and the errors they raise. Everything else is reachable in the s
 * Errors: :class:`PeppolDpiError` is the root; :class:`InputError` (bad input from outside,
   with ``rule`` and, for AS4 peers, ``ebms_code``) and :class:`UsageError` (caller misuse;
   :class:`ArgumentTypeError`, also a TypeError, when an argument has the wrong type: every
-  function here checks the types of its data, keys, certificates, trust policy, times and
-  files before any work; settings with defaults, such as ``limits``, are not all checked).
+  function here checks the types of all its arguments before any work).
 """
 
 from __future__ import annotations

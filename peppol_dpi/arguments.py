@@ -23,15 +23,20 @@ from typing import TypeVar
 
 from .errors import ArgumentTypeError
 from .instants import require_aware
+from .limits import Limits
 
 __all__ = [
     "BYTES_LIKE",
     "require_binary_file",
     "require_buffer",
     "require_bytes",
+    "require_callable",
     "require_instance",
+    "require_limits",
+    "require_optional",
     "require_sink",
     "require_source",
+    "require_spool_dir",
     "require_texts",
     "require_time",
     "wrong_type",
@@ -63,6 +68,31 @@ def require_instance(
             expected = " or ".join(_with_article(k.__name__) for k in kinds)
         raise wrong_type(caller, name, expected, value)
     return value
+
+
+def require_optional(
+    value: object, kind: type | tuple[type, ...], *, caller: str, name: str
+) -> None:
+    """None, or an instance of ``kind`` (a ``str | None`` parameter given a number, say)."""
+    if value is not None:
+        require_instance(value, kind, caller=caller, name=name)
+
+
+def require_callable(value: object, *, caller: str, name: str, optional: bool = False) -> None:
+    """A function (a clock, an id factory, a callback), or None where ``optional``."""
+    if not (callable(value) or (optional and value is None)):
+        raise wrong_type(caller, name, "a callable" + (" or None" if optional else ""), value)
+
+
+def require_limits(value: object, *, caller: str) -> None:
+    """The :class:`~peppol_dpi.limits.Limits` a function reads within."""
+    require_instance(value, Limits, caller=caller, name="limits")
+
+
+def require_spool_dir(value: object, *, caller: str) -> None:
+    """Where large data is spooled: a directory path, or None for the default."""
+    if value is not None and not isinstance(value, str | os.PathLike):
+        raise wrong_type(caller, "spool_dir", "a directory path or None", value)
 
 
 def _with_article(name: str) -> str:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from .arguments import require_bytes, wrong_type
+from .arguments import require_bytes, require_limits, wrong_type
 from .errors import CertificateError, DecryptionError, InputError, SignatureError, UsageError
 from .limits import DEFAULT_LIMITS, Limits
 from .lrucache import LruCache
@@ -289,6 +289,7 @@ def _der_length(der: bytes, position: int) -> tuple[int, int]:
 def load_certificates(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[x509.Certificate]:
     """Every certificate in PEM data (several allowed) or one DER certificate."""
     data = require_bytes(data, caller="load_certificates", name="data")
+    require_limits(limits, caller="load_certificates")
     check_key_file_size(data, limits)
     try:
         if b"-----BEGIN" in data:
@@ -318,6 +319,7 @@ def decoded_from_file(certs: Sequence[x509.Certificate], what: str) -> list[x509
 def load_certificate(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> x509.Certificate:
     """Exactly one certificate, PEM or DER."""
     data = require_bytes(data, caller="load_certificate", name="data")
+    require_limits(limits, caller="load_certificate")
     certs = load_certificates(data, limits=limits)
     if len(certs) != 1:
         raise KeyFileError(f"expected one certificate, found {len(certs)}", rule="keys:certificate")

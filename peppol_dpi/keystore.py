@@ -37,7 +37,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_der_private_key, pkcs12
 
-from .arguments import require_bytes, require_instance, wrong_type
+from .arguments import require_bytes, require_instance, require_limits, wrong_type
 from .errors import UsageError
 from .keys import (
     MALFORMED_CERTIFICATE_ERRORS,
@@ -205,7 +205,8 @@ def load_jks(
     return _local_key(key, list(entry.chain))
 
 
-def _file_arguments(caller: str, data: object, password: object) -> bytes:
+def _file_arguments(caller: str, data: object, password: object, limits: object) -> bytes:
+    require_limits(limits, caller=caller)
     if password is not None and not isinstance(password, bytes):
         # A str password is the usual slip: say how to pass it.
         raise wrong_type(caller, "password", "bytes or None (e.g. b'changeit')", password)
@@ -223,7 +224,7 @@ def load_key_file(
 
     ``password`` opens the store and the key; ``alias`` picks a JKS entry.
     """
-    data = _file_arguments("load_key_file", data, password)
+    data = _file_arguments("load_key_file", data, password, limits)
     if alias is not None:
         require_instance(alias, str, caller="load_key_file", name="alias", expected="a str or None")
     check_key_file_size(data, limits)
@@ -249,7 +250,7 @@ def load_trust_store(
     data: bytes, password: bytes | None = None, *, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[x509.Certificate, ...]:
     """The certificates of a trust store: JKS trusted entries, PKCS#12, PEM bundle or DER."""
-    data = _file_arguments("load_trust_store", data, password)
+    data = _file_arguments("load_trust_store", data, password, limits)
     check_key_file_size(data, limits)
     if data[:4] in (JKS_MAGIC, JCEKS_MAGIC):
         if password is None:

@@ -5,13 +5,15 @@ was read as something else (an int has ``to_bytes``: it was signed as a business
 was blamed on the peer (a str key made ``open_package`` answer "decryption failed").
 
 Each public function is called with valid arguments but one, which is replaced by text, None, a
-number, a list, a bare object or bytes, unless that kind is one the parameter takes."""
+number, a list, a bare object or bytes, unless that kind is one the parameter takes: every
+parameter, those left at their defaults too (limits, profiles, id factories, optional texts)."""
 
 from __future__ import annotations
 
 import http.client
 import inspect
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -328,12 +330,30 @@ def _public_functions() -> list[str]:
     return sorted(n for n in peppol_dpi.__all__ if inspect.isfunction(getattr(peppol_dpi, n)))
 
 
+def _taken_by(annotation: str) -> set[str]:
+    """The kinds of WRONG a parameter's annotation admits (for those the table leaves out)."""
+    kinds = {
+        "none": r"\bNone\b",
+        "text": r"\bstr\b|PathLike",
+        "number": r"\b(?:int|float|bool)\b",
+        "bytes": r"\bbytes\b",
+        "list": r"Sequence|Iterable|Collection",
+    }
+    return {kind for kind, pattern in kinds.items() if re.search(pattern, annotation)}
+
+
 def _wrong_calls() -> Iterator[tuple[str, str, str]]:
+    """Every parameter of every public function: those the table gives a value, and those left
+    at their defaults (limits, profiles, clocks, optional texts), by their annotations."""
     with tempfile.TemporaryDirectory() as tmp:
         cases = _cases(Path(tmp))
     for name, (_, valid, takes) in cases.items():
-        for parameter in valid:
-            for kind in _wrong_kinds(valid[parameter], takes.get(parameter, set())):
+        for parameter, spec in inspect.signature(getattr(peppol_dpi, name)).parameters.items():
+            if parameter in valid:
+                kinds = _wrong_kinds(valid[parameter], takes.get(parameter, set()))
+            else:
+                kinds = [k for k in WRONG if k not in _taken_by(str(spec.annotation))]
+            for kind in kinds:
                 yield name, parameter, kind
 
 

@@ -26,7 +26,13 @@ from datetime import datetime
 from cryptography import x509
 
 from .. import ns
-from ..arguments import require_buffer, require_instance, require_source, require_time
+from ..arguments import (
+    require_buffer,
+    require_instance,
+    require_source,
+    require_spool_dir,
+    require_time,
+)
 from ..errors import CertificateError, InputError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, require_trust
@@ -132,6 +138,7 @@ def inspect_message_from(
     without reading its attachments into memory (see the module documentation)."""
     headers = _arguments("inspect_message_from", headers, trust=trust, at=at, limits=limits)
     require_source(source, caller="inspect_message_from", name="source")
+    require_spool_dir(spool_dir, caller="inspect_message_from")
     with ExitStack() as stack:
         file = seekable_message(source, stack, limits=limits, spool_dir=spool_dir)
         size = file.seek(0, os.SEEK_END)

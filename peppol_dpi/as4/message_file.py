@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
-from ..arguments import require_source
+from ..arguments import require_limits, require_source, require_spool_dir
 from ..limits import DEFAULT_LIMITS, Limits
 from ..spool import CHUNK_BYTES, copy_chunks, spool
 from .dump import chunk_spans, dump_head_bytes, is_chunked, looks_chunked, split_dump
@@ -112,6 +112,8 @@ def read_dump_from(
     """The HTTP headers of the dump in ``source`` and its body as a seekable stream, open
     inside the ``with`` block; the same errors as :func:`.dump.read_dump`."""
     require_source(source, caller="read_dump_from", name="source")
+    require_limits(limits, caller="read_dump_from")
+    require_spool_dir(spool_dir, caller="read_dump_from")
     with ExitStack() as stack:
         file = seekable_message(source, stack, limits=limits, spool_dir=spool_dir)
         if file.seek(0, os.SEEK_END) > limits.max_message_bytes:

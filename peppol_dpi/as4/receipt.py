@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..arguments import require_instance
+from ..arguments import require_instance, require_optional, wrong_type
 from ..errors import EbmsError, InputError
 from ..trust import ValidatedCertificate
 from .model import MessageInfo, Receipt, SignalMessage, SignedReference
@@ -72,13 +72,22 @@ def check_receipt(
     :class:`InvalidReceiptError`. Without ``message_id``/``signed_references`` only the receipt
     itself is checked (for example a receipt read from a file).
     """
+    caller = "check_receipt"
     require_instance(
-        answer,
-        PeerAnswer,
-        caller="check_receipt",
-        name="answer",
-        expected="a PeerAnswer (see read_answer)",
+        answer, PeerAnswer, caller=caller, name="answer", expected="a PeerAnswer (see read_answer)"
     )
+    # Unchecked, a wrong id or reference list was the receipt's fault (InvalidReceiptError).
+    require_optional(message_id, str, caller=caller, name="message_id")
+    if signed_references is not None and not (
+        isinstance(signed_references, tuple)
+        and all(isinstance(r, SignedReference) for r in signed_references)
+    ):
+        raise wrong_type(
+            caller,
+            "signed_references",
+            "a tuple of SignedReference (SentMessage's)",
+            signed_references,
+        )
     answer.raise_for_errors()
     signal = answer.signal
     if signal is None or signal.receipt is None:

@@ -20,7 +20,7 @@ from typing import Generic, TypeVar
 
 from cryptography import x509
 
-from ..arguments import require_buffer, require_instance, require_time
+from ..arguments import require_buffer, require_callable, require_instance, require_time
 from ..certinfo import peppol_seat_id
 from ..errors import EbmsError, InputError, ValidationError
 from ..ids import random_uuid
@@ -111,11 +111,12 @@ class Opening:
         self.message_id: str | None = None
 
     def arguments(
-        self, headers: object, *, key: object, at: object, profile: object
+        self, headers: object, *, key: object, at: object, profile: object, accept: object = None
     ) -> tuple[Headers, PrivateKey]:
         """The caller's headers and key, with every argument's type checked before any work."""
         caller = self.caller
         require_time(at, caller=caller, name="at", optional=True)
+        require_callable(accept, caller=caller, name="accept", optional=True)
         require_instance(
             profile, PeppolProfile, caller=caller, name="profile", expected="a PeppolProfile"
         )
@@ -132,7 +133,7 @@ class Opening:
         accept: Acceptor | None,
     ) -> ReceivedMessage:
         limits = self.limits
-        hdrs, key = self.arguments(headers, key=key, at=at, profile=profile)
+        hdrs, key = self.arguments(headers, key=key, at=at, profile=profile, accept=accept)
         body = require_buffer(body, caller=self.caller, name="body")
         mime = parse_message(hdrs, body, limits=limits)
         envelope, parsed = self.envelope_of(mime)

@@ -15,7 +15,15 @@ from datetime import datetime
 
 from cryptography import x509
 
-from ..arguments import require_bytes, require_instance, require_time
+from ..arguments import (
+    require_bytes,
+    require_callable,
+    require_instance,
+    require_limits,
+    require_optional,
+    require_time,
+    wrong_type,
+)
 from ..certinfo import peppol_seat_id
 from ..errors import UsageError
 from ..ids import random_uuid
@@ -85,9 +93,7 @@ def build_message_chunks(
     """:func:`build_message`, with the HTTP body as chunks to write out one after the other
     (the payload is not copied into one buffer; send them with a chunked or sized request)."""
     sbd = require_bytes(sbd, caller="build_message", name="sbd")
-    check_sender_arguments(
-        "build_message", key=key, receiver_cert=receiver_cert, now=now, message_id=message_id
-    )
+    check_sender_arguments("build_message", locals())
     route = routing if routing is not None else read_routing(sbd, limits=limits)
     compressed = gzip_compress(sbd, level=compression_level)
     content_id = f"att-{new_id()}@peppol-dpi"
@@ -123,15 +129,25 @@ def build_message_chunks(
     return headers, chunks, sent
 
 
-def check_sender_arguments(
-    caller: str, *, key: object, receiver_cert: object, now: object, message_id: object
-) -> None:
+def check_sender_arguments(caller: str, arguments: dict[str, object]) -> None:
     """The arguments :func:`build_message` and ``build_message_to`` share, checked before any
-    work (:mod:`peppol_dpi.arguments`)."""
-    require_key(key, caller=caller)
-    require_certificate(receiver_cert, caller=caller, name="receiver_cert")
-    require_time(now, caller=caller, name="now")
-    require_instance(message_id, str, caller=caller, name="message_id", expected="a str")
+    work (:mod:`peppol_dpi.arguments`); ``arguments`` is the caller's ``locals()`` taken at
+    its start, so that no parameter is left out by a call site."""
+    require_key(arguments["key"], caller=caller)
+    require_certificate(arguments["receiver_cert"], caller=caller, name="receiver_cert")
+    require_time(arguments["now"], caller=caller, name="now")
+    for name in ("message_id", "payload_mime_type"):
+        require_instance(arguments[name], str, caller=caller, name=name)
+    for name in ("conversation_id", "from_party", "to_party", "boundary"):
+        require_optional(arguments[name], str, caller=caller, name=name)
+    require_optional(arguments["routing"], SbdRouting, caller=caller, name="routing")
+    level = arguments["compression_level"]
+    if isinstance(level, bool):
+        raise wrong_type(caller, "compression_level", "an int or None", level)
+    require_optional(level, int, caller=caller, name="compression_level")
+    for name in ("new_id", "random_bytes"):
+        require_callable(arguments[name], caller=caller, name=name)
+    require_limits(arguments["limits"], caller=caller)
 
 
 def new_user_message(

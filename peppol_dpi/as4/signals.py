@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..arguments import require_buffer, require_time, wrong_type
+from ..arguments import require_buffer, require_limits, require_time, wrong_type
 from ..errors import DecryptionError, EbmsError, InputError, RemoteError
 from ..ids import random_uuid
 from ..keys import PrivateKey
@@ -178,6 +178,7 @@ def read_answer(
     body = require_buffer(body, caller=caller, name="body")
     require_trust(trust, caller=caller, optional=True)
     require_time(at, caller=caller, name="at", optional=True)
+    require_limits(limits, caller=caller)
     if status == 204 or not bytes(body[:1024]).strip():
         return PeerAnswer(status=status, signal=None, verification=None, fault=None)
     message = parse_message(headers, body, limits=limits)

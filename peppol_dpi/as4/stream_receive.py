@@ -33,7 +33,7 @@ from typing import IO, BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ..arguments import require_sink, require_source
+from ..arguments import require_sink, require_source, require_spool_dir
 from ..errors import DecryptionError, InputError
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
@@ -140,6 +140,7 @@ def _open(
     hdrs, key = opening.arguments(headers, key=key, at=at, profile=profile)
     require_source(source, caller=opening.caller, name="source")
     require_sink(payload_sink, caller=opening.caller, name="payload_sink")
+    require_spool_dir(spool_dir, caller=opening.caller)
     with ExitStack() as stack:
         file = seekable_message(source, stack, limits=limits, spool_dir=spool_dir)
         size = file.seek(0, os.SEEK_END)

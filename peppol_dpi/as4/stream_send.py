@@ -24,7 +24,7 @@ from typing import IO, BinaryIO
 from cryptography import x509
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ..arguments import require_sink, require_source
+from ..arguments import require_sink, require_source, require_spool_dir
 from ..ids import random_uuid
 from ..keys import PrivateKey
 from ..limits import DEFAULT_LIMITS, Limits
@@ -85,9 +85,8 @@ def build_message_to(
     caller = "build_message_to"
     require_source(sbd_source, caller=caller, name="sbd_source")
     require_sink(sink, caller=caller, name="sink")
-    check_sender_arguments(
-        caller, key=key, receiver_cert=receiver_cert, now=now, message_id=message_id
-    )
+    check_sender_arguments(caller, locals())
+    require_spool_dir(spool_dir, caller=caller)
     with ExitStack() as stack:
         source: IO[bytes] = (
             stack.enter_context(Path(sbd_source).open("rb"))

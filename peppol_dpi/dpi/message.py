@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from ..arguments import require_bytes
+from ..arguments import require_bytes, require_limits
 from ..errors import Problem, UsageError, ValidationError
 from ..ids import ParticipantId
 from ..jsonparse import Json, dump_json, load_json
@@ -429,6 +429,7 @@ def parse_business_message(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> B
     :class:`~peppol_dpi.errors.ValidationError` listing every broken rule.
     """
     data = require_bytes(data, caller="parse_business_message", name="data")
+    require_limits(limits, caller="parse_business_message")
     raw = load_json(data, what=_WHAT, max_bytes=limits.max_jws_bytes)
     problems: list[Problem] = []
     message = _decode(raw, problems)

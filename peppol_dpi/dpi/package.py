@@ -21,7 +21,15 @@ from typing import IO, BinaryIO, TypeVar
 
 from cryptography import x509
 
-from ..arguments import require_bytes, require_instance, require_sink, require_source, require_time
+from ..arguments import (
+    require_bytes,
+    require_instance,
+    require_limits,
+    require_sink,
+    require_source,
+    require_spool_dir,
+    require_time,
+)
 from ..errors import CertificateError, DecryptionError, InputError
 from ..keys import PrivateKey, require_certificate, require_key
 from ..limits import DEFAULT_LIMITS, Limits
@@ -43,9 +51,10 @@ def _check_seal(
     require_time(signing_time, caller=caller, name="signing_time")
 
 
-def _check_open(caller: str, key: object, trust: object, at: object) -> None:
+def _check_open(caller: str, key: object, trust: object, at: object, limits: object) -> None:
     # A key of the wrong type must not pass for a package that cannot be decrypted.
     require_key(key, caller=caller)
+    require_limits(limits, caller=caller)
     require_trust(trust, caller=caller, optional=True)
     require_time(at, caller=caller, name="at", optional=True)
 
@@ -76,6 +85,7 @@ def seal(
 ) -> bytes:
     """The dokumentpakke: the signed ASiC-E encrypted to ``recipient`` (see :func:`seal_to`)."""
     _check_seal("seal", builder, key, recipient, signing_time)
+    require_limits(limits, caller="seal")
     sink = io.BytesIO()
     seal_to(sink, builder, key, recipient=recipient, signing_time=signing_time, limits=limits)
     return sink.getvalue()
@@ -96,7 +106,7 @@ def open_package(
     :class:`~peppol_dpi.errors.CertificateError` when the signer is not trusted.
     """
     data = require_bytes(data, caller="open_package", name="data")
-    _check_open("open_package", key, trust, at)
+    _check_open("open_package", key, trust, at, limits)
     plaintext = cms.decrypt(data, key, limits=limits)
     return _padding_safe(lambda: read_package(plaintext, trust=trust, at=at, limits=limits))
 
@@ -125,7 +135,8 @@ def open_package_from(
     returned :class:`~.asic.VerifiedPackage` holds their content; :func:`open_package_to`
     does not)."""
     require_source(source, caller="open_package_from", name="source")
-    _check_open("open_package_from", key, trust, at)
+    _check_open("open_package_from", key, trust, at, limits)
+    require_spool_dir(spool_dir, caller="open_package_from")
     with ExitStack() as stack:
         encrypted = _encrypted(stack, source)
         plaintext = stack.enter_context(spool(spool_dir))
@@ -148,7 +159,8 @@ def open_package_to(
     documents, and nothing is written there unless the package verified. The decrypted zip
     is spooled in ``spool_dir`` (default: ``directory``)."""
     require_source(source, caller="open_package_to", name="source")
-    _check_open("open_package_to", key, trust, at)
+    _check_open("open_package_to", key, trust, at, limits)
+    require_spool_dir(spool_dir, caller="open_package_to")
     require_instance(
         directory, (str, os.PathLike), caller="open_package_to", name="directory", expected="a path"
     )

@@ -15,7 +15,7 @@ from typing import IO
 
 from cryptography import x509
 
-from ..arguments import require_binary_file, require_instance, require_time
+from ..arguments import require_binary_file, require_instance, require_limits, require_time
 from ..errors import SignatureError, UsageError
 from ..keys import PrivateKey, require_key
 from ..limits import DEFAULT_LIMITS, Limits
@@ -68,6 +68,7 @@ def sign_business_message(
         message, BusinessMessage, caller=caller, name="message", expected="a BusinessMessage"
     )
     require_key(key, caller=caller)
+    require_instance(algorithm, JwsAlgorithm, caller=caller, name="algorithm")
     return sign_jws(message.to_bytes(), key, algorithm=algorithm)
 
 
@@ -117,6 +118,8 @@ def verify_business_message(
     require_instance(token, (bytes, str), caller=caller, name="token", expected="bytes or a str")
     require_trust(trust, caller=caller, optional=True)
     require_time(at, caller=caller, name="at", optional=True)
+    require_instance(require_signer_is_sender, bool, caller=caller, name="require_signer_is_sender")
+    require_limits(limits, caller=caller)
     if package is not None and not isinstance(package, bytes):
         require_binary_file(
             package, caller=caller, name="package", expected="bytes, a binary file or None"

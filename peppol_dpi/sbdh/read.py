@@ -15,7 +15,7 @@ from typing import IO
 from lxml import etree
 
 from .. import ns
-from ..arguments import require_binary_file, require_buffer
+from ..arguments import require_binary_file, require_buffer, require_limits
 from ..errors import Problem, ValidationError
 from ..ids import DocumentTypeId
 from ..limits import DEFAULT_LIMITS, Limits
@@ -138,6 +138,7 @@ def read_sbd(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> SbdDocument:
     :class:`~peppol_dpi.errors.ValidationError` listing every schema and envelope problem.
     """
     require_buffer(data, caller="read_sbd", name="data")
+    require_limits(limits, caller="read_sbd")
     root, header = _start(data, limits)
     out = Collector(root.getroottree())
     values: dict[str, object] = {}
