@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import as4_support
+import dns.resolver
 import lookup_support
 import pki
 import pytest
@@ -29,12 +30,29 @@ import test_dpi_recipes as recipes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 import peppol_dpi
-from peppol_dpi.as4 import read_dump, receive_from, write_dump
+from peppol_dpi.as4 import (
+    check_message_id,
+    error_signal,
+    message_id_factory,
+    read_dump,
+    receipt_signal,
+    receive_from,
+    seat_id,
+    write_dump,
+    write_signal,
+)
 from peppol_dpi.dpi.mailbox import receive as mailbox_receive
 from peppol_dpi.errors import ArgumentTypeError, PeppolDpiError, UsageError
-from peppol_dpi.lookup import verify_service_metadata
+from peppol_dpi.lookup import (
+    naptr_name,
+    resolve_smp_url,
+    select_endpoint,
+    sml_zone,
+    verify_service_metadata,
+)
 from peppol_dpi.lookup.maskinporten import MASKINPORTEN_PRESETS
-from peppol_dpi.sbdh import read_sbdh
+from peppol_dpi.revocation import revocation_checker
+from peppol_dpi.sbdh import format_created, read_sbdh
 from peppol_dpi.services.smp import sign_service_metadata
 
 WRONG: dict[str, object] = {
@@ -600,3 +618,30 @@ def test_scopes_may_be_any_collection_of_str_but_not_a_generator() -> None:
     # said "scopes must be non-empty words, got ()".
     with pytest.raises(ArgumentTypeError, match="scopes must be a list of str, not generator"):
         clients["maskinporten"].token(s for s in ["digdir:dpi"])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: check_message_id(5), "check_message_id: value must be a str, not int"),
+        # An int host made ids '<uuid>@5'.
+        (lambda: message_id_factory(5), "message_id_factory: host must be a str, not int"),
+        (lambda: seat_id("CN=POP000001"), "seat_id: cert must be an x509.Certificate"),
+        (lambda: write_signal("receipt", key=pki.ap_key("c3")), "write_signal: signal must be a SignalMessage, not str"),
+        (lambda: error_signal(ValueError("x"), ref_to_message_id=None, now=as4_support.NOW, message_id="e@x"), "error_signal: error must be an InputError, not ValueError"),
+        (lambda: receipt_signal(ref_to_message_id="m@x", references=[b"ref"], now=as4_support.NOW, message_id="r@x"), "receipt_signal: references must be a tuple of SignedReference"),
+        (lambda: receipt_signal(ref_to_message_id="m@x", references=(), now="2026-11-01", message_id="r@x"), "MessageInfo: timestamp must be a timezone-aware datetime, not str"),
+        (lambda: format_created("2026-11-27"), "format_created: value must be a timezone-aware datetime, not str"),
+        (lambda: sml_zone(5), "sml_zone: name_or_zone must be a str, not int"),
+        (lambda: naptr_name("0192:991825827", "sml.example"), "naptr_name: participant must be a ParticipantId, not str"),
+        (lambda: resolve_smp_url(_PARTICIPANT, zone="elma-prod", resolver=dns.resolver.Resolver(configure=False)), "resolve_smp_url: zone must be an SmlZone, not str"),
+        (lambda: resolve_smp_url(_PARTICIPANT, zone=sml_zone("elma-prod"), resolver="8.8.8.8"), "resolve_smp_url: resolver must be a Resolver, not str"),
+        (lambda: select_endpoint("metadata.xml", process=None, at=as4_support.NOW), "select_endpoint: metadata must be a ServiceMetadata, not str"),
+        # A wrong session failed only at the first certificate naming a responder: an
+        # AttributeError out of TrustPolicy.validate, in the middle of an open.
+        (lambda: revocation_checker("https://ocsp.example"), "revocation_checker: session must be a requests.Session, not str"),
+    ],
+)  # fmt: skip
+def test_the_subpackages_other_functions_check_their_arguments(call: Callable[[], object], message: str) -> None:  # fmt: skip
+    with pytest.raises(ArgumentTypeError, match=message):
+        call()

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..arguments import require_instance, require_optional, require_time
 from ..errors import EbmsError, EbmsSeverity, InputError, UsageError
 from ..ids import random_uuid
-from ..instants import require_aware
 from ..xmltext import is_xml_space
 
 __all__ = [
@@ -58,6 +58,7 @@ class Ebms3HeaderError(InputError):
 
 def check_message_id(value: str, *, what: str = "MessageId") -> str:
     """``value`` if it is an RFC 2822 ``local@domain`` message id; raise EBMS:0009 otherwise."""
+    require_instance(value, str, caller="check_message_id", name="value")
     if len(value) > _MAX_MESSAGE_ID or not _MESSAGE_ID_RE.fullmatch(value):
         raise Ebms3HeaderError(
             f"{what} {value[:100]!r} is not an RFC 2822 message id 'local@domain'",
@@ -68,6 +69,7 @@ def check_message_id(value: str, *, what: str = "MessageId") -> str:
 
 def message_id_factory(host: str) -> Callable[[], str]:
     """A generator of fresh ``<uuid4>@host`` message ids (inject it for stable tests)."""
+    require_instance(host, str, caller="message_id_factory", name="host")
     check_message_id(f"x@{host}", what="message id host")
 
     def new_id() -> str:
@@ -171,7 +173,11 @@ class MessageInfo:
     ref_to_message_id: str | None = None
 
     def __post_init__(self) -> None:
-        require_aware(self.timestamp, "the message timestamp")
+        require_time(self.timestamp, caller="MessageInfo", name="timestamp")
+        require_instance(self.message_id, str, caller="MessageInfo", name="message_id")
+        require_optional(
+            self.ref_to_message_id, str, caller="MessageInfo", name="ref_to_message_id"
+        )
         _need(self.message_id, "MessageId")
 
 

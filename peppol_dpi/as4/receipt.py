@@ -35,6 +35,10 @@ def receipt_signal(
     message_id: str,
 ) -> SignalMessage:
     """The receipt signal for a received message whose signature had ``references``."""
+    if not isinstance(references, tuple) or not all(
+        isinstance(r, SignedReference) for r in references
+    ):
+        raise wrong_type("receipt_signal", "references", "a tuple of SignedReference", references)
     return SignalMessage(
         message_info=MessageInfo(
             timestamp=now, message_id=message_id, ref_to_message_id=ref_to_message_id

@@ -54,6 +54,7 @@ OCTET_STREAM = "application/octet-stream"
 
 def seat_id(cert: x509.Certificate) -> str:
     """The Peppol seat id of an access point: the CN of its certificate (Peppol AS4 5)."""
+    require_certificate(cert, caller="seat_id", name="cert")
     cn = peppol_seat_id(cert)
     if cn is None:
         raise UsageError(f"{cert.subject.rfc4514_string()} has no single CN to use as seat id")

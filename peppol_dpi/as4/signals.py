@@ -20,10 +20,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..arguments import require_buffer, require_limits, require_time, wrong_type
+from ..arguments import (
+    require_buffer,
+    require_callable,
+    require_instance,
+    require_limits,
+    require_time,
+    wrong_type,
+)
 from ..errors import DecryptionError, EbmsError, InputError, RemoteError
 from ..ids import random_uuid
-from ..keys import PrivateKey
+from ..keys import PrivateKey, require_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, require_trust
 from ..xmltext import NOT_XML_CHAR, xml_strip
@@ -76,6 +83,9 @@ def write_signal(
     new_id: Callable[[], str] = random_uuid,
 ) -> tuple[dict[str, str], bytes]:
     """The signed signal as HTTP headers and body, ready to send back."""
+    require_instance(signal, SignalMessage, caller="write_signal", name="signal")
+    require_key(key, caller="write_signal")
+    require_callable(new_id, caller="write_signal", name="new_id")
     body, _ = write_signed_envelope(signal, key=key, new_id=new_id)
     return {"Content-Type": SIGNAL_CONTENT_TYPE}, body
 
@@ -91,6 +101,7 @@ def error_signal(
 
     A decryption failure is described with the same words whatever its cause (no oracle).
     """
+    require_instance(error, InputError, caller="error_signal", name="error")
     code = error.ebms_code or EbmsError.OTHER
     description = "decryption failed" if isinstance(error, DecryptionError) else error.message
     # The words of an error may quote the bad input: keep only what XML 1.0 can carry

@@ -26,6 +26,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
+from ..arguments import require_instance
 from ..errors import UsageError
 from ..ids import ParticipantId
 from ..limits import DEFAULT_LIMITS
@@ -113,6 +114,7 @@ SML_PRESETS: dict[str, SmlZone] = {
 def sml_zone(name_or_zone: str) -> SmlZone:
     """A preset by name (``peppol-prod``, ``peppol-test``, ``elma-prod``, ``elma-test``), or any
     other DNS zone (then a private network: ``http://`` SMPs allowed)."""
+    require_instance(name_or_zone, str, caller="sml_zone", name="name_or_zone")
     preset = SML_PRESETS.get(name_or_zone)
     if preset is not None:
         return preset
@@ -124,8 +126,17 @@ def _participant_value(participant: ParticipantId) -> bytes:
     return participant.value.lower().encode("utf-8")
 
 
+def _check_name_arguments(caller: str, participant: object, zone: object) -> None:
+    # Checked before any query: a str participant has no scheme to hash.
+    require_instance(participant, ParticipantId, caller=caller, name="participant")
+    require_instance(
+        zone, (SmlZone, str), caller=caller, name="zone", expected="an SmlZone or a str"
+    )
+
+
 def naptr_name(participant: ParticipantId, zone: SmlZone | str) -> str:
     """The DNS name queried for NAPTR records (Peppol SML 1.3, BDXL 1.0 section 3.2)."""
+    _check_name_arguments("naptr_name", participant, zone)
     digest = hashlib.sha256(_participant_value(participant)).digest()
     label = base64.b32encode(digest).decode("ascii").rstrip("=").lower()
     return _join(label, participant, zone)
@@ -239,6 +250,9 @@ def resolve_smp_url(
     timeout: float = DEFAULT_DNS_TIMEOUT,
 ) -> str:
     """The SMP base URL of ``participant`` through a U-NAPTR lookup in ``zone``."""
+    _check_name_arguments("resolve_smp_url", participant, zone)
+    require_instance(zone, SmlZone, caller="resolve_smp_url", name="zone", expected="an SmlZone")
+    require_instance(resolver, dns.resolver.Resolver, caller="resolve_smp_url", name="resolver")
     name = naptr_name(participant, zone)
     answer = _query(resolver, name, "NAPTR", timeout)
     records = []

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from cryptography import x509
 
+from ..arguments import require_instance, require_optional, require_time
 from ..errors import UsageError
 from ..ids import DocumentTypeId, DocumentTypeScheme, ParticipantId, ProcessId
 from ..instants import require_aware
@@ -176,6 +177,17 @@ def select_endpoint(
 
     ``process`` None accepts the metadata's only process (ambiguity is an error).
     """
+    caller = "select_endpoint"
+    require_instance(metadata, ServiceMetadata, caller=caller, name="metadata")
+    require_optional(process, ProcessId, caller=caller, name="process")
+    require_time(at, caller=caller, name="at")
+    require_instance(
+        transport_profile,
+        (TransportProfile, str),
+        caller=caller,
+        name="transport_profile",
+        expected="a TransportProfile or a str",
+    )
     require_aware(at, "the selection instant")
     candidates: tuple[ProcessMetadata, ...]
     if process is None:

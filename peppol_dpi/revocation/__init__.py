@@ -20,6 +20,7 @@ from datetime import datetime
 import requests
 from cryptography import x509
 
+from ..arguments import wrong_type
 from ..trust import RevocationChecker, RevocationStatus
 from .common import RevocationSettings
 from .crl import CrlChecker
@@ -67,6 +68,10 @@ def revocation_checker(
     settings: RevocationSettings = RevocationSettings(),  # noqa: B008 - frozen value
 ) -> FirstAnswerChecker:
     """OCSP first (fresh, small answers), then the CRL, sharing one session and settings."""
+    # Checked here, not at the first certificate that names a responder: there it was an
+    # AttributeError out of TrustPolicy.validate, in the middle of opening a peer's message.
+    if not isinstance(session, requests.Session):
+        raise wrong_type("revocation_checker", "session", "a requests.Session", session)
     return FirstAnswerChecker(
         OcspChecker(session=session, settings=settings),
         CrlChecker(session=session, crls=crls, settings=settings),

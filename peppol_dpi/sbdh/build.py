@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from lxml import etree
 
 from .. import ns
-from ..arguments import require_instance, wrong_type
+from ..arguments import require_instance, require_time, wrong_type
 from ..errors import ValidationError
 from .model import BinaryContent, Payload, SbdHeader, TextContent, XmlPayload
 from .rules import HEADER_VERSION, ScopeType, check_xml_payload
@@ -30,6 +30,7 @@ def _sh(name: str) -> str:
 
 def format_created(value: datetime) -> str:
     """xs:dateTime with its offset, ``Z`` for UTC (Envelope 2.0 §2: timezone required)."""
+    require_time(value, caller="format_created", name="value")
     timespec = (
         "seconds"
         if not value.microsecond
