@@ -42,7 +42,7 @@ def test_aware_is_pythons_definition(value: datetime, aware: bool) -> None:
 
 @pytest.mark.parametrize("when", [NAIVE, NAIVE_BY_TZINFO], ids=["no tzinfo", "no offset"])
 def test_the_entry_points_refuse_a_naive_time(when: datetime) -> None:
-    with pytest.raises(UsageError, match="the message timestamp must be timezone-aware"):
+    with pytest.raises(UsageError, match="MessageInfo: timestamp must be timezone-aware"):
         MessageInfo(timestamp=when, message_id="m@x")
     trust = pki.peppol_trust()
     with pytest.raises(UsageError, match="the validation instant must be timezone-aware"):
