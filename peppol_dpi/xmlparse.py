@@ -48,6 +48,7 @@ __all__ = [
     "children_at",
     "first_child",
     "parse_xml",
+    "require_element",
     "text_at",
     "to_bytes",
 ]
@@ -66,6 +67,12 @@ _XMLNS_MARKERS = tuple("xmlns".encode(codec) for codec in _ENCODINGS)
 
 # lxml's element type, for annotations inside the package (never in a public signature).
 Element: TypeAlias = etree._Element
+
+
+def require_element(value: object, *, caller: str, name: str) -> None:
+    """An lxml element (one of a tree :func:`parse_xml` gave)."""
+    if not isinstance(value, etree._Element):
+        raise wrong_type(caller, name, "an lxml element", value)
 
 
 # The hardened parser settings, shared by the tree and the streaming parsers.

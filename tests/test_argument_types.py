@@ -11,6 +11,7 @@ parameter, those left at their defaults too (limits, profiles, id factories, opt
 from __future__ import annotations
 
 import http.client
+import importlib
 import inspect
 import io
 import re
@@ -645,3 +646,40 @@ def test_scopes_may_be_any_collection_of_str_but_not_a_generator() -> None:
 def test_the_subpackages_other_functions_check_their_arguments(call: Callable[[], object], message: str) -> None:  # fmt: skip
     with pytest.raises(ArgumentTypeError, match=message):
         call()
+
+
+# -- every exported function, whatever comes next ----------------------------------------------
+
+#: The supported surface: the curated API and the subpackages' own lists.
+_SURFACES = ("peppol_dpi", "peppol_dpi.as4", "peppol_dpi.sbdh", "peppol_dpi.lookup", "peppol_dpi.transport", "peppol_dpi.revocation", "peppol_dpi.xmldsig")  # fmt: skip
+
+
+def _exported_functions() -> list[tuple[str, str]]:
+    found: dict[Callable[..., object], tuple[str, str]] = {}
+    for module_name in _SURFACES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if inspect.isfunction(value) and value not in found:
+                found[value] = (module_name, name)
+    return sorted(found.values())
+
+
+@pytest.mark.parametrize(("module_name", "name"), _exported_functions())
+def test_every_exported_function_refuses_a_bare_object_for_each_required_argument(module_name: str, name: str) -> None:  # fmt: skip
+    # A new exported function that forgets its checks fails here: with a bare object for every
+    # argument it must take, the first check it makes must refuse it, before any work.
+    function = getattr(importlib.import_module(module_name), name)
+    required = {
+        p.name: object()
+        for p in inspect.signature(function).parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD
+    }
+    if not required:
+        assert name in ("random_nonce", "random_uuid"), f"{name} takes no argument: say so here"
+        return
+    with pytest.raises(ArgumentTypeError, match=rf"^{re.escape(name)}\b"):
+        result = function(**required)
+        if hasattr(result, "__enter__"):  # read_dump_from checks on entering
+            with result:
+                pass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..arguments import require_instance, require_optional, wrong_type
 from ..errors import EbmsError, InputError, Problem, ValidationError
 from ..ids import DocumentTypeId, ParticipantId, ProcessId
 from .compression import GZIP
@@ -224,6 +225,12 @@ def check_user_message(
     profile: PeppolProfile = PEPPOL_PROFILE,
 ) -> None:
     """Raise one ValidationError listing every profile violation (EBMS:0010 or EBMS:0003)."""
+    caller = "check_user_message"
+    require_instance(um, UserMessage, caller=caller, name="um")
+    if isinstance(attachment_count, bool) or not isinstance(attachment_count, int):
+        raise wrong_type(caller, "attachment_count", "an int", attachment_count)
+    require_optional(routing, SbdRouting, caller=caller, name="routing")
+    require_instance(profile, PeppolProfile, caller=caller, name="profile")
     header = user_message_problems(um, attachment_count=attachment_count, profile=profile)
     consistency = routing_problems(um, routing) if routing is not None else []
     problems = header + consistency

@@ -8,11 +8,13 @@ element it was found on, so that the reader can leave out schema errors about th
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import TypeVar
 
 from lxml import etree
 
 from .. import ns
+from ..arguments import require_instance
 from ..errors import InputError, Problem
 from ..ids import (
     DocumentTypeId,
@@ -39,8 +41,11 @@ def sh(name: str) -> str:
     return ns.qname(ns.SBDH, name)
 
 
-#: The SBDH's name for the package's one xs:dateTime reader (public before that reader was).
-parse_created = date_time
+def parse_created(value: str) -> datetime | None:
+    """The SBDH's name for the package's one xs:dateTime reader (public before that reader
+    was): see :func:`peppol_dpi.xmltext.date_time`."""
+    require_instance(value, str, caller="parse_created", name="value")
+    return date_time(value)
 
 
 class Collector:

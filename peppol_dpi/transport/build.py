@@ -20,6 +20,7 @@ import dns.resolver
 import requests
 from cryptography import x509
 
+from ..arguments import require_callable, require_instance, require_optional
 from ..as4 import message_id_factory
 from ..errors import UsageError
 from ..keys import load_certificate
@@ -113,6 +114,9 @@ def formats_from_config(
     """The real format side from the configuration: Peppol AS4 with the AP key and the Peppol
     trust anchors, the DPI reader with the business CAs, the Innbyggerpost payload, and SML +
     SMP discovery (or the fixed endpoints of ``lookup.static_endpoints``)."""
+    caller = "formats_from_config"
+    require_instance(config, (Corner2Config, Corner3Config), caller=caller, name="config")
+    require_instance(session, requests.Session, caller=caller, name="session")
     environment = os.environ if env is None else env
     as4 = config.as4
     if as4.key_file is None:
@@ -203,6 +207,7 @@ def build_corner2(
     env: Mapping[str, str] | None = None,
 ) -> Service:
     """Corner 2 from its configuration (``formats``: the real ones from the configuration)."""
+    _check_build("build_corner2", config, Corner2Config, formats=formats, clock=clock, env=env)
     session, formats = _prepare("corner2", config, formats, clock, env)
     tokens = MaskinportenTokenVerifier(
         issuer=config.maskinporten_issuer,
@@ -219,6 +224,7 @@ def build_corner3(
     clock: Callable[[], datetime] = _utc_now,
     env: Mapping[str, str] | None = None,
 ) -> Service:
+    _check_build("build_corner3", config, Corner3Config, formats=formats, clock=clock, env=env)
     environment = os.environ if env is None else env
     api_key = None
     if config.corner4_api_key_env is not None:
@@ -257,6 +263,17 @@ class _ServiceParts(TypedDict):
     as4_path: str
     dump: WireDump | None
     retention: RetentionConfig
+
+
+def _check_build(
+    caller: str, config: object, kind: type, *, formats: object, clock: object, env: object
+) -> None:
+    # Before logging is set up or a session made: a wrong config was an AttributeError there.
+    require_instance(config, kind, caller=caller, name="config")
+    require_optional(formats, Formats, caller=caller, name="formats")
+    require_callable(clock, caller=caller, name="clock")
+    if env is not None:
+        require_instance(env, Mapping, caller=caller, name="env", expected="a mapping or None")
 
 
 def _prepare(

@@ -11,6 +11,7 @@ variable that holds them, never written in the file.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 import types
 import typing
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import jsonparse
+from ..arguments import wrong_type
 from ..errors import UsageError
 from ..limits import DEFAULT_LIMITS
 from ..spool import read_up_to
@@ -243,6 +245,10 @@ def load_config(
     prefix: str = "PEPPOL_DPI",
 ) -> T:
     """``kind`` (a config dataclass) from a ``.toml``/``.json`` file and the environment."""
+    if not (isinstance(kind, type) and dataclasses.is_dataclass(kind)):
+        raise wrong_type("load_config", "kind", "a configuration class (Corner2Config, ...)", kind)
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise wrong_type("load_config", "path", "a path or None", path)
     data: dict[str, Any] = {}
     if path is not None:
         raw = read_config_file(Path(path), max_bytes=MAX_CONFIG_BYTES)

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Protocol
+from typing import IO, Protocol, runtime_checkable
 
 from ..errors import InputError
 from ..limits import DEFAULT_LIMITS, Limits
@@ -46,6 +46,7 @@ _MAX_PAGE_SIZE = 1000
 _MAX_PARAM = 2**31 - 1  # the largest Java int
 
 
+@runtime_checkable
 class TokenVerifier(Protocol):
     def verify(self, token: str, *, now: datetime) -> TokenClaims: ...
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Protocol
+from typing import IO, Protocol, runtime_checkable
 
 from cryptography import x509
 
@@ -110,6 +110,7 @@ class ReadReceipt:
     process: ProcessId
 
 
+@runtime_checkable
 class As4Codec(Protocol):
     """One access point's Peppol AS4 layer (its keys, trust and clock are inside)."""
 
@@ -166,6 +167,7 @@ class As4Codec(Protocol):
         ...
 
 
+@runtime_checkable
 class PayloadCodec(Protocol):
     """The C2-C3 payload, written and read in pieces: a 50 MiB package travels as 67 MiB of
     base64 text, held whole neither way (issue 8)."""
@@ -193,6 +195,7 @@ class PayloadCodec(Protocol):
         ...
 
 
+@runtime_checkable
 class BusinessMessageReader(Protocol):
     def read_message(self, jws: str, *, now: datetime) -> ReadBusinessMessage:
         """Verify the JWS (signature, certificate) and the schema; read the routing facts."""
@@ -203,6 +206,7 @@ class BusinessMessageReader(Protocol):
         ...
 
 
+@runtime_checkable
 class EndpointLocator(Protocol):
     def locate(
         self, participant: ParticipantId, document_type: DocumentTypeId, process: ProcessId
@@ -213,6 +217,7 @@ class EndpointLocator(Protocol):
         ...
 
 
+@runtime_checkable
 class Corner4(Protocol):
     """The delivery interface from corner 3 to the mailbox provider.
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from ..arguments import require_callable, require_instance
 from ..ids import ParticipantId
 from ..wsgiserver import DEFAULT_DEADLINES, RequestDeadlines, ThreadedWsgiServer
 from .config import RetentionConfig, RetryConfig, ServerConfig, ServerTls, WorkerConfig
@@ -217,6 +218,27 @@ def _service(
     return Service(server=http, workers=workers, store=store, as4_path=as4_path)
 
 
+_COMPONENTS: dict[str, type] = {
+    "store": Store,
+    "tokens": TokenVerifier,
+    "reader": BusinessMessageReader,
+    "as4": As4Codec,
+    "payloads": PayloadCodec,
+    "locator": EndpointLocator,
+    "corner4": Corner4,
+    "session": requests.Session,
+}
+
+
+def _check_components(
+    caller: str, components: dict[str, object], clock: Callable[[], datetime]
+) -> None:
+    # Before any thread is made: a wrong component failed in the workers, at every poll.
+    for name, value in components.items():
+        require_instance(value, _COMPONENTS[name], caller=caller, name=name)
+    require_callable(clock, caller=caller, name="clock")
+
+
 def corner2_service(
     *,
     store: Store,
@@ -235,6 +257,12 @@ def corner2_service(
     retention: RetentionConfig = _RETENTION,
 ) -> Service:
     """Corner 2: the DPI API on ``/messages``, AS4 receipts in on ``as4_path``, the sender."""
+    _check_components(
+        "corner2_service",
+        {"store": store, "tokens": tokens, "reader": reader, "as4": as4, "payloads": payloads,
+         "locator": locator, "session": session},
+        clock,
+    )  # fmt: skip
     senders, inbox = _as4_out_and_in(
         store=store, as4=as4, payloads=payloads, locator=locator, session=session,
         clock=clock, retry=retry, worker=worker, dump=dump, sink=receipt_sink(reader, store),
@@ -271,6 +299,13 @@ def corner3_service(
     """Corner 3: AS4 in on ``as4_path`` to corner 4; receipts from corner 4 on ``/receipts``.
 
     ``served``: the receivers this access point serves (others: PEPPOL:NOT_SERVICED)."""
+    _check_components(
+        "corner3_service",
+        {"store": store, "reader": reader, "as4": as4, "payloads": payloads, "locator": locator,
+         "corner4": corner4, "session": session},
+        clock,
+    )  # fmt: skip
+    require_callable(served, caller="corner3_service", name="served")
     senders, inbox = _as4_out_and_in(
         store=store, as4=as4, payloads=payloads, locator=locator, session=session,
         clock=clock, retry=retry, worker=worker, dump=dump, sink=delivery_sink(reader, served),

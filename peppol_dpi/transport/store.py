@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Protocol, runtime_checkable
 
 from ..errors import InputError, UsageError
 from ..instants import require_aware
@@ -214,6 +214,7 @@ class InboundRecord:
     received_at: datetime
 
 
+@runtime_checkable
 class Store(Protocol):
     """The access points' durable state. Every method is one transaction.
 

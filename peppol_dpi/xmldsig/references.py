@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from lxml import etree
 
 from .. import ns
+from ..arguments import require_instance
 from ..errors import SignatureError
-from ..xmlparse import Element, c14n
+from ..xmlparse import Element, c14n, require_element
 from ..xmltext import base64_binary
 from .model import (
     DS,
@@ -46,6 +47,7 @@ def id_attributes(root: Element) -> dict[str, list[tuple[str, Element]]]:
     """Every id attribute (wsu:Id, Id, ID, id, xml:id) in the tree under ``root``, by value:
     each with its name and element, in document order. Nothing is refused here (see
     :func:`unique_ids`); one pass serves every index of a message."""
+    require_element(root, caller="id_attributes", name="root")
     found: dict[str, list[tuple[str, Element]]] = {}
     for element in root.iter(etree.Element):
         # Attribute names first: most elements carry none, or no id among them.
@@ -68,6 +70,7 @@ def unique_ids(found: Mapping[str, Sequence[tuple[str, Element]]]) -> dict[str, 
     A duplicate id anywhere in the document is refused (rule ``dsig:duplicate-id``): with two
     candidates a verifier and an application may look at different elements.
     """
+    require_instance(found, Mapping, caller="unique_ids", name="found", expected="a mapping")
     index: dict[str, Element] = {}
     for value, entries in found.items():
         element = entries[0][1]
@@ -82,6 +85,7 @@ def unique_ids(found: Mapping[str, Sequence[tuple[str, Element]]]) -> dict[str, 
 def id_index(root: Element) -> dict[str, Element]:
     """Every element carrying an id attribute (wsu:Id, Id, ID, id, xml:id), by id; a duplicate
     is refused (:func:`unique_ids`)."""
+    require_element(root, caller="id_index", name="root")
     return unique_ids(id_attributes(root))
 
 

@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 from lxml import etree
 
 from .. import ns
+from ..arguments import require_callable, require_instance, wrong_type
 from ..errors import UsageError
-from ..keys import PrivateKey
-from ..xmlparse import Element, c14n, parse_xml, to_bytes
+from ..keys import PrivateKey, require_key
+from ..xmlparse import Element, c14n, parse_xml, require_element, to_bytes
 from ..xmltext import attr
 from .model import (
     DS,
@@ -93,6 +94,7 @@ def signed_info_xml(
     canonicalization renders there (for exclusive C14N: the prefix SignedInfo uses and those of
     its PrefixList in scope), the text *is* the canonical SignedInfo, the octets to sign.
     """
+    require_instance(spec, SignedInfoSpec, caller="signed_info_xml", name="spec")
     p = f"{prefix}:" if prefix else ""
     declarations = "".join(
         f' xmlns:{name}="{attr(uri)}"' if name else f' xmlns="{attr(uri)}"'
@@ -134,6 +136,7 @@ def signature_xml(
     :func:`complete_signature` once it is in its document. With ``prefix=None`` the XMLDSig
     namespace is the default namespace (as XAdES in ASiC-E writes it).
     """
+    require_instance(spec, SignedInfoSpec, caller="signature_xml", name="spec")
     p = f"{prefix}:" if prefix else ""
     declaration = f'xmlns:{prefix}="{DS}"' if prefix else f'xmlns="{DS}"'
     id_attribute = f' Id="{attr(signature_id)}"' if signature_id else ""
@@ -169,6 +172,11 @@ def complete_signature(
     with the element API. Same-document references are found in ``ids`` when given (a writer
     that knows its elements), else in the document's id index (which refuses duplicates).
     """
+    caller = "complete_signature"
+    require_element(signature, caller=caller, name="signature")
+    require_instance(spec, SignedInfoSpec, caller=caller, name="spec")
+    require_key(key, caller=caller)
+    require_callable(resolver, caller=caller, name="resolver")
     signed_info = signature.find(ds_tag("SignedInfo"))
     value_element = signature.find(ds_tag("SignatureValue"))
     if signed_info is None or value_element is None:
@@ -226,6 +234,12 @@ def sign(
     another tree and may then drop a prefix declaration that a nested default namespace
     shadows (XAdES ``xmlns:ns2`` for XMLDSig under ``xmlns`` = XAdES), changing the XML.
     """
+    require_element(parent, caller="sign", name="parent")
+    if not isinstance(references, list | tuple) or not all(
+        isinstance(r, ReferenceSpec) for r in references
+    ):
+        raise wrong_type("sign", "references", "a list of ReferenceSpec", references)
+    require_key(key, caller="sign")
     spec = SignedInfoSpec(
         references=tuple(references),
         signature_method=signature_method,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import hmac
+import typing
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import NamedTuple
@@ -12,11 +13,13 @@ from typing import NamedTuple
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from ..arguments import require_callable, require_instance
 from ..errors import CertificateError, SignatureError, UsageError
 from ..keys import CERTIFICATE_CACHE_SIZE, certificate_from_der
 from ..lrucache import LruCache
-from ..xmlparse import Element, c14n, children_at
+from ..xmlparse import Element, c14n, children_at, require_element
 from .model import (
     DEFAULT_SIGNATURE_POLICY,
     C14nMethod,
@@ -72,6 +75,9 @@ def _text_of(element: Element | None) -> str | None:
     return None if element is None else (element.text or "")
 
 
+_PUBLIC_KEY_TYPES = typing.get_args(PublicKeyTypes)
+
+
 def verify(
     signature: Element,
     *,
@@ -89,6 +95,16 @@ def verify(
     ``ids``: the document's id index, when the caller built one already (:func:`id_index`).
     Raises :class:`~peppol_dpi.errors.SignatureError`.
     """
+    require_element(signature, caller="verify", name="signature")
+    # Any public key passes here: one of another kind (an EC key from a peer's certificate)
+    # is the signature's fault, refused below as dsig:algorithm-not-allowed.
+    require_instance(
+        public_key, _PUBLIC_KEY_TYPES, caller="verify", name="public_key", expected="a public key"
+    )
+    require_callable(resolver, caller="verify", name="resolver")
+    require_instance(policy, SignaturePolicy, caller="verify", name="policy")
+    if ids is not None:
+        require_instance(ids, Mapping, caller="verify", name="ids", expected="a mapping or None")
     if signature.tag != ds_tag("Signature"):
         raise UsageError("verify() takes a ds:Signature element")
     # XMLDSig 4.1, 4.4: every child in its place, none twice (structure.py).
@@ -261,6 +277,14 @@ def check_external(ref: VerifiedReference, data: bytes | ExternalDigest) -> Veri
     Raises :class:`~peppol_dpi.errors.SignatureError` (``dsig:digest-mismatch``) as
     :func:`verify` would have.
     """
+    require_instance(ref, VerifiedReference, caller="check_external", name="ref")
+    require_instance(
+        data,
+        (bytes, bytearray, memoryview, ExternalDigest),
+        caller="check_external",
+        name="data",
+        expected="bytes or an ExternalDigest",
+    )
     if ref.digest_checked or ref.element is not None:
         raise UsageError(f"the reference {ref.uri!r} was checked already")
     content = external_input(ref.uri, data, ref.transforms)
@@ -270,6 +294,7 @@ def check_external(ref: VerifiedReference, data: bytes | ExternalDigest) -> Veri
 
 def certificates_in(signature: Element) -> list[x509.Certificate]:
     """The certificates in ``ds:KeyInfo/ds:X509Data/ds:X509Certificate``, in document order."""
+    require_element(signature, caller="certificates_in", name="signature")
     certs: list[x509.Certificate] = []
     for element in children_at(
         signature, ds_tag("KeyInfo"), ds_tag("X509Data"), ds_tag("X509Certificate")
