@@ -437,8 +437,8 @@ def test_nothing_is_written_before_the_refusal(tmp_path: Path) -> None:
 
 
 def test_a_wrong_key_is_the_callers_error_not_the_peers() -> None:
-    # Before: DecryptionError "decryption failed" (EBMS:0102), which a corner 4 reports to
-    # the sender; and receive() turned it into an error signal for the sending access point.
+    # Before: open_package answered DecryptionError "decryption failed" (EBMS:0102), which a
+    # corner 4 reports to the sender; receive() raised an AttributeError from the decryption.
     package = _dpi()["sent"].dokumentpakke
     with pytest.raises(ArgumentTypeError):
         peppol_dpi.open_package(package, "digipost.p12")  # type: ignore[arg-type]
