@@ -32,6 +32,7 @@ __all__ = [
     "require_bytes",
     "require_callable",
     "require_instance",
+    "require_items",
     "require_limits",
     "require_optional",
     "require_sink",
@@ -63,10 +64,7 @@ def require_instance(
     """``value`` if it is an instance of ``kind``, else :class:`ArgumentTypeError` saying
     ``expected`` (default: "a" and the class's name)."""
     if not isinstance(value, kind):
-        if expected is None:
-            kinds = kind if isinstance(kind, tuple) else (kind,)
-            expected = " or ".join(_with_article(k.__name__) for k in kinds)
-        raise wrong_type(caller, name, expected, value)
+        raise wrong_type(caller, name, expected or _described(kind), value)
     return value
 
 
@@ -74,8 +72,22 @@ def require_optional(
     value: object, kind: type | tuple[type, ...], *, caller: str, name: str
 ) -> None:
     """None, or an instance of ``kind`` (a ``str | None`` parameter given a number, say)."""
-    if value is not None:
-        require_instance(value, kind, caller=caller, name=name)
+    if value is not None and not isinstance(value, kind):
+        raise wrong_type(caller, name, _described(kind) + " or None", value)
+
+
+def require_items(
+    value: object,
+    kind: type,
+    *,
+    caller: str,
+    name: str,
+    expected: str,
+    containers: tuple[type[Collection[object]], ...] = (list, tuple),
+) -> None:
+    """A list or tuple (or one of ``containers``) whose every item is a ``kind``."""
+    if not isinstance(value, containers) or not all(isinstance(item, kind) for item in value):
+        raise wrong_type(caller, name, expected, value)
 
 
 def require_callable(value: object, *, caller: str, name: str, optional: bool = False) -> None:
@@ -93,6 +105,12 @@ def require_spool_dir(value: object, *, caller: str) -> None:
     """Where large data is spooled: a directory path, or None for the default."""
     if value is not None and not isinstance(value, str | os.PathLike):
         raise wrong_type(caller, "spool_dir", "a directory path or None", value)
+
+
+def _described(kind: type | tuple[type, ...]) -> str:
+    """'a str', 'an int', 'a bytes or a str': the wording of an error's expected type."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(_with_article(k.__name__) for k in kinds)
 
 
 def _with_article(name: str) -> str:

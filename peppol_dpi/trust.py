@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID
 
-from .arguments import wrong_type
+from .arguments import require_items, wrong_type
 from .cert_rules import check_algorithms, check_extensions, same_name, subject_of
 from .errors import ArgumentTypeError, CertificateError, UsageError
 from .instants import require_aware
@@ -216,10 +216,13 @@ class TrustPolicy:
         """
         if not isinstance(leaf, x509.Certificate):
             raise wrong_type("TrustPolicy.validate", "leaf", "an x509.Certificate", leaf)
-        if not isinstance(chain, list | tuple) or not all(
-            isinstance(c, x509.Certificate) for c in chain
-        ):
-            raise wrong_type("TrustPolicy.validate", "chain", "a tuple of x509.Certificate", chain)
+        require_items(
+            chain,
+            x509.Certificate,
+            caller="TrustPolicy.validate",
+            name="chain",
+            expected="a tuple of x509.Certificate",
+        )
         if at is not None and not isinstance(at, datetime):
             raise wrong_type("TrustPolicy.validate", "at", "a timezone-aware datetime", at)
         when = at if at is not None else datetime.now(UTC)

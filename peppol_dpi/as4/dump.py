@@ -20,7 +20,6 @@ from .mime import (
     MimeError,
     header_block,
     headers_and_rest,
-    headers_of,
 )
 
 __all__ = [
@@ -36,7 +35,7 @@ __all__ = [
 
 def write_dump(headers: Mapping[str, str], body: bytes | Iterable[bytes | memoryview]) -> bytes:
     """The dump form: HTTP headers, an empty line, the body (as phase4 writes .as4out files)."""
-    pairs = headers_of(headers, caller="write_dump").items
+    pairs = Headers.of(headers, caller="write_dump").items
     if isinstance(body, bytes | memoryview):
         parts: list[bytes | memoryview] = [body]
     elif isinstance(body, Iterable) and not isinstance(body, str):

@@ -28,7 +28,7 @@ from cryptography import x509
 from .. import ns
 from ..arguments import (
     require_buffer,
-    require_instance,
+    require_limits,
     require_source,
     require_spool_dir,
     require_time,
@@ -38,7 +38,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, require_trust
 from .ebms_xml import parse_messaging
 from .message_file import MessageSource, seekable_message
-from .mime import Headers, MimeMessage, headers_of, parse_message
+from .mime import Headers, MimeMessage, parse_message
 from .mime_stream import scan_message
 from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
 from .soap import SoapEnvelope, SoapFault, parse_envelope
@@ -116,12 +116,12 @@ def inspect_message(
 
 
 def _arguments(
-    caller: str, headers: object, *, trust: object, at: object, limits: object
+    caller: str, headers: Headers | Mapping[str, str], *, trust: object, at: object, limits: object
 ) -> Headers:
     require_trust(trust, caller=caller, optional=True)
     require_time(at, caller=caller, name="at", optional=True)
-    require_instance(limits, Limits, caller=caller, name="limits", expected="a Limits")
-    return headers_of(headers, caller=caller)
+    require_limits(limits, caller=caller)
+    return Headers.of(headers, caller=caller)
 
 
 def inspect_message_from(

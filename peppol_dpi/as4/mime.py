@@ -50,7 +50,6 @@ __all__ = [
     "delimiter_line_end",
     "header_block",
     "headers_and_rest",
-    "headers_of",
     "lone_cr_delimiter",
     "multipart_frame",
     "multipart_framing",
@@ -85,9 +84,39 @@ class Headers:
     _first_by_name: dict[str, str] = field(init=False, repr=False, compare=False)
 
     @classmethod
-    def of(cls, mapping: Mapping[str, str] | Iterable[tuple[str, str]]) -> Headers:
-        pairs = mapping.items() if isinstance(mapping, Mapping) else mapping
-        return cls(tuple((str(k), str(v)) for k, v in pairs))
+    def of(
+        cls,
+        value: Headers | Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        caller: str = "Headers.of",
+    ) -> Headers:
+        """HTTP headers as :class:`Headers`: a Headers, a mapping, anything else with ``items()``
+        (http.client's and email's messages, which are no Mapping), or (name, value) pairs;
+        every name and value a str, as WSGI, requests and http.client give them. Anything else
+        is the caller's mistake, named after ``caller`` (:mod:`peppol_dpi.arguments`)."""
+        if isinstance(value, Headers):
+            return value
+        items = getattr(value, "items", None)
+        if callable(items):
+            pairs: Iterable[object] = items()
+        elif isinstance(value, list | tuple):
+            pairs = value
+        else:
+            raise wrong_type(caller, "headers", "a mapping of header names to values", value)
+        checked: list[tuple[str, str]] = []
+        for pair in pairs:
+            if not (
+                isinstance(pair, tuple | list)
+                and len(pair) == 2
+                and isinstance(pair[0], str)
+                and isinstance(pair[1], str)
+            ):
+                shown = repr(pair)[:60]
+                raise ArgumentTypeError(
+                    f"{caller}: headers must pair str names with str values: {shown}"
+                )
+            checked.append((pair[0], pair[1]))
+        return cls(tuple(checked))
 
     def __post_init__(self) -> None:
         # The first field of each name, by its lower-case name: a part's fields are looked
@@ -106,35 +135,6 @@ class Headers:
 
     def as_dict(self) -> dict[str, str]:
         return dict(self.items)
-
-
-def headers_of(value: object, *, caller: str) -> Headers:
-    """A caller's HTTP headers as :class:`Headers`: a Headers, a mapping, anything else with
-    ``items()`` (http.client's and email's messages, which are no Mapping), or (name, value)
-    pairs; every name and value a str, as WSGI, requests and http.client give them."""
-    if isinstance(value, Headers):
-        return value
-    items = getattr(value, "items", None)
-    if callable(items):
-        pairs: Iterable[object] = items()
-    elif isinstance(value, list | tuple):
-        pairs = value
-    else:
-        raise wrong_type(caller, "headers", "a mapping of header names to values", value)
-    checked: list[tuple[str, str]] = []
-    for pair in pairs:
-        if not (
-            isinstance(pair, tuple | list)
-            and len(pair) == 2
-            and isinstance(pair[0], str)
-            and isinstance(pair[1], str)
-        ):
-            shown = repr(pair)[:60]
-            raise ArgumentTypeError(
-                f"{caller}: headers must pair str names with str values: {shown}"
-            )
-        checked.append((pair[0], pair[1]))
-    return Headers(tuple(checked))
 
 
 @dataclass(frozen=True)
@@ -338,7 +338,7 @@ def parse_message(
     limits: Limits = DEFAULT_LIMITS,
 ) -> MimeMessage:
     """The SOAP message in an HTTP request or response: multipart/related or a bare envelope."""
-    hdrs = headers if isinstance(headers, Headers) else Headers.of(headers)
+    hdrs = Headers.of(headers)
     view = memoryview(body)
     if len(view) > limits.max_message_bytes:
         raise MimeError(

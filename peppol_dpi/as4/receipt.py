@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..arguments import require_instance, require_optional, wrong_type
+from ..arguments import require_instance, require_items, require_optional
 from ..errors import EbmsError, InputError
 from ..trust import ValidatedCertificate
 from .model import MessageInfo, Receipt, SignalMessage, SignedReference
@@ -35,10 +35,14 @@ def receipt_signal(
     message_id: str,
 ) -> SignalMessage:
     """The receipt signal for a received message whose signature had ``references``."""
-    if not isinstance(references, tuple) or not all(
-        isinstance(r, SignedReference) for r in references
-    ):
-        raise wrong_type("receipt_signal", "references", "a tuple of SignedReference", references)
+    require_items(
+        references,
+        SignedReference,
+        caller="receipt_signal",
+        name="references",
+        expected="a tuple of SignedReference",
+        containers=(tuple,),
+    )
     return SignalMessage(
         message_info=MessageInfo(
             timestamp=now, message_id=message_id, ref_to_message_id=ref_to_message_id
@@ -82,15 +86,14 @@ def check_receipt(
     )
     # Unchecked, a wrong id or reference list was the receipt's fault (InvalidReceiptError).
     require_optional(message_id, str, caller=caller, name="message_id")
-    if signed_references is not None and not (
-        isinstance(signed_references, tuple)
-        and all(isinstance(r, SignedReference) for r in signed_references)
-    ):
-        raise wrong_type(
-            caller,
-            "signed_references",
-            "a tuple of SignedReference (SentMessage's)",
+    if signed_references is not None:
+        require_items(
             signed_references,
+            SignedReference,
+            caller=caller,
+            name="signed_references",
+            expected="a tuple of SignedReference (SentMessage's)",
+            containers=(tuple,),
         )
     answer.raise_for_errors()
     signal = answer.signal

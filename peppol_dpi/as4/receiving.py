@@ -20,7 +20,13 @@ from typing import Generic, TypeVar
 
 from cryptography import x509
 
-from ..arguments import require_buffer, require_callable, require_instance, require_time
+from ..arguments import (
+    require_buffer,
+    require_callable,
+    require_instance,
+    require_limits,
+    require_time,
+)
 from ..certinfo import peppol_seat_id
 from ..errors import EbmsError, InputError, ValidationError
 from ..ids import random_uuid
@@ -32,7 +38,7 @@ from ..xmldsig import id_attributes
 from ..xmltext import is_xml_space
 from .compression import GZIP, gunzip
 from .ebms_xml import parse_messaging
-from .mime import Headers, MimeMessage, headers_of, parse_message
+from .mime import Headers, MimeMessage, parse_message
 from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message, routing_problems
 from .receipt import receipt_signal
@@ -104,23 +110,26 @@ class Opening:
         # Safe defaults: nothing is trusted without the caller's TrustPolicy.
         require_trust(trust, caller=caller)
         self.trust = trust
-        self.limits = require_instance(
-            limits, Limits, caller=caller, name="limits", expected="a Limits"
-        )
+        require_limits(limits, caller=caller)
+        self.limits = limits
         self.caller = caller
         self.message_id: str | None = None
 
     def arguments(
-        self, headers: object, *, key: object, at: object, profile: object, accept: object = None
+        self,
+        headers: Headers | Mapping[str, str],
+        *,
+        key: object,
+        at: object,
+        profile: object,
+        accept: object = None,
     ) -> tuple[Headers, PrivateKey]:
         """The caller's headers and key, with every argument's type checked before any work."""
         caller = self.caller
         require_time(at, caller=caller, name="at", optional=True)
         require_callable(accept, caller=caller, name="accept", optional=True)
-        require_instance(
-            profile, PeppolProfile, caller=caller, name="profile", expected="a PeppolProfile"
-        )
-        return headers_of(headers, caller=caller), require_key(key, caller=caller)
+        require_instance(profile, PeppolProfile, caller=caller, name="profile")
+        return Headers.of(headers, caller=caller), require_key(key, caller=caller)
 
     def run(
         self,

@@ -242,7 +242,8 @@ def build_message(
     Returns the HTTP headers, the HTTP body and what the sender must keep to verify the
     receipt. Clock, ids, randomness and boundary are injectable for reproducible builds.
     """
-    # Checked here too, so that an error names the function called (about 3 us, twice).
+    # Checked here too, so that an error names the function called; build_message_chunks
+    # checks again (1.5 us), which costs less to read than a second copy of its long call.
     require_bytes(sbd, caller="build_message", name="sbd")
     check_sender_arguments("build_message", locals())
     headers, chunks, sent = build_message_chunks(

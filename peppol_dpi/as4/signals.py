@@ -35,7 +35,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, require_trust
 from ..xmltext import NOT_XML_CHAR, xml_strip
 from .ebms_xml import parse_messaging
-from .mime import Headers, headers_of, parse_message
+from .mime import Headers, parse_message
 from .model import (
     Ebms3Error,
     Ebms3HeaderError,
@@ -185,7 +185,7 @@ def read_answer(
     caller = "read_answer"
     if not isinstance(status, int) or isinstance(status, bool):
         raise wrong_type(caller, "status", "an int (the HTTP status)", status)
-    headers = headers_of(headers, caller=caller)
+    headers = Headers.of(headers, caller=caller)
     body = require_buffer(body, caller=caller, name="body")
     require_trust(trust, caller=caller, optional=True)
     require_time(at, caller=caller, name="at", optional=True)

@@ -25,7 +25,13 @@ from cryptography import x509
 from lxml import etree
 
 from .. import ns
-from ..arguments import require_instance, require_sink, require_time, wrong_type
+from ..arguments import (
+    require_instance,
+    require_items,
+    require_optional,
+    require_sink,
+    require_time,
+)
 from ..errors import UsageError
 from ..ids import ParticipantId
 from ..keys import PrivateKey, require_key
@@ -86,7 +92,7 @@ class Document:
     metadata: Document | None = None
 
     def __post_init__(self) -> None:
-        require_instance(self.name, str, caller="Document", name="name", expected="a str")
+        require_instance(self.name, str, caller="Document", name="name")
         if not isinstance(self.content, bytes):
             raise UsageError("document content must be bytes")
         if not self.mime:
@@ -106,18 +112,13 @@ class Document:
             raise UsageError(f"document name {self.name!r} must have 4 to 100 characters")
 
 
-def _require_optional_text(value: object, caller: str, name: str) -> None:
-    if value is not None:
-        require_instance(value, str, caller=caller, name=name, expected="a str or None")
-
-
 def _check_signing(caller: str, key: object, signing_time: object) -> None:
     require_key(key, caller=caller)
     require_time(signing_time, caller=caller, name="signing_time")
 
 
 def _require_document(value: object, caller: str) -> None:
-    require_instance(value, Document, caller=caller, name="document", expected="a Document")
+    require_instance(value, Document, caller=caller, name="document")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,8 +140,8 @@ class AsicBuilder:
     ) -> AsicBuilder:
         """The legal sender (behandlingsansvarlig), as in the business message's ``avsender``."""
         caller = "AsicBuilder.sender"
-        _require_optional_text(sender_identifier, caller, "sender_identifier")
-        _require_optional_text(invoice_reference, caller, "invoice_reference")
+        require_optional(sender_identifier, str, caller=caller, name="sender_identifier")
+        require_optional(invoice_reference, str, caller=caller, name="invoice_reference")
         if self._sender is not None:
             raise UsageError("the sender is already set")
         return replace(
@@ -154,10 +155,10 @@ class AsicBuilder:
 
     def mailbox(self, address: str, *, person_identifier: str | None = None) -> AsicBuilder:
         """The citizen's mailbox address (digital post; leave unset for print)."""
-        require_instance(
-            address, str, caller="AsicBuilder.mailbox", name="address", expected="a str"
+        require_instance(address, str, caller="AsicBuilder.mailbox", name="address")
+        require_optional(
+            person_identifier, str, caller="AsicBuilder.mailbox", name="person_identifier"
         )
-        _require_optional_text(person_identifier, "AsicBuilder.mailbox", "person_identifier")
         if self._recipient is not None:
             raise UsageError("the mailbox is already set")
         return replace(
@@ -181,12 +182,13 @@ class AsicBuilder:
 
     def certificate_chain(self, chain: tuple[x509.Certificate, ...]) -> AsicBuilder:
         """Certificates to embed after the signer's (default: the key's own chain)."""
-        if not isinstance(chain, list | tuple) or not all(
-            isinstance(c, x509.Certificate) for c in chain
-        ):
-            raise wrong_type(
-                "AsicBuilder.certificate_chain", "chain", "a tuple of x509.Certificate", chain
-            )
+        require_items(
+            chain,
+            x509.Certificate,
+            caller="AsicBuilder.certificate_chain",
+            name="chain",
+            expected="a tuple of x509.Certificate",
+        )
         if self._chain is not None:
             raise UsageError("the certificate chain is already set")
         return replace(self, _chain=tuple(chain))
@@ -240,6 +242,29 @@ class AsicBuilder:
         """Sign the package with ``key`` and stream the zip to ``sink`` (need not seek)."""
         require_sink(sink, caller="AsicBuilder.write", name="sink")
         _check_signing("AsicBuilder.write", key, signing_time)
+        self._write(
+            sink, key, signing_time=signing_time, limits=limits, compression_level=compression_level
+        )
+
+    def build(
+        self, key: PrivateKey, *, signing_time: datetime, limits: Limits = DEFAULT_LIMITS
+    ) -> bytes:
+        """The signed package as bytes (see :meth:`write`)."""
+        _check_signing("AsicBuilder.build", key, signing_time)
+        sink = io.BytesIO()
+        self._write(sink, key, signing_time=signing_time, limits=limits, compression_level=None)
+        return sink.getvalue()
+
+    def _write(
+        self,
+        sink: Sink,
+        key: PrivateKey,
+        *,
+        signing_time: datetime,
+        limits: Limits,
+        compression_level: int | None,
+    ) -> None:
+        # write() and build() after their argument checks.
         manifest, files = self._validated(limits)
         manifest_xml = manifest.to_xml()
         signed = [
@@ -259,15 +284,6 @@ class AsicBuilder:
         writer.add_deflated(xades.SIGNATURES_ENTRY, signatures)
         writer.add_deflated(_META_MANIFEST, _oasis_manifest(signed))
         writer.close()
-
-    def build(
-        self, key: PrivateKey, *, signing_time: datetime, limits: Limits = DEFAULT_LIMITS
-    ) -> bytes:
-        """The signed package as bytes (see :meth:`write`)."""
-        _check_signing("AsicBuilder.build", key, signing_time)
-        sink = io.BytesIO()
-        self.write(sink, key, signing_time=signing_time, limits=limits)
-        return sink.getvalue()
 
 
 def _manifest_entry(document: Document) -> ManifestDocument:

@@ -36,7 +36,7 @@ from typing import IO, Any, Protocol, TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..arguments import require_binary_file, require_instance, require_time, wrong_type
+from ..arguments import require_binary_file, require_callable, require_instance, require_time
 from ..errors import ArgumentTypeError, SignatureError, UsageError
 from ..ids import ParticipantId
 from ..limits import DEFAULT_LIMITS, Limits
@@ -130,8 +130,7 @@ def receive(
         require_binary_file(
             dokumentpakke, caller=caller, name="dokumentpakke", expected="bytes or a binary file"
         )
-    if not callable(open_package):
-        raise wrong_type(caller, "open_package", "a callable", open_package)
+    require_callable(open_package, caller=caller, name="open_package")
     require_time(at, caller=caller, name="at", optional=True)
     when = at if at is not None else datetime.now(UTC)
     signed = verify_business_message(forretningsmelding, trust=trust, at=at, limits=limits)

@@ -43,12 +43,19 @@ __all__ = ["open_package", "open_package_from", "open_package_to", "seal", "seal
 
 
 def _check_seal(
-    caller: str, builder: object, key: object, recipient: object, signing_time: object
+    caller: str,
+    builder: object,
+    key: object,
+    *,
+    recipient: object,
+    signing_time: object,
+    limits: object,
 ) -> None:
-    require_instance(builder, AsicBuilder, caller=caller, name="builder", expected="an AsicBuilder")
+    require_instance(builder, AsicBuilder, caller=caller, name="builder")
     require_key(key, caller=caller)
     require_certificate(recipient, caller=caller, name="recipient")
     require_time(signing_time, caller=caller, name="signing_time")
+    require_limits(limits, caller=caller)
 
 
 def _check_open(caller: str, key: object, trust: object, at: object, limits: object) -> None:
@@ -70,7 +77,22 @@ def seal_to(
 ) -> None:
     """Sign the package with ``key``, encrypt it to ``recipient`` and write the CMS to ``sink``."""
     require_sink(sink, caller="seal_to", name="sink")
-    _check_seal("seal_to", builder, key, recipient, signing_time)
+    _check_seal(
+        "seal_to", builder, key, recipient=recipient, signing_time=signing_time, limits=limits
+    )
+    _seal_into(sink, builder, key, recipient=recipient, signing_time=signing_time, limits=limits)
+
+
+def _seal_into(
+    sink: BinaryIO,
+    builder: AsicBuilder,
+    key: PrivateKey,
+    *,
+    recipient: x509.Certificate,
+    signing_time: datetime,
+    limits: Limits,
+) -> None:
+    # seal() and seal_to() after their argument checks.
     with cms.EnvelopedDataWriter(sink, recipient) as encrypted:
         builder.write(encrypted, key, signing_time=signing_time, limits=limits)
 
@@ -84,10 +106,9 @@ def seal(
     limits: Limits = DEFAULT_LIMITS,
 ) -> bytes:
     """The dokumentpakke: the signed ASiC-E encrypted to ``recipient`` (see :func:`seal_to`)."""
-    _check_seal("seal", builder, key, recipient, signing_time)
-    require_limits(limits, caller="seal")
+    _check_seal("seal", builder, key, recipient=recipient, signing_time=signing_time, limits=limits)
     sink = io.BytesIO()
-    seal_to(sink, builder, key, recipient=recipient, signing_time=signing_time, limits=limits)
+    _seal_into(sink, builder, key, recipient=recipient, signing_time=signing_time, limits=limits)
     return sink.getvalue()
 
 

@@ -27,7 +27,7 @@ from datetime import date, datetime
 
 from cryptography import x509
 
-from ..arguments import require_instance, require_time, wrong_type
+from ..arguments import require_instance, require_items, require_optional, require_time
 from ..certinfo import norwegian_org_number
 from ..errors import UsageError
 from ..ids import ParticipantId
@@ -78,9 +78,8 @@ class Sender:
 
     def __post_init__(self) -> None:
         require_key(self.key, caller="Sender")
-        _require_participant(self.organisation, "Sender", "organisation")
-        if self.processor is not None:
-            _require_participant(self.processor, "Sender", "processor")
+        require_instance(self.organisation, ParticipantId, caller="Sender", name="organisation")
+        require_optional(self.processor, ParticipantId, caller="Sender", name="processor")
         # Digdir nyinfrastruktur: the SBDH sender signs the message and the package with the
         # same business certificate; corner 4 checks it against the token.
         signer = norwegian_org_number(self.key.certificate)
@@ -114,11 +113,7 @@ class DigitalRecipient:
 
     def __post_init__(self) -> None:
         require_instance(
-            self.postkasseadresse,
-            str,
-            caller="DigitalRecipient",
-            name="postkasseadresse",
-            expected="a str",
+            self.postkasseadresse, str, caller="DigitalRecipient", name="postkasseadresse"
         )
         _require_provider(self, "DigitalRecipient")
 
@@ -137,19 +132,13 @@ class PrintRecipient:
 
     def __post_init__(self) -> None:
         caller = "PrintRecipient"
-        require_instance(
-            self.adresse, Adresse, caller=caller, name="adresse", expected="an Adresse"
-        )
-        require_instance(self.retur, Retur, caller=caller, name="retur", expected="a Retur")
+        require_instance(self.adresse, Adresse, caller=caller, name="adresse")
+        require_instance(self.retur, Retur, caller=caller, name="retur")
         _require_provider(self, caller)
 
 
-def _require_participant(value: object, caller: str, name: str) -> None:
-    require_instance(value, ParticipantId, caller=caller, name=name, expected="a ParticipantId")
-
-
 def _require_provider(recipient: DigitalRecipient | PrintRecipient, caller: str) -> None:
-    _require_participant(recipient.provider, caller, "provider")
+    require_instance(recipient.provider, ParticipantId, caller=caller, name="provider")
     if recipient.certificate is not None:
         require_certificate(recipient.certificate, caller=caller, name="certificate")
 
@@ -321,24 +310,16 @@ def _check_send(
     ids: object,
 ) -> None:
     """The arguments :func:`send_digital` and :func:`send_print` share, checked before any work."""
-    require_instance(sender, Sender, caller=caller, name="sender", expected="a Sender")
-    require_instance(
-        recipient,
-        recipient_type,
-        caller=caller,
-        name="recipient",
-        expected=f"a {recipient_type.__name__}",
+    require_instance(sender, Sender, caller=caller, name="sender")
+    require_instance(recipient, recipient_type, caller=caller, name="recipient")
+    require_items(
+        documents, Document, caller=caller, name="documents", expected="a tuple of Document"
     )
-    if not isinstance(documents, tuple | list) or not all(
-        isinstance(d, Document) for d in documents
-    ):
-        raise wrong_type(caller, "documents", "a tuple of Document", documents)
     require_instance(
         token, str, caller=caller, name="token", expected="a str (the Maskinporten token)"
     )
     require_time(created, caller=caller, name="created")
-    if ids is not None:
-        require_instance(ids, Ids, caller=caller, name="ids", expected="Ids or None")
+    require_optional(ids, Ids, caller=caller, name="ids")
 
 
 def send_digital(
@@ -363,15 +344,8 @@ def send_digital(
         created=created,
         ids=ids,
     )
-    require_instance(title, str, caller="send_digital", name="title", expected="a str")
-    if options is not None:
-        require_instance(
-            options,
-            DigitalOptions,
-            caller="send_digital",
-            name="options",
-            expected="DigitalOptions",
-        )
+    require_instance(title, str, caller="send_digital", name="title")
+    require_optional(options, DigitalOptions, caller="send_digital", name="options")
     package = _package(
         sender, documents, recipient.certificate, recipient.postkasseadresse, created
     )

@@ -64,9 +64,7 @@ def sign_business_message(
     ``x5c``). The key must be the SBDH sender's: the legal sender's or its data processor's
     business certificate, the same that signs the document package."""
     caller = "sign_business_message"
-    require_instance(
-        message, BusinessMessage, caller=caller, name="message", expected="a BusinessMessage"
-    )
+    require_instance(message, BusinessMessage, caller=caller, name="message")
     require_key(key, caller=caller)
     require_instance(algorithm, JwsAlgorithm, caller=caller, name="algorithm")
     return sign_jws(message.to_bytes(), key, algorithm=algorithm)

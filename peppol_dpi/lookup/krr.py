@@ -236,7 +236,7 @@ class KrrClient:
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         require_session(session, caller="KrrClient")
-        require_instance(base_url, str, caller="KrrClient", name="base_url", expected="a str")
+        require_instance(base_url, str, caller="KrrClient", name="base_url")
         if not base_url.startswith(("https://", "http://")):
             raise UsageError(f"{base_url!r} is not an HTTP(S) URL")
         self.session = session

@@ -266,14 +266,8 @@ class MaskinportenClient:
     ) -> None:
         caller = "MaskinportenClient"
         require_session(session, caller=caller)
-        require_instance(
-            environment,
-            MaskinportenEnvironment,
-            caller=caller,
-            name="environment",
-            expected="a MaskinportenEnvironment",
-        )
-        require_instance(client_id, str, caller=caller, name="client_id", expected="a str")
+        require_instance(environment, MaskinportenEnvironment, caller=caller, name="environment")
+        require_instance(client_id, str, caller=caller, name="client_id")
         require_key(key, caller=caller)
         self.session = session
         self.environment = environment
@@ -374,4 +368,4 @@ def _check_request(caller: str, scopes: object, consumer_org: object, resources:
     require_texts(scopes, caller=caller, name="scopes")
     require_texts(resources, caller=caller, name="resources")
     if consumer_org is not None:
-        require_instance(consumer_org, str, caller=caller, name="consumer_org", expected="a str")
+        require_instance(consumer_org, str, caller=caller, name="consumer_org")

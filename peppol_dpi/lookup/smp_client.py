@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from ..arguments import require_instance, require_time
+from ..arguments import require_instance, require_optional, require_time
 from ..ids import DocumentTypeId, DocumentTypeScheme, ParticipantId, ProcessId
 from ..limits import DEFAULT_LIMITS, Limits
 from ..trust import TrustPolicy, require_trust
@@ -217,8 +217,5 @@ def check_lookup(
         name="document_type",
         expected="a DocumentTypeId (DocumentTypeId.parse)",
     )
-    if process is not None:
-        require_instance(
-            process, ProcessId, caller=caller, name="process", expected="a ProcessId or None"
-        )
+    require_optional(process, ProcessId, caller=caller, name="process")
     require_time(at, caller=caller, name="at", optional=True)

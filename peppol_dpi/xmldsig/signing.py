@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from lxml import etree
 
 from .. import ns
-from ..arguments import require_callable, require_instance, wrong_type
+from ..arguments import require_callable, require_instance, require_items
 from ..errors import UsageError
 from ..keys import PrivateKey, require_key
 from ..xmlparse import Element, c14n, parse_xml, require_element, to_bytes
@@ -235,10 +235,13 @@ def sign(
     shadows (XAdES ``xmlns:ns2`` for XMLDSig under ``xmlns`` = XAdES), changing the XML.
     """
     require_element(parent, caller="sign", name="parent")
-    if not isinstance(references, list | tuple) or not all(
-        isinstance(r, ReferenceSpec) for r in references
-    ):
-        raise wrong_type("sign", "references", "a list of ReferenceSpec", references)
+    require_items(
+        references,
+        ReferenceSpec,
+        caller="sign",
+        name="references",
+        expected="a list of ReferenceSpec",
+    )
     require_key(key, caller="sign")
     spec = SignedInfoSpec(
         references=tuple(references),
