@@ -15,6 +15,7 @@ from test_xmlparse import HOSTILE
 from peppol_dpi import xmlprefix
 from peppol_dpi.errors import XmlSecurityError
 from peppol_dpi.limits import Limits
+from peppol_dpi.xmlparse import parse_xml
 from peppol_dpi.xmlprefix import parse_xml_until
 
 
@@ -49,6 +50,25 @@ def test_absent_element_and_limits() -> None:
     with pytest.raises(XmlSecurityError) as info:
         parse_xml_until(b"<r><a></b><h/></r>", "h")
     assert info.value.rule == "xml:not-well-formed"
+
+
+def test_a_fault_after_the_stop_is_never_read() -> None:
+    # Found by fuzz_payload_readers (regressions/payload_readers/): too deep before the
+    # element, an end tag that does not match after it. parse_xml names the syntax error
+    # (it comes before any limit); parse_xml_until never reads that far, and names the limit
+    # its part passed, as parse_xml does for that part closed.
+    part = b"<r>" + b"<a>" * 7 + b"</a>a></a></a><stop/>"
+    limits = Limits(max_xml_depth=6)
+    with pytest.raises(XmlSecurityError) as whole:
+        parse_xml(part + b"</r>", limits=limits)
+    assert whole.value.rule == "xml:not-well-formed"
+    for source in (part + b"</r>", io.BytesIO(part + b"</r>")):
+        with pytest.raises(XmlSecurityError) as until:
+            parse_xml_until(source, "stop", limits=limits)
+        assert until.value.rule == "xml:too-deep"
+    with pytest.raises(XmlSecurityError) as closed:
+        parse_xml(part + b"</a>" * 4 + b"</r>", limits=limits)
+    assert closed.value.rule == "xml:too-deep"
 
 
 # -- the one-call path and the streaming parser agree --------------------------------------------
