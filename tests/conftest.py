@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import offload_support
 import pytest
 from hypothesis import settings
 
@@ -54,3 +57,19 @@ def as4_python() -> Path:
 settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+# -- the offload worker (tests/offload_support.py) --------------------------------------------
+
+
+@pytest.fixture
+def on_the_worker(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every digest taken beside begins on the worker first; the threads it ran on."""
+    return offload_support.digests_begun_on_the_worker(monkeypatch)
+
+
+@pytest.fixture
+def worker_busy() -> Iterator[threading.Event]:
+    """The worker held by other work until the test ends or sets the event."""
+    with offload_support.worker_held() as release:
+        yield release

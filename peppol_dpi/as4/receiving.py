@@ -34,7 +34,8 @@ from ..keys import PrivateKey, require_key
 from ..limits import DEFAULT_LIMITS, Limits
 from ..sbdh import SbdHeader
 from ..trust import TrustPolicy, ValidatedCertificate, require_trust
-from ..xmldsig import id_attributes
+from ..xmldsig import ExternalDigest, id_attributes
+from ..xmldsig.beside import digested_beside
 from ..xmltext import is_xml_space
 from .compression import GZIP, gunzip
 from .ebms_xml import parse_messaging
@@ -45,7 +46,8 @@ from .receipt import receipt_signal
 from .sbd_routing import read_header, require_header_end, routing_of
 from .signals import error_signal, write_signal
 from .soap import SoapEnvelope, parse_envelope
-from .wss_encrypt import decrypt_attachments
+from .wss_encrypt import DecryptedPart, decrypt_attachments
+from .wss_sign import needs_canonical_form
 from .wss_tokens import SecurityIds, SecurityPolicyError
 from .wss_verify import WssVerification, verify_envelope
 
@@ -151,14 +153,19 @@ class Opening:
         )
         decrypted = decrypt_attachments(ids, mime, key)
         require_encrypted(parsed, decrypted)
-        verification = verification.with_attachments(
-            {cid: (p.mime_type, p.content) for cid, p in decrypted.items()}, limits=limits
-        )
-        assert verification.validated is not None
+        # The attachments' digests are taken on a second core while this one decompresses
+        # (offload); a failed attachment check still comes before the payload's faults.
+        signed = _signed_inputs(verification, decrypted)
         part = parsed.parts[0]
         content = decrypted[part.content_id or ""].content
-        payload = gunzip(content, limits=limits) if part.compression_type == GZIP else content
-        sbdh, routing = self.check_sbdh(parsed, payload)
+        try:
+            payload = gunzip(content, limits=limits) if part.compression_type == GZIP else content
+            sbdh, routing = self.check_sbdh(parsed, payload)
+        except InputError:
+            verification.with_attachments(signed, limits=limits)
+            raise
+        verification = verification.with_attachments(signed, limits=limits)
+        assert verification.validated is not None
         received = ReceivedMessage(
             user_message=parsed,
             payload=payload,
@@ -258,6 +265,23 @@ class Opening:
             ebms_code=EbmsError.VALUE_INCONSISTENT,
         )
         return sbdh, routing
+
+
+def _signed_inputs(
+    verification: WssVerification, decrypted: Mapping[str, DecryptedPart]
+) -> dict[str, tuple[str | None, bytes | ExternalDigest]]:
+    """Per attachment, its MIME type and what its signature reference is checked against:
+    for a type the SwA transform passes unchanged (Peppol's gzip), its digests under the
+    reference's methods, taken beside (:mod:`~peppol_dpi.xmldsig.beside`); otherwise the
+    content itself."""
+    signed: dict[str, tuple[str | None, bytes | ExternalDigest]] = {}
+    for cid, part in decrypted.items():
+        content, methods = part.content, verification.digest_methods(cid)
+        if methods and not needs_canonical_form(part.mime_type):
+            signed[cid] = (part.mime_type, digested_beside(content, methods))
+        else:
+            signed[cid] = (part.mime_type, content)
+    return signed
 
 
 def require_encrypted(parsed: UserMessage, decrypted: Collection[str]) -> None:

@@ -51,7 +51,6 @@ from .receiving import OpenedMessage, Opening, Reception, reception_of, require_
 from .sbd_routing import header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 from .wss_sign import check_canonical_size, needs_canonical_form
-from .wss_verify import WssVerification
 
 __all__ = ["StreamedMessage", "open_message_from", "receive_from"]
 
@@ -166,7 +165,7 @@ def _open(
                 scanned.spans[found.content_id],
                 found.key,
                 out,
-                _digest_methods(verification, found.content_id),
+                verification.digest_methods(found.content_id),
             )
             if digest is None:
                 failure = True  # keep going: every part costs the same, the error says nothing
@@ -218,19 +217,12 @@ def _signed_content(
     return decrypted.read()
 
 
-def _digest_methods(verification: WssVerification, content_id: str) -> set[DigestMethod]:
-    """The digest methods of the verified signature's references to the attachment (none for
-    an attachment it does not sign: ``with_attachments`` refuses that)."""
-    uri = f"cid:{content_id}"
-    return {ref.digest_method for ref in verification.verified if ref.uri == uri}
-
-
 def _decrypt(
     file: IO[bytes],
     span: PartSpan,
     cek: bytes | None,
     out: IO[bytes],
-    methods: set[DigestMethod],
+    methods: frozenset[DigestMethod],
 ) -> ExternalDigest | None:
     """Decrypt ``IV || ciphertext || tag`` into ``out``, digesting the plaintext; None when
     the key or the tag is wrong (XML Enc 1.1 5.2.4: AES-GCM without AAD)."""

@@ -82,6 +82,12 @@ class WssVerification:
     #: ``digest_checked=False``.
     verified: tuple[VerifiedReference, ...] = field(default=(), repr=False, compare=False)
 
+    def digest_methods(self, content_id: str) -> frozenset[DigestMethod]:
+        """The digest methods of the references to the attachment ``content_id`` (none for an
+        attachment the signature does not cover: :meth:`with_attachments` refuses that)."""
+        uri = f"cid:{content_id}"
+        return frozenset(ref.digest_method for ref in self.verified if ref.uri == uri)
+
     def with_attachments(
         self,
         attachments: Mapping[str, tuple[str | None, bytes | ExternalDigest]],
