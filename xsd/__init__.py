@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from importlib import resources
+from pathlib import Path
 
 from lxml import etree
 
@@ -37,10 +38,26 @@ def _read(name: str) -> bytes:
 
 
 def compile_schema(main: str, imports: frozenset[str]) -> etree.XMLSchema:
-    """The schema in package resource ``main``, its ``imports`` served from the package."""
+    """The schema in package resource ``main``, its ``imports`` served from the package.
+
+    The schema's base URL is its file in the package (when the package is a directory on
+    disk, as installed): libxml2 loads ``xs:import`` through one process-wide loader, which
+    lxml points at its own (and so at :class:`_PackageResolver`) around every parse and
+    points back afterwards. A parse ending in another thread while this schema compiles puts
+    libxml2's own loader back, and the imports are then read from the file beside ``main``.
+    With a bare name as the base URL they were looked for in the working directory, and the
+    compile failed (XMLSchemaParseError: "mustUnderstand does not resolve to an attribute
+    declaration"): raised out of ``receive`` by the first message of a new thread while
+    another thread parsed.
+    """
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     parser.resolvers.add(_PackageResolver(imports))
-    return etree.XMLSchema(etree.fromstring(_read(main), parser, base_url=main))
+    return etree.XMLSchema(etree.fromstring(_read(main), parser, base_url=_base_url(main)))
+
+
+def _base_url(name: str) -> str:
+    resource = resources.files(__name__).joinpath(name)
+    return str(resource) if isinstance(resource, Path) else name
 
 
 def thread_schema(main: str, imports: frozenset[str]) -> etree.XMLSchema:
