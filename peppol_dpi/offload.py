@@ -6,13 +6,16 @@ waits for the other. Both run in C with the GIL released (hashlib for more than 
 inflate), so on a machine with two cores they can run at once: :func:`offload` hands one to a
 worker thread and returns at once; :meth:`Offloaded.result` waits for it.
 
-The caller never waits behind someone else's work. Work is handed over only while the worker
-is idle, and a result asked for before the worker has begun it is taken back and computed by
-the caller itself, so offloading costs at most the hand-over over doing the work in line
-(waking the idle worker: 10-20 us on the project's machine, docs/performance-history.md).
-Work below :data:`MIN_BYTES`, and all of it where the process may use one core only, is done
-in line when its result is asked for. Whoever runs the work drops it, so that an item left in
-the queue holds none of the input.
+The caller never waits behind someone else's work, nor for a worker the scheduler has put
+aside. Work is handed over only while the worker is idle; a result asked for before the worker
+has begun it is taken back and computed by the caller itself; and work the worker has begun is
+waited for only as long as it should take at the worker's measured speed, plus 0.1 ms: a
+worker stalled beyond that (another process on its core, a hypervisor's stolen time) leaves
+the caller to do the work itself. So offloading costs at most the hand-over (waking the idle
+worker: 10-20 us on the project's machine, docs/performance-history.md) and, when the worker
+stalls, that wait. Work below :data:`MIN_BYTES`, and all of it where the process may use one
+core only, is done in line when its result is asked for. The work is dropped once it has run,
+so that nothing of the input outlives the result.
 
 The worker is one daemon thread per process, started on first use; a child made by ``fork``
 starts its own (a worker thread does not survive the fork).
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, Generic, TypeVar
@@ -42,6 +46,12 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+#: Bytes a second the worker is assumed to get through before it has timed a job of its own.
+_FIRST_RATE = 1e9
+#: Time allowed beyond the expected run before a caller stops waiting for the worker.
+_GRACE_SECONDS = 100e-6
+
+
 class _Worker:
     """The process's one worker thread, started on first use, taking work from a queue."""
 
@@ -50,6 +60,8 @@ class _Worker:
         self._queue: SimpleQueue[Offloaded[Any]] | None = None
         self.running = False
         self.parallel = _usable_cores() > 1
+        #: Bytes a second of the jobs it ran (its fastest, drifting down to slower ones).
+        self.rate = _FIRST_RATE
 
     def idle(self) -> bool:
         """Nothing running or queued (racy, and only a hint: work the worker has not begun
@@ -76,7 +88,10 @@ class _Worker:
         while True:
             work = queue.get()
             self.running = True
-            work._run_by_worker()
+            elapsed = work._run_by_worker()
+            if elapsed is not None and elapsed > 0:
+                rate = work.size / elapsed
+                self.rate = rate if rate > self.rate else 0.9 * self.rate + 0.1 * rate
             self.running = False
 
     def forget(self) -> None:
@@ -95,49 +110,65 @@ class Offloaded(Generic[T]):
     """Work handed to the worker, or left to be done in line: :meth:`result` is its value.
 
     Whoever claims the work first runs it: the worker when it gets to it, or :meth:`result`
-    when the worker has not (``list.pop`` on the one-element claim is atomic). Whoever
-    claims it drops it afterwards, so that work left in the queue holds none of its input."""
+    when the worker has not (``list.pop`` on the one-element claim is atomic). A caller waits
+    for work the worker has begun only as long as the worker should need for it (its measured
+    rate) and a grace of 0.1 ms: a worker the scheduler has put aside (another process on
+    that core, a hypervisor's stolen time) is not waited for; the caller does the work itself
+    and the worker's result is dropped. The work is dropped once it has run, so that nothing
+    of the input outlives the result."""
 
-    __slots__ = ("_claim", "_done", "_error", "_value", "_work")
+    __slots__ = ("_claim", "_done", "_error", "_started", "_value", "_work", "size")
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(self, work: Callable[[], T], *, size: int = 0) -> None:
         self._work: Callable[[], T] | None = work
+        self.size = size
         self._claim = [True]
         self._done = threading.Lock()
         self._done.acquire()  # released by the worker when it has run the work
+        self._started = 0.0
         self._value: T | None = None
         self._error: BaseException | None = None
 
-    def _claimed(self) -> Callable[[], T] | None:
-        """The work, for whoever claims it first; None for anyone after."""
+    def _take(self) -> bool:
         try:
             self._claim.pop()
         except IndexError:
-            return None
-        work, self._work = self._work, None
-        return work
+            return False
+        return True
 
-    def _run_by_worker(self) -> None:
-        work = self._claimed()
-        if work is None:
-            return  # taken back by result()
+    def _run_by_worker(self) -> float | None:
+        """Run the work unless its caller took it back; the seconds it took."""
+        self._started = started = time.perf_counter()  # before the claim: result() reads it
+        if not self._take():
+            return None  # taken back by result()
+        work = self._work
+        assert work is not None
         try:
             self._value = work()
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
         finally:
-            del work  # nothing of the work outlives it here
+            del work
+            self._work = None
             self._done.release()
+        return time.perf_counter() - started
 
     def result(self) -> T:
-        """The work's value (or its exception), computed here unless the worker has begun it.
-
-        Called once."""
-        work = self._claimed()
-        if work is not None:  # small, no second core, or the worker busy elsewhere
+        """The work's value (or its exception): computed here unless the worker has begun it
+        and finishes it in the time it should take. Called once."""
+        if self._take():  # small, no second core, the worker busy elsewhere or not yet there
+            work, self._work = self._work, None
+            assert work is not None
             return work()
-        with self._done:  # begun on the worker: wait for it
-            pass
+        # At least the grace: a worker done with its C part may only be waiting for the GIL,
+        # which this thread holds until it waits here.
+        patience = self._started + self.size / _worker.rate - time.perf_counter()
+        if not self._done.acquire(timeout=max(patience, 0.0) + _GRACE_SECONDS):
+            work = self._work
+            if work is not None:  # the worker is still at it: do it here, drop its result
+                return work()
+            self._done.acquire()  # it finished just now
+        self._done.release()
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
@@ -146,9 +177,10 @@ class Offloaded(Generic[T]):
 def offload(work: Callable[[], T], *, size: int) -> Offloaded[T]:
     """Start ``work`` (which reads ``size`` bytes) on the worker thread when it is idle; small
     work, or any where there is no second core or the worker is busy, is left for
-    :meth:`Offloaded.result` to do in line. ``work`` must be safe to run in another thread
-    and must not need the caller's locks."""
-    offloaded = Offloaded(work)
+    :meth:`Offloaded.result` to do in line. ``work`` must be safe to run in another thread,
+    and twice at once (the caller may do it while the worker still does), and must not need
+    the caller's locks."""
+    offloaded = Offloaded(work, size=size)
     worker = _worker
     if size >= MIN_BYTES and worker.parallel and worker.idle():
         worker.submit(offloaded)

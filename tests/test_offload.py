@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable
 
@@ -58,6 +59,29 @@ def test_the_caller_does_the_work_when_the_worker_is_busy(worker_busy: threading
     # The worker is held; waiting for it would take WAIT seconds.
     pending = offload.offload(_thread_name, size=10 * MIN_BYTES)
     assert pending.result() == _thread_name()
+
+
+def test_a_worker_put_aside_is_not_waited_for() -> None:
+    # The worker begins the work and then stalls (as when the scheduler gives its core to
+    # another process): the caller waits only as long as the work should take, then does it
+    # itself; what the worker makes of it later is dropped.
+    wait_until_idle()
+    release, began = threading.Event(), threading.Event()
+
+    def work() -> str:
+        if threading.current_thread().name.startswith("peppol-dpi-offload"):
+            began.set()
+            release.wait(WAIT)
+            return "the worker's, late"
+        return "the caller's"
+
+    pending = offload.offload(work, size=MIN_BYTES)
+    assert began.wait(WAIT)
+    started = time.monotonic()
+    assert pending.result() == "the caller's"
+    assert time.monotonic() - started < WAIT / 2
+    release.set()
+    wait_until_idle()
 
 
 def test_work_the_worker_has_not_begun_is_taken_back(worker_busy: threading.Event) -> None:
