@@ -155,20 +155,25 @@ class Offloaded(Generic[T]):
 
     def result(self) -> T:
         """The work's value (or its exception): computed here unless the worker has begun it
-        and finishes it in the time it should take. Called once."""
+        and finishes it in the time it should take."""
         if self._take():  # small, no second core, the worker busy elsewhere or not yet there
             work, self._work = self._work, None
             assert work is not None
-            return work()
-        # At least the grace: a worker done with its C part may only be waiting for the GIL,
-        # which this thread holds until it waits here.
-        patience = self._started + self.size / _worker.rate - time.perf_counter()
-        if not self._done.acquire(timeout=max(patience, 0.0) + _GRACE_SECONDS):
-            work = self._work
-            if work is not None:  # the worker is still at it: do it here, drop its result
-                return work()
-            self._done.acquire()  # it finished just now
-        self._done.release()
+            try:
+                self._value = work()
+            except BaseException as exc:
+                self._error = exc
+            self._done.release()  # so that asking again gives the same answer
+        else:
+            # At least the grace: a worker done with its C part may only be waiting for the
+            # GIL, which this thread holds until it waits here.
+            patience = self._started + self.size / _worker.rate - time.perf_counter()
+            if not self._done.acquire(timeout=max(patience, 0.0) + _GRACE_SECONDS):
+                work = self._work
+                if work is not None:  # the worker is still at it: do it here, drop its result
+                    return work()
+                self._done.acquire()  # it finished just now
+            self._done.release()
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]

@@ -136,6 +136,32 @@ def test_an_exception_reaches_the_caller_from_the_worker_and_in_line(
     assert str(on_worker.value).startswith("peppol-dpi-offload")
 
 
+def test_asking_again_gives_the_same_answer(worker_busy: threading.Event) -> None:
+    # In line (small, and with the worker busy) and on the worker: a second result() returns
+    # the first one's value or raises its exception, without running the work again.
+    runs: list[str] = []
+
+    def work() -> int:
+        runs.append(_thread_name())
+        return len(runs)
+
+    def fail() -> int:
+        raise ValueError("once")
+
+    for size in (1, MIN_BYTES):
+        pending = offload.offload(work, size=size)
+        assert pending.result() == pending.result() == len(runs)
+        failing = offload.offload(fail, size=size)
+        for _ in range(2):
+            with pytest.raises(ValueError, match="once"):
+                failing.result()
+    worker_busy.set()
+    wait_until_idle()
+    pending = offload.offload(work, size=MIN_BYTES)
+    first = pending.result()
+    assert pending.result() == first == len(runs) == 3
+
+
 def test_with_one_usable_core_everything_is_done_in_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(offload._worker, "parallel", False)
     ran: list[str] = []
