@@ -30,7 +30,7 @@ from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, Generic, TypeVar
 
-__all__ = ["MIN_BYTES", "Offloaded", "offload"]
+__all__ = ["MIN_BYTES", "Offloaded", "active", "offload", "usable_cores"]
 
 T = TypeVar("T")
 
@@ -39,7 +39,8 @@ T = TypeVar("T")
 MIN_BYTES = 128 * 1024
 
 
-def _usable_cores() -> int:
+def usable_cores() -> int:
+    """The cores this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
@@ -59,7 +60,7 @@ class _Worker:
         self._lock = threading.Lock()
         self._queue: SimpleQueue[Offloaded[Any]] | None = None
         self.running = False
-        self.parallel = _usable_cores() > 1
+        self.parallel = usable_cores() > 1
         #: Bytes a second of the jobs it ran (its fastest, drifting down to slower ones).
         self.rate = _FIRST_RATE
 
@@ -177,6 +178,12 @@ class Offloaded(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+
+def active() -> bool:
+    """Whether work of :data:`MIN_BYTES` or more goes to the worker: the process may use a
+    second core (``os.sched_getaffinity``; ``taskset -c 0`` makes it False)."""
+    return _worker.parallel
 
 
 def offload(work: Callable[[], T], *, size: int) -> Offloaded[T]:

@@ -60,6 +60,9 @@ def test_bench_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     report = json.loads(capsys.readouterr().out)
     assert {"python", "cpu_count", "deflate_engine"} <= set(report["machine"])
+    machine = report["machine"]
+    # Whether opening used a second core (the floor never does): said in every report.
+    assert machine["offload"] is (machine["usable_cores"] > 1)
     rows = report["results"]
     assert [r["op"] for r in rows] == ["as4_build", "dpi_unpack"]
     for row in rows:
@@ -284,6 +287,25 @@ def test_the_table_shows_throughput(capsys: pytest.CaptureFixture[str]) -> None:
     header, _, line = capsys.readouterr().out.splitlines()[1:4]
     assert header.split()[:5] == ["operation", "size", "median", "ms", "MB/s"]
     assert line.split()[:6] == ["as4_open", "1,000,000", "2.00", "500.0", "1.50", "1.33"]
+
+
+@pytest.mark.parametrize(
+    ("offload", "note"),
+    [
+        (True, ", digests of large payloads on a second core (the floor on one)"),
+        (False, ", one usable core of 2 (nothing offloaded)"),
+        (None, ""),  # a report written before the key existed
+    ],
+)
+def test_the_table_says_whether_a_second_core_was_used(
+    offload: bool | None, note: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    machine: dict[str, object] = {"platform": "p", "cpu_count": 2, "python": "3", "openssl": "o"}
+    machine["deflate_engine"] = "isal"
+    if offload is not None:
+        machine["offload"] = offload
+    bench_cmd._print_table({"machine": machine, "results": []})
+    assert capsys.readouterr().out.splitlines()[0] == f"p, 2 CPUs, Python 3, o, deflate: isal{note}"
 
 
 def test_transport_end_to_end_through_the_demo_network(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import offload
 from ..errors import UsageError
 
 __all__ = [
@@ -201,6 +202,10 @@ def machine_info() -> dict[str, Any]:
         "machine": platform.machine(),
         "processor": platform.processor() or None,
         "cpu_count": os.cpu_count(),
+        "usable_cores": offload.usable_cores(),
+        # Opening a message digests a large attachment or document on a second core when the
+        # process may use one (peppol_dpi/offload.py); the floor is timed on one core.
+        "offload": offload.active(),
         "cryptography": cryptography.__version__,
         "openssl": _openssl_version(),
         "lxml": ".".join(map(str, lxml.etree.LXML_VERSION)),

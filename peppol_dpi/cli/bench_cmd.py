@@ -95,11 +95,20 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:,.2f}"
 
 
+def _offload_note(machine: dict[str, Any]) -> str:
+    # Reports written before the key existed have no such note.
+    if "offload" not in machine:
+        return ""
+    if machine["offload"]:
+        return ", digests of large payloads on a second core (the floor on one)"
+    return f", one usable core of {machine['cpu_count']} (nothing offloaded)"
+
+
 def _print_table(report: dict[str, Any]) -> None:
     machine = report["machine"]
     print(
         f"{machine['platform']}, {machine['cpu_count']} CPUs, Python {machine['python']}, "
-        f"{machine['openssl']}, deflate: {machine['deflate_engine']}"
+        f"{machine['openssl']}, deflate: {machine['deflate_engine']}{_offload_note(machine)}"
     )
     if not report["results"]:
         return
