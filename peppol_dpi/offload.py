@@ -30,7 +30,7 @@ from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, Generic, TypeVar
 
-__all__ = ["MIN_BYTES", "Offloaded", "active", "offload", "usable_cores"]
+__all__ = ["MIN_BYTES", "Offloaded", "active", "offload", "usable_cores", "worth_offloading"]
 
 T = TypeVar("T")
 
@@ -186,6 +186,12 @@ def active() -> bool:
     return _worker.parallel
 
 
+def worth_offloading(size: int) -> bool:
+    """Whether :func:`offload` would hand work reading ``size`` bytes to the worker (when it
+    is idle): a caller may then skip making the work at all."""
+    return size >= MIN_BYTES and _worker.parallel
+
+
 def offload(work: Callable[[], T], *, size: int) -> Offloaded[T]:
     """Start ``work`` (which reads ``size`` bytes) on the worker thread when it is idle; small
     work, or any where there is no second core or the worker is busy, is left for
@@ -194,6 +200,6 @@ def offload(work: Callable[[], T], *, size: int) -> Offloaded[T]:
     the caller's locks."""
     offloaded = Offloaded(work, size=size)
     worker = _worker
-    if size >= MIN_BYTES and worker.parallel and worker.idle():
+    if worth_offloading(size) and worker.idle():
         worker.submit(offloaded)
     return offloaded

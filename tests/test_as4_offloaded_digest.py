@@ -192,4 +192,4 @@ def test_several_threads_opening_large_messages_at_once_get_every_answer_right(
 def test_small_attachments_stay_in_line(on_the_worker: list[str]) -> None:
     headers, body = _signed(gzip_compress(make_sbd()))()
     assert _outcome(headers, body)[0] == "ok"
-    assert on_the_worker == [threading.current_thread().name]  # run by result(), here
+    assert on_the_worker == []  # not even wrapped: the reference check digests the bytes

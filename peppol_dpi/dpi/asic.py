@@ -24,7 +24,7 @@ from typing import IO, Final, TypeVar
 from cryptography import x509
 from lxml import etree
 
-from .. import ns, offload
+from .. import ns
 from ..arguments import (
     require_instance,
     require_items,
@@ -470,9 +470,9 @@ def _digesting_beside(entries: Mapping[str, bytes]) -> dict[str, bytes | Externa
     """The entries, each large file the signature may reference given by its digests taken
     beside (:mod:`~peppol_dpi.xmldsig.beside`); those of ``META-INF/`` are never referenced."""
     return {
-        name: digested_beside(content, _EXPECTED_METHODS)
-        if len(content) >= offload.MIN_BYTES and not name.startswith("META-INF/")
-        else content
+        name: content
+        if name.startswith("META-INF/")
+        else digested_beside(content, _EXPECTED_METHODS)
         for name, content in entries.items()
     }
 

@@ -6,7 +6,9 @@ the payload, reading the package's manifest and signature. :func:`digested_besid
 digests under the methods expected and returns at once an :class:`~.model.ExternalDigest`,
 which the reference check reads as it reads a digest taken while streaming. A method that was
 not expected is computed from the content when asked for, so the outcome is the one digesting
-the content in line would give, whatever the signature names.
+the content in line would give, whatever the signature names. Content that would not be handed
+over (:func:`~..offload.worth_offloading`) is returned as it is, for the check to digest in
+line at no extra cost.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping
 
-from ..offload import Offloaded, offload
+from ..offload import Offloaded, offload, worth_offloading
 from .model import DigestMethod, ExternalDigest
 
 __all__ = ["digested_beside"]
 
 
-def digested_beside(content: bytes, methods: frozenset[DigestMethod]) -> ExternalDigest:
-    """The digests of ``content`` under ``methods``, being taken on the worker thread (in line
-    when small); any other method is computed when a reference asks for it."""
+def digested_beside(content: bytes, methods: frozenset[DigestMethod]) -> bytes | ExternalDigest:
+    """The digests of ``content`` under ``methods``, being taken on the worker thread (any
+    other method computed when a reference asks for it); or ``content`` itself where it is
+    too small to hand over, or the process has one core."""
+    if not worth_offloading(len(content)):
+        return content
     return ExternalDigest(_DigestsBeside(content, methods))
 
 
