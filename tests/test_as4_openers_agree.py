@@ -517,6 +517,15 @@ def _ratio_limits(extra: int) -> Limits:
     return Limits(max_compression_ratio=ratio + extra)
 
 
+#: An SBD whose header ends some 100 KB in (a long Scope), with a payload past 256 KiB.
+LONG_HEADER_SBD = make_sbd(filler=b"invoice line " * 30_000).replace(
+    b"</BusinessScope>",
+    b"<Scope><Type>X-FILLER</Type><InstanceIdentifier>"
+    + b"A" * 100_000
+    + b"</InstanceIdentifier></Scope></BusinessScope>",
+)
+
+
 def _header_end() -> int:
     return SBD.index(b"</StandardBusinessDocumentHeader>") + len(
         b"</StandardBusinessDocumentHeader>"
@@ -888,6 +897,11 @@ CASES_AGREE: dict[str, Case] = {
     ),
     # -- the SBDH and its Limits
     "SBDH ends within max_sbdh_bytes": Case(_gz(GZ), OK, Limits(max_sbdh_bytes=_header_end() + 1)),
+    # Searched for its end beyond the first 64 KiB too (until 28 November both refused it
+    # as sbdh:header-too-large, naming the max_sbdh_bytes it ended within).
+    "SBDH ending past 64 KiB, within max_sbdh_bytes": Case(
+        _gz(gzip_compress(LONG_HEADER_SBD)), OK, Limits(max_sbdh_bytes=256 * 1024)
+    ),
     "SBD without SBDH (small)": Case(
         _gz(gzip_compress(_no_sbdh(100))), EbmsError.VALUE_INCONSISTENT
     ),

@@ -43,8 +43,10 @@ def read_header(sbd: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> 
 
 def header_may_end(sbd_prefix: bytes | memoryview) -> bool:
     """True when ``sbd_prefix`` shows an end tag of the SBDH: :func:`read_header` may then
-    succeed on it (a hint for streaming readers holding the payload back; not a check)."""
-    return end_tag_end(sbd_prefix, _q("StandardBusinessDocumentHeader")) >= 0
+    succeed on it (a hint for streaming readers holding the payload back; not a check). All
+    of ``sbd_prefix`` is searched: a header may be as long as ``Limits.max_sbdh_bytes``."""
+    tag = _q("StandardBusinessDocumentHeader")
+    return end_tag_end(sbd_prefix, tag, within=len(sbd_prefix)) >= 0
 
 
 def require_header_end(sbd_prefix: bytes | memoryview, *, limits: Limits) -> None:
