@@ -61,8 +61,9 @@ class _Worker:
         self._queue: SimpleQueue[Offloaded[Any]] | None = None
         self.running = False
         self.parallel = usable_cores() > 1
-        #: Bytes a second of the jobs it ran (its fastest, drifting down to slower ones).
-        self.rate = _FIRST_RATE
+        #: Bytes a second of the jobs of each kind it ran (the first, then the fastest,
+        #: drifting down to slower ones): kinds of work get through a byte at their own speeds.
+        self.rates: dict[str, float] = {}
 
     def idle(self) -> bool:
         """Nothing running or queued (racy, and only a hint: work the worker has not begun
@@ -91,9 +92,15 @@ class _Worker:
             self.running = True
             elapsed = work._run_by_worker()
             if elapsed is not None and elapsed > 0:
-                rate = work.size / elapsed
-                self.rate = rate if rate > self.rate else 0.9 * self.rate + 0.1 * rate
+                rate, known = work.size / elapsed, self.rates.get(work.kind)
+                if known is not None and rate < known:  # drifting down from the fastest
+                    rate = 0.9 * known + 0.1 * rate
+                self.rates[work.kind] = rate
             self.running = False
+
+    def rate(self, kind: str) -> float:
+        """Bytes a second the worker gets through in work of ``kind``."""
+        return self.rates.get(kind, _FIRST_RATE)
 
     def forget(self) -> None:
         """In a child made by ``fork``: the parent's thread is not there to serve the queue."""
@@ -118,11 +125,11 @@ class Offloaded(Generic[T]):
     and the worker's result is dropped. The work is dropped once it has run, so that nothing
     of the input outlives the result."""
 
-    __slots__ = ("_claim", "_done", "_error", "_started", "_value", "_work", "size")
+    __slots__ = ("_claim", "_done", "_error", "_started", "_value", "_work", "kind", "size")
 
-    def __init__(self, work: Callable[[], T], *, size: int = 0) -> None:
+    def __init__(self, work: Callable[[], T], *, size: int = 0, kind: str = "") -> None:
         self._work: Callable[[], T] | None = work
-        self.size = size
+        self.size, self.kind = size, kind
         self._claim = [True]
         self._done = threading.Lock()
         self._done.acquire()  # released by the worker when it has run the work
@@ -168,7 +175,8 @@ class Offloaded(Generic[T]):
         else:
             # At least the grace: a worker done with its C part may only be waiting for the
             # GIL, which this thread holds until it waits here.
-            patience = self._started + self.size / _worker.rate - time.perf_counter()
+            expected = self.size / _worker.rate(self.kind)
+            patience = self._started + expected - time.perf_counter()
             if not self._done.acquire(timeout=max(patience, 0.0) + _GRACE_SECONDS):
                 work = self._work
                 if work is not None:  # the worker is still at it: do it here, drop its result
@@ -192,13 +200,14 @@ def worth_offloading(size: int) -> bool:
     return size >= MIN_BYTES and _worker.parallel
 
 
-def offload(work: Callable[[], T], *, size: int) -> Offloaded[T]:
+def offload(work: Callable[[], T], *, size: int, kind: str = "") -> Offloaded[T]:
     """Start ``work`` (which reads ``size`` bytes) on the worker thread when it is idle; small
     work, or any where there is no second core or the worker is busy, is left for
-    :meth:`Offloaded.result` to do in line. ``work`` must be safe to run in another thread,
-    and twice at once (the caller may do it while the worker still does), and must not need
-    the caller's locks."""
-    offloaded = Offloaded(work, size=size)
+    :meth:`Offloaded.result` to do in line. ``kind`` names what the work does: the worker's
+    speed is measured for each kind, and a caller waits as long as work of its kind takes.
+    ``work`` must be safe to run in another thread, and twice at once (the caller may do it
+    while the worker still does), and must not need the caller's locks."""
+    offloaded = Offloaded(work, size=size, kind=kind)
     worker = _worker
     if worth_offloading(size) and worker.idle():
         worker.submit(offloaded)

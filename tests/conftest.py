@@ -18,6 +18,8 @@ import offload_support
 import pytest
 from hypothesis import settings
 
+from peppol_dpi.xmldsig import beside
+
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FIXTURES = ROOT / "fixtures"
 SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -64,8 +66,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 @pytest.fixture
 def on_the_worker(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every digest taken beside begins on the worker first; the threads it ran on."""
-    return offload_support.digests_begun_on_the_worker(monkeypatch)
+    """Every digest taken beside (xmldsig.beside) begins on the worker first; the threads it
+    ran on."""
+    return offload_support.begun_on_the_worker(monkeypatch, beside)
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 
 import pytest
 
 from peppol_dpi import offload
-from peppol_dpi.xmldsig import beside
 
 #: Seconds: far beyond any hand-over; reached only when something is stuck.
 WAIT = 10
@@ -48,13 +48,16 @@ def worker_held() -> Iterator[threading.Event]:
         wait_until_idle()
 
 
-def digests_begun_on_the_worker(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Make every digest taken beside (xmldsig.beside) begin on the worker before its caller
-    goes on, so that the worker's way is the one tested; the threads they ran on are listed."""
+def begun_on_the_worker(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> list[str]:
+    """Make all work that ``module`` hands over (through its name ``offload``) begin on the
+    worker before its caller goes on, so that the worker's way is the one tested; the threads
+    it ran on are listed."""
     threads: list[str] = []
     real = offload.offload
 
-    def begun_first(work: Callable[[], object], *, size: int) -> offload.Offloaded[object]:
+    def begun_first(
+        work: Callable[[], object], *, size: int, kind: str = ""
+    ) -> offload.Offloaded[object]:
         began = threading.Event()
 
         def run() -> object:
@@ -63,12 +66,12 @@ def digests_begun_on_the_worker(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             return work()
 
         wait_until_idle()
-        pending = real(run, size=size)
-        if size >= offload.MIN_BYTES:
+        pending = real(run, size=size, kind=kind)
+        if offload.worth_offloading(size):
             assert began.wait(WAIT)
         return pending
 
-    monkeypatch.setattr(beside, "offload", begun_first)
+    monkeypatch.setattr(module, "offload", begun_first)
     # Waited for however busy the machine is: what a stalled worker leaves to its caller is
     # test_offload.py's to check, not the outcome tests'.
     monkeypatch.setattr(offload, "_GRACE_SECONDS", WAIT)

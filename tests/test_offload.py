@@ -84,6 +84,34 @@ def test_a_worker_put_aside_is_not_waited_for() -> None:
     wait_until_idle()
 
 
+def test_the_worker_s_speed_is_kept_for_each_kind_of_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A caller waits as long as work of its kind takes the worker: fast work of another kind
+    # in between must not make it give up on slow work the worker is doing well.
+    monkeypatch.setattr(offload._worker, "rates", {})
+
+    def slow(seconds: float) -> Callable[[], str]:
+        def work() -> str:
+            time.sleep(seconds)
+            return _thread_name()
+
+        return work
+
+    for kind, timed in (("slow", slow(0.2)), ("fast", _thread_name)):
+        wait_until_idle()
+        work, began = _started(timed)
+        pending = offload.offload(work, size=MIN_BYTES, kind=kind)
+        assert began.wait(WAIT)
+        pending.result()
+        wait_until_idle()  # timed by the worker, whoever's result was taken
+    assert offload._worker.rate("slow") < MIN_BYTES / 0.2
+    assert offload._worker.rate("fast") > 100 * offload._worker.rate("slow")
+    wait_until_idle()
+    work, began = _started(slow(0.02))
+    pending = offload.offload(work, size=MIN_BYTES, kind="slow")
+    assert began.wait(WAIT)
+    assert pending.result().startswith("peppol-dpi-offload")  # waited for, not done again
+
+
 def test_work_the_worker_has_not_begun_is_taken_back(worker_busy: threading.Event) -> None:
     # Queued behind the held work (handed over by hand: offload itself would not, the worker
     # being busy), then asked for: done here, and skipped by the worker when it gets to it.

@@ -3,7 +3,7 @@
 libxml2 loads ``xs:import`` through one process-wide loader; lxml points it at its own around
 every parse and points it back afterwards, so a parse ending in another thread while a schema
 compiles hands the imports to libxml2's own loader. Found by
-test_as4_offloaded_digest.py::test_several_threads_opening_large_messages_at_once_get_every_answer_right:
+test_as4_checks_beside.py::test_several_threads_opening_large_messages_at_once_get_every_answer_right:
 four threads opening their first message at once failed now and then (2 runs in 20 at
 2336c35) with an XMLSchemaParseError raised out of ``receive``. The schema's base URL is now
 its file, which libxml2's own loader reads.

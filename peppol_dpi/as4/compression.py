@@ -10,7 +10,7 @@ costs at most that much memory and never more time than reading it.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .. import deflate
@@ -21,6 +21,7 @@ __all__ = [
     "GZIP",
     "DecompressionError",
     "gunzip",
+    "gunzip_head",
     "gunzip_stream",
     "gzip_compress",
     "gzip_stream",
@@ -76,6 +77,41 @@ def gunzip(data: bytes | memoryview, *, limits: Limits = DEFAULT_LIMITS) -> byte
     for piece in gunzip_stream(pieces, compressed_size=len(view), limits=limits):
         out.write(piece)
     return out.getvalue()
+
+
+def gunzip_head(
+    data: bytes | memoryview, *, enough: Callable[[bytes], bool], most: int
+) -> bytes | None:
+    """The first bytes of the payload in ``data``, decompressed a little at a time until
+    ``enough`` holds for them; None when it does not within ``most`` bytes, or the first gzip
+    member ends, or its start does not inflate. A way to read the start of a payload early
+    (its SBDH) while another thread decompresses the whole; never a check of the data:
+    :func:`gunzip` says what is wrong with it. When :func:`gunzip` succeeds, the bytes given
+    are its first bytes (RFC 1952 2.2: the payload starts with the first member's data)."""
+    view = memoryview(data)
+    try:
+        start = gzip_header_length(view) if bytes(view[:2]) == _MAGIC else None
+    except DecompressionError:
+        return None
+    if start is None:
+        return None
+    inflater = deflate.decompressobj(_GZIP_WBITS)
+    head: bytes = b""
+    at, end, step = 0, start + _FIRST_STEP, _FIRST_STEP
+    try:
+        while at < len(view) and len(head) < most:
+            # The header whole in the first call (see _Inflating._next_member); then growing
+            # slices of the input, the output bounded by what is left of ``most``.
+            head += inflater.decompress(view[at:end], most - len(head))
+            if enough(head):
+                return head
+            if inflater.eof:
+                return None
+            step = min(step * 2, _CHUNK)
+            at, end = end, end + step
+    except deflate.errors:
+        return None
+    return None
 
 
 def gzip_header_length(data: bytes | memoryview) -> int | None:

@@ -12,6 +12,7 @@ headers. :func:`open_message` raises the first failure (an InputError carrying i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -32,22 +33,27 @@ from ..errors import EbmsError, InputError, ValidationError
 from ..ids import random_uuid
 from ..keys import PrivateKey, require_key
 from ..limits import DEFAULT_LIMITS, Limits
+from ..offload import offload, worth_offloading
 from ..sbdh import SbdHeader
 from ..trust import TrustPolicy, ValidatedCertificate, require_trust
-from ..xmldsig import ExternalDigest, id_attributes
-from ..xmldsig.beside import digested_beside
+from ..xmldsig import id_attributes
 from ..xmltext import is_xml_space
-from .compression import GZIP, gunzip
+from .compression import GZIP, gunzip, gunzip_head
 from .ebms_xml import parse_messaging
 from .mime import Headers, MimeMessage, parse_message
 from .model import Ebms3HeaderError, SignalMessage, SignedReference, UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting, check_user_message, routing_problems
 from .receipt import receipt_signal
-from .sbd_routing import read_header, require_header_end, routing_of
+from .sbd_routing import (
+    EARLY_SBDH_BYTES,
+    header_may_end,
+    read_header,
+    require_header_end,
+    routing_of,
+)
 from .signals import error_signal, write_signal
 from .soap import SoapEnvelope, parse_envelope
-from .wss_encrypt import DecryptedPart, decrypt_attachments
-from .wss_sign import needs_canonical_form
+from .wss_encrypt import decrypt_attachments
 from .wss_tokens import SecurityIds, SecurityPolicyError
 from .wss_verify import WssVerification, verify_envelope
 
@@ -153,18 +159,17 @@ class Opening:
         )
         decrypted = decrypt_attachments(ids, mime, key)
         require_encrypted(parsed, decrypted)
-        # The attachments' digests are taken on a second core while this one decompresses
-        # (offload); a failed attachment check still comes before the payload's faults.
-        signed = _signed_inputs(verification, decrypted)
+        signed = {cid: (found.mime_type, found.content) for cid, found in decrypted.items()}
         part = parsed.parts[0]
         content = decrypted[part.content_id or ""].content
-        try:
-            payload = gunzip(content, limits=limits) if part.compression_type == GZIP else content
-            sbdh, routing = self.check_sbdh(parsed, payload)
-        except InputError:
-            verification.with_attachments(signed, limits=limits)
-            raise
-        verification = verification.with_attachments(signed, limits=limits)
+        gzipped = part.compression_type == GZIP
+        if gzipped and worth_offloading(len(content)):
+            finished = self._decompress_beside_checks(parsed, verification, signed, content)
+        else:
+            finished = self._decompress_then_check(
+                parsed, verification, signed, content, gzipped=gzipped
+            )
+        verification, payload, (sbdh, routing) = finished
         assert verification.validated is not None
         received = ReceivedMessage(
             user_message=parsed,
@@ -179,6 +184,68 @@ class Opening:
         if accept is not None:  # e.g. raise NotServicedError (Peppol AS4 2.0.3 section 4)
             accept(received)
         return received
+
+    def _decompress_then_check(
+        self,
+        parsed: UserMessage,
+        verification: WssVerification,
+        signed: Mapping[str, tuple[str | None, bytes]],
+        content: bytes,
+        *,
+        gzipped: bool,
+    ) -> tuple[WssVerification, bytes, tuple[SbdHeader, SbdRouting]]:
+        """The payload decompressed, its SBDH read and the attachments' digests checked, in
+        line; a failed attachment check comes before the payload's faults."""
+        limits = self.limits
+        try:
+            payload = gunzip(content, limits=limits) if gzipped else content
+            sbdh_routing = self.check_sbdh(parsed, payload)
+        except InputError:
+            verification.with_attachments(signed, limits=limits)
+            raise
+        return verification.with_attachments(signed, limits=limits), payload, sbdh_routing
+
+    def _decompress_beside_checks(
+        self,
+        parsed: UserMessage,
+        verification: WssVerification,
+        signed: Mapping[str, tuple[str | None, bytes]],
+        content: bytes,
+    ) -> tuple[WssVerification, bytes, tuple[SbdHeader, SbdRouting]]:
+        """The payload decompressed here while a second core (:mod:`~peppol_dpi.offload`)
+        checks the attachments' digests and reads the SBDH from the payload's first bytes,
+        decompressed there on their own. The answer and the order of the refusals are those
+        of :meth:`_decompress_then_check`: a failed attachment check first, then a payload
+        that does not decompress, then the SBDH (read again from the whole payload unless
+        the early read succeeded, which then says what the whole would)."""
+        pending = offload(
+            functools.partial(self._checks_beside, parsed, verification, signed, content),
+            size=len(content),
+            kind="as4-attachment-checks",
+        )
+        try:
+            payload = gunzip(content, limits=self.limits)
+        except InputError:
+            pending.result()  # a failed attachment check comes first
+            raise
+        verification, early = pending.result()
+        return verification, payload, early if early else self.check_sbdh(parsed, payload)
+
+    def _checks_beside(
+        self,
+        parsed: UserMessage,
+        verification: WssVerification,
+        signed: Mapping[str, tuple[str | None, bytes]],
+        content: bytes,
+    ) -> tuple[WssVerification, tuple[SbdHeader, SbdRouting] | None]:
+        verification = verification.with_attachments(signed, limits=self.limits)
+        head = gunzip_head(content, enough=header_may_end, most=EARLY_SBDH_BYTES)
+        if head is not None:
+            try:
+                return verification, self.check_sbdh(parsed, head)
+            except InputError:
+                pass  # read again from the whole payload, which decides
+        return verification, None
 
     def envelope_of(self, mime: MimeMessage) -> tuple[SoapEnvelope, UserMessage]:
         """The envelope and its user message, their structure checked (nothing decrypted yet)."""
@@ -265,23 +332,6 @@ class Opening:
             ebms_code=EbmsError.VALUE_INCONSISTENT,
         )
         return sbdh, routing
-
-
-def _signed_inputs(
-    verification: WssVerification, decrypted: Mapping[str, DecryptedPart]
-) -> dict[str, tuple[str | None, bytes | ExternalDigest]]:
-    """Per attachment, its MIME type and what its signature reference is checked against:
-    for a type the SwA transform passes unchanged (Peppol's gzip), its digests under the
-    reference's methods, taken beside (:mod:`~peppol_dpi.xmldsig.beside`); otherwise the
-    content itself."""
-    signed: dict[str, tuple[str | None, bytes | ExternalDigest]] = {}
-    for cid, part in decrypted.items():
-        content, methods = part.content, verification.digest_methods(cid)
-        if methods and not needs_canonical_form(part.mime_type):
-            signed[cid] = (part.mime_type, digested_beside(content, methods))
-        else:
-            signed[cid] = (part.mime_type, content)
-    return signed
 
 
 def require_encrypted(parsed: UserMessage, decrypted: Collection[str]) -> None:

@@ -15,7 +15,19 @@ from ..sbdh import SbdHeader, read_sbdh
 from ..xmlprefix import end_tag_end
 from .profile import SbdRouting
 
-__all__ = ["SbdhError", "header_may_end", "read_header", "read_routing", "routing_of"]
+__all__ = [
+    "EARLY_SBDH_BYTES",
+    "SbdhError",
+    "header_may_end",
+    "read_header",
+    "read_routing",
+    "routing_of",
+]
+
+#: Bytes at the start of a payload searched for the SBDH's end tag to read the header early
+#: (while the rest streams past, or is decompressed on another core); should that read fail,
+#: the header is read again from up to ``Limits.max_sbdh_bytes``, which decides.
+EARLY_SBDH_BYTES = 64 * 1024
 
 
 class SbdhError(InputError):

@@ -48,7 +48,7 @@ from .mime_stream import PartSpan, read_span, scan_message
 from .model import UserMessage
 from .profile import PEPPOL_PROFILE, PeppolProfile, SbdRouting
 from .receiving import OpenedMessage, Opening, Reception, reception_of, require_encrypted
-from .sbd_routing import header_may_end
+from .sbd_routing import EARLY_SBDH_BYTES, header_may_end
 from .wss_encrypt import GCM_IV_BYTES, GCM_TAG_BYTES, attachment_keys
 from .wss_sign import check_canonical_size, needs_canonical_form
 
@@ -250,10 +250,6 @@ def _decrypt(
     return ExternalDigest({method: h.digest() for method, h in hashers.items()})
 
 
-#: Bytes of the payload searched for the SBDH's end tag before the header is read early.
-_EARLY_SBDH_BYTES = 64 * 1024
-
-
 def _deliver(
     pieces: Iterator[bytes],
     sink: IO[bytes],
@@ -275,9 +271,9 @@ def _deliver(
         held_size += len(piece)
         if held_size >= limits.max_sbdh_bytes:
             break
-        if held_size - len(piece) < _EARLY_SBDH_BYTES:
+        if held_size - len(piece) < EARLY_SBDH_BYTES:
             head = b"".join(held)
-            if header_may_end(head[:_EARLY_SBDH_BYTES]):
+            if header_may_end(head[:EARLY_SBDH_BYTES]):
                 try:
                     checked = opening.check_sbdh(parsed, head)
                     break

@@ -42,7 +42,7 @@ class _DigestsBeside(Mapping[DigestMethod, bytes]):
     def __init__(self, content: bytes, methods: frozenset[DigestMethod]) -> None:
         self._content, self._methods = content, methods
         self._pending: Offloaded[dict[DigestMethod, bytes]] | None = offload(
-            functools.partial(_digests, content, methods), size=len(content)
+            functools.partial(_digests, content, methods), size=len(content), kind="digest"
         )
         self._found: dict[DigestMethod, bytes] = {}
 
