@@ -1,7 +1,8 @@
 """Fuzz target: the AS4 MIME layer (multipart/related split, the dump form) and gunzip.
 
 The first line of the input is the Content-Type header, the rest the body; the whole input is
-also read as a message dump and as a gzip stream.
+also read as a message dump and as a gzip stream, and its start as one (``gunzip_head``,
+which must give the first bytes of what ``gunzip`` gives whenever both give anything).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from contextlib import suppress
 from fuzzing import fuzz, instrumented
 
 with instrumented():
-    from peppol_dpi.as4.compression import gunzip, gzip_compress
+    from peppol_dpi.as4.compression import gunzip, gunzip_head, gzip_compress
     from peppol_dpi.as4.dump import read_dump, write_dump
     from peppol_dpi.as4.mime import parse_message
     from peppol_dpi.errors import InputError
@@ -23,8 +24,14 @@ LIMITS = Limits(max_decompressed_bytes=1 << 20, max_mime_parts=8, max_mime_heade
 
 
 def target(data: bytes) -> None:
+    whole = None
     with suppress(InputError):
-        gunzip(data, limits=LIMITS)
+        whole = gunzip(data, limits=LIMITS)
+    wanted = 1 + (data[-1] if data else 0) * 97  # how much of the start is asked for
+    head = gunzip_head(data, enough=lambda start: len(start) >= wanted, most=1 << 16)
+    if head is not None:
+        assert len(head) >= wanted
+        assert whole is None or whole.startswith(head), "the start read alone differs"
     with suppress(InputError):
         read_dump(data, limits=LIMITS)
     content_type, _, body = data.partition(b"\n")
