@@ -1,4 +1,5 @@
-"""xmldsig.beside: digests taken on the worker give what digesting in line gives.
+"""xmldsig.beside: digests taken on the worker give what digesting in line gives; and the
+verifier checks references under way last without changing what it reports.
 
 ``digested_beside`` hands content of at least ``offload.MIN_BYTES`` to the worker and returns
 an ExternalDigest; smaller content, or any where the process has one core, comes back as the
@@ -8,14 +9,18 @@ very bytes given, so the reference check digests it in line with nothing in betw
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from offload_support import needs_two_cores, wait_until_idle
 
 from peppol_dpi import offload
 from peppol_dpi.xmldsig import DigestMethod
 from peppol_dpi.xmldsig.beside import digested_beside
 from peppol_dpi.xmldsig.model import ExternalDigest, digest_of
+from peppol_dpi.xmldsig.verifying import _run_in_order
 
 SHA256 = frozenset({DigestMethod.SHA256})
 
@@ -46,3 +51,30 @@ def test_large_content_digests_as_in_line_whatever_the_method(method: DigestMeth
     expected = hashlib.new(method.name.lower(), content).digest()
     assert digest_of(method, beside, "cid:x") == expected == method.digest(content)
     assert list(beside.digests) == [DigestMethod.SHA256]
+
+
+@given(st.integers(min_value=1, max_value=7), st.data())
+def test_checks_put_last_raise_what_checking_in_order_would(n: int, data: st.DataObject) -> None:
+    # verify() checks the references whose digests are under way after the others; what it
+    # raises must be the failure of the first check that fails, as in order.
+    failing = data.draw(st.sets(st.integers(min_value=0, max_value=n - 1)))
+    later = data.draw(st.sets(st.integers(min_value=0, max_value=n - 1)))
+    ran: list[int] = []
+
+    def check(i: int) -> Callable[[], int]:
+        def run() -> int:
+            ran.append(i)
+            if i in failing:
+                raise ValueError(i)
+            return i
+
+        return run
+
+    try:
+        results = _run_in_order([check(i) for i in range(n)], later=later)
+    except ValueError as exc:
+        assert exc.args[0] == min(failing)
+    else:
+        assert not failing and results == list(range(n))
+    assert set(range(min(failing, default=n))) <= set(ran)  # all before the first failure
+    assert ran == [i for i in ran if i not in later] + [i for i in ran if i in later]

@@ -14,10 +14,10 @@ line at no extra cost.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from ..offload import Offloaded, offload, worth_offloading
-from .model import DigestMethod, ExternalDigest
+from .model import DigestMethod, DigestsUnderWay, ExternalDigest
 
 __all__ = ["digested_beside"]
 
@@ -35,7 +35,7 @@ def _digests(content: bytes, methods: frozenset[DigestMethod]) -> dict[DigestMet
     return {method: method.digest(content) for method in methods}
 
 
-class _DigestsBeside(Mapping[DigestMethod, bytes]):
+class _DigestsBeside(DigestsUnderWay):
     """Every method's digest of ``content``: the expected ones from the worker, the rest here.
     Iteration lists the expected methods only."""
 
@@ -54,6 +54,10 @@ class _DigestsBeside(Mapping[DigestMethod, bytes]):
         if found is None:
             found = self._found[method] = method.digest(self._content)
         return found
+
+    @property
+    def under_way(self) -> bool:
+        return self._pending is not None
 
     def __iter__(self) -> Iterator[DigestMethod]:
         return iter(self._methods)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -104,12 +105,27 @@ C14N_TRANSFORMS = frozenset(
 )
 
 
+class DigestsUnderWay(Mapping[DigestMethod, bytes]):
+    """Digests being taken elsewhere (:mod:`.beside`: on a second core): reading one may wait
+    for them. :func:`~.verifying.verify` checks the references they serve after the rest."""
+
+    @property
+    @abstractmethod
+    def under_way(self) -> bool:
+        """Whether reading a digest may still wait."""
+
+
 @dataclass(frozen=True)
 class ExternalDigest:
     """External content that was digested while it streamed past (a large attachment read
     from a file): its digest under each method the caller computed, not the content."""
 
     digests: Mapping[DigestMethod, bytes]
+
+    @property
+    def under_way(self) -> bool:
+        """Whether its digests are still being taken (:class:`DigestsUnderWay`)."""
+        return isinstance(self.digests, DigestsUnderWay) and self.digests.under_way
 
     def value(self, method: DigestMethod, uri: str) -> bytes:
         found = self.digests.get(method)

@@ -6,9 +6,9 @@ import enum
 import functools
 import hmac
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -90,7 +90,9 @@ def verify(
 
     Checks that every algorithm is allowed by ``policy`` (all references first, before any
     digest is computed), recomputes every reference digest, then verifies the SignatureValue
-    over the canonical SignedInfo with ``public_key``. Which
+    over the canonical SignedInfo with ``public_key``. A reference to content whose digests
+    are still being taken (:attr:`~.model.ExternalDigest.under_way`) is checked after the
+    rest; the failure raised is the one checking in order would raise. Which
     key to use, and whether to trust it, is the caller's decision (see :mod:`peppol_dpi.trust`).
     ``ids``: the document's id index, when the caller built one already (:func:`id_index`).
     Raises :class:`~peppol_dpi.errors.SignatureError`.
@@ -140,11 +142,47 @@ def verify(
     # Every algorithm of every reference passed the policy above before any digest work.
     if ids is None:
         ids = id_index(signature.getroottree().getroot())
-    verified = [
-        _verify_reference(ref, signature=signature, ids=ids, resolver=resolver, policy=policy)
+    checks: list[Callable[[], VerifiedReference | None]] = [
+        functools.partial(
+            _verify_reference, ref, signature=signature, ids=ids, resolver=resolver, policy=policy
+        )
         for ref in parsed
     ]
+    checks.append(
+        functools.partial(
+            _check_value,
+            signature,
+            signed_info,
+            signature_value,
+            c14n_method=c14n_method,
+            c14n_prefixes=c14n_prefixes,
+            public_key=public_key,
+            signature_method=signature_method,
+        )
+    )
+    # XMLDSig 3.2.2: the references, then the SignatureValue. A reference whose digests are
+    # still being taken on another core is checked after the rest, which meanwhile overlaps
+    # with it; the failure raised is still the first in that order.
+    later = {i for i, ref in enumerate(parsed) if _under_way(ref.uri, resolver)}
+    *verified, _ = _run_in_order(checks, later=later)
+    return VerifiedSignature(
+        signature_method=signature_method,
+        c14n_method=c14n_method,
+        references=tuple(r for r in verified if r is not None),
+    )
 
+
+def _check_value(
+    signature: Element,
+    signed_info: Element,
+    signature_value: Element,
+    *,
+    c14n_method: C14nMethod,
+    c14n_prefixes: tuple[str, ...],
+    public_key: PublicKeyTypes,
+    signature_method: SignatureMethod,
+) -> None:
+    """XMLDSig 3.2.2 signature validation: the SignatureValue over the canonical SignedInfo."""
     value = unb64(_text_of(signature_value), "SignatureValue")
     canonical = c14n(
         signed_info,
@@ -162,13 +200,44 @@ def verify(
         raise SignatureError(
             "the signature value does not verify", rule="dsig:bad-signature-value"
         ) from None
-
     # A certificate in KeyInfo must be one, though the key was given: Santuario (the JDK's
     # verifier, phase4's and Oxalis') unmarshals KeyInfo and refuses the signature otherwise.
     certificates_in(signature)
-    return VerifiedSignature(
-        signature_method=signature_method, c14n_method=c14n_method, references=tuple(verified)
-    )
+
+
+def _under_way(uri: str, resolver: Resolver) -> bool:
+    """Whether ``uri`` names external content whose digests are still being taken."""
+    if uri == "" or uri.startswith("#"):
+        return False
+    try:
+        found = resolver(uri)
+    except Exception:  # the check itself raises it again, in its turn
+        return False
+    return isinstance(found, ExternalDigest) and found.under_way
+
+
+_T = TypeVar("_T")
+
+
+def _run_in_order(checks: Sequence[Callable[[], _T]], *, later: Collection[int]) -> list[_T]:
+    """Every check's result, the checks numbered in ``later`` run after the others. Raises
+    what running them in their order would: the failure of the first check that fails (each
+    check depends on none of the others)."""
+    if not later:
+        return [check() for check in checks]
+    order = [i for i in range(len(checks)) if i not in later] + sorted(later)
+    results: dict[int, _T] = {}
+    failed: tuple[int, Exception] | None = None
+    for i in order:
+        if failed is not None and i > failed[0]:
+            continue  # an earlier check failed: this one can no longer matter
+        try:
+            results[i] = checks[i]()
+        except Exception as exc:  # raised below unless an earlier check fails too
+            failed = (i, exc)
+    if failed is not None:
+        raise failed[1]
+    return [results[i] for i in range(len(checks))]
 
 
 class _ParsedReference(NamedTuple):
