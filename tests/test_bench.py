@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -63,6 +64,11 @@ def test_bench_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     machine = report["machine"]
     # Whether opening used a second core (the floor never does): said in every report.
     assert machine["offload"] is (machine["usable_cores"] > 1)
+    # When the run started and when it ended.
+    started, ended = (
+        datetime.strptime(machine[k], "%Y-%m-%dT%H:%M:%S%z") for k in ("started", "date")
+    )
+    assert timedelta(0) <= ended - started < timedelta(hours=1)
     rows = report["results"]
     assert [r["op"] for r in rows] == ["as4_build", "dpi_unpack"]
     for row in rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ def run_suite(
     unknown = sorted(set(operations) - set(OPERATIONS))
     if unknown:
         raise UsageError(f"unknown operations {unknown}; known: {', '.join(OPERATIONS)}")
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     results: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="peppol-dpi-bench-") as tmp:
         work = Path(tmp)
@@ -90,7 +92,8 @@ def run_suite(
                         continue
                     progress(f"{op} {size} bytes")
                     results.append(run.measure(op))
-    machine = machine_info() | {"deflate_engine": deflate.ENGINE}
+    # "date" (machine_info) is when the run ended; a table is measured from "started" to it.
+    machine = machine_info() | {"deflate_engine": deflate.ENGINE, "started": started}
     rows = [r.to_json() for r in results]
     return {
         "machine": machine,
