@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from differential import Failure, outcome
 from offload_support import needs_two_cores
 from signed_samples import resigned_xades
@@ -35,6 +37,7 @@ from peppol_dpi.dpi.asic import read_package
 from peppol_dpi.dpi.container import read_zip
 from peppol_dpi.xmldsig import DigestMethod, ExternalDigest, verifying
 from peppol_dpi.xmldsig.model import DigestsUnderWay
+from peppol_dpi.xmlparse import parse_xml
 
 pytestmark = needs_two_cores
 
@@ -247,3 +250,19 @@ def test_references_under_way_are_checked_after_the_signature_value(
     assert set(verified.files) == {"manifest.xml", MAIN, EXTRA}
     expected = ["SignedInfo canonicalized", "digest read"]
     assert events == (expected if under_way else ["SignedInfo canonicalized"])
+
+
+def test_the_resolver_is_asked_once_for_each_uri(built: dict[str, bytes]) -> None:
+    # verify() resolves the references' URIs to order its checks: each once, as before.
+    entries = dict(read_zip(built["valid"]))
+    signature = parse_xml(entries[xades.SIGNATURES_ENTRY])[0]
+    asked: Counter[str] = Counter()
+
+    def resolver(uri: str) -> bytes | None:
+        asked[uri] += 1
+        return entries.get(uri)
+
+    public_key = SIGNER.certificate.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    verifying.verify(signature, public_key=public_key, resolver=resolver, policy=xades._POLICY)
+    assert asked == {"manifest.xml": 1, MAIN: 1, EXTRA: 1}

@@ -142,9 +142,10 @@ def verify(
     # Every algorithm of every reference passed the policy above before any digest work.
     if ids is None:
         ids = id_index(signature.getroottree().getroot())
+    resolve = _Answers(resolver)  # each URI resolved once: for the order below and its check
     checks: list[Callable[[], VerifiedReference | None]] = [
         functools.partial(
-            _verify_reference, ref, signature=signature, ids=ids, resolver=resolver, policy=policy
+            _verify_reference, ref, signature=signature, ids=ids, resolver=resolve, policy=policy
         )
         for ref in parsed
     ]
@@ -163,7 +164,7 @@ def verify(
     # XMLDSig 3.2.2: the references, then the SignatureValue. A reference whose digests are
     # still being taken on another core is checked after the rest, which meanwhile overlaps
     # with it; the failure raised is still the first in that order.
-    later = {i for i, ref in enumerate(parsed) if _under_way(ref.uri, resolver)}
+    later = {i for i, ref in enumerate(parsed) if _under_way(ref.uri, resolve)}
     *verified, _ = _run_in_order(checks, later=later)
     return VerifiedSignature(
         signature_method=signature_method,
@@ -203,6 +204,19 @@ def _check_value(
     # A certificate in KeyInfo must be one, though the key was given: Santuario (the JDK's
     # verifier, phase4's and Oxalis') unmarshals KeyInfo and refuses the signature otherwise.
     certificates_in(signature)
+
+
+class _Answers:
+    """A resolver's answers, each asked for once (one that raised is asked again)."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self._resolver = resolver
+        self._answers: dict[str, bytes | ExternalDigest | Element | None] = {}
+
+    def __call__(self, uri: str) -> bytes | ExternalDigest | Element | None:
+        if uri not in self._answers:
+            self._answers[uri] = self._resolver(uri)
+        return self._answers[uri]
 
 
 def _under_way(uri: str, resolver: Resolver) -> bool:
