@@ -9,7 +9,8 @@ documents (names, bytes, MIME types, titles, metadata, signer, signing time) or 
 class, ``rule`` and ``ebms_code``. A disagreement raises AssertionError with every outcome; an
 exception other than InputError raised alike by all is a finding as in any target.
 
-The first byte of an input says what the rest is:
+The first byte of an input says what the rest is (``% 3``; an odd ``// 3`` has every
+document digested on the offload worker, however small):
 
 * ``0``: an ASiC-E zip (a decrypted package); the next byte picks one of :data:`LIMITS`. The
   zip readers, the package readers and, encrypted to the receiver, the ``open_package*``
@@ -40,6 +41,7 @@ from cryptography.hazmat.primitives import hashes
 from fuzzing import fuzz, instrumented
 
 with instrumented():
+    from peppol_dpi import offload
     from peppol_dpi.dpi import cms
     from peppol_dpi.dpi.asic import AsicBuilder, Document, read_package
     from peppol_dpi.dpi.container import read_zip
@@ -224,9 +226,22 @@ def one_entry_zip(stream: bytes, *, size: int, crc: int) -> bytes:
     return out + central + end
 
 
+_MIN_BYTES = offload.MIN_BYTES
+
+
 def target(data: bytes) -> None:
     if len(data) < 2:
         return
+    # An odd data[0] // 3: documents of any size are digested on the offload worker, their
+    # references checked after the rest (as from 128 KiB).
+    offload.MIN_BYTES = 0 if data[0] // 3 % 2 else _MIN_BYTES
+    try:
+        read(data)
+    finally:
+        offload.MIN_BYTES = _MIN_BYTES
+
+
+def read(data: bytes) -> None:
     mode, rest = data[0] % 3, data[1:]
     if mode == ZIP:
         limits, plain = LIMITS[rest[0] % len(LIMITS)], rest[1:]
@@ -253,6 +268,7 @@ def corpus() -> Iterable[bytes]:
     package = seeds.asic_package()
     yield bytes([ZIP, 0]) + package
     yield bytes([ZIP, 3]) + package
+    yield bytes([ZIP + 3, 0]) + package  # on the offload worker
     lenke = Document(
         name="lenke.xml", content=b"<lenke/>", mime="application/vnd.difi.dpi.lenke+xml"
     )
