@@ -1,21 +1,23 @@
 """Work done on a second core while the calling thread goes on with its own.
 
 Some steps of opening a message need each other's input but not each other's output: the
-digest of a decrypted attachment and its decompression both read the same bytes, and neither
-waits for the other. Both run in C with the GIL released (hashlib for more than 2 KB, ISA-L's
-inflate), so on a machine with two cores they can run at once: :func:`offload` hands one to a
-worker thread and returns at once; :meth:`Offloaded.result` waits for it.
+decompression of a decrypted payload, and the check of its attachment digest and the read of
+its SBDH from its first kilobytes, read the same bytes and neither waits for the other. The
+decompression runs in C with the GIL released (ISA-L's inflate, as hashlib does for more than
+2 KB), so on a machine with two cores they can run at once, even the other's Python:
+:func:`offload` hands one to a worker thread and returns at once; :meth:`Offloaded.result`
+waits for it.
 
 The caller never waits behind someone else's work, nor for a worker the scheduler has put
 aside. Work is handed over only while the worker is idle; a result asked for before the worker
 has begun it is taken back and computed by the caller itself; and work the worker has begun is
-waited for only as long as it should take at the worker's measured speed, plus 0.1 ms: a
-worker stalled beyond that (another process on its core, a hypervisor's stolen time) leaves
-the caller to do the work itself. So offloading costs at most the hand-over (waking the idle
-worker: 10-20 us on the project's machine, docs/performance-history.md) and, when the worker
-stalls, that wait. Work below :data:`MIN_BYTES`, and all of it where the process may use one
-core only, is done in line when its result is asked for. The work is dropped once it has run,
-so that nothing of the input outlives the result.
+waited for only as long as it should take at the worker's measured speed for work of its kind,
+plus 0.1 ms: a worker stalled beyond that (another process on its core, a hypervisor's stolen
+time) leaves the caller to do the work itself. So offloading costs at most the hand-over
+(waking the idle worker: 10-20 us on the project's machine, docs/performance-history.md) and,
+when the worker stalls, that wait. Work below :data:`MIN_BYTES`, and all of it where the
+process may use one core only, is done in line when its result is asked for. The work is
+dropped once it has run, so that nothing of the input outlives the result.
 
 The worker is one daemon thread per process, started on first use; a child made by ``fork``
 starts its own (a worker thread does not survive the fork).
@@ -120,7 +122,7 @@ class Offloaded(Generic[T]):
     Whoever claims the work first runs it: the worker when it gets to it, or :meth:`result`
     when the worker has not (``list.pop`` on the one-element claim is atomic). A caller waits
     for work the worker has begun only as long as the worker should need for it (its measured
-    rate) and a grace of 0.1 ms: a worker the scheduler has put aside (another process on
+    rate for work of that kind) and a grace of 0.1 ms: a worker the scheduler has put aside (another process on
     that core, a hypervisor's stolen time) is not waited for; the caller does the work itself
     and the worker's result is dropped. The work is dropped once it has run, so that nothing
     of the input outlives the result."""
