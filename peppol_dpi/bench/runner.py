@@ -203,8 +203,9 @@ def machine_info() -> dict[str, Any]:
         "processor": platform.processor() or None,
         "cpu_count": os.cpu_count(),
         "usable_cores": offload.usable_cores(),
-        # Opening a message digests a large attachment or document on a second core when the
-        # process may use one (peppol_dpi/offload.py); the floor is timed on one core.
+        # Opening a large message uses a second core when the process may use one (the AS4
+        # checks beside the gunzip, a package's document digests: peppol_dpi/offload.py); the
+        # floor is timed on one core.
         "offload": offload.active(),
         "cryptography": cryptography.__version__,
         "openssl": _openssl_version(),

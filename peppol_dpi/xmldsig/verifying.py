@@ -143,29 +143,41 @@ def verify(
     if ids is None:
         ids = id_index(signature.getroottree().getroot())
     resolve = _Answers(resolver)  # each URI resolved once: for the order below and its check
-    checks: list[Callable[[], VerifiedReference | None]] = [
-        functools.partial(
-            _verify_reference, ref, signature=signature, ids=ids, resolver=resolve, policy=policy
-        )
-        for ref in parsed
-    ]
-    checks.append(
-        functools.partial(
-            _check_value,
-            signature,
-            signed_info,
-            signature_value,
-            c14n_method=c14n_method,
-            c14n_prefixes=c14n_prefixes,
-            public_key=public_key,
-            signature_method=signature_method,
-        )
+    check_value = functools.partial(
+        _check_value,
+        signature,
+        signed_info,
+        signature_value,
+        c14n_method=c14n_method,
+        c14n_prefixes=c14n_prefixes,
+        public_key=public_key,
+        signature_method=signature_method,
     )
     # XMLDSig 3.2.2: the references, then the SignatureValue. A reference whose digests are
     # still being taken on another core is checked after the rest, which meanwhile overlaps
     # with it; the failure raised is still the first in that order.
     later = {i for i, ref in enumerate(parsed) if _under_way(ref.uri, resolve)}
-    *verified, _ = _run_in_order(checks, later=later)
+    verified: list[VerifiedReference | None]
+    if not later:  # the usual case, in order and with nothing set up for reordering
+        verified = [
+            _verify_reference(ref, signature=signature, ids=ids, resolver=resolve, policy=policy)
+            for ref in parsed
+        ]
+        check_value()
+    else:
+        checks: list[Callable[[], VerifiedReference | None]] = [
+            functools.partial(
+                _verify_reference,
+                ref,
+                signature=signature,
+                ids=ids,
+                resolver=resolve,
+                policy=policy,
+            )
+            for ref in parsed
+        ]
+        checks.append(check_value)
+        *verified, _ = _run_in_order(checks, later=later)
     return VerifiedSignature(
         signature_method=signature_method,
         c14n_method=c14n_method,
@@ -237,8 +249,6 @@ def _run_in_order(checks: Sequence[Callable[[], _T]], *, later: Collection[int])
     """Every check's result, the checks numbered in ``later`` run after the others. Raises
     what running them in their order would: the failure of the first check that fails (each
     check depends on none of the others)."""
-    if not later:
-        return [check() for check in checks]
     order = [i for i in range(len(checks)) if i not in later] + sorted(later)
     results: dict[int, _T] = {}
     failed: tuple[int, Exception] | None = None
